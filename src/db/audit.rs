@@ -1,0 +1,222 @@
+//! The audit trail: one record per write, in the writer's transaction, hash-chained.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::TryStreamExt;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
+
+use crate::domain::audit_chain::{self, AuditRecord, Break, Verifier};
+use crate::domain::role::Role;
+
+/// Serialises appends to the chain (held until the writing transaction ends).
+const CHAIN_LOCK: i64 = 0x6b63_6175_6469_74; // "kcaudit"
+
+/// Who is acting, and from where.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+    pub role: Option<Role>,
+    pub addr: Option<String>,
+}
+
+impl Actor {
+    /// The command line and the demo loader act as `system`.
+    pub fn system(name: &str) -> Actor {
+        Actor {
+            id: None,
+            name: name.to_string(),
+            role: None,
+            addr: None,
+        }
+    }
+
+    fn role_setting(&self) -> &'static str {
+        match (self.id, self.role) {
+            (None, _) => "system",
+            (Some(_), Some(role)) => role.as_str(),
+            (Some(_), None) => "none",
+        }
+    }
+}
+
+/// Opens a transaction that knows its actor: the database's 三员分立 triggers read it.
+pub async fn begin(
+    pool: &PgPool,
+    actor: &Actor,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('kechuang.actor_role', $1, true), set_config('kechuang.actor_id', $2, true)")
+        .bind(actor.role_setting())
+        .bind(actor.id.map(|i| i.to_string()).unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Appends one record to the chain inside the caller's transaction.
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHAIN_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (last_seq, prev_hash) = last.unwrap_or((0, audit_chain::GENESIS.to_string()));
+    let r = AuditRecord {
+        seq: last_seq + 1,
+        at: Utc::now().trunc_subsecs(6),
+        actor_id: actor.id,
+        actor_name: actor.name.clone(),
+        action: action.to_string(),
+        entity: entity.to_string(),
+        entity_id,
+        before,
+        after,
+        client_addr: actor.addr.clone(),
+    };
+    let hash = audit_chain::record_hash(&prev_hash, &r);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, before, after,
+                                client_addr, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(r.seq)
+    .bind(r.at)
+    .bind(r.actor_id)
+    .bind(&r.actor_name)
+    .bind(&r.action)
+    .bind(&r.entity)
+    .bind(&r.entity_id)
+    .bind(&r.before)
+    .bind(&r.after)
+    .bind(&r.client_addr)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub client_addr: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    fn record(&self) -> AuditRecord {
+        AuditRecord {
+            seq: self.seq,
+            at: self.at,
+            actor_id: self.actor_id,
+            actor_name: self.actor_name.clone(),
+            action: self.action.clone(),
+            entity: self.entity.clone(),
+            entity_id: self.entity_id.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+            client_addr: self.client_addr.clone(),
+        }
+    }
+}
+
+/// Filters of the audit browser.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn push_filter<'a>(qb: &mut QueryBuilder<'a, Postgres>, f: &'a AuditFilter) {
+    qb.push(" WHERE true");
+    if let Some(actor) = &f.actor {
+        qb.push(" AND actor_name = ").push_bind(actor);
+    }
+    if let Some(action) = &f.action {
+        qb.push(" AND action LIKE ")
+            .push_bind(format!("{}%", action.replace(['%', '_'], "")));
+    }
+    if let Some(entity) = &f.entity {
+        qb.push(" AND entity = ").push_bind(entity);
+    }
+    if let Some(id) = &f.entity_id {
+        qb.push(" AND entity_id = ").push_bind(id);
+    }
+    if let Some(from) = f.from {
+        qb.push(" AND at >= ").push_bind(from);
+    }
+    if let Some(to) = f.to {
+        qb.push(" AND at < ").push_bind(to);
+    }
+}
+
+/// One page of records, newest first, and the total that match.
+pub async fn list(
+    pool: &PgPool,
+    f: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+    let mut qb = QueryBuilder::new("SELECT * FROM audit_log");
+    push_filter(&mut qb, f);
+    qb.push(" ORDER BY seq DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = qb.build_query_as::<AuditRow>().fetch_all(pool).await?;
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM audit_log");
+    push_filter(&mut qb, f);
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    Ok((rows, total))
+}
+
+/// The outcome of a verification run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub verified: i64,
+    pub first_break: Option<Break>,
+}
+
+/// Walks the whole chain in `seq` order (streaming) and names the first broken link.
+pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
+    let mut verifier = Verifier::default();
+    let mut rows =
+        sqlx::query_as::<_, AuditRow>("SELECT * FROM audit_log ORDER BY seq").fetch(pool);
+    while let Some(row) = rows.try_next().await? {
+        if let Err(b) = verifier.feed(&row.record(), &row.prev_hash, &row.hash) {
+            return Ok(Verification {
+                verified: verifier.verified(),
+                first_break: Some(b),
+            });
+        }
+    }
+    Ok(Verification {
+        verified: verifier.verified(),
+        first_break: None,
+    })
+}

@@ -1,0 +1,19 @@
+//! sqlx query functions, one module per aggregate. Writes take a transaction opened with
+//! [`audit::begin`] so the audit record lands in the same transaction as the change.
+
+pub mod audit;
+pub mod jurisdictions;
+pub mod platforms;
+pub mod security_policy;
+pub mod sessions;
+pub mod users;
+
+/// PostgreSQL's unique-violation constraint name, if `e` is one.
+pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            db.constraint().map(str::to_string)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,364 @@
+//! The platform registry.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+
+use crate::domain::platform::{Category, Cluster, LegalForm, Level, PlatformDraft, Stage};
+use crate::domain::scope::{PlatformRef, PlatformScope};
+
+/// Restricts a query on `platforms p` to what the scope may see.
+fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: PlatformScope) {
+    match scope {
+        PlatformScope::All => qb.push(" AND true"),
+        PlatformScope::Jurisdiction(j) => qb.push(" AND p.jurisdiction_id = ").push_bind(j),
+        PlatformScope::Platform(id) => qb.push(" AND p.id = ").push_bind(id),
+        PlatformScope::Advisor(uid) => qb.push(" AND p.advisor_id = ").push_bind(uid),
+        PlatformScope::Nothing => qb.push(" AND false"),
+    };
+}
+
+/// The registry list's filters, search and sort, as parsed from the query string.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub q: String,
+    pub category: Option<Category>,
+    pub stage: Option<Stage>,
+    pub jurisdiction_id: Option<i32>,
+    pub level: Option<Level>,
+    pub cluster: Option<Cluster>,
+    pub sort: SortKey,
+    pub descending: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Code,
+    Name,
+    Jurisdiction,
+    Stage,
+    Created,
+}
+
+impl SortKey {
+    pub const ALL: [(SortKey, &'static str); 5] = [
+        (SortKey::Code, "code"),
+        (SortKey::Name, "name"),
+        (SortKey::Jurisdiction, "jurisdiction"),
+        (SortKey::Stage, "stage"),
+        (SortKey::Created, "created"),
+    ];
+
+    pub fn parse(s: &str) -> SortKey {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == s)
+            .map(|(key, _)| *key)
+            .unwrap_or_default()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(key, _)| *key == self)
+            .map(|(_, k)| *k)
+            .unwrap_or("code")
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::Code => "p.code",
+            SortKey::Name => "p.name",
+            SortKey::Jurisdiction => "j.sort_order",
+            SortKey::Stage => "p.stage",
+            SortKey::Created => "p.created_at",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_name: String,
+    pub level: String,
+    pub category: Option<String>,
+    pub stage: String,
+    pub industry_cluster: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn push_list_filter<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    scope: PlatformScope,
+    f: &'a ListFilter,
+) {
+    qb.push(" WHERE true");
+    push_scope(qb, scope);
+    let q = f.q.trim();
+    if !q.is_empty() {
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        qb.push(" AND (p.name ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR p.code ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    if let Some(c) = f.category {
+        qb.push(" AND p.category = ").push_bind(c.as_str());
+    }
+    if let Some(s) = f.stage {
+        qb.push(" AND p.stage = ").push_bind(s.as_str());
+    }
+    if let Some(j) = f.jurisdiction_id {
+        qb.push(" AND p.jurisdiction_id = ").push_bind(j);
+    }
+    if let Some(l) = f.level {
+        qb.push(" AND p.level = ").push_bind(l.as_str());
+    }
+    if let Some(c) = f.cluster {
+        qb.push(" AND p.industry_cluster = ").push_bind(c.as_str());
+    }
+}
+
+/// One page of the registry and the number of platforms that match.
+pub async fn list(
+    pool: &PgPool,
+    scope: PlatformScope,
+    f: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ListRow>, i64), sqlx::Error> {
+    let mut qb = QueryBuilder::new(
+        "SELECT p.id, p.code, p.name, j.name AS jurisdiction_name, p.level, p.category, p.stage, p.industry_cluster,
+                p.created_at
+         FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id",
+    );
+    push_list_filter(&mut qb, scope, f);
+    qb.push(" ORDER BY ")
+        .push(f.sort.column())
+        .push(if f.descending { " DESC" } else { " ASC" });
+    qb.push(", p.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = qb.build_query_as().fetch_all(pool).await?;
+
+    let mut qb = QueryBuilder::new(
+        "SELECT count(*) FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id",
+    );
+    push_list_filter(&mut qb, scope, f);
+    let total = qb.build_query_scalar().fetch_one(pool).await?;
+    Ok((rows, total))
+}
+
+/// A platform as stored, with names resolved for display.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Platform {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_id: i32,
+    pub jurisdiction_name: String,
+    pub level: String,
+    pub category: Option<String>,
+    pub stage: String,
+    pub industry_cluster: Option<String>,
+    pub legal_form: String,
+    pub co_builders: String,
+    pub construction_start: Option<NaiveDate>,
+    pub construction_end: Option<NaiveDate>,
+    pub first_support_end: Option<NaiveDate>,
+    pub operating_since: Option<NaiveDate>,
+    pub merged_into_id: Option<i64>,
+    pub merged_into_name: Option<String>,
+    pub advisor_name: Option<String>,
+    pub responsible_staff_name: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Platform {
+    pub fn stage_label(&self) -> &'static str {
+        Stage::parse(&self.stage).map(Stage::label_zh).unwrap_or("")
+    }
+    pub fn level_label(&self) -> &'static str {
+        Level::parse(&self.level).map(Level::label_zh).unwrap_or("")
+    }
+    pub fn category_label(&self) -> &'static str {
+        self.category
+            .as_deref()
+            .and_then(Category::parse)
+            .map(Category::label_zh)
+            .unwrap_or("未设置")
+    }
+    pub fn cluster_label(&self) -> &'static str {
+        self.industry_cluster
+            .as_deref()
+            .and_then(Cluster::parse)
+            .map(Cluster::label_zh)
+            .unwrap_or("—")
+    }
+    pub fn legal_form_label(&self) -> &'static str {
+        LegalForm::parse(&self.legal_form)
+            .map(LegalForm::label_zh)
+            .unwrap_or("")
+    }
+
+    /// The registry fields as the edit form shows them.
+    pub fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code, "name": self.name, "jurisdiction_id": self.jurisdiction_id,
+            "level": self.level, "category": self.category, "industry_cluster": self.industry_cluster,
+            "legal_form": self.legal_form, "co_builders": self.co_builders,
+            "construction_start": self.construction_start, "construction_end": self.construction_end,
+            "first_support_end": self.first_support_end, "stage": self.stage, "version": self.version,
+        })
+    }
+}
+
+const SELECT_PLATFORM: &str = "
+    SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.level, p.category, p.stage,
+           p.industry_cluster, p.legal_form, p.co_builders, p.construction_start, p.construction_end,
+           p.first_support_end, p.operating_since, p.merged_into_id, m.name AS merged_into_name,
+           a.display_name AS advisor_name, s.display_name AS responsible_staff_name,
+           p.version, p.created_at, p.updated_at
+    FROM platforms p
+    JOIN jurisdictions j ON j.id = p.jurisdiction_id
+    LEFT JOIN platforms m ON m.id = p.merged_into_id
+    LEFT JOIN users a ON a.id = p.advisor_id
+    LEFT JOIN users s ON s.id = p.responsible_staff_id";
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Platform>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT_PLATFORM} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// What the scope check needs, or `None` if there is no such platform.
+pub async fn scope_ref(pool: &PgPool, id: i64) -> Result<Option<PlatformRef>, sqlx::Error> {
+    let row: Option<(i64, i32, Option<i64>)> =
+        sqlx::query_as("SELECT id, jurisdiction_id, advisor_id FROM platforms WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, jurisdiction_id, advisor_id)| PlatformRef {
+        id,
+        jurisdiction_id,
+        advisor_id,
+    }))
+}
+
+/// Platforms other platforms can point at (merge targets, operator binding), in scope.
+pub async fn options(
+    pool: &PgPool,
+    scope: PlatformScope,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let mut qb =
+        QueryBuilder::new("SELECT p.id, p.code || ' ' || p.name FROM platforms p WHERE true");
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY p.code");
+    qb.build_query_as().fetch_all(pool).await
+}
+
+pub async fn insert(conn: &mut PgConnection, d: &PlatformDraft) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO platforms (code, name, jurisdiction_id, level, category, industry_cluster, legal_form,
+                                co_builders, construction_start, construction_end, first_support_end)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(d.code.as_str())
+    .bind(&d.name)
+    .bind(d.jurisdiction_id)
+    .bind(d.level.as_str())
+    .bind(d.category.map(Category::as_str))
+    .bind(d.industry_cluster.map(Cluster::as_str))
+    .bind(d.legal_form.as_str())
+    .bind(&d.co_builders)
+    .bind(d.construction_start)
+    .bind(d.construction_end)
+    .bind(d.first_support_end)
+    .fetch_one(conn)
+    .await
+}
+
+/// Saves the registry fields if the row is still at `version`: `false` means somebody else
+/// saved first (the caller shows the conflict page).
+pub async fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    version: i32,
+    d: &PlatformDraft,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE platforms SET code = $3, name = $4, jurisdiction_id = $5, level = $6, category = $7,
+                industry_cluster = $8, legal_form = $9, co_builders = $10, construction_start = $11,
+                construction_end = $12, first_support_end = $13, version = version + 1, updated_at = now()
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(d.code.as_str())
+    .bind(&d.name)
+    .bind(d.jurisdiction_id)
+    .bind(d.level.as_str())
+    .bind(d.category.map(Category::as_str))
+    .bind(d.industry_cluster.map(Cluster::as_str))
+    .bind(d.legal_form.as_str())
+    .bind(&d.co_builders)
+    .bind(d.construction_start)
+    .bind(d.construction_end)
+    .bind(d.first_support_end)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A year's reported totals (whole yuan).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnnualFigures {
+    pub year: i32,
+    pub service_orders: i64,
+    pub tech_contracts: i64,
+    pub achievement_transfer: i64,
+    pub gov_research_projects: i64,
+    pub incubation_returns: i64,
+    pub fiscal_subsidy: i64,
+    pub expenditure: i64,
+    pub rnd_staff: i32,
+    pub major_tasks: i32,
+}
+
+impl AnnualFigures {
+    /// Self-generated income: the five channels, fiscal subsidy excluded (PRODUCT.md).
+    pub fn self_generated(&self) -> i64 {
+        self.service_orders
+            + self.tech_contracts
+            + self.achievement_transfer
+            + self.gov_research_projects
+            + self.incubation_returns
+    }
+}
+
+pub async fn annual_figures(
+    pool: &PgPool,
+    platform_id: i64,
+) -> Result<Vec<AnnualFigures>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT year, service_orders, tech_contracts, achievement_transfer, gov_research_projects,
+                incubation_returns, fiscal_subsidy, expenditure, rnd_staff, major_tasks
+         FROM annual_figures WHERE platform_id = $1 ORDER BY year",
+    )
+    .bind(platform_id)
+    .fetch_all(pool)
+    .await
+}

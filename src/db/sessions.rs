@@ -1,0 +1,106 @@
+//! Server-side sessions. The cookie carries a random id; the table stores only its SHA-256.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+
+/// A random token, URL-safe base64 of 32 bytes.
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn id_hash(cookie: &str) -> Vec<u8> {
+    Sha256::digest(cookie.as_bytes()).to_vec()
+}
+
+/// A live session joined with its account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub username: String,
+    pub display_name: String,
+    pub role: Option<String>,
+    pub platform_id: Option<i64>,
+    pub jurisdiction_id: Option<i32>,
+    pub jurisdiction_is_city: Option<bool>,
+    pub must_change_password: bool,
+    pub password_changed_at: DateTime<Utc>,
+    pub disabled: bool,
+}
+
+/// Creates a session and returns the cookie value.
+pub async fn create(
+    conn: &mut PgConnection,
+    user_id: i64,
+    addr: Option<&str>,
+) -> Result<String, sqlx::Error> {
+    let cookie = random_token();
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, client_addr) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id_hash(&cookie))
+    .bind(user_id)
+    .bind(random_token())
+    .bind(addr)
+    .execute(conn)
+    .await?;
+    Ok(cookie)
+}
+
+pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<SessionUser>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at,
+                u.username, u.display_name, u.role, u.platform_id, u.jurisdiction_id,
+                (j.kind = 'city') AS jurisdiction_is_city,
+                u.must_change_password, u.password_changed_at, u.disabled
+         FROM sessions s
+         JOIN users u ON u.id = s.user_id
+         LEFT JOIN jurisdictions j ON j.id = u.jurisdiction_id
+         WHERE s.id_hash = $1",
+    )
+    .bind(id_hash(cookie))
+    .fetch_optional(pool)
+    .await
+}
+
+/// Marks the session as used now (callers skip this when it was marked in the last minute).
+pub async fn touch(pool: &PgPool, cookie: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1")
+        .bind(id_hash(cookie))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut PgConnection, cookie: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash(cookie))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of an account (password change, disable, role change).
+pub async fn delete_for_user(conn: &mut PgConnection, user_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes sessions past the absolute lifetime (run at start-up and now and then).
+pub async fn purge_expired(pool: &PgPool, absolute_hours: i32) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM sessions WHERE created_at < now() - make_interval(hours => $1)")
+            .bind(absolute_hours)
+            .execute(pool)
+            .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,213 @@
+//! Accounts.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::role::Role;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: Option<String>,
+    pub platform_id: Option<i64>,
+    pub jurisdiction_id: Option<i32>,
+    pub must_change_password: bool,
+    pub password_changed_at: DateTime<Utc>,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    pub is_demo: bool,
+    pub version: i32,
+}
+
+impl User {
+    pub fn role(&self) -> Option<Role> {
+        self.role.as_deref().and_then(Role::parse)
+    }
+
+    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
+
+    /// The audit view of an account: never the password hash.
+    pub fn audit_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// A row of the account lists, with names resolved.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserListRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Option<String>,
+    pub platform_name: Option<String>,
+    pub jurisdiction_name: Option<String>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub version: i32,
+}
+
+impl UserListRow {
+    pub fn role_label(&self) -> &'static str {
+        self.role
+            .as_deref()
+            .and_then(Role::parse)
+            .map(Role::label_zh)
+            .unwrap_or("未分配")
+    }
+    pub fn is_locked(&self) -> bool {
+        self.locked_until.is_some_and(|t| t > Utc::now())
+    }
+}
+
+pub async fn find_by_username(pool: &PgPool, username: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM users WHERE username = $1")
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn list(pool: &PgPool, q: &str) -> Result<Vec<UserListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.role, p.name AS platform_name, j.name AS jurisdiction_name,
+                u.locked_until, u.disabled, u.must_change_password, u.version
+         FROM users u
+         LEFT JOIN platforms p ON p.id = u.platform_id
+         LEFT JOIN jurisdictions j ON j.id = u.jurisdiction_id
+         WHERE $1 = '' OR u.username ILIKE '%' || $1 || '%' OR u.display_name ILIKE '%' || $1 || '%'
+         ORDER BY u.username",
+    )
+    .bind(q.trim())
+    .fetch_all(pool)
+    .await
+}
+
+/// A new account, without a role (the security admin assigns one), unless `role` is given by
+/// the bootstrap command line or the demo loader (acting as `system`).
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Option<Role>,
+    pub platform_id: Option<i64>,
+    pub jurisdiction_id: Option<i32>,
+    pub must_change_password: bool,
+    pub is_demo: bool,
+}
+
+pub async fn insert(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<User, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO users (username, display_name, password_hash, role, platform_id, jurisdiction_id,
+                            must_change_password, is_demo)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+    )
+    .bind(u.username)
+    .bind(u.display_name)
+    .bind(u.password_hash)
+    .bind(u.role.map(Role::as_str))
+    .bind(u.platform_id)
+    .bind(u.jurisdiction_id)
+    .bind(u.must_change_password)
+    .bind(u.is_demo)
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets role and scope if the row is still at `version`; `None` on a stale version.
+pub async fn set_role(
+    conn: &mut PgConnection,
+    id: i64,
+    version: i32,
+    role: Option<Role>,
+    platform_id: Option<i64>,
+    jurisdiction_id: Option<i32>,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE users SET role = $3, platform_id = $4, jurisdiction_id = $5, version = version + 1
+         WHERE id = $1 AND version = $2 RETURNING *",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(role.map(Role::as_str))
+    .bind(platform_id)
+    .bind(jurisdiction_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_password(
+    conn: &mut PgConnection,
+    id: i64,
+    password_hash: &str,
+    must_change: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = now(),
+                          failed_logins = 0, locked_until = NULL, version = version + 1
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(password_hash)
+    .bind(must_change)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a failed login and locks the account once `max_failures` is reached.
+/// Returns the updated row.
+pub async fn record_failure(
+    conn: &mut PgConnection,
+    id: i64,
+    max_failures: i32,
+    lockout_minutes: i32,
+) -> Result<User, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE users SET
+            failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+            locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3)
+                                ELSE locked_until END
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(max_failures)
+    .bind(lockout_minutes)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn reset_failures(conn: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_disabled(
+    conn: &mut PgConnection,
+    id: i64,
+    disabled: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET disabled = $2, version = version + 1 WHERE id = $1")
+        .bind(id)
+        .bind(disabled)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

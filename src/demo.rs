@@ -1,0 +1,395 @@
+//! The demo dataset (`serve --demo`): a synthetic city on Nantong's real jurisdictions with
+//! clearly fictitious platforms (every name starts with 示例), across the four categories and
+//! every lifecycle stage, with several years of figures, and one account per role.
+//! Loading is idempotent: existing rows are left alone.
+
+use chrono::NaiveDate;
+use sqlx::{PgConnection, PgPool};
+
+use crate::db::audit::{self, Actor};
+use crate::db::users::{self, NewUser};
+use crate::domain::platform::{Category, Cluster, Stage};
+use crate::domain::role::Role;
+use crate::password_hash;
+
+/// The password of every demo account.
+pub const PASSWORD: &str = "Kechuang#2025";
+
+/// Number of demo platforms.
+pub const PLATFORMS: usize = 40;
+
+/// The first complete year of figures and the last (the latest complete year).
+const FIRST_YEAR: i32 = 2019;
+const LAST_YEAR: i32 = 2025;
+
+/// `(username, role, description)` of the demo accounts.
+const ACCOUNTS: &[(&str, Role, &str)] = &[
+    ("demo-staff", Role::Staff, "市科技局业务人员（全市）"),
+    ("demo-county-staff", Role::Staff, "崇川区业务人员（仅本区）"),
+    (
+        "demo-operator",
+        Role::Operator,
+        "平台填报员（示例·江海船舶海工研究院）",
+    ),
+    ("demo-advisor", Role::Advisor, "产业顾问（指定平台）"),
+    ("demo-expert", Role::Expert, "评审专家"),
+    ("demo-leader", Role::Leader, "领导（只读）"),
+    ("demo-sysadmin", Role::Sysadmin, "系统管理员"),
+    ("demo-secadmin", Role::Secadmin, "安全管理员"),
+    ("demo-auditor", Role::Auditor, "审计管理员"),
+];
+
+/// `(username, what it is)` for the start-up banner.
+pub fn accounts() -> Vec<(&'static str, String)> {
+    ACCOUNTS
+        .iter()
+        .map(|(u, r, d)| (*u, format!("{} — {d}", r.label_zh())))
+        .collect()
+}
+
+/// A tiny deterministic generator, so the demo city is the same on every machine.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    /// A value in `lo..=hi`.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+    }
+}
+
+const PREFIXES: [&str; 10] = [
+    "江海",
+    "紫琅",
+    "濠河",
+    "狼山",
+    "通吴",
+    "港城",
+    "崇川湾",
+    "启海",
+    "沿江",
+    "滨海",
+];
+const KINDS: [&str; 4] = ["研究院", "创新中心", "技术服务平台", "产业研究院"];
+
+/// Stage of the demo platform number `i` (0-based): every stage appears.
+fn stage_of(i: usize) -> Stage {
+    match i {
+        0..=23 => Stage::Operating,
+        24..=27 => Stage::Registration,
+        28..=31 => Stage::Rectifying,
+        32..=34 => Stage::Exited,
+        35..=36 => Stage::Converted,
+        _ => Stage::Merged,
+    }
+}
+
+struct DemoPlatform {
+    code: String,
+    name: String,
+    jurisdiction_code: &'static str,
+    level: &'static str,
+    category: Option<Category>,
+    cluster: Cluster,
+    stage: Stage,
+    construction_start: NaiveDate,
+    construction_end: NaiveDate,
+    first_support_end: Option<NaiveDate>,
+    operating_since: Option<NaiveDate>,
+}
+
+const JURISDICTIONS: [&str; 9] = [
+    "320600", "320613", "320612", "320614", "320682", "320685", "320681", "320623", "NTETDZ",
+];
+
+fn demo_platforms() -> Vec<DemoPlatform> {
+    let mut rng = Lcg(20250314);
+    (0..PLATFORMS)
+        .map(|i| {
+            let stage = stage_of(i);
+            let cluster = Cluster::ALL[i % Cluster::ALL.len()];
+            let start_year = 2018 + (i % 6) as i32;
+            let jurisdiction_code = if i == 0 {
+                "320613"
+            } else {
+                JURISDICTIONS[i % JURISDICTIONS.len()]
+            };
+            let level = match (jurisdiction_code, i % 3) {
+                ("320600", _) => "city",
+                (_, 0) => "city_county",
+                _ => "county",
+            };
+            let construction_start =
+                NaiveDate::from_ymd_opt(start_year, 1 + (i % 12) as u32, 1).unwrap_or_default();
+            let construction_end = NaiveDate::from_ymd_opt(start_year + 3, 1 + (i % 12) as u32, 1)
+                .and_then(|d| d.pred_opt())
+                .unwrap_or_default();
+            let operating_since = (stage != Stage::Registration).then(|| {
+                NaiveDate::from_ymd_opt(start_year, 6, 1 + rng.range(0, 27) as u32)
+                    .unwrap_or_default()
+            });
+            let year = if stage == Stage::Registration {
+                2026
+            } else {
+                start_year
+            };
+            DemoPlatform {
+                code: format!("NT-{year}-{:03}", i + 1),
+                name: format!(
+                    "示例·{}{}{}",
+                    PREFIXES[i % PREFIXES.len()],
+                    cluster.label_zh(),
+                    KINDS[i % KINDS.len()]
+                ),
+                jurisdiction_code,
+                level,
+                // Registrations in progress have not all chosen their category yet.
+                category: (stage != Stage::Registration || i % 2 == 0)
+                    .then(|| Category::ALL[i % Category::ALL.len()]),
+                cluster,
+                stage,
+                construction_start,
+                construction_end,
+                first_support_end: (level != "city")
+                    .then(|| construction_end + chrono::Duration::days(365 * 2)),
+                operating_since,
+            }
+        })
+        .collect()
+}
+
+/// Loads the demo city. Safe to run on every start: nothing that exists is changed.
+pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
+    let actor = Actor::system("demo");
+    let mut tx = audit::begin(pool, &actor).await?;
+    let already: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE username = 'demo-staff')")
+            .fetch_one(&mut *tx)
+            .await?;
+    if already {
+        return Ok(());
+    }
+    let hash = password_hash::hash_async(PASSWORD.to_string()).await?;
+    let platforms = demo_platforms();
+    let mut ids = Vec::with_capacity(platforms.len());
+    for p in &platforms {
+        ids.push(insert_platform(&mut tx, p).await?);
+    }
+    // Merged platforms point at an operating one (the first few).
+    for (n, i) in (0..PLATFORMS)
+        .filter(|&i| stage_of(i) == Stage::Merged)
+        .enumerate()
+    {
+        sqlx::query("UPDATE platforms SET stage = 'merged', merged_into_id = $2 WHERE id = $1")
+            .bind(ids[i])
+            .bind(ids[n + 1])
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut rng = Lcg(7);
+    for (p, &id) in platforms.iter().zip(&ids) {
+        insert_figures(&mut tx, id, p, &mut rng).await?;
+    }
+
+    let mut account_ids = Vec::new();
+    for &(username, role, description) in ACCOUNTS {
+        let jurisdiction_code = match username {
+            "demo-staff" => Some("320600"),
+            "demo-county-staff" => Some("320613"),
+            _ => None,
+        };
+        let jurisdiction_id: Option<i32> = match jurisdiction_code {
+            Some(code) => Some(
+                sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
+                    .bind(code)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            ),
+            None => None,
+        };
+        let user = users::insert(
+            &mut tx,
+            &NewUser {
+                username,
+                display_name: &format!("演示{}", role.label_zh()),
+                password_hash: &hash,
+                role: Some(role),
+                platform_id: (role == Role::Operator).then_some(ids[0]),
+                jurisdiction_id,
+                must_change_password: false,
+                is_demo: true,
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &actor,
+            "user.create",
+            "user",
+            Some(user.id.to_string()),
+            None,
+            Some(serde_json::json!({"username": username, "role": role, "note": description})),
+        )
+        .await?;
+        account_ids.push((username, user.id));
+    }
+    let find = |name: &str| {
+        account_ids
+            .iter()
+            .find(|(u, _)| *u == name)
+            .map(|(_, id)| *id)
+    };
+    // The advisor looks after a handful of operating platforms, the city staff member after most.
+    sqlx::query("UPDATE platforms SET advisor_id = $1 WHERE id = ANY($2)")
+        .bind(find("demo-advisor"))
+        .bind(&ids[0..6])
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE platforms SET responsible_staff_id = $1 WHERE stage IN ('operating', 'rectifying')",
+    )
+    .bind(find("demo-staff"))
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        "demo.load",
+        "demo",
+        None,
+        None,
+        Some(serde_json::json!({"platforms": PLATFORMS, "accounts": ACCOUNTS.len(), "years": [FIRST_YEAR, LAST_YEAR]})),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        "demo dataset loaded: {PLATFORMS} platforms, {} accounts",
+        ACCOUNTS.len()
+    );
+    Ok(())
+}
+
+async fn insert_platform(conn: &mut PgConnection, p: &DemoPlatform) -> Result<i64, sqlx::Error> {
+    // Merged platforms get their target right after; insert them as exited first so the
+    // `merged ⇔ merged_into_id` constraint holds row by row.
+    let stage = if p.stage == Stage::Merged {
+        Stage::Exited
+    } else {
+        p.stage
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO platforms (code, name, jurisdiction_id, level, category, industry_cluster, legal_form, co_builders,
+                                construction_start, construction_end, first_support_end, operating_since, stage)
+         SELECT $1, $2, j.id, $4, $5, $6, 'public_institution', $7, $8, $9, $10, $11, $12
+         FROM jurisdictions j WHERE j.code = $3
+         RETURNING id",
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(p.jurisdiction_code)
+    .bind(p.level)
+    .bind(p.category.map(Category::as_str))
+    .bind(p.cluster.as_str())
+    .bind("示例大学、示例研究所（虚构）")
+    .bind(p.construction_start)
+    .bind(p.construction_end)
+    .bind(p.first_support_end)
+    .bind(p.operating_since)
+    .bind(stage.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Year totals from the year the platform started operating to the latest complete year;
+/// self-generated income grows at different paces, so some platforms break even and some do not.
+async fn insert_figures(
+    conn: &mut PgConnection,
+    id: i64,
+    p: &DemoPlatform,
+    rng: &mut Lcg,
+) -> Result<(), sqlx::Error> {
+    let Some(since) = p.operating_since else {
+        return Ok(());
+    };
+    let first = chrono::Datelike::year(&since).max(FIRST_YEAR);
+    let growth = rng.range(5, 35); // % a year
+    let mut base = rng.range(800_000, 4_000_000);
+    for year in first..=LAST_YEAR {
+        let expenditure = base * rng.range(90, 180) / 100 + 2_000_000;
+        let weights = [
+            rng.range(10, 40),
+            rng.range(5, 30),
+            rng.range(0, 20),
+            rng.range(5, 30),
+            rng.range(0, 10),
+        ];
+        let total: i64 = weights.iter().sum::<i64>().max(1);
+        let channel = |w: i64| base * w / total;
+        sqlx::query(
+            "INSERT INTO annual_figures (platform_id, year, service_orders, tech_contracts, achievement_transfer,
+                                         gov_research_projects, incubation_returns, fiscal_subsidy, expenditure,
+                                         rnd_staff, major_tasks)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(year)
+        .bind(channel(weights[0]))
+        .bind(channel(weights[1]))
+        .bind(channel(weights[2]))
+        .bind(channel(weights[3]))
+        .bind(channel(weights[4]))
+        .bind(rng.range(1_000_000, 5_000_000))
+        .bind(expenditure)
+        .bind(rng.range(12, 80) as i32)
+        .bind(rng.range(0, 3) as i32)
+        .execute(&mut *conn)
+        .await?;
+        base += base * growth / 100;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_and_category_appears() {
+        let platforms = demo_platforms();
+        assert_eq!(platforms.len(), PLATFORMS);
+        for stage in Stage::ALL {
+            assert!(
+                platforms.iter().any(|p| p.stage == *stage),
+                "{stage:?} missing"
+            );
+        }
+        for category in Category::ALL {
+            assert!(
+                platforms.iter().any(|p| p.category == Some(*category)),
+                "{category:?} missing"
+            );
+        }
+        assert!(platforms.iter().all(|p| p.name.starts_with("示例")));
+        let mut codes: Vec<_> = platforms.iter().map(|p| p.code.clone()).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), PLATFORMS);
+    }
+
+    #[test]
+    fn one_demo_account_per_role() {
+        for role in Role::ALL {
+            assert!(
+                ACCOUNTS.iter().any(|(_, r, _)| r == role),
+                "{role:?} missing"
+            );
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! A private PostgreSQL cluster run from the locally installed server binaries.
+//!
+//! Used by `serve` and by the test harness when `DATABASE_URL` is unset. Layout under
+//! `data_dir`: `data/` (PGDATA), `run/` (Unix socket directory, no TCP listener),
+//! `postgres.log` and `.lock` (serialises concurrent starters).
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::{Connection, PgConnection};
+use tokio::process::Command;
+use tracing::{debug, info, warn};
+
+const PORT: u16 = 5432;
+/// `sun_path` holds 108 bytes including the trailing NUL.
+const MAX_SOCKET_PATH: usize = 107;
+/// Database superuser, and OS user the server runs as when we are root.
+const PG_USER: &str = "postgres";
+const LOG_TAIL_LINES: usize = 20;
+
+/// Where and how to run the embedded cluster.
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    /// Root directory of the cluster, e.g. `./var/postgres`; created if missing.
+    pub data_dir: PathBuf,
+    /// `false` disables fsync & co: only for throwaway test clusters.
+    pub fsync: bool,
+}
+
+/// Handle to a running embedded cluster (started by us or reused).
+#[derive(Debug)]
+pub struct EmbeddedPg {
+    root: PathBuf,
+    data: PathBuf,
+    run: PathBuf,
+    bin: PathBuf,
+    started_here: bool,
+    run_as: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedPgError {
+    #[error(
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found on PATH or in /usr/lib/postgresql/*/bin: install PostgreSQL (e.g. `apt-get install postgresql`) or set DATABASE_URL to an existing server"
+    )]
+    NoBinaries,
+    #[error(
+        "Unix socket path {} is {len} bytes, over the {MAX_SOCKET_PATH}-byte limit: use a shorter data directory or set DATABASE_URL", .path.display()
+    )]
+    SocketPathTooLong { path: PathBuf, len: usize },
+    #[error(
+        "data directory {} is not valid UTF-8 or contains characters pg_ctl cannot quote (\" $ ` \\): use a different data directory", .0.display()
+    )]
+    UnsupportedPath(PathBuf),
+    #[error(
+        "running as root, but there is no `postgres` OS user to run PostgreSQL as: create it (e.g. `apt-get install postgresql` or `useradd --system postgres`) or run as a non-root user"
+    )]
+    NoPostgresUser,
+    #[error(
+        "directory {} is not traversable by other users, so the `postgres` OS user cannot reach the data directory: use a data directory elsewhere (e.g. under /var/lib or /tmp) or run as a non-root user", .0.display()
+    )]
+    ParentNotTraversable(PathBuf),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "`{command}` failed ({status})\nstderr:\n{stderr}\nlast {LOG_TAIL_LINES} lines of {}:\n{log_tail}", .log.display()
+    )]
+    Command {
+        command: String,
+        status: String,
+        stderr: String,
+        log: PathBuf,
+        log_tail: String,
+    },
+    #[error("embedded PostgreSQL query failed: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+use EmbeddedPgError as E;
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> E {
+    move |source| E::Io {
+        context: context.into(),
+        source,
+    }
+}
+
+impl EmbeddedPg {
+    /// Directory holding `initdb`, `pg_ctl` and `postgres`: first `PATH` (symlinks resolved to the
+    /// real installation when it is complete), then the highest `/usr/lib/postgresql/<ver>/bin`.
+    pub fn find_bin_dir() -> Result<PathBuf, EmbeddedPgError> {
+        find_bin_dir_in(std::env::var_os("PATH"), Path::new("/usr/lib/postgresql"))
+            .ok_or(E::NoBinaries)
+    }
+
+    /// Initialises (if needed) and starts the cluster, or reuses it if it is already running.
+    pub async fn start(opts: EmbeddedOptions) -> Result<EmbeddedPg, EmbeddedPgError> {
+        let bin = Self::find_bin_dir()?;
+        let ctx = format!("cannot create data directory {}", opts.data_dir.display());
+        tokio::fs::create_dir_all(&opts.data_dir)
+            .await
+            .map_err(io_err(ctx.clone()))?;
+        let root = tokio::fs::canonicalize(&opts.data_dir)
+            .await
+            .map_err(io_err(ctx))?;
+        if root
+            .to_str()
+            .is_none_or(|s| s.contains(['"', '$', '`', '\\']))
+        {
+            return Err(E::UnsupportedPath(root));
+        }
+        let run = root.join("run");
+        let socket = run.join(format!(".s.PGSQL.{PORT}"));
+        let len = socket.as_os_str().len();
+        if len > MAX_SOCKET_PATH {
+            return Err(E::SocketPathTooLong { path: socket, len });
+        }
+
+        // Serialise initdb/start across processes sharing this data dir; released on drop.
+        let lock_path = root.join(".lock");
+        let lock_ctx = format!("cannot lock {}", lock_path.display());
+        let lock = tokio::task::spawn_blocking(move || {
+            let file = File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)?;
+            file.lock()?;
+            Ok::<_, io::Error>(file)
+        })
+        .await
+        .map_err(io::Error::other)
+        .and_then(|r| r)
+        .map_err(io_err(lock_ctx))?;
+
+        let mut pg = EmbeddedPg {
+            data: root.join("data"),
+            root,
+            run,
+            bin,
+            started_here: false,
+            run_as: None,
+        };
+        pg.init_and_start(opts.fsync).await?;
+        drop(lock);
+        Ok(pg)
+    }
+
+    async fn init_and_start(&mut self, fsync: bool) -> Result<(), E> {
+        tokio::fs::create_dir_all(&self.run)
+            .await
+            .map_err(io_err(format!("cannot create {}", self.run.display())))?;
+        if is_root().await {
+            self.prepare_for_postgres_user().await?;
+        }
+        let data = self.data.to_string_lossy().into_owned();
+        if !self.data.join("PG_VERSION").exists() {
+            info!("initialising embedded PostgreSQL cluster in {data}");
+            let base = [
+                "-D",
+                &data,
+                "-U",
+                PG_USER,
+                "--auth-local=trust",
+                "--auth-host=reject",
+                "--encoding=UTF8",
+            ];
+            if let Err(e) = self
+                .run_ok("initdb", &[&base[..], &["--locale=C.UTF-8"]].concat())
+                .await
+            {
+                warn!("initdb with --locale=C.UTF-8 failed, retrying with --no-locale: {e}");
+                self.run_ok("initdb", &[&base[..], &["--no-locale"]].concat())
+                    .await?;
+            }
+        }
+        if self.is_running().await? {
+            info!(
+                "reusing running embedded PostgreSQL at {}",
+                self.run.display()
+            );
+            return Ok(());
+        }
+        // Double quotes protect the path inside the GUC list; single quotes survive pg_ctl's `sh -c`.
+        let mut o = format!(
+            "-c port={PORT} -c listen_addresses='' -c unix_socket_directories={} -c unix_socket_permissions=0700",
+            sh_quote(&format!("\"{}\"", self.run.to_string_lossy()))
+        );
+        if !fsync {
+            o.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let log = self.log_path().to_string_lossy().into_owned();
+        self.run_ok(
+            "pg_ctl",
+            &["-D", &data, "-l", &log, "-w", "-t", "60", "-o", &o, "start"],
+        )
+        .await?;
+        self.started_here = true;
+        info!(
+            "started embedded PostgreSQL at {} (data {data})",
+            self.run.display()
+        );
+        Ok(())
+    }
+
+    /// As root: check the `postgres` user and path access, then hand it the data dir.
+    async fn prepare_for_postgres_user(&mut self) -> Result<(), E> {
+        let id = Command::new("id").args(["-u", PG_USER]).output().await;
+        if !id.is_ok_and(|o| o.status.success()) {
+            return Err(E::NoPostgresUser);
+        }
+        for dir in self.root.ancestors().skip(1) {
+            let meta =
+                std::fs::metadata(dir).map_err(io_err(format!("cannot stat {}", dir.display())))?;
+            if meta.permissions().mode() & 0o001 == 0 {
+                return Err(E::ParentNotTraversable(dir.to_path_buf()));
+            }
+        }
+        let mut chown = Command::new("chown");
+        chown.arg("-R").arg(format!("{PG_USER}:")).arg(&self.root); // `user:` = user's login group
+        self.exec(
+            chown,
+            format!("chown -R {PG_USER}: {}", self.root.display()),
+        )
+        .await?;
+        self.run_as = Some(PG_USER.to_owned());
+        Ok(())
+    }
+
+    /// Whether a postmaster is serving this data dir (per `pg_ctl status`, double-checked).
+    async fn is_running(&self) -> Result<bool, E> {
+        let data = self.data.to_string_lossy();
+        if !self
+            .run("pg_ctl", &["status", "-D", &data])
+            .await?
+            .1
+            .status
+            .success()
+        {
+            return Ok(false);
+        }
+        // pg_ctl only checks that the PID in postmaster.pid is alive; after a reboot it may belong
+        // to an unrelated process of the same user. A real postmaster's cwd is PGDATA.
+        let pid_file = self.data.join("postmaster.pid");
+        let pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.lines().next()?.trim().parse::<u32>().ok());
+        if let Some(cwd) = pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).ok())
+            && cwd != self.data
+        {
+            warn!(
+                "removing stale {} (PID {pid:?} is not a postmaster for it)",
+                pid_file.display()
+            );
+            std::fs::remove_file(&pid_file)
+                .map_err(io_err(format!("cannot remove {}", pid_file.display())))?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Options for connecting over the Unix socket as superuser `postgres` (trust auth).
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        // sqlx treats a host starting with '/' as a socket directory (`<host>/.s.PGSQL.<port>`).
+        PgConnectOptions::new_without_pgpass()
+            .host(&self.run.to_string_lossy())
+            .port(PORT)
+            .username(PG_USER)
+            .database(database)
+            .ssl_mode(PgSslMode::Disable)
+    }
+
+    /// Creates database `name` unless it already exists (also tolerates a concurrent creator).
+    pub async fn ensure_database(&self, name: &str) -> Result<(), EmbeddedPgError> {
+        let mut conn = PgConnection::connect_with(&self.connect_options("postgres")).await?;
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_optional(&mut conn)
+                .await?;
+        if exists.is_none() {
+            let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+            match sqlx::raw_sql(&sql).execute(&mut conn).await {
+                // duplicate_database, or unique_violation when racing another creator
+                Err(sqlx::Error::Database(e))
+                    if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
+                other => {
+                    other?;
+                    info!("created database {name:?} in embedded PostgreSQL");
+                }
+            }
+        }
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Whether this handle's `start` launched the server (false when an existing one was reused).
+    pub fn started_here(&self) -> bool {
+        self.started_here
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`) if this handle started it and it still runs.
+    pub async fn stop(&self) -> Result<(), EmbeddedPgError> {
+        if !self.started_here || !self.is_running().await? {
+            return Ok(());
+        }
+        let data = self.data.to_string_lossy();
+        self.run_ok(
+            "pg_ctl",
+            &["stop", "-D", &data, "-m", "fast", "-w", "-t", "60"],
+        )
+        .await?;
+        info!("stopped embedded PostgreSQL at {}", self.run.display());
+        Ok(())
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.root.join("postgres.log")
+    }
+
+    /// Runs a server binary (as `run_as` if set); returns the display string and output.
+    async fn run(&self, program: &str, args: &[&str]) -> Result<(String, Output), E> {
+        let exe = self.bin.join(program).to_string_lossy().into_owned();
+        let line = std::iter::once(exe.as_str())
+            .chain(args.iter().copied())
+            .map(sh_quote)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let cmd = match &self.run_as {
+            None => {
+                let mut c = Command::new(&exe);
+                c.args(args);
+                c
+            }
+            Some(user) if find_in_path("runuser").is_some() => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--", &exe]).args(args);
+                c
+            }
+            Some(user) => {
+                let mut c = Command::new("su");
+                c.args([user, "-s", "/bin/sh", "-c", &line]);
+                c
+            }
+        };
+        let shown = match &self.run_as {
+            Some(user) => format!("(as {user}) {line}"),
+            None => line,
+        };
+        let out = self.spawn(cmd, &shown).await?;
+        Ok((shown, out))
+    }
+
+    /// Like [`Self::run`], but a non-zero exit status is an error.
+    async fn run_ok(&self, program: &str, args: &[&str]) -> Result<Output, E> {
+        let (shown, out) = self.run(program, args).await?;
+        self.check(shown, out).await
+    }
+
+    async fn exec(&self, cmd: Command, shown: String) -> Result<Output, E> {
+        let out = self.spawn(cmd, &shown).await?;
+        self.check(shown, out).await
+    }
+
+    async fn spawn(&self, mut cmd: Command, shown: &str) -> Result<Output, E> {
+        debug!("running {shown}");
+        cmd.current_dir(&self.root).stdin(Stdio::null());
+        cmd.output()
+            .await
+            .map_err(io_err(format!("cannot run `{shown}`")))
+    }
+
+    async fn check(&self, command: String, out: Output) -> Result<Output, E> {
+        if out.status.success() {
+            return Ok(out);
+        }
+        let log = self.log_path();
+        let log_tail = match tokio::fs::read_to_string(&log).await {
+            Ok(text) => {
+                let lines: Vec<&str> = text.lines().collect();
+                lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+            }
+            Err(e) => format!("(unavailable: {e})"),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_owned();
+        Err(E::Command {
+            command,
+            status: out.status.to_string(),
+            stderr,
+            log,
+            log_tail,
+        })
+    }
+}
+
+fn find_bin_dir_in(path: Option<OsString>, versions_root: &Path) -> Option<PathBuf> {
+    let has_all = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| is_executable(&dir.join(b)))
+    };
+    let on_path = path
+        .iter()
+        .flat_map(std::env::split_paths)
+        .find(|d| d.is_absolute() && has_all(d));
+    if let Some(dir) = on_path {
+        // e.g. /usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb
+        let real = std::fs::canonicalize(dir.join("initdb"))
+            .ok()
+            .and_then(|p| Some(p.parent()?.to_path_buf()));
+        return Some(real.filter(|r| has_all(r)).unwrap_or(dir));
+    }
+    let mut versions: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir(versions_root)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let key = name
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<Vec<u32>>>()?;
+            Some((key, entry.path().join("bin")))
+        })
+        .filter(|(_, bin)| has_all(bin))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn find_in_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| is_executable(p))
+}
+
+/// Effective UID 0, from `/proc/self/status` (fallback: `id -u`).
+async fn is_root() -> bool {
+    if let Ok(status) = tokio::fs::read_to_string("/proc/self/status").await
+        && let Some(line) = status.lines().find(|l| l.starts_with("Uid:"))
+    {
+        return line.split_whitespace().nth(2) == Some("0");
+    }
+    let out = Command::new("id").arg("-u").output().await;
+    out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Quotes `s` as one POSIX shell word.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sh_quote_round_trips_through_sh() {
+        let word = "it's a \"path\" with $HOME";
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", sh_quote(word)))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), word);
+    }
+
+    #[test]
+    fn falls_back_to_highest_versioned_dir() {
+        let dir = std::env::temp_dir().join(format!("kc-bins-{}", std::process::id()));
+        for ver in ["9.6", "15", "13", "junk"] {
+            let bin = dir.join(ver).join("bin");
+            std::fs::create_dir_all(&bin).unwrap();
+            for b in ["initdb", "pg_ctl", "postgres"] {
+                std::fs::write(bin.join(b), "").unwrap();
+                std::fs::set_permissions(bin.join(b), std::fs::Permissions::from_mode(0o755))
+                    .unwrap();
+            }
+        }
+        assert_eq!(
+            find_bin_dir_in(Some("/nonexistent".into()), &dir),
+            Some(dir.join("15/bin"))
+        );
+        assert_eq!(find_bin_dir_in(None, Path::new("/nonexistent")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,143 @@
+//! The audit admin's views: browse and filter the trail; verify its hash chain.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use chrono::{NaiveDate, TimeZone, Utc};
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::forms::{Pagination, non_empty, query_string};
+use super::layout::{Layout, local_time};
+use crate::db::audit::{self, AuditFilter, Verification};
+use crate::error::AppResult;
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    actor: String,
+    action: String,
+    entity: String,
+    entity_id: String,
+    from: String,
+    to: String,
+    page: Option<i64>,
+}
+
+pub struct Entry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub addr: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit/list.html")]
+pub struct ListPage {
+    pub layout: Layout,
+    pub q: AuditQuery,
+    pub entries: Vec<Entry>,
+    pub pagination: Pagination,
+    pub date_error: bool,
+}
+
+/// A date in Beijing time → the UTC instant it starts (`plus_days` = 1 for an inclusive end).
+fn beijing_day_start(s: &str, plus_days: i64) -> Option<chrono::DateTime<Utc>> {
+    let d =
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()? + chrono::Duration::days(plus_days);
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600)?;
+    beijing
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<ListPage> {
+    let from = non_empty(&q.from).map(|s| beijing_day_start(s, 0));
+    let to = non_empty(&q.to).map(|s| beijing_day_start(s, 1));
+    let date_error = matches!(from, Some(None)) || matches!(to, Some(None));
+    let filter = AuditFilter {
+        actor: non_empty(&q.actor).map(str::to_lowercase),
+        action: non_empty(&q.action).map(str::to_string),
+        entity: non_empty(&q.entity).map(str::to_string),
+        entity_id: non_empty(&q.entity_id).map(str::to_string),
+        from: from.flatten(),
+        to: to.flatten(),
+    };
+    let base = query_string(&[
+        ("actor", &q.actor),
+        ("action", &q.action),
+        ("entity", &q.entity),
+        ("entity_id", &q.entity_id),
+        ("from", &q.from),
+        ("to", &q.to),
+    ]);
+    let mut pagination = Pagination::new(q.page, 50, base);
+    let (rows, total) =
+        audit::list(&state.db, &filter, pagination.per_page, pagination.offset()).await?;
+    pagination.total = total;
+    let json = |v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let entries = rows
+        .into_iter()
+        .map(|r| Entry {
+            seq: r.seq,
+            at: local_time(&r.at),
+            before: json(&r.before),
+            after: json(&r.after),
+            actor: r.actor_name,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id.unwrap_or_default(),
+            addr: r.client_addr.unwrap_or_default(),
+        })
+        .collect();
+    Ok(ListPage {
+        layout: Layout::for_user(&user, "audit"),
+        q,
+        entries,
+        pagination,
+        date_error,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit/verify.html")]
+pub struct VerifyPage {
+    pub layout: Layout,
+    pub result: Verification,
+    pub checked_at: String,
+    pub broken: String,
+    pub broken_seq: i64,
+}
+
+/// Recomputes the whole chain (read-only, so a GET) and names the first broken link.
+pub async fn verify(State(state): State<AppState>, user: CurrentUser) -> AppResult<VerifyPage> {
+    let result = audit::verify(&state.db).await?;
+    let broken = result
+        .first_break
+        .as_ref()
+        .map(|b| b.describe_zh())
+        .unwrap_or_default();
+    let broken_seq = result.first_break.as_ref().map(|b| b.seq()).unwrap_or(0);
+    Ok(VerifyPage {
+        layout: Layout::for_user(&user, "verify"),
+        result,
+        checked_at: local_time(&Utc::now()),
+        broken,
+        broken_seq,
+    })
+}

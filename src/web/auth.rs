@@ -1,0 +1,686 @@
+//! Sign-in, sessions, CSRF and the guard every route passes through.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::{Guard, Scope, no_store};
+use crate::db::audit::{self, Actor};
+use crate::db::security_policy::SecurityPolicy;
+use crate::db::sessions::SessionUser;
+use crate::db::{platforms, security_policy, sessions, users};
+use crate::domain::role::Role;
+use crate::domain::scope::PlatformScope;
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::password_hash;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "kc_session";
+/// Double-submit token for the only form posted before sign-in: the login form.
+pub const PRELOGIN_COOKIE: &str = "kc_prelogin";
+pub const CSRF_FIELD: &str = "csrf_token";
+const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The signed-in account, put into the request by the guard.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Option<Role>,
+    pub platform_id: Option<i64>,
+    pub jurisdiction_id: Option<i32>,
+    pub is_city_staff: bool,
+    pub scope: PlatformScope,
+    pub csrf: String,
+    pub addr: Option<String>,
+}
+
+impl CurrentUser {
+    fn from_session(s: &SessionUser, addr: Option<String>) -> CurrentUser {
+        let role = s.role.as_deref().and_then(Role::parse);
+        let jurisdiction = s
+            .jurisdiction_id
+            .map(|id| (id, s.jurisdiction_is_city.unwrap_or(false)));
+        CurrentUser {
+            id: s.user_id,
+            username: s.username.clone(),
+            display_name: s.display_name.clone(),
+            role,
+            platform_id: s.platform_id,
+            jurisdiction_id: s.jurisdiction_id,
+            is_city_staff: role == Some(Role::Staff) && s.jurisdiction_is_city == Some(true),
+            scope: PlatformScope::of(s.user_id, role, s.platform_id, jurisdiction),
+            csrf: s.csrf_token.clone(),
+            addr,
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.id),
+            name: self.username.clone(),
+            role: self.role,
+            addr: self.addr.clone(),
+        }
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.role == Some(role)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Only the guard inserts it; a handler asking for it on a public route is a bug: deny.
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or(AppError::Forbidden)
+    }
+}
+
+/// The client's address, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<ClientAddr>()
+            .cloned()
+            .unwrap_or(ClientAddr(None)))
+    }
+}
+
+fn client_addr(req: &Request, trust_proxy: bool) -> Option<String> {
+    if trust_proxy {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+}
+
+/// State of the guard layer: the app and the guard of the route it wraps.
+#[derive(Clone)]
+pub struct GuardState {
+    pub app: AppState,
+    pub guard: Guard,
+}
+
+/// The guard: loads the session, enforces timeouts, forced password change, role, data
+/// scope, `Origin` and the CSRF token, then runs the handler. Anything unexpected denies.
+pub async fn guard(State(gs): State<GuardState>, req: Request, next: Next) -> Response {
+    match check(&gs, req).await {
+        Ok(req) => no_store(next.run(req).await),
+        Err(resp) => no_store(resp),
+    }
+}
+
+async fn check(gs: &GuardState, mut req: Request) -> Result<Request, Response> {
+    let state = &gs.app;
+    let addr = client_addr(&req, state.config.trust_proxy);
+    req.extensions_mut().insert(ClientAddr(addr.clone()));
+    let jar = CookieJar::from_headers(req.headers());
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD);
+
+    if unsafe_method && !same_origin(&req) {
+        return Err(AppError::Csrf.into_response());
+    }
+
+    let policy = security_policy::get(&state.db)
+        .await
+        .map_err(|e| AppError::from(e).into_response())?;
+    let session = match jar.get(SESSION_COOKIE) {
+        Some(cookie) => load_live_session(state, cookie.value(), &policy)
+            .await
+            .map_err(IntoResponse::into_response)?,
+        None => None,
+    };
+
+    if gs.guard == Guard::Public {
+        if unsafe_method {
+            let expected = jar.get(PRELOGIN_COOKIE).map(|c| c.value().to_string());
+            req = check_csrf(req, expected.as_deref()).await?;
+        }
+        if let Some(s) = &session {
+            req.extensions_mut()
+                .insert(CurrentUser::from_session(s, addr));
+        }
+        return Ok(req);
+    }
+
+    let Some(session) = session else {
+        return Err(if unsafe_method {
+            AppError::Csrf.into_response()
+        } else {
+            let next = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let target = format!(
+                "/login?next={}",
+                form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            Redirect::to(&target).into_response()
+        });
+    };
+    let user = CurrentUser::from_session(&session, addr);
+
+    if gs.guard != Guard::PasswordPending && password_change_due(&session, user.role, &policy) {
+        return Err(if unsafe_method {
+            AppError::Forbidden.into_response()
+        } else {
+            Redirect::to("/password").into_response()
+        });
+    }
+
+    if let Guard::Roles(roles, scope) = gs.guard {
+        let role_ok = user.role.is_some_and(|r| roles.contains(&r));
+        if !role_ok {
+            return Err(AppError::Forbidden.into_response());
+        }
+        match scope {
+            Scope::Global => {}
+            Scope::City => {
+                if user.role == Some(Role::Staff) && !user.is_city_staff {
+                    return Err(AppError::Forbidden.into_response());
+                }
+            }
+            Scope::Platform => req = check_platform_scope(state, req, &user).await?,
+        }
+    }
+
+    if unsafe_method {
+        req = check_csrf(req, Some(&user.csrf)).await?;
+    }
+    if Utc::now() - session.last_seen_at > Duration::seconds(60) {
+        if let Some(cookie) = jar.get(SESSION_COOKIE) {
+            // A failed touch only shortens the session; never fail the request for it.
+            let _ = sessions::touch(&state.db, cookie.value()).await;
+        }
+    }
+    req.extensions_mut().insert(user);
+    Ok(req)
+}
+
+/// The session behind the cookie if it is still within the idle and absolute timeouts.
+async fn load_live_session(
+    state: &AppState,
+    cookie: &str,
+    policy: &SecurityPolicy,
+) -> AppResult<Option<SessionUser>> {
+    let Some(s) = sessions::load(&state.db, cookie).await? else {
+        return Ok(None);
+    };
+    let is_admin = s
+        .role
+        .as_deref()
+        .and_then(Role::parse)
+        .is_some_and(Role::is_admin);
+    let idle = if is_admin {
+        policy.admin_idle_minutes
+    } else {
+        policy.idle_minutes
+    };
+    let now = Utc::now();
+    let expired = now - s.last_seen_at > Duration::minutes(idle.into())
+        || now - s.created_at > Duration::hours(policy.absolute_hours.into());
+    if expired || s.disabled {
+        let mut conn = state.db.acquire().await?;
+        sessions::delete(&mut conn, cookie).await?;
+        return Ok(None);
+    }
+    Ok(Some(s))
+}
+
+fn password_change_due(s: &SessionUser, role: Option<Role>, policy: &SecurityPolicy) -> bool {
+    let expired = role.is_some_and(Role::password_expires)
+        && Utc::now() - s.password_changed_at > Duration::days(policy.password_max_age_days.into());
+    s.must_change_password || expired
+}
+
+async fn check_platform_scope(
+    state: &AppState,
+    req: Request,
+    user: &CurrentUser,
+) -> Result<Request, Response> {
+    let (mut parts, body) = req.into_parts();
+    let id = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .ok()
+        .and_then(|params| {
+            params
+                .iter()
+                .find(|(k, _)| *k == "id")
+                .and_then(|(_, v)| v.parse::<i64>().ok())
+        })
+        .ok_or_else(|| AppError::NotFound.into_response())?;
+    match platforms::scope_ref(&state.db, id).await {
+        Ok(Some(p)) if user.scope.allows(p) => Ok(Request::from_parts(parts, body)),
+        Ok(Some(_)) => Err(AppError::Forbidden.into_response()),
+        Ok(None) => Err(AppError::NotFound.into_response()),
+        Err(e) => Err(AppError::from(e).into_response()),
+    }
+}
+
+/// A state-changing request must come from our own pages: `Origin` (or, failing that,
+/// `Referer`) must name this host.
+fn same_origin(req: &Request) -> bool {
+    let Some(host) = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return false;
+    };
+    let source = req
+        .headers()
+        .get(header::ORIGIN)
+        .or_else(|| req.headers().get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    match source {
+        Some(url) => {
+            let rest = url.split_once("://").map(|(_, r)| r).unwrap_or("");
+            rest.split('/').next() == Some(host)
+        }
+        None => false,
+    }
+}
+
+/// Checks the CSRF token from the `x-csrf-token` header or the urlencoded form field, and
+/// hands the (buffered) body on unchanged.
+async fn check_csrf(req: Request, expected: Option<&str>) -> Result<Request, Response> {
+    let Some(expected) = expected.filter(|e| !e.is_empty()) else {
+        return Err(AppError::Csrf.into_response());
+    };
+    if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return if constant_time_eq(token, expected) {
+            Ok(req)
+        } else {
+            Err(AppError::Csrf.into_response())
+        };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::Csrf.into_response());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, 2 * 1024 * 1024)
+        .await
+        .map_err(|_| AppError::BadRequest("提交的内容过大".into()).into_response())?;
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v.into_owned());
+    match token {
+        Some(token) if constant_time_eq(&token, expected) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        _ => Err(AppError::Csrf.into_response()),
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .build()
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+// ---- the login page -------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/login.html")]
+pub struct LoginPage {
+    pub layout: Layout,
+    pub csrf: String,
+    pub username: String,
+    pub next: String,
+    pub error: String,
+    pub notice: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    notice: String,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    user: Option<axum::Extension<CurrentUser>>,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if user.is_some() {
+        return Redirect::to(safe_next(&q.next)).into_response();
+    }
+    let token = sessions::random_token();
+    let cookie = Cookie::build((PRELOGIN_COOKIE, token.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.secure_cookies)
+        .build();
+    let notice = match q.notice.as_str() {
+        "logged_out" => "您已安全退出。",
+        "password_changed" => "密码已修改，请使用新密码登录。",
+        _ => "",
+    };
+    let page = LoginPage {
+        layout: Layout::anonymous(),
+        csrf: token,
+        username: String::new(),
+        next: safe_next(&q.next).to_string(),
+        error: String::new(),
+        notice,
+    };
+    (jar.add(cookie), page).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The one message for every failure, so it tells nothing about which accounts exist.
+const LOGIN_FAILED: &str = "用户名或密码错误，或账户已被锁定。连续失败次数过多的账户将被暂时锁定。";
+
+pub async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientAddr(addr): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let policy = security_policy::get(&state.db).await?;
+    let username = form.username.trim().to_lowercase();
+    let found = users::find_by_username(&state.db, &username).await?;
+    let stored = found
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| password_hash::dummy_hash().to_string());
+    // Always verify, so that unknown users, locked users and wrong passwords take as long.
+    let password_ok = password_hash::verify_async(form.password.clone(), stored).await;
+    let actor = Actor {
+        id: found.as_ref().map(|u| u.id),
+        name: username.clone(),
+        role: None,
+        addr: addr.clone(),
+    };
+    let mut tx = audit::begin(&state.db, &Actor::system("login")).await?;
+
+    let user = match found {
+        Some(u) if password_ok && !u.disabled && !u.is_locked(Utc::now()) => u,
+        other => {
+            let (action, after) = match &other {
+                None => (
+                    "login.failed",
+                    serde_json::json!({"reason": "unknown_user"}),
+                ),
+                Some(u) if u.disabled => {
+                    ("login.refused", serde_json::json!({"reason": "disabled"}))
+                }
+                Some(u) if u.is_locked(Utc::now()) => {
+                    ("login.refused", serde_json::json!({"reason": "locked"}))
+                }
+                Some(u) => {
+                    let after = users::record_failure(
+                        &mut tx,
+                        u.id,
+                        policy.max_failures,
+                        policy.lockout_minutes,
+                    )
+                    .await?;
+                    if after.is_locked(Utc::now()) {
+                        (
+                            "account.locked",
+                            serde_json::json!({"reason": "too_many_failures", "locked_until": after.locked_until}),
+                        )
+                    } else {
+                        (
+                            "login.failed",
+                            serde_json::json!({"reason": "wrong_password", "failures": after.failed_logins}),
+                        )
+                    }
+                }
+            };
+            audit::record(
+                &mut tx,
+                &actor,
+                action,
+                "user",
+                other.map(|u| u.id.to_string()),
+                None,
+                Some(after),
+            )
+            .await?;
+            tx.commit().await?;
+            let token = jar
+                .get(PRELOGIN_COOKIE)
+                .map(|c| c.value().to_string())
+                .unwrap_or_default();
+            let page = LoginPage {
+                layout: Layout::anonymous(),
+                csrf: token,
+                username: form.username,
+                next: safe_next(&form.next).to_string(),
+                error: LOGIN_FAILED.into(),
+                notice: "",
+            };
+            return Ok((axum::http::StatusCode::UNAUTHORIZED, page).into_response());
+        }
+    };
+
+    users::reset_failures(&mut tx, user.id).await?;
+    // A fresh session id at every sign-in (no fixation); any older cookie is replaced.
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        sessions::delete(&mut tx, old.value()).await?;
+    }
+    let cookie = sessions::create(&mut tx, user.id, addr.as_deref()).await?;
+    let actor = Actor {
+        role: user.role(),
+        ..actor
+    };
+    audit::record(
+        &mut tx,
+        &actor,
+        "login",
+        "user",
+        Some(user.id.to_string()),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    let jar = jar
+        .add(session_cookie(&state, cookie))
+        .remove(Cookie::build(PRELOGIN_COOKIE).path("/login"));
+    Ok((jar, Redirect::to(safe_next(&form.next))).into_response())
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        sessions::delete(&mut tx, cookie.value()).await?;
+    }
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "logout",
+        "user",
+        Some(user.id.to_string()),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login?notice=logged_out")).into_response())
+}
+
+// ---- changing one's password ----------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/password.html")]
+pub struct PasswordPage {
+    pub layout: Layout,
+    pub forced: bool,
+    pub errors: FieldErrors,
+    pub rules: String,
+}
+
+async fn password_page_for(
+    state: &AppState,
+    user: &CurrentUser,
+    errors: FieldErrors,
+) -> AppResult<PasswordPage> {
+    let policy = security_policy::get(&state.db).await?;
+    let mut conn = state.db.acquire().await?;
+    let account = users::get(&mut conn, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let expired = user.role.is_some_and(Role::password_expires)
+        && Utc::now() - account.password_changed_at
+            > Duration::days(policy.password_max_age_days.into());
+    Ok(PasswordPage {
+        layout: Layout::for_user(user, ""),
+        forced: account.must_change_password || expired,
+        errors,
+        rules: format!(
+            "至少{}个字符，包含大写字母、小写字母、数字、符号中的至少{}类，且不含用户名。",
+            policy.min_length, policy.min_classes
+        ),
+    })
+}
+
+pub async fn password_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<PasswordPage> {
+    password_page_for(&state, &user, FieldErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let policy = security_policy::get(&state.db).await?;
+    let mut conn = state.db.acquire().await?;
+    let account = users::get(&mut conn, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+
+    let mut errors = FieldErrors::default();
+    if !password_hash::verify_async(form.current.clone(), account.password_hash.clone()).await {
+        errors.add("current", "当前密码不正确");
+    }
+    if let Err(msg) = policy.password_rules().check(&form.new, &account.username) {
+        errors.add("new", msg);
+    } else if form.new == form.current {
+        errors.add("new", "新密码不能与当前密码相同");
+    }
+    if form.confirm != form.new {
+        errors.add("confirm", "两次输入的新密码不一致");
+    }
+    if !errors.is_empty() {
+        let page = password_page_for(&state, &user, errors).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+
+    let hash = password_hash::hash_async(form.new).await?;
+    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    users::set_password(&mut tx, user.id, &hash, false).await?;
+    // Every session of the account ends; this browser gets a fresh one.
+    sessions::delete_for_user(&mut tx, user.id).await?;
+    let cookie = sessions::create(&mut tx, user.id, user.addr.as_deref()).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "password.change",
+        "user",
+        Some(user.id.to_string()),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        jar.add(session_cookie(&state, cookie)),
+        Redirect::to("/?notice=password_changed"),
+    )
+        .into_response())
+}

@@ -1,0 +1,74 @@
+//! Helpers shared by list pages: pagination and query strings.
+
+/// Page numbers are 1-based; `per_page` is fixed per list.
+#[derive(Debug, Clone)]
+pub struct Pagination {
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    /// The current query string without `page=`, to build page links.
+    pub base_query: String,
+}
+
+impl Pagination {
+    pub fn new(page: Option<i64>, per_page: i64, base_query: String) -> Pagination {
+        Pagination {
+            page: page.unwrap_or(1).max(1),
+            per_page,
+            total: 0,
+            base_query,
+        }
+    }
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+    pub fn has_prev(&self) -> bool {
+        self.page > 1
+    }
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages()
+    }
+    pub fn href(&self, page: i64) -> String {
+        if self.base_query.is_empty() {
+            format!("?page={page}")
+        } else {
+            format!("?{}&page={page}", self.base_query)
+        }
+    }
+    pub fn prev_href(&self) -> String {
+        self.href(self.page - 1)
+    }
+    pub fn next_href(&self) -> String {
+        self.href(self.page + 1)
+    }
+    pub fn first_item(&self) -> i64 {
+        if self.total == 0 {
+            0
+        } else {
+            self.offset() + 1
+        }
+    }
+    pub fn last_item(&self) -> i64 {
+        (self.offset() + self.per_page).min(self.total)
+    }
+}
+
+/// A query string from non-empty pairs.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            ser.append_pair(k, v);
+        }
+    }
+    ser.finish()
+}
+
+/// An empty form field means "none".
+pub fn non_empty(s: &str) -> Option<&str> {
+    let s = s.trim();
+    (!s.is_empty()).then_some(s)
+}

@@ -1,0 +1,61 @@
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Query;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::layout::Layout;
+use crate::domain::role::Role;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub layout: Layout,
+    pub notice: &'static str,
+    pub message: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+pub struct HomeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// Each role lands where its work is.
+pub async fn home(user: CurrentUser, Query(q): Query<HomeQuery>) -> Response {
+    let target = match (user.role, user.platform_id) {
+        (Some(Role::Staff | Role::Leader | Role::Advisor), _) => Some("/platforms".to_string()),
+        (Some(Role::Operator), Some(id)) => Some(format!("/platforms/{id}")),
+        (Some(Role::Sysadmin), _) => Some("/admin/users".into()),
+        (Some(Role::Secadmin), _) => Some("/security/users".into()),
+        (Some(Role::Auditor), _) => Some("/audit".into()),
+        _ => None,
+    };
+    if let Some(target) = target {
+        let sep = if q.notice.is_empty() { "" } else { "?notice=" };
+        let notice = if q.notice == "password_changed" {
+            "password_changed"
+        } else {
+            ""
+        };
+        return Redirect::to(&format!("{target}{sep}{notice}")).into_response();
+    }
+    let message = match user.role {
+        Some(Role::Expert) => {
+            "您当前没有分配的评审任务。年底评估开始后，分配给您的评审任务将显示在这里。"
+        }
+        _ => "您的账户尚未分配角色。请联系安全管理员为您分配角色后再使用本系统。",
+    };
+    let notice = if q.notice == "password_changed" {
+        "密码已修改。"
+    } else {
+        ""
+    };
+    HomePage {
+        layout: Layout::for_user(&user, ""),
+        notice,
+        message,
+    }
+    .into_response()
+}

@@ -1,0 +1,115 @@
+//! Jurisdictions: Nantong's are seeded; city staff add more.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::layout::Layout;
+use crate::db::jurisdictions::{self, Jurisdiction};
+use crate::db::{audit, unique_violation};
+use crate::domain::validation::FieldErrors;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct JurisdictionForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "jurisdictions/list.html")]
+pub struct ListPage {
+    pub layout: Layout,
+    pub rows: Vec<Jurisdiction>,
+    pub f: JurisdictionForm,
+    pub errors: FieldErrors,
+    pub notice: &'static str,
+}
+
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    f: JurisdictionForm,
+    errors: FieldErrors,
+    notice: &'static str,
+) -> AppResult<ListPage> {
+    Ok(ListPage {
+        layout: Layout::for_user(user, "jurisdictions"),
+        rows: jurisdictions::list(&state.db).await?,
+        f,
+        errors,
+        notice,
+    })
+}
+
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<ListPage> {
+    page(
+        &state,
+        &user,
+        JurisdictionForm::default(),
+        FieldErrors::default(),
+        "",
+    )
+    .await
+}
+
+fn validate(f: &JurisdictionForm) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    let code = f.code.trim();
+    if code.is_empty() {
+        errors.add("code", "请填写地区代码");
+    } else if code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        errors.add("code", "地区代码为1–20位字母或数字，如行政区划代码 320602");
+    }
+    match f.name.trim().chars().count() {
+        0 => errors.add("name", "请填写地区名称"),
+        1 => errors.add("name", "地区名称至少2个字"),
+        n if n > 30 => errors.add("name", "地区名称不能超过30个字"),
+        _ => {}
+    }
+    errors
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<JurisdictionForm>,
+) -> AppResult<Response> {
+    let mut errors = validate(&f);
+    if errors.is_empty() {
+        let mut tx = audit::begin(&state.db, &user.actor()).await?;
+        let code = f.code.trim().to_ascii_uppercase();
+        match jurisdictions::insert(&mut tx, &code, f.name.trim(), 100).await {
+            Ok(j) => {
+                let after = serde_json::to_value(&j).ok();
+                audit::record(
+                    &mut tx,
+                    &user.actor(),
+                    "jurisdiction.create",
+                    "jurisdiction",
+                    Some(j.id.to_string()),
+                    None,
+                    after,
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(Redirect::to("/jurisdictions").into_response());
+            }
+            Err(e) => match unique_violation(&e).as_deref() {
+                Some("jurisdictions_code_key") => errors.add("code", "地区代码已存在"),
+                Some("jurisdictions_name_key") => errors.add("name", "地区名称已存在"),
+                _ => return Err(e.into()),
+            },
+        }
+    }
+    let page = page(&state, &user, f, errors, "").await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}

@@ -1,0 +1,93 @@
+//! What every page's `base.html` needs: the signed-in user, the CSRF token for forms, and
+//! the navigation for the user's role.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+use super::auth::CurrentUser;
+use crate::domain::role::Role;
+
+pub struct NavItem {
+    pub href: String,
+    pub label: &'static str,
+    pub key: &'static str,
+}
+
+pub struct Layout {
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub signed_in: bool,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub active: &'static str,
+}
+
+fn item(href: impl Into<String>, label: &'static str, key: &'static str) -> NavItem {
+    NavItem {
+        href: href.into(),
+        label,
+        key,
+    }
+}
+
+impl Layout {
+    pub fn anonymous() -> Layout {
+        Layout {
+            user_name: String::new(),
+            role_label: "",
+            signed_in: false,
+            csrf: String::new(),
+            nav: Vec::new(),
+            active: "",
+        }
+    }
+
+    /// The layout for a signed-in user; `active` is the key of the current nav item.
+    pub fn for_user(user: &CurrentUser, active: &'static str) -> Layout {
+        let nav = match user.role {
+            Some(Role::Staff) => {
+                let mut nav = vec![item("/platforms", "平台名录", "platforms")];
+                if user.is_city_staff {
+                    nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
+                }
+                nav
+            }
+            Some(Role::Leader) | Some(Role::Advisor) => {
+                vec![item("/platforms", "平台名录", "platforms")]
+            }
+            Some(Role::Operator) => match user.platform_id {
+                Some(id) => vec![item(format!("/platforms/{id}"), "我的平台", "platforms")],
+                None => Vec::new(),
+            },
+            Some(Role::Sysadmin) => vec![item("/admin/users", "账户管理", "users")],
+            Some(Role::Secadmin) => vec![
+                item("/security/users", "角色授权", "roles"),
+                item("/security/policy", "安全策略", "policy"),
+            ],
+            Some(Role::Auditor) => vec![
+                item("/audit", "审计日志", "audit"),
+                item("/audit/verify", "完整性校验", "verify"),
+            ],
+            Some(Role::Expert) | None => Vec::new(),
+        };
+        Layout {
+            user_name: user.display_name.clone(),
+            role_label: user.role.map(Role::label_zh).unwrap_or("未分配角色"),
+            signed_in: true,
+            csrf: user.csrf.clone(),
+            nav,
+            active,
+        }
+    }
+}
+
+/// A timestamp in Beijing time (China has no daylight saving; a fixed +08:00 is exact).
+pub fn local_time(t: &DateTime<Utc>) -> String {
+    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&beijing)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+pub fn date_or_dash(d: &Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+}

@@ -1,0 +1,142 @@
+//! The web layer: the route registry, the access guard every route passes through, and one
+//! module per feature with its handlers, forms and page structs.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::Response;
+use axum::routing::MethodRouter;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::domain::role::Role;
+use crate::error::error_page;
+use crate::state::AppState;
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod forms;
+pub mod health;
+pub mod home;
+pub mod jurisdictions;
+pub mod layout;
+pub mod platforms;
+pub mod routes;
+pub mod security;
+
+/// Who may use a route. Deny by default: a request passes only what its route's guard allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No sign-in needed (login page, health check).
+    Public,
+    /// Any signed-in account, even one that must change its password first (password page, logout).
+    PasswordPending,
+    /// Any signed-in account.
+    SignedIn,
+    /// Signed-in accounts holding one of these roles, within the data scope.
+    Roles(&'static [Role], Scope),
+}
+
+/// The data scope a route checks beyond the role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// No object in the path: lists filter by scope in their SQL.
+    Global,
+    /// The path's `{id}` is a platform the account must be allowed to see.
+    Platform,
+    /// Staff must be city-level (市科技局) staff.
+    City,
+}
+
+/// One entry of the route registry.
+pub struct RouteDef {
+    pub method: axum::http::Method,
+    pub path: &'static str,
+    pub guard: Guard,
+    pub handler: MethodRouter<AppState>,
+}
+
+/// The whole application: every registered route behind its guard, static assets, the
+/// error fallback and the production middleware.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new();
+    for def in routes::registry() {
+        let guarded = def.handler.layer(from_fn_with_state(
+            auth::GuardState {
+                app: state.clone(),
+                guard: def.guard,
+            },
+            auth::guard,
+        ));
+        app = app.route(def.path, guarded);
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    let static_files = Router::new()
+        .nest_service("/static", ServeDir::new(static_dir()).precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        ));
+    app.merge(static_files)
+        .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在", "您访问的页面不存在。".into()) })
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                        let matched = req
+                            .extensions()
+                            .get::<axum::extract::MatchedPath>()
+                            .map(|p| p.as_str().to_owned())
+                            .unwrap_or_default();
+                        tracing::info_span!("request", method = %req.method(), path = %matched, request_id = %id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| {
+                    error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误", "系统处理请求时出错，请稍后重试。".into())
+                }))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+                .layer(CompressionLayer::new())
+                .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+                .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(header_layer(header::REFERRER_POLICY, "same-origin"))
+                .layer(header_layer(header::X_FRAME_OPTIONS, "DENY")),
+        )
+        .with_state(state)
+}
+
+/// The static assets folder: `KECHUANG_STATIC_DIR`, else `static/` beside the crate.
+fn static_dir() -> std::path::PathBuf {
+    std::env::var_os("KECHUANG_STATIC_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"))
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'; object-src 'none'";
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Pages carry personal or scoring data: never cache them.
+pub(crate) fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
+}

@@ -1,0 +1,606 @@
+//! The platform registry: list with filters, search, sort and pages; create; detail; edit
+//! with optimistic concurrency.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::forms::{Pagination, non_empty, query_string};
+use super::layout::{Layout, date_or_dash, local_time};
+use crate::db::audit;
+use crate::db::jurisdictions::{self, Jurisdiction};
+use crate::db::platforms::{self, AnnualFigures, ListFilter, ListRow, Platform, SortKey};
+use crate::db::unique_violation;
+use crate::domain::money::wan;
+use crate::domain::platform::{
+    Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformFields, Stage,
+};
+use crate::domain::role::Role;
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// A `<select>` option.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+fn enum_options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|&v| Opt {
+            value: code(v).into(),
+            label: label(v).into(),
+        })
+        .collect()
+}
+
+/// The option lists every registry form and filter bar needs.
+pub struct Choices {
+    pub categories: Vec<Opt>,
+    pub stages: Vec<Opt>,
+    pub levels: Vec<Opt>,
+    pub clusters: Vec<Opt>,
+    pub legal_forms: Vec<Opt>,
+    pub jurisdictions: Vec<Opt>,
+}
+
+impl Choices {
+    fn new(jurisdictions: &[Jurisdiction]) -> Choices {
+        Choices {
+            categories: enum_options(Category::ALL, Category::as_str, Category::label_zh),
+            stages: enum_options(Stage::ALL, Stage::as_str, Stage::label_zh),
+            levels: enum_options(Level::ALL, Level::as_str, Level::label_zh),
+            clusters: enum_options(Cluster::ALL, Cluster::as_str, Cluster::label_zh),
+            legal_forms: enum_options(LegalForm::ALL, LegalForm::as_str, LegalForm::label_zh),
+            jurisdictions: jurisdictions
+                .iter()
+                .map(|j| Opt {
+                    value: j.id.to_string(),
+                    label: j.name.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- list -----------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    q: String,
+    category: String,
+    stage: String,
+    jurisdiction: String,
+    level: String,
+    cluster: String,
+    sort: String,
+    dir: String,
+    page: Option<i64>,
+    notice: String,
+}
+
+pub struct Row {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub level: &'static str,
+    pub category: &'static str,
+    pub stage: &'static str,
+    pub stage_code: String,
+    pub cluster: &'static str,
+    pub registered: String,
+}
+
+impl From<ListRow> for Row {
+    fn from(r: ListRow) -> Row {
+        Row {
+            id: r.id,
+            level: Level::parse(&r.level).map(Level::label_zh).unwrap_or(""),
+            category: r
+                .category
+                .as_deref()
+                .and_then(Category::parse)
+                .map(Category::label_zh)
+                .unwrap_or("未设置"),
+            stage: Stage::parse(&r.stage).map(Stage::label_zh).unwrap_or(""),
+            cluster: r
+                .industry_cluster
+                .as_deref()
+                .and_then(Cluster::parse)
+                .map(Cluster::label_zh)
+                .unwrap_or("—"),
+            registered: local_time(&r.created_at)[..10].to_string(),
+            stage_code: r.stage,
+            code: r.code,
+            name: r.name,
+            jurisdiction: r.jurisdiction_name,
+        }
+    }
+}
+
+/// A sortable column header.
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    pub arrow: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "platforms/list.html")]
+pub struct ListPage {
+    pub layout: Layout,
+    pub q: ListQuery,
+    pub choices: Choices,
+    pub rows: Vec<Row>,
+    pub pagination: Pagination,
+    pub headers: Vec<SortLink>,
+    pub can_create: bool,
+    pub notice: &'static str,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<ListPage> {
+    let filter = ListFilter {
+        q: q.q.clone(),
+        category: Category::parse(&q.category),
+        stage: Stage::parse(&q.stage),
+        jurisdiction_id: q.jurisdiction.parse().ok(),
+        level: Level::parse(&q.level),
+        cluster: Cluster::parse(&q.cluster),
+        sort: SortKey::parse(&q.sort),
+        descending: q.dir == "desc",
+    };
+    let filters = [
+        ("q", q.q.as_str()),
+        ("category", q.category.as_str()),
+        ("stage", q.stage.as_str()),
+        ("jurisdiction", q.jurisdiction.as_str()),
+        ("level", q.level.as_str()),
+        ("cluster", q.cluster.as_str()),
+    ];
+    let sort_pairs = [
+        ("sort", filter.sort.as_str()),
+        ("dir", if filter.descending { "desc" } else { "" }),
+    ];
+    let base_query = query_string(&[&filters[..], &sort_pairs[..]].concat());
+    let mut pagination = Pagination::new(q.page, 20, base_query);
+    let (rows, total) = platforms::list(
+        &state.db,
+        user.scope,
+        &filter,
+        pagination.per_page,
+        pagination.offset(),
+    )
+    .await?;
+    pagination.total = total;
+
+    let headers = [
+        (SortKey::Code, "编号"),
+        (SortKey::Name, "名称"),
+        (SortKey::Jurisdiction, "地区"),
+        (SortKey::Stage, "阶段"),
+        (SortKey::Created, "登记时间"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        let active = filter.sort == key;
+        let dir = if active && !filter.descending {
+            "desc"
+        } else {
+            ""
+        };
+        SortLink {
+            label,
+            href: format!(
+                "?{}",
+                query_string(&[&filters[..], &[("sort", key.as_str()), ("dir", dir)][..]].concat())
+            ),
+            arrow: match (active, filter.descending) {
+                (false, _) => "",
+                (true, false) => " ▲",
+                (true, true) => " ▼",
+            },
+        }
+    })
+    .collect();
+
+    let jurisdictions = jurisdictions::list(&state.db).await?;
+    Ok(ListPage {
+        layout: Layout::for_user(&user, "platforms"),
+        choices: Choices::new(&jurisdictions),
+        rows: rows.into_iter().map(Row::from).collect(),
+        pagination,
+        headers,
+        can_create: user.has_role(Role::Staff),
+        notice: if q.notice == "password_changed" {
+            "密码已修改。"
+        } else {
+            ""
+        },
+        q,
+    })
+}
+
+// ---- detail ---------------------------------------------------------------------------
+
+pub struct YearRow {
+    pub year: i32,
+    pub channels: [String; 5],
+    pub self_generated: String,
+    pub fiscal_subsidy: String,
+    pub expenditure: String,
+    pub ratio: String,
+    pub balanced: bool,
+    pub rnd_staff: i32,
+    pub major_tasks: i32,
+}
+
+impl From<&AnnualFigures> for YearRow {
+    fn from(f: &AnnualFigures) -> YearRow {
+        let own = f.self_generated();
+        YearRow {
+            year: f.year,
+            channels: [
+                wan(f.service_orders),
+                wan(f.tech_contracts),
+                wan(f.achievement_transfer),
+                wan(f.gov_research_projects),
+                wan(f.incubation_returns),
+            ],
+            self_generated: wan(own),
+            fiscal_subsidy: wan(f.fiscal_subsidy),
+            expenditure: wan(f.expenditure),
+            ratio: if f.expenditure > 0 {
+                format!("{:.2}", own as f64 / f.expenditure as f64)
+            } else {
+                "—".into()
+            },
+            balanced: f.expenditure > 0 && own >= f.expenditure,
+            rnd_staff: f.rnd_staff,
+            major_tasks: f.major_tasks,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "platforms/show.html")]
+pub struct ShowPage {
+    pub layout: Layout,
+    pub p: Platform,
+    pub years: Vec<YearRow>,
+    pub can_edit: bool,
+    pub notice: &'static str,
+    pub construction_start: String,
+    pub construction_end: String,
+    pub first_support_end: String,
+    pub operating_since: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<ShowPage> {
+    let mut conn = state.db.acquire().await?;
+    let p = platforms::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let years = platforms::annual_figures(&state.db, id).await?;
+    Ok(ShowPage {
+        layout: Layout::for_user(&user, "platforms"),
+        years: years.iter().map(YearRow::from).collect(),
+        can_edit: user.has_role(Role::Staff),
+        notice: match q.notice.as_str() {
+            "created" => "平台已登记。",
+            "saved" => "修改已保存。",
+            "password_changed" => "密码已修改。",
+            _ => "",
+        },
+        construction_start: date_or_dash(&p.construction_start),
+        construction_end: date_or_dash(&p.construction_end),
+        first_support_end: date_or_dash(&p.first_support_end),
+        operating_since: date_or_dash(&p.operating_since),
+        p,
+    })
+}
+
+// ---- create and edit ------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "platforms/form.html")]
+pub struct FormPage {
+    pub layout: Layout,
+    pub id: Option<i64>,
+    pub version: i32,
+    pub f: PlatformFields,
+    pub errors: FieldErrors,
+    pub choices: Choices,
+}
+
+/// The jurisdictions this staff member may register platforms in.
+async fn allowed_jurisdictions(
+    state: &AppState,
+    user: &CurrentUser,
+) -> AppResult<Vec<Jurisdiction>> {
+    let all = jurisdictions::list(&state.db).await?;
+    Ok(if user.is_city_staff {
+        all
+    } else {
+        all.into_iter()
+            .filter(|j| Some(j.id) == user.jurisdiction_id)
+            .collect()
+    })
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    version: i32,
+    f: PlatformFields,
+    errors: FieldErrors,
+) -> AppResult<FormPage> {
+    let allowed = allowed_jurisdictions(state, user).await?;
+    Ok(FormPage {
+        layout: Layout::for_user(user, "platforms"),
+        id,
+        version,
+        f,
+        errors,
+        choices: Choices::new(&allowed),
+    })
+}
+
+pub async fn new_form(State(state): State<AppState>, user: CurrentUser) -> AppResult<FormPage> {
+    let f = PlatformFields {
+        jurisdiction_id: user
+            .jurisdiction_id
+            .map(|j| j.to_string())
+            .unwrap_or_default(),
+        level: if user.is_city_staff { "city" } else { "county" }.into(),
+        legal_form: LegalForm::PublicInstitution.as_str().into(),
+        ..Default::default()
+    };
+    form_page(&state, &user, None, 0, f, FieldErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct PlatformForm {
+    #[serde(flatten)]
+    fields: PlatformFields,
+    #[serde(default)]
+    version: i32,
+}
+
+fn invalid(page: FormPage) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PlatformForm>,
+) -> AppResult<Response> {
+    let allowed: Vec<JurisdictionRef> = allowed_jurisdictions(&state, &user)
+        .await?
+        .iter()
+        .map(Jurisdiction::as_ref)
+        .collect();
+    let draft = match form.fields.validate(&allowed) {
+        Ok(d) => d,
+        Err(errors) => {
+            return Ok(invalid(
+                form_page(&state, &user, None, 0, form.fields, errors).await?,
+            ));
+        }
+    };
+    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let id = match platforms::insert(&mut tx, &draft).await {
+        Ok(id) => id,
+        Err(e) if unique_violation(&e).as_deref() == Some("platforms_code_key") => {
+            let mut errors = FieldErrors::default();
+            errors.add("code", "平台编号已存在，请换一个编号");
+            return Ok(invalid(
+                form_page(&state, &user, None, 0, form.fields, errors).await?,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let created = platforms::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "platform.create",
+        "platform",
+        Some(id.to_string()),
+        None,
+        Some(created.audit_json()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/platforms/{id}?notice=created")).into_response())
+}
+
+fn fields_of(p: &Platform) -> PlatformFields {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    PlatformFields {
+        code: p.code.clone(),
+        name: p.name.clone(),
+        jurisdiction_id: p.jurisdiction_id.to_string(),
+        level: p.level.clone(),
+        category: p.category.clone().unwrap_or_default(),
+        industry_cluster: p.industry_cluster.clone().unwrap_or_default(),
+        legal_form: p.legal_form.clone(),
+        co_builders: p.co_builders.clone(),
+        construction_start: date(p.construction_start),
+        construction_end: date(p.construction_end),
+        first_support_end: date(p.first_support_end),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<FormPage> {
+    let mut conn = state.db.acquire().await?;
+    let p = platforms::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    form_page(
+        &state,
+        &user,
+        Some(id),
+        p.version,
+        fields_of(&p),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// One line of the conflict page: what the user sent against what is saved now.
+pub struct ConflictRow {
+    pub label: &'static str,
+    pub mine: String,
+    pub theirs: String,
+    pub differs: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "platforms/conflict.html")]
+pub struct ConflictPage {
+    pub layout: Layout,
+    pub id: i64,
+    pub name: String,
+    pub rows: Vec<ConflictRow>,
+}
+
+fn conflict_rows(mine: &PlatformFields, theirs: &PlatformFields) -> Vec<ConflictRow> {
+    let pairs: [(&'static str, &String, &String); 11] = [
+        ("平台编号", &mine.code, &theirs.code),
+        ("平台名称", &mine.name, &theirs.name),
+        ("所属地区", &mine.jurisdiction_id, &theirs.jurisdiction_id),
+        ("平台层级", &mine.level, &theirs.level),
+        ("功能定位", &mine.category, &theirs.category),
+        ("产业集群", &mine.industry_cluster, &theirs.industry_cluster),
+        ("法人形式", &mine.legal_form, &theirs.legal_form),
+        ("共建单位", &mine.co_builders, &theirs.co_builders),
+        (
+            "建设期开始",
+            &mine.construction_start,
+            &theirs.construction_start,
+        ),
+        (
+            "建设期结束",
+            &mine.construction_end,
+            &theirs.construction_end,
+        ),
+        (
+            "首轮支持期结束",
+            &mine.first_support_end,
+            &theirs.first_support_end,
+        ),
+    ];
+    pairs
+        .into_iter()
+        .map(|(label, m, t)| ConflictRow {
+            label,
+            mine: m.trim().to_string(),
+            theirs: t.clone(),
+            differs: m.trim() != t.as_str(),
+        })
+        .collect()
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<PlatformForm>,
+) -> AppResult<Response> {
+    let allowed: Vec<JurisdictionRef> = allowed_jurisdictions(&state, &user)
+        .await?
+        .iter()
+        .map(Jurisdiction::as_ref)
+        .collect();
+    let draft = match form.fields.validate(&allowed) {
+        Ok(d) => d,
+        Err(errors) => {
+            return Ok(invalid(
+                form_page(&state, &user, Some(id), form.version, form.fields, errors).await?,
+            ));
+        }
+    };
+    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let before = platforms::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let saved = match platforms::update(&mut tx, id, form.version, &draft).await {
+        Ok(saved) => saved,
+        Err(e) if unique_violation(&e).as_deref() == Some("platforms_code_key") => {
+            let mut errors = FieldErrors::default();
+            errors.add("code", "平台编号已存在，请换一个编号");
+            return Ok(invalid(
+                form_page(&state, &user, Some(id), form.version, form.fields, errors).await?,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !saved {
+        // Somebody saved in between: show both versions, overwrite nothing.
+        tx.rollback().await?;
+        let page = ConflictPage {
+            layout: Layout::for_user(&user, "platforms"),
+            id,
+            name: before.name.clone(),
+            rows: conflict_rows(&form.fields, &fields_of(&before)),
+        };
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
+    let after = platforms::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "platform.update",
+        "platform",
+        Some(id.to_string()),
+        Some(before.audit_json()),
+        Some(after.audit_json()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/platforms/{id}?notice=saved")).into_response())
+}
+
+/// Used by templates to keep a `<select>` on the typed value.
+pub fn selected(value: &str, current: &str) -> bool {
+    non_empty(current) == Some(value)
+}

@@ -1,0 +1,463 @@
+//! The security admin: assigns roles and data scope, unlocks accounts, and sets the
+//! password / lockout / session policy.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::layout::Layout;
+use super::platforms::Opt;
+use crate::db::security_policy::{self, SecurityPolicy};
+use crate::db::users::{self, User, UserListRow};
+use crate::db::{audit, jurisdictions, platforms, sessions};
+use crate::domain::role::Role;
+use crate::domain::scope::PlatformScope;
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    notice: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "security/users.html")]
+pub struct UsersPage {
+    pub layout: Layout,
+    pub q: String,
+    pub rows: Vec<UserListRow>,
+    pub notice: &'static str,
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<UsersPage> {
+    let rows = users::list(&state.db, &q.q).await?;
+    let notice = match q.notice.as_str() {
+        "saved" => "角色已保存。",
+        "unlocked" => "账户已解锁。",
+        _ => "",
+    };
+    Ok(UsersPage {
+        layout: Layout::for_user(&user, "roles"),
+        q: q.q,
+        rows,
+        notice,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+    platform_id: String,
+    jurisdiction_id: String,
+    version: i32,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "security/role.html")]
+pub struct RolePage {
+    pub layout: Layout,
+    pub target: User,
+    pub f: RoleForm,
+    pub errors: FieldErrors,
+    pub roles: Vec<Opt>,
+    pub platforms: Vec<Opt>,
+    pub jurisdictions: Vec<Opt>,
+    pub conflict: bool,
+}
+
+async fn role_page(
+    state: &AppState,
+    user: &CurrentUser,
+    target: User,
+    f: RoleForm,
+    errors: FieldErrors,
+    conflict: bool,
+) -> AppResult<RolePage> {
+    let platforms = platforms::options(&state.db, PlatformScope::All)
+        .await?
+        .into_iter()
+        .map(|(id, label)| Opt {
+            value: id.to_string(),
+            label,
+        })
+        .collect();
+    let jurisdictions = jurisdictions::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|j| Opt {
+            value: j.id.to_string(),
+            label: j.name,
+        })
+        .collect();
+    let roles = Role::ALL
+        .iter()
+        .map(|r| Opt {
+            value: r.as_str().into(),
+            label: r.label_zh().into(),
+        })
+        .collect();
+    Ok(RolePage {
+        layout: Layout::for_user(user, "roles"),
+        target,
+        f,
+        errors,
+        roles,
+        platforms,
+        jurisdictions,
+        conflict,
+    })
+}
+
+fn form_of(u: &User) -> RoleForm {
+    RoleForm {
+        role: u.role.clone().unwrap_or_default(),
+        platform_id: u.platform_id.map(|p| p.to_string()).unwrap_or_default(),
+        jurisdiction_id: u.jurisdiction_id.map(|j| j.to_string()).unwrap_or_default(),
+        version: u.version,
+    }
+}
+
+pub async fn role_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<i64>,
+) -> AppResult<RolePage> {
+    let mut conn = state.db.acquire().await?;
+    let target = users::get(&mut conn, uid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let f = form_of(&target);
+    role_page(&state, &user, target, f, FieldErrors::default(), false).await
+}
+
+/// Role and scope from the form: the scope field that fits the role, and only that one.
+fn parse_role(f: &RoleForm) -> Result<(Option<Role>, Option<i64>, Option<i32>), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let role = match f.role.trim() {
+        "" => None,
+        code => match Role::parse(code) {
+            Some(r) => Some(r),
+            None => {
+                errors.add("role", "请从列表中选择角色");
+                None
+            }
+        },
+    };
+    let platform = f.platform_id.trim().parse::<i64>().ok();
+    let jurisdiction = f.jurisdiction_id.trim().parse::<i32>().ok();
+    let scope = match role {
+        Some(Role::Operator) if platform.is_none() => {
+            errors.add("platform_id", "平台填报员须绑定一个平台");
+            (None, None)
+        }
+        Some(Role::Operator) => (platform, None),
+        Some(Role::Staff) if jurisdiction.is_none() => {
+            errors.add(
+                "jurisdiction_id",
+                "业务人员须指定所属地区（市级可见全部平台）",
+            );
+            (None, None)
+        }
+        Some(Role::Staff) => (None, jurisdiction),
+        _ => (None, None),
+    };
+    if errors.is_empty() {
+        Ok((role, scope.0, scope.1))
+    } else {
+        Err(errors)
+    }
+}
+
+pub async fn assign_role(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<i64>,
+    Form(f): Form<RoleForm>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let before = users::get(&mut conn, uid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    if uid == user.id {
+        let mut errors = FieldErrors::default();
+        errors.add("role", "不能修改自己的角色（三员分立）");
+        let page = role_page(&state, &user, before, f, errors, false).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let (role, platform_id, jurisdiction_id) = match parse_role(&f) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let page = role_page(&state, &user, before, f, errors, false).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let Some(after) =
+        users::set_role(&mut tx, uid, f.version, role, platform_id, jurisdiction_id).await?
+    else {
+        tx.rollback().await?;
+        let f = form_of(&before);
+        let page = role_page(&state, &user, before, f, FieldErrors::default(), true).await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    };
+    // The account's sessions end so that the new role and scope apply from its next sign-in.
+    sessions::delete_for_user(&mut tx, uid).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "user.role",
+        "user",
+        Some(uid.to_string()),
+        Some(before.audit_json()),
+        Some(after.audit_json()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/security/users?notice=saved").into_response())
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<i64>,
+) -> AppResult<Response> {
+    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    users::get(&mut tx, uid).await?.ok_or(AppError::NotFound)?;
+    users::reset_failures(&mut tx, uid).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "user.unlock",
+        "user",
+        Some(uid.to_string()),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/security/users?notice=unlocked").into_response())
+}
+
+// ---- the security policy --------------------------------------------------------------
+
+/// The policy form as typed.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct PolicyForm {
+    min_length: String,
+    min_classes: String,
+    max_failures: String,
+    lockout_minutes: String,
+    idle_minutes: String,
+    admin_idle_minutes: String,
+    absolute_hours: String,
+    password_max_age_days: String,
+    version: i32,
+}
+
+/// One numeric field of the policy with its allowed range (GB/T 22239 sets the outer bounds).
+pub struct PolicyField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub min: i32,
+    pub max: i32,
+    pub error: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "security/policy.html")]
+pub struct PolicyPage {
+    pub layout: Layout,
+    pub fields: Vec<PolicyField>,
+    pub version: i32,
+    pub notice: &'static str,
+    pub conflict: bool,
+}
+
+const POLICY_FIELDS: [(&str, &str, i32, i32); 8] = [
+    ("min_length", "密码最小长度", 8, 64),
+    ("min_classes", "密码至少包含的字符类别数", 3, 4),
+    ("max_failures", "连续登录失败锁定次数", 3, 10),
+    ("lockout_minutes", "锁定时长（分钟）", 10, 1440),
+    ("idle_minutes", "会话空闲超时（分钟）", 5, 30),
+    ("admin_idle_minutes", "管理员会话空闲超时（分钟）", 5, 15),
+    ("absolute_hours", "会话最长有效期（小时）", 1, 12),
+    (
+        "password_max_age_days",
+        "业务人员及管理员密码有效期（天）",
+        30,
+        90,
+    ),
+];
+
+impl PolicyForm {
+    fn values(&self) -> [&String; 8] {
+        [
+            &self.min_length,
+            &self.min_classes,
+            &self.max_failures,
+            &self.lockout_minutes,
+            &self.idle_minutes,
+            &self.admin_idle_minutes,
+            &self.absolute_hours,
+            &self.password_max_age_days,
+        ]
+    }
+
+    fn of(p: &SecurityPolicy) -> PolicyForm {
+        PolicyForm {
+            min_length: p.min_length.to_string(),
+            min_classes: p.min_classes.to_string(),
+            max_failures: p.max_failures.to_string(),
+            lockout_minutes: p.lockout_minutes.to_string(),
+            idle_minutes: p.idle_minutes.to_string(),
+            admin_idle_minutes: p.admin_idle_minutes.to_string(),
+            absolute_hours: p.absolute_hours.to_string(),
+            password_max_age_days: p.password_max_age_days.to_string(),
+            version: p.version,
+        }
+    }
+
+    /// Every field checked against its range; all errors at once.
+    fn parse(&self, current: &SecurityPolicy) -> Result<SecurityPolicy, Vec<PolicyField>> {
+        let fields: Vec<PolicyField> = POLICY_FIELDS
+            .iter()
+            .zip(self.values())
+            .map(|(&(name, label, min, max), value)| {
+                let error = match value.trim().parse::<i32>() {
+                    Ok(v) if (min..=max).contains(&v) => String::new(),
+                    _ => format!("请输入 {min}–{max} 之间的整数"),
+                };
+                PolicyField {
+                    name,
+                    label,
+                    value: value.clone(),
+                    min,
+                    max,
+                    error,
+                }
+            })
+            .collect();
+        if fields.iter().any(|f| !f.error.is_empty()) {
+            return Err(fields);
+        }
+        let v: Vec<i32> = fields
+            .iter()
+            .map(|f| f.value.trim().parse().unwrap_or_default())
+            .collect();
+        Ok(SecurityPolicy {
+            min_length: v[0],
+            min_classes: v[1],
+            max_failures: v[2],
+            lockout_minutes: v[3],
+            idle_minutes: v[4],
+            admin_idle_minutes: v[5],
+            absolute_hours: v[6],
+            password_max_age_days: v[7],
+            version: self.version,
+            updated_at: current.updated_at,
+        })
+    }
+
+    fn fields(&self) -> Vec<PolicyField> {
+        POLICY_FIELDS
+            .iter()
+            .zip(self.values())
+            .map(|(&(name, label, min, max), value)| PolicyField {
+                name,
+                label,
+                value: value.clone(),
+                min,
+                max,
+                error: String::new(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+pub async fn policy_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<PolicyPage> {
+    let policy = security_policy::get(&state.db).await?;
+    Ok(PolicyPage {
+        layout: Layout::for_user(&user, "policy"),
+        fields: PolicyForm::of(&policy).fields(),
+        version: policy.version,
+        notice: if q.notice == "saved" {
+            "安全策略已保存，立即生效。"
+        } else {
+            ""
+        },
+        conflict: false,
+    })
+}
+
+pub async fn update_policy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<PolicyForm>,
+) -> AppResult<Response> {
+    let current = security_policy::get(&state.db).await?;
+    let parsed = match f.parse(&current) {
+        Ok(p) => p,
+        Err(fields) => {
+            let page = PolicyPage {
+                layout: Layout::for_user(&user, "policy"),
+                fields,
+                version: f.version,
+                notice: "",
+                conflict: false,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let Some(saved) = security_policy::update(&mut tx, &parsed).await? else {
+        tx.rollback().await?;
+        let page = PolicyPage {
+            layout: Layout::for_user(&user, "policy"),
+            fields: PolicyForm::of(&current).fields(),
+            version: current.version,
+            notice: "",
+            conflict: true,
+        };
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    };
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "security_policy.update",
+        "security_policy",
+        Some("1".into()),
+        serde_json::to_value(&current).ok(),
+        serde_json::to_value(&saved).ok(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/security/policy?notice=saved").into_response())
+}
