@@ -87,19 +87,17 @@ pub enum EmbeddedPgError {
 
 use EmbeddedPgError as E;
 
-fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> E {
-    move |source| E::Io {
-        context: context.into(),
-        source,
-    }
+fn io_err(context: &str) -> impl FnOnce(io::Error) -> E {
+    let context = context.to_owned();
+    move |source| E::Io { context, source }
 }
 
 impl EmbeddedPg {
     /// Directory holding `initdb`, `pg_ctl` and `postgres`: first `PATH` (symlinks resolved to the
     /// real installation when it is complete), then the highest `/usr/lib/postgresql/<ver>/bin`.
     pub fn find_bin_dir() -> Result<PathBuf, EmbeddedPgError> {
-        find_bin_dir_in(std::env::var_os("PATH"), Path::new("/usr/lib/postgresql"))
-            .ok_or(E::NoBinaries)
+        let versions = Path::new("/usr/lib/postgresql");
+        find_bin_dir_in(std::env::var_os("PATH"), versions).ok_or(E::NoBinaries)
     }
 
     /// Initialises (if needed) and starts the cluster, or reuses it if it is already running.
@@ -108,10 +106,10 @@ impl EmbeddedPg {
         let ctx = format!("cannot create data directory {}", opts.data_dir.display());
         tokio::fs::create_dir_all(&opts.data_dir)
             .await
-            .map_err(io_err(ctx.clone()))?;
+            .map_err(io_err(&ctx))?;
         let root = tokio::fs::canonicalize(&opts.data_dir)
             .await
-            .map_err(io_err(ctx))?;
+            .map_err(io_err(&ctx))?;
         if root
             .to_str()
             .is_none_or(|s| s.contains(['"', '$', '`', '\\']))
@@ -124,24 +122,14 @@ impl EmbeddedPg {
         if len > MAX_SOCKET_PATH {
             return Err(E::SocketPathTooLong { path: socket, len });
         }
-
-        // Serialise initdb/start across processes sharing this data dir; released on drop.
+        // Serialise init/start across processes sharing this data dir; released on drop.
         let lock_path = root.join(".lock");
-        let lock_ctx = format!("cannot lock {}", lock_path.display());
-        let lock = tokio::task::spawn_blocking(move || {
-            let file = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock_path)?;
-            file.lock()?;
-            Ok::<_, io::Error>(file)
-        })
-        .await
-        .map_err(io::Error::other)
-        .and_then(|r| r)
-        .map_err(io_err(lock_ctx))?;
-
+        let ctx = format!("cannot lock {}", lock_path.display());
+        let lock = tokio::task::spawn_blocking(move || lock_file(&lock_path)).await;
+        let lock = lock
+            .map_err(io::Error::other)
+            .and_then(|r| r)
+            .map_err(io_err(&ctx))?;
         let mut pg = EmbeddedPg {
             data: root.join("data"),
             root,
@@ -156,31 +144,22 @@ impl EmbeddedPg {
     }
 
     async fn init_and_start(&mut self, fsync: bool) -> Result<(), E> {
+        let ctx = format!("cannot create {}", self.run.display());
         tokio::fs::create_dir_all(&self.run)
             .await
-            .map_err(io_err(format!("cannot create {}", self.run.display())))?;
+            .map_err(io_err(&ctx))?;
         if is_root().await {
             self.prepare_for_postgres_user().await?;
         }
-        let data = self.data.to_string_lossy().into_owned();
+        let data = utf8(&self.data);
         if !self.data.join("PG_VERSION").exists() {
             info!("initialising embedded PostgreSQL cluster in {data}");
-            let base = [
-                "-D",
-                &data,
-                "-U",
-                PG_USER,
-                "--auth-local=trust",
-                "--auth-host=reject",
-                "--encoding=UTF8",
-            ];
-            if let Err(e) = self
-                .run_ok("initdb", &[&base[..], &["--locale=C.UTF-8"]].concat())
-                .await
-            {
+            let mut args = vec!["-D", data, "-U", PG_USER, "--auth-local=trust"];
+            args.extend(["--auth-host=reject", "--encoding=UTF8", "--locale=C.UTF-8"]);
+            if let Err(e) = self.pg("initdb", &args, true).await {
                 warn!("initdb with --locale=C.UTF-8 failed, retrying with --no-locale: {e}");
-                self.run_ok("initdb", &[&base[..], &["--no-locale"]].concat())
-                    .await?;
+                *args.last_mut().expect("non-empty") = "--no-locale";
+                self.pg("initdb", &args, true).await?;
             }
         }
         if self.is_running().await? {
@@ -190,20 +169,17 @@ impl EmbeddedPg {
             );
             return Ok(());
         }
-        // Double quotes protect the path inside the GUC list; single quotes survive pg_ctl's `sh -c`.
-        let mut o = format!(
-            "-c port={PORT} -c listen_addresses='' -c unix_socket_directories={} -c unix_socket_permissions=0700",
-            sh_quote(&format!("\"{}\"", self.run.to_string_lossy()))
-        );
+        // Double quotes delimit the path in the GUC list; single quotes survive pg_ctl's `sh -c`.
+        let dirs = sh_quote(&format!("\"{}\"", utf8(&self.run)));
+        let mut o =
+            format!("-c port={PORT} -c listen_addresses='' -c unix_socket_directories={dirs}");
+        o.push_str(" -c unix_socket_permissions=0700");
         if !fsync {
             o.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }
-        let log = self.log_path().to_string_lossy().into_owned();
-        self.run_ok(
-            "pg_ctl",
-            &["-D", &data, "-l", &log, "-w", "-t", "60", "-o", &o, "start"],
-        )
-        .await?;
+        let log = self.log_path();
+        self.pg_ctl("start", &["-l", utf8(&log), "-o", &o], true)
+            .await?;
         self.started_here = true;
         info!(
             "started embedded PostgreSQL at {} (data {data})",
@@ -219,50 +195,40 @@ impl EmbeddedPg {
             return Err(E::NoPostgresUser);
         }
         for dir in self.root.ancestors().skip(1) {
-            let meta =
-                std::fs::metadata(dir).map_err(io_err(format!("cannot stat {}", dir.display())))?;
+            let meta = std::fs::metadata(dir)
+                .map_err(io_err(&format!("cannot stat {}", dir.display())))?;
             if meta.permissions().mode() & 0o001 == 0 {
                 return Err(E::ParentNotTraversable(dir.to_path_buf()));
             }
         }
-        let mut chown = Command::new("chown");
-        chown.arg("-R").arg(format!("{PG_USER}:")).arg(&self.root); // `user:` = user's login group
-        self.exec(
-            chown,
-            format!("chown -R {PG_USER}: {}", self.root.display()),
-        )
-        .await?;
+        // `postgres:` = the user's login group
+        self.exec(&["chown", "-R", "postgres:", utf8(&self.root)], true)
+            .await?;
         self.run_as = Some(PG_USER.to_owned());
         Ok(())
     }
 
-    /// Whether a postmaster is serving this data dir (per `pg_ctl status`, double-checked).
+    /// Whether a postmaster serves this data dir (per `pg_ctl status`, double-checked).
     async fn is_running(&self) -> Result<bool, E> {
-        let data = self.data.to_string_lossy();
-        if !self
-            .run("pg_ctl", &["status", "-D", &data])
-            .await?
-            .1
-            .status
-            .success()
-        {
+        if !self.pg_ctl("status", &[], false).await?.status.success() {
             return Ok(false);
         }
-        // pg_ctl only checks that the PID in postmaster.pid is alive; after a reboot it may belong
-        // to an unrelated process of the same user. A real postmaster's cwd is PGDATA.
+        // pg_ctl only checks that the PID in postmaster.pid is alive; after a crash or reboot it
+        // may belong to an unrelated process of the same user. A real postmaster's cwd is PGDATA.
         let pid_file = self.data.join("postmaster.pid");
-        let pid = std::fs::read_to_string(&pid_file)
-            .ok()
-            .and_then(|s| s.lines().next()?.trim().parse::<u32>().ok());
-        if let Some(cwd) = pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).ok())
-            && cwd != self.data
-        {
+        let pid_text = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        let pid = pid_text
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse::<u32>().ok());
+        let cwd = pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).ok());
+        if cwd.is_some_and(|cwd| cwd != self.data) {
             warn!(
-                "removing stale {} (PID {pid:?} is not a postmaster for it)",
+                "removing stale {} (PID {pid:?} is not its postmaster)",
                 pid_file.display()
             );
-            std::fs::remove_file(&pid_file)
-                .map_err(io_err(format!("cannot remove {}", pid_file.display())))?;
+            let ctx = format!("cannot remove {}", pid_file.display());
+            std::fs::remove_file(&pid_file).map_err(io_err(&ctx))?;
             return Ok(false);
         }
         Ok(true)
@@ -272,7 +238,7 @@ impl EmbeddedPg {
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
         // sqlx treats a host starting with '/' as a socket directory (`<host>/.s.PGSQL.<port>`).
         PgConnectOptions::new_without_pgpass()
-            .host(&self.run.to_string_lossy())
+            .host(utf8(&self.run))
             .port(PORT)
             .username(PG_USER)
             .database(database)
@@ -303,7 +269,7 @@ impl EmbeddedPg {
         Ok(())
     }
 
-    /// Whether this handle's `start` launched the server (false when an existing one was reused).
+    /// Whether this handle's `start` launched the server (false when a running one was reused).
     pub fn started_here(&self) -> bool {
         self.started_here
     }
@@ -313,12 +279,7 @@ impl EmbeddedPg {
         if !self.started_here || !self.is_running().await? {
             return Ok(());
         }
-        let data = self.data.to_string_lossy();
-        self.run_ok(
-            "pg_ctl",
-            &["stop", "-D", &data, "-m", "fast", "-w", "-t", "60"],
-        )
-        .await?;
+        self.pg_ctl("stop", &["-m", "fast"], true).await?;
         info!("stopped embedded PostgreSQL at {}", self.run.display());
         Ok(())
     }
@@ -327,60 +288,45 @@ impl EmbeddedPg {
         self.root.join("postgres.log")
     }
 
-    /// Runs a server binary (as `run_as` if set); returns the display string and output.
-    async fn run(&self, program: &str, args: &[&str]) -> Result<(String, Output), E> {
-        let exe = self.bin.join(program).to_string_lossy().into_owned();
-        let line = std::iter::once(exe.as_str())
-            .chain(args.iter().copied())
-            .map(sh_quote)
+    /// Runs `pg_ctl <action> -D <data> -w -t 60 <args>` (waiting only matters for start/stop).
+    async fn pg_ctl(&self, action: &str, args: &[&str], check: bool) -> Result<Output, E> {
+        let base = [action, "-D", utf8(&self.data), "-w", "-t", "60"];
+        self.pg("pg_ctl", &[&base[..], args].concat(), check).await
+    }
+
+    /// Runs server binary `program` (as `run_as` when set, via runuser or su).
+    async fn pg(&self, program: &str, args: &[&str], check: bool) -> Result<Output, E> {
+        let exe = self.bin.join(program);
+        let argv = [&[utf8(&exe)], args].concat();
+        let line = argv
+            .iter()
+            .map(|a| sh_quote(a))
             .collect::<Vec<_>>()
             .join(" ");
-        let cmd = match &self.run_as {
-            None => {
-                let mut c = Command::new(&exe);
-                c.args(args);
-                c
-            }
+        let argv = match self.run_as.as_deref() {
+            None => argv,
             Some(user) if find_in_path("runuser").is_some() => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--", &exe]).args(args);
-                c
+                [&["runuser", "-u", user, "--"], &argv[..]].concat()
             }
-            Some(user) => {
-                let mut c = Command::new("su");
-                c.args([user, "-s", "/bin/sh", "-c", &line]);
-                c
-            }
+            Some(user) => vec!["su", user, "-s", "/bin/sh", "-c", &line],
         };
-        let shown = match &self.run_as {
-            Some(user) => format!("(as {user}) {line}"),
-            None => line,
-        };
-        let out = self.spawn(cmd, &shown).await?;
-        Ok((shown, out))
+        self.exec(&argv, check).await
     }
 
-    /// Like [`Self::run`], but a non-zero exit status is an error.
-    async fn run_ok(&self, program: &str, args: &[&str]) -> Result<Output, E> {
-        let (shown, out) = self.run(program, args).await?;
-        self.check(shown, out).await
-    }
-
-    async fn exec(&self, cmd: Command, shown: String) -> Result<Output, E> {
-        let out = self.spawn(cmd, &shown).await?;
-        self.check(shown, out).await
-    }
-
-    async fn spawn(&self, mut cmd: Command, shown: &str) -> Result<Output, E> {
-        debug!("running {shown}");
-        cmd.current_dir(&self.root).stdin(Stdio::null());
-        cmd.output()
+    /// Runs `argv` with captured output; when `check`, a non-zero exit is an error that includes
+    /// stderr and the tail of the server log.
+    async fn exec(&self, argv: &[&str], check: bool) -> Result<Output, E> {
+        let command = argv.join(" ");
+        debug!("running {command}");
+        let mut cmd = Command::new(argv[0]);
+        cmd.args(&argv[1..])
+            .current_dir(&self.root)
+            .stdin(Stdio::null());
+        let out = cmd
+            .output()
             .await
-            .map_err(io_err(format!("cannot run `{shown}`")))
-    }
-
-    async fn check(&self, command: String, out: Output) -> Result<Output, E> {
-        if out.status.success() {
+            .map_err(io_err(&format!("cannot run `{command}`")))?;
+        if out.status.success() || !check {
             return Ok(out);
         }
         let log = self.log_path();
@@ -392,9 +338,10 @@ impl EmbeddedPg {
             Err(e) => format!("(unavailable: {e})"),
         };
         let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_owned();
+        let status = out.status.to_string();
         Err(E::Command {
             command,
-            status: out.status.to_string(),
+            status,
             stderr,
             log,
             log_tail,
@@ -404,19 +351,20 @@ impl EmbeddedPg {
 
 fn find_bin_dir_in(path: Option<OsString>, versions_root: &Path) -> Option<PathBuf> {
     let has_all = |dir: &Path| {
-        ["initdb", "pg_ctl", "postgres"]
-            .iter()
-            .all(|b| is_executable(&dir.join(b)))
+        dir.is_absolute()
+            && dir.to_str().is_some()
+            && ["initdb", "pg_ctl", "postgres"]
+                .iter()
+                .all(|b| is_executable(&dir.join(b)))
     };
-    let on_path = path
+    if let Some(dir) = path
         .iter()
         .flat_map(std::env::split_paths)
-        .find(|d| d.is_absolute() && has_all(d));
-    if let Some(dir) = on_path {
+        .find(|d| has_all(d))
+    {
         // e.g. /usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb
-        let real = std::fs::canonicalize(dir.join("initdb"))
-            .ok()
-            .and_then(|p| Some(p.parent()?.to_path_buf()));
+        let real = std::fs::canonicalize(dir.join("initdb")).ok();
+        let real = real.and_then(|p| Some(p.parent()?.to_path_buf()));
         return Some(real.filter(|r| has_all(r)).unwrap_or(dir));
     }
     let mut versions: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir(versions_root)
@@ -441,20 +389,37 @@ fn is_executable(path: &Path) -> bool {
 }
 
 fn find_in_path(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
         .map(|d| d.join(program))
         .find(|p| is_executable(p))
 }
 
+/// Opens `path` and takes an exclusive lock on it, blocking until it is free.
+fn lock_file(path: &Path) -> io::Result<File> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    file.lock()?;
+    Ok(file)
+}
+
 /// Effective UID 0, from `/proc/self/status` (fallback: `id -u`).
 async fn is_root() -> bool {
-    if let Ok(status) = tokio::fs::read_to_string("/proc/self/status").await
-        && let Some(line) = status.lines().find(|l| l.starts_with("Uid:"))
-    {
-        return line.split_whitespace().nth(2) == Some("0");
+    let status = tokio::fs::read_to_string("/proc/self/status").await;
+    let status = status.unwrap_or_default();
+    if let Some(line) = status.lines().find(|l| l.starts_with("Uid:")) {
+        return line.split_whitespace().nth(2) == Some("0"); // real, effective, saved, fs
     }
     let out = Command::new("id").arg("-u").output().await;
     out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Paths handled here are UTF-8: `start` and `find_bin_dir_in` reject anything else.
+fn utf8(path: &Path) -> &str {
+    path.to_str().unwrap_or_default()
 }
 
 /// Quotes `s` as one POSIX shell word.
@@ -467,27 +432,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sh_quote_round_trips_through_sh() {
-        let word = "it's a \"path\" with $HOME";
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("printf %s {}", sh_quote(word)))
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), word);
-    }
-
-    #[test]
     fn falls_back_to_highest_versioned_dir() {
         let dir = std::env::temp_dir().join(format!("kc-bins-{}", std::process::id()));
-        for ver in ["9.6", "15", "13", "junk"] {
+        for (ver, b) in ["9.6", "15", "13", "junk"]
+            .iter()
+            .flat_map(|v| ["initdb", "pg_ctl", "postgres"].map(|b| (v, b)))
+        {
             let bin = dir.join(ver).join("bin");
             std::fs::create_dir_all(&bin).unwrap();
-            for b in ["initdb", "pg_ctl", "postgres"] {
-                std::fs::write(bin.join(b), "").unwrap();
-                std::fs::set_permissions(bin.join(b), std::fs::Permissions::from_mode(0o755))
-                    .unwrap();
-            }
+            std::fs::write(bin.join(b), "").unwrap();
+            let exe = std::fs::Permissions::from_mode(0o755);
+            std::fs::set_permissions(bin.join(b), exe).unwrap();
         }
         assert_eq!(
             find_bin_dir_in(Some("/nonexistent".into()), &dir),

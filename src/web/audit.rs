@@ -1,8 +1,9 @@
 //! The audit admin's views: browse and filter the trail; verify its hash chain.
 
+use super::forms::Query;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 

@@ -1,4 +1,6 @@
-//! Helpers shared by list pages: pagination and query strings.
+//! Helpers shared by pages: extractors with Chinese rejections, pagination, query strings.
+
+use crate::error::AppError;
 
 /// Page numbers are 1-based; `per_page` is fixed per list.
 #[derive(Debug, Clone)]
@@ -71,4 +73,37 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 pub fn non_empty(s: &str) -> Option<&str> {
     let s = s.trim();
     (!s.is_empty()).then_some(s)
+}
+
+/// `axum::Form`, with a Chinese error page when the body does not parse.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Form), rejection(AppError))]
+pub struct Form<T>(pub T);
+
+/// `axum::extract::Query`, with a Chinese error page when the query does not parse.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path`; an id that does not parse is a page that does not exist.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);
+
+impl From<axum::extract::rejection::FormRejection> for AppError {
+    fn from(_: axum::extract::rejection::FormRejection) -> Self {
+        AppError::BadRequest("提交的表单内容无效，请返回上一页检查后重试。".into())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(_: axum::extract::rejection::QueryRejection) -> Self {
+        AppError::BadRequest("链接中的查询条件无效。".into())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for AppError {
+    fn from(_: axum::extract::rejection::PathRejection) -> Self {
+        AppError::NotFound
+    }
 }

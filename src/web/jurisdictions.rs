@@ -2,13 +2,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::forms::Form;
 use super::layout::Layout;
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::{audit, unique_violation};

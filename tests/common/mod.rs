@@ -1,0 +1,466 @@
+//! The integration-test harness: a fresh PostgreSQL database per test, the real router
+//! driven without a socket, and a small cookie-keeping client.
+//!
+//! The server is `DATABASE_URL` when set; otherwise a private cluster (fsync off) under
+//! `target/kc-test-pg`, started once and shared by all test processes. Each test database is
+//! a copy of a migrated template, so a test starts in milliseconds.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kechuang::config::WebConfig;
+use kechuang::db::audit::{self, Actor};
+use kechuang::db::users::{self, NewUser};
+use kechuang::domain::role::Role;
+use kechuang::embedded_pg::{EmbeddedOptions, EmbeddedPg};
+use kechuang::{AppState, password_hash};
+use scraper::{Html, Selector};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "Test#Pass2025";
+
+/// Connection options for the server (any database name is set later).
+async fn server() -> &'static PgConnectOptions {
+    static SERVER: OnceCell<PgConnectOptions> = OnceCell::const_new();
+    SERVER
+        .get_or_init(|| async {
+            match std::env::var("DATABASE_URL") {
+                Ok(url) => {
+                    PgConnectOptions::from_str(&url).expect("DATABASE_URL is not a valid URL")
+                }
+                Err(_) => {
+                    let dir =
+                        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kc-test-pg");
+                    let pg = EmbeddedPg::start(EmbeddedOptions {
+                        data_dir: dir,
+                        fsync: false,
+                    })
+                    .await
+                    .expect("could not start a PostgreSQL cluster for the tests");
+                    // The cluster outlives this process and is reused by the next run.
+                    pg.connect_options("postgres")
+                }
+            }
+        })
+        .await
+}
+
+/// The migrated template database's name: it changes whenever a migration does.
+fn template_name() -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for m in kechuang::database::MIGRATOR.iter() {
+        for b in m.checksum.iter() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("kc_tpl_{:012x}", h & 0xffff_ffff_ffff)
+}
+
+/// Creates the template once (across processes, under an advisory lock).
+async fn template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let opts = server().await.clone().database("postgres");
+            let mut conn = PgConnection::connect_with(&opts)
+                .await
+                .expect("connect to the test server");
+            sqlx::query("SELECT pg_advisory_lock(72210)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            if !exists {
+                // Old templates (from earlier migrations) go.
+                let old: Vec<String> = sqlx::query_scalar(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'kc\\_tpl\\_%'",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+                for db in old {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+                let building = format!("{name}_build");
+                sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+                sqlx::query(&format!("CREATE DATABASE \"{building}\""))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(opts.clone().database(&building))
+                    .await
+                    .unwrap();
+                kechuang::database::migrate(&pool)
+                    .await
+                    .expect("migrations apply");
+                pool.close().await;
+                sqlx::query(&format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+            sqlx::query("SELECT pg_advisory_unlock(72210)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            name
+        })
+        .await
+}
+
+/// A fresh database for one test, dropped when the test ends.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let template = template().await;
+        let name = format!("kc_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = server().await.clone().database("postgres");
+        let mut conn = PgConnection::connect_with(&admin).await.unwrap();
+        sqlx::query(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.ok();
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(server().await.clone().database(&name))
+            .await
+            .unwrap();
+        TestDb { pool, name }
+    }
+
+    /// A superuser connection to this database (for tampering with the audit trail).
+    pub async fn superuser(&self) -> PgConnection {
+        PgConnection::connect_with(&server().await.clone().database(&self.name))
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let Some(admin) = SERVER_FOR_DROP.get().cloned() else {
+            return;
+        };
+        // Drop runs outside async: use a short-lived runtime on another thread. The test's
+        // own pool cannot be closed from there (its tasks live on the test's runtime):
+        // `WITH (FORCE)` ends its connections.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(mut conn) = PgConnection::connect_with(&admin.database("postgres")).await
+                {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+static SERVER_FOR_DROP: OnceLock<PgConnectOptions> = OnceLock::new();
+
+/// The app on a fresh database, with its router.
+pub struct TestApp {
+    pub db: TestDb,
+    pub router: Router,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let db = TestDb::new().await;
+        let _ = SERVER_FOR_DROP.set(server().await.clone());
+        let router = kechuang::router(AppState::new(db.pool.clone(), WebConfig::default()));
+        TestApp { db, router }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.db.pool
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            router: self.router.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// A client already signed in as `username` (password [`PASSWORD`]).
+    pub async fn signed_in(&self, username: &str) -> Client {
+        let mut client = self.client();
+        let resp = client.login(username, PASSWORD).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::SEE_OTHER,
+            "login of {username} failed: {}",
+            resp.body
+        );
+        client
+    }
+
+    /// Creates an account directly (as the bootstrap CLI would).
+    pub async fn user(
+        &self,
+        username: &str,
+        role: Option<Role>,
+        platform_id: Option<i64>,
+        jurisdiction_code: Option<&str>,
+    ) -> i64 {
+        let jurisdiction_id: Option<i32> = match jurisdiction_code {
+            Some(code) => Some(
+                sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
+                    .bind(code)
+                    .fetch_one(self.pool())
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
+        let actor = Actor::system("test");
+        let mut tx = audit::begin(self.pool(), &actor).await.unwrap();
+        let user = users::insert(
+            &mut tx,
+            &NewUser {
+                username,
+                display_name: username,
+                password_hash: password_hash_of_test_password(),
+                role,
+                platform_id,
+                jurisdiction_id,
+                must_change_password: false,
+                is_demo: false,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        user.id
+    }
+
+    /// Creates a platform directly; returns its id.
+    pub async fn platform(&self, code: &str, jurisdiction_code: &str) -> i64 {
+        let level = if jurisdiction_code == "320600" {
+            "city"
+        } else {
+            "county"
+        };
+        let actor = Actor::system("test");
+        let mut tx = audit::begin(self.pool(), &actor).await.unwrap();
+        let id = sqlx::query_scalar(
+            "INSERT INTO platforms (code, name, jurisdiction_id, level, category, stage)
+             SELECT $1, '测试平台' || $1, id, $3, 'technical_service', 'operating' FROM jurisdictions WHERE code = $2
+             RETURNING id",
+        )
+        .bind(code)
+        .bind(jurisdiction_code)
+        .bind(level)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    pub async fn audit_count(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(self.pool())
+            .await
+            .unwrap()
+    }
+}
+
+/// argon2 is slow on purpose: hash the test password once per process.
+fn password_hash_of_test_password() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password_hash::hash(PASSWORD).unwrap())
+}
+
+/// A response, body read.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub fn doc(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    /// Texts of the elements matching a CSS selector (whitespace collapsed).
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let sel = Selector::parse(selector).unwrap();
+        self.doc()
+            .select(&sel)
+            .map(|e| {
+                e.text()
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    pub fn text(&self, selector: &str) -> String {
+        self.texts(selector).into_iter().next().unwrap_or_default()
+    }
+
+    /// The `value` attribute of the first element matching a selector.
+    pub fn value(&self, selector: &str) -> Option<String> {
+        let sel = Selector::parse(selector).unwrap();
+        self.doc()
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr("value").map(str::to_string))
+    }
+}
+
+/// Drives the router like a browser: keeps cookies, sends `Host` and `Origin`.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub async fn send(&mut self, req: Request<Body>) -> Resp {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        for value in resp.headers().get_all(header::SET_COOKIE) {
+            let cookie =
+                axum_extra::extract::cookie::Cookie::parse(value.to_str().unwrap().to_string())
+                    .unwrap();
+            let expired =
+                cookie.max_age().is_some_and(|a| a.is_zero()) || cookie.value().is_empty();
+            if expired {
+                self.cookies.remove(cookie.name());
+            } else {
+                self.cookies
+                    .insert(cookie.name().to_string(), cookie.value().to_string());
+            }
+        }
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Posts a form exactly as given (no token added).
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Resp {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut req = Request::post(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            req = req.header(header::ORIGIN, origin);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// The CSRF token of the signed-in session, as the pages embed it.
+    pub async fn csrf(&mut self) -> String {
+        let page = self.get("/password").await;
+        page.value("input[name=csrf_token]")
+            .expect("no CSRF token on the page (not signed in?)")
+    }
+
+    /// Posts a form from our own origin with the session's CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let token = self.csrf().await;
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all, Some("http://localhost")).await
+    }
+
+    pub async fn login(&mut self, username: &str, password: &str) -> Resp {
+        let page = self.get("/login").await;
+        let token = page.value("input[name=csrf_token]").unwrap();
+        self.post_raw(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+            Some("http://localhost"),
+        )
+        .await
+    }
+}
