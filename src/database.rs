@@ -57,10 +57,10 @@ impl Database {
     /// Closes the pool and stops the embedded cluster if this process started it.
     pub async fn close(self) {
         self.pool.close().await;
-        if let Some(pg) = self.embedded {
-            if let Err(e) = pg.stop().await {
-                tracing::warn!(error = %e, "could not stop the embedded PostgreSQL");
-            }
+        if let Some(pg) = self.embedded
+            && let Err(e) = pg.stop().await
+        {
+            tracing::warn!(error = %e, "could not stop the embedded PostgreSQL");
         }
     }
 }

@@ -38,6 +38,13 @@ pub async fn verify_async(password: String, stored: String) -> bool {
         .unwrap_or(false)
 }
 
+/// A random temporary password that satisfies the password rules (upper, lower, digit,
+/// symbol, 14 characters). It is shown once and must be changed at first login.
+pub fn temporary_password() -> String {
+    let token = crate::db::sessions::random_token().replace(['-', '_'], "");
+    format!("Kc#{}7", &token[..10])
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -48,11 +55,4 @@ mod tests {
         assert!(!super::verify("kechuang#2025", &h));
         assert!(!super::verify("Kechuang#2025", "not a hash"));
     }
-}
-
-/// A random temporary password that satisfies the password rules (upper, lower, digit,
-/// symbol, 14 characters). It is shown once and must be changed at first login.
-pub fn temporary_password() -> String {
-    let token = crate::db::sessions::random_token().replace(['-', '_'], "");
-    format!("Kc#{}7", &token[..10])
 }

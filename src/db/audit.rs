@@ -9,7 +9,7 @@ use crate::domain::audit_chain::{self, AuditRecord, Break, Verifier};
 use crate::domain::role::Role;
 
 /// Serialises appends to the chain (held until the writing transaction ends).
-const CHAIN_LOCK: i64 = 0x6b63_6175_6469_74; // "kcaudit"
+const CHAIN_LOCK: i64 = 0x006b_6361_7564_6974; // "kcaudit"
 
 /// Who is acting, and from where.
 #[derive(Debug, Clone)]

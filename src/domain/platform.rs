@@ -200,10 +200,11 @@ impl PlatformFields {
                 None
             }
         };
-        if let (Some(level), Some(j)) = (level, jurisdiction) {
-            if level != Level::City && j.is_city {
-                errors.add("level", "县级或市县共建平台须归属到区县");
-            }
+        if let (Some(level), Some(j)) = (level, jurisdiction)
+            && level != Level::City
+            && j.is_city
+        {
+            errors.add("level", "县级或市县共建平台须归属到区县");
         }
 
         let category = parse_optional(&mut errors, "category", &self.category, Category::parse);
@@ -229,10 +230,10 @@ impl PlatformFields {
         let construction_start =
             parse_date(&mut errors, "construction_start", &self.construction_start);
         let construction_end = parse_date(&mut errors, "construction_end", &self.construction_end);
-        if let (Some(start), Some(end)) = (construction_start, construction_end) {
-            if end < start {
-                errors.add("construction_end", "建设期结束日期不能早于开始日期");
-            }
+        if let (Some(start), Some(end)) = (construction_start, construction_end)
+            && end < start
+        {
+            errors.add("construction_end", "建设期结束日期不能早于开始日期");
         }
         let first_support_end =
             parse_date(&mut errors, "first_support_end", &self.first_support_end);

@@ -222,11 +222,11 @@ async fn check(gs: &GuardState, mut req: Request) -> Result<Request, Response> {
     if unsafe_method {
         req = check_csrf(req, Some(&user.csrf)).await?;
     }
-    if Utc::now() - session.last_seen_at > Duration::seconds(60) {
-        if let Some(cookie) = jar.get(SESSION_COOKIE) {
-            // A failed touch only shortens the session; never fail the request for it.
-            let _ = sessions::touch(&state.db, cookie.value()).await;
-        }
+    if Utc::now() - session.last_seen_at > Duration::seconds(60)
+        && let Some(cookie) = jar.get(SESSION_COOKIE)
+    {
+        // A failed touch only shortens the session; never fail the request for it.
+        let _ = sessions::touch(&state.db, cookie.value()).await;
     }
     req.extensions_mut().insert(user);
     Ok(req)

@@ -146,39 +146,60 @@ pub async fn role_form(
     role_page(&state, &user, target, f, FieldErrors::default(), false).await
 }
 
+/// A role with the data scope that goes with it.
+struct Grant {
+    role: Option<Role>,
+    platform_id: Option<i64>,
+    jurisdiction_id: Option<i32>,
+}
+
 /// Role and scope from the form: the scope field that fits the role, and only that one.
-fn parse_role(f: &RoleForm) -> Result<(Option<Role>, Option<i64>, Option<i32>), FieldErrors> {
+fn parse_role(f: &RoleForm) -> Result<Grant, FieldErrors> {
     let mut errors = FieldErrors::default();
     let role = match f.role.trim() {
         "" => None,
-        code => match Role::parse(code) {
-            Some(r) => Some(r),
-            None => {
+        code => {
+            let role = Role::parse(code);
+            if role.is_none() {
                 errors.add("role", "请从列表中选择角色");
-                None
             }
+            role
+        }
+    };
+    let platform_id = f.platform_id.trim().parse::<i64>().ok();
+    let jurisdiction_id = f.jurisdiction_id.trim().parse::<i32>().ok();
+    let grant = match role {
+        Some(Role::Operator) => {
+            if platform_id.is_none() {
+                errors.add("platform_id", "平台填报员须绑定一个平台");
+            }
+            Grant {
+                role,
+                platform_id,
+                jurisdiction_id: None,
+            }
+        }
+        Some(Role::Staff) => {
+            if jurisdiction_id.is_none() {
+                errors.add(
+                    "jurisdiction_id",
+                    "业务人员须指定所属地区（市级可见全部平台）",
+                );
+            }
+            Grant {
+                role,
+                platform_id: None,
+                jurisdiction_id,
+            }
+        }
+        _ => Grant {
+            role,
+            platform_id: None,
+            jurisdiction_id: None,
         },
     };
-    let platform = f.platform_id.trim().parse::<i64>().ok();
-    let jurisdiction = f.jurisdiction_id.trim().parse::<i32>().ok();
-    let scope = match role {
-        Some(Role::Operator) if platform.is_none() => {
-            errors.add("platform_id", "平台填报员须绑定一个平台");
-            (None, None)
-        }
-        Some(Role::Operator) => (platform, None),
-        Some(Role::Staff) if jurisdiction.is_none() => {
-            errors.add(
-                "jurisdiction_id",
-                "业务人员须指定所属地区（市级可见全部平台）",
-            );
-            (None, None)
-        }
-        Some(Role::Staff) => (None, jurisdiction),
-        _ => (None, None),
-    };
     if errors.is_empty() {
-        Ok((role, scope.0, scope.1))
+        Ok(grant)
     } else {
         Err(errors)
     }
@@ -201,7 +222,7 @@ pub async fn assign_role(
         let page = role_page(&state, &user, before, f, errors, false).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let (role, platform_id, jurisdiction_id) = match parse_role(&f) {
+    let grant = match parse_role(&f) {
         Ok(parsed) => parsed,
         Err(errors) => {
             let page = role_page(&state, &user, before, f, errors, false).await?;
@@ -209,8 +230,15 @@ pub async fn assign_role(
         }
     };
     let mut tx = audit::begin(&state.db, &user.actor()).await?;
-    let Some(after) =
-        users::set_role(&mut tx, uid, f.version, role, platform_id, jurisdiction_id).await?
+    let Some(after) = users::set_role(
+        &mut tx,
+        uid,
+        f.version,
+        grant.role,
+        grant.platform_id,
+        grant.jurisdiction_id,
+    )
+    .await?
     else {
         tx.rollback().await?;
         let f = form_of(&before);

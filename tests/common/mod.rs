@@ -2,8 +2,8 @@
 //! driven without a socket, and a small cookie-keeping client.
 //!
 //! The server is `DATABASE_URL` when set; otherwise a private cluster (fsync off) under
-//! `target/kc-test-pg`, started once and shared by all test processes. Each test database is
-//! a copy of a migrated template, so a test starts in milliseconds.
+//! `$TMPDIR/kechuang-test-pg` (or `KECHUANG_TEST_PG_DIR`), started once and shared by all test
+//! processes and runs. Each test database is a copy of a migrated template, so a test starts in milliseconds.
 
 #![allow(dead_code)]
 
@@ -39,8 +39,11 @@ async fn server() -> &'static PgConnectOptions {
                     PgConnectOptions::from_str(&url).expect("DATABASE_URL is not a valid URL")
                 }
                 Err(_) => {
-                    let dir =
-                        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kc-test-pg");
+                    // Under the temp dir: short (socket path limit) and reachable by the
+                    // `postgres` OS user when the tests run as root.
+                    let dir = std::env::var_os("KECHUANG_TEST_PG_DIR")
+                        .map(std::path::PathBuf::from)
+                        .unwrap_or_else(|| std::env::temp_dir().join("kechuang-test-pg"));
                     let pg = EmbeddedPg::start(EmbeddedOptions {
                         data_dir: dir,
                         fsync: false,
