@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod jurisdictions;
+pub mod lifecycle;
 pub mod platforms;
 pub mod security_policy;
 pub mod sessions;

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 
 use super::forms::{Form, Query};
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::middleware::Next;
@@ -316,40 +316,57 @@ fn same_origin(req: &Request) -> bool {
     }
 }
 
-/// Checks the CSRF token from the `x-csrf-token` header or the urlencoded form field, and
-/// hands the (buffered) body on unchanged.
+/// Largest multipart body the guard buffers (uploads); routes set their own lower limits.
+pub const MAX_UPLOAD_BODY: usize = 25 * 1024 * 1024;
+
+/// Checks the CSRF token from the `x-csrf-token` header, the urlencoded form field or the
+/// multipart field, and hands the (buffered) body on unchanged.
 async fn check_csrf(req: Request, expected: Option<&str>) -> Result<Request, Response> {
     let Some(expected) = expected.filter(|e| !e.is_empty()) else {
         return Err(AppError::Csrf.into_response());
     };
     if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if constant_time_eq(token, expected) {
-            Ok(req)
-        } else {
-            Err(AppError::Csrf.into_response())
-        };
+        return if constant_time_eq(token, expected) { Ok(req) } else { Err(AppError::Csrf.into_response()) };
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("")
+        .to_string();
+    let multipart = content_type.starts_with("multipart/form-data");
+    if !multipart && !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::Csrf.into_response());
     }
+    let limit = if multipart { MAX_UPLOAD_BODY } else { 2 * 1024 * 1024 };
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, 2 * 1024 * 1024)
+    let bytes = to_bytes(body, limit)
         .await
         .map_err(|_| AppError::BadRequest("提交的内容过大".into()).into_response())?;
-    let token = form_urlencoded::parse(&bytes)
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v.into_owned());
+    let token = if multipart {
+        multipart_field(&content_type, bytes.clone(), CSRF_FIELD).await
+    } else {
+        form_urlencoded::parse(&bytes).find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.into_owned())
+    };
     match token {
-        Some(token) if constant_time_eq(&token, expected) => {
-            Ok(Request::from_parts(parts, Body::from(bytes)))
-        }
+        Some(token) if constant_time_eq(&token, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
         _ => Err(AppError::Csrf.into_response()),
     }
+}
+
+/// The text of one field of a buffered multipart body.
+async fn multipart_field(content_type: &str, bytes: axum::body::Bytes, name: &str) -> Option<String> {
+    let req = axum::http::Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes))
+        .ok()?;
+    let mut multipart = axum::extract::Multipart::from_request(req, &()).await.ok()?;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {

@@ -282,6 +282,8 @@ impl From<&AnnualFigures> for YearRow {
 #[template(path = "platforms/show.html")]
 pub struct ShowPage {
     pub layout: Layout,
+    pub tab: &'static str,
+    pub tab_platform_id: i64,
     pub p: Platform,
     pub years: Vec<YearRow>,
     pub can_edit: bool,
@@ -312,6 +314,8 @@ pub async fn show(
     let years = platforms::annual_figures(&state.db, id).await?;
     Ok(ShowPage {
         layout: Layout::for_user(&user, "platforms"),
+        tab: "overview",
+        tab_platform_id: id,
         years: years.iter().map(YearRow::from).collect(),
         can_edit: user.has_role(Role::Staff),
         notice: match q.notice.as_str() {
