@@ -216,3 +216,10 @@ END $$;
 
 -- Every platform has its registration dossier.
 INSERT INTO registrations (platform_id) SELECT id FROM platforms;
+CREATE FUNCTION kc_new_registration() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO registrations (platform_id) VALUES (NEW.id);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER platforms_new_registration AFTER INSERT ON platforms
+    FOR EACH ROW EXECUTE FUNCTION kc_new_registration();
