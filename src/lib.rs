@@ -3,6 +3,7 @@
 //! `router(state)` builds the whole web application so tests can drive it without a socket;
 //! `main.rs` only parses the command line and serves it.
 
+pub mod check_cli;
 pub mod config;
 pub mod database;
 pub mod db;

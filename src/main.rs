@@ -29,6 +29,14 @@ enum Command {
     Serve(ServeConfig),
     /// Apply database migrations and exit.
     Migrate,
+    /// Evaluate a platform snapshot against every policy rule (POLICY-RULES.md). Exit 0 with the
+    /// findings; exit 2 when the input is invalid (the message names the field).
+    Check {
+        #[arg(long)]
+        input: std::path::PathBuf,
+        #[arg(long, value_enum, default_value = "json")]
+        format: kechuang::check_cli::Format,
+    },
     /// Manage accounts from the command line (bootstrap the first administrators).
     User {
         #[command(subcommand)]
@@ -60,11 +68,22 @@ enum UserCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
+    if let Command::Check { input, format } = &cli.command {
+        // Pure and offline: no database, no runtime, nothing on stdout but the findings.
+        return Ok(kechuang::check_cli::run(input, *format));
+    }
     telemetry::init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime
+        .block_on(run_command(cli))
+        .map(|()| std::process::ExitCode::SUCCESS)
+}
+
+async fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Check { .. } => unreachable!("handled before the runtime starts"),
         Command::Serve(serve_config) => serve(&cli.db, serve_config).await,
         Command::Migrate => {
             let db = Database::open(&cli.db).await?;

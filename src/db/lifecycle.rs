@@ -18,7 +18,11 @@ pub struct Event<'a> {
 }
 
 /// Records an event in the caller's transaction (next to the change and its audit record).
-pub async fn record(conn: &mut PgConnection, actor: &Actor, e: &Event<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    e: &Event<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO lifecycle_events (platform_id, actor_id, actor_name, kind, from_stage, to_stage, summary,
                                        reason, document_id)

@@ -17,14 +17,32 @@ code_enum! {
 }
 
 code_enum! {
-    /// Lifecycle stage (NT10 三(一)).
+    /// Lifecycle stage (NT10 三(一)); the transitions between them are in `lifecycle`.
     Stage {
+        /// Being set up; not yet approved.
         Registration = "registration" / "设立登记",
+        /// Approved and running the annual cycle.
         Operating = "operating" / "运行中",
+        /// A rectification case is open and awaits a 退/转/并/留 decision.
         Rectifying = "rectifying" / "退出整改",
+        /// 退. Terminal.
         Exited = "exited" / "已退出",
+        /// 转. Terminal: lives on under another category or as an enterprise-led platform.
         Converted = "converted" / "已转型",
+        /// 并. Terminal: merged into another platform.
         Merged = "merged" / "已合并",
+    }
+}
+
+impl Stage {
+    /// "Operating" in the policy rules' sense: `operating` or `rectifying`.
+    pub fn is_operating(self) -> bool {
+        matches!(self, Stage::Operating | Stage::Rectifying)
+    }
+
+    /// Exited, converted or merged: no transition leaves it and no compliance rule applies.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Stage::Exited | Stage::Converted | Stage::Merged)
     }
 }
 
@@ -55,6 +73,34 @@ code_enum! {
         PrivateNonEnterprise = "private_non_enterprise" / "民办非企业单位",
         Enterprise = "enterprise" / "企业",
         InternalUnit = "internal_unit" / "非独立法人（依托单位内设）",
+    }
+}
+
+code_enum! {
+    /// The kind of a decision body (NT10 三(一)).
+    DecisionBodyKind {
+        Council = "council" / "理事会",
+        Board = "board" / "董事会",
+        ManagementCommittee = "management_committee" / "管委会",
+    }
+}
+
+/// A 理事会/董事会/管委会 as recorded for the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionBody {
+    pub kind: DecisionBodyKind,
+    pub members: u32,
+    /// Whether a chair (负责人) is appointed.
+    pub has_chair: bool,
+}
+
+impl DecisionBody {
+    /// The minimum membership by default (POLICY-RULES.md `REG-DECISION-BODY`, parameter `min_members`).
+    pub const MIN_MEMBERS: u32 = 3;
+
+    /// A body counts with at least `min_members` members and a chair.
+    pub fn qualifies(&self, min_members: u32) -> bool {
+        self.members >= min_members && self.has_chair
     }
 }
 
@@ -377,6 +423,29 @@ mod tests {
                 .unwrap_err()
                 .has("first_support_end")
         );
+    }
+
+    #[test]
+    fn terminal_and_operating_stages() {
+        let terminal: Vec<_> = Stage::ALL.iter().filter(|s| s.is_terminal()).collect();
+        assert_eq!(
+            terminal,
+            [&Stage::Exited, &Stage::Converted, &Stage::Merged]
+        );
+        let operating: Vec<_> = Stage::ALL.iter().filter(|s| s.is_operating()).collect();
+        assert_eq!(operating, [&Stage::Operating, &Stage::Rectifying]);
+    }
+
+    #[test]
+    fn a_decision_body_needs_members_and_a_chair() {
+        let body = |members, has_chair| DecisionBody {
+            kind: DecisionBodyKind::Council,
+            members,
+            has_chair,
+        };
+        assert!(body(3, true).qualifies(3));
+        assert!(!body(2, true).qualifies(3));
+        assert!(!body(9, false).qualifies(3));
     }
 
     #[test]

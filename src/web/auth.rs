@@ -326,7 +326,11 @@ async fn check_csrf(req: Request, expected: Option<&str>) -> Result<Request, Res
         return Err(AppError::Csrf.into_response());
     };
     if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if constant_time_eq(token, expected) { Ok(req) } else { Err(AppError::Csrf.into_response()) };
+        return if constant_time_eq(token, expected) {
+            Ok(req)
+        } else {
+            Err(AppError::Csrf.into_response())
+        };
     }
     let content_type = req
         .headers()
@@ -338,7 +342,11 @@ async fn check_csrf(req: Request, expected: Option<&str>) -> Result<Request, Res
     if !multipart && !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::Csrf.into_response());
     }
-    let limit = if multipart { MAX_UPLOAD_BODY } else { 2 * 1024 * 1024 };
+    let limit = if multipart {
+        MAX_UPLOAD_BODY
+    } else {
+        2 * 1024 * 1024
+    };
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, limit)
         .await
@@ -346,21 +354,31 @@ async fn check_csrf(req: Request, expected: Option<&str>) -> Result<Request, Res
     let token = if multipart {
         multipart_field(&content_type, bytes.clone(), CSRF_FIELD).await
     } else {
-        form_urlencoded::parse(&bytes).find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.into_owned())
+        form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned())
     };
     match token {
-        Some(token) if constant_time_eq(&token, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Some(token) if constant_time_eq(&token, expected) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
         _ => Err(AppError::Csrf.into_response()),
     }
 }
 
 /// The text of one field of a buffered multipart body.
-async fn multipart_field(content_type: &str, bytes: axum::body::Bytes, name: &str) -> Option<String> {
+async fn multipart_field(
+    content_type: &str,
+    bytes: axum::body::Bytes,
+    name: &str,
+) -> Option<String> {
     let req = axum::http::Request::builder()
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes))
         .ok()?;
-    let mut multipart = axum::extract::Multipart::from_request(req, &()).await.ok()?;
+    let mut multipart = axum::extract::Multipart::from_request(req, &())
+        .await
+        .ok()?;
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some(name) {
             return field.text().await.ok();

@@ -1,0 +1,124 @@
+//! Research integrity (JY 新型研发机构 四(四)): a serious violation bars the platform for [36] months.
+
+use super::{Ctx, Outcome};
+use crate::domain::calendar::add_months;
+use crate::domain::compliance::Status;
+use crate::domain::compliance::catalogue::BAN_MONTHS;
+
+/// INTEG-BAN: fail while `as_of < date + [36] months` for some serious violation. `banned_until` is that end date
+/// (`date + 36 months`, the first day the platform is no longer barred).
+pub(crate) fn ban(c: &Ctx<'_>) -> Outcome {
+    let months = c.params.get(&BAN_MONTHS).0;
+    let months_i32 = i32::try_from(months).unwrap_or(i32::MAX);
+    let serious: Vec<_> = c
+        .platform
+        .integrity_violations
+        .iter()
+        .filter(|v| v.serious)
+        .map(|v| (v.date, add_months(v.date, months_i32)))
+        .collect();
+    // The active ban that ends last.
+    let active = serious
+        .iter()
+        .filter(|(_, until)| c.as_of < *until)
+        .max_by_key(|(_, until)| *until);
+    let outcome = match active {
+        Some((date, until)) => Outcome::new(
+            Status::Fail,
+            format!(
+                "{date}有严重科研失信行为，限制期{months}个月，至{until}解除：限制期内不得申报和享受财政支持，不参加年度绩效评估。"
+            ),
+        )
+        .fact("violation_date", date)
+        .fact("banned_until", until),
+        None if serious.is_empty() => Outcome::new(Status::Pass, "无严重科研失信记录。"),
+        None => {
+            let last_end = serious.iter().map(|(_, until)| *until).max();
+            Outcome::new(
+                Status::Pass,
+                format!(
+                    "严重科研失信行为的限制期已届满（{}解除）。",
+                    last_end.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            )
+            .fact("banned_until", last_end)
+        }
+    };
+    outcome
+        .fact("serious_violations", serious.len())
+        .fact("ban_months", months)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::domain::compliance::Status;
+    use crate::domain::compliance::snapshot::IntegrityViolation;
+    use crate::domain::compliance::test_support::*;
+    use crate::domain::platform::Stage;
+
+    fn violation(date: &str, serious: bool) -> IntegrityViolation {
+        IntegrityViolation {
+            date: d(date),
+            serious,
+        }
+    }
+
+    #[test]
+    fn no_serious_violation_passes() {
+        let mut s = healthy();
+        assert_eq!(status(&s, "INTEG-BAN"), Status::Pass);
+        s.platform.integrity_violations = vec![violation("2026-01-01", false)];
+        assert_eq!(status(&s, "INTEG-BAN"), Status::Pass);
+    }
+
+    #[test]
+    fn ban_lasts_until_the_day_before_date_plus_36_months() {
+        let mut s = healthy_as_of("2026-06-14");
+        s.platform.integrity_violations = vec![violation("2023-06-15", true)];
+        let f = finding(&s, "INTEG-BAN");
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(f.facts["banned_until"], json!("2026-06-15"));
+        assert_eq!(f.facts["violation_date"], json!("2023-06-15"));
+        s.as_of = d("2026-06-15");
+        assert_eq!(status(&s, "INTEG-BAN"), Status::Pass);
+    }
+
+    #[test]
+    fn ban_end_clamps_to_month_end() {
+        // 2024-02-29 + 36 months = 2027-02-28.
+        let mut s = healthy_as_of("2027-02-27");
+        s.platform.integrity_violations = vec![violation("2024-02-29", true)];
+        assert_eq!(fact(&s, "INTEG-BAN", "banned_until"), json!("2027-02-28"));
+        assert_eq!(status(&s, "INTEG-BAN"), Status::Fail);
+        s.as_of = d("2027-02-28");
+        assert_eq!(status(&s, "INTEG-BAN"), Status::Pass);
+    }
+
+    #[test]
+    fn latest_active_ban_is_reported() {
+        let mut s = healthy();
+        s.platform.integrity_violations = vec![
+            violation("2025-01-10", true),
+            violation("2024-05-01", true),
+            violation("2026-01-01", false),
+        ];
+        let f = finding(&s, "INTEG-BAN");
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(f.facts["banned_until"], json!("2028-01-10"));
+        assert_eq!(f.facts["serious_violations"], json!(2));
+    }
+
+    #[test]
+    fn ban_length_is_a_parameter_and_applies_in_registration() {
+        let mut s = healthy();
+        s.platform.stage = Stage::Registration;
+        s.platform.integrity_violations = vec![violation("2024-01-01", true)];
+        assert_eq!(status(&s, "INTEG-BAN"), Status::Fail);
+        set_param(&mut s, "INTEG-BAN.ban_months", json!(24));
+        let f = finding(&s, "INTEG-BAN");
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(f.facts["banned_until"], json!("2026-01-01"));
+    }
+}

@@ -1,0 +1,341 @@
+//! Operation (运行管理): advisor, checklist, responsible staff, instrument sharing, city–county co-building.
+
+use super::{Ctx, Outcome, wan};
+use crate::domain::compliance::Status;
+use crate::domain::compliance::catalogue::{ADVISOR_MAX_LOG_GAP_DAYS, SHARE_MIN_VALUE};
+use crate::domain::compliance::snapshot::Grade;
+use crate::domain::platform::{Level, Stage};
+
+/// OPS-ADVISOR: an advisor is assigned and has logged service within the last [183] days.
+pub(crate) fn advisor(c: &Ctx<'_>) -> Outcome {
+    let max_gap = c.params.get(&ADVISOR_MAX_LOG_GAP_DAYS).0;
+    let p = c.platform;
+    let gap = p.last_advisor_log.map(|d| (c.as_of - d).num_days());
+    let outcome = match (p.advisor_assigned, p.last_advisor_log, gap) {
+        (false, _, _) => Outcome::new(
+            Status::Fail,
+            "尚未配备产业顾问：请按“一平台一清单一顾问”要求指派产业顾问。",
+        ),
+        (true, Some(last), Some(days)) if days > i64::from(max_gap) => Outcome::new(
+            Status::Warn,
+            format!(
+                "产业顾问最近一次服务记录为{last}，距今{days}天，超过{max_gap}天：请顾问尽快开展服务并登记服务日志。"
+            ),
+        ),
+        (true, Some(last), Some(days)) => Outcome::new(
+            Status::Pass,
+            format!("已配备产业顾问，最近一次服务记录为{last}（{days}天前）。"),
+        ),
+        (true, _, _) => Outcome::new(
+            Status::Warn,
+            "已配备产业顾问，但尚无服务记录：请顾问开展服务并登记服务日志。",
+        ),
+    };
+    outcome
+        .fact("advisor_assigned", p.advisor_assigned)
+        .fact("last_advisor_log", p.last_advisor_log)
+        .fact("days_since_last_log", gap)
+        .fact("max_log_gap_days", max_gap)
+}
+
+/// OPS-CHECKLIST: the checklist exists and nothing on it is overdue.
+pub(crate) fn checklist(c: &Ctx<'_>) -> Outcome {
+    let list = c.platform.checklist;
+    let (items, overdue) = (list.items(), list.overdue());
+    let outcome = if items == 0 {
+        Outcome::new(
+            Status::Fail,
+            "尚未建立平台任务清单：请按“一平台一清单”要求制定清单并明确责任人和期限。",
+        )
+    } else if overdue > 0 {
+        Outcome::new(
+            Status::Warn,
+            format!("任务清单共{items}项，其中{overdue}项已逾期：请督促完成或经审批调整期限。"),
+        )
+    } else {
+        Outcome::new(Status::Pass, format!("任务清单共{items}项，无逾期。"))
+    };
+    outcome.fact("items", items).fact("overdue", overdue)
+}
+
+/// OPS-STAFF: responsible staff are assigned.
+pub(crate) fn staff(c: &Ctx<'_>) -> Outcome {
+    let assigned = c.platform.responsible_staff_assigned;
+    let outcome = if assigned {
+        Outcome::new(Status::Pass, "已明确专人专班跟进平台建设管理。")
+    } else {
+        Outcome::new(
+            Status::Fail,
+            "尚未明确专人专班：请指定科技局业务人员负责跟进平台建设管理。",
+        )
+    };
+    outcome.fact("responsible_staff_assigned", assigned)
+}
+
+/// SHARE-INSTRUMENTS: every instrument worth at least [100000] yuan is open-shared.
+pub(crate) fn share_instruments(c: &Ctx<'_>) -> Outcome {
+    let min = c.params.get(&SHARE_MIN_VALUE);
+    let qualifying: Vec<_> = c
+        .platform
+        .instruments
+        .iter()
+        .filter(|i| i.value_yuan >= min)
+        .collect();
+    let not_shared = qualifying.iter().filter(|i| !i.open_shared).count();
+    let threshold = wan(min.get());
+    let outcome = if qualifying.is_empty() {
+        Outcome::new(
+            Status::NotApplicable,
+            format!("无单价{threshold}及以上的科研仪器设备，不涉及开放共享要求。"),
+        )
+    } else if not_shared == 0 {
+        Outcome::new(
+            Status::Pass,
+            format!(
+                "单价{threshold}及以上的科研仪器设备{}台（套）均已开放共享。",
+                qualifying.len()
+            ),
+        )
+    } else {
+        Outcome::new(
+            Status::Warn,
+            format!(
+                "单价{threshold}及以上的科研仪器设备{}台（套）中有{not_shared}台（套）未开放共享：请纳入省科技资源统筹服务云平台对外开放共享。",
+                qualifying.len()
+            ),
+        )
+    };
+    outcome
+        .fact("min_value_yuan", min)
+        .fact("qualifying", qualifying.len())
+        .fact("not_shared", not_shared)
+}
+
+fn good_or_better(grade: Option<Grade>) -> bool {
+    matches!(grade, Some(Grade::Excellent | Grade::Good))
+}
+
+fn grade_text(grade: Option<Grade>) -> &'static str {
+    grade.map_or("无评估等次", Grade::label_zh)
+}
+
+/// COBUILD-ELIGIBLE: a county platform whose first support period has ended is eligible for city–county
+/// co-building when operating with the last two grades excellent or good (information only).
+pub(crate) fn cobuild_eligible(c: &Ctx<'_>) -> Outcome {
+    let p = c.platform;
+    if p.level != Level::County {
+        return Outcome::new(
+            Status::NotApplicable,
+            format!("仅适用于县级平台；该平台为{}平台。", p.level.label_zh()),
+        )
+        .fact("level", p.level);
+    }
+    let Some(support_end) = p.first_support_end.filter(|d| *d <= c.as_of) else {
+        let message = match p.first_support_end {
+            Some(end) => format!("首轮支持期至{end}，尚未结束。"),
+            None => "未登记首轮支持期结束日期，暂不评估市县共建资格。".to_owned(),
+        };
+        return Outcome::new(Status::NotApplicable, message)
+            .fact("first_support_end", p.first_support_end);
+    };
+    let (prev, last) = (c.last - 1, c.last);
+    let prev_grade = c.record(prev).and_then(|r| r.grade);
+    let last_grade = c.record(last).and_then(|r| r.grade);
+    let operating = p.stage == Stage::Operating;
+    let eligible = operating && good_or_better(prev_grade) && good_or_better(last_grade);
+    let grades = format!(
+        "{prev}、{last}年度绩效评估分别为{}、{}",
+        grade_text(prev_grade),
+        grade_text(last_grade)
+    );
+    let message = if eligible {
+        format!(
+            "首轮支持期已于{support_end}结束，{grades}，符合条件，可提请纳入市级支持、市县共建。"
+        )
+    } else {
+        let stage = if operating {
+            String::new()
+        } else {
+            format!("当前处于{}阶段，", p.stage.label_zh())
+        };
+        format!(
+            "首轮支持期已于{support_end}结束；{stage}{grades}，暂不符合纳入市县共建的条件（须处于运行中且近两年均为优秀或良好）。"
+        )
+    };
+    Outcome::new(Status::Info, message)
+        .fact("eligible", eligible)
+        .fact("first_support_end", support_end)
+        .fact("stage", p.stage)
+        .fact("previous_grade", prev_grade)
+        .fact("last_grade", last_grade)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use serde_json::json;
+
+    use crate::domain::compliance::Status;
+    use crate::domain::compliance::snapshot::{Checklist, Grade, Instrument};
+    use crate::domain::compliance::test_support::*;
+    use crate::domain::platform::{Level, Stage};
+
+    #[test]
+    fn advisor_must_be_assigned() {
+        let mut s = healthy();
+        s.platform.advisor_assigned = false;
+        assert_eq!(status(&s, "OPS-ADVISOR"), Status::Fail);
+    }
+
+    #[test]
+    fn advisor_without_log_warns() {
+        let mut s = healthy();
+        s.platform.last_advisor_log = None;
+        assert_eq!(status(&s, "OPS-ADVISOR"), Status::Warn);
+    }
+
+    #[test]
+    fn advisor_log_183_days_old_passes_184_warns() {
+        let mut s = healthy();
+        s.platform.last_advisor_log = Some(s.as_of - Duration::days(183));
+        let f = finding(&s, "OPS-ADVISOR");
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(f.facts["days_since_last_log"], json!(183));
+        s.platform.last_advisor_log = Some(s.as_of - Duration::days(184));
+        let f = finding(&s, "OPS-ADVISOR");
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.message.contains("184天"));
+    }
+
+    #[test]
+    fn advisor_gap_is_a_parameter() {
+        let mut s = healthy();
+        s.platform.last_advisor_log = Some(s.as_of - Duration::days(31));
+        assert_eq!(status(&s, "OPS-ADVISOR"), Status::Pass);
+        set_param(&mut s, "OPS-ADVISOR.max_log_gap_days", json!(30));
+        assert_eq!(status(&s, "OPS-ADVISOR"), Status::Warn);
+    }
+
+    #[test]
+    fn operating_rules_do_not_apply_in_registration() {
+        let mut s = healthy();
+        s.platform.stage = Stage::Registration;
+        s.platform.advisor_assigned = false;
+        for rule in [
+            "OPS-ADVISOR",
+            "OPS-CHECKLIST",
+            "OPS-STAFF",
+            "SHARE-INSTRUMENTS",
+        ] {
+            assert_eq!(status(&s, rule), Status::NotApplicable, "{rule}");
+        }
+        s.platform.stage = Stage::Rectifying;
+        assert_eq!(status(&s, "OPS-ADVISOR"), Status::Fail);
+    }
+
+    #[test]
+    fn checklist_empty_fails_overdue_warns() {
+        let mut s = healthy();
+        assert_eq!(status(&s, "OPS-CHECKLIST"), Status::Pass);
+        s.platform.checklist = Checklist::new(6, 1).expect("valid");
+        assert_eq!(status(&s, "OPS-CHECKLIST"), Status::Warn);
+        s.platform.checklist = Checklist::new(0, 0).expect("valid");
+        assert_eq!(status(&s, "OPS-CHECKLIST"), Status::Fail);
+    }
+
+    #[test]
+    fn staff_must_be_assigned() {
+        let mut s = healthy();
+        assert_eq!(status(&s, "OPS-STAFF"), Status::Pass);
+        s.platform.responsible_staff_assigned = false;
+        assert_eq!(status(&s, "OPS-STAFF"), Status::Fail);
+    }
+
+    fn instrument(value: i64, open_shared: bool) -> Instrument {
+        Instrument {
+            value_yuan: yuan(value),
+            open_shared,
+        }
+    }
+
+    #[test]
+    fn instruments_below_threshold_are_not_applicable() {
+        let mut s = healthy();
+        s.platform.instruments = vec![instrument(99_999, false)];
+        assert_eq!(status(&s, "SHARE-INSTRUMENTS"), Status::NotApplicable);
+        s.platform.instruments = vec![];
+        assert_eq!(status(&s, "SHARE-INSTRUMENTS"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn instrument_at_threshold_must_be_shared() {
+        let mut s = healthy();
+        s.platform.instruments = vec![instrument(100_000, false), instrument(99_999, false)];
+        let f = finding(&s, "SHARE-INSTRUMENTS");
+        assert_eq!(f.status, Status::Warn);
+        assert_eq!(f.facts["qualifying"], json!(1));
+        assert_eq!(f.facts["not_shared"], json!(1));
+        s.platform.instruments = vec![instrument(100_000, true), instrument(99_999, false)];
+        assert_eq!(status(&s, "SHARE-INSTRUMENTS"), Status::Pass);
+        set_param(&mut s, "SHARE-INSTRUMENTS.min_value_yuan", json!(50_000));
+        assert_eq!(status(&s, "SHARE-INSTRUMENTS"), Status::Warn);
+    }
+
+    fn county(first_support_end: &str) -> crate::domain::compliance::Snapshot {
+        let mut s = healthy();
+        s.platform.level = Level::County;
+        s.platform.first_support_end = Some(d(first_support_end));
+        s
+    }
+
+    #[test]
+    fn cobuild_only_for_county_platforms() {
+        let mut s = county("2025-12-31");
+        s.platform.level = Level::City;
+        assert_eq!(status(&s, "COBUILD-ELIGIBLE"), Status::NotApplicable);
+        s.platform.level = Level::CityCounty;
+        assert_eq!(status(&s, "COBUILD-ELIGIBLE"), Status::NotApplicable);
+        s.platform.level = Level::County;
+        s.platform.first_support_end = None;
+        assert_eq!(status(&s, "COBUILD-ELIGIBLE"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn cobuild_applies_from_the_end_of_first_support() {
+        let s = county("2026-11-22");
+        assert_eq!(status(&s, "COBUILD-ELIGIBLE"), Status::NotApplicable);
+        let s = county("2026-11-21");
+        let f = finding(&s, "COBUILD-ELIGIBLE");
+        assert_eq!(f.status, Status::Info);
+        assert_eq!(f.facts["eligible"], json!(true));
+        assert_eq!(f.facts["first_support_end"], json!("2026-11-21"));
+        assert_eq!(f.facts["last_grade"], json!("good"));
+    }
+
+    #[test]
+    fn cobuild_eligibility_needs_two_good_grades_and_operating_stage() {
+        let mut s = county("2025-06-30");
+        edit_year(&mut s, 2024, |r| r.grade = Some(Grade::Excellent));
+        assert_eq!(fact(&s, "COBUILD-ELIGIBLE", "eligible"), json!(true));
+        edit_year(&mut s, 2024, |r| r.grade = Some(Grade::Pass));
+        let f = finding(&s, "COBUILD-ELIGIBLE");
+        assert_eq!(f.status, Status::Info);
+        assert_eq!(f.facts["eligible"], json!(false));
+        assert_eq!(f.facts["previous_grade"], json!("pass"));
+        edit_year(&mut s, 2024, |r| r.grade = Some(Grade::Good));
+        remove_year(&mut s, 2025);
+        assert_eq!(fact(&s, "COBUILD-ELIGIBLE", "eligible"), json!(false));
+
+        let mut s = county("2025-06-30");
+        s.platform.stage = Stage::Rectifying;
+        let f = finding(&s, "COBUILD-ELIGIBLE");
+        assert_eq!(
+            (f.status, f.facts["eligible"].clone()),
+            (Status::Info, json!(false))
+        );
+        s.platform.stage = Stage::Registration;
+        assert_eq!(fact(&s, "COBUILD-ELIGIBLE", "eligible"), json!(false));
+        s.platform.stage = Stage::Merged;
+        assert_eq!(status(&s, "COBUILD-ELIGIBLE"), Status::NotApplicable);
+    }
+}

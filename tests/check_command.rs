@@ -1,0 +1,91 @@
+//! `kechuang check` as a user runs it: the binary, its exit codes and its output.
+
+use std::process::Command;
+
+fn kechuang() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kechuang"))
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/policy-examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn reproduces_the_shared_examples_statuses() {
+    for example in ["healthy", "registration-gaps", "breakeven-deadline-passed"] {
+        let out = kechuang()
+            .args(["check", "--input", &fixture(&format!("{example}.json"))])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(&format!("{example}.expected.json"))).unwrap(),
+        )
+        .unwrap();
+        let findings = got["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 22);
+        for f in findings {
+            let rule = f["rule"].as_str().unwrap();
+            assert_eq!(f["status"], expected["statuses"][rule], "{example} {rule}");
+            assert!(!f["clause"].as_str().unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
+fn refuses_invalid_input_with_exit_2_naming_the_field() {
+    let healthy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("healthy.json")).unwrap()).unwrap();
+    let cases: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 5] = [
+        (
+            "platform.operating_company.uscc",
+            Box::new(|v| v["platform"]["operating_company"]["uscc"] = "91320600MA1M9QX7K9".into()),
+        ),
+        (
+            "platform.stage",
+            Box::new(|v| v["platform"]["stage"] = "closed".into()),
+        ),
+        (
+            "platform.construction_end",
+            Box::new(|v| v["platform"]["construction_end"] = "2024-02-30".into()),
+        ),
+        (
+            "platform.years[0].expenditure_yuan",
+            Box::new(|v| v["platform"]["years"][0]["expenditure_yuan"] = (-1).into()),
+        ),
+        (
+            "platform.years[1].year",
+            Box::new(|v| v["platform"]["years"][1]["year"] = 2024.into()),
+        ),
+    ];
+    let dir = std::env::temp_dir();
+    for (i, (field, mutate)) in cases.iter().enumerate() {
+        let mut input = healthy.clone();
+        mutate(&mut input);
+        let path = dir.join(format!("kc-check-{}-{i}.json", std::process::id()));
+        std::fs::write(&path, input.to_string()).unwrap();
+        let out = kechuang()
+            .args([
+                "check",
+                "--input",
+                path.to_str().unwrap(),
+                "--format",
+                "text",
+            ])
+            .output()
+            .unwrap();
+        std::fs::remove_file(&path).ok();
+        assert_eq!(out.status.code(), Some(2), "{field}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(field), "{field} not named in: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
