@@ -44,32 +44,38 @@ fn reproduces_the_shared_examples_statuses() {
 fn refuses_invalid_input_with_exit_2_naming_the_field() {
     let healthy: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("healthy.json")).unwrap()).unwrap();
-    let cases: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 5] = [
+    // (the field the message must name, where to break the input, the bad value)
+    let cases = [
         (
             "platform.operating_company.uscc",
-            Box::new(|v| v["platform"]["operating_company"]["uscc"] = "91320600MA1M9QX7K9".into()),
+            "/platform/operating_company/uscc",
+            serde_json::json!("91320600MA1M9QX7K9"),
         ),
         (
             "platform.stage",
-            Box::new(|v| v["platform"]["stage"] = "closed".into()),
+            "/platform/stage",
+            serde_json::json!("closed"),
         ),
         (
             "platform.construction_end",
-            Box::new(|v| v["platform"]["construction_end"] = "2024-02-30".into()),
+            "/platform/construction_end",
+            serde_json::json!("2024-02-30"),
         ),
         (
             "platform.years[0].expenditure_yuan",
-            Box::new(|v| v["platform"]["years"][0]["expenditure_yuan"] = (-1).into()),
+            "/platform/years/0/expenditure_yuan",
+            serde_json::json!(-1),
         ),
         (
             "platform.years[1].year",
-            Box::new(|v| v["platform"]["years"][1]["year"] = 2024.into()),
+            "/platform/years/1/year",
+            serde_json::json!(2024),
         ),
     ];
     let dir = std::env::temp_dir();
-    for (i, (field, mutate)) in cases.iter().enumerate() {
+    for (i, (field, pointer, bad)) in cases.iter().enumerate() {
         let mut input = healthy.clone();
-        mutate(&mut input);
+        *input.pointer_mut(pointer).unwrap() = bad.clone();
         let path = dir.join(format!("kc-check-{}-{i}.json", std::process::id()));
         std::fs::write(&path, input.to_string()).unwrap();
         let out = kechuang()
