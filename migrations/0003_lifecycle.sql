@@ -30,13 +30,11 @@ CREATE TABLE document_versions (
     CONSTRAINT document_versions_number_key UNIQUE (document_id, version)
 );
 
--- Registration dossier (设立登记), one row per platform.
+-- Registration dossier (设立登记), one row per platform. Its documents (charter, agreement, plan)
+-- are the platform's documents of those kinds.
 CREATE TABLE registrations (
     platform_id             bigint PRIMARY KEY REFERENCES platforms (id),
     charter_status          text NOT NULL DEFAULT 'none' CHECK (charter_status IN ('none', 'draft', 'approved')),
-    charter_document_id     bigint REFERENCES documents (id),
-    agreement_document_id   bigint REFERENCES documents (id),
-    plan_document_id        bigint REFERENCES documents (id),
     plan_targets            text NOT NULL DEFAULT '',
     operating_modes         text[] NOT NULL DEFAULT '{}'
         CHECK (operating_modes <@ ARRAY['operating_company', 'industrialization_company',

@@ -12,6 +12,20 @@ use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::role::Role;
 use crate::password_hash;
 
+mod operation;
+mod rectification;
+mod registration;
+
+/// What the per-area demo seeders get: the platforms as created and the demo accounts.
+pub struct DemoCity {
+    /// `(id, code, stage, operating_since)` in creation order (index = demo platform number).
+    pub platforms: Vec<(i64, String, Stage, Option<NaiveDate>)>,
+    pub staff_id: i64,
+    pub county_staff_id: i64,
+    pub operator_id: i64,
+    pub advisor_id: i64,
+}
+
 /// The password of every demo account.
 pub const PASSWORD: &str = "Kechuang#2025";
 
@@ -244,6 +258,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             .iter()
             .find(|(u, _)| *u == name)
             .map(|(_, id)| *id)
+            .unwrap_or_default()
     };
     // The advisor looks after a handful of operating platforms, the city staff member after most.
     sqlx::query("UPDATE platforms SET advisor_id = $1 WHERE id = ANY($2)")
@@ -257,6 +272,23 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     .bind(find("demo-staff"))
     .execute(&mut *tx)
     .await?;
+
+    let city = DemoCity {
+        platforms: platforms
+            .iter()
+            .zip(&ids)
+            .map(|(p, &id)| (id, p.code.clone(), p.stage, p.operating_since))
+            .collect(),
+        staff_id: find("demo-staff"),
+        county_staff_id: find("demo-county-staff"),
+        operator_id: find("demo-operator"),
+        advisor_id: find("demo-advisor"),
+    };
+    base_events(&mut tx, &city).await?;
+    registration::seed(&mut tx, &city).await?;
+    operation::seed(&mut tx, &city).await?;
+    rectification::seed(&mut tx, &city).await?;
+
     audit::record(
         &mut tx,
         &actor,
@@ -272,6 +304,62 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
         "demo dataset loaded: {PLATFORMS} platforms, {} accounts",
         ACCOUNTS.len()
     );
+    Ok(())
+}
+
+/// Every platform's first events: registered, and (unless still registering) approved.
+async fn base_events(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::Error> {
+    for (id, _, stage, since) in &city.platforms {
+        let registered = since.unwrap_or(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default())
+            - chrono::Duration::days(90);
+        insert_event(
+            conn,
+            *id,
+            registered,
+            "registration.created",
+            None,
+            Some(Stage::Registration),
+            "登记新平台，进入设立登记阶段",
+        )
+        .await?;
+        if let (Some(since), false) = (since, *stage == Stage::Registration) {
+            insert_event(
+                conn,
+                *id,
+                *since,
+                "registration.approved",
+                Some(Stage::Registration),
+                Some(Stage::Operating),
+                "设立登记审批通过，进入运行管理阶段",
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A timeline event on a past date (demo only; the app records events as they happen).
+pub(crate) async fn insert_event(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    on: NaiveDate,
+    kind: &str,
+    from: Option<Stage>,
+    to: Option<Stage>,
+    summary: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lifecycle_events (platform_id, at, actor_name, kind, from_stage, to_stage, summary)
+         VALUES ($1, ($2::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', 'demo', $3, $4, $5, $6)",
+    )
+    .bind(platform_id)
+    .bind(on)
+    .bind(kind)
+    .bind(from.map(Stage::as_str))
+    .bind(to.map(Stage::as_str))
+    .bind(summary)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::forms::{Pagination, non_empty, query_string};
 use super::layout::{Layout, date_or_dash, local_time};
-use crate::db::audit;
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::platforms::{self, AnnualFigures, ListFilter, ListRow, Platform, SortKey};
 use crate::db::unique_violation;
+use crate::db::{audit, lifecycle};
 use crate::domain::money::wan;
 use crate::domain::platform::{
     Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformFields, Stage,
@@ -445,6 +445,20 @@ pub async fn create(
         Some(id.to_string()),
         None,
         Some(created.audit_json()),
+    )
+    .await?;
+    lifecycle::record(
+        &mut tx,
+        &user.actor(),
+        &lifecycle::Event {
+            platform_id: id,
+            kind: "registration.created",
+            from_stage: None,
+            to_stage: Some(Stage::Registration),
+            summary: "登记新平台，进入设立登记阶段",
+            reason: "",
+            document_id: None,
+        },
     )
     .await?;
     tx.commit().await?;
