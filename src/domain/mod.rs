@@ -65,6 +65,7 @@ macro_rules! code_enum {
     };
 }
 
+pub mod annual;
 pub mod audit_chain;
 pub mod calendar;
 pub mod compliance;
