@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod embedded_pg;
 pub mod error;
+pub mod jobs;
 pub mod password_hash;
 pub mod state;
 pub mod telemetry;

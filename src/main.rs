@@ -37,6 +37,16 @@ enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: kechuang::check_cli::Format,
     },
+    /// Print a platform's compliance snapshot (the input of `check`) as the app builds it from the
+    /// database, so that any finding can be reproduced outside the app.
+    Snapshot {
+        /// The platform's code, e.g. NT-2021-007.
+        #[arg(long)]
+        platform: String,
+        /// The date to check as of (default: today in Beijing).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Manage accounts from the command line (bootstrap the first administrators).
     User {
         #[command(subcommand)]
@@ -91,6 +101,12 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             result
         }
+        Command::Snapshot { platform, as_of } => {
+            let db = Database::open(&cli.db).await?;
+            let result = print_snapshot(&db, &platform, as_of).await;
+            db.close().await;
+            result
+        }
         Command::User { command } => {
             let db = Database::open(&cli.db).await?;
             let result = match database::migrate(&db.pool).await {
@@ -122,6 +138,7 @@ async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
             println!("  {username:<20} {label}");
         }
     }
+    kechuang::jobs::spawn_daily(db.pool.clone());
     let state = AppState::new(
         db.pool.clone(),
         WebConfig {
@@ -164,6 +181,25 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+async fn print_snapshot(
+    db: &Database,
+    code: &str,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    database::migrate(&db.pool).await?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM platforms WHERE code = $1")
+        .bind(code.trim().to_uppercase())
+        .fetch_optional(&db.pool)
+        .await?
+        .with_context(|| format!("no platform with code {code}"))?;
+    let as_of = as_of.unwrap_or_else(kechuang::db::compliance::today);
+    let params = kechuang::db::compliance::params(&db.pool).await?;
+    let snapshots = kechuang::db::snapshot::build(&db.pool, Some(&[id]), as_of, &params).await?;
+    let (_, snapshot) = snapshots.into_iter().next().context("platform vanished")?;
+    println!("{}", serde_json::to_string_pretty(&snapshot)?);
+    Ok(())
 }
 
 async fn user_command(db: &Database, command: UserCommand) -> anyhow::Result<()> {

@@ -3,11 +3,13 @@
 
 pub mod annual_config;
 pub mod audit;
+pub mod compliance;
 pub mod jurisdictions;
 pub mod lifecycle;
 pub mod platforms;
 pub mod security_policy;
 pub mod sessions;
+pub mod snapshot;
 pub mod users;
 
 /// PostgreSQL's unique-violation constraint name, if `e` is one.

@@ -21,7 +21,7 @@ use super::{Guard, Scope, no_store};
 use crate::db::audit::{self, Actor};
 use crate::db::security_policy::SecurityPolicy;
 use crate::db::sessions::SessionUser;
-use crate::db::{platforms, security_policy, sessions, users};
+use crate::db::{compliance, platforms, security_policy, sessions, users};
 use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
@@ -138,11 +138,30 @@ pub struct GuardState {
 /// The guard: loads the session, enforces timeouts, forced password change, role, data
 /// scope, `Origin` and the CSRF token, then runs the handler. Anything unexpected denies.
 pub async fn guard(State(gs): State<GuardState>, req: Request, next: Next) -> Response {
-    match check(&gs, req).await {
-        Ok(req) => no_store(next.run(req).await),
-        Err(resp) => no_store(resp),
+    let req = match check(&gs, req).await {
+        Ok(req) => req,
+        Err(resp) => return no_store(resp),
+    };
+    let changed_platform = match req.extensions().get::<ScopedPlatform>() {
+        Some(ScopedPlatform(id)) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
+            Some(*id)
+        }
+        _ => None,
+    };
+    let resp = next.run(req).await;
+    // A successful write to a platform's records refreshes its findings and checklist at once.
+    if let Some(id) = changed_platform
+        && (resp.status().is_success() || resp.status().is_redirection())
+        && let Err(e) = compliance::refresh(&gs.app.db, Some(&[id]), compliance::today()).await
+    {
+        tracing::warn!(platform = id, error = %e, "compliance refresh after a write failed");
     }
+    no_store(resp)
 }
+
+/// The platform a `Scope::Platform` route acts on, once the guard has checked it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopedPlatform(pub i64);
 
 async fn check(gs: &GuardState, mut req: Request) -> Result<Request, Response> {
     let state = &gs.app;
@@ -285,7 +304,10 @@ async fn check_platform_scope(
         })
         .ok_or_else(|| AppError::NotFound.into_response())?;
     match platforms::scope_ref(&state.db, id).await {
-        Ok(Some(p)) if user.scope.allows(p) => Ok(Request::from_parts(parts, body)),
+        Ok(Some(p)) if user.scope.allows(p) => {
+            parts.extensions.insert(ScopedPlatform(id));
+            Ok(Request::from_parts(parts, body))
+        }
         Ok(Some(_)) => Err(AppError::Forbidden.into_response()),
         Ok(None) => Err(AppError::NotFound.into_response()),
         Err(e) => Err(AppError::from(e).into_response()),

@@ -1,0 +1,176 @@
+//! Compliance in the database: the rule parameters in force, evaluating platforms from their
+//! snapshots, storing the findings, and keeping each platform's checklist in step with them
+//! (一平台一清单: an open `fail`/`warn` finding has an open checklist item; it closes itself when
+//! the finding passes).
+
+use chrono::NaiveDate;
+use sqlx::PgPool;
+
+use super::audit::{self, Actor};
+use super::snapshot;
+use crate::domain::compliance::{self, Finding, Params, Snapshot, Status};
+
+/// The parameters in force: the catalogue defaults overlaid with the latest `rule_params` row of
+/// each key. A stored value that no longer validates is skipped (and logged), never fatal.
+pub async fn params(pool: &PgPool) -> Result<Params, sqlx::Error> {
+    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "SELECT DISTINCT ON (key) key, value FROM rule_params ORDER BY key, changed_at DESC, id DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut params = Params::new();
+    for (key, value) in rows {
+        if let Err(e) = params.set_json(&key, &value) {
+            tracing::warn!(%key, error = %e, "stored rule parameter ignored");
+        }
+    }
+    Ok(params)
+}
+
+/// Snapshots and findings of the given platforms (all when `None`), with the parameters in force.
+pub async fn evaluate(
+    pool: &PgPool,
+    ids: Option<&[i64]>,
+    as_of: NaiveDate,
+) -> Result<Vec<(i64, Snapshot, Vec<Finding>)>, sqlx::Error> {
+    let params = params(pool).await?;
+    let snapshots = snapshot::build(pool, ids, as_of, &params).await?;
+    Ok(snapshots
+        .into_iter()
+        .map(|(id, snap)| {
+            let findings = compliance::evaluate(&snap, &params);
+            (id, snap, findings)
+        })
+        .collect())
+}
+
+/// What a refresh changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    pub platforms: usize,
+    pub items_opened: u64,
+    pub items_closed: u64,
+}
+
+/// Re-evaluates the platforms, stores their findings and syncs their checklists. The checklist is
+/// itself an input (`OPS-CHECKLIST`), so this repeats until the checklists stop changing (twice at
+/// most in practice; bounded at three passes).
+pub async fn refresh(
+    pool: &PgPool,
+    ids: Option<&[i64]>,
+    as_of: NaiveDate,
+) -> Result<Refreshed, sqlx::Error> {
+    let mut total = Refreshed::default();
+    for _ in 0..3 {
+        let pass = refresh_once(pool, ids, as_of).await?;
+        total.platforms = pass.platforms;
+        total.items_opened += pass.items_opened;
+        total.items_closed += pass.items_closed;
+        if pass.items_opened == 0 && pass.items_closed == 0 {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// One pass: evaluate, store the findings and sync the checklists, in one transaction.
+async fn refresh_once(
+    pool: &PgPool,
+    ids: Option<&[i64]>,
+    as_of: NaiveDate,
+) -> Result<Refreshed, sqlx::Error> {
+    let evaluated = evaluate(pool, ids, as_of).await?;
+    let mut platform_ids = Vec::new();
+    let (mut p, mut r, mut st, mut cl, mut msg, mut facts) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (id, _, findings) in &evaluated {
+        platform_ids.push(*id);
+        for f in findings {
+            p.push(*id);
+            r.push(f.rule);
+            st.push(f.status.as_str());
+            cl.push(f.clause);
+            msg.push(f.message.as_str());
+            facts.push(serde_json::Value::Object(f.facts.clone()));
+        }
+    }
+    let (titles_ids, titles): (Vec<&str>, Vec<&str>) = compliance::rules()
+        .iter()
+        .map(|r| (r.id, r.title_zh))
+        .unzip();
+
+    let actor = Actor::system("compliance");
+    let mut tx = audit::begin(pool, &actor).await?;
+    sqlx::query("DELETE FROM findings WHERE platform_id = ANY($1)")
+        .bind(&platform_ids)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO findings (platform_id, rule_id, status, clause, message, facts, as_of)
+         SELECT * , $7::date FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])",
+    )
+    .bind(&p)
+    .bind(&r)
+    .bind(&st)
+    .bind(&cl)
+    .bind(&msg)
+    .bind(&facts)
+    .bind(as_of)
+    .execute(&mut *tx)
+    .await?;
+    let opened = sqlx::query(
+        "INSERT INTO checklist_items (platform_id, source, title, description)
+         SELECT f.platform_id, 'rule:' || f.rule_id, '【' || f.rule_id || '】' || t.title, f.message
+         FROM findings f JOIN UNNEST($2::text[], $3::text[]) AS t (rule_id, title) ON t.rule_id = f.rule_id
+         WHERE f.platform_id = ANY($1) AND f.status IN ('fail', 'warn')
+         ON CONFLICT (platform_id, source) WHERE status = 'open' AND source LIKE 'rule:%'
+         DO UPDATE SET description = EXCLUDED.description
+         WHERE checklist_items.description IS DISTINCT FROM EXCLUDED.description",
+    )
+    .bind(&platform_ids)
+    .bind(&titles_ids)
+    .bind(&titles)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let closed = sqlx::query(
+        "UPDATE checklist_items c SET status = 'closed', closed_at = now(), version = version + 1,
+                evidence = CASE WHEN c.evidence = '' THEN '规则复核通过，自动关闭' ELSE c.evidence END
+         WHERE c.platform_id = ANY($1) AND c.status = 'open' AND c.source LIKE 'rule:%'
+           AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.platform_id = c.platform_id
+                           AND 'rule:' || f.rule_id = c.source AND f.status IN ('fail', 'warn'))",
+    )
+    .bind(&platform_ids)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if opened + closed > 0 {
+        audit::record(
+            &mut tx,
+            &actor,
+            "compliance.refresh",
+            "checklist",
+            None,
+            None,
+            Some(serde_json::json!({"as_of": as_of, "platforms": platform_ids.len(), "items_opened_or_updated": opened, "items_closed": closed})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Refreshed {
+        platforms: platform_ids.len(),
+        items_opened: opened,
+        items_closed: closed,
+    })
+}
+
+/// Today in Beijing.
+pub fn today() -> NaiveDate {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    chrono::Utc::now().with_timezone(&beijing).date_naive()
+}
+
+/// Counts of a status list, for summaries.
+pub fn count(findings: &[Finding], status: Status) -> usize {
+    findings.iter().filter(|f| f.status == status).count()
+}

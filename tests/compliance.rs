@@ -1,0 +1,137 @@
+//! Compliance from the database: snapshots equal to what `kechuang check` sees, findings stored,
+//! checklist items opened and closed by the findings, refreshed by writes.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use kechuang::db::{compliance, snapshot};
+use kechuang::domain::compliance::check_json;
+use kechuang::domain::role::Role;
+
+#[tokio::test]
+async fn every_demo_platforms_findings_equal_check_on_its_snapshot() {
+    let app = TestApp::new().await;
+    kechuang::demo::load(app.pool()).await.unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    let refreshed = compliance::refresh(app.pool(), None, as_of).await.unwrap();
+    assert_eq!(refreshed.platforms, kechuang::demo::PLATFORMS);
+
+    let params = compliance::params(app.pool()).await.unwrap();
+    let snapshots = snapshot::build(app.pool(), None, as_of, &params)
+        .await
+        .unwrap();
+    assert_eq!(snapshots.len(), kechuang::demo::PLATFORMS);
+    let mut statuses_seen = std::collections::BTreeSet::new();
+    for (id, snap) in snapshots {
+        // What `kechuang snapshot` prints, fed to `kechuang check`.
+        let json = serde_json::to_string(&snap).unwrap();
+        let out = check_json(&json)
+            .unwrap_or_else(|e| panic!("snapshot of {id} is not valid check input: {e}\n{json}"));
+        let stored: Vec<(String, String)> = sqlx::query_as(
+            "SELECT rule_id, status FROM findings WHERE platform_id = $1 ORDER BY rule_id",
+        )
+        .bind(id)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        let mut from_check: Vec<(String, String)> = out
+            .findings
+            .iter()
+            .map(|f| (f.rule.to_string(), f.status.as_str().to_string()))
+            .collect();
+        from_check.sort();
+        assert_eq!(stored, from_check, "platform {id}");
+        statuses_seen.extend(from_check.into_iter().map(|(_, s)| s));
+    }
+    assert!(
+        statuses_seen.len() >= 4,
+        "the demo exercises several statuses: {statuses_seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
+    let app = TestApp::new().await;
+    let id = app.platform("NT-2026-001", "320613").await;
+    sqlx::query("UPDATE platforms SET stage = 'registration', category = NULL WHERE id = $1")
+        .bind(id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let today = compliance::today();
+    compliance::refresh(app.pool(), Some(&[id]), today)
+        .await
+        .unwrap();
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CATEGORY'",
+    )
+    .bind(id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(status, "fail");
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY' AND status = 'open'")
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(open, 1);
+    // A second refresh opens nothing new.
+    compliance::refresh(app.pool(), Some(&[id]), today)
+        .await
+        .unwrap();
+    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(items, 1);
+
+    // Staff set the category in the registry: the write refreshes the platform at once.
+    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+        .await;
+    let mut staff = app.signed_in("staff1").await;
+    let form = staff.get(&format!("/platforms/{id}/edit")).await;
+    let field = |name: &str| form.value(&format!("[name={name}]")).unwrap_or_default();
+    let (code, name, jurisdiction, version) = (field("code"), field("name"), "", field("version"));
+    let jurisdiction_id: i32 =
+        sqlx::query_scalar("SELECT jurisdiction_id FROM platforms WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let _ = jurisdiction;
+    let resp = staff
+        .post(
+            &format!("/platforms/{id}"),
+            &[
+                ("code", &code),
+                ("name", &name),
+                ("jurisdiction_id", &jurisdiction_id.to_string()),
+                ("level", "county"),
+                ("category", "technical_service"),
+                ("legal_form", "enterprise"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CATEGORY'",
+    )
+    .bind(id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(status, "pass");
+    let (state, evidence): (String, String) =
+        sqlx::query_as("SELECT status, evidence FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
+            .bind(id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(state, "closed");
+    assert!(evidence.contains("自动关闭"));
+    assert!(app.audit_count("compliance.refresh").await >= 2);
+}
