@@ -135,3 +135,52 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
     assert!(evidence.contains("自动关闭"));
     assert!(app.audit_count("compliance.refresh").await >= 2);
 }
+
+#[tokio::test]
+async fn findings_pages_follow_scope() {
+    let app = TestApp::new().await;
+    let own = app.platform("NT-2026-001", "320613").await;
+    let other = app.platform("NT-2026-002", "320614").await;
+    compliance::refresh(app.pool(), None, compliance::today())
+        .await
+        .unwrap();
+    app.user("county1", Some(Role::Staff), None, Some("320613"))
+        .await;
+    app.user("leader1", Some(Role::Leader), None, None).await;
+    app.user("op1", Some(Role::Operator), Some(own), None).await;
+
+    let mut op = app.signed_in("op1").await;
+    let page = op.get(&format!("/platforms/{own}/compliance")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let rows = page.texts("tr.finding");
+    assert_eq!(rows.len(), 22, "every rule once");
+    assert!(page.body.contains("data-rule=\"OPS-CHECKLIST\""));
+    assert_eq!(
+        op.get(&format!("/platforms/{other}/compliance"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(op.get("/compliance").await.status, StatusCode::FORBIDDEN);
+
+    let mut county = app.signed_in("county1").await;
+    let matrix = county.get("/compliance").await;
+    assert_eq!(
+        matrix.texts("#matrix tbody tr").len(),
+        1,
+        "county staff see their county only"
+    );
+    let mut leader = app.signed_in("leader1").await;
+    let matrix = leader.get("/compliance").await;
+    assert_eq!(matrix.texts("#matrix tbody tr").len(), 2);
+    let rule = leader.get("/compliance/rules/OPS-ADVISOR").await;
+    assert_eq!(
+        rule.texts("#rule-platforms tbody tr").len(),
+        2,
+        "no advisor anywhere: both fail"
+    );
+    assert_eq!(
+        leader.get("/compliance/rules/NO-SUCH-RULE").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

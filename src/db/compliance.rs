@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use super::audit::{self, Actor};
 use super::snapshot;
 use crate::domain::compliance::{self, Finding, Params, Snapshot, Status};
+use crate::domain::scope::PlatformScope;
 
 /// The parameters in force: the catalogue defaults overlaid with the latest `rule_params` row of
 /// each key. A stored value that no longer validates is skipped (and logged), never fatal.
@@ -173,4 +174,123 @@ pub fn today() -> NaiveDate {
 /// Counts of a status list, for summaries.
 pub fn count(findings: &[Finding], status: Status) -> usize {
     findings.iter().filter(|f| f.status == status).count()
+}
+
+/// The cross-platform views are for staff and leaders: everything, or one county.
+/// Binds as `($1 OR p.jurisdiction_id = $2)`.
+fn scope_binds(scope: PlatformScope) -> (bool, Option<i32>) {
+    match scope {
+        PlatformScope::All => (true, None),
+        PlatformScope::Jurisdiction(j) => (false, Some(j)),
+        _ => (false, None),
+    }
+}
+
+/// A stored finding, for pages.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredFinding {
+    pub platform_id: i64,
+    pub rule_id: String,
+    pub status: String,
+    pub clause: String,
+    pub message: String,
+    pub facts: serde_json::Value,
+    pub as_of: NaiveDate,
+}
+
+pub async fn findings_of(
+    pool: &PgPool,
+    platform_id: i64,
+) -> Result<Vec<StoredFinding>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT platform_id, rule_id, status, clause, message, facts, as_of FROM findings WHERE platform_id = $1",
+    )
+    .bind(platform_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A platform row of the compliance matrix, its statuses keyed by rule.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MatrixRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub stage: String,
+    pub statuses: sqlx::types::Json<std::collections::HashMap<String, String>>,
+}
+
+/// One page of the matrix (platforms in scope, ordered by code) and the number of platforms.
+pub async fn matrix(
+    pool: &PgPool,
+    scope: PlatformScope,
+    jurisdiction_id: Option<i32>,
+    only_failing: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<MatrixRow>, i64), sqlx::Error> {
+    let (scope_all, scope_j) = scope_binds(scope);
+    let filter = "WHERE ($1 OR p.jurisdiction_id = $2) AND ($3::int IS NULL OR p.jurisdiction_id = $3)
+                    AND (NOT $4 OR EXISTS (SELECT 1 FROM findings x WHERE x.platform_id = p.id AND x.status = 'fail'))";
+    let rows = sqlx::query_as(&format!(
+        "SELECT p.id, p.code, p.name, j.name AS jurisdiction, p.stage,
+                coalesce((SELECT jsonb_object_agg(f.rule_id, f.status) FROM findings f WHERE f.platform_id = p.id), '{{}}') AS statuses
+         FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
+         {filter}
+         ORDER BY p.code LIMIT $5 OFFSET $6"
+    ))
+    .bind(scope_all)
+    .bind(scope_j)
+    .bind(jurisdiction_id)
+    .bind(only_failing)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM platforms p {filter}"))
+        .bind(scope_all)
+        .bind(scope_j)
+        .bind(jurisdiction_id)
+        .bind(only_failing)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Status counts per rule over the platforms in scope: `(rule_id, status, count)`.
+pub async fn rule_totals(
+    pool: &PgPool,
+    scope: PlatformScope,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let (scope_all, scope_j) = scope_binds(scope);
+    sqlx::query_as(
+        "SELECT f.rule_id, f.status, count(*) FROM findings f JOIN platforms p ON p.id = f.platform_id
+         WHERE ($1 OR p.jurisdiction_id = $2) GROUP BY f.rule_id, f.status",
+    )
+    .bind(scope_all)
+    .bind(scope_j)
+    .fetch_all(pool)
+    .await
+}
+
+/// The platforms in scope where a rule gives one of `statuses`, with the message.
+pub async fn where_rule(
+    pool: &PgPool,
+    scope: PlatformScope,
+    rule_id: &str,
+    statuses: &[&str],
+) -> Result<Vec<(i64, String, String, String, String)>, sqlx::Error> {
+    let (scope_all, scope_j) = scope_binds(scope);
+    sqlx::query_as(
+        "SELECT p.id, p.code, p.name, f.status, f.message FROM findings f JOIN platforms p ON p.id = f.platform_id
+         WHERE ($1 OR p.jurisdiction_id = $2) AND f.rule_id = $3 AND f.status = ANY($4)
+         ORDER BY f.status, p.code",
+    )
+    .bind(scope_all)
+    .bind(scope_j)
+    .bind(rule_id)
+    .bind(statuses)
+    .fetch_all(pool)
+    .await
 }

@@ -45,7 +45,10 @@ impl Layout {
     pub fn for_user(user: &CurrentUser, active: &'static str) -> Layout {
         let nav = match user.role {
             Some(Role::Staff) => {
-                let mut nav = vec![item("/platforms", "平台名录", "platforms")];
+                let mut nav = vec![
+                    item("/platforms", "平台名录", "platforms"),
+                    item("/compliance", "合规矩阵", "compliance"),
+                ];
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }

@@ -25,6 +25,7 @@ use crate::state::AppState;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod compliance;
 pub mod forms;
 pub mod health;
 pub mod home;

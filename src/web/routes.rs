@@ -4,6 +4,7 @@
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
+use super::compliance;
 use super::{
     Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, security,
 };
@@ -13,6 +14,8 @@ use crate::state::AppState;
 const STAFF: &[Role] = &[Staff];
 /// Who may look at platforms (each within their data scope).
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
+/// Cross-platform views: staff (their scope) and leaders.
+const OVERSIGHT: &[Role] = &[Staff, Leader];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -88,6 +91,25 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}",
             Roles(STAFF, Scope::Platform),
             post(platforms::update),
+        ),
+        // Compliance findings (POLICY-RULES.md).
+        route(
+            M::GET,
+            "/platforms/{id}/compliance",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(compliance::platform),
+        ),
+        route(
+            M::GET,
+            "/compliance",
+            Roles(OVERSIGHT, Scope::Global),
+            get(compliance::matrix),
+        ),
+        route(
+            M::GET,
+            "/compliance/rules/{rule_id}",
+            Roles(OVERSIGHT, Scope::Global),
+            get(compliance::rule_view),
         ),
         // Jurisdictions: city staff add more.
         route(

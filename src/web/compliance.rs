@@ -1,0 +1,286 @@
+//! Compliance findings in the app: on each platform (grouped by lifecycle phase, with the cited
+//! clause, the message and the facts), per rule across the platforms in scope, and the
+//! platforms × rules matrix for staff and leaders.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::forms::{Pagination, Path, Query, query_string};
+use super::layout::Layout;
+use crate::db::compliance::{self, MatrixRow};
+use crate::db::{jurisdictions, platforms};
+use crate::domain::compliance::{Phase, RuleDef, Status, rule, rules};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// A finding as shown.
+pub struct FindingView {
+    pub rule_id: String,
+    pub title: &'static str,
+    pub status: String,
+    pub status_label: &'static str,
+    pub clause: String,
+    pub message: String,
+    pub facts: Vec<(String, String)>,
+}
+
+pub struct PhaseGroup {
+    pub label: &'static str,
+    pub findings: Vec<FindingView>,
+}
+
+fn status_label(code: &str) -> &'static str {
+    Status::parse(code).map(Status::label_zh).unwrap_or("")
+}
+
+fn fact_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::Bool(b) => if *b { "是" } else { "否" }.into(),
+        other => other.to_string(),
+    }
+}
+
+const PHASES: [Phase; 6] = [
+    Phase::Registration,
+    Phase::Operation,
+    Phase::AnnualCycle,
+    Phase::Market,
+    Phase::Rectification,
+    Phase::Integrity,
+];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "compliance/platform.html")]
+pub struct PlatformPage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub tab_platform_id: i64,
+    pub name: String,
+    pub code: String,
+    pub as_of: String,
+    pub groups: Vec<PhaseGroup>,
+    pub counts: Vec<(&'static str, &'static str, usize)>,
+}
+
+pub async fn platform(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<PlatformPage> {
+    let mut conn = state.db.acquire().await?;
+    let p = platforms::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let mut stored = compliance::findings_of(&state.db, id).await?;
+    if stored.is_empty() {
+        // Not evaluated yet (a platform created moments ago): evaluate now.
+        compliance::refresh(&state.db, Some(&[id]), compliance::today()).await?;
+        stored = compliance::findings_of(&state.db, id).await?;
+    }
+    let as_of = stored
+        .first()
+        .map(|f| f.as_of.to_string())
+        .unwrap_or_default();
+    let groups = PHASES
+        .iter()
+        .map(|&phase| PhaseGroup {
+            label: phase.label_zh(),
+            findings: rules()
+                .iter()
+                .filter(|r| r.phase == phase)
+                .filter_map(|r| stored.iter().find(|f| f.rule_id == r.id).map(|f| (r, f)))
+                .map(|(r, f)| FindingView {
+                    rule_id: r.id.to_string(),
+                    title: r.title_zh,
+                    status: f.status.clone(),
+                    status_label: status_label(&f.status),
+                    clause: f.clause.clone(),
+                    message: f.message.clone(),
+                    facts: f
+                        .facts
+                        .as_object()
+                        .map(|m| m.iter().map(|(k, v)| (k.clone(), fact_text(v))).collect())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .filter(|g| !g.findings.is_empty())
+        .collect();
+    let counts = Status::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                s.label_zh(),
+                stored.iter().filter(|f| f.status == s.as_str()).count(),
+            )
+        })
+        .filter(|(_, _, n)| *n > 0)
+        .collect();
+    Ok(PlatformPage {
+        layout: Layout::for_user(&user, "platforms"),
+        tab: "compliance",
+        tab_platform_id: id,
+        name: p.name,
+        code: p.code,
+        as_of,
+        groups,
+        counts,
+    })
+}
+
+// ---- the matrix -----------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MatrixQuery {
+    jurisdiction: String,
+    failing: String,
+    page: Option<i64>,
+}
+
+pub struct MatrixView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub cells: Vec<(String, &'static str)>,
+}
+
+impl MatrixView {
+    fn from(row: MatrixRow, rules: &[RuleDef]) -> MatrixView {
+        MatrixView {
+            id: row.id,
+            code: row.code,
+            name: row.name,
+            jurisdiction: row.jurisdiction,
+            cells: rules
+                .iter()
+                .map(|r| {
+                    let s = row.statuses.0.get(r.id).cloned().unwrap_or_default();
+                    let label = status_label(&s);
+                    (s, label)
+                })
+                .collect(),
+        }
+    }
+}
+
+pub struct RuleTotal {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub fail: i64,
+    pub warn: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "compliance/matrix.html")]
+pub struct MatrixPage {
+    pub layout: Layout,
+    pub rule_ids: Vec<&'static str>,
+    pub rows: Vec<MatrixView>,
+    pub totals: Vec<RuleTotal>,
+    pub jurisdictions: Vec<(String, String)>,
+    pub q: MatrixQuery,
+    pub pagination: Pagination,
+}
+
+pub async fn matrix(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<MatrixQuery>,
+) -> AppResult<MatrixPage> {
+    let only_failing = q.failing == "1";
+    let jurisdiction = q.jurisdiction.parse::<i32>().ok();
+    let mut pagination = Pagination::new(
+        q.page,
+        50,
+        query_string(&[("jurisdiction", &q.jurisdiction), ("failing", &q.failing)]),
+    );
+    let (rows, total) = compliance::matrix(
+        &state.db,
+        user.scope,
+        jurisdiction,
+        only_failing,
+        pagination.per_page,
+        pagination.offset(),
+    )
+    .await?;
+    pagination.total = total;
+    let counts = compliance::rule_totals(&state.db, user.scope).await?;
+    let count = |id: &str, status: &str| {
+        counts
+            .iter()
+            .find(|(r, s, _)| r == id && s == status)
+            .map(|(_, _, n)| *n)
+            .unwrap_or(0)
+    };
+    let totals = rules()
+        .iter()
+        .map(|r| RuleTotal {
+            id: r.id,
+            title: r.title_zh,
+            fail: count(r.id, "fail"),
+            warn: count(r.id, "warn"),
+        })
+        .collect();
+    let jurisdictions = jurisdictions::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|j| (j.id.to_string(), j.name))
+        .collect();
+    Ok(MatrixPage {
+        layout: Layout::for_user(&user, "compliance"),
+        rule_ids: rules().iter().map(|r| r.id).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| MatrixView::from(r, rules()))
+            .collect(),
+        totals,
+        jurisdictions,
+        q,
+        pagination,
+    })
+}
+
+// ---- one rule across platforms --------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "compliance/rule.html")]
+pub struct RulePage {
+    pub layout: Layout,
+    pub rule: &'static RuleDef,
+    pub rows: Vec<(i64, String, String, String, &'static str, String)>,
+}
+
+pub async fn rule_view(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(rule_id): Path<String>,
+) -> AppResult<RulePage> {
+    let rule = rule(&rule_id).ok_or(AppError::NotFound)?;
+    let rows = compliance::where_rule(
+        &state.db,
+        user.scope,
+        rule.id,
+        &["fail", "warn", "insufficient_data"],
+    )
+    .await?
+    .into_iter()
+    .map(|(id, code, name, status, message)| {
+        let label = status_label(&status);
+        (id, code, name, status, label, message)
+    })
+    .collect();
+    Ok(RulePage {
+        layout: Layout::for_user(&user, "compliance"),
+        rule,
+        rows,
+    })
+}
