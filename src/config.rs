@@ -46,9 +46,10 @@ pub struct ServeConfig {
     #[arg(long, env = "KECHUANG_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Load the demo dataset and the demo accounts (idempotent).
-    #[arg(long)]
-    pub demo: bool,
+    /// Load a demo dataset and the demo accounts (idempotent): `city` (the default: 40 platforms)
+    /// or `scale` (the city plus 2,000 platforms × 10 years, for benchmarks).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "city")]
+    pub demo: Option<DemoDataset>,
 
     /// Mark cookies `Secure` (set when served behind TLS).
     #[arg(long, env = "KECHUANG_SECURE_COOKIES")]
@@ -64,4 +65,11 @@ pub struct ServeConfig {
 pub struct WebConfig {
     pub secure_cookies: bool,
     pub trust_proxy: bool,
+}
+
+/// Which demo dataset to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoDataset {
+    City,
+    Scale,
 }

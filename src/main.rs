@@ -129,10 +129,12 @@ async fn serve(db_config: &DbConfig, config: ServeConfig) -> anyhow::Result<()> 
 async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
     database::migrate(&db.pool).await?;
     database::check_durability(&db.pool).await?;
-    if config.demo {
-        demo::load(&db.pool)
-            .await
-            .context("loading the demo dataset")?;
+    if let Some(dataset) = config.demo {
+        match dataset {
+            kechuang::config::DemoDataset::City => demo::load(&db.pool).await,
+            kechuang::config::DemoDataset::Scale => demo::scale::load(&db.pool).await.map(|_| ()),
+        }
+        .context("loading the demo dataset")?;
         println!("演示数据已就绪。演示账户（密码均为 {}）：", demo::PASSWORD);
         for (username, label) in demo::accounts() {
             println!("  {username:<20} {label}");

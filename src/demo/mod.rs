@@ -15,6 +15,7 @@ use crate::password_hash;
 mod operation;
 mod rectification;
 mod registration;
+pub mod scale;
 
 /// What the per-area demo seeders get: the platforms as created and the demo accounts.
 pub struct DemoCity {

@@ -90,18 +90,7 @@ async fn template() -> &'static str {
                     .await
                     .unwrap();
             if !exists {
-                // Old templates (from earlier migrations) go.
-                let old: Vec<String> = sqlx::query_scalar(
-                    "SELECT datname FROM pg_database WHERE datname LIKE 'kc\\_tpl\\_%'",
-                )
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
-                for db in old {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                }
+                // Templates of other migration sets stay: other checkouts may share this server.
                 let building = format!("{name}_build");
                 sqlx::query(&format!(
                     "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
@@ -122,6 +111,12 @@ async fn template() -> &'static str {
                     .await
                     .expect("migrations apply");
                 pool.close().await;
+                // The closed pool's backend may still be on its way out.
+                sqlx::query("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1")
+                    .bind(&building)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
                 sqlx::query(&format!(
                     "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
                 ))
