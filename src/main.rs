@@ -112,6 +112,7 @@ async fn serve(db_config: &DbConfig, config: ServeConfig) -> anyhow::Result<()> 
 
 async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
     database::migrate(&db.pool).await?;
+    kechuang::db::policies::sync(&db.pool).await?;
     database::check_durability(&db.pool).await?;
     if config.demo {
         demo::load(&db.pool)
