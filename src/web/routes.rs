@@ -5,7 +5,8 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, security,
+    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, policies,
+    security,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -13,6 +14,8 @@ use crate::state::AppState;
 const STAFF: &[Role] = &[Staff];
 /// Who may look at platforms (each within their data scope).
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
+/// Who may read the policy library and the rule catalogue.
+const POLICY_READERS: &[Role] = &[Staff, Leader];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -101,6 +104,31 @@ pub fn registry() -> Vec<RouteDef> {
             "/jurisdictions",
             Roles(STAFF, Scope::City),
             post(jurisdictions::create),
+        ),
+        // The policy library and the rule catalogue (read-only; path params are not platforms).
+        route(
+            M::GET,
+            "/policies",
+            Roles(POLICY_READERS, Scope::Global),
+            get(policies::list),
+        ),
+        route(
+            M::GET,
+            "/policies/{short_id}",
+            Roles(POLICY_READERS, Scope::Global),
+            get(policies::show),
+        ),
+        route(
+            M::GET,
+            "/rules",
+            Roles(POLICY_READERS, Scope::Global),
+            get(policies::rules),
+        ),
+        route(
+            M::GET,
+            "/rules/{rule_id}",
+            Roles(POLICY_READERS, Scope::Global),
+            get(policies::rule),
         ),
         // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).
         route(
