@@ -4,6 +4,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+COPY policies ./policies
 COPY templates ./templates
 COPY static ./static
 RUN cargo build --release --locked --bin kechuang

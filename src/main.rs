@@ -128,6 +128,7 @@ async fn serve(db_config: &DbConfig, config: ServeConfig) -> anyhow::Result<()> 
 
 async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
     database::migrate(&db.pool).await?;
+    kechuang::db::policies::sync(&db.pool).await?;
     database::check_durability(&db.pool).await?;
     if let Some(dataset) = config.demo {
         match dataset {

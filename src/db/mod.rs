@@ -7,6 +7,7 @@ pub mod compliance;
 pub mod jurisdictions;
 pub mod lifecycle;
 pub mod platforms;
+pub mod policies;
 pub mod security_policy;
 pub mod sessions;
 pub mod snapshot;

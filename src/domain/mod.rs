@@ -73,6 +73,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod password;
 pub mod platform;
+pub mod policy_text;
 pub mod role;
 pub mod scope;
 pub mod scoring;

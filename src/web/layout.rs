@@ -52,9 +52,14 @@ impl Layout {
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }
+                nav.push(item("/policies", "政策库", "policies"));
                 nav
             }
-            Some(Role::Leader) | Some(Role::Advisor) => {
+            Some(Role::Leader) => vec![
+                item("/platforms", "平台名录", "platforms"),
+                item("/policies", "政策库", "policies"),
+            ],
+            Some(Role::Advisor) => {
                 vec![item("/platforms", "平台名录", "platforms")]
             }
             Some(Role::Operator) => match user.platform_id {

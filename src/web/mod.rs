@@ -32,6 +32,7 @@ pub mod home;
 pub mod jurisdictions;
 pub mod layout;
 pub mod platforms;
+pub mod policies;
 pub mod routes;
 pub mod security;
 

@@ -6,7 +6,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::compliance;
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, security,
+    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, policies,
+    security,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -123,6 +124,31 @@ pub fn registry() -> Vec<RouteDef> {
             "/jurisdictions",
             Roles(STAFF, Scope::City),
             post(jurisdictions::create),
+        ),
+        // The policy library and the rule catalogue (read-only; path params are not platforms).
+        route(
+            M::GET,
+            "/policies",
+            Roles(OVERSIGHT, Scope::Global),
+            get(policies::list),
+        ),
+        route(
+            M::GET,
+            "/policies/{short_id}",
+            Roles(OVERSIGHT, Scope::Global),
+            get(policies::show),
+        ),
+        route(
+            M::GET,
+            "/rules",
+            Roles(OVERSIGHT, Scope::Global),
+            get(policies::rules),
+        ),
+        route(
+            M::GET,
+            "/rules/{rule_id}",
+            Roles(OVERSIGHT, Scope::Global),
+            get(policies::rule),
         ),
         // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).
         route(

@@ -1,0 +1,527 @@
+//! The policy library for staff and leaders: the policies, each policy's clause tree with the rules
+//! implementing each clause, the rule catalogue, and each rule with the original text of its clauses.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::auth::CurrentUser;
+use super::forms::Path;
+use super::layout::{Layout, date_or_dash, local_time};
+use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
+use crate::domain::compliance::{Phase, RuleDef, rules as catalogue};
+use crate::domain::policy_text::{
+    Citation, ClauseKind, PolicyStatus, RuleLink, parse_citation, rule_links,
+};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// A policy's status as a badge.
+pub struct Badge {
+    /// CSS suffix.
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+fn badge(status: &str) -> Badge {
+    match PolicyStatus::parse(status) {
+        Some(PolicyStatus::InForce) => Badge {
+            code: "in-force",
+            label: "主要政策 · 现行有效",
+        },
+        Some(PolicyStatus::Draft) => Badge {
+            code: "draft",
+            label: "征求意见稿",
+        },
+        Some(PolicyStatus::Reference) | None => Badge {
+            code: "reference",
+            label: "参考政策",
+        },
+    }
+}
+
+/// A policy as listed and as shown on its page.
+pub struct PolicyItem {
+    pub short_id: String,
+    pub title: String,
+    pub issuer: String,
+    pub number: String,
+    pub issued_on: String,
+    pub published_on: String,
+    pub validity: String,
+    pub jurisdiction: String,
+    pub purpose: String,
+    pub note: String,
+    pub badge: Badge,
+    pub is_draft: bool,
+    pub clause_count: i64,
+    pub rule_count: usize,
+}
+
+impl PolicyItem {
+    fn new(row: &PolicyRow, links: &[RuleLink]) -> PolicyItem {
+        let citing: BTreeSet<&str> = links
+            .iter()
+            .filter(|l| l.citation.policy == row.short_id)
+            .map(|l| l.rule.id)
+            .collect();
+        PolicyItem {
+            short_id: row.short_id.clone(),
+            title: row.title.clone(),
+            issuer: row.issuer.clone().unwrap_or_else(|| "—".into()),
+            number: row.number.clone().unwrap_or_else(|| "—".into()),
+            issued_on: date_or_dash(&row.issued_on),
+            published_on: date_or_dash(&row.published_on),
+            validity: row.validity.clone().unwrap_or_else(|| "未载明".into()),
+            jurisdiction: row.jurisdiction.clone(),
+            purpose: row.purpose.clone(),
+            note: row.note.clone(),
+            badge: badge(&row.status),
+            is_draft: row.status == PolicyStatus::Draft.as_str(),
+            clause_count: row.clause_count,
+            rule_count: citing.len(),
+        }
+    }
+}
+
+fn clause_href(policy: &str, anchor: &str) -> String {
+    format!("/policies/{policy}#{anchor}")
+}
+
+// ---- GET /policies ----------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "policies/list.html")]
+pub struct ListPage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub policies: Vec<PolicyItem>,
+    pub rule_total: usize,
+}
+
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<ListPage> {
+    let links = rule_links();
+    let policies = policies::list(&state.db)
+        .await?
+        .iter()
+        .map(|row| PolicyItem::new(row, &links))
+        .collect();
+    Ok(ListPage {
+        layout: Layout::for_user(&user, "policies"),
+        tab: "policies",
+        policies,
+        rule_total: catalogue().len(),
+    })
+}
+
+// ---- GET /policies/{short_id} -----------------------------------------------------------------
+
+/// A rule implementing a clause.
+pub struct RuleRef {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub gloss: String,
+}
+
+/// One clause on the policy page.
+pub struct ClauseView {
+    pub id: String,
+    pub anchor: String,
+    pub level: i16,
+    pub heading: String,
+    /// The text's lines; a first line that is the heading itself is shown as the heading only.
+    pub paragraphs: Vec<String>,
+    pub rules: Vec<RuleRef>,
+}
+
+impl ClauseView {
+    fn new(c: &ClauseRow, links: &[RuleLink]) -> ClauseView {
+        let mut lines: Vec<&str> = c.text.lines().collect();
+        if lines.first().is_some_and(|l| *l == c.heading) {
+            lines.remove(0);
+        }
+        ClauseView {
+            id: c.clause_id.clone(),
+            anchor: c.anchor.clone(),
+            level: c.level,
+            heading: c.heading.clone(),
+            paragraphs: lines.into_iter().map(str::to_owned).collect(),
+            rules: links
+                .iter()
+                .filter(|l| l.citation.policy == c.policy && l.citation.clause_id == c.clause_id)
+                .map(|l| RuleRef {
+                    id: l.rule.id,
+                    title: l.rule.title_zh,
+                    gloss: l.citation.gloss.clone().unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A top-level clause (chapter or annex) with everything under it; the first chapter of a plan
+/// (JY) carries the plan.
+pub struct Group {
+    pub part: Option<ClauseView>,
+    pub head: ClauseView,
+    pub members: Vec<ClauseView>,
+}
+
+fn groups(clauses: &[ClauseRow], links: &[RuleLink]) -> Vec<Group> {
+    let is_part = |id: &Option<String>| {
+        id.as_ref().is_some_and(|id| {
+            clauses
+                .iter()
+                .any(|c| &c.clause_id == id && c.kind == ClauseKind::Part.as_str())
+        })
+    };
+    let mut out: Vec<Group> = Vec::new();
+    let mut pending_part: Option<ClauseView> = None;
+    for c in clauses {
+        let view = ClauseView::new(c, links);
+        if c.kind == ClauseKind::Part.as_str() {
+            if let Some(part) = pending_part.replace(view) {
+                // A plan without chapters: show it on its own.
+                out.push(Group {
+                    part: None,
+                    head: part,
+                    members: Vec::new(),
+                });
+            }
+            continue;
+        }
+        let top = c.parent_id.is_none() || is_part(&c.parent_id);
+        match out.last_mut() {
+            Some(group) if !top && pending_part.is_none() => group.members.push(view),
+            _ => out.push(Group {
+                part: pending_part.take(),
+                head: view,
+                members: Vec::new(),
+            }),
+        }
+    }
+    if let Some(part) = pending_part {
+        out.push(Group {
+            part: None,
+            head: part,
+            members: Vec::new(),
+        });
+    }
+    out
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "policies/show.html")]
+pub struct PolicyPage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub p: PolicyItem,
+    pub preamble: Vec<String>,
+    pub groups: Vec<Group>,
+    pub source_file: String,
+    pub source_sha256: String,
+    pub synced_at: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(short_id): Path<String>,
+) -> AppResult<PolicyPage> {
+    let row = policies::get(&state.db, &short_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let clauses = policies::clauses(&state.db, &row.short_id).await?;
+    let links = rule_links();
+    Ok(PolicyPage {
+        layout: Layout::for_user(&user, "policies"),
+        tab: "policies",
+        p: PolicyItem::new(&row, &links),
+        preamble: row
+            .preamble
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        groups: groups(&clauses, &links),
+        source_file: row.source_file.clone(),
+        source_sha256: row.source_sha256.clone(),
+        synced_at: local_time(&row.synced_at),
+    })
+}
+
+// ---- GET /rules -------------------------------------------------------------------------------
+
+/// A cited clause as a link.
+pub struct CitationLink {
+    pub label: String,
+    pub gloss: String,
+    /// None when the clause is not in the library tables (not synchronised).
+    pub href: Option<String>,
+}
+
+pub struct ParamItem {
+    pub name: &'static str,
+    pub default: String,
+    pub kind: &'static str,
+    pub description: &'static str,
+}
+
+/// A rule of the catalogue.
+pub struct RuleItem {
+    /// Position in POLICY-RULES.md (1-based).
+    pub n: usize,
+    pub id: &'static str,
+    pub title: &'static str,
+    pub phase: &'static str,
+    pub applies_to: String,
+    pub clause: &'static str,
+    pub citations: Vec<CitationLink>,
+    pub params: Vec<ParamItem>,
+}
+
+impl RuleItem {
+    fn new(n: usize, rule: &'static RuleDef, loaded: &[ClauseRow]) -> RuleItem {
+        RuleItem {
+            n,
+            id: rule.id,
+            title: rule.title_zh,
+            phase: rule.phase.label_zh(),
+            applies_to: rule.applies_to.describe_zh(),
+            clause: rule.clause,
+            citations: parse_citation(rule.clause)
+                .into_iter()
+                .map(|c| CitationLink {
+                    label: format!("{} {}", c.policy, c.clause_id),
+                    href: loaded
+                        .iter()
+                        .find(|r| r.policy == c.policy && r.clause_id == c.clause_id)
+                        .map(|r| clause_href(&r.policy, &r.anchor)),
+                    gloss: c.gloss.unwrap_or_default(),
+                })
+                .collect(),
+            params: rule
+                .params
+                .iter()
+                .map(|p| ParamItem {
+                    name: p.name,
+                    default: p.default.to_string(),
+                    kind: p.default.kind_zh(),
+                    description: p.description_zh,
+                })
+                .collect(),
+        }
+    }
+}
+
+pub struct PhaseGroup {
+    pub label: &'static str,
+    pub rules: Vec<RuleItem>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "policies/rules.html")]
+pub struct RulesPage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub groups: Vec<PhaseGroup>,
+    pub total: usize,
+}
+
+const PHASES: [Phase; 6] = [
+    Phase::Registration,
+    Phase::Operation,
+    Phase::AnnualCycle,
+    Phase::Market,
+    Phase::Rectification,
+    Phase::Integrity,
+];
+
+/// Every cited clause's row (for anchors), one query.
+async fn cited_rows(state: &AppState, citations: &[Citation]) -> AppResult<Vec<ClauseRow>> {
+    let keys: Vec<(&str, &str)> = citations
+        .iter()
+        .map(|c| (c.policy, c.clause_id.as_str()))
+        .collect();
+    Ok(policies::cited(&state.db, &keys)
+        .await?
+        .into_iter()
+        .map(|c| c.clause)
+        .collect())
+}
+
+pub async fn rules(State(state): State<AppState>, user: CurrentUser) -> AppResult<RulesPage> {
+    let all: Vec<Citation> = catalogue()
+        .iter()
+        .flat_map(|r| parse_citation(r.clause))
+        .collect();
+    let loaded = cited_rows(&state, &all).await?;
+    let items: Vec<(Phase, RuleItem)> = catalogue()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.phase, RuleItem::new(i + 1, r, &loaded)))
+        .collect();
+    let mut groups: Vec<PhaseGroup> = PHASES
+        .iter()
+        .map(|phase| PhaseGroup {
+            label: phase.label_zh(),
+            rules: Vec::new(),
+        })
+        .collect();
+    for (phase, item) in items {
+        if let Some(i) = PHASES.iter().position(|p| *p == phase) {
+            groups[i].rules.push(item);
+        }
+    }
+    groups.retain(|g| !g.rules.is_empty());
+    Ok(RulesPage {
+        layout: Layout::for_user(&user, "policies"),
+        tab: "rules",
+        groups,
+        total: catalogue().len(),
+    })
+}
+
+// ---- GET /rules/{rule_id} ---------------------------------------------------------------------
+
+/// A paragraph of quoted text, with the rule's gloss marked where it occurs.
+pub struct Para {
+    pub before: String,
+    pub mark: String,
+    pub after: String,
+}
+
+fn paragraphs(text: &str, gloss: &str) -> Vec<Para> {
+    let mut marked = gloss.is_empty();
+    text.lines()
+        .map(|line| match line.find(gloss).filter(|_| !marked) {
+            Some(at) => {
+                marked = true;
+                Para {
+                    before: line[..at].to_owned(),
+                    mark: gloss.to_owned(),
+                    after: line[at + gloss.len()..].to_owned(),
+                }
+            }
+            None => Para {
+                before: line.to_owned(),
+                mark: String::new(),
+                after: String::new(),
+            },
+        })
+        .collect()
+}
+
+/// A sub-clause quoted under a cited clause.
+pub struct SubClause {
+    pub id: String,
+    pub depth: i16,
+    pub paragraphs: Vec<String>,
+}
+
+/// A cited clause with its original text.
+pub struct CitedView {
+    pub policy: String,
+    pub policy_title: String,
+    pub badge: Badge,
+    pub clause_id: String,
+    pub heading: String,
+    pub href: String,
+    pub gloss: String,
+    pub paragraphs: Vec<Para>,
+    pub subclauses: Vec<SubClause>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "policies/rule.html")]
+pub struct RulePage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub rule: RuleItem,
+    pub cited: Vec<CitedView>,
+    /// Citations whose clause is not in the library tables.
+    pub missing: Vec<String>,
+}
+
+pub async fn rule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(rule_id): Path<String>,
+) -> AppResult<RulePage> {
+    let (n, def) = catalogue()
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.id == rule_id)
+        .map(|(i, r)| (i + 1, r))
+        .ok_or(AppError::NotFound)?;
+    let citations = parse_citation(def.clause);
+    let keys: Vec<(&str, &str)> = citations
+        .iter()
+        .map(|c| (c.policy, c.clause_id.as_str()))
+        .collect();
+    let found: Vec<CitedClause> = policies::cited(&state.db, &keys).await?;
+    let titles = policies::list(&state.db).await?;
+    let loaded: Vec<ClauseRow> = found.iter().map(|c| c.clause.clone()).collect();
+    let mut cited = Vec::new();
+    let mut missing = Vec::new();
+    for citation in &citations {
+        let hit = found.iter().find(|f| {
+            f.clause.policy == citation.policy && f.clause.clause_id == citation.clause_id
+        });
+        let policy = titles.iter().find(|p| p.short_id == citation.policy);
+        let (Some(hit), Some(policy)) = (hit, policy) else {
+            missing.push(format!("{} {}", citation.policy, citation.clause_id));
+            continue;
+        };
+        let gloss = citation.gloss.clone().unwrap_or_default();
+        cited.push(CitedView {
+            policy: policy.short_id.clone(),
+            policy_title: policy.title.clone(),
+            badge: badge(&policy.status),
+            clause_id: hit.clause.clause_id.clone(),
+            heading: hit.clause.heading.clone(),
+            href: clause_href(&hit.clause.policy, &hit.clause.anchor),
+            paragraphs: paragraphs(&hit.clause.text, &gloss),
+            gloss,
+            subclauses: hit
+                .descendants
+                .iter()
+                .map(|d| SubClause {
+                    id: d.clause_id.clone(),
+                    depth: d.level - hit.clause.level,
+                    paragraphs: d.text.lines().map(str::to_owned).collect(),
+                })
+                .collect(),
+        });
+    }
+    Ok(RulePage {
+        layout: Layout::for_user(&user, "policies"),
+        tab: "rules",
+        rule: RuleItem::new(n, def, &loaded),
+        cited,
+        missing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gloss_is_marked_once() {
+        let p = paragraphs("甲一顾问乙\n一顾问", "一顾问");
+        assert_eq!(
+            (
+                p[0].before.as_str(),
+                p[0].mark.as_str(),
+                p[0].after.as_str()
+            ),
+            ("甲", "一顾问", "乙")
+        );
+        assert_eq!((p[1].before.as_str(), p[1].mark.as_str()), ("一顾问", ""));
+        let plain = paragraphs("甲\n乙", "");
+        assert!(plain.iter().all(|p| p.mark.is_empty()));
+    }
+}

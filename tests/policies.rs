@@ -1,0 +1,523 @@
+//! The policy library: the start-up sync (idempotent, repairs drift, system-only), the policy and
+//! rule pages for staff and leaders, who else is refused, and that every rule page quotes the
+//! original text of every clause it cites.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Client, TestApp};
+use kechuang::db::audit::{self, Actor};
+use kechuang::db::policies::{self, sha256_hex};
+use kechuang::domain::compliance::{Phase, rules};
+use kechuang::domain::policy_text::{library, policy, resolve_citation, rule_links};
+use kechuang::domain::role::Role;
+
+async fn synced_app() -> TestApp {
+    let app = TestApp::new().await;
+    let report = policies::sync(app.pool()).await.expect("sync");
+    assert_eq!(report.policies_changed, ["NT10", "NJ", "JY", "LYG", "JS"]);
+    app
+}
+
+async fn staff(app: &TestApp) -> Client {
+    app.user("staff", Some(Role::Staff), None, Some("320600"))
+        .await;
+    app.signed_in("staff").await
+}
+
+async fn leader(app: &TestApp) -> Client {
+    app.user("leader", Some(Role::Leader), None, None).await;
+    app.signed_in("leader").await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
+}
+
+/// Whitespace does not matter when comparing quoted text with the source.
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect()
+}
+
+#[tokio::test]
+async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
+    let app = synced_app().await;
+    let clauses: usize = library().iter().map(|p| p.clauses.len()).sum();
+    assert_eq!(count(&app, "SELECT count(*) FROM policies").await, 5);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM policy_clauses").await,
+        clauses as i64
+    );
+    assert_eq!(app.audit_count("policy.sync").await, 5);
+    let synced_at: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT synced_at FROM policies ORDER BY short_id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+
+    let again = policies::sync(app.pool()).await.unwrap();
+    assert!(again.is_noop(), "{again:?}");
+    assert_eq!(count(&app, "SELECT count(*) FROM policies").await, 5);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM policy_clauses").await,
+        clauses as i64
+    );
+    assert_eq!(
+        app.audit_count("policy.sync").await,
+        5,
+        "no change, no audit record"
+    );
+    let synced_again: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT synced_at FROM policies ORDER BY short_id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(synced_at, synced_again, "rows untouched");
+
+    // Stored as parsed, with the source's hash.
+    let (status, sha, number): (String, String, Option<String>) = sqlx::query_as(
+        "SELECT status, source_sha256, number FROM policies WHERE short_id = 'NT10'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(status, "in_force");
+    assert_eq!(number.as_deref(), Some("通政办发〔2025〕10号"));
+    assert_eq!(sha, sha256_hex(include_str!("../policies/NT10.txt")));
+    let js: String = sqlx::query_scalar("SELECT status FROM policies WHERE short_id = 'JS'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(js, "draft");
+    let (parent, level, heading): (Option<String>, i16, String) = sqlx::query_as(
+        "SELECT parent_id, level, heading FROM policy_clauses WHERE policy = 'NT10' AND clause_id = '二(一)3'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (parent.as_deref(), level, heading.as_str()),
+        (Some("二(一)"), 3, "技术服务类")
+    );
+}
+
+#[tokio::test]
+async fn sync_repairs_rows_that_differ_from_the_embedded_texts() {
+    let app = synced_app().await;
+    let total = count(&app, "SELECT count(*) FROM policy_clauses").await;
+    // As if the texts had changed since the last start: a stale hash, an edited clause, a clause
+    // that is no longer in the text, and a missing one.
+    let actor = Actor::system("test");
+    let mut tx = audit::begin(app.pool(), &actor).await.unwrap();
+    for sql in [
+        "UPDATE policies SET source_sha256 = repeat('0', 64), title = '旧标题' WHERE short_id = 'NT10'",
+        "UPDATE policy_clauses SET text = '旧文本' WHERE policy = 'NT10' AND clause_id = '三(一)'",
+        "INSERT INTO policy_clauses (policy, clause_id, parent_id, kind, level, ordinal, anchor, heading, text)
+         VALUES ('NT10', '五', NULL, 'chapter', 1, 999, 'c-5', '已删除', '已删除的条款')",
+        "DELETE FROM policy_clauses WHERE policy = 'LYG' AND clause_id = '二(五)16'",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let report = policies::sync(app.pool()).await.unwrap();
+    assert_eq!(report.policies_changed, ["NT10", "LYG"]);
+    assert_eq!(
+        report.clauses_written, 2,
+        "三(一) rewritten, 二(五)16 restored"
+    );
+    assert_eq!(report.clauses_deleted, 1);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM policy_clauses").await,
+        total
+    );
+    let text: String = sqlx::query_scalar(
+        "SELECT text FROM policy_clauses WHERE policy = 'NT10' AND clause_id = '三(一)'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(text, policy("NT10").unwrap().clause("三(一)").unwrap().text);
+    let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'policy.sync' AND entity_id = 'NT10'
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(before["source_sha256"], "0".repeat(64));
+    assert_eq!(
+        after["source_sha256"],
+        sha256_hex(include_str!("../policies/NT10.txt"))
+    );
+    assert!(policies::sync(app.pool()).await.unwrap().is_noop());
+}
+
+#[tokio::test]
+async fn only_the_system_writes_the_library() {
+    let app = synced_app().await;
+    let id = app
+        .user("staff", Some(Role::Staff), None, Some("320600"))
+        .await;
+    let actor = Actor {
+        id: Some(id),
+        name: "staff".into(),
+        role: Some(Role::Staff),
+        addr: None,
+    };
+    let mut tx = audit::begin(app.pool(), &actor).await.unwrap();
+    let err = sqlx::query("UPDATE policy_clauses SET text = '篡改' WHERE policy = 'NT10'")
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("system only"), "{err}");
+}
+
+#[tokio::test]
+async fn the_policy_list_shows_status_counts_and_the_draft() {
+    let app = synced_app().await;
+    for mut client in [staff(&app).await, leader(&app).await] {
+        let page = client.get("/policies").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            page.texts("#policy-list tbody tr td:first-child"),
+            ["NT10", "NJ", "JY", "LYG", "JS"]
+        );
+        assert_eq!(
+            page.text("tr[data-policy=NT10] .policy-status"),
+            "主要政策 · 现行有效"
+        );
+        assert_eq!(page.text("tr[data-policy=JS] .policy-status"), "征求意见稿");
+        for reference in ["NJ", "JY", "LYG"] {
+            assert_eq!(
+                page.text(&format!("tr[data-policy={reference}] .policy-status")),
+                "参考政策"
+            );
+        }
+        for p in library() {
+            let citing: std::collections::BTreeSet<_> = rule_links()
+                .into_iter()
+                .filter(|l| l.citation.policy == p.short_id())
+                .map(|l| l.rule.id)
+                .collect();
+            let row = format!("tr[data-policy={}]", p.short_id());
+            assert_eq!(
+                page.text(&format!("{row} td.clauses")),
+                p.clauses.len().to_string()
+            );
+            assert_eq!(
+                page.text(&format!("{row} td.rules")),
+                citing.len().to_string()
+            );
+        }
+        assert_eq!(page.text("tr[data-policy=JY] td.rules"), "3");
+        assert!(
+            page.text("tr[data-policy=NT10]")
+                .contains("通政办发〔2025〕10号 2025-03-14 2025-03-18")
+        );
+        assert_eq!(page.texts("header.topbar a[aria-current=page]"), ["政策库"]);
+    }
+}
+
+#[tokio::test]
+async fn a_policy_page_shows_the_clause_tree_with_its_rules() {
+    let app = synced_app().await;
+    let mut c = staff(&app).await;
+    let page = c.get("/policies/NT10").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.text("h1"),
+        "市政府办公室关于印发南通市科技创新平台市场化转型、产业化发展工作指引的通知"
+    );
+    assert!(page.texts("#draft-warning").is_empty());
+    // One collapsible section per chapter, open.
+    assert_eq!(
+        page.texts("details.chapter[open] > summary"),
+        ["一 工作目标", "二 重点任务", "三 工作举措", "四 保障措施"]
+    );
+    let lifecycle = page.text("#c-3-1");
+    assert!(lifecycle.starts_with(
+        "三(一) 建立全过程管理机制 建立全过程管理机制。建立“设立登记-运行管理-退出整改”"
+    ));
+    let implementing = page.texts("#c-3-1 .clause-rules a");
+    for rule in [
+        "REG-CHARTER",
+        "REG-DECISION-BODY",
+        "OPS-ADVISOR",
+        "OPS-CHECKLIST",
+        "OPS-STAFF",
+        "RECT-PROGRESS",
+        "RECT-GRADE",
+    ] {
+        assert!(
+            implementing.contains(&rule.to_string()),
+            "{rule} in {implementing:?}"
+        );
+    }
+    assert!(
+        page.text("#c-2-1\\.3")
+            .contains("技术服务类。以提供公共技术服务为主营业务")
+    );
+    assert_eq!(
+        page.texts("#c-2-1\\.3 .clause-rules a"),
+        ["CAT-TECH-SERVICE"]
+    );
+    // The chapter's own text is under its summary, every clause has its anchor.
+    assert!(
+        page.text("#c-1 .clause-body")
+            .contains("利用两年左右时间完成市场化转型")
+    );
+    assert_eq!(
+        page.texts("#c-1 > .clause-body .clause-rules a"),
+        ["MKT-BREAK-EVEN"]
+    );
+    let anchors = page.texts("[data-clause]").len();
+    assert_eq!(anchors, policy("NT10").unwrap().clauses.len());
+
+    // JY: the plans, their prefixed clause IDs, the traditional original text.
+    let jy = leader(&app).await.get("/policies/JY").await;
+    assert_eq!(jy.status, StatusCode::OK);
+    assert_eq!(
+        jy.texts(".policy-part h3"),
+        [
+            "创新型企业 江陰市創新型企業培育行動計劃(2023—2025年)",
+            "新型研发机构 江陰市加快建設新型研發機構行動計劃(2023—2025年)",
+            "技术转移 江陰市促進科技成果轉移轉化行動計劃(2023—2025年)"
+        ]
+    );
+    let governance = jy.text("#c-p2-3-2\\.4");
+    assert!(governance.starts_with("新型研发机构 三(二)4 支持新型研發機構運行創新"));
+    assert!(governance.contains("理事會或董事會決策制"));
+    assert_eq!(
+        jy.texts("#c-p2-3-2\\.4 .clause-rules a"),
+        ["REG-DECISION-BODY"]
+    );
+}
+
+#[tokio::test]
+async fn the_draft_is_marked_as_a_draft() {
+    let app = synced_app().await;
+    let mut c = staff(&app).await;
+    let page = c.get("/policies/JS").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.text("#policy-status"), "征求意见稿");
+    assert!(
+        page.text("#draft-warning")
+            .contains("「征求意见稿」，尚未正式印发")
+    );
+    assert_eq!(
+        page.text("h1"),
+        "关于突出市场导向建设科技成果转化高地的若干措施"
+    );
+    assert!(page.text("#c-annex").contains("支持政策清单"));
+    let nt10 = c.get("/policies/NT10").await;
+    assert_eq!(nt10.text("#policy-status"), "主要政策 · 现行有效");
+    let nj = c.get("/policies/NJ").await;
+    assert_eq!(nj.text("#policy-status"), "参考政策");
+    assert!(nj.text("#policy-facts").contains("原文未载标题"));
+}
+
+#[tokio::test]
+async fn the_rule_catalogue_is_grouped_by_phase_and_links_to_clauses() {
+    let app = synced_app().await;
+    let mut c = leader(&app).await;
+    let page = c.get("/rules").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.texts(".rule-phase h2")
+            .iter()
+            .map(|h| h.split(' ').next().unwrap().to_string())
+            .collect::<Vec<_>>(),
+        [
+            "设立登记",
+            "运行管理",
+            "年度考核",
+            "市场化转型",
+            "退出整改",
+            "科研诚信"
+        ]
+    );
+    let ids = page.texts("tr[data-rule] td:nth-child(2)");
+    assert_eq!(ids.len(), rules().len());
+    // Phase by phase, and within a phase in the spec's order.
+    let mut by_phase: Vec<(usize, usize, &str)> = rules()
+        .iter()
+        .enumerate()
+        .map(|(n, r)| (PHASES.iter().position(|p| *p == r.phase).unwrap(), n, r.id))
+        .collect();
+    by_phase.sort();
+    assert_eq!(
+        ids,
+        by_phase
+            .iter()
+            .map(|(_, _, id)| id.to_string())
+            .collect::<Vec<_>>()
+    );
+    let doc = page.doc();
+    let sel = scraper::Selector::parse("tr[data-rule=REG-CHARTER] td.citations a").unwrap();
+    let hrefs: Vec<_> = doc
+        .select(&sel)
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert_eq!(hrefs, ["/policies/NT10#c-3-1"]);
+    let sel = scraper::Selector::parse("tr[data-rule=REG-DECISION-BODY] td.citations a").unwrap();
+    let hrefs: Vec<_> = doc
+        .select(&sel)
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert_eq!(hrefs, ["/policies/NT10#c-3-1", "/policies/JY#c-p2-3-2.4"]);
+    assert!(
+        page.text("tr[data-rule=MKT-BREAK-EVEN] td.params")
+            .contains("transition_months = 24")
+    );
+    assert_eq!(page.text("tr[data-rule=REG-CHARTER] td.params"), "无");
+}
+
+const PHASES: [Phase; 6] = [
+    Phase::Registration,
+    Phase::Operation,
+    Phase::AnnualCycle,
+    Phase::Market,
+    Phase::Rectification,
+    Phase::Integrity,
+];
+
+#[tokio::test]
+async fn every_rule_page_quotes_the_original_text_of_each_cited_clause() {
+    let app = synced_app().await;
+    let mut c = staff(&app).await;
+    let mut quoted = 0;
+    for rule in rules() {
+        let page = c.get(&format!("/rules/{}", rule.id)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", rule.id);
+        assert_eq!(page.text("#rule-id"), rule.id);
+        assert_eq!(page.text("h1"), rule.title_zh);
+        assert!(page.texts(".form-error").is_empty(), "{}", rule.id);
+        for (policy_id, clause_id) in resolve_citation(rule.clause) {
+            let original = &policy(policy_id).unwrap().clause(&clause_id).unwrap().text;
+            let shown = page.text(&format!(
+                "blockquote.clause-text[data-policy=\"{policy_id}\"][data-clause=\"{clause_id}\"]"
+            ));
+            assert_eq!(
+                squash(&shown),
+                squash(original),
+                "{} {policy_id} {clause_id}",
+                rule.id
+            );
+            // And the quote is the source's own text.
+            let source = policy(policy_id).unwrap().source.text;
+            for line in original.lines() {
+                assert!(source.contains(line), "{line} not in {policy_id}");
+            }
+            quoted += 1;
+        }
+        for p in rule.params {
+            assert!(
+                page.text(&format!("tr[data-param={}]", p.name))
+                    .contains(&p.default.to_string()),
+                "{} {}",
+                rule.id,
+                p.name
+            );
+        }
+        assert_eq!(page.text("#platform-results h2"), "各平台检查结果");
+    }
+    assert_eq!(
+        quoted,
+        rules()
+            .iter()
+            .map(|r| r.clause.split(';').count())
+            .sum::<usize>()
+    );
+
+    // The gloss is marked in the quote, and sub-clauses come with the clause.
+    let advisor = c.get("/rules/OPS-ADVISOR").await;
+    assert_eq!(advisor.text("blockquote.clause-text mark"), "一顾问");
+    assert!(
+        advisor
+            .text("tr[data-param=max_log_gap_days]")
+            .contains("183")
+    );
+    let category = c.get("/rules/REG-CATEGORY").await;
+    assert_eq!(
+        category.texts("blockquote.subclause .clause-id"),
+        ["二(一)1", "二(一)2", "二(一)3", "二(一)4"]
+    );
+    let sharing = c.get("/rules/SHARE-INSTRUMENTS").await;
+    assert!(
+        sharing
+            .text("#clauses")
+            .contains("10万元及其以上的科研仪器设备的全面开放")
+    );
+}
+
+#[tokio::test]
+async fn others_are_refused_and_unknown_ids_are_not_found() {
+    let app = synced_app().await;
+    let platform = app.platform("NT-TEST-001", "320613").await;
+    app.user("operator", Some(Role::Operator), Some(platform), None)
+        .await;
+    for (username, role) in [
+        ("advisor", Role::Advisor),
+        ("expert", Role::Expert),
+        ("sysadmin", Role::Sysadmin),
+        ("secadmin", Role::Secadmin),
+        ("auditor", Role::Auditor),
+    ] {
+        app.user(username, Some(role), None, None).await;
+    }
+    let paths = [
+        "/policies",
+        "/policies/NT10",
+        "/rules",
+        "/rules/REG-CHARTER",
+    ];
+    for username in [
+        "operator", "advisor", "expert", "sysadmin", "secadmin", "auditor",
+    ] {
+        let mut c = app.signed_in(username).await;
+        for path in paths {
+            assert_eq!(
+                c.get(path).await.status,
+                StatusCode::FORBIDDEN,
+                "{username} {path}"
+            );
+        }
+        let home = c.get("/password").await;
+        assert!(
+            !home
+                .texts("header.topbar a")
+                .contains(&"政策库".to_string()),
+            "{username} sees no 政策库 entry"
+        );
+    }
+    let mut anonymous = app.client();
+    let resp = anonymous.get("/policies").await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER);
+
+    let mut c = staff(&app).await;
+    for path in [
+        "/policies/XX",
+        "/policies/nt10",
+        "/rules/NOPE",
+        "/rules/reg-charter",
+    ] {
+        assert_eq!(c.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn before_the_first_sync_the_pages_say_what_to_do() {
+    let app = TestApp::new().await;
+    let mut c = staff(&app).await;
+    let list = c.get("/policies").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text(".notice").contains("政策库尚未载入"));
+    assert_eq!(c.get("/policies/NT10").await.status, StatusCode::NOT_FOUND);
+    let rule = c.get("/rules/REG-CHARTER").await;
+    assert_eq!(rule.status, StatusCode::OK);
+    assert!(
+        rule.text(".form-error")
+            .contains("NT10 三(一) 的原文尚未载入")
+    );
+}
