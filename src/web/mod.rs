@@ -31,8 +31,10 @@ pub mod home;
 pub mod jurisdictions;
 pub mod layout;
 pub mod platforms;
+pub mod rectification;
 pub mod routes;
 pub mod security;
+pub mod timeline;
 
 /// Who may use a route. Deny by default: a request passes only what its route's guard allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
