@@ -139,6 +139,8 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         .replace("{uid}", &uid.to_string())
         .replace("{short_id}", "NT10")
         .replace("{rule_id}", "REG-CHARTER")
+        .replace("{cid}", "999999")
+        .replace("{mid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

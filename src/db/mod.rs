@@ -8,6 +8,7 @@ pub mod jurisdictions;
 pub mod lifecycle;
 pub mod platforms;
 pub mod policies;
+pub mod rectification;
 pub mod security_policy;
 pub mod sessions;
 pub mod snapshot;

@@ -74,6 +74,7 @@ pub mod money;
 pub mod password;
 pub mod platform;
 pub mod policy_text;
+pub mod rectification;
 pub mod role;
 pub mod scope;
 pub mod scoring;

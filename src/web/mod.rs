@@ -33,8 +33,10 @@ pub mod jurisdictions;
 pub mod layout;
 pub mod platforms;
 pub mod policies;
+pub mod rectification;
 pub mod routes;
 pub mod security;
+pub mod timeline;
 
 /// Who may use a route. Deny by default: a request passes only what its route's guard allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

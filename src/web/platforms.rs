@@ -16,7 +16,7 @@ use super::layout::{Layout, date_or_dash, local_time};
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::platforms::{self, AnnualFigures, ListFilter, ListRow, Platform, SortKey};
 use crate::db::unique_violation;
-use crate::db::{audit, lifecycle};
+use crate::db::{audit, lifecycle, rectification};
 use crate::domain::money::wan;
 use crate::domain::platform::{
     Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformFields, Stage,
@@ -292,6 +292,8 @@ pub struct ShowPage {
     pub construction_end: String,
     pub first_support_end: String,
     pub operating_since: String,
+    /// Platforms merged into this one: `(id, code, name)`.
+    pub merged_from: Vec<(i64, String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -312,6 +314,7 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     drop(conn);
     let years = platforms::annual_figures(&state.db, id).await?;
+    let merged_from = rectification::merged_from(&state.db, id).await?;
     Ok(ShowPage {
         layout: Layout::for_user(&user, "platforms"),
         tab: "overview",
@@ -328,6 +331,7 @@ pub async fn show(
         construction_end: date_or_dash(&p.construction_end),
         first_support_end: date_or_dash(&p.first_support_end),
         operating_since: date_or_dash(&p.operating_since),
+        merged_from,
         p,
     })
 }

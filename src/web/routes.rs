@@ -7,7 +7,7 @@ use axum::routing::{MethodRouter, get, post};
 use super::compliance;
 use super::{
     Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, policies,
-    security,
+    rectification, security, timeline,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -111,6 +111,74 @@ pub fn registry() -> Vec<RouteDef> {
             "/compliance/rules/{rule_id}",
             Roles(OVERSIGHT, Scope::Global),
             get(compliance::rule_view),
+        ),
+        // Exit / rectification (退出整改) and the 退/转/并/留 decision: staff write, readers in scope read.
+        route(
+            M::GET,
+            "/platforms/{id}/rectification",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(rectification::index),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::open),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/rectification/{cid}",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(rectification::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/measures",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::add_measure),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/measures/{mid}",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::set_measure_done),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/notes",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::add_note),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/assessment",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::assess),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/propose",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::propose),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/withdraw",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::withdraw),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/signoff",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::sign_off),
+        ),
+        // The timeline of stage changes and key events.
+        route(
+            M::GET,
+            "/platforms/{id}/timeline",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(timeline::show),
         ),
         // Jurisdictions: city staff add more.
         route(

@@ -1,0 +1,416 @@
+//! Rectification cases (退出整改): the case, its measures and progress notes, the 退/转/并/留 proposal and its
+//! sign-off, and the platform's move out of `rectifying`. Every write to a case checks and bumps its `version`
+//! (optimistic concurrency): a `false` return means somebody else changed the case first.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+
+use crate::domain::platform::{Category, Stage};
+use crate::domain::rectification::{MeasureDraft, OpenCaseDraft, Proposal};
+use crate::domain::role::Role;
+use crate::domain::scope::PlatformScope;
+
+/// The partial unique index allowing one open (or draft) case per platform.
+pub const ONE_OPEN_CASE: &str = "rectification_one_open";
+/// The check constraint: the sign-off is by somebody other than the proposer.
+pub const TWO_PEOPLE: &str = "rectification_two_people";
+
+/// A case as stored, with the names of the people involved.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct CaseRow {
+    pub id: i64,
+    pub platform_id: i64,
+    pub status: String,
+    pub triggers: Vec<String>,
+    pub trigger_note: String,
+    pub plan_summary: String,
+    pub deadline: Option<NaiveDate>,
+    pub assessment: String,
+    pub assessed_by_name: Option<String>,
+    pub assessed_at: Option<DateTime<Utc>>,
+    pub decision: Option<String>,
+    pub decision_reason: String,
+    pub convert_to: Option<String>,
+    pub merge_into_id: Option<i64>,
+    pub merge_into_name: Option<String>,
+    pub proposed_by: Option<i64>,
+    pub proposed_by_name: Option<String>,
+    pub proposed_at: Option<DateTime<Utc>>,
+    pub signed_off_by: Option<i64>,
+    pub signed_off_by_name: Option<String>,
+    pub signed_off_at: Option<DateTime<Utc>>,
+    pub source: String,
+    pub opened_by_name: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub version: i32,
+    pub measures_total: i64,
+    pub measures_done: i64,
+}
+
+impl CaseRow {
+    /// What the audit trail keeps of a case.
+    pub fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id, "platform_id": self.platform_id, "status": self.status,
+            "triggers": self.triggers, "trigger_note": self.trigger_note, "plan_summary": self.plan_summary,
+            "deadline": self.deadline, "assessment": self.assessment, "decision": self.decision,
+            "decision_reason": self.decision_reason, "convert_to": self.convert_to,
+            "merge_into_id": self.merge_into_id, "proposed_by": self.proposed_by,
+            "signed_off_by": self.signed_off_by, "version": self.version,
+        })
+    }
+}
+
+const SELECT_CASE: &str = "
+    SELECT c.id, c.platform_id, c.status, c.triggers, c.trigger_note, c.plan_summary, c.deadline,
+           c.assessment, ua.display_name AS assessed_by_name, c.assessed_at,
+           c.decision, c.decision_reason, c.convert_to, c.merge_into_id, m.code || ' ' || m.name AS merge_into_name,
+           c.proposed_by, up.display_name AS proposed_by_name, c.proposed_at,
+           c.signed_off_by, us.display_name AS signed_off_by_name, c.signed_off_at,
+           c.source, uo.display_name AS opened_by_name, c.opened_at, c.version,
+           (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id) AS measures_total,
+           (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS measures_done
+    FROM rectification_cases c
+    LEFT JOIN users ua ON ua.id = c.assessed_by
+    LEFT JOIN users up ON up.id = c.proposed_by
+    LEFT JOIN users us ON us.id = c.signed_off_by
+    LEFT JOIN users uo ON uo.id = c.opened_by
+    LEFT JOIN platforms m ON m.id = c.merge_into_id";
+
+/// A platform's cases, newest first.
+pub async fn list(pool: &PgPool, platform_id: i64) -> Result<Vec<CaseRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_CASE} WHERE c.platform_id = $1 ORDER BY c.opened_at DESC, c.id DESC"
+    ))
+    .bind(platform_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// One case of one platform (`None` if the case belongs to another platform).
+pub async fn get(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    case_id: i64,
+) -> Result<Option<CaseRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_CASE} WHERE c.id = $1 AND c.platform_id = $2"
+    ))
+    .bind(case_id)
+    .bind(platform_id)
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct MeasureRow {
+    pub id: i64,
+    pub description: String,
+    pub owner: String,
+    pub due_date: NaiveDate,
+    pub done: bool,
+}
+
+pub async fn measures(
+    conn: &mut PgConnection,
+    case_id: i64,
+) -> Result<Vec<MeasureRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, description, owner, due_date, done FROM rectification_measures
+         WHERE case_id = $1 ORDER BY due_date, id",
+    )
+    .bind(case_id)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NoteRow {
+    pub id: i64,
+    pub author_name: Option<String>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Progress notes, oldest first.
+pub async fn notes(conn: &mut PgConnection, case_id: i64) -> Result<Vec<NoteRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT n.id, u.display_name AS author_name, n.note, n.created_at
+         FROM rectification_notes n LEFT JOIN users u ON u.id = n.author_id
+         WHERE n.case_id = $1 ORDER BY n.created_at, n.id",
+    )
+    .bind(case_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Opens a case with its measures. A second open case of the platform violates [`ONE_OPEN_CASE`].
+pub async fn insert(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    d: &OpenCaseDraft,
+    opened_by: i64,
+) -> Result<i64, sqlx::Error> {
+    let triggers: Vec<&str> = d.triggers.iter().map(|t| t.as_str()).collect();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO rectification_cases (platform_id, status, triggers, trigger_note, plan_summary, deadline, opened_by)
+         VALUES ($1, 'open', $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(platform_id)
+    .bind(&triggers)
+    .bind(&d.reason)
+    .bind(&d.plan_summary)
+    .bind(d.deadline)
+    .bind(opened_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    for m in &d.measures {
+        insert_measure(conn, id, m).await?;
+    }
+    Ok(id)
+}
+
+pub async fn insert_measure(
+    conn: &mut PgConnection,
+    case_id: i64,
+    m: &MeasureDraft,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO rectification_measures (case_id, description, owner, due_date) VALUES ($1, $2, $3, $4)
+         RETURNING id",
+    )
+    .bind(case_id)
+    .bind(&m.description)
+    .bind(&m.owner)
+    .bind(m.due_date)
+    .fetch_one(conn)
+    .await
+}
+
+/// Marks a measure of this case done (or not); `None` if the case has no such measure.
+pub async fn set_measure_done(
+    conn: &mut PgConnection,
+    case_id: i64,
+    measure_id: i64,
+    done: bool,
+) -> Result<Option<MeasureRow>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE rectification_measures SET done = $3 WHERE id = $2 AND case_id = $1
+         RETURNING id, description, owner, due_date, done",
+    )
+    .bind(case_id)
+    .bind(measure_id)
+    .bind(done)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert_note(
+    conn: &mut PgConnection,
+    case_id: i64,
+    author_id: i64,
+    note: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO rectification_notes (case_id, author_id, note) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(case_id)
+    .bind(author_id)
+    .bind(note)
+    .fetch_one(conn)
+    .await
+}
+
+/// Claims the next version of an open case (for writes to its measures and notes).
+pub async fn touch(
+    conn: &mut PgConnection,
+    case_id: i64,
+    version: i32,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE rectification_cases SET version = version + 1
+         WHERE id = $1 AND version = $2 AND status = 'open'",
+    )
+    .bind(case_id)
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records (or revises) the assessment while no proposal is pending.
+pub async fn record_assessment(
+    conn: &mut PgConnection,
+    case_id: i64,
+    version: i32,
+    assessment: &str,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE rectification_cases SET assessment = $3, assessed_by = $4, assessed_at = now(), version = version + 1
+         WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NULL",
+    )
+    .bind(case_id)
+    .bind(version)
+    .bind(assessment)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn propose(
+    conn: &mut PgConnection,
+    case_id: i64,
+    version: i32,
+    p: &Proposal,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE rectification_cases
+         SET decision = $3, decision_reason = $4, convert_to = $5, merge_into_id = $6,
+             proposed_by = $7, proposed_at = now(), version = version + 1
+         WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NULL",
+    )
+    .bind(case_id)
+    .bind(version)
+    .bind(p.kind.as_str())
+    .bind(&p.reason)
+    .bind(p.convert_to.map(Category::as_str))
+    .bind(p.merge_into)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Withdraws the pending proposal, leaving the case open for another one.
+pub async fn withdraw(
+    conn: &mut PgConnection,
+    case_id: i64,
+    version: i32,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE rectification_cases
+         SET decision = NULL, decision_reason = '', convert_to = NULL, merge_into_id = NULL,
+             proposed_by = NULL, proposed_at = NULL, version = version + 1
+         WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NOT NULL",
+    )
+    .bind(case_id)
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Signs the pending proposal off and closes the case as decided. The database refuses a sign-off by the
+/// proposer ([`TWO_PEOPLE`]).
+pub async fn sign_off(
+    conn: &mut PgConnection,
+    case_id: i64,
+    version: i32,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE rectification_cases
+         SET signed_off_by = $3, signed_off_at = now(), status = 'decided', version = version + 1
+         WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NOT NULL",
+    )
+    .bind(case_id)
+    .bind(version)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A user's current role (for the proposer of a decision).
+pub async fn user_role(conn: &mut PgConnection, user_id: i64) -> Result<Option<Role>, sqlx::Error> {
+    let role: Option<Option<String>> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(role.flatten().as_deref().and_then(Role::parse))
+}
+
+/// A platform's stage, locked against concurrent changes until the transaction ends.
+pub async fn lock_stage(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Option<Stage>, sqlx::Error> {
+    let stage: Option<String> =
+        sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1 FOR UPDATE")
+            .bind(platform_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(stage.as_deref().and_then(Stage::parse))
+}
+
+/// Moves a platform from `from` to `to` (the caller has run `lifecycle::check`); a conversion also sets the
+/// category, a merge the receiving platform. `false` if the platform was no longer at `from`.
+pub async fn move_platform(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    from: Stage,
+    to: Stage,
+    category: Option<Category>,
+    merged_into: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE platforms
+         SET stage = $3, category = COALESCE($4, category), merged_into_id = $5,
+             version = version + 1, updated_at = now()
+         WHERE id = $1 AND stage = $2",
+    )
+    .bind(platform_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(category.map(Category::as_str))
+    .bind(merged_into)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Operating platforms a platform may be merged into: in the user's scope, not the platform itself.
+pub async fn merge_targets(
+    pool: &PgPool,
+    scope: PlatformScope,
+    exclude: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+        "SELECT p.id, p.code || ' ' || p.name FROM platforms p WHERE p.stage = 'operating' AND p.id <> ",
+    );
+    qb.push_bind(exclude);
+    match scope {
+        PlatformScope::All => {}
+        PlatformScope::Jurisdiction(j) => {
+            qb.push(" AND p.jurisdiction_id = ").push_bind(j);
+        }
+        PlatformScope::Platform(id) => {
+            qb.push(" AND p.id = ").push_bind(id);
+        }
+        PlatformScope::Advisor(uid) => {
+            qb.push(" AND p.advisor_id = ").push_bind(uid);
+        }
+        PlatformScope::Nothing => {
+            qb.push(" AND false");
+        }
+    }
+    qb.push(" ORDER BY p.code");
+    qb.build_query_as().fetch_all(pool).await
+}
+
+/// The platforms merged into this one: `(id, code, name)`.
+pub async fn merged_from(
+    pool: &PgPool,
+    platform_id: i64,
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, code, name FROM platforms WHERE merged_into_id = $1 AND stage = 'merged' ORDER BY code",
+    )
+    .bind(platform_id)
+    .fetch_all(pool)
+    .await
+}

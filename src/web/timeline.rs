@@ -1,0 +1,88 @@
+//! A platform's timeline: every stage change and key event, oldest first — when (Beijing time), who, what,
+//! from → to, why, and the document it rests on.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::auth::CurrentUser;
+use super::forms::Path;
+use super::layout::{Layout, local_time};
+use crate::db::lifecycle::{self, TimelineEntry};
+use crate::db::platforms::{self, Platform};
+use crate::domain::platform::Stage;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// A stage badge: the code (for the colour) and the Chinese label.
+pub struct StageBadge {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+fn badge(code: Option<&str>) -> Option<StageBadge> {
+    code.and_then(Stage::parse).map(|s| StageBadge {
+        code: s.as_str(),
+        label: s.label_zh(),
+    })
+}
+
+pub struct EventView {
+    pub id: i64,
+    pub at: String,
+    pub who: String,
+    pub kind: String,
+    pub summary: String,
+    pub from: Option<StageBadge>,
+    pub to: Option<StageBadge>,
+    pub reason: String,
+    pub document_id: Option<i64>,
+    pub document_title: String,
+}
+
+impl From<TimelineEntry> for EventView {
+    fn from(e: TimelineEntry) -> EventView {
+        EventView {
+            id: e.id,
+            at: local_time(&e.at)[..16].to_owned(),
+            who: e.actor_display.unwrap_or(e.actor_name),
+            from: badge(e.from_stage.as_deref()),
+            to: badge(e.to_stage.as_deref()),
+            kind: e.kind,
+            summary: e.summary,
+            reason: e.reason,
+            document_id: e.document_id,
+            document_title: e.document_title.unwrap_or_else(|| "相关文件".into()),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "platforms/timeline.html")]
+pub struct TimelinePage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub tab_platform_id: i64,
+    pub p: Platform,
+    pub events: Vec<EventView>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<TimelinePage> {
+    let mut conn = state.db.acquire().await?;
+    let p = platforms::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let events = lifecycle::timeline(&state.db, id).await?;
+    Ok(TimelinePage {
+        layout: Layout::for_user(&user, "platforms"),
+        tab: "timeline",
+        tab_platform_id: id,
+        p,
+        events: events.into_iter().map(EventView::from).collect(),
+    })
+}
