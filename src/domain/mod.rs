@@ -72,6 +72,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod password;
 pub mod platform;
+pub mod registration;
 pub mod role;
 pub mod scope;
 pub mod scoring;
