@@ -5,6 +5,7 @@ pub mod audit;
 pub mod jurisdictions;
 pub mod lifecycle;
 pub mod platforms;
+pub mod registration;
 pub mod security_policy;
 pub mod sessions;
 pub mod users;
