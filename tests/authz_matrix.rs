@@ -137,6 +137,11 @@ async fn session_of(app: &TestApp, username: &str) -> Client {
 fn concrete(path: &str, platform: i64, uid: i64) -> String {
     path.replace("{id}", &platform.to_string())
         .replace("{uid}", &uid.to_string())
+        // Registration sub-records: an id that exists nowhere (the handler answers 404).
+        .replace("{body_id}", "999999")
+        .replace("{member_id}", "999999")
+        .replace("{company_id}", "999999")
+        .replace("{shareholder_id}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

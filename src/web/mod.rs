@@ -31,6 +31,7 @@ pub mod home;
 pub mod jurisdictions;
 pub mod layout;
 pub mod platforms;
+pub mod registration;
 pub mod routes;
 pub mod security;
 
