@@ -141,6 +141,11 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         .replace("{rule_id}", "REG-CHARTER")
         .replace("{cid}", "999999")
         .replace("{mid}", "999999")
+        // Registration sub-records: an id that exists nowhere (the handler answers 404).
+        .replace("{body_id}", "999999")
+        .replace("{member_id}", "999999")
+        .replace("{company_id}", "999999")
+        .replace("{shareholder_id}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod platforms;
 pub mod policies;
 pub mod rectification;
+pub mod registration;
 pub mod security_policy;
 pub mod sessions;
 pub mod snapshot;

@@ -75,6 +75,7 @@ pub mod password;
 pub mod platform;
 pub mod policy_text;
 pub mod rectification;
+pub mod registration;
 pub mod role;
 pub mod scope;
 pub mod scoring;

@@ -34,6 +34,7 @@ pub mod layout;
 pub mod platforms;
 pub mod policies;
 pub mod rectification;
+pub mod registration;
 pub mod routes;
 pub mod security;
 pub mod timeline;

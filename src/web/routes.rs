@@ -5,6 +5,7 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::compliance;
+use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, policies,
     rectification, security, timeline,
@@ -17,6 +18,8 @@ const STAFF: &[Role] = &[Staff];
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
 /// Cross-platform views: staff (their scope) and leaders.
 const OVERSIGHT: &[Role] = &[Staff, Leader];
+/// Who fills in a registration dossier: staff, and the platform's own operator (scope-checked).
+const REGISTRATION_WRITERS: &[Role] = &[Staff, Operator];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -179,6 +182,163 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}/timeline",
             Roles(PLATFORM_READERS, Scope::Platform),
             get(timeline::show),
+        ),
+        // Setup registration (设立登记): the dossier, its forms, and the staff approval.
+        route(
+            M::GET,
+            "/platforms/{id}/registration",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(registration::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/charter",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::set_charter),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/plan",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::plan_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/plan",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::save_plan),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/bodies/new",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::new_body_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/bodies",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::create_body),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/bodies/{body_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::edit_body_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/bodies/{body_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::update_body),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/bodies/{body_id}/delete",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::delete_body),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/bodies/{body_id}/members/new",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::new_member_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/bodies/{body_id}/members",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::create_member),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/members/{member_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::edit_member_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/members/{member_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::update_member),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/members/{member_id}/delete",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::delete_member),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/companies/new",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::new_company_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/companies",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::create_company),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/companies/{company_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::edit_company_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/companies/{company_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::update_company),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/companies/{company_id}/delete",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::delete_company),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/companies/{company_id}/shareholders/new",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::new_shareholder_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/companies/{company_id}/shareholders",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::create_shareholder),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/registration/shareholders/{shareholder_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            get(registration::edit_shareholder_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/shareholders/{shareholder_id}",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::update_shareholder),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/shareholders/{shareholder_id}/delete",
+            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            post(registration::delete_shareholder),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/approve",
+            Roles(STAFF, Scope::Platform),
+            get(registration::approve_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/approve",
+            Roles(STAFF, Scope::Platform),
+            post(registration::approve),
         ),
         // Jurisdictions: city staff add more.
         route(

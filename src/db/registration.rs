@@ -1,0 +1,676 @@
+//! The registration dossier (设立登记): the `registrations` row, decision bodies and members,
+//! the operating / industrialization companies and their shareholders, the dossier's documents
+//! on file, and the facts the lifecycle guard approves the registration against.
+//!
+//! Every sub-record is looked up together with its platform (`… AND platform_id = $1`), so an
+//! id from another platform is simply not found.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use crate::domain::lifecycle::LifecycleFacts;
+use crate::domain::platform::{Category, DecisionBodyKind, Stage};
+use crate::domain::registration::{
+    self, BodyDraft, Charter, CompanyDraft, Contribution, MemberDraft, OperatingMode, PlanDraft,
+    SharePct, ShareholderDraft, Stake,
+};
+
+// ---- the registrations row ----------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Registration {
+    pub platform_id: i64,
+    pub charter_status: String,
+    pub plan_targets: String,
+    pub operating_modes: Vec<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub approved_by: Option<i64>,
+    pub approved_by_name: Option<String>,
+    pub version: i32,
+}
+
+impl Registration {
+    pub fn charter(&self) -> Charter {
+        Charter::parse(&self.charter_status).unwrap_or(Charter::None)
+    }
+
+    pub fn modes(&self) -> Vec<OperatingMode> {
+        registration::modes_from_codes(&self.operating_modes)
+    }
+
+    pub fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "charter_status": self.charter_status, "plan_targets": self.plan_targets,
+            "operating_modes": self.operating_modes, "approved_at": self.approved_at,
+            "approved_by": self.approved_by, "version": self.version,
+        })
+    }
+}
+
+const SELECT_REGISTRATION: &str = "
+    SELECT r.platform_id, r.charter_status, r.plan_targets, r.operating_modes, r.approved_at, r.approved_by,
+           u.display_name AS approved_by_name, r.version
+    FROM registrations r LEFT JOIN users u ON u.id = r.approved_by
+    WHERE r.platform_id = $1";
+
+pub async fn get(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Option<Registration>, sqlx::Error> {
+    sqlx::query_as(SELECT_REGISTRATION)
+        .bind(platform_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The row, locked until the transaction ends (writes to the dossier's own row go through it).
+pub async fn lock(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Option<Registration>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT_REGISTRATION} FOR UPDATE OF r"))
+        .bind(platform_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Sets the charter status. The version guards the plan form only, so it is left alone.
+pub async fn set_charter(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    status: Charter,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE registrations SET charter_status = $2 WHERE platform_id = $1")
+        .bind(platform_id)
+        .bind(status.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Saves the plan targets and operating modes if the row is still at `version`; `false` means
+/// somebody else saved first.
+pub async fn update_plan(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    version: i32,
+    d: &PlanDraft,
+) -> Result<bool, sqlx::Error> {
+    let modes: Vec<&str> = d.modes.iter().map(|m| m.as_str()).collect();
+    let done = sqlx::query(
+        "UPDATE registrations SET plan_targets = $3, operating_modes = $4, version = version + 1
+         WHERE platform_id = $1 AND version = $2",
+    )
+    .bind(platform_id)
+    .bind(version)
+    .bind(&d.plan_targets)
+    .bind(&modes)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---- documents on file --------------------------------------------------------------------
+
+/// The latest document of a kind (uploads live in `documents`; see the documents pages).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocRef {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The dossier's three documents, each the latest of its kind, if any.
+#[derive(Debug, Clone, Default)]
+pub struct OnFile {
+    pub charter: Option<DocRef>,
+    pub agreement: Option<DocRef>,
+    pub plan: Option<DocRef>,
+}
+
+pub const CHARTER_DOC: &str = "charter";
+pub const AGREEMENT_DOC: &str = "co_building_agreement";
+pub const PLAN_DOC: &str = "construction_plan";
+
+pub async fn on_file(conn: &mut PgConnection, platform_id: i64) -> Result<OnFile, sqlx::Error> {
+    let docs: Vec<DocRef> = sqlx::query_as(
+        "SELECT DISTINCT ON (kind) id, kind, title, created_at FROM documents
+         WHERE platform_id = $1 AND kind IN ('charter', 'co_building_agreement', 'construction_plan')
+         ORDER BY kind, created_at DESC, id DESC",
+    )
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await?;
+    let take = |kind: &str| docs.iter().find(|d| d.kind == kind).cloned();
+    Ok(OnFile {
+        charter: take(CHARTER_DOC),
+        agreement: take(AGREEMENT_DOC),
+        plan: take(PLAN_DOC),
+    })
+}
+
+// ---- decision bodies and members ----------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Body {
+    pub id: i64,
+    pub platform_id: i64,
+    pub kind: String,
+    pub name: String,
+}
+
+impl Body {
+    pub fn kind_label(&self) -> &'static str {
+        DecisionBodyKind::parse(&self.kind)
+            .map(DecisionBodyKind::label_zh)
+            .unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Member {
+    pub id: i64,
+    pub body_id: i64,
+    pub name: String,
+    pub position: String,
+    pub affiliation: String,
+    pub is_chair: bool,
+}
+
+pub async fn bodies(conn: &mut PgConnection, platform_id: i64) -> Result<Vec<Body>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, platform_id, kind, name FROM decision_bodies WHERE platform_id = $1 ORDER BY id",
+    )
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Every member of the platform's bodies: chairs first, then in the order entered.
+pub async fn members(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<Member>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.id, m.body_id, m.name, m.position, m.affiliation, m.is_chair
+         FROM decision_body_members m JOIN decision_bodies b ON b.id = m.body_id
+         WHERE b.platform_id = $1 ORDER BY m.body_id, m.is_chair DESC, m.id",
+    )
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn body(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    body_id: i64,
+) -> Result<Option<Body>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, platform_id, kind, name FROM decision_bodies WHERE id = $2 AND platform_id = $1",
+    )
+    .bind(platform_id)
+    .bind(body_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn body_members(
+    conn: &mut PgConnection,
+    body_id: i64,
+) -> Result<Vec<Member>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, body_id, name, position, affiliation, is_chair FROM decision_body_members
+         WHERE body_id = $1 ORDER BY is_chair DESC, id",
+    )
+    .bind(body_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn insert_body(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    d: &BodyDraft,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO decision_bodies (platform_id, kind, name) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(platform_id)
+    .bind(d.kind.as_str())
+    .bind(&d.name)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_body(
+    conn: &mut PgConnection,
+    body_id: i64,
+    d: &BodyDraft,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decision_bodies SET kind = $2, name = $3 WHERE id = $1")
+        .bind(body_id)
+        .bind(d.kind.as_str())
+        .bind(&d.name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a body and (cascading) its members.
+pub async fn delete_body(conn: &mut PgConnection, body_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM decision_bodies WHERE id = $1")
+        .bind(body_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn member(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    member_id: i64,
+) -> Result<Option<Member>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.id, m.body_id, m.name, m.position, m.affiliation, m.is_chair
+         FROM decision_body_members m JOIN decision_bodies b ON b.id = m.body_id
+         WHERE m.id = $2 AND b.platform_id = $1",
+    )
+    .bind(platform_id)
+    .bind(member_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Fails with a unique violation on `decision_body_one_chair` for a second chair.
+pub async fn insert_member(
+    conn: &mut PgConnection,
+    body_id: i64,
+    d: &MemberDraft,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO decision_body_members (body_id, name, position, affiliation, is_chair)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(body_id)
+    .bind(&d.name)
+    .bind(&d.position)
+    .bind(&d.affiliation)
+    .bind(d.is_chair)
+    .fetch_one(conn)
+    .await
+}
+
+/// Fails with a unique violation on `decision_body_one_chair` for a second chair.
+pub async fn update_member(
+    conn: &mut PgConnection,
+    member_id: i64,
+    d: &MemberDraft,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE decision_body_members SET name = $2, position = $3, affiliation = $4, is_chair = $5
+         WHERE id = $1",
+    )
+    .bind(member_id)
+    .bind(&d.name)
+    .bind(&d.position)
+    .bind(&d.affiliation)
+    .bind(d.is_chair)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_member(conn: &mut PgConnection, member_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM decision_body_members WHERE id = $1")
+        .bind(member_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// ---- companies and shareholders -----------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Company {
+    pub id: i64,
+    pub platform_id: i64,
+    pub mode: String,
+    pub name: String,
+    pub uscc: String,
+    pub mgmt_cash_controlling: bool,
+}
+
+impl Company {
+    pub fn mode_label(&self) -> &'static str {
+        OperatingMode::parse(&self.mode)
+            .map(OperatingMode::label_zh)
+            .unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Shareholder {
+    pub id: i64,
+    pub company_id: i64,
+    pub name: String,
+    /// Hundredths of a percent (the `numeric(5, 2)` column × 100, exact).
+    pub share_hundredths: i32,
+    pub contribution: String,
+    pub is_management: bool,
+}
+
+impl Shareholder {
+    pub fn share(&self) -> SharePct {
+        SharePct::from_hundredths(u32::try_from(self.share_hundredths).unwrap_or(0))
+    }
+
+    pub fn contribution_label(&self) -> &'static str {
+        Contribution::parse(&self.contribution)
+            .map(Contribution::label_zh)
+            .unwrap_or("")
+    }
+
+    pub fn stake(&self) -> Stake {
+        Stake {
+            share: self.share(),
+            contribution: Contribution::parse(&self.contribution).unwrap_or(Contribution::Other),
+            is_management: self.is_management,
+        }
+    }
+}
+
+const SELECT_COMPANY: &str =
+    "SELECT id, platform_id, mode, name, uscc, mgmt_cash_controlling FROM platform_companies";
+const SELECT_SHAREHOLDER: &str = "
+    SELECT s.id, s.company_id, s.name, (s.share_pct * 100)::int AS share_hundredths, s.contribution,
+           s.is_management
+    FROM company_shareholders s JOIN platform_companies c ON c.id = s.company_id";
+
+pub async fn companies(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<Company>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_COMPANY} WHERE platform_id = $1 ORDER BY mode"
+    ))
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn company(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    company_id: i64,
+) -> Result<Option<Company>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_COMPANY} WHERE id = $2 AND platform_id = $1"
+    ))
+    .bind(platform_id)
+    .bind(company_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The company, locked until the transaction ends: shareholder changes are serialised per
+/// company so that two at once cannot take the shares past 100%.
+pub async fn lock_company(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    company_id: i64,
+) -> Result<Option<Company>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_COMPANY} WHERE id = $2 AND platform_id = $1 FOR UPDATE"
+    ))
+    .bind(platform_id)
+    .bind(company_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Every shareholder of the platform's companies.
+pub async fn shareholders(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<Shareholder>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_SHAREHOLDER} WHERE c.platform_id = $1 ORDER BY s.company_id, s.share_pct DESC, s.id"
+    ))
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn company_shareholders(
+    conn: &mut PgConnection,
+    company_id: i64,
+) -> Result<Vec<Shareholder>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_SHAREHOLDER} WHERE s.company_id = $1 ORDER BY s.share_pct DESC, s.id"
+    ))
+    .bind(company_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn shareholder(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    shareholder_id: i64,
+) -> Result<Option<Shareholder>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_SHAREHOLDER} WHERE s.id = $2 AND c.platform_id = $1"
+    ))
+    .bind(platform_id)
+    .bind(shareholder_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Fails with a unique violation on `platform_companies_mode_key` for a second company of a mode.
+pub async fn insert_company(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    d: &CompanyDraft,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO platform_companies (platform_id, mode, name, uscc) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(platform_id)
+    .bind(d.mode.as_str())
+    .bind(&d.name)
+    .bind(d.uscc.as_str())
+    .fetch_one(conn)
+    .await
+}
+
+/// Fails with a unique violation on `platform_companies_mode_key` for a second company of a mode.
+pub async fn update_company(
+    conn: &mut PgConnection,
+    company_id: i64,
+    d: &CompanyDraft,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE platform_companies SET mode = $2, name = $3, uscc = $4 WHERE id = $1")
+        .bind(company_id)
+        .bind(d.mode.as_str())
+        .bind(&d.name)
+        .bind(d.uscc.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a company and (cascading) its shareholders.
+pub async fn delete_company(conn: &mut PgConnection, company_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM platform_companies WHERE id = $1")
+        .bind(company_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_shareholder(
+    conn: &mut PgConnection,
+    company_id: i64,
+    d: &ShareholderDraft,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO company_shareholders (company_id, name, share_pct, contribution, is_management)
+         VALUES ($1, $2, $3::numeric / 100, $4, $5) RETURNING id",
+    )
+    .bind(company_id)
+    .bind(&d.name)
+    .bind(i32::try_from(d.share.hundredths()).unwrap_or(i32::MAX))
+    .bind(d.contribution.as_str())
+    .bind(d.is_management)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_shareholder(
+    conn: &mut PgConnection,
+    shareholder_id: i64,
+    d: &ShareholderDraft,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE company_shareholders SET name = $2, share_pct = $3::numeric / 100, contribution = $4,
+                is_management = $5
+         WHERE id = $1",
+    )
+    .bind(shareholder_id)
+    .bind(&d.name)
+    .bind(i32::try_from(d.share.hundredths()).unwrap_or(i32::MAX))
+    .bind(d.contribution.as_str())
+    .bind(d.is_management)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_shareholder(
+    conn: &mut PgConnection,
+    shareholder_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM company_shareholders WHERE id = $1")
+        .bind(shareholder_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Recomputes `mgmt_cash_controlling` from the shareholders (it is derived, never typed:
+/// see [`registration::mgmt_cash_controlling`]) and returns it.
+pub async fn refresh_control(
+    conn: &mut PgConnection,
+    company_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let stakes: Vec<Stake> = company_shareholders(&mut *conn, company_id)
+        .await?
+        .iter()
+        .map(Shareholder::stake)
+        .collect();
+    let controlling = registration::mgmt_cash_controlling(&stakes);
+    sqlx::query("UPDATE platform_companies SET mgmt_cash_controlling = $2 WHERE id = $1")
+        .bind(company_id)
+        .bind(controlling)
+        .execute(conn)
+        .await?;
+    Ok(controlling)
+}
+
+// ---- approval -----------------------------------------------------------------------------
+
+/// The platform's stage, the row locked until the transaction ends (so the facts read next
+/// cannot be approved twice or change stage underneath).
+pub async fn lock_stage(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Option<Stage>, sqlx::Error> {
+    let stage: Option<String> =
+        sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1 FOR UPDATE")
+            .bind(platform_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(stage.as_deref().and_then(Stage::parse))
+}
+
+/// What the lifecycle guard needs to approve the registration, read from the database: the
+/// charter status, every decision body with its member count and whether it has a chair, the
+/// agreement and plan on file (a `documents` row of that kind), the category. `reason` is the
+/// approver's. `None` if there is no such platform.
+pub async fn lifecycle_facts(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    reason: &str,
+) -> Result<Option<LifecycleFacts<i64>>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<String>, bool, bool)> = sqlx::query_as(
+        "SELECT p.category, r.charter_status,
+                EXISTS (SELECT 1 FROM documents d WHERE d.platform_id = p.id AND d.kind = 'co_building_agreement'),
+                EXISTS (SELECT 1 FROM documents d WHERE d.platform_id = p.id AND d.kind = 'construction_plan')
+         FROM platforms p LEFT JOIN registrations r ON r.platform_id = p.id
+         WHERE p.id = $1",
+    )
+    .bind(platform_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((category, charter, agreement, plan)) = row else {
+        return Ok(None);
+    };
+    let bodies: Vec<(String, i64, bool)> = sqlx::query_as(
+        "SELECT b.kind, count(m.id), coalesce(bool_or(m.is_chair), false)
+         FROM decision_bodies b LEFT JOIN decision_body_members m ON m.body_id = b.id
+         WHERE b.platform_id = $1 GROUP BY b.id, b.kind ORDER BY b.id",
+    )
+    .bind(platform_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Some(LifecycleFacts {
+        platform_id,
+        reason: reason.to_string(),
+        charter_approved: charter.as_deref().and_then(Charter::parse) == Some(Charter::Approved),
+        decision_bodies: bodies
+            .into_iter()
+            .filter_map(|(kind, members, has_chair)| {
+                Some(registration::body_fact(
+                    DecisionBodyKind::parse(&kind)?,
+                    u32::try_from(members).unwrap_or(0),
+                    has_chair,
+                ))
+            })
+            .collect(),
+        co_building_agreement: agreement,
+        construction_plan: plan,
+        category: category.as_deref().and_then(Category::parse),
+        ..Default::default()
+    }))
+}
+
+/// Moves an approved registration to `operating` (the caller has run `lifecycle::check`):
+/// operating since today in Beijing time, the dossier stamped with who approved it and when.
+pub async fn approve(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    approver_id: i64,
+    to: Stage,
+) -> Result<NaiveDate, sqlx::Error> {
+    let since: NaiveDate = sqlx::query_scalar(
+        "UPDATE platforms SET stage = $2, operating_since = (now() AT TIME ZONE 'Asia/Shanghai')::date,
+                updated_at = now()
+         WHERE id = $1 RETURNING operating_since",
+    )
+    .bind(platform_id)
+    .bind(to.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE registrations SET approved_at = now(), approved_by = $2 WHERE platform_id = $1",
+    )
+    .bind(platform_id)
+    .bind(approver_id)
+    .execute(conn)
+    .await?;
+    Ok(since)
+}
