@@ -68,8 +68,10 @@ macro_rules! code_enum {
 pub mod audit_chain;
 pub mod calendar;
 pub mod compliance;
+pub mod documents;
 pub mod lifecycle;
 pub mod money;
+pub mod operation;
 pub mod password;
 pub mod platform;
 pub mod role;
