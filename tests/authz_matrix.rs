@@ -137,6 +137,9 @@ async fn session_of(app: &TestApp, username: &str) -> Client {
 fn concrete(path: &str, platform: i64, uid: i64) -> String {
     path.replace("{id}", &platform.to_string())
         .replace("{uid}", &uid.to_string())
+        // Documents and their versions that do not exist: past the guard, the handler says 404.
+        .replace("{did}", "999999")
+        .replace("{vid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

@@ -2,9 +2,12 @@
 //! [`audit::begin`] so the audit record lands in the same transaction as the change.
 
 pub mod audit;
+pub mod documents;
 pub mod jurisdictions;
 pub mod lifecycle;
+pub mod operation;
 pub mod platforms;
+pub mod rule_params;
 pub mod security_policy;
 pub mod sessions;
 pub mod users;

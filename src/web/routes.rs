@@ -1,11 +1,13 @@
 //! The route registry: every route of the application, with who may use it. The router is
 //! built from this table and nothing else, and the authorization matrix test walks it.
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, security,
+    Guard, RouteDef, Scope, admin, audit, auth, documents, health, home, jurisdictions, operation,
+    platforms, security,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -13,6 +15,10 @@ use crate::state::AppState;
 const STAFF: &[Role] = &[Staff];
 /// Who may look at platforms (each within their data scope).
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
+/// Who may file a platform's documents: staff, and the platform's own operator.
+const DOCUMENT_UPLOADERS: &[Role] = &[Staff, Operator];
+/// Only advisors log service visits (on the platforms assigned to them).
+const ADVISOR: &[Role] = &[Advisor];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -88,6 +94,63 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}",
             Roles(STAFF, Scope::Platform),
             post(platforms::update),
+        ),
+        // Documents (issue 3): listed by kind with every version; uploads never overwrite.
+        route(
+            M::GET,
+            "/platforms/{id}/documents",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(documents::list),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/documents",
+            Roles(DOCUMENT_UPLOADERS, Scope::Platform),
+            post(documents::create).layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/documents/{did}/versions",
+            Roles(DOCUMENT_UPLOADERS, Scope::Platform),
+            post(documents::create_version)
+                .layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/documents/{did}/versions/{vid}",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(documents::download),
+        ),
+        // Operation (运行管理): advisor and staff, visits, acceptance, deadline, integrity.
+        route(
+            M::GET,
+            "/platforms/{id}/operation",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(operation::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/assignment",
+            Roles(STAFF, Scope::Platform),
+            post(operation::assign),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/visits",
+            Roles(ADVISOR, Scope::Platform),
+            post(operation::log_visit),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/acceptance",
+            Roles(STAFF, Scope::Platform),
+            post(operation::record_acceptance),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/integrity",
+            Roles(STAFF, Scope::Platform),
+            post(operation::record_integrity),
         ),
         // Jurisdictions: city staff add more.
         route(
