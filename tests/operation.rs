@@ -778,3 +778,105 @@ async fn a_serious_integrity_violation_bars_evaluation() {
         "绩效评估禁入至 2027-01-15（科研诚信严重违规）"
     );
 }
+
+#[tokio::test]
+async fn the_demo_city_has_visits_acceptances_integrity_records_and_documents() {
+    let app = TestApp::new().await;
+    kechuang::demo::load(app.pool()).await.unwrap();
+    let pool = app.pool().clone();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(count("SELECT count(*) FROM advisor_visits").await >= 18);
+    assert_eq!(
+        count("SELECT count(DISTINCT platform_id) FROM advisor_visits").await,
+        6
+    );
+    // Exactly one of the advisor's platforms was last served more than 183 days ago.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM (SELECT platform_id FROM advisor_visits GROUP BY platform_id
+                                   HAVING max(visit_date) < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183) t"
+        )
+        .await,
+        1
+    );
+    // Every platform past its construction end (and out of registration) has its acceptance.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM platforms p WHERE p.stage <> 'registration'
+               AND p.construction_end + 50 <= (now() AT TIME ZONE 'Asia/Shanghai')::date
+               AND NOT EXISTS (SELECT 1 FROM construction_acceptances a WHERE a.platform_id = p.id)"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM construction_acceptances WHERE result = 'conditional'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM construction_acceptances WHERE result = 'failed'").await,
+        1
+    );
+    assert!(
+        count("SELECT count(*) FROM construction_acceptances WHERE document_id IS NOT NULL").await
+            >= 3
+    );
+    assert_eq!(count("SELECT count(*) FROM integrity_records").await, 2);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM integrity_records r JOIN platforms p ON p.id = r.platform_id
+             WHERE r.serious AND p.stage = 'rectifying'"
+        )
+        .await,
+        1
+    );
+
+    // What people see.
+    let mut staff = app.client();
+    staff.login("demo-staff", kechuang::demo::PASSWORD).await;
+    let banned: i64 = sqlx::query_scalar("SELECT platform_id FROM integrity_records WHERE serious")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let page = staff.get(&format!("/platforms/{banned}/operation")).await;
+    assert!(page.text("#integrity-ban").starts_with("绩效评估禁入至"));
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM platforms ORDER BY id")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    for id in &ids {
+        for tab in ["operation", "documents"] {
+            let resp = staff.get(&format!("/platforms/{id}/{tab}")).await;
+            assert_eq!(resp.status, StatusCode::OK, "{tab} of {id}");
+        }
+    }
+    let mut advisor = app.client();
+    advisor
+        .login("demo-advisor", kechuang::demo::PASSWORD)
+        .await;
+    let page = advisor
+        .get(&format!("/platforms/{}/operation", ids[5]))
+        .await;
+    assert_eq!(
+        page.texts("#visit-gap.warn").len(),
+        1,
+        "overdue service shows"
+    );
+    assert_eq!(page.texts("form[action$='/visits']").len(), 1);
+    let mut op = app.client();
+    op.login("demo-operator", kechuang::demo::PASSWORD).await;
+    let page = op.get(&format!("/platforms/{}/documents", ids[0])).await;
+    assert!(
+        page.texts(".doc-kind h2")
+            .contains(&"建设期满验收报告".to_string())
+    );
+    assert!(page.texts(".document tr.version").len() >= 3);
+}
