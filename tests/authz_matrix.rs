@@ -146,6 +146,9 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         .replace("{member_id}", "999999")
         .replace("{company_id}", "999999")
         .replace("{shareholder_id}", "999999")
+        // Documents and their versions that do not exist: past the guard, the handler says 404.
+        .replace("{did}", "999999")
+        .replace("{vid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

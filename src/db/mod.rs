@@ -4,12 +4,15 @@
 pub mod annual_config;
 pub mod audit;
 pub mod compliance;
+pub mod documents;
 pub mod jurisdictions;
 pub mod lifecycle;
+pub mod operation;
 pub mod platforms;
 pub mod policies;
 pub mod rectification;
 pub mod registration;
+pub mod rule_params;
 pub mod security_policy;
 pub mod sessions;
 pub mod snapshot;

@@ -394,10 +394,27 @@ async fn multipart_field(
     bytes: axum::body::Bytes,
     name: &str,
 ) -> Option<String> {
+    use tower::{Layer, ServiceExt};
     let req = axum::http::Request::builder()
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes))
         .ok()?;
+    let name = name.to_string();
+    let read = tower::service_fn(move |req: Request| {
+        let name = name.clone();
+        async move { Ok::<_, std::convert::Infallible>(first_field_named(req, &name).await) }
+    });
+    // The body is already buffered (at most MAX_UPLOAD_BODY): lift the extractor's default
+    // 2 MB limit, which would otherwise refuse every larger upload as a CSRF failure.
+    axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BODY)
+        .layer(read)
+        .oneshot(req)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn first_field_named(req: Request, name: &str) -> Option<String> {
     let mut multipart = axum::extract::Multipart::from_request(req, &())
         .await
         .ok()?;

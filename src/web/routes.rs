@@ -1,14 +1,15 @@
 //! The route registry: every route of the application, with who may use it. The router is
 //! built from this table and nothing else, and the authorization matrix test walks it.
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::compliance;
 use super::registration;
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, policies,
-    rectification, security, timeline,
+    Guard, RouteDef, Scope, admin, audit, auth, documents, health, home, jurisdictions, operation,
+    platforms, policies, rectification, security, timeline,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -18,8 +19,11 @@ const STAFF: &[Role] = &[Staff];
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
 /// Cross-platform views: staff (their scope) and leaders.
 const OVERSIGHT: &[Role] = &[Staff, Leader];
-/// Who fills in a registration dossier: staff, and the platform's own operator (scope-checked).
-const REGISTRATION_WRITERS: &[Role] = &[Staff, Operator];
+/// Who keeps a platform's own records (registration dossier, documents): staff, and the platform's
+/// own operator (scope-checked).
+const RECORD_KEEPERS: &[Role] = &[Staff, Operator];
+/// Only advisors log service visits (on the platforms assigned to them).
+const ADVISOR: &[Role] = &[Advisor];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -193,139 +197,139 @@ pub fn registry() -> Vec<RouteDef> {
         route(
             M::POST,
             "/platforms/{id}/registration/charter",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::set_charter),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/plan",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::plan_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/plan",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::save_plan),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/bodies/new",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::new_body_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/bodies",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::create_body),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/bodies/{body_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::edit_body_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/bodies/{body_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::update_body),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/bodies/{body_id}/delete",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::delete_body),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/bodies/{body_id}/members/new",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::new_member_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/bodies/{body_id}/members",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::create_member),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/members/{member_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::edit_member_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/members/{member_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::update_member),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/members/{member_id}/delete",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::delete_member),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/companies/new",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::new_company_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/companies",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::create_company),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/companies/{company_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::edit_company_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/companies/{company_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::update_company),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/companies/{company_id}/delete",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::delete_company),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/companies/{company_id}/shareholders/new",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::new_shareholder_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/companies/{company_id}/shareholders",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::create_shareholder),
         ),
         route(
             M::GET,
             "/platforms/{id}/registration/shareholders/{shareholder_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             get(registration::edit_shareholder_form),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/shareholders/{shareholder_id}",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::update_shareholder),
         ),
         route(
             M::POST,
             "/platforms/{id}/registration/shareholders/{shareholder_id}/delete",
-            Roles(REGISTRATION_WRITERS, Scope::Platform),
+            Roles(RECORD_KEEPERS, Scope::Platform),
             post(registration::delete_shareholder),
         ),
         route(
@@ -339,6 +343,63 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}/approve",
             Roles(STAFF, Scope::Platform),
             post(registration::approve),
+        ),
+        // Documents (issue 3): listed by kind with every version; uploads never overwrite.
+        route(
+            M::GET,
+            "/platforms/{id}/documents",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(documents::list),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/documents",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(documents::create).layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/documents/{did}/versions",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(documents::create_version)
+                .layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/documents/{did}/versions/{vid}",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(documents::download),
+        ),
+        // Operation (运行管理): advisor and staff, visits, acceptance, deadline, integrity.
+        route(
+            M::GET,
+            "/platforms/{id}/operation",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(operation::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/assignment",
+            Roles(STAFF, Scope::Platform),
+            post(operation::assign),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/visits",
+            Roles(ADVISOR, Scope::Platform),
+            post(operation::log_visit),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/acceptance",
+            Roles(STAFF, Scope::Platform),
+            post(operation::record_acceptance),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/integrity",
+            Roles(STAFF, Scope::Platform),
+            post(operation::record_integrity),
         ),
         // Jurisdictions: city staff add more.
         route(

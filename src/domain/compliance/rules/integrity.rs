@@ -1,39 +1,38 @@
 //! Research integrity (JY 新型研发机构 四(四)): a serious violation bars the platform for [36] months.
 
 use super::{Ctx, Outcome};
-use crate::domain::calendar::add_months;
 use crate::domain::compliance::Status;
 use crate::domain::compliance::catalogue::BAN_MONTHS;
+use crate::domain::operation::{active_ban, ban_end};
 
 /// INTEG-BAN: fail while `as_of < date + [36] months` for some serious violation. `banned_until` is that end date
-/// (`date + 36 months`, the first day the platform is no longer barred).
+/// (`date + 36 months`, the first day the platform is no longer barred). The ban itself is computed in
+/// `domain::operation` (the operation page shows it too).
 pub(crate) fn ban(c: &Ctx<'_>) -> Outcome {
-    let months = c.params.get(&BAN_MONTHS).0;
-    let months_i32 = i32::try_from(months).unwrap_or(i32::MAX);
+    let months = c.params.get(&BAN_MONTHS);
     let serious: Vec<_> = c
         .platform
         .integrity_violations
         .iter()
         .filter(|v| v.serious)
-        .map(|v| (v.date, add_months(v.date, months_i32)))
+        .map(|v| v.date)
         .collect();
-    // The active ban that ends last.
-    let active = serious
-        .iter()
-        .filter(|(_, until)| c.as_of < *until)
-        .max_by_key(|(_, until)| *until);
-    let outcome = match active {
-        Some((date, until)) => Outcome::new(
-            Status::Fail,
-            format!(
-                "{date}有严重科研失信行为，限制期{months}个月，至{until}解除：限制期内不得申报和享受财政支持，不参加年度绩效评估。"
-            ),
-        )
-        .fact("violation_date", date)
-        .fact("banned_until", until),
+    let months_n = months.0;
+    let outcome = match active_ban(serious.iter().copied(), c.as_of, months) {
+        Some(ban) => {
+            let (date, until) = (ban.violation_date, ban.until);
+            Outcome::new(
+                Status::Fail,
+                format!(
+                    "{date}有严重科研失信行为，限制期{months_n}个月，至{until}解除：限制期内不得申报和享受财政支持，不参加年度绩效评估。"
+                ),
+            )
+            .fact("violation_date", date)
+            .fact("banned_until", until)
+        }
         None if serious.is_empty() => Outcome::new(Status::Pass, "无严重科研失信记录。"),
         None => {
-            let last_end = serious.iter().map(|(_, until)| *until).max();
+            let last_end = serious.iter().map(|d| ban_end(*d, months)).max();
             Outcome::new(
                 Status::Pass,
                 format!(
@@ -46,7 +45,7 @@ pub(crate) fn ban(c: &Ctx<'_>) -> Outcome {
     };
     outcome
         .fact("serious_violations", serious.len())
-        .fact("ban_months", months)
+        .fact("ban_months", months_n)
 }
 
 #[cfg(test)]
