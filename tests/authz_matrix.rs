@@ -137,6 +137,10 @@ async fn session_of(app: &TestApp, username: &str) -> Client {
 fn concrete(path: &str, platform: i64, uid: i64) -> String {
     path.replace("{id}", &platform.to_string())
         .replace("{uid}", &uid.to_string())
+        .replace("{year}", "2026")
+        .replace("{kind}", "revenue")
+        .replace("{rid}", "999999")
+        .replace("{fid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

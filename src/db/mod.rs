@@ -3,7 +3,9 @@
 
 pub mod annual_config;
 pub mod audit;
+pub mod filings;
 pub mod jurisdictions;
+pub mod ledger;
 pub mod lifecycle;
 pub mod platforms;
 pub mod security_policy;

@@ -94,10 +94,7 @@ pub fn to_form(c: &AnnualConfig) -> RawForm {
         f.set(row_field(i, "weight"), number_input(ind.weight));
         f.set(row_field(i, "kind"), kind_code(ind.kind));
     }
-    f.set(
-        "rows",
-        (c.rubric.indicators.len() + BLANK_ROWS).to_string(),
-    );
+    f.set("rows", (c.rubric.indicators.len() + BLANK_ROWS).to_string());
     let g = &c.grade_rules;
     f.set("excellent_min", number_input(g.excellent_min));
     f.set("excellent_quota_pct", g.excellent_quota_pct.to_string());
@@ -111,6 +108,71 @@ pub fn to_form(c: &AnnualConfig) -> RawForm {
     f.set("coef_fail", number_input(g.coefficients.fail));
     f.set("notice_days", c.notice_days.to_string());
     f
+}
+
+/// The configuration as labelled lines (for showing two versions side by side).
+pub fn summary(c: &AnnualConfig) -> Vec<(String, String)> {
+    let mut lines = vec![
+        ("年初备案截止".to_owned(), c.deadlines.filing.to_string()),
+        ("半年过堂截止".to_owned(), c.deadlines.midyear.to_string()),
+        (
+            "年底评估截止（次年）".to_owned(),
+            c.deadlines.yearend.to_string(),
+        ),
+    ];
+    for &cat in Category::ALL {
+        let w = c.rubric.dimensions.for_category(cat);
+        lines.push((
+            format!("{}维度权重", cat.label_zh()),
+            Dimension::ALL
+                .iter()
+                .map(|d| format!("{} {}", d.label_zh(), number_input(w.get(*d))))
+                .collect::<Vec<_>>()
+                .join("，"),
+        ));
+    }
+    for ind in &c.rubric.indicators {
+        lines.push((
+            format!("指标 {}", ind.key),
+            format!(
+                "{}（{}，权重 {}，{}）",
+                ind.label_zh,
+                ind.dimension.label_zh(),
+                number_input(ind.weight),
+                kind_label(ind.kind)
+            ),
+        ));
+    }
+    let g = &c.grade_rules;
+    lines.extend([
+        ("优秀分数线".to_owned(), number_input(g.excellent_min)),
+        (
+            "优秀比例（%）".to_owned(),
+            g.excellent_quota_pct.to_string(),
+        ),
+        ("良好分数线".to_owned(), number_input(g.good_min)),
+        ("合格分数线".to_owned(), number_input(g.pass_min)),
+        (
+            "优秀奖励（万元）".to_owned(),
+            wan_input(g.reward_excellent_yuan),
+        ),
+        ("良好奖励（万元）".to_owned(), wan_input(g.reward_good_yuan)),
+        (
+            "经费系数（优秀/良好/合格/不合格）".to_owned(),
+            [
+                g.coefficients.excellent,
+                g.coefficients.good,
+                g.coefficients.pass,
+                g.coefficients.fail,
+            ]
+            .iter()
+            .map(|x| number_input(*x))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        ),
+        ("公示期（天）".to_owned(), c.notice_days.to_string()),
+    ]);
+    lines
 }
 
 /// The number of indicator rows the form carries (bounded).
@@ -419,6 +481,16 @@ mod tests {
     }
 
     #[test]
+    fn summary_names_every_indicator() {
+        let lines = summary(&AnnualConfig::default());
+        assert_eq!(lines.len(), 3 + 4 + 18 + 8);
+        assert!(lines.contains(&(
+            "指标 rnd_staff".to_owned(),
+            "全职研发人员（人才培养，权重 40，定量（目标与实际））".to_owned()
+        )));
+    }
+
+    #[test]
     fn a_reason_is_required() {
         let mut f = form_of_defaults();
         f.set("reason", "  ");
@@ -461,7 +533,10 @@ mod tests {
         f.set(row_field(new, "kind"), "quantitative");
         let (c, _) = parse(&f).expect("valid");
         assert!(c.rubric.indicator("core_technologies").is_none());
-        assert_eq!(c.rubric.indicator("pilot_lines").map(|i| i.weight), Some(25.0));
+        assert_eq!(
+            c.rubric.indicator("pilot_lines").map(|i| i.weight),
+            Some(25.0)
+        );
         assert_eq!(c.rubric.indicators.len(), 18);
     }
 
@@ -478,7 +553,10 @@ mod tests {
         let e = parse(&f).expect_err("bad");
         assert!(e.fields.get("filing_deadline").contains("MM-DD"));
         assert_eq!(e.fields.get("notice_days"), "应为 1 – 30 之间的整数");
-        assert_eq!(e.fields.get("good_min"), "等次分数线应满足：合格 < 良好 ≤ 优秀 ≤ 100");
+        assert_eq!(
+            e.fields.get("good_min"),
+            "等次分数线应满足：合格 < 良好 ≤ 优秀 ≤ 100"
+        );
         assert_eq!(e.fields.get("reward_good"), "金额不能为负数");
         assert_eq!(e.fields.get("ind_2_key"), "标识「rnd_expenditure」重复");
         assert!(e.fields.has("ind_3_label"));

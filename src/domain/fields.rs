@@ -43,9 +43,7 @@ pub struct FieldMessages(BTreeMap<String, String>);
 
 impl FieldMessages {
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0
-            .entry(field.into())
-            .or_insert_with(|| message.into());
+        self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
     /// The message for a field, or "" (templates test `!= ""`).

@@ -143,7 +143,10 @@ pub fn to_form(rubric: &Rubric, content: &FilingContent, change_reason: &str) ->
     let mut f = RawForm::default();
     for ind in target_indicators(rubric) {
         if let Some(&t) = content.targets.get(&ind.key) {
-            f.set(target_field(&ind.key), indicator_input(unit_of(&ind.key), t));
+            f.set(
+                target_field(&ind.key),
+                indicator_input(unit_of(&ind.key), t),
+            );
         }
     }
     for (&channel, &y) in &content.revenue_plan {
@@ -241,10 +244,9 @@ impl fmt::Display for Refusal {
                 f,
                 "重复提交：本年度备案（第 {version} 版）已审核通过，不能再次提交；如需调整，请发起变更备案。"
             ),
-            Refusal::UnderReview { version } => write!(
-                f,
-                "本年度备案（第 {version} 版）已提交，审核期间不能修改。"
-            ),
+            Refusal::UnderReview { version } => {
+                write!(f, "本年度备案（第 {version} 版）已提交，审核期间不能修改。")
+            }
             Refusal::ApprovedLocked { version } => write!(
                 f,
                 "本年度备案（第 {version} 版）已审核通过并锁定，不能修改；如需调整，请发起变更备案（须说明原因，并重新审核）。"
@@ -543,10 +545,7 @@ mod tests {
                 is_change: false
             })
         );
-        assert_eq!(
-            plan_save(&none, false, true),
-            Err(Refusal::NothingToChange)
-        );
+        assert_eq!(plan_save(&none, false, true), Err(Refusal::NothingToChange));
     }
 
     #[test]
@@ -657,7 +656,9 @@ mod tests {
         let deadline = d("2026-03-31");
         assert_eq!(
             Timeliness::of(deadline, Some(d("2026-03-31")), d("2026-05-01")),
-            Timeliness::OnTime { on: d("2026-03-31") }
+            Timeliness::OnTime {
+                on: d("2026-03-31")
+            }
         );
         let late = Timeliness::of(deadline, Some(d("2026-04-03")), d("2026-05-01"));
         assert_eq!(
@@ -668,7 +669,10 @@ mod tests {
             }
         );
         assert!(late.is_flagged());
-        assert_eq!(late.to_string(), "逾期提交：2026-04-03 提交，晚于截止日 3 天");
+        assert_eq!(
+            late.to_string(),
+            "逾期提交：2026-04-03 提交，晚于截止日 3 天"
+        );
         assert_eq!(
             Timeliness::of(deadline, None, d("2026-03-17")),
             Timeliness::Due { days_left: 14 }

@@ -135,7 +135,11 @@ impl LedgerKind {
 /// Parses an amount typed in 万元 ("12.5", "1,200", "0.0001") into whole yuan, exactly: at most four
 /// decimals (1 元), not negative, at most [`Yuan::MAX`].
 pub fn parse_wan(s: &str) -> Result<i64, &'static str> {
-    let s: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+    let s: String = s
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '，')
+        .collect();
     if s.is_empty() {
         return Err("请填写金额");
     }
@@ -385,10 +389,8 @@ pub fn derive(items: &LedgerYear) -> Derived {
         .iter()
         .filter(|c| revenue_by_channel[*c] > 0)
         .count();
-    let mut expenditure_by_category: BTreeMap<ExpenditureCategory, i64> = ExpenditureCategory::ALL
-        .iter()
-        .map(|c| (*c, 0))
-        .collect();
+    let mut expenditure_by_category: BTreeMap<ExpenditureCategory, i64> =
+        ExpenditureCategory::ALL.iter().map(|c| (*c, 0)).collect();
     for e in &items.expenditures {
         *expenditure_by_category.entry(e.category).or_insert(0) += e.amount;
     }
@@ -708,12 +710,10 @@ impl<'a> Reader<'a> {
             if n == 0 {
                 self.errors.add(name, format!("请填写{label}"));
             } else {
-                self.errors
-                    .add(name, format!("{label}至少 {min} 个字"));
+                self.errors.add(name, format!("{label}至少 {min} 个字"));
             }
         } else if n > max {
-            self.errors
-                .add(name, format!("{label}不能超过 {max} 个字"));
+            self.errors.add(name, format!("{label}不能超过 {max} 个字"));
         }
         v.to_owned()
     }
@@ -791,7 +791,9 @@ fn parse_equity(s: &str) -> Result<i64, &'static str> {
     if frac.len() > 2 {
         return Err("持股比例最多两位小数");
     }
-    let int: i64 = int.parse().map_err(|_| "请填写 0–100 之间的持股比例（%）")?;
+    let int: i64 = int
+        .parse()
+        .map_err(|_| "请填写 0–100 之间的持股比例（%）")?;
     let frac: i64 = format!("{frac:0<2}")
         .parse()
         .map_err(|_| "请填写 0–100 之间的持股比例（%）")?;
@@ -906,7 +908,13 @@ pub fn parse_row(kind: LedgerKind, year: i32, f: &RawForm) -> Option<Result<NewR
             let name = r.text("name", "任务名称", 2, 200);
             let level = r.code("level", "任务级别", TaskLevel::parse);
             let funding = r.money("funding", false, false);
-            level.map(|level| NewRow::Task(NewTask { name, level, funding }))
+            level.map(|level| {
+                NewRow::Task(NewTask {
+                    name,
+                    level,
+                    funding,
+                })
+            })
         }
         LedgerKind::Instrument => {
             let name = r.text("name", "仪器名称", 2, 100);
@@ -1090,7 +1098,10 @@ mod tests {
         let v = indicator_values(&d);
         let rubric = super::super::scoring::Rubric::default_2025();
         for key in v.keys() {
-            assert!(rubric.indicator(key).is_some(), "{key} is not in the rubric");
+            assert!(
+                rubric.indicator(key).is_some(),
+                "{key} is not in the rubric"
+            );
             assert!(is_derived(key));
         }
         assert_eq!(v.len(), DERIVED_KEYS.len());
@@ -1140,7 +1151,10 @@ mod tests {
         );
         assert_eq!(differing[0].difference_display(), "−10.00 万元");
         assert_eq!(differing[1].figure, Figure::SelfGenerated);
-        assert_eq!(differing[2].message(), "承担重大任务（项）：自报 3，台账逐笔合计 2");
+        assert_eq!(
+            differing[2].message(),
+            "承担重大任务（项）：自报 3，台账逐笔合计 2"
+        );
         assert_eq!(differing[2].difference_display(), "−1");
     }
 
@@ -1200,7 +1214,9 @@ mod tests {
         assert_eq!(errors.get("received_on"), "日期应在 2025 年内");
 
         let f = RawForm::from_pairs(&[("channel", "service_orders"), ("amount", "12.5")]);
-        let row = parse_row(LedgerKind::Revenue, 2025, &f).expect("kind").expect("valid");
+        let row = parse_row(LedgerKind::Revenue, 2025, &f)
+            .expect("kind")
+            .expect("valid");
         assert_eq!(
             row,
             NewRow::Revenue(NewRevenue {
@@ -1287,7 +1303,11 @@ mod tests {
         };
         assert!(l.use_first_pay_later);
         assert_eq!((l.amount_agreed, l.amount_received), (100_000, 0));
-        let f = RawForm::from_pairs(&[("name", "示例电镜"), ("value", "300"), ("open_shared", "on")]);
+        let f = RawForm::from_pairs(&[
+            ("name", "示例电镜"),
+            ("value", "300"),
+            ("open_shared", "on"),
+        ]);
         let NewRow::Instrument(i) = parse_row(LedgerKind::Instrument, 2025, &f)
             .expect("kind")
             .expect("valid")

@@ -46,6 +46,7 @@ impl Layout {
         let nav = match user.role {
             Some(Role::Staff) => {
                 let mut nav = vec![item("/platforms", "平台名录", "platforms")];
+                nav.push(item("/annual/config", "年度配置", "annual_config"));
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }

@@ -23,6 +23,8 @@ use crate::error::error_page;
 use crate::state::AppState;
 
 pub mod admin;
+pub mod annual;
+pub mod annual_config;
 pub mod audit;
 pub mod auth;
 pub mod forms;
@@ -30,6 +32,7 @@ pub mod health;
 pub mod home;
 pub mod jurisdictions;
 pub mod layout;
+pub mod ledger;
 pub mod platforms;
 pub mod routes;
 pub mod security;

@@ -5,7 +5,8 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, security,
+    Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, health, home, jurisdictions,
+    ledger, platforms, security,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -13,6 +14,10 @@ use crate::state::AppState;
 const STAFF: &[Role] = &[Staff];
 /// Who may look at platforms (each within their data scope).
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
+/// The platform's own operator (data scope) files; staff review.
+const OPERATOR: &[Role] = &[Operator];
+/// Who keeps a platform's ledger: its own operator and staff (each within their data scope).
+const LEDGER_WRITERS: &[Role] = &[Operator, Staff];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -88,6 +93,87 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}",
             Roles(STAFF, Scope::Platform),
             post(platforms::update),
+        ),
+        // The annual cycle: configuration per year (city staff edit, county staff read).
+        route(
+            M::GET,
+            "/annual/config",
+            Roles(STAFF, Scope::Global),
+            get(annual_config::list),
+        ),
+        route(
+            M::GET,
+            "/annual/config/{year}",
+            Roles(STAFF, Scope::Global),
+            get(annual_config::show),
+        ),
+        route(
+            M::GET,
+            "/annual/config/{year}/edit",
+            Roles(STAFF, Scope::City),
+            get(annual_config::edit_form),
+        ),
+        route(
+            M::POST,
+            "/annual/config/{year}",
+            Roles(STAFF, Scope::City),
+            post(annual_config::update),
+        ),
+        route(
+            M::POST,
+            "/annual/config/{year}/copy",
+            Roles(STAFF, Scope::City),
+            post(annual_config::copy),
+        ),
+        // The ledger (台账) of a platform.
+        route(
+            M::GET,
+            "/platforms/{id}/ledger",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(ledger::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/ledger/{kind}",
+            Roles(LEDGER_WRITERS, Scope::Platform),
+            post(ledger::add),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/ledger/{kind}/{rid}/delete",
+            Roles(LEDGER_WRITERS, Scope::Platform),
+            post(ledger::delete),
+        ),
+        // The 年度考核 tab and the year-start filing (年初备案).
+        route(
+            M::GET,
+            "/platforms/{id}/annual",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(annual::page),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/annual/filing",
+            Roles(OPERATOR, Scope::Platform),
+            get(annual::filing_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/annual/filing",
+            Roles(OPERATOR, Scope::Platform),
+            post(annual::save_filing),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/annual/filing/{fid}",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(annual::filing_version),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/annual/filing/{fid}/review",
+            Roles(STAFF, Scope::Platform),
+            post(annual::review_filing),
         ),
         // Jurisdictions: city staff add more.
         route(
