@@ -471,3 +471,91 @@ async fn operators_see_and_touch_only_their_own_ledger() {
     .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_demo_city_itemises_its_reported_figures_and_files_every_year() {
+    let app = TestApp::new().await;
+    kechuang::demo::load(app.pool()).await.unwrap();
+    let pool = app.pool();
+
+    // Configurations 2023–2026, version 1 each.
+    let configs: Vec<(i32, i32)> =
+        sqlx::query_as("SELECT year, version FROM annual_configs ORDER BY year")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(configs, vec![(2023, 1), (2024, 1), (2025, 1), (2026, 1)]);
+
+    // The ledger itemises the reported totals, except for exactly two platform-years.
+    let reported: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT platform_id, year FROM annual_figures WHERE year BETWEEN 2023 AND 2025 ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(reported.len() > 60);
+    let mut conn = pool.acquire().await.unwrap();
+    let mut differing = Vec::new();
+    for (platform, year) in &reported {
+        let items = kechuang::db::ledger::ledger_year(&mut conn, *platform, *year)
+            .await
+            .unwrap();
+        let r = kechuang::db::ledger::reported(&mut conn, *platform, *year)
+            .await
+            .unwrap()
+            .unwrap();
+        let d = kechuang::domain::ledger::derive(&items);
+        if kechuang::domain::ledger::compare(&d, &r, None)
+            .iter()
+            .any(|c| c.differs())
+        {
+            differing.push((*platform, *year));
+        }
+    }
+    assert_eq!(differing.len(), 2, "{differing:?}");
+
+    // Every reported past year has exactly one approved filing; 2026 is in progress.
+    let approved: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM filings WHERE year BETWEEN 2023 AND 2025 AND status = 'approved'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(approved, reported.len() as i64);
+    let by_status: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM filings WHERE year = 2026 GROUP BY status ORDER BY status",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let count = |s: &str| {
+        by_status
+            .iter()
+            .find(|(k, _)| k == s)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(count("returned"), 1);
+    assert_eq!(count("submitted"), 3);
+    assert!(count("approved") >= 20);
+
+    // The demo operator sees its 2025 discrepancy and its returned 2026 filing with comments.
+    let mut op = app.client();
+    op.login("demo-operator", kechuang::demo::PASSWORD).await;
+    let own = op.get("/").await.location().unwrap().to_string();
+    let ledger = op.get(&format!("{own}/ledger?year=2025")).await;
+    assert_eq!(ledger.status, StatusCode::OK);
+    assert!(ledger.texts("#discrepancies li")[0].starts_with("服务订单：自报"));
+    let annual = op.get(&format!("{own}/annual?year=2026")).await;
+    assert!(
+        annual
+            .text("#filing-review-comment")
+            .contains("自我造血收入目标")
+    );
+    assert_eq!(annual.text("#filing-edit"), "按意见修改后重新提交");
+    let history = op.get(&format!("{own}/annual?year=2024")).await;
+    assert!(history.text("#filing-status").contains("已通过"));
+    assert_eq!(
+        kechuang::db::audit::verify(pool).await.unwrap().first_break,
+        None
+    );
+}
