@@ -149,6 +149,10 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         // Documents and their versions that do not exist: past the guard, the handler says 404.
         .replace("{did}", "999999")
         .replace("{vid}", "999999")
+        .replace("{year}", "2026")
+        .replace("{kind}", "revenue")
+        .replace("{rid}", "999999")
+        .replace("{fid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

@@ -12,6 +12,7 @@ use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::role::Role;
 use crate::password_hash;
 
+mod cycle;
 mod operation;
 mod rectification;
 mod registration;
@@ -289,6 +290,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     registration::seed(&mut tx, &city).await?;
     operation::seed(&mut tx, &city).await?;
     rectification::seed(&mut tx, &city).await?;
+    cycle::seed(&mut tx, &city).await?;
 
     audit::record(
         &mut tx,

@@ -49,6 +49,7 @@ impl Layout {
                     item("/platforms", "平台名录", "platforms"),
                     item("/compliance", "合规矩阵", "compliance"),
                 ];
+                nav.push(item("/annual/config", "年度配置", "annual_config"));
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }

@@ -23,6 +23,8 @@ use crate::error::error_page;
 use crate::state::AppState;
 
 pub mod admin;
+pub mod annual;
+pub mod annual_config;
 pub mod audit;
 pub mod auth;
 pub mod compliance;
@@ -33,6 +35,7 @@ pub mod home;
 pub mod jurisdictions;
 pub mod layout;
 pub mod operation;
+pub mod ledger;
 pub mod platforms;
 pub mod policies;
 pub mod rectification;

@@ -8,8 +8,8 @@ use axum::routing::{MethodRouter, get, post};
 use super::compliance;
 use super::registration;
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, documents, health, home, jurisdictions, operation,
-    platforms, policies, rectification, security, timeline,
+    Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, documents, health, home,
+    jurisdictions, ledger, operation, platforms, policies, rectification, security, timeline,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -19,11 +19,13 @@ const STAFF: &[Role] = &[Staff];
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
 /// Cross-platform views: staff (their scope) and leaders.
 const OVERSIGHT: &[Role] = &[Staff, Leader];
-/// Who keeps a platform's own records (registration dossier, documents): staff, and the platform's
+/// Who keeps a platform's own records (registration dossier, documents, ledger): staff, and the platform's
 /// own operator (scope-checked).
 const RECORD_KEEPERS: &[Role] = &[Staff, Operator];
 /// Only advisors log service visits (on the platforms assigned to them).
 const ADVISOR: &[Role] = &[Advisor];
+/// The platform's own operator (data scope) files; staff review.
+const OPERATOR: &[Role] = &[Operator];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -400,6 +402,87 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}/integrity",
             Roles(STAFF, Scope::Platform),
             post(operation::record_integrity),
+        ),
+        // The annual cycle: configuration per year (city staff edit, county staff read).
+        route(
+            M::GET,
+            "/annual/config",
+            Roles(STAFF, Scope::Global),
+            get(annual_config::list),
+        ),
+        route(
+            M::GET,
+            "/annual/config/{year}",
+            Roles(STAFF, Scope::Global),
+            get(annual_config::show),
+        ),
+        route(
+            M::GET,
+            "/annual/config/{year}/edit",
+            Roles(STAFF, Scope::City),
+            get(annual_config::edit_form),
+        ),
+        route(
+            M::POST,
+            "/annual/config/{year}",
+            Roles(STAFF, Scope::City),
+            post(annual_config::update),
+        ),
+        route(
+            M::POST,
+            "/annual/config/{year}/copy",
+            Roles(STAFF, Scope::City),
+            post(annual_config::copy),
+        ),
+        // The ledger (台账) of a platform.
+        route(
+            M::GET,
+            "/platforms/{id}/ledger",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(ledger::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/ledger/{kind}",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(ledger::add),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/ledger/{kind}/{rid}/delete",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(ledger::delete),
+        ),
+        // The 年度考核 tab and the year-start filing (年初备案).
+        route(
+            M::GET,
+            "/platforms/{id}/annual",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(annual::page),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/annual/filing",
+            Roles(OPERATOR, Scope::Platform),
+            get(annual::filing_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/annual/filing",
+            Roles(OPERATOR, Scope::Platform),
+            post(annual::save_filing),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/annual/filing/{fid}",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(annual::filing_version),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/annual/filing/{fid}/review",
+            Roles(STAFF, Scope::Platform),
+            post(annual::review_filing),
         ),
         // Jurisdictions: city staff add more.
         route(

@@ -1,0 +1,561 @@
+//! The ledger (台账): rows added and deleted by the platform's own operator and staff, year totals
+//! derived from the items and compared with the self-reported figures, validation, data scope.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Client, TestApp};
+use kechuang::domain::role::Role;
+
+const YEAR: &str = "2025";
+
+struct Fx {
+    app: TestApp,
+    own: i64,
+    other: i64,
+}
+
+/// Each row matching `selector` as its cells' texts joined by one space.
+fn rows(page: &common::Resp, selector: &str) -> Vec<String> {
+    let doc = page.doc();
+    let row_sel = scraper::Selector::parse(selector).unwrap();
+    let cell_sel = scraper::Selector::parse("th, td").unwrap();
+    doc.select(&row_sel)
+        .map(|row| {
+            row.select(&cell_sel)
+                .map(|c| {
+                    c.text()
+                        .collect::<String>()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+async fn fixture() -> Fx {
+    let app = TestApp::new().await;
+    let own = app.platform("OWN-001", "320613").await;
+    let other = app.platform("OTHER-001", "320614").await;
+    app.user("op-own", Some(Role::Operator), Some(own), None)
+        .await;
+    app.user("op-other", Some(Role::Operator), Some(other), None)
+        .await;
+    app.user("city-staff", Some(Role::Staff), None, Some("320600"))
+        .await;
+    app.user("leader", Some(Role::Leader), None, None).await;
+    Fx { app, own, other }
+}
+
+async fn add(c: &mut Client, platform: i64, kind: &str, fields: &[(&str, &str)]) -> common::Resp {
+    let mut all = vec![("year", YEAR)];
+    all.extend_from_slice(fields);
+    c.post(&format!("/platforms/{platform}/ledger/{kind}"), &all)
+        .await
+}
+
+async fn revenue(c: &mut Client, platform: i64, channel: &str, wan: &str) -> common::Resp {
+    let resp = add(
+        c,
+        platform,
+        "revenue",
+        &[("channel", channel), ("amount", wan)],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    resp
+}
+
+async fn expenditure(c: &mut Client, platform: i64, category: &str, wan: &str) {
+    let resp = add(
+        c,
+        platform,
+        "expenditure",
+        &[("category", category), ("amount", wan)],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+}
+
+/// The totals table as (label, itemised, reported, difference) rows.
+fn totals(page: &common::Resp) -> Vec<String> {
+    rows(page, "#totals-table tbody tr")
+}
+
+async fn reported(
+    app: &TestApp,
+    platform: i64,
+    service_orders: i64,
+    expenditure: i64,
+    major_tasks: i32,
+) {
+    sqlx::query(
+        "INSERT INTO annual_figures (platform_id, year, service_orders, tech_contracts, fiscal_subsidy, expenditure,
+                                     rnd_staff, major_tasks)
+         VALUES ($1, 2025, $2, 800000, 3000000, $3, 30, $4)",
+    )
+    .bind(platform)
+    .bind(service_orders)
+    .bind(expenditure)
+    .bind(major_tasks)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_operator_keeps_the_ledger_and_totals_are_derived_from_the_items() {
+    let fx = fixture().await;
+    let own = fx.own;
+    let mut op = fx.app.signed_in("op-own").await;
+
+    let page = op
+        .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("#revenue p.muted").contains("尚无收入记录"));
+    assert!(page.text("#no-reported").contains("尚无平台自报"));
+
+    revenue(&mut op, own, "service_orders", "100").await;
+    revenue(&mut op, own, "service_orders", "50").await;
+    revenue(&mut op, own, "tech_contracts", "80").await;
+    revenue(&mut op, own, "fiscal_subsidy", "300").await;
+    expenditure(&mut op, own, "personnel", "150").await;
+    expenditure(&mut op, own, "research", "150").await;
+    assert_eq!(fx.app.audit_count("ledger.add").await, 6);
+
+    let page = op
+        .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
+        .await;
+    let lines = totals(&page);
+    assert!(
+        lines.contains(&"服务订单 150.00 — —".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"财政补助 300.00 — —".to_owned()),
+        "{lines:?}"
+    );
+    // Fiscal subsidy is not self-generated income: 150 + 80.
+    assert!(
+        lines.contains(&"自我造血收入合计 230.00 — —".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"支出合计 300.00 — —".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(page.text("#self-sufficiency"), "0.77");
+    assert_eq!(page.text("#channels-in-use"), "2");
+    // Items grouped by channel with subtotals.
+    let groups = rows(&page, "#revenue-table tr.group");
+    assert_eq!(groups.len(), 3);
+    assert!(groups[0].starts_with("服务订单 150.00"));
+    assert!(page.texts("#revenue-table form[data-confirm]").len() == 4);
+
+    // Contracts: only registered ones count towards the registered value.
+    for (no, amount) in [("2025320600000123", "60"), ("", "20")] {
+        let resp = add(
+            &mut op,
+            own,
+            "contract",
+            &[
+                ("contract_type", "development"),
+                ("counterparty", "示例船舶公司"),
+                ("amount", amount),
+                ("registration_no", no),
+                ("signed_on", "2025-05-06"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    }
+    let resp = add(
+        &mut op,
+        own,
+        "licence",
+        &[
+            ("licensee", "示例企业"),
+            ("achievement", "一种示例工艺"),
+            ("payment_model", "zero_fee_staged_royalty"),
+            ("use_first_pay_later", "on"),
+            ("schedule", "首年免费，次年起按销售额 3% 提成"),
+            ("amount_agreed", "30"),
+            ("amount_received", "5"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let resp = add(
+        &mut op,
+        own,
+        "company",
+        &[
+            ("name", "示例科技有限公司"),
+            ("uscc", "91320600MA1M9QX7K8"),
+            ("equity_pct", "12.5"),
+            ("investment_form", "technology"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let resp = add(
+        &mut op,
+        own,
+        "task",
+        &[
+            ("name", "示例国家重点研发计划课题"),
+            ("level", "national"),
+            ("funding", "200"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let resp = add(
+        &mut op,
+        own,
+        "instrument",
+        &[
+            ("name", "示例场发射电镜"),
+            ("value", "350"),
+            ("open_shared", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+
+    let page = op
+        .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
+        .await;
+    assert_eq!(
+        page.text("#contracts-summary"),
+        "共 2 项，成交额 80.00 万元；其中已登记 1 项，登记成交额 60.00 万元"
+    );
+    assert!(
+        page.texts("#contract-table td")
+            .contains(&"未登记".to_owned())
+    );
+    assert_eq!(
+        page.text("#licences-summary"),
+        "共 1 项（先使用后付费 1 项），约定金额 30.00 万元，已到账 5.00 万元"
+    );
+    assert!(
+        page.texts("#company-table td")
+            .contains(&"12.50%".to_owned())
+    );
+    assert_eq!(
+        page.text("#tasks-summary"),
+        "共 1 项（国家级 1 项），经费 200.00 万元"
+    );
+    assert_eq!(page.texts("#instrument-table tbody tr").len(), 1);
+    // Instruments are not per year.
+    let page = op.get(&format!("/platforms/{own}/ledger?year=2024")).await;
+    assert_eq!(page.texts("#instrument-table tbody tr").len(), 1);
+    assert!(page.texts("#contract-table").is_empty());
+}
+
+#[tokio::test]
+async fn a_reported_total_that_differs_from_the_items_is_named() {
+    let fx = fixture().await;
+    let own = fx.own;
+    let mut op = fx.app.signed_in("op-own").await;
+    // Reported: service orders 160万, tech contracts 80万, subsidy 300万, expenditure 300万, 1 task.
+    reported(&fx.app, own, 1_600_000, 3_000_000, 1).await;
+    revenue(&mut op, own, "service_orders", "150").await;
+    revenue(&mut op, own, "tech_contracts", "80").await;
+    revenue(&mut op, own, "fiscal_subsidy", "300").await;
+    expenditure(&mut op, own, "personnel", "300").await;
+
+    let page = op
+        .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
+        .await;
+    let notices = page.texts("#discrepancies li");
+    assert_eq!(
+        notices,
+        vec![
+            "服务订单：自报 160.00 万元，台账逐笔合计 150.00 万元",
+            "自我造血收入合计：自报 240.00 万元，台账逐笔合计 230.00 万元",
+            "承担重大任务（项）：自报 1，台账逐笔合计 0",
+        ]
+    );
+    assert!(
+        page.text("#discrepancies strong")
+            .contains("不一致（3 项）")
+    );
+    let differing = rows(&page, "#totals-table tr.differs");
+    assert_eq!(differing.len(), 3);
+    assert_eq!(differing[0], "服务订单 150.00 万元 160.00 万元 −10.00 万元");
+
+    // Itemise the rest: consistent.
+    revenue(&mut op, own, "service_orders", "10").await;
+    let resp = add(
+        &mut op,
+        own,
+        "task",
+        &[("name", "示例省重大专项"), ("level", "provincial")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER);
+    let page = op
+        .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
+        .await;
+    assert!(page.texts("#discrepancies").is_empty());
+    assert!(page.text("#consistent").contains("一致"));
+
+    // The entered R&D staff figure is compared too, once entered.
+    let resp = add(
+        &mut op,
+        own,
+        "indicators",
+        &[("v_rnd_staff", "28"), ("v_invention_patents", "4")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let page = op
+        .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
+        .await;
+    assert_eq!(
+        page.texts("#discrepancies li"),
+        vec!["全职研发人员（人）：自报 30，台账逐笔合计 28"]
+    );
+    assert_eq!(page.value("input[name=v_rnd_staff]").as_deref(), Some("28"));
+    assert_eq!(fx.app.audit_count("ledger.values").await, 1);
+}
+
+#[tokio::test]
+async fn bad_rows_are_refused_field_by_field_keeping_what_was_typed() {
+    let fx = fixture().await;
+    let own = fx.own;
+    let mut op = fx.app.signed_in("op-own").await;
+    let resp = add(
+        &mut op,
+        own,
+        "revenue",
+        &[
+            ("channel", "lottery"),
+            ("amount", "-5"),
+            ("counterparty", "示例付款方"),
+            ("received_on", "2024-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(resp.text("#rev-channel-error"), "请选择收入渠道");
+    assert_eq!(resp.text("#rev-amount-error"), "金额不能为负数");
+    assert_eq!(resp.text("#rev-received_on-error"), "日期应在 2025 年内");
+    assert_eq!(
+        resp.value("#rev-counterparty").as_deref(),
+        Some("示例付款方")
+    );
+    assert_eq!(resp.value("#rev-amount").as_deref(), Some("-5"));
+
+    let resp = add(
+        &mut op,
+        own,
+        "company",
+        &[
+            ("name", "示例科技有限公司"),
+            ("uscc", "91320600MA1M9QX7K9"),
+            ("investment_form", "cash"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text("#com-uscc-error").contains("校验位错误"));
+
+    let resp = add(&mut op, own, "indicators", &[("v_rnd_staff", "很多")]).await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(resp.text("#ind-v_rnd_staff-error"), "请填写数字");
+    assert_eq!(resp.value("#ind-v_rnd_staff").as_deref(), Some("很多"));
+
+    // An unknown section does not exist; nothing was written.
+    let resp = add(&mut op, own, "lottery", &[]).await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    assert_eq!(fx.app.audit_count("ledger.add").await, 0);
+}
+
+#[tokio::test]
+async fn operators_see_and_touch_only_their_own_ledger() {
+    let fx = fixture().await;
+    let (own, other) = (fx.own, fx.other);
+    let mut op = fx.app.signed_in("op-own").await;
+    let mut op_other = fx.app.signed_in("op-other").await;
+    revenue(&mut op, own, "service_orders", "10").await;
+    revenue(&mut op_other, other, "service_orders", "20").await;
+    let rid_own: i64 = sqlx::query_scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1")
+        .bind(own)
+        .fetch_one(fx.app.pool())
+        .await
+        .unwrap();
+    let rid_other: i64 = sqlx::query_scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1")
+        .bind(other)
+        .fetch_one(fx.app.pool())
+        .await
+        .unwrap();
+
+    // Another platform's ledger: not visible, not writable.
+    assert_eq!(
+        op.get(&format!("/platforms/{other}/ledger?year={YEAR}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let resp = add(
+        &mut op,
+        other,
+        "revenue",
+        &[("channel", "service_orders"), ("amount", "1")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    let resp = op
+        .post(
+            &format!("/platforms/{other}/ledger/revenue/{rid_other}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    // Another platform's row through one's own platform's path: not found, not deleted.
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/ledger/revenue/{rid_other}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ledger_revenue")
+        .fetch_one(fx.app.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 2);
+
+    // Deleting one's own row works and is audited with what was deleted.
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/ledger/revenue/{rid_own}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        resp.location(),
+        Some(format!("/platforms/{own}/ledger?year=2025&notice=deleted#revenue").as_str())
+    );
+    let before: serde_json::Value = sqlx::query_scalar(
+        "SELECT before FROM audit_log WHERE action = 'ledger.delete' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(fx.app.pool())
+    .await
+    .unwrap();
+    assert_eq!(before["amount"], 100_000);
+    assert_eq!(before["platform_id"], own);
+
+    // Staff write too; the leader reads only.
+    let mut staff = fx.app.signed_in("city-staff").await;
+    revenue(&mut staff, other, "service_orders", "5").await;
+    let mut leader = fx.app.signed_in("leader").await;
+    let page = leader
+        .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.texts("form#add-revenue").is_empty());
+    let resp = add(
+        &mut leader,
+        own,
+        "revenue",
+        &[("channel", "service_orders"), ("amount", "1")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_demo_city_itemises_its_reported_figures_and_files_every_year() {
+    let app = TestApp::new().await;
+    kechuang::demo::load(app.pool()).await.unwrap();
+    let pool = app.pool();
+
+    // Configurations 2023–2026, version 1 each.
+    let configs: Vec<(i32, i32)> =
+        sqlx::query_as("SELECT year, version FROM annual_configs ORDER BY year")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(configs, vec![(2023, 1), (2024, 1), (2025, 1), (2026, 1)]);
+
+    // The ledger itemises the reported totals, except for exactly two platform-years.
+    let reported: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT platform_id, year FROM annual_figures WHERE year BETWEEN 2023 AND 2025 ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(reported.len() > 60);
+    let mut conn = pool.acquire().await.unwrap();
+    let mut differing = Vec::new();
+    for (platform, year) in &reported {
+        let items = kechuang::db::ledger::ledger_year(&mut conn, *platform, *year)
+            .await
+            .unwrap();
+        let r = kechuang::db::ledger::reported(&mut conn, *platform, *year)
+            .await
+            .unwrap()
+            .unwrap();
+        let d = kechuang::domain::ledger::derive(&items);
+        if kechuang::domain::ledger::compare(&d, &r, None)
+            .iter()
+            .any(|c| c.differs())
+        {
+            differing.push((*platform, *year));
+        }
+    }
+    assert_eq!(differing.len(), 2, "{differing:?}");
+
+    // Every reported past year has exactly one approved filing; 2026 is in progress.
+    let approved: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM filings WHERE year BETWEEN 2023 AND 2025 AND status = 'approved'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(approved, reported.len() as i64);
+    let by_status: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM filings WHERE year = 2026 GROUP BY status ORDER BY status",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let count = |s: &str| {
+        by_status
+            .iter()
+            .find(|(k, _)| k == s)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(count("returned"), 1);
+    assert_eq!(count("submitted"), 3);
+    assert!(count("approved") >= 20);
+
+    // The demo operator sees its 2025 discrepancy and its returned 2026 filing with comments.
+    let mut op = app.client();
+    op.login("demo-operator", kechuang::demo::PASSWORD).await;
+    let own = op.get("/").await.location().unwrap().to_string();
+    let ledger = op.get(&format!("{own}/ledger?year=2025")).await;
+    assert_eq!(ledger.status, StatusCode::OK);
+    assert!(ledger.texts("#discrepancies li")[0].starts_with("服务订单：自报"));
+    let annual = op.get(&format!("{own}/annual?year=2026")).await;
+    assert!(
+        annual
+            .text("#filing-review-comment")
+            .contains("自我造血收入目标")
+    );
+    assert_eq!(annual.text("#filing-edit"), "按意见修改后重新提交");
+    let history = op.get(&format!("{own}/annual?year=2024")).await;
+    assert!(history.text("#filing-status").contains("已通过"));
+    assert_eq!(
+        kechuang::db::audit::verify(pool).await.unwrap().first_break,
+        None
+    );
+}
