@@ -68,11 +68,14 @@ macro_rules! code_enum {
 pub mod annual;
 pub mod audit_chain;
 pub mod calendar;
+pub mod checklist;
 pub mod compliance;
 pub mod lifecycle;
+pub mod midyear;
 pub mod money;
 pub mod password;
 pub mod platform;
+pub mod reminders;
 pub mod role;
 pub mod scope;
 pub mod scoring;
