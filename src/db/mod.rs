@@ -3,8 +3,11 @@
 
 pub mod annual_config;
 pub mod audit;
+pub mod checklist;
 pub mod jurisdictions;
 pub mod lifecycle;
+pub mod midyear;
+pub mod notices;
 pub mod platforms;
 pub mod security_policy;
 pub mod sessions;
