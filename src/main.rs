@@ -122,6 +122,7 @@ async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
             println!("  {username:<20} {label}");
         }
     }
+    kechuang::db::notices::spawn_daily(db.pool.clone()); // deadline reminders: now, then daily at Beijing midnight
     let state = AppState::new(
         db.pool.clone(),
         WebConfig {

@@ -137,6 +137,8 @@ async fn session_of(app: &TestApp, username: &str) -> Client {
 fn concrete(path: &str, platform: i64, uid: i64) -> String {
     path.replace("{id}", &platform.to_string())
         .replace("{uid}", &uid.to_string())
+        .replace("{cid}", "999999")
+        .replace("{nid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

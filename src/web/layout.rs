@@ -19,6 +19,8 @@ pub struct Layout {
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub active: &'static str,
+    /// Unread in-app notices of the signed-in user (the bell links to `/notices`).
+    pub unread_notices: i64,
 }
 
 fn item(href: impl Into<String>, label: &'static str, key: &'static str) -> NavItem {
@@ -38,6 +40,7 @@ impl Layout {
             csrf: String::new(),
             nav: Vec::new(),
             active: "",
+            unread_notices: 0,
         }
     }
 
@@ -45,7 +48,10 @@ impl Layout {
     pub fn for_user(user: &CurrentUser, active: &'static str) -> Layout {
         let nav = match user.role {
             Some(Role::Staff) => {
-                let mut nav = vec![item("/platforms", "平台名录", "platforms")];
+                let mut nav = vec![
+                    item("/platforms", "平台名录", "platforms"),
+                    item("/annual/overdue", "逾期事项", "overdue"),
+                ];
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }
@@ -76,6 +82,7 @@ impl Layout {
             csrf: user.csrf.clone(),
             nav,
             active,
+            unread_notices: user.unread_notices,
         }
     }
 }

@@ -5,7 +5,8 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, security,
+    Guard, RouteDef, Scope, admin, audit, auth, checklist, health, home, jurisdictions, midyear,
+    notices, platforms, security,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -16,6 +17,9 @@ const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
+const OPERATOR: &[Role] = &[Operator];
+/// Who may comment on a platform's checklist (each within their data scope).
+const CHECKLIST_COMMENTERS: &[Role] = &[Staff, Operator, Advisor];
 
 fn route(
     method: Method,
@@ -88,6 +92,106 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}",
             Roles(STAFF, Scope::Platform),
             post(platforms::update),
+        ),
+        // 半年过堂: the operator's H1 report, the review meeting and its actions.
+        route(
+            M::GET,
+            "/platforms/{id}/midyear",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(midyear::page),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/report",
+            Roles(OPERATOR, Scope::Platform),
+            post(midyear::save_report),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/submit",
+            Roles(OPERATOR, Scope::Platform),
+            post(midyear::submit_report),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/review",
+            Roles(STAFF, Scope::Platform),
+            post(midyear::record_review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/actions",
+            Roles(STAFF, Scope::Platform),
+            post(midyear::add_action),
+        ),
+        // 清单 (一平台一清单).
+        route(
+            M::GET,
+            "/platforms/{id}/checklist",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(checklist::list),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::create),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/checklist/{cid}",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(checklist::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::update),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/close",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::close),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/reopen",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::reopen),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/progress",
+            Roles(OPERATOR, Scope::Platform),
+            post(checklist::progress),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/comments",
+            Roles(CHECKLIST_COMMENTERS, Scope::Platform),
+            post(checklist::comment),
+        ),
+        // In-app notices (each user's own) and the staff's overdue list.
+        route(M::GET, "/notices", SignedIn, get(notices::list)),
+        route(
+            M::POST,
+            "/notices/read-all",
+            SignedIn,
+            post(notices::mark_all_read),
+        ),
+        route(
+            M::POST,
+            "/notices/{nid}/read",
+            SignedIn,
+            post(notices::mark_read),
+        ),
+        route(
+            M::GET,
+            "/annual/overdue",
+            Roles(STAFF, Scope::Global),
+            get(notices::overdue),
         ),
         // Jurisdictions: city staff add more.
         route(
