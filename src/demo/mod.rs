@@ -12,6 +12,7 @@ use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::role::Role;
 use crate::password_hash;
 
+mod midyear;
 mod operation;
 mod rectification;
 mod registration;
@@ -288,6 +289,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     registration::seed(&mut tx, &city).await?;
     operation::seed(&mut tx, &city).await?;
     rectification::seed(&mut tx, &city).await?;
+    midyear::seed(&mut tx, &city).await?;
 
     audit::record(
         &mut tx,
