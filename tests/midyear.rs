@@ -510,6 +510,19 @@ async fn bad_input_names_every_field_and_nothing_is_saved() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::BAD_REQUEST);
+    // Nor one two years back: that report is history.
+    let old = (year - 2).to_string();
+    let resp = op
+        .post(
+            &format!("/platforms/{}/midyear/report", fx.p),
+            &[("year", &old), ("version", "0"), ("actual_rnd_staff", "1")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST);
+    let page = op
+        .get(&format!("/platforms/{}/midyear?year={old}", fx.p))
+        .await;
+    assert!(page.texts("#report-form").is_empty());
 
     // The review form: every missing field at once; a meeting after today is refused.
     let mut staff = app.signed_in("staff").await;

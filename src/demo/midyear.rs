@@ -489,7 +489,12 @@ async fn seed_year(
     )
     .await?;
     for k in 0..n_actions {
-        let title = ACTIONS[(i * 3 + k + year as usize) % ACTIONS.len()];
+        // The demo operator's platform gets the actions its comments and evidence talk about.
+        let title = if i == 0 && year == CURRENT {
+            [ACTIONS[0], ACTIONS[1], ACTIONS[3]][k % 3]
+        } else {
+            ACTIONS[(i * 3 + k + year as usize) % ACTIONS.len()]
+        };
         let owner = OWNERS[(i + k) % OWNERS.len()];
         let (due, status, evidence) = action_state(i, k, year, meeting);
         let item_id: i64 = sqlx::query_scalar(
@@ -688,10 +693,11 @@ async fn seed_notices(
                     )
                     .await?;
                 }
-                // As of that morning; read a day later unless it is recent.
+                // As of that morning; read the next day where the platform has acted on it
+                // since, still unread where it has not.
                 sqlx::query(
                     "UPDATE notices SET created_at = ($2::date + time '08:00') AT TIME ZONE 'Asia/Shanghai',
-                                        read_at = CASE WHEN $2::date < $3::date - 45
+                                        read_at = CASE WHEN $3
                                                        THEN ($2::date + 1 + time '09:00') AT TIME ZONE 'Asia/Shanghai' END
                      WHERE created_at = now() AND subject = $1",
                 )
@@ -700,7 +706,7 @@ async fn seed_notices(
                     crate::db::notices::step_code(step)
                 ))
                 .bind(on)
-                .bind(today)
+                .bind(done_on.is_some())
                 .execute(&mut *conn)
                 .await?;
             }

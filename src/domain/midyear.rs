@@ -63,6 +63,26 @@ pub fn display_number(v: f64) -> String {
     }
 }
 
+/// A number for a table: like [`display_number`], with thousands separators ("4,390,000").
+pub fn display_grouped(v: f64) -> String {
+    let s = display_number(v);
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (n, c) in digits.chars().enumerate() {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
 /// One line of the completion table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
@@ -542,5 +562,9 @@ mod tests {
     fn numbers_show_without_needless_decimals() {
         assert_eq!(display_number(42.0), "42");
         assert_eq!(display_number(0.8523), "0.85");
+        assert_eq!(display_grouped(4_390_000.0), "4,390,000");
+        assert_eq!(display_grouped(123.0), "123");
+        assert_eq!(display_grouped(1234.5), "1,234.50");
+        assert_eq!(display_grouped(-1000.0), "-1,000");
     }
 }

@@ -26,7 +26,8 @@ use crate::domain::annual::Step;
 use crate::domain::checklist::{ItemDraft, ItemStatus, Source, is_overdue};
 use crate::domain::midyear::{
     self as rules, ACTION_FIELDS, ActionDraft, ActionFields, ReportStatus, ReviewFields,
-    actual_field, completion_table, display_number, is_money, mean_completion, parse_actuals,
+    actual_field, completion_table, display_grouped, display_number, is_money, mean_completion,
+    parse_actuals,
 };
 use crate::domain::reminders::{beijing_today, is_late};
 use crate::domain::role::Role;
@@ -135,8 +136,8 @@ impl MidyearSummary {
                     key: c.key.clone(),
                     label: c.label.clone(),
                     unit: if is_money(&c.key) { "元" } else { "" },
-                    target: c.target.map(display_number).unwrap_or_else(|| "—".into()),
-                    actual: c.actual.map(display_number).unwrap_or_else(|| "—".into()),
+                    target: c.target.map(display_grouped).unwrap_or_else(|| "—".into()),
+                    actual: c.actual.map(display_grouped).unwrap_or_else(|| "—".into()),
                     ratio: c.ratio_display(),
                     has_target: c.ratio.is_some(),
                     behind: c.behind(),
@@ -327,7 +328,7 @@ async fn build_page(
         platform_code: p.code,
         year,
         years,
-        can_report: user.has_role(Role::Operator) && !submitted,
+        can_report: user.has_role(Role::Operator) && !submitted && reportable(year),
         can_review: staff && summary.review.is_none(),
         can_add_action: staff && summary.review.is_some(),
         midyear: summary,
@@ -349,9 +350,26 @@ fn check_year(year: Option<i32>) -> AppResult<i32> {
     match year {
         Some(y) if (2000..=this_year).contains(&y) => Ok(y),
         Some(_) => Err(AppError::BadRequest(
-            "年度无效：只能填报本年度及以前年度。".into(),
+            "年度无效：只能查看或填报本年度及以前年度。".into(),
         )),
         None => Ok(this_year),
+    }
+}
+
+/// The operator reports on this year, or (late) on last year; older years are history.
+fn reportable(year: i32) -> bool {
+    year >= today().year() - 1
+}
+
+/// The year of a report form: one the operator may still report on.
+fn report_year(form: &BTreeMap<String, String>) -> AppResult<i32> {
+    let year = form_year(form)?;
+    if reportable(year) {
+        Ok(year)
+    } else {
+        Err(AppError::BadRequest(
+            "只能填报本年度或上一年度的半年报告。".into(),
+        ))
     }
 }
 
@@ -459,7 +477,7 @@ pub async fn save_report(
     Path(id): Path<i64>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
-    let year = form_year(&form)?;
+    let year = report_year(&form)?;
     let version = form_version(&form);
     let mut conn = state.db.acquire().await?;
     let (config, _) = annual_config::get(&mut conn, year).await?;
@@ -536,7 +554,7 @@ pub async fn submit_report(
     Path(id): Path<i64>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
-    let year = form_year(&form)?;
+    let year = report_year(&form)?;
     let version = form_version(&form);
     let today = today();
     let mut tx = audit::begin(&state.db, &user.actor()).await?;
