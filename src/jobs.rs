@@ -1,5 +1,5 @@
-//! Daily work, in-process: at start-up and then at every Beijing midnight the findings of every
-//! platform are refreshed (dates move deadlines). Running it on several app servers at once is
+//! Daily work, in-process: at start-up and then at every Beijing midnight the deadline reminders
+//! are generated and the findings of every platform are refreshed (dates move deadlines). Running it on several app servers at once is
 //! harmless: each run is one transaction and idempotent.
 
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{FixedOffset, Utc};
 use sqlx::PgPool;
 
-use crate::db::compliance;
+use crate::db::{compliance, notices};
 
 /// Seconds until the next midnight in Beijing.
 fn until_beijing_midnight() -> Duration {
@@ -20,8 +20,12 @@ fn until_beijing_midnight() -> Duration {
     Duration::from_secs(secs as u64)
 }
 
-/// Runs the daily work once.
+/// Runs the daily work once: deadline reminders (in-app only), then the findings of every platform.
 pub async fn run_daily(pool: &PgPool) {
+    match notices::generate(pool, compliance::today()).await {
+        Ok(created) => tracing::info!(created, "deadline reminders generated"),
+        Err(e) => tracing::warn!(error = %e, "deadline reminders could not be generated"),
+    }
     match compliance::refresh(pool, None, compliance::today()).await {
         Ok(r) => tracing::info!(
             platforms = r.platforms,

@@ -153,6 +153,8 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         .replace("{kind}", "revenue")
         .replace("{rid}", "999999")
         .replace("{fid}", "999999")
+        .replace("{cid}", "999999")
+        .replace("{nid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

@@ -88,6 +88,22 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
         .unwrap();
     assert_eq!(items, 1);
 
+    // Marked done by the operator but still failing: still one item, not a second one.
+    sqlx::query("UPDATE checklist_items SET status = 'done' WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
+        .bind(id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    compliance::refresh(app.pool(), Some(&[id]), today)
+        .await
+        .unwrap();
+    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(items, 1);
+
     // Staff set the category in the registry: the write refreshes the platform at once.
     app.user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;

@@ -119,25 +119,36 @@ async fn refresh_once(
     .bind(as_of)
     .execute(&mut *tx)
     .await?;
+    // A rule's item is live while open or done-awaiting-confirmation: at most one per rule.
+    let reworded = sqlx::query(
+        "UPDATE checklist_items c SET description = f.message
+         FROM findings f
+         WHERE c.platform_id = ANY($1) AND c.platform_id = f.platform_id AND c.source = 'rule:' || f.rule_id
+           AND c.status IN ('open', 'done') AND f.status IN ('fail', 'warn') AND c.description <> f.message",
+    )
+    .bind(&platform_ids)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     let opened = sqlx::query(
         "INSERT INTO checklist_items (platform_id, source, title, description)
          SELECT f.platform_id, 'rule:' || f.rule_id, '【' || f.rule_id || '】' || t.title, f.message
          FROM findings f JOIN UNNEST($2::text[], $3::text[]) AS t (rule_id, title) ON t.rule_id = f.rule_id
          WHERE f.platform_id = ANY($1) AND f.status IN ('fail', 'warn')
-         ON CONFLICT (platform_id, source) WHERE status = 'open' AND source LIKE 'rule:%'
-         DO UPDATE SET description = EXCLUDED.description
-         WHERE checklist_items.description IS DISTINCT FROM EXCLUDED.description",
+           AND NOT EXISTS (SELECT 1 FROM checklist_items c WHERE c.platform_id = f.platform_id
+                           AND c.source = 'rule:' || f.rule_id AND c.status IN ('open', 'done'))",
     )
     .bind(&platform_ids)
     .bind(&titles_ids)
     .bind(&titles)
     .execute(&mut *tx)
     .await?
-    .rows_affected();
+    .rows_affected()
+        + reworded;
     let closed = sqlx::query(
         "UPDATE checklist_items c SET status = 'closed', closed_at = now(), version = version + 1,
                 evidence = CASE WHEN c.evidence = '' THEN '规则复核通过，自动关闭' ELSE c.evidence END
-         WHERE c.platform_id = ANY($1) AND c.status = 'open' AND c.source LIKE 'rule:%'
+         WHERE c.platform_id = ANY($1) AND c.status IN ('open', 'done') AND c.source LIKE 'rule:%'
            AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.platform_id = c.platform_id
                            AND 'rule:' || f.rule_id = c.source AND f.status IN ('fail', 'warn'))",
     )

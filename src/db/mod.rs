@@ -3,12 +3,15 @@
 
 pub mod annual_config;
 pub mod audit;
+pub mod checklist;
 pub mod compliance;
 pub mod documents;
 pub mod filings;
 pub mod jurisdictions;
 pub mod ledger;
 pub mod lifecycle;
+pub mod midyear;
+pub mod notices;
 pub mod operation;
 pub mod platforms;
 pub mod policies;

@@ -8,7 +8,7 @@ use crate::domain::platform::{Category, Cluster, LegalForm, Level, PlatformDraft
 use crate::domain::scope::{PlatformRef, PlatformScope};
 
 /// Restricts a query on `platforms p` to what the scope may see.
-fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: PlatformScope) {
+pub(crate) fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: PlatformScope) {
     match scope {
         PlatformScope::All => qb.push(" AND true"),
         PlatformScope::Jurisdiction(j) => qb.push(" AND p.jurisdiction_id = ").push_bind(j),

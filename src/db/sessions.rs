@@ -32,6 +32,8 @@ pub struct SessionUser {
     pub must_change_password: bool,
     pub password_changed_at: DateTime<Utc>,
     pub disabled: bool,
+    /// Unread in-app notices (the bell in the header).
+    pub unread_notices: i64,
 }
 
 /// Creates a session and returns the cookie value.
@@ -58,7 +60,8 @@ pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<SessionUser>, sq
         "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at,
                 u.username, u.display_name, u.role, u.platform_id, u.jurisdiction_id,
                 (j.kind = 'city') AS jurisdiction_is_city,
-                u.must_change_password, u.password_changed_at, u.disabled
+                u.must_change_password, u.password_changed_at, u.disabled,
+                (SELECT count(*) FROM notices n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notices
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN jurisdictions j ON j.id = u.jurisdiction_id

@@ -13,6 +13,7 @@ use crate::domain::role::Role;
 use crate::password_hash;
 
 mod cycle;
+mod midyear;
 mod operation;
 mod rectification;
 mod registration;
@@ -291,6 +292,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     operation::seed(&mut tx, &city).await?;
     rectification::seed(&mut tx, &city).await?;
     cycle::seed(&mut tx, &city).await?;
+    midyear::seed(&mut tx, &city).await?;
 
     audit::record(
         &mut tx,

@@ -48,6 +48,8 @@ pub struct CurrentUser {
     pub scope: PlatformScope,
     pub csrf: String,
     pub addr: Option<String>,
+    /// Unread in-app notices, loaded with the session (the header's bell).
+    pub unread_notices: i64,
 }
 
 impl CurrentUser {
@@ -67,6 +69,7 @@ impl CurrentUser {
             scope: PlatformScope::of(s.user_id, role, s.platform_id, jurisdiction),
             csrf: s.csrf_token.clone(),
             addr,
+            unread_notices: s.unread_notices,
         }
     }
 

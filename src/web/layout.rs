@@ -19,6 +19,8 @@ pub struct Layout {
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub active: &'static str,
+    /// Unread in-app notices of the signed-in user (the bell links to `/notices`).
+    pub unread_notices: i64,
 }
 
 fn item(href: impl Into<String>, label: &'static str, key: &'static str) -> NavItem {
@@ -38,6 +40,7 @@ impl Layout {
             csrf: String::new(),
             nav: Vec::new(),
             active: "",
+            unread_notices: 0,
         }
     }
 
@@ -48,6 +51,7 @@ impl Layout {
                 let mut nav = vec![
                     item("/platforms", "平台名录", "platforms"),
                     item("/compliance", "合规矩阵", "compliance"),
+                    item("/annual/overdue", "逾期事项", "overdue"),
                 ];
                 nav.push(item("/annual/config", "年度配置", "annual_config"));
                 if user.is_city_staff {
@@ -85,6 +89,7 @@ impl Layout {
             csrf: user.csrf.clone(),
             nav,
             active,
+            unread_notices: user.unread_notices,
         }
     }
 }

@@ -8,8 +8,9 @@ use axum::routing::{MethodRouter, get, post};
 use super::compliance;
 use super::registration;
 use super::{
-    Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, documents, health, home,
-    jurisdictions, ledger, operation, platforms, policies, rectification, security, timeline,
+    Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
+    health, home, jurisdictions, ledger, midyear, notices, operation, platforms, policies,
+    rectification, security, timeline,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -24,11 +25,13 @@ const OVERSIGHT: &[Role] = &[Staff, Leader];
 const RECORD_KEEPERS: &[Role] = &[Staff, Operator];
 /// Only advisors log service visits (on the platforms assigned to them).
 const ADVISOR: &[Role] = &[Advisor];
-/// The platform's own operator (data scope) files; staff review.
+/// The platform's own operator (data scope) files and reports; staff review.
 const OPERATOR: &[Role] = &[Operator];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
+/// Who may comment on a platform's checklist (each within their data scope).
+const CHECKLIST_COMMENTERS: &[Role] = &[Staff, Operator, Advisor];
 
 fn route(
     method: Method,
@@ -483,6 +486,106 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}/annual/filing/{fid}/review",
             Roles(STAFF, Scope::Platform),
             post(annual::review_filing),
+        ),
+        // 半年过堂: the operator's H1 report, the review meeting and its actions.
+        route(
+            M::GET,
+            "/platforms/{id}/midyear",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(midyear::page),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/report",
+            Roles(OPERATOR, Scope::Platform),
+            post(midyear::save_report),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/submit",
+            Roles(OPERATOR, Scope::Platform),
+            post(midyear::submit_report),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/review",
+            Roles(STAFF, Scope::Platform),
+            post(midyear::record_review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/midyear/actions",
+            Roles(STAFF, Scope::Platform),
+            post(midyear::add_action),
+        ),
+        // 清单 (一平台一清单).
+        route(
+            M::GET,
+            "/platforms/{id}/checklist",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(checklist::list),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::create),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/checklist/{cid}",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(checklist::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::update),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/close",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::close),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/reopen",
+            Roles(STAFF, Scope::Platform),
+            post(checklist::reopen),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/progress",
+            Roles(OPERATOR, Scope::Platform),
+            post(checklist::progress),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/checklist/{cid}/comments",
+            Roles(CHECKLIST_COMMENTERS, Scope::Platform),
+            post(checklist::comment),
+        ),
+        // In-app notices (each user's own) and the staff's overdue list.
+        route(M::GET, "/notices", SignedIn, get(notices::list)),
+        route(
+            M::POST,
+            "/notices/read-all",
+            SignedIn,
+            post(notices::mark_all_read),
+        ),
+        route(
+            M::POST,
+            "/notices/{nid}/read",
+            SignedIn,
+            post(notices::mark_read),
+        ),
+        route(
+            M::GET,
+            "/annual/overdue",
+            Roles(STAFF, Scope::Global),
+            get(notices::overdue),
         ),
         // Jurisdictions: city staff add more.
         route(

@@ -1,0 +1,158 @@
+//! Deadlines and reminders (EVALUATION.md §6): in-app notices 14 and 3 days before each deadline
+//! and on the day; after the deadline a step that is not done is overdue instead. Nothing is ever
+//! sent outside the system. "Today" is always Asia/Shanghai's date, passed in.
+
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
+
+/// The days before a deadline on which a reminder goes out (the deadline day itself is 0).
+pub const REMINDER_DAYS: [i64; 3] = [14, 3, 0];
+
+/// How long after its deadline a missing step stays on the overdue list: one cycle. After that
+/// the next year's step of the same kind is the one that matters.
+pub const OVERDUE_WINDOW_DAYS: i64 = 365;
+
+/// A reminder due today: the deadline is `days_left` (14, 3 or 0) days away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reminder {
+    pub days_left: i64,
+}
+
+impl Reminder {
+    /// "还剩 14 天" / "今天截止".
+    pub fn label_zh(self) -> String {
+        if self.days_left == 0 {
+            "今天截止".into()
+        } else {
+            format!("还剩 {} 天", self.days_left)
+        }
+    }
+}
+
+/// The reminder due `today` for a step with `deadline`, if any: exactly 14 or 3 days before, or on
+/// the day, and only while the step is not done. None after the deadline (that is [`overdue`]).
+pub fn due(today: NaiveDate, deadline: NaiveDate, done: bool) -> Option<Reminder> {
+    if done {
+        return None;
+    }
+    let days_left = (deadline - today).num_days();
+    REMINDER_DAYS
+        .contains(&days_left)
+        .then_some(Reminder { days_left })
+}
+
+/// Days past the deadline when a step is overdue `today` (not done, deadline passed, within one
+/// cycle); None otherwise.
+pub fn overdue(today: NaiveDate, deadline: NaiveDate, done: bool) -> Option<i64> {
+    let late = (today - deadline).num_days();
+    (!done && late > 0 && late <= OVERDUE_WINDOW_DAYS).then_some(late)
+}
+
+/// Whether something submitted on `submitted_on` missed `deadline` (the deadline day is on time).
+pub fn is_late(submitted_on: NaiveDate, deadline: NaiveDate) -> bool {
+    submitted_on > deadline
+}
+
+fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// Asia/Shanghai's date at `now` (China has no daylight saving; +08:00 is exact).
+pub fn beijing_today(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&beijing()).date_naive()
+}
+
+/// How long from `now` until the next midnight in Beijing (never zero: at midnight exactly, a day).
+pub fn until_next_beijing_midnight(now: DateTime<Utc>) -> std::time::Duration {
+    let tomorrow = beijing_today(now)
+        .checked_add_days(Days::new(1))
+        .unwrap_or(NaiveDate::MAX);
+    let midnight = tomorrow
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(beijing()).single())
+        .map(|t| t.with_timezone(&Utc));
+    match midnight {
+        Some(m) => (m - now)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(86_400)),
+        None => std::time::Duration::from_secs(86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn reminders_go_out_exactly_14_and_3_days_before_and_on_the_day() {
+        let deadline = d("2026-07-31");
+        let mut hits = Vec::new();
+        let mut day = d("2026-06-01");
+        while day <= d("2026-09-30") {
+            if let Some(r) = due(day, deadline, false) {
+                hits.push((day, r.days_left));
+            }
+            day = day.succ_opt().unwrap();
+        }
+        assert_eq!(
+            hits,
+            vec![
+                (d("2026-07-17"), 14),
+                (d("2026-07-28"), 3),
+                (d("2026-07-31"), 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_is_due_once_the_step_is_done_or_the_deadline_has_passed() {
+        let deadline = d("2026-03-31");
+        assert_eq!(due(d("2026-03-17"), deadline, true), None);
+        assert_eq!(due(d("2026-03-31"), deadline, true), None);
+        assert_eq!(due(d("2026-04-01"), deadline, false), None);
+        assert_eq!(due(d("2026-03-16"), deadline, false), None);
+        assert_eq!(due(d("2026-03-18"), deadline, false), None);
+        assert_eq!(
+            due(d("2026-03-31"), deadline, false).unwrap().label_zh(),
+            "今天截止"
+        );
+        assert_eq!(
+            due(d("2026-03-28"), deadline, false).unwrap().label_zh(),
+            "还剩 3 天"
+        );
+    }
+
+    #[test]
+    fn a_missing_step_is_overdue_the_day_after_its_deadline_for_one_cycle() {
+        let deadline = d("2026-03-31");
+        assert_eq!(overdue(d("2026-03-31"), deadline, false), None);
+        assert_eq!(overdue(d("2026-04-01"), deadline, false), Some(1));
+        assert_eq!(overdue(d("2026-04-01"), deadline, true), None);
+        assert_eq!(overdue(d("2027-03-31"), deadline, false), Some(365));
+        assert_eq!(overdue(d("2027-04-01"), deadline, false), None);
+    }
+
+    #[test]
+    fn the_deadline_day_itself_is_on_time() {
+        assert!(!is_late(d("2026-07-31"), d("2026-07-31")));
+        assert!(is_late(d("2026-08-01"), d("2026-07-31")));
+    }
+
+    #[test]
+    fn beijing_days_start_at_16_00_utc() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(beijing_today(t("2026-07-30T15:59:59Z")), d("2026-07-30"));
+        assert_eq!(beijing_today(t("2026-07-30T16:00:00Z")), d("2026-07-31"));
+        assert_eq!(
+            until_next_beijing_midnight(t("2026-07-30T15:00:00Z")).as_secs(),
+            3600
+        );
+        assert_eq!(
+            until_next_beijing_midnight(t("2026-07-30T16:00:00Z")).as_secs(),
+            86_400
+        );
+    }
+}
