@@ -69,6 +69,7 @@ pub mod annual;
 pub mod audit_chain;
 pub mod calendar;
 pub mod compliance;
+pub mod evaluation;
 pub mod lifecycle;
 pub mod money;
 pub mod password;
