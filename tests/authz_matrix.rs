@@ -137,6 +137,10 @@ async fn session_of(app: &TestApp, username: &str) -> Client {
 fn concrete(path: &str, platform: i64, uid: i64) -> String {
     path.replace("{id}", &platform.to_string())
         .replace("{uid}", &uid.to_string())
+        .replace("{year}", "2025")
+        .replace("{eid}", "999999")
+        .replace("{oid}", "999999")
+        .replace("{aid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

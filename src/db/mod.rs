@@ -3,6 +3,7 @@
 
 pub mod annual_config;
 pub mod audit;
+pub mod evaluations;
 pub mod jurisdictions;
 pub mod lifecycle;
 pub mod platforms;

@@ -479,6 +479,8 @@ pub struct EvalInput {
     pub self_assessment: String,
     /// Documents chosen as evidence (already checked to belong to the platform by the caller).
     pub evidence: Vec<i64>,
+    /// The operator confirmed the figures are true and complete (required to submit).
+    pub confirmed: bool,
 }
 
 /// The checked form: actuals as numbers (only the quantitative indicators of the rubric).
@@ -490,7 +492,8 @@ pub struct EvalDraft {
 }
 
 /// Checks the operator's form. Saving accepts gaps; submitting needs every quantitative actual (0 when there is
-/// none), a self-assessment and at least one evidence document. Every bad field is reported at once.
+/// none), a self-assessment, at least one evidence document and the operator's confirmation that the figures are
+/// true (a submission cannot be taken back by the operator). Every bad field is reported at once.
 pub fn validate(
     rubric: &Rubric,
     input: &EvalInput,
@@ -540,6 +543,12 @@ pub fn validate(
         errors.insert(
             "evidence".into(),
             "请至少选择一份证明材料（可先在「文件」页上传）".into(),
+        );
+    }
+    if submitting && !input.confirmed {
+        errors.insert(
+            "confirm".into(),
+            "提交前请确认所填数据真实、准确（提交后不能自行修改）".into(),
         );
     }
     if errors.is_empty() {
@@ -1298,6 +1307,7 @@ mod tests {
                 .collect(),
             self_assessment: String::new(),
             evidence: Vec::new(),
+            confirmed: false,
         }
     }
 
@@ -1308,8 +1318,9 @@ mod tests {
         assert_eq!(draft.actuals.get("rnd_staff"), Some(&12.0));
         assert_eq!(draft.actuals.len(), 1);
         let errors = validate(&rubric, &input(&[("rnd_staff", "12")]), true).unwrap_err();
-        // 13 other quantitative indicators, the self-assessment and the evidence.
-        assert_eq!(errors.len(), 15, "{errors:?}");
+        // 13 other quantitative indicators, the self-assessment, the evidence and the confirmation.
+        assert_eq!(errors.len(), 16, "{errors:?}");
+        assert!(errors.contains_key("confirm"));
         assert!(errors.contains_key("self_assessment"));
         assert!(errors.contains_key("evidence"));
         assert!(!errors.contains_key("rnd_staff"));
@@ -1348,6 +1359,7 @@ mod tests {
         }
         i.self_assessment = "完成年度目标".into();
         i.evidence = vec![5, 3, 5];
+        i.confirmed = true;
         let draft = validate(&rubric, &i, true).expect("valid");
         assert_eq!(draft.actuals.len(), 14);
         assert_eq!(draft.evidence, vec![3, 5]);

@@ -46,14 +46,17 @@ impl Layout {
         let nav = match user.role {
             Some(Role::Staff) => {
                 let mut nav = vec![item("/platforms", "平台名录", "platforms")];
+                nav.push(item("/evaluations", "年度评估", "evaluations"));
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }
                 nav
             }
-            Some(Role::Leader) | Some(Role::Advisor) => {
-                vec![item("/platforms", "平台名录", "platforms")]
-            }
+            Some(Role::Leader) => vec![
+                item("/platforms", "平台名录", "platforms"),
+                item("/evaluations", "年度评估", "evaluations"),
+            ],
+            Some(Role::Advisor) => vec![item("/platforms", "平台名录", "platforms")],
             Some(Role::Operator) => match user.platform_id {
                 Some(id) => vec![item(format!("/platforms/{id}"), "我的平台", "platforms")],
                 None => Vec::new(),
@@ -67,7 +70,8 @@ impl Layout {
                 item("/audit", "审计日志", "audit"),
                 item("/audit/verify", "完整性校验", "verify"),
             ],
-            Some(Role::Expert) | None => Vec::new(),
+            Some(Role::Expert) => vec![item("/expert", "评审任务", "expert")],
+            None => Vec::new(),
         };
         Layout {
             user_name: user.display_name.clone(),

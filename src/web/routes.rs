@@ -5,7 +5,8 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    Guard, RouteDef, Scope, admin, audit, auth, health, home, jurisdictions, platforms, security,
+    Guard, RouteDef, Scope, admin, audit, auth, evaluation, evaluation_round, expert, health, home,
+    jurisdictions, platforms, security,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -13,6 +14,10 @@ use crate::state::AppState;
 const STAFF: &[Role] = &[Staff];
 /// Who may look at platforms (each within their data scope).
 const PLATFORM_READERS: &[Role] = &[Staff, Leader, Operator, Advisor];
+const OPERATOR: &[Role] = &[Operator];
+/// Staff and leaders: the year's evaluation round and results (each within their data scope).
+const ROUND_READERS: &[Role] = &[Staff, Leader];
+const EXPERT: &[Role] = &[Expert];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -88,6 +93,130 @@ pub fn registry() -> Vec<RouteDef> {
             "/platforms/{id}",
             Roles(STAFF, Scope::Platform),
             post(platforms::update),
+        ),
+        // The year-end evaluation (年底评估), platform side.
+        route(
+            M::GET,
+            "/platforms/{id}/evaluation",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(evaluation::page),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}",
+            Roles(OPERATOR, Scope::Platform),
+            post(evaluation::save),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}/county-review",
+            Roles(STAFF, Scope::Platform),
+            post(evaluation::county_review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}/city-review",
+            Roles(STAFF, Scope::Platform),
+            post(evaluation::city_review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}/reopen",
+            Roles(STAFF, Scope::Platform),
+            post(evaluation::reopen),
+        ),
+        // The year's evaluation round: city staff act, county staff (their county) and leaders read.
+        route(
+            M::GET,
+            "/evaluations",
+            Roles(ROUND_READERS, Scope::Global),
+            get(evaluation_round::index),
+        ),
+        route(
+            M::GET,
+            "/evaluations/{year}",
+            Roles(ROUND_READERS, Scope::Global),
+            get(evaluation_round::show),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/compute",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::compute),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/evaluations/{eid}/experts",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::assign),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/propose",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::propose),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/notice",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::start_notice),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/objections",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::record_objection),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/objections/{oid}/answer",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::answer_objection),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/publish",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::publish),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/withdraw",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::withdraw),
+        ),
+        route(
+            M::GET,
+            "/evaluations/{year}/results",
+            Roles(ROUND_READERS, Scope::Global),
+            get(evaluation_round::results),
+        ),
+        route(
+            M::GET,
+            "/evaluations/{year}/results.xlsx",
+            Roles(ROUND_READERS, Scope::Global),
+            get(evaluation_round::results_xlsx),
+        ),
+        // The expert's own assignments (another expert's is a 404).
+        route(M::GET, "/expert", Roles(EXPERT, Scope::Global), get(expert::list)),
+        route(
+            M::GET,
+            "/expert/assignments/{aid}",
+            Roles(EXPERT, Scope::Global),
+            get(expert::show),
+        ),
+        route(
+            M::POST,
+            "/expert/assignments/{aid}/declaration",
+            Roles(EXPERT, Scope::Global),
+            post(expert::declare),
+        ),
+        route(
+            M::POST,
+            "/expert/assignments/{aid}/scores",
+            Roles(EXPERT, Scope::Global),
+            post(expert::scores),
         ),
         // Jurisdictions: city staff add more.
         route(
