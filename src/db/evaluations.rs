@@ -138,11 +138,13 @@ pub async fn get_in_year(
     id: i64,
     year: i32,
 ) -> Result<Option<Evaluation>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_EVALUATION} WHERE e.id = $1 AND e.year = $2"))
-        .bind(id)
-        .bind(year)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(&format!(
+        "{SELECT_EVALUATION} WHERE e.id = $1 AND e.year = $2"
+    ))
+    .bind(id)
+    .bind(year)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Locks the evaluation row of a platform and year (in the caller's transaction) and returns it.
@@ -357,15 +359,20 @@ pub async fn documents_of_platform(
     platform_id: i64,
     ids: &[i64],
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM documents WHERE platform_id = $1 AND id = ANY($2) ORDER BY id")
-        .bind(platform_id)
-        .bind(ids)
-        .fetch_all(conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT id FROM documents WHERE platform_id = $1 AND id = ANY($2) ORDER BY id",
+    )
+    .bind(platform_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
 }
 
 /// The evidence documents of an evaluation.
-pub async fn evidence(conn: &mut PgConnection, evaluation_id: i64) -> Result<Vec<Doc>, sqlx::Error> {
+pub async fn evidence(
+    conn: &mut PgConnection,
+    evaluation_id: i64,
+) -> Result<Vec<Doc>, sqlx::Error> {
     sqlx::query_as(
         "SELECT d.id, d.kind, d.title, d.created_at FROM evaluation_evidence x
          JOIN documents d ON d.id = x.document_id WHERE x.evaluation_id = $1 ORDER BY d.id",
@@ -395,7 +402,10 @@ pub async fn integrity_records(
 }
 
 /// The rule parameter in force for `key` (the latest row), as a whole number, if set and valid.
-pub async fn rule_param_u32(conn: &mut PgConnection, key: &str) -> Result<Option<u32>, sqlx::Error> {
+pub async fn rule_param_u32(
+    conn: &mut PgConnection,
+    key: &str,
+) -> Result<Option<u32>, sqlx::Error> {
     let value: Option<Value> = sqlx::query_scalar(
         "SELECT value FROM rule_params WHERE key = $1 ORDER BY changed_at DESC, id DESC LIMIT 1",
     )
@@ -553,7 +563,11 @@ pub async fn round_notice(
     Ok(())
 }
 
-pub async fn round_published(conn: &mut PgConnection, year: i32, by: i64) -> Result<(), sqlx::Error> {
+pub async fn round_published(
+    conn: &mut PgConnection,
+    year: i32,
+    by: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE evaluation_rounds SET status = 'published', published_at = now(), published_by = $2,
                 lock_version = lock_version + 1
@@ -760,7 +774,8 @@ impl AssignmentRow {
     }
 }
 
-const SELECT_ASSIGNMENT: &str = "SELECT a.id, a.evaluation_id, a.expert_id, u.display_name AS expert_name,
+const SELECT_ASSIGNMENT: &str =
+    "SELECT a.id, a.evaluation_id, a.expert_id, u.display_name AS expert_name,
                                         a.conflict, a.conflict_note, a.declared_at, a.submitted_at
                                  FROM expert_assignments a JOIN users u ON u.id = a.expert_id";
 
@@ -954,12 +969,11 @@ pub async fn declare(
 
 /// The scores of one assignment.
 pub async fn scores(conn: &mut PgConnection, assignment_id: i64) -> Result<Values, sqlx::Error> {
-    let rows: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT indicator_key, score FROM expert_scores WHERE assignment_id = $1",
-    )
-    .bind(assignment_id)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<(String, f64)> =
+        sqlx::query_as("SELECT indicator_key, score FROM expert_scores WHERE assignment_id = $1")
+            .bind(assignment_id)
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -988,7 +1002,10 @@ pub async fn save_scores(
 }
 
 /// Makes the scores final; false if they already were.
-pub async fn submit_scores(conn: &mut PgConnection, assignment_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn submit_scores(
+    conn: &mut PgConnection,
+    assignment_id: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE expert_assignments SET submitted_at = now() WHERE id = $1 AND submitted_at IS NULL AND conflict = false",
     )
@@ -1103,7 +1120,10 @@ pub async fn answer_objection(
 // ---- results application --------------------------------------------------------------------
 
 /// The platform's open or draft rectification case, if any.
-pub async fn open_case(conn: &mut PgConnection, platform_id: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn open_case(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM rectification_cases WHERE platform_id = $1 AND status IN ('draft', 'open') LIMIT 1",
     )
@@ -1135,7 +1155,9 @@ pub async fn insert_fail_case(
 }
 
 /// The years that have evaluations or a round, newest first, with the round's status.
-pub async fn years(conn: &mut PgConnection) -> Result<Vec<(i32, Option<String>, i64)>, sqlx::Error> {
+pub async fn years(
+    conn: &mut PgConnection,
+) -> Result<Vec<(i32, Option<String>, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT y.year, r.status, (SELECT count(*) FROM evaluations e WHERE e.year = y.year)
          FROM (SELECT year FROM evaluations UNION SELECT year FROM evaluation_rounds) y

@@ -228,7 +228,7 @@ impl EvalFacts {
 
     /// Past the deadline and not reopened for today.
     pub fn is_late(&self) -> bool {
-        self.today > self.deadline && !self.reopened_until.is_some_and(|d| self.today <= d)
+        self.today > self.deadline && self.reopened_until.is_none_or(|d| self.today > d)
     }
 }
 
@@ -238,8 +238,8 @@ impl EvalFacts {
 /// - The deadline applies to the first submission (a draft). An evaluation returned by a reviewer may be submitted
 ///   again after the deadline: the bureau asked for the change. For a late first submission staff reopen the
 ///   evaluation until a date they choose ([`EvalAction::Reopen`]).
-/// - A platform barred by `INTEG-BAN` is refused submission and review passes with the bar's reason; the caller
-///   then records the evaluation as `excluded` (see [`may_exclude`]).
+/// - A platform barred by `INTEG-BAN` is refused saving, submission and review passes with the bar's reason; the
+///   caller then records the evaluation as `excluded` (see [`may_exclude`]).
 /// - Once the year's grades are proposed (round not `open`), nothing moves any more until staff withdraw them.
 pub fn check(action: EvalAction, actor: Actor, f: &EvalFacts) -> Result<EvalStatus, Refusal> {
     use EvalAction::*;
@@ -276,8 +276,9 @@ pub fn check(action: EvalAction, actor: Actor, f: &EvalFacts) -> Result<EvalStat
             f.round.label_zh()
         )));
     }
-    let passes = matches!(action, Submit | CountyPass | CityPass);
-    if passes && let Some(bar) = f.bar {
+    // A barred platform is not evaluated: nothing to fill in, nothing to pass (a reviewer may still return).
+    let barred_action = matches!(action, Save | Submit | CountyPass | CityPass);
+    if barred_action && let Some(bar) = f.bar {
         return Err(Refusal::state(bar.reason()));
     }
     match action {
@@ -494,11 +495,7 @@ pub struct EvalDraft {
 /// Checks the operator's form. Saving accepts gaps; submitting needs every quantitative actual (0 when there is
 /// none), a self-assessment, at least one evidence document and the operator's confirmation that the figures are
 /// true (a submission cannot be taken back by the operator). Every bad field is reported at once.
-pub fn validate(
-    rubric: &Rubric,
-    input: &EvalInput,
-    submitting: bool,
-) -> Result<EvalDraft, Errors> {
+pub fn validate(rubric: &Rubric, input: &EvalInput, submitting: bool) -> Result<EvalDraft, Errors> {
     let mut errors = Errors::new();
     let mut actuals = Values::new();
     for ind in rubric
@@ -506,7 +503,11 @@ pub fn validate(
         .iter()
         .filter(|i| i.kind == IndicatorKind::Quantitative)
     {
-        let typed = input.actuals.get(&ind.key).map(String::as_str).unwrap_or("");
+        let typed = input
+            .actuals
+            .get(&ind.key)
+            .map(String::as_str)
+            .unwrap_or("");
         match parse_number(typed) {
             Ok(Some(v)) if is_count(&ind.key) && v.fract() != 0.0 => {
                 errors.insert(ind.key.clone(), "应为整数".into());
@@ -601,7 +602,11 @@ code_enum! {
 }
 
 /// May the expert take `action` on their assignment, with the year's round in `round`?
-pub fn check_expert(action: ExpertAction, a: Assignment, round: RoundStatus) -> Result<(), Refusal> {
+pub fn check_expert(
+    action: ExpertAction,
+    a: Assignment,
+    round: RoundStatus,
+) -> Result<(), Refusal> {
     if round != RoundStatus::Open {
         return Err(Refusal::state(format!(
             "本年度评估{}，评审已结束",
@@ -700,10 +705,7 @@ impl ExpertProgress {
         if self.is_complete() {
             return String::new();
         }
-        let mut s = format!(
-            "有效专家评分{}/{}份",
-            self.submitted, MIN_EXPERTS
-        );
+        let mut s = format!("有效专家评分{}/{}份", self.submitted, MIN_EXPERTS);
         let open = self.undeclared + self.scoring;
         if open > 0 {
             s.push_str(&format!("，{open}位专家尚未完成"));
@@ -819,7 +821,11 @@ pub fn score(
         targets,
         actuals,
         expert_scores: experts,
-        experts: if stage == ScoreStage::Final { counted } else { 0 },
+        experts: if stage == ScoreStage::Final {
+            counted
+        } else {
+            0
+        },
         score: s,
         warnings_zh,
     })
@@ -867,7 +873,11 @@ pub fn notice_period(today: NaiveDate, days: u32) -> (NaiveDate, NaiveDate) {
 
 /// May `actor` take `action` on the year's round? `Ok` carries the round's status afterwards. Only city staff act;
 /// every problem is listed at once.
-pub fn check_round(action: RoundAction, actor: Actor, f: &RoundFacts) -> Result<RoundStatus, Refusal> {
+pub fn check_round(
+    action: RoundAction,
+    actor: Actor,
+    f: &RoundFacts,
+) -> Result<RoundStatus, Refusal> {
     use RoundAction::*;
     use RoundStatus::*;
     if !(actor.is_staff() && actor.is_city_staff) {
@@ -893,10 +903,7 @@ pub fn check_round(action: RoundAction, actor: Actor, f: &RoundFacts) -> Result<
             }
             let mut reasons = Vec::new();
             if f.in_review > 0 {
-                reasons.push(format!(
-                    "尚有{}份评估未完成县级初审或市级复审",
-                    f.in_review
-                ));
+                reasons.push(format!("尚有{}份评估未完成县级初审或市级复审", f.in_review));
             }
             if f.candidates == 0 {
                 reasons.push("没有通过市级复审的评估，无法评定等次".into());
@@ -1036,7 +1043,7 @@ pub fn fail_case_summary(year: i32, total: f64, rank: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::scoring::{GradeRules, Grade, assign_grades};
+    use crate::domain::scoring::{Grade, GradeRules, assign_grades};
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -1117,7 +1124,9 @@ mod tests {
         }
         let f = facts(Level::County, Some(EvalStatus::Submitted));
         assert_eq!(
-            check(EvalAction::CountyPass, OPERATOR, &f).unwrap_err().kind,
+            check(EvalAction::CountyPass, OPERATOR, &f)
+                .unwrap_err()
+                .kind,
             RefusalKind::Forbidden
         );
         assert_eq!(
@@ -1159,7 +1168,10 @@ mod tests {
     fn late_first_submission_is_refused_until_staff_reopen() {
         let mut f = facts(Level::County, Some(EvalStatus::Draft));
         f.today = d("2026-01-31");
-        assert!(check(EvalAction::Submit, OPERATOR, &f).is_ok(), "the deadline day itself is in time");
+        assert!(
+            check(EvalAction::Submit, OPERATOR, &f).is_ok(),
+            "the deadline day itself is in time"
+        );
         f.today = d("2026-02-01");
         let err = check(EvalAction::Submit, OPERATOR, &f).unwrap_err();
         assert!(err.reasons[0].contains("已过截止日期"), "{err}");
@@ -1167,7 +1179,10 @@ mod tests {
         // Saving a draft stays possible.
         assert!(check(EvalAction::Save, OPERATOR, &f).is_ok());
         // Staff reopen; the operator may submit up to that day.
-        assert_eq!(check(EvalAction::Reopen, COUNTY_STAFF, &f), Ok(EvalStatus::Draft));
+        assert_eq!(
+            check(EvalAction::Reopen, COUNTY_STAFF, &f),
+            Ok(EvalStatus::Draft)
+        );
         f.reopened_until = Some(d("2026-02-05"));
         assert!(check(EvalAction::Submit, OPERATOR, &f).is_ok());
         f.today = d("2026-02-06");
@@ -1246,6 +1261,7 @@ mod tests {
         f.bar = bar;
         let err = check(EvalAction::Submit, OPERATOR, &f).unwrap_err();
         assert!(err.reasons[0].contains("科研诚信限制"));
+        assert!(check(EvalAction::Save, OPERATOR, &f).is_err());
         f.status = Some(EvalStatus::Submitted);
         assert!(check(EvalAction::CountyPass, COUNTY_STAFF, &f).is_err());
         // A return is still possible (it passes nothing).
@@ -1337,7 +1353,10 @@ mod tests {
         ]);
         i.self_assessment = "长".repeat(SELF_ASSESSMENT_MAX + 1);
         let errors = validate(&rubric, &i, false).unwrap_err();
-        assert_eq!(errors.get("rnd_staff").map(String::as_str), Some("应为整数"));
+        assert_eq!(
+            errors.get("rnd_staff").map(String::as_str),
+            Some("应为整数")
+        );
         assert_eq!(
             errors.get("rnd_expenditure").map(String::as_str),
             Some("请输入数字")
@@ -1445,14 +1464,20 @@ mod tests {
     fn only_counting_assignments_feed_the_expert_mean() {
         let rubric = Rubric::default_2025();
         let assignments = vec![
-            (DONE, scores(&[("filings_on_time", 80.0), ("rnd_staff", 5.0)])),
+            (
+                DONE,
+                scores(&[("filings_on_time", 80.0), ("rnd_staff", 5.0)]),
+            ),
             (DONE, scores(&[("filings_on_time", 90.0)])),
             (CONFLICTED, scores(&[("filings_on_time", 10.0)])),
             (SCORING, scores(&[("filings_on_time", 20.0)])),
         ];
         let e = expert_scores(&rubric, &assignments);
         assert_eq!(e.get("filings_on_time"), Some(&vec![80.0, 90.0]));
-        assert!(!e.contains_key("rnd_staff"), "quantitative keys are not expert-scored");
+        assert!(
+            !e.contains_key("rnd_staff"),
+            "quantitative keys are not expert-scored"
+        );
     }
 
     fn all_quantitative(rubric: &Rubric, v: f64) -> Values {
@@ -1514,7 +1539,10 @@ mod tests {
         // Round trip through the stored JSON.
         let json = serde_json::to_value(&f).expect("json");
         assert_eq!(json["stage"], "final");
-        assert_eq!(serde_json::from_value::<ScoreDetail>(json).expect("back"), f);
+        assert_eq!(
+            serde_json::from_value::<ScoreDetail>(json).expect("back"),
+            f
+        );
     }
 
     #[test]
@@ -1560,10 +1588,19 @@ mod tests {
         let g = |id: i32| results.iter().find(|r| r.id == id).map(|r| r.grade);
         assert_eq!(g(1), Some(Grade::Good));
         assert_eq!(g(2), Some(Grade::Good));
-        assert_eq!(g(3), Some(Grade::Good), "a lower platform does not take the place");
+        assert_eq!(
+            g(3),
+            Some(Grade::Good),
+            "a lower platform does not take the place"
+        );
         assert_eq!(g(5), Some(Grade::Pass));
         assert_eq!(g(7), Some(Grade::Fail));
-        assert!(results.iter().find(|r| r.id == 7).is_some_and(|r| r.opens_rectification));
+        assert!(
+            results
+                .iter()
+                .find(|r| r.id == 7)
+                .is_some_and(|r| r.opens_rectification)
+        );
     }
 
     // --- the round ---
@@ -1586,8 +1623,14 @@ mod tests {
         use RoundAction::*;
         use RoundStatus::*;
         assert_eq!(check_round(Propose, CITY_STAFF, &round(Open)), Ok(Proposed));
-        assert_eq!(check_round(Propose, CITY_STAFF, &round(Proposed)), Ok(Proposed));
-        assert_eq!(check_round(StartNotice, CITY_STAFF, &round(Proposed)), Ok(Notice));
+        assert_eq!(
+            check_round(Propose, CITY_STAFF, &round(Proposed)),
+            Ok(Proposed)
+        );
+        assert_eq!(
+            check_round(StartNotice, CITY_STAFF, &round(Proposed)),
+            Ok(Notice)
+        );
         let mut f = round(Notice);
         f.notice_starts = Some(d("2026-02-20"));
         f.notice_ends = Some(d("2026-02-26"));
@@ -1604,7 +1647,8 @@ mod tests {
     #[test]
     fn only_city_staff_run_the_round() {
         for actor in [COUNTY_STAFF, LEADER, OPERATOR] {
-            let err = check_round(RoundAction::Propose, actor, &round(RoundStatus::Open)).unwrap_err();
+            let err =
+                check_round(RoundAction::Propose, actor, &round(RoundStatus::Open)).unwrap_err();
             assert_eq!(err.kind, RefusalKind::Forbidden);
         }
     }
@@ -1657,7 +1701,10 @@ mod tests {
         let errors = validate_objection("甲", "2026-02-01", "乙", starts, today).unwrap_err();
         assert!(errors["raised_on"].contains("公示开始"));
         assert!(validate_answer("  ").is_err());
-        assert_eq!(validate_answer(" 经核实，数据无误 "), Ok("经核实，数据无误".into()));
+        assert_eq!(
+            validate_answer(" 经核实，数据无误 "),
+            Ok("经核实，数据无误".into())
+        );
     }
 
     #[test]

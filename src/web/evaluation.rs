@@ -24,7 +24,7 @@ use crate::db::{audit, lifecycle};
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::compliance::catalogue::BAN_MONTHS;
 use crate::domain::evaluation::{
-    self as rules, Actor, Bar, EvalAction, EvalFacts, EvalInput, EvalStatus, Errors, Refusal,
+    self as rules, Actor, Bar, Errors, EvalAction, EvalFacts, EvalInput, EvalStatus, Refusal,
     RefusalKind, RoundStatus, ScoreDetail, indicator_unit,
 };
 use crate::domain::money::wan;
@@ -217,11 +217,15 @@ pub(crate) fn score_view(d: &ScoreDetail) -> ScoreView {
 }
 
 pub(crate) fn grade_label(code: Option<&str>) -> &'static str {
-    code.and_then(Grade::parse).map(Grade::label_zh).unwrap_or("—")
+    code.and_then(Grade::parse)
+        .map(Grade::label_zh)
+        .unwrap_or("—")
 }
 
 pub(crate) fn status_label(code: &str) -> &'static str {
-    EvalStatus::parse(code).map(EvalStatus::label_zh).unwrap_or("—")
+    EvalStatus::parse(code)
+        .map(EvalStatus::label_zh)
+        .unwrap_or("—")
 }
 
 /// A number as typed back into a form: no trailing `.0`.
@@ -568,10 +572,7 @@ async fn build_page(
             _ => String::new(),
         },
         late: f.is_late() && status.is_none_or(|s| s == EvalStatus::Draft),
-        reopened_until: f
-            .reopened_until
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        reopened_until: f.reopened_until.map(|d| d.to_string()).unwrap_or_default(),
         has_filing: targets.is_some(),
         stage_ok: f.stage.is_operating(),
         rows: indicator_rows(
@@ -668,9 +669,7 @@ pub async fn save(
                     .map(|key| (key.to_string(), v.clone()))
             })
             .collect(),
-        self_assessment: field(&fields, "self_assessment")
-            .unwrap_or("")
-            .to_string(),
+        self_assessment: field(&fields, "self_assessment").unwrap_or("").to_string(),
         evidence,
         confirmed: field(&fields, "confirm") == Some("yes"),
     };
@@ -747,7 +746,16 @@ pub async fn save(
     .await?
     {
         tx.rollback().await?;
-        return Ok(conflict_page(&state, &user, &p, year, &config, &draft.actuals, &input.self_assessment).await?);
+        return conflict_page(
+            &state,
+            &user,
+            &p,
+            year,
+            &config,
+            &draft.actuals,
+            &input.self_assessment,
+        )
+        .await;
     }
     db::set_evidence(&mut tx, e.id, &draft.evidence).await?;
     if submitting {
@@ -758,7 +766,9 @@ pub async fn save(
         }
         db::record_submission(&mut tx, e.id, user.id).await?;
     }
-    let after = db::get(&mut tx, id, year).await?.ok_or(AppError::NotFound)?;
+    let after = db::get(&mut tx, id, year)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut after_json = after.audit_json();
     after_json["evidence"] = serde_json::json!(draft.evidence);
     audit::record(
@@ -831,7 +841,10 @@ async fn conflict_page(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     let saved = db::get(&mut conn, p.id, year).await?;
-    let theirs = saved.as_ref().map(Evaluation::actual_values).unwrap_or_default();
+    let theirs = saved
+        .as_ref()
+        .map(Evaluation::actual_values)
+        .unwrap_or_default();
     let show = |v: Option<&f64>| v.map(|v| number_text(*v)).unwrap_or_default();
     let mut rows: Vec<ConflictRow> = config
         .rubric
@@ -936,7 +949,9 @@ async fn review(
         Err(refusal) => {
             let passing = matches!(action, EvalAction::CountyPass | EvalAction::CityPass);
             match (bar, &before) {
-                (Some(bar), Some(e)) if passing && refusal.reasons.first() == Some(&bar.reason()) => {
+                (Some(bar), Some(e))
+                    if passing && refusal.reasons.first() == Some(&bar.reason()) =>
+                {
                     persist_exclusion(&mut tx, &user, e, &bar).await?;
                     tx.commit().await?;
                 }
@@ -970,7 +985,9 @@ async fn review(
     } else {
         db::record_city_review(&mut tx, e.id, user.id, &comment).await?;
     }
-    let after = db::get(&mut tx, id, year).await?.ok_or(AppError::NotFound)?;
+    let after = db::get(&mut tx, id, year)
+        .await?
+        .ok_or(AppError::NotFound)?;
     audit::record(
         &mut tx,
         &user.actor(),
@@ -1064,7 +1081,9 @@ pub async fn reopen(
         None => db::lock_or_create(&mut tx, id, year).await?,
     };
     db::reopen(&mut tx, e.id, until, &reason, user.id).await?;
-    let after = db::get(&mut tx, id, year).await?.ok_or(AppError::NotFound)?;
+    let after = db::get(&mut tx, id, year)
+        .await?
+        .ok_or(AppError::NotFound)?;
     audit::record(
         &mut tx,
         &user.actor(),

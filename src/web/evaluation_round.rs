@@ -233,7 +233,15 @@ pub async fn show(
         _ => "",
     };
     let mut conn = state.db.acquire().await?;
-    round_page(&mut conn, &user, year, notice, ObjectionInput::default(), BTreeMap::new()).await
+    round_page(
+        &mut conn,
+        &user,
+        year,
+        notice,
+        ObjectionInput::default(),
+        BTreeMap::new(),
+    )
+    .await
 }
 
 async fn round_page(
@@ -308,14 +316,8 @@ async fn round_page(
                     .map(|d| display(d.score.total))
                     .unwrap_or_else(|| "—".into()),
                 warnings: detail.as_ref().map(|d| d.warnings_zh.len()).unwrap_or(0),
-                total: r
-                    .total_score
-                    .map(display)
-                    .unwrap_or_else(|| "—".into()),
-                rank: r
-                    .rank
-                    .map(|x| x.to_string())
-                    .unwrap_or_else(|| "—".into()),
+                total: r.total_score.map(display).unwrap_or_else(|| "—".into()),
+                rank: r.rank.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
                 grade: grade_label(r.grade.as_deref()),
                 grade_code: r.grade.clone().unwrap_or_default(),
                 excluded_reason: r.excluded_reason.clone(),
@@ -388,10 +390,7 @@ async fn round_page(
             .notice_starts
             .map(|d| d.to_string())
             .unwrap_or_default(),
-        notice_ends: round
-            .notice_ends
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        notice_ends: round.notice_ends.map(|d| d.to_string()).unwrap_or_default(),
         published_at: round
             .published_at
             .map(|t| local_time(&t))
@@ -456,7 +455,9 @@ async fn fail_case_note(conn: &mut PgConnection, platform_id: i64, year: i32) ->
     .fetch_optional(&mut *conn)
     .await?;
     Ok(match drafted {
-        Some((id, status)) if status == "draft" => format!("已生成整改案件草稿（#{id}），待业务人员完善后启动"),
+        Some((id, status)) if status == "draft" => {
+            format!("已生成整改案件草稿（#{id}），待业务人员完善后启动")
+        }
         Some((id, _)) => format!("已生成整改案件（#{id}）"),
         None => match db::open_case(conn, platform_id).await? {
             Some(id) => format!("平台已有进行中的整改案件（#{id}），未重复生成"),
@@ -666,8 +667,7 @@ pub async fn propose(
             continue;
         }
         let assignments = db::scores_for_evaluation(&mut tx, r.id).await?;
-        let progress =
-            ExpertProgress::of(&assignments.iter().map(|(a, _)| *a).collect::<Vec<_>>());
+        let progress = ExpertProgress::of(&assignments.iter().map(|(a, _)| *a).collect::<Vec<_>>());
         if !progress.is_complete() {
             not_ready.push(format!("{}：{}", r.name, progress.missing_zh()));
             continue;
@@ -713,8 +713,10 @@ pub async fn propose(
         let (r, detail) = &scored[g.id];
         let rank = i32::try_from(g.rank).unwrap_or(i32::MAX);
         db::store_proposed(&mut tx, r.id, detail, rank, g.grade.as_str()).await?;
-        results.push(json!({"evaluation_id": r.id, "platform_id": r.platform_id, "total": g.score,
-                            "rank": g.rank, "grade": g.grade}));
+        results.push(
+            json!({"evaluation_id": r.id, "platform_id": r.platform_id, "total": g.score,
+                            "rank": g.rank, "grade": g.grade}),
+        );
     }
     db::round_proposed(&mut tx, year, version, user.id).await?;
     audit::record(
@@ -859,8 +861,10 @@ pub async fn record_objection(
         "objection",
         Some(oid.to_string()),
         None,
-        Some(json!({"year": year, "platform_id": e.platform_id, "raised_by": o.raised_by,
-                    "raised_on": o.raised_on, "content": o.content})),
+        Some(
+            json!({"year": year, "platform_id": e.platform_id, "raised_by": o.raised_by,
+                    "raised_on": o.raised_on, "content": o.content}),
+        ),
     )
     .await?;
     lifecycle::record(
@@ -985,8 +989,8 @@ pub async fn publish(
     let mut tx = audit::begin(&state.db, &user.actor()).await?;
     let round = db::lock_round(&mut tx, year).await?;
     let mut facts = quiet_facts(&round, today);
-    facts.unanswered_objections = usize::try_from(db::count_unanswered(&mut tx, year).await?)
-        .unwrap_or(usize::MAX);
+    facts.unanswered_objections =
+        usize::try_from(db::count_unanswered(&mut tx, year).await?).unwrap_or(usize::MAX);
     if let Err(r) = rules::check_round(RoundAction::Publish, actor_of(&user), &facts) {
         tx.rollback().await?;
         return Ok(refused(&user, "不能发布结果", &r, round_href(year)));
@@ -1184,16 +1188,12 @@ fn thousands(yuan: i64) -> String {
     let digits = yuan.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    if yuan < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    if yuan < 0 { format!("-{out}") } else { out }
 }
 
 /// The results the user may see: graded evaluations of the year in scope, by rank.
@@ -1293,7 +1293,8 @@ pub async fn results_xlsx(
     let bytes = workbook(year, &rows)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx export: {e}")))?;
     let ascii = format!("evaluation-results-{year}.xlsx");
-    let chinese: String = form_urlencoded::byte_serialize(format!("{year}年度评估结果.xlsx").as_bytes()).collect();
+    let chinese: String =
+        form_urlencoded::byte_serialize(format!("{year}年度评估结果.xlsx").as_bytes()).collect();
     Ok((
         [
             (
@@ -1311,10 +1312,7 @@ pub async fn results_xlsx(
 }
 
 /// The results workbook: Chinese headers, a frozen header row, scores as 0.00 and money as #,##0.
-fn workbook(
-    year: i32,
-    rows: &[ResultLine],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn workbook(year: i32, rows: &[ResultLine]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();

@@ -153,7 +153,16 @@ pub async fn show(
     let a = db::my_assignment(&mut conn, aid, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    assignment_page(&mut conn, &user, a, notice, None, Errors::new(), String::new()).await
+    assignment_page(
+        &mut conn,
+        &user,
+        a,
+        notice,
+        None,
+        Errors::new(),
+        String::new(),
+    )
+    .await
 }
 
 async fn assignment_page(
@@ -218,8 +227,7 @@ async fn assignment_page(
         declared_at: a.declared_at.map(|t| local_time(&t)).unwrap_or_default(),
         submitted_at: a.submitted_at.map(|t| local_time(&t)).unwrap_or_default(),
         can_declare: rules::check_expert(ExpertAction::Declare, s, round).is_ok(),
-        can_score: scoring_phase
-            && rules::check_expert(ExpertAction::SaveScores, s, round).is_ok(),
+        can_score: scoring_phase && rules::check_expert(ExpertAction::SaveScores, s, round).is_ok(),
         rows: indicator_rows(&config, &targets, &actuals, &Errors::new()),
         self_assessment: e.self_assessment.clone(),
         evidence,
@@ -260,10 +268,7 @@ pub async fn declare(
         "yes" => Some(true),
         "no" => Some(false),
         _ => {
-            errors.insert(
-                "conflict".into(),
-                "请选择是否与该平台存在利益冲突".into(),
-            );
+            errors.insert("conflict".into(), "请选择是否与该平台存在利益冲突".into());
             None
         }
     };
@@ -356,9 +361,8 @@ pub async fn scores(
         Err(errors) => {
             tx.rollback().await?;
             let mut conn = state.db.acquire().await?;
-            let page =
-                assignment_page(&mut conn, &user, a, "", Some(typed), errors, String::new())
-                    .await?;
+            let page = assignment_page(&mut conn, &user, a, "", Some(typed), errors, String::new())
+                .await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
@@ -379,8 +383,10 @@ pub async fn scores(
         "expert_assignment",
         Some(aid.to_string()),
         Some(json!({"scores": before})),
-        Some(json!({"evaluation_id": a.evaluation_id, "platform_id": a.platform_id, "scores": scores,
-                    "submitted": submitting, "config_version": version})),
+        Some(
+            json!({"evaluation_id": a.evaluation_id, "platform_id": a.platform_id, "scores": scores,
+                    "submitted": submitting, "config_version": version}),
+        ),
     )
     .await?;
     tx.commit().await?;

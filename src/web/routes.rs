@@ -199,7 +199,12 @@ pub fn registry() -> Vec<RouteDef> {
             get(evaluation_round::results_xlsx),
         ),
         // The expert's own assignments (another expert's is a 404).
-        route(M::GET, "/expert", Roles(EXPERT, Scope::Global), get(expert::list)),
+        route(
+            M::GET,
+            "/expert",
+            Roles(EXPERT, Scope::Global),
+            get(expert::list),
+        ),
         route(
             M::GET,
             "/expert/assignments/{aid}",
