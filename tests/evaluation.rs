@@ -1194,3 +1194,107 @@ async fn empty_states_guide_the_next_step() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progress() {
+    let app = TestApp::new().await;
+    kechuang::demo::load(app.pool()).await.unwrap();
+    let rounds: Vec<(i32, String)> =
+        sqlx::query_as("SELECT year, status FROM evaluation_rounds ORDER BY year")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        rounds,
+        vec![
+            (2023, "published".to_string()),
+            (2024, "published".to_string()),
+            (2025, "published".to_string())
+        ]
+    );
+    for year in [2023, 2024, 2025] {
+        let grades: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT grade FROM evaluations WHERE year = $1 AND status = 'scored'",
+        )
+        .bind(year)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        for g in ["excellent", "good", "pass", "fail"] {
+            assert!(
+                grades.contains(&g.to_string()),
+                "{year}: no {g} in {grades:?}"
+            );
+        }
+        // Grades match the quota: at most ⌊15%⌋ (at least 1) excellent.
+        let (n, excellent): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE grade = 'excellent') FROM evaluations
+             WHERE year = $1 AND status = 'scored'",
+        )
+        .bind(year)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert!(
+            excellent >= 1 && excellent <= (n * 15 / 100).max(1),
+            "{year}: {excellent}/{n}"
+        );
+        // Every graded evaluation has two experts' submitted scores.
+        let short: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM evaluations e WHERE e.year = $1 AND e.status = 'scored'
+               AND (SELECT count(*) FROM expert_assignments a WHERE a.evaluation_id = e.id
+                    AND a.conflict = false AND a.submitted_at IS NOT NULL) < 2",
+        )
+        .bind(year)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert_eq!(short, 0);
+    }
+    // 2024: two platforms tied at the quota's boundary, both 良好.
+    let tie: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT rank, grade FROM evaluations WHERE year = 2024 AND rank IN
+           (SELECT rank FROM evaluations WHERE year = 2024 AND status = 'scored' GROUP BY rank HAVING count(*) > 1)
+         ORDER BY rank LIMIT 2",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(tie.len(), 2, "a tie in 2024");
+    assert_eq!(tie[0], tie[1]);
+    // 2025's 不合格 got draft cases (unless a case was already open); earlier years none.
+    let drafts: Vec<String> = sqlx::query_scalar(
+        "SELECT source FROM rectification_cases WHERE triggers = '{fail_grade}'",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert!(!drafts.is_empty());
+    assert!(drafts.iter().all(|s| s == "evaluation:2025"), "{drafts:?}");
+    // 2026 in progress: submitted or in review only, one with the experts.
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM evaluations WHERE year = 2026")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert!(statuses.len() >= 4, "{statuses:?}");
+    assert!(statuses.iter().all(|s| s != "scored"));
+    let mut expert = app.client();
+    expert.login("demo-expert", kechuang::demo::PASSWORD).await;
+    let list = expert.get("/expert").await;
+    assert!(list.texts("#assignments tbody tr").len() > 1);
+    assert!(list.text("#open-count").contains("1 项"));
+    let mut staff = app.client();
+    staff.login("demo-staff", kechuang::demo::PASSWORD).await;
+    let results = staff.get("/evaluations/2025/results").await;
+    assert_eq!(results.status, StatusCode::OK);
+    assert!(results.texts("#results tbody tr").len() > 10);
+    let round = staff.get("/evaluations/2026").await;
+    assert!(round.texts("#evaluations tbody tr").len() >= 4);
+    let mut county = app.client();
+    county
+        .login("demo-county-staff", kechuang::demo::PASSWORD)
+        .await;
+    let mine = county.get("/evaluations/2025/results").await;
+    assert!(mine.texts("#results tbody tr").len() < results.texts("#results tbody tr").len());
+}

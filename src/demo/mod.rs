@@ -12,6 +12,7 @@ use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::role::Role;
 use crate::password_hash;
 
+mod evaluation;
 mod operation;
 mod rectification;
 mod registration;
@@ -47,6 +48,7 @@ const ACCOUNTS: &[(&str, Role, &str)] = &[
     ),
     ("demo-advisor", Role::Advisor, "产业顾问（指定平台）"),
     ("demo-expert", Role::Expert, "评审专家"),
+    ("demo-expert2", Role::Expert, "评审专家（第二位）"),
     ("demo-leader", Role::Leader, "领导（只读）"),
     ("demo-sysadmin", Role::Sysadmin, "系统管理员"),
     ("demo-secadmin", Role::Secadmin, "安全管理员"),
@@ -288,6 +290,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     registration::seed(&mut tx, &city).await?;
     operation::seed(&mut tx, &city).await?;
     rectification::seed(&mut tx, &city).await?;
+    evaluation::seed(&mut tx, &city).await?;
 
     audit::record(
         &mut tx,

@@ -252,7 +252,25 @@ pub(crate) fn document_kind_label(kind: &str) -> &'static str {
     }
 }
 
-/// One quantitative indicator: its target, the value shown in the form, and any error.
+/// A value for reading: yuan with thousands separators, other numbers as they are.
+pub(crate) fn value_text(key: &str, v: f64) -> String {
+    if indicator_unit(key) == "元" && v.fract() == 0.0 && v.abs() < 1e15 {
+        let digits = format!("{:.0}", v.abs());
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if v < 0.0 { format!("-{out}") } else { out }
+    } else {
+        number_text(v)
+    }
+}
+
+/// One quantitative indicator: its target, the value in the form (`value`, as typed) and for reading
+/// (`shown`), and any error.
 pub struct IndicatorRow {
     pub key: String,
     pub label: String,
@@ -260,6 +278,7 @@ pub struct IndicatorRow {
     pub unit: &'static str,
     pub target: String,
     pub value: String,
+    pub shown: String,
     pub error: String,
 }
 
@@ -281,9 +300,16 @@ pub(crate) fn indicator_rows(
             unit: indicator_unit(&i.key),
             target: targets
                 .get(&i.key)
-                .map(|v| number_text(*v))
+                .map(|v| value_text(&i.key, *v))
                 .unwrap_or_else(|| "未备案".into()),
             value: typed.get(&i.key).cloned().unwrap_or_default(),
+            shown: typed
+                .get(&i.key)
+                .map(|t| match rules::parse_number(t) {
+                    Ok(Some(v)) => value_text(&i.key, v),
+                    _ => t.clone(),
+                })
+                .unwrap_or_default(),
             error: errors.get(&i.key).cloned().unwrap_or_default(),
         })
         .collect()
