@@ -4,8 +4,9 @@
 //! current year 2026 in progress (a few evaluations submitted or in review, one with the experts).
 //!
 //! Runs LAST among the seeders: it reads the filings (and, if seeded, integrity records and rectification cases)
-//! the others wrote. Actuals are generated relative to each target so every grade appears; they are the
-//! operator's reported figures, which the ledger pages compare with the ledger.
+//! the others wrote. Actuals are the platform's figures where it has them (the year totals and recorded indicator
+//! values); the designed cases (leaders, the tie, the failures) and the indicators without figures are generated
+//! relative to each target, so every grade appears.
 
 use chrono::{Datelike, NaiveDate};
 use serde_json::json;
@@ -33,11 +34,57 @@ struct Candidate {
     chongchuan: bool,
 }
 
-/// How a platform does in a year: achievement factor on every target, and the experts' mean.
+/// How a platform does in a year: achievement factor on every target, and the experts' mean. A designed profile
+/// (leader, tie, failure) ignores the platform's own figures so its outcome is certain.
 #[derive(Clone, Copy)]
 struct Profile {
     f: f64,
     g: f64,
+    designed: bool,
+}
+
+fn designed(f: f64, g: f64) -> Profile {
+    Profile {
+        f,
+        g,
+        designed: true,
+    }
+}
+
+/// The platform's figures of `year` for the indicators they give: from the year totals (self-generated income =
+/// the five channels, self-sufficiency = that ÷ expenditure, channels in use, R&D staff, major tasks) and the
+/// recorded indicator values.
+// merge: take the ledger-derived values (`domain::ledger::derive`) here once the ledger module lands.
+async fn figures(conn: &mut PgConnection, platform: i64, year: i32) -> anyhow::Result<Values> {
+    type Row = (i64, i64, i64, i64, i64, i64, i32, i32);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT service_orders, tech_contracts, achievement_transfer, gov_research_projects, incubation_returns,
+                expenditure, rnd_staff, major_tasks
+         FROM annual_figures WHERE platform_id = $1 AND year = $2",
+    )
+    .bind(platform)
+    .bind(year)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let mut v = Values::new();
+    if let Some((a, b, c, d, e, expenditure, staff, tasks)) = row {
+        let channels = [a, b, c, d, e];
+        let own: i64 = channels.iter().sum();
+        v.insert("self_generated_income".into(), own as f64);
+        if expenditure > 0 {
+            let ratio = own as f64 / expenditure as f64;
+            v.insert(
+                "self_sufficiency_ratio".into(),
+                (ratio * 100.0).round() / 100.0,
+            );
+        }
+        let in_use = channels.iter().filter(|x| **x > 0).count();
+        v.insert("revenue_channels".into(), in_use as f64);
+        v.insert("rnd_staff".into(), f64::from(staff));
+        v.insert("major_tasks".into(), f64::from(tasks));
+    }
+    v.extend(db::indicator_values(conn, platform, year).await?);
+    Ok(v)
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -142,8 +189,19 @@ async fn targets_for(
     let mut out = Vec::new();
     for c in platforms {
         if !any {
-            // merge: the filing seeder normally provides these; this only runs without it.
-            let targets = generated_targets(&mut rng, keys);
+            // merge: the filing seeder normally provides these; this only runs without it. Targets are a little
+            // above the platform's own figures where it has them.
+            let mut targets = generated_targets(&mut rng, keys);
+            for (k, fig) in figures(conn, c.id, year).await? {
+                if let Some(t) = targets.get_mut(&k) {
+                    let stretch = rng.range(100, 160) as f64 / 100.0;
+                    *t = if k == "self_sufficiency_ratio" {
+                        ((fig * stretch * 100.0).round() / 100.0).max(0.1)
+                    } else {
+                        (fig * stretch).round().max(1.0)
+                    };
+                }
+            }
             sqlx::query(
                 "INSERT INTO filings (platform_id, year, version, status, targets, submitted_at, reviewed_at,
                                       reviewed_by, review_comment)
@@ -203,10 +261,11 @@ fn profiles(year: i32, platforms: &[&Candidate], quota: usize) -> Vec<Profile> {
     let mut out: Vec<Profile> = platforms
         .iter()
         .map(|_| Profile {
-            // Below the designed leaders even with a favourable jitter (0.90 × 1.08 < 1), and above 不合格 even
-            // with an unfavourable one (0.66 × 0.92 × 90 + 6.2 > 60): the failures are the designed ones.
+            // Above 不合格 even with an unfavourable jitter (0.66 × 0.92 × 90 + 6.2 > 60) and, even at full marks on
+            // every target, below the designed tie (90 + 8.8 < 99): the failures and the tie are the designed ones.
             f: rng.range(66, 90) as f64 / 100.0,
-            g: rng.range(62, 92) as f64,
+            g: rng.range(62, 88) as f64,
+            designed: false,
         })
         .collect();
     let n = out.len();
@@ -218,34 +277,31 @@ fn profiles(year: i32, platforms: &[&Candidate], quota: usize) -> Vec<Profile> {
             // quota − 1 clear leaders, then two platforms of the same category tied right at the boundary:
             // admitting both would exceed the quota, so neither is 优秀.
             for (k, p) in out.iter_mut().take(quota.saturating_sub(1)).enumerate() {
-                *p = Profile {
-                    f: 1.05,
-                    g: 99.0 - k as f64 * 2.0,
-                };
+                *p = designed(1.05, 99.0 - k as f64 * 2.0);
             }
             let start = quota.saturating_sub(1);
             let first = start;
             let second = (first + 1..n)
                 .find(|&j| platforms[j].category == platforms[first].category)
                 .unwrap_or(first + 1);
-            out[first] = Profile { f: 1.05, g: 90.0 };
-            out[second] = Profile { f: 1.05, g: 90.0 };
-            out[n - 1] = Profile { f: 0.35, g: 52.0 };
+            out[first] = designed(1.05, 90.0);
+            out[second] = designed(1.05, 90.0);
+            out[n - 1] = designed(0.35, 52.0);
         }
         2023 => {
-            out[0] = Profile { f: 1.05, g: 94.0 };
-            out[3] = Profile { f: 1.02, g: 91.0 };
-            out[n - 2] = Profile { f: 0.4, g: 55.0 };
+            out[0] = designed(1.05, 94.0);
+            out[3] = designed(1.02, 91.0);
+            out[n - 2] = designed(0.4, 55.0);
         }
         _ => {
-            out[1] = Profile { f: 1.05, g: 96.0 };
-            out[4] = Profile { f: 1.0, g: 92.0 };
+            out[1] = designed(1.05, 96.0);
+            out[4] = designed(1.0, 92.0);
             // One operating platform and one already rectifying fail (the latter may have an open case).
             if let Some(j) = platforms.iter().rposition(|c| !c.rectifying) {
-                out[j] = Profile { f: 0.38, g: 55.0 };
+                out[j] = designed(0.38, 55.0);
             }
             if let Some(j) = platforms.iter().position(|c| c.rectifying) {
-                out[j] = Profile { f: 0.42, g: 50.0 };
+                out[j] = designed(0.42, 50.0);
             }
         }
     }
@@ -315,7 +371,14 @@ async fn past_year(
 
     let mut scored = Vec::new();
     for ((c, targets), p) in evaluated.iter().zip(&profiles) {
-        let actuals = actuals_for(targets, p.f, &mut rng);
+        let mut actuals = actuals_for(targets, p.f, &mut rng);
+        if !p.designed {
+            for (k, v) in figures(conn, c.id, year).await? {
+                if let Some(a) = actuals.get_mut(&k) {
+                    *a = v;
+                }
+            }
+        }
         let spread = if p.f >= 1.0 { 0.0 } else { 3.0 };
         let [s1, s2] = expert_scores(&qualitative, p.g, spread);
         let assignments = vec![(done, s1.clone()), (done, s2.clone())];
