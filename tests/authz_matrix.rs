@@ -155,6 +155,10 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         .replace("{fid}", "999999")
         .replace("{cid}", "999999")
         .replace("{nid}", "999999")
+        .replace("{year}", "2025")
+        .replace("{eid}", "999999")
+        .replace("{oid}", "999999")
+        .replace("{aid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod checklist;
 pub mod compliance;
 pub mod documents;
+pub mod evaluations;
 pub mod filings;
 pub mod jurisdictions;
 pub mod ledger;

@@ -13,6 +13,7 @@ use crate::domain::role::Role;
 use crate::password_hash;
 
 mod cycle;
+mod evaluation;
 mod midyear;
 mod operation;
 mod rectification;
@@ -50,6 +51,7 @@ const ACCOUNTS: &[(&str, Role, &str)] = &[
     ),
     ("demo-advisor", Role::Advisor, "产业顾问（指定平台）"),
     ("demo-expert", Role::Expert, "评审专家"),
+    ("demo-expert2", Role::Expert, "评审专家（第二位）"),
     ("demo-leader", Role::Leader, "领导（只读）"),
     ("demo-sysadmin", Role::Sysadmin, "系统管理员"),
     ("demo-secadmin", Role::Secadmin, "安全管理员"),
@@ -293,6 +295,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     rectification::seed(&mut tx, &city).await?;
     cycle::seed(&mut tx, &city).await?;
     midyear::seed(&mut tx, &city).await?;
+    evaluation::seed(&mut tx, &city).await?;
 
     audit::record(
         &mut tx,

@@ -72,6 +72,7 @@ pub mod checklist;
 pub mod compliance;
 pub mod config_form;
 pub mod documents;
+pub mod evaluation;
 pub mod fields;
 pub mod filing;
 pub mod ledger;

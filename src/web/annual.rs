@@ -10,10 +10,9 @@
 //! | 半年过堂 | `annual/_midyear.html` | `midyear: Option<MidyearSection>` | [`midyear_section`] |
 //! | 年底评估 | `annual/_yearend.html` | `yearend: Option<YearendSection>` | [`yearend_section`] |
 //!
-//! The mid-year and year-end modules own their partial, their section type and its loader: they
-//! replace the placeholder type alias and the placeholder loader below with theirs (two lines each)
-//! and their partial shows `midyear` / `yearend` (`None` shows "—"). A partial sees the whole page
-//! (`year`, `head`, `layout`, …). Their own forms post to their own routes and re-render their own pages.
+//! The mid-year and year-end modules own their summary types and partials (`MidyearSummary`,
+//! `YearendSummary`); this page includes them. Their own forms post to their own routes and
+//! re-render their own pages.
 
 use std::collections::BTreeMap;
 
@@ -100,29 +99,33 @@ impl PlatformHead {
 
 // ---- the shared page ------------------------------------------------------------------
 
-/// Placeholder of the mid-year section until the mid-year module provides its own type.
-pub type MidyearSection = ();
-/// Placeholder of the year-end section until the year-end module provides its own type.
-pub type YearendSection = ();
+/// The 半年过堂 section: the mid-year module's summary.
+pub type MidyearSection = crate::web::midyear::MidyearSummary;
+/// The 年底评估 section: the year-end module's summary.
+pub type YearendSection = crate::web::evaluation::YearendSummary;
 
-/// Placeholder loader of the mid-year section (replaced by the mid-year module).
 async fn midyear_section(
-    _state: &AppState,
+    state: &AppState,
     _user: &CurrentUser,
-    _platform_id: i64,
-    _year: i32,
+    platform_id: i64,
+    year: i32,
 ) -> AppResult<Option<MidyearSection>> {
-    Ok(None)
+    let mut conn = state.db.acquire().await?;
+    Ok(Some(
+        MidyearSection::load(&mut conn, platform_id, year, today()).await?,
+    ))
 }
 
-/// Placeholder loader of the year-end section (replaced by the year-end module).
 async fn yearend_section(
-    _state: &AppState,
+    state: &AppState,
     _user: &CurrentUser,
-    _platform_id: i64,
-    _year: i32,
+    platform_id: i64,
+    year: i32,
 ) -> AppResult<Option<YearendSection>> {
-    Ok(None)
+    let mut conn = state.db.acquire().await?;
+    Ok(Some(
+        crate::web::evaluation::yearend_summary(&mut conn, platform_id, year).await?,
+    ))
 }
 
 #[derive(Template, WebTemplate)]

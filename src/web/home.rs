@@ -27,6 +27,7 @@ pub async fn home(user: CurrentUser, Query(q): Query<HomeQuery>) -> Response {
     let target = match (user.role, user.platform_id) {
         (Some(Role::Staff | Role::Leader | Role::Advisor), _) => Some("/platforms".to_string()),
         (Some(Role::Operator), Some(id)) => Some(format!("/platforms/{id}")),
+        (Some(Role::Expert), _) => Some("/expert".into()),
         (Some(Role::Sysadmin), _) => Some("/admin/users".into()),
         (Some(Role::Secadmin), _) => Some("/security/users".into()),
         (Some(Role::Auditor), _) => Some("/audit".into()),

@@ -52,6 +52,7 @@ impl Layout {
                     item("/platforms", "平台名录", "platforms"),
                     item("/compliance", "合规矩阵", "compliance"),
                     item("/annual/overdue", "逾期事项", "overdue"),
+                    item("/evaluations", "年度评估", "evaluations"),
                 ];
                 nav.push(item("/annual/config", "年度配置", "annual_config"));
                 if user.is_city_staff {
@@ -63,10 +64,9 @@ impl Layout {
             Some(Role::Leader) => vec![
                 item("/platforms", "平台名录", "platforms"),
                 item("/policies", "政策库", "policies"),
+                item("/evaluations", "年度评估", "evaluations"),
             ],
-            Some(Role::Advisor) => {
-                vec![item("/platforms", "平台名录", "platforms")]
-            }
+            Some(Role::Advisor) => vec![item("/platforms", "平台名录", "platforms")],
             Some(Role::Operator) => match user.platform_id {
                 Some(id) => vec![item(format!("/platforms/{id}"), "我的平台", "platforms")],
                 None => Vec::new(),
@@ -80,7 +80,8 @@ impl Layout {
                 item("/audit", "审计日志", "audit"),
                 item("/audit/verify", "完整性校验", "verify"),
             ],
-            Some(Role::Expert) | None => Vec::new(),
+            Some(Role::Expert) => vec![item("/expert", "评审任务", "expert")],
+            None => Vec::new(),
         };
         Layout {
             user_name: user.display_name.clone(),

@@ -277,13 +277,12 @@ async fn build_page(
 
     // The values the report form starts from: what was typed, the saved draft, or — for a new
     // report — the platform's recorded indicator values of the year.
-    // merge: add the ledger-derived values here, `domain::ledger::indicator_values(&derive(&items))`
-    // (cfg branch), before the recorded ones, so the recorded indicator values win where both exist.
+    // A new report starts from the ledger-derived values and the recorded indicator values.
     let (typed_values, typed_errors) = typed.report.unwrap_or_default();
     let (saved, prefilled): (Values, bool) = match &report {
         Some(r) => (r.actuals.0.clone(), false),
         None => {
-            let values = midyear::indicator_values(&mut conn, id, year).await?;
+            let values = crate::db::ledger::actuals(&mut conn, id, year).await?;
             let any = !values.is_empty();
             (values, any)
         }

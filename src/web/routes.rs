@@ -9,8 +9,8 @@ use super::compliance;
 use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    health, home, jurisdictions, ledger, midyear, notices, operation, platforms, policies,
-    rectification, security, timeline,
+    evaluation, evaluation_round, expert, health, home, jurisdictions, ledger, midyear, notices,
+    operation, platforms, policies, rectification, security, timeline,
 };
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
@@ -27,6 +27,7 @@ const RECORD_KEEPERS: &[Role] = &[Staff, Operator];
 const ADVISOR: &[Role] = &[Advisor];
 /// The platform's own operator (data scope) files and reports; staff review.
 const OPERATOR: &[Role] = &[Operator];
+const EXPERT: &[Role] = &[Expert];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
@@ -586,6 +587,135 @@ pub fn registry() -> Vec<RouteDef> {
             "/annual/overdue",
             Roles(STAFF, Scope::Global),
             get(notices::overdue),
+        ),
+        // The year-end evaluation (年底评估), platform side.
+        route(
+            M::GET,
+            "/platforms/{id}/evaluation",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(evaluation::page),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}",
+            Roles(OPERATOR, Scope::Platform),
+            post(evaluation::save),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}/county-review",
+            Roles(STAFF, Scope::Platform),
+            post(evaluation::county_review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}/city-review",
+            Roles(STAFF, Scope::Platform),
+            post(evaluation::city_review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/evaluation/{year}/reopen",
+            Roles(STAFF, Scope::Platform),
+            post(evaluation::reopen),
+        ),
+        // The year's evaluation round: city staff act, county staff (their county) and leaders read.
+        route(
+            M::GET,
+            "/evaluations",
+            Roles(OVERSIGHT, Scope::Global),
+            get(evaluation_round::index),
+        ),
+        route(
+            M::GET,
+            "/evaluations/{year}",
+            Roles(OVERSIGHT, Scope::Global),
+            get(evaluation_round::show),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/compute",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::compute),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/evaluations/{eid}/experts",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::assign),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/propose",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::propose),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/notice",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::start_notice),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/objections",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::record_objection),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/objections/{oid}/answer",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::answer_objection),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/publish",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::publish),
+        ),
+        route(
+            M::POST,
+            "/evaluations/{year}/withdraw",
+            Roles(STAFF, Scope::City),
+            post(evaluation_round::withdraw),
+        ),
+        route(
+            M::GET,
+            "/evaluations/{year}/results",
+            Roles(OVERSIGHT, Scope::Global),
+            get(evaluation_round::results),
+        ),
+        route(
+            M::GET,
+            "/evaluations/{year}/results.xlsx",
+            Roles(OVERSIGHT, Scope::Global),
+            get(evaluation_round::results_xlsx),
+        ),
+        // The expert's own assignments (another expert's is a 404).
+        route(
+            M::GET,
+            "/expert",
+            Roles(EXPERT, Scope::Global),
+            get(expert::list),
+        ),
+        route(
+            M::GET,
+            "/expert/assignments/{aid}",
+            Roles(EXPERT, Scope::Global),
+            get(expert::show),
+        ),
+        route(
+            M::POST,
+            "/expert/assignments/{aid}/declaration",
+            Roles(EXPERT, Scope::Global),
+            post(expert::declare),
+        ),
+        route(
+            M::POST,
+            "/expert/assignments/{aid}/scores",
+            Roles(EXPERT, Scope::Global),
+            post(expert::scores),
         ),
         // Jurisdictions: city staff add more.
         route(
