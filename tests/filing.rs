@@ -154,8 +154,8 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     assert_eq!(page.text("#filing-edit"), "填报年初备案");
     assert!(page.text("#filing-timeliness").contains("尚未提交"));
     // The other steps' sections are there (filled by their modules).
-    assert_eq!(page.texts("#midyear h3"), vec!["半年过堂"]);
-    assert_eq!(page.texts("#yearend h3"), vec!["年底评估"]);
+    assert_eq!(page.texts("#midyear > header h3"), vec!["半年过堂"]);
+    assert_eq!(page.texts("#yearend > header h3"), vec!["年底评估"]);
 
     // The form lists every quantitative indicator (14 by default), the plan and the budget.
     let form = op

@@ -1030,6 +1030,8 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
             ("converted", "decided", 2),
             ("exited", "decided", 3),
             ("merged", "decided", 3),
+            // The 2025 不合格 platform's draft case from the evaluation results.
+            ("operating", "draft", 1),
             ("rectifying", "open", 4),
         ]
     );
