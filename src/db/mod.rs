@@ -4,6 +4,7 @@
 pub mod annual_config;
 pub mod audit;
 pub mod compliance;
+pub mod dashboards;
 pub mod jurisdictions;
 pub mod lifecycle;
 pub mod platforms;

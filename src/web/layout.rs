@@ -46,6 +46,7 @@ impl Layout {
         let nav = match user.role {
             Some(Role::Staff) => {
                 let mut nav = vec![
+                    item("/workbench", "工作台", "workbench"),
                     item("/platforms", "平台名录", "platforms"),
                     item("/compliance", "合规矩阵", "compliance"),
                 ];
@@ -54,9 +55,11 @@ impl Layout {
                 }
                 nav
             }
-            Some(Role::Leader) | Some(Role::Advisor) => {
-                vec![item("/platforms", "平台名录", "platforms")]
-            }
+            Some(Role::Leader) => vec![
+                item("/leadership", "领导驾驶舱", "leadership"),
+                item("/platforms", "平台名录", "platforms"),
+            ],
+            Some(Role::Advisor) => vec![item("/platforms", "平台名录", "platforms")],
             Some(Role::Operator) => match user.platform_id {
                 Some(id) => vec![item(format!("/platforms/{id}"), "我的平台", "platforms")],
                 None => Vec::new(),

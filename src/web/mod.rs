@@ -23,9 +23,12 @@ use crate::error::error_page;
 use crate::state::AppState;
 
 pub mod admin;
+pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod charts;
 pub mod compliance;
+pub mod dashboards;
 pub mod forms;
 pub mod health;
 pub mod home;
