@@ -42,6 +42,11 @@
       data: spec.categories.map(function (name, i) {
         var item = { name: name, value: s.data[i] };
         if (NAMED_COLORS[name]) item.itemStyle = { color: NAMED_COLORS[name] };
+        // A zero slice stays in the legend (and keeps the link indexes) without a label.
+        if (!s.data[i]) {
+          item.label = { show: false };
+          item.labelLine = { show: false };
+        }
         return item;
       })
     }];
@@ -49,11 +54,13 @@
   }
 
   function cartesianOption(spec, kind, base) {
-    var many = spec.categories.length > 6;
+    // Long labels (jurisdiction names) are turned; short ones (years) stay level.
+    var longest = spec.categories.reduce(function (n, c) { return Math.max(n, c.length); }, 0);
+    var crowded = spec.categories.length * longest > 36;
     base.xAxis = {
       type: 'category',
       data: spec.categories,
-      axisLabel: { interval: 0, rotate: many ? 30 : 0, hideOverlap: true }
+      axisLabel: { interval: 0, rotate: crowded ? 30 : 0, hideOverlap: true }
     };
     base.yAxis = { type: 'value', name: spec.unit, nameTextStyle: { align: 'left' } };
     base.series = spec.series.map(function (s) {

@@ -292,10 +292,17 @@ async fn the_leader_sees_the_whole_city_and_drills_down_to_the_platforms() {
         .to_string();
     assert_eq!(listed(&leader.get(&href).await), 2);
 
-    // Ranking of the last year.
+    // Ranking of the last year (the latest published); a year not yet published says so.
     let ranking = page.texts("#ranking tbody tr td:nth-child(2)");
     assert_eq!(ranking.len(), 3);
     assert!(ranking[0].contains("NT-B"));
+    let this_year = leader.get(&format!("/leadership?year={}", last + 1)).await;
+    assert!(this_year.texts("#ranking tbody tr").is_empty());
+    let empty = this_year.text("#ranking-empty");
+    assert!(
+        empty.contains("尚未发布") && empty.contains(&last.to_string()),
+        "{empty}"
+    );
 
     // Filters apply to every figure: 海门区 only.
     let haimen: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
@@ -675,4 +682,89 @@ async fn the_leadership_dashboard_works_for_sixty_platforms() {
     assert_eq!(listed(&drill), 60);
     assert_eq!(drill.texts("#drill-list tbody tr").len(), 50);
     println!("leadership dashboard, 60 platforms: {took:?}");
+}
+
+/// `platform_year_revenue` (the table the dashboards read) differs from the live computation in
+/// this many rows.
+async fn summary_drift(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM ((SELECT * FROM platform_year_revenue EXCEPT SELECT * FROM platform_year_revenue_live)
+                               UNION ALL
+                               (SELECT * FROM platform_year_revenue_live EXCEPT SELECT * FROM platform_year_revenue)) d",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_yearly_revenue_table_follows_every_write_to_its_sources() {
+    let app = TestApp::new().await;
+    let city = city(&app).await;
+    let pool = app.pool();
+    let run = |sql: &'static str| async move {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    };
+    assert_eq!(summary_drift(&app).await, 0);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM platform_year_revenue")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 9, "three years of three platforms");
+
+    // A year with only ledger items, a move to another year, an update, deletions.
+    sqlx::query(
+        "INSERT INTO ledger_revenue (platform_id, year, channel, amount)
+         SELECT id, 2030, 'tech_contracts', 5000 FROM platforms",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    run("INSERT INTO ledger_expenditures (platform_id, year, category, amount) SELECT id, 2031, 'other', 7 FROM platforms").await;
+    assert_eq!(summary_drift(&app).await, 0);
+    run("UPDATE ledger_revenue SET year = 2029, amount = amount * 3 WHERE channel = 'tech_contracts'").await;
+    run("UPDATE annual_figures SET expenditure = expenditure + 1").await;
+    assert_eq!(summary_drift(&app).await, 0);
+    run("DELETE FROM ledger_revenue WHERE year = 2029").await;
+    run("DELETE FROM annual_figures WHERE year = (SELECT min(year) FROM annual_figures)").await;
+    assert_eq!(summary_drift(&app).await, 0);
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform_year_revenue WHERE year IN (2029, 2030)")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 0);
+
+    // Two writers of the same platform at once: the second waits for the first and counts it.
+    let mut first = pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO ledger_revenue (platform_id, year, channel, amount) VALUES ($1, 2032, 'service_orders', 100)")
+        .bind(city.a)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    let second = {
+        let pool = pool.clone();
+        let a = city.a;
+        tokio::spawn(async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("INSERT INTO ledger_revenue (platform_id, year, channel, amount) VALUES ($1, 2032, 'service_orders', 20)")
+                .bind(a)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    let so: i64 = sqlx::query_scalar(
+        "SELECT service_orders FROM platform_year_revenue WHERE platform_id = $1 AND year = 2032",
+    )
+    .bind(city.a)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(so, 120);
+    assert_eq!(summary_drift(&app).await, 0);
 }

@@ -266,7 +266,20 @@ const BALANCE: &str = "
 /// operating or rectifying platforms whose construction ended and whose transformation deadline
 /// has passed or is within 6 months while the latest complete year is not at break-even
 /// (`transition`), or with a `RECT-*` warning/failure or an `MKT-BREAK-EVEN` failure (`rules`).
-const RISK: &str = "
+fn risk_cte() -> &'static str {
+    static RISK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RISK.get_or_init(|| {
+        // The rule ids come from our own catalogue (the index on `findings (rule_id, status)` serves them).
+        let ids: Vec<String> = crate::domain::compliance::rules()
+            .iter()
+            .filter(|r| r.id.starts_with("RECT-") || r.id == "MKT-BREAK-EVEN")
+            .map(|r| format!("'{}'", r.id))
+            .collect();
+        RISK_TEMPLATE.replace("{RISK_RULES}", &ids.join(", "))
+    })
+}
+
+const RISK_TEMPLATE: &str = "
     risk AS (
         SELECT * FROM (
             SELECT r.*,
@@ -277,13 +290,14 @@ const RISK: &str = "
                        (sp.construction_end + make_interval(months => $9))::date AS deadline,
                        coalesce(rv.expenditure > 0 AND rv.self_generated >= rv.expenditure, false) AS balanced,
                        CASE WHEN rv.expenditure > 0 THEN rv.self_generated::float8 / rv.expenditure END AS ratio,
-                       coalesce((SELECT array_agg(f.rule_id ORDER BY f.rule_id) FROM findings f
-                                 WHERE f.platform_id = sp.id
-                                   AND ((f.rule_id LIKE 'RECT-%' AND f.status IN ('warn', 'fail'))
-                                        OR (f.rule_id = 'MKT-BREAK-EVEN' AND f.status = 'fail'))),
-                                '{}') AS rules
-                FROM sp LEFT JOIN platform_year_revenue rv
-                     ON rv.platform_id = sp.id AND rv.year = extract(year FROM $8::date)::int - 1
+                       coalesce(rf.rules, '{}') AS rules
+                FROM sp
+                LEFT JOIN platform_year_revenue rv
+                       ON rv.platform_id = sp.id AND rv.year = extract(year FROM $8::date)::int - 1
+                LEFT JOIN (SELECT f.platform_id, array_agg(f.rule_id ORDER BY f.rule_id) AS rules FROM findings f
+                           WHERE f.rule_id = ANY (ARRAY[{RISK_RULES}]) AND f.status IN ('warn', 'fail')
+                             AND (f.rule_id <> 'MKT-BREAK-EVEN' OR f.status = 'fail')
+                           GROUP BY f.platform_id) rf ON rf.platform_id = sp.id
                 WHERE sp.stage IN ('operating', 'rectifying')
             ) r
         ) r2
@@ -461,11 +475,12 @@ pub struct AtRisk {
 /// The at-risk platforms in scope (the filter's year is not used: risk is as of today).
 pub async fn at_risk(pool: &PgPool, f: &Filter) -> Result<Vec<AtRisk>, sqlx::Error> {
     let sql = format!(
-        "WITH {SCOPED}, {RISK}
+        "WITH {SCOPED}, {}
          SELECT sp.id, sp.code, sp.name, j.name AS jurisdiction, sp.stage, risk.construction_end, risk.deadline,
                 risk.ratio, coalesce(risk.transition, false) AS transition, risk.rules
          FROM risk JOIN sp ON sp.id = risk.id JOIN jurisdictions j ON j.id = sp.jurisdiction_id
-         ORDER BY risk.deadline NULLS LAST, sp.code"
+         ORDER BY risk.deadline NULLS LAST, sp.code",
+        risk_cte()
     );
     query(&sql, f).fetch_all(pool).await
 }
@@ -511,7 +526,7 @@ pub async fn drill_down(
     offset: i64,
 ) -> Result<(Vec<DrillRow>, i64), sqlx::Error> {
     let sql = format!(
-        "WITH {SCOPED}, {RISK}
+        "WITH {SCOPED}, {}
          SELECT sp.id, sp.code, sp.name, j.name AS jurisdiction, sp.category, sp.stage,
                 v.self_generated, v.expenditure, e.total_score, e.rank, e.grade, count(*) OVER () AS n
          FROM sp
@@ -528,7 +543,8 @@ pub async fn drill_down(
            AND (NOT $15 OR v.platform_id IS NOT NULL)
            AND (NOT $16 OR e.total_score IS NOT NULL OR e.grade IS NOT NULL)
          ORDER BY e.rank NULLS LAST, e.total_score DESC NULLS LAST, sp.code
-         LIMIT $17 OFFSET $18"
+         LIMIT $17 OFFSET $18",
+        risk_cte()
     );
     #[derive(FromRow)]
     struct Row {

@@ -387,7 +387,7 @@ pub fn break_even(
     }
     c.note = match (t.construction_end, t.deadline) {
         (Some(end), Some(deadline)) => format!(
-            "建设期至{end}；市场化转型期限为建设期满后{}个月，即{deadline}，届时自给率应不低于1（收支平衡）。",
+            "建设期至{end}；市场化转型期限为建设期满后{}个月，即{deadline}，此后自给率应不低于1（收支平衡）。",
             t.months
         ),
         _ => "未登记建设期结束日期，无法确定市场化转型期限。".into(),
@@ -582,6 +582,9 @@ mod tests {
         assert!(zero.is_empty());
         let y = year(2025, 10_000, 10);
         assert!(!channel_mix("m", "/x".into(), Some(&y), |_| String::new()).is_empty());
-        assert_eq!(mix_year(std::slice::from_ref(&y), 2026).map(|y| y.year), Some(2025));
+        assert_eq!(
+            mix_year(std::slice::from_ref(&y), 2026).map(|y| y.year),
+            Some(2025)
+        );
     }
 }

@@ -282,6 +282,8 @@ pub struct WorkbenchPage {
     pub queue: Vec<Task>,
     pub overdue: Vec<Task>,
     pub overdue_total: i64,
+    /// `(what, how many)` of the overdue items, by kind.
+    pub overdue_summary: Vec<(String, i64)>,
     pub upcoming: Vec<Task>,
     pub upcoming_total: i64,
     pub at_risk: Vec<RiskRow>,
@@ -337,6 +339,27 @@ fn due_task(d: db::DueItem, today: NaiveDate) -> Task {
         code: d.code,
         name: d.name,
     }
+}
+
+fn beijing_date(t: &chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&beijing).date_naive()
+}
+
+/// How many platforms miss each step, and how many items are past due.
+fn summarize(steps: &[MissingStep], due: i64) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for s in steps {
+        let what = format!("{}年度{}未提交", s.year, step_label(&s.step));
+        match out.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => out.push((what, 1)),
+        }
+    }
+    if due > 0 {
+        out.push(("清单事项或整改逾期".into(), due));
+    }
+    out
 }
 
 /// The deadlines of the current cycle: this year's filing and mid-year review, last year's
@@ -421,7 +444,7 @@ pub async fn workbench(
                     .since
                     .map(|t| local_time(&t)[..10].to_string())
                     .unwrap_or_default(),
-                days: q.since.map_or(0, |t| (today - t.date_naive()).num_days()),
+                days: q.since.map_or(0, |t| (today - beijing_date(&t)).num_days()),
                 platform_id: q.platform_id,
                 code: q.code,
                 name: q.name,
@@ -447,6 +470,7 @@ pub async fn workbench(
 
     let (late_steps, soon_steps): (Vec<_>, Vec<_>) =
         missing.into_iter().partition(|s| s.deadline < today);
+    let overdue_summary = summarize(&late_steps, late_due_total);
     let overdue_total = late_steps.len() as i64 + late_due_total;
     let upcoming_total = soon_steps.len() as i64 + soon_due_total;
     let mut overdue: Vec<Task> = late_steps
@@ -494,6 +518,7 @@ pub async fn workbench(
         queue,
         overdue,
         overdue_total,
+        overdue_summary,
         upcoming,
         upcoming_total,
         at_risk,
@@ -788,6 +813,7 @@ pub struct LeadershipPage {
     pub ranking: Vec<RankRow>,
     pub ranked_total: i64,
     pub ranking_href: String,
+    pub ranking_year: i32,
     pub latest_published: Option<i32>,
 }
 
@@ -877,8 +903,17 @@ pub async fn leadership(
     let share = db::break_even_share(pool, &f).await?;
     let break_even = break_even_share_chart(&share, &filters);
     let at_risk = risk_rows(db::at_risk(pool, &f).await?, today);
-    let (ranked, ranked_total) = db::ranking(pool, &f, 20).await?;
+    // The ranking is of the year chosen, or by default of the latest published year.
     let latest_published = db::latest_published_year(pool).await?;
+    let mut ranking_filters = filters.clone();
+    if q.year.is_empty()
+        && let Some(y) = latest_published
+    {
+        ranking_filters.year = y;
+    }
+    let ranking_year = ranking_filters.year;
+    let (ranked, ranked_total) =
+        db::ranking(pool, &ranking_filters.db(&user, today, months), 20).await?;
 
     let kpis = vec![
         Kpi {
@@ -938,7 +973,8 @@ pub async fn leadership(
             })
             .collect(),
         ranked_total,
-        ranking_href: filters.platforms_link(&[("graded", "1")]),
+        ranking_href: ranking_filters.platforms_link(&[("graded", "1")]),
+        ranking_year,
         latest_published,
         q,
     })
