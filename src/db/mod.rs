@@ -5,6 +5,7 @@ pub mod annual_config;
 pub mod audit;
 pub mod checklist;
 pub mod compliance;
+pub mod dashboards;
 pub mod documents;
 pub mod evaluations;
 pub mod filings;

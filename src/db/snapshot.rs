@@ -2,7 +2,8 @@
 //! them at once with a fixed number of set-based queries (no per-platform query loop).
 //!
 //! Where the figures come from: a year's revenue and expenditure are the ledger's items when the
-//! ledger has any for that year, else the platform's self-reported totals (`annual_figures`);
+//! ledger has any for that year, else the platform's self-reported totals (`annual_figures`) — the
+//! `platform_year_revenue` view (migration 0013), which the dashboards read too;
 //! filing, mid-year and evaluation dates are Beijing dates of the first submission; the grade is
 //! the published grade (`not_evaluated` when the platform was excluded).
 
@@ -48,9 +49,10 @@ struct Head {
 
 #[derive(Default)]
 struct YearData {
-    reported: Option<(Revenue, i64, i32, i32)>,
-    ledger_revenue: Option<Revenue>,
-    ledger_expenditure: Option<i64>,
+    /// Revenue and expenditure from `platform_year_revenue`.
+    figures: Option<(Revenue, i64)>,
+    /// Self-reported R&D staff and major tasks (`annual_figures`).
+    reported: Option<(i32, i32)>,
     rnd_staff: Option<i64>,
     major_tasks: Option<i64>,
     filing: Option<(String, Option<NaiveDate>)>,
@@ -71,19 +73,6 @@ struct Gathered {
     integrity: HashMap<i64, Vec<IntegrityViolation>>,
     instruments: HashMap<i64, Vec<Instrument>>,
     years: HashMap<i64, BTreeMap<i32, YearData>>,
-}
-
-fn add_revenue(r: &mut Revenue, channel: &str, amount: i64) {
-    let slot = match channel {
-        "service_orders" => &mut r.service_orders,
-        "tech_contracts" => &mut r.tech_contracts,
-        "achievement_transfer" => &mut r.achievement_transfer,
-        "gov_research_projects" => &mut r.gov_research_projects,
-        "incubation_returns" => &mut r.incubation_returns,
-        "fiscal_subsidy" => &mut r.fiscal_subsidy,
-        _ => return,
-    };
-    *slot = yuan(slot.get().saturating_add(amount));
 }
 
 /// Snapshots of the given platforms (all when `ids` is `None`) as of `as_of`, with `params`.
@@ -243,17 +232,17 @@ async fn gather_years(
     last_year: i32,
     g: &mut Gathered,
 ) -> Result<(), sqlx::Error> {
-    type Reported = (i64, i32, i64, i64, i64, i64, i64, i64, i64, i32, i32);
-    let rows: Vec<Reported> = sqlx::query_as(&format!(
+    type Figures = (i64, i32, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Figures> = sqlx::query_as(&format!(
         "SELECT platform_id, year, service_orders, tech_contracts, achievement_transfer, gov_research_projects,
-                incubation_returns, fiscal_subsidy, expenditure, rnd_staff, major_tasks
-         FROM annual_figures WHERE {IN_SCOPE} AND year <= $2"
+                incubation_returns, fiscal_subsidy, expenditure
+         FROM platform_year_revenue WHERE {IN_SCOPE} AND year <= $2"
     ))
     .bind(ids)
     .bind(last_year)
     .fetch_all(pool)
     .await?;
-    for (pid, year, so, tc, at, gr, ir, fs, exp, staff, tasks) in rows {
+    for (pid, year, so, tc, at, gr, ir, fs, exp) in rows {
         let revenue = Revenue {
             service_orders: yuan(so),
             tech_contracts: yuan(tc),
@@ -262,36 +251,17 @@ async fn gather_years(
             incubation_returns: yuan(ir),
             fiscal_subsidy: yuan(fs),
         };
-        g.year(pid, year).reported = Some((revenue, exp, staff, tasks));
+        g.year(pid, year).figures = Some((revenue, exp));
     }
-
-    let rows: Vec<(i64, i32, String, i64)> = sqlx::query_as(&format!(
-        "SELECT platform_id, year, channel, sum(amount)::bigint FROM ledger_revenue WHERE {IN_SCOPE} AND year <= $2
-         GROUP BY platform_id, year, channel"
+    let rows: Vec<(i64, i32, i32, i32)> = sqlx::query_as(&format!(
+        "SELECT platform_id, year, rnd_staff, major_tasks FROM annual_figures WHERE {IN_SCOPE} AND year <= $2"
     ))
     .bind(ids)
     .bind(last_year)
     .fetch_all(pool)
     .await?;
-    for (pid, year, channel, amount) in rows {
-        add_revenue(
-            g.year(pid, year)
-                .ledger_revenue
-                .get_or_insert_with(Revenue::default),
-            &channel,
-            amount,
-        );
-    }
-    let rows: Vec<(i64, i32, i64)> = sqlx::query_as(&format!(
-        "SELECT platform_id, year, sum(amount)::bigint FROM ledger_expenditures WHERE {IN_SCOPE} AND year <= $2
-         GROUP BY platform_id, year"
-    ))
-    .bind(ids)
-    .bind(last_year)
-    .fetch_all(pool)
-    .await?;
-    for (pid, year, amount) in rows {
-        g.year(pid, year).ledger_expenditure = Some(amount);
+    for (pid, year, staff, tasks) in rows {
+        g.year(pid, year).reported = Some((staff, tasks));
     }
     let rows: Vec<(i64, i32, f64)> = sqlx::query_as(&format!(
         "SELECT platform_id, year, value::float8 FROM indicator_values
@@ -387,10 +357,8 @@ impl Gathered {
 }
 
 fn year_record(year: i32, d: &YearData) -> YearRecord {
-    let (reported_revenue, reported_exp, reported_staff, reported_tasks) =
-        d.reported.unwrap_or((Revenue::default(), 0, 0, 0));
-    let revenue = d.ledger_revenue.unwrap_or(reported_revenue);
-    let expenditure = d.ledger_expenditure.unwrap_or(reported_exp);
+    let (revenue, expenditure) = d.figures.unwrap_or((Revenue::default(), 0));
+    let (reported_staff, reported_tasks) = d.reported.unwrap_or((0, 0));
     let filing = match &d.filing {
         Some((status, Some(date))) if status == "approved" => Filing::Approved(*date),
         Some((status, Some(date))) if status == "submitted" => Filing::Submitted(*date),

@@ -25,7 +25,9 @@ pub struct HomeQuery {
 /// Each role lands where its work is.
 pub async fn home(user: CurrentUser, Query(q): Query<HomeQuery>) -> Response {
     let target = match (user.role, user.platform_id) {
-        (Some(Role::Staff | Role::Leader | Role::Advisor), _) => Some("/platforms".to_string()),
+        (Some(Role::Staff), _) => Some("/workbench".to_string()),
+        (Some(Role::Leader), _) => Some("/leadership".to_string()),
+        (Some(Role::Advisor), _) => Some("/platforms".to_string()),
         (Some(Role::Operator), Some(id)) => Some(format!("/platforms/{id}")),
         (Some(Role::Expert), _) => Some("/expert".into()),
         (Some(Role::Sysadmin), _) => Some("/admin/users".into()),

@@ -49,6 +49,7 @@ impl Layout {
         let nav = match user.role {
             Some(Role::Staff) => {
                 let mut nav = vec![
+                    item("/workbench", "工作台", "workbench"),
                     item("/platforms", "平台名录", "platforms"),
                     item("/compliance", "合规矩阵", "compliance"),
                     item("/annual/overdue", "逾期事项", "overdue"),
@@ -62,6 +63,7 @@ impl Layout {
                 nav
             }
             Some(Role::Leader) => vec![
+                item("/leadership", "领导驾驶舱", "leadership"),
                 item("/platforms", "平台名录", "platforms"),
                 item("/policies", "政策库", "policies"),
                 item("/evaluations", "年度评估", "evaluations"),

@@ -284,6 +284,7 @@ pub struct ShowPage {
     pub layout: Layout,
     pub tab: &'static str,
     pub tab_platform_id: i64,
+    pub dashboard: super::dashboards::PlatformDashboard,
     pub p: Platform,
     pub years: Vec<YearRow>,
     pub can_edit: bool,
@@ -317,6 +318,12 @@ pub async fn show(
     let merged_from = rectification::merged_from(&state.db, id).await?;
     Ok(ShowPage {
         layout: Layout::for_user(&user, "platforms"),
+        dashboard: super::dashboards::platform_dashboard(
+            &state.db,
+            &p,
+            crate::db::compliance::today(),
+        )
+        .await?,
         tab: "overview",
         tab_platform_id: id,
         years: years.iter().map(YearRow::from).collect(),

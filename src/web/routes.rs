@@ -12,6 +12,7 @@ use super::{
     evaluation, evaluation_round, expert, health, home, jurisdictions, ledger, midyear, notices,
     operation, platforms, policies, rectification, security, timeline,
 };
+use super::{api, dashboards};
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
 
@@ -716,6 +717,74 @@ pub fn registry() -> Vec<RouteDef> {
             "/expert/assignments/{aid}/scores",
             Roles(EXPERT, Scope::Global),
             post(expert::scores),
+        ),
+        // Dashboards (PRODUCT.md "Screens") and their charts' JSON, each endpoint with the roles
+        // and scope of the page that shows it.
+        route(
+            M::GET,
+            "/workbench",
+            Roles(STAFF, Scope::Global),
+            get(dashboards::workbench),
+        ),
+        route(
+            M::GET,
+            "/leadership",
+            Roles(OVERSIGHT, Scope::Global),
+            get(dashboards::leadership),
+        ),
+        route(
+            M::GET,
+            "/leadership/platforms",
+            Roles(OVERSIGHT, Scope::Global),
+            get(dashboards::drill_down),
+        ),
+        route(
+            M::GET,
+            "/api/leadership/counts.json",
+            Roles(OVERSIGHT, Scope::Global),
+            get(api::leadership_counts),
+        ),
+        route(
+            M::GET,
+            "/api/leadership/grades.json",
+            Roles(OVERSIGHT, Scope::Global),
+            get(api::leadership_grades),
+        ),
+        route(
+            M::GET,
+            "/api/leadership/revenue.json",
+            Roles(OVERSIGHT, Scope::Global),
+            get(api::leadership_revenue),
+        ),
+        route(
+            M::GET,
+            "/api/leadership/break-even.json",
+            Roles(OVERSIGHT, Scope::Global),
+            get(api::leadership_break_even),
+        ),
+        route(
+            M::GET,
+            "/api/platforms/{id}/revenue.json",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(api::platform_revenue),
+        ),
+        route(
+            M::GET,
+            "/api/platforms/{id}/revenue-mix.json",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(api::platform_mix),
+        ),
+        route(
+            M::GET,
+            "/api/platforms/{id}/break-even.json",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(api::platform_break_even),
+        ),
+        route(
+            M::GET,
+            "/api/platforms/{id}/evaluations.json",
+            Roles(PLATFORM_READERS, Scope::Platform),
+            get(api::platform_evaluations),
         ),
         // Jurisdictions: city staff add more.
         route(

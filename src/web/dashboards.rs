@@ -1,0 +1,1148 @@
+//! The three audiences' dashboards (PRODUCT.md "Screens"): the platform dashboard on a platform's
+//! overview, the staff workbench and the leadership dashboard with its drill-down list and print
+//! view. Every chart is built here from one db function and served twice: in the page as its data
+//! table, and as JSON for `static/charts.js` (see `web/api.rs`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+use super::auth::CurrentUser;
+use super::charts::{self, Chart, Kind};
+use super::forms::{Pagination, Query, query_string};
+use super::layout::{Layout, local_time};
+use super::platforms::Opt;
+use crate::db::compliance::today;
+use crate::db::dashboards::{
+    self as db, AtRisk, DrillDown, DrillRow, EvaluationResult, Filter, MissingStep, Transition,
+    UNSET, YearRevenue,
+};
+use crate::db::jurisdictions::{self, Jurisdiction};
+use crate::db::{annual_config, platforms::Platform};
+use crate::domain::annual::Step;
+use crate::domain::compliance::{Status, rule};
+use crate::domain::platform::{Category, Cluster, Stage};
+use crate::domain::scope::PlatformScope;
+use crate::domain::scoring::Grade;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+fn stage_label(code: &str) -> &'static str {
+    Stage::parse(code).map_or("", Stage::label_zh)
+}
+
+fn category_label(code: Option<&str>) -> &'static str {
+    code.and_then(Category::parse)
+        .map_or("未设置", Category::label_zh)
+}
+
+// ---- the platform dashboard ---------------------------------------------------------------------
+
+pub fn revenue_chart(id: i64, years: &[YearRevenue]) -> Chart {
+    charts::revenue_by_year(
+        "chart-revenue",
+        format!("/api/platforms/{id}/revenue.json"),
+        "历年收入（按渠道）".into(),
+        years,
+        |y| format!("/platforms/{id}/ledger?year={y}"),
+        Some("数据来源"),
+    )
+}
+
+pub fn mix_chart(id: i64, years: &[YearRevenue], this_year: i32) -> Chart {
+    charts::channel_mix(
+        "chart-mix",
+        format!("/api/platforms/{id}/revenue-mix.json"),
+        charts::mix_year(years, this_year),
+        |y| format!("/platforms/{id}/ledger?year={y}"),
+    )
+}
+
+pub fn break_even_chart(id: i64, years: &[YearRevenue], t: &Transition) -> Chart {
+    charts::break_even(
+        "chart-break-even",
+        format!("/api/platforms/{id}/break-even.json"),
+        years,
+        t,
+        |y| format!("/platforms/{id}/ledger?year={y}"),
+    )
+}
+
+pub fn evaluation_chart(id: i64, results: &[EvaluationResult]) -> Chart {
+    charts::evaluation_history(
+        "chart-evaluations",
+        format!("/api/platforms/{id}/evaluations.json"),
+        results,
+        |y| format!("/platforms/{id}/evaluation?year={y}"),
+    )
+}
+
+pub struct TimelineRow {
+    pub at: String,
+    pub summary: String,
+    pub actor: String,
+}
+
+pub struct VisitRow {
+    pub date: String,
+    pub form: &'static str,
+    pub topics: String,
+    pub advisor: String,
+}
+
+/// The platform dashboard shown on the platform's overview (`templates/platforms/_dashboard.html`).
+pub struct PlatformDashboard {
+    pub platform_id: i64,
+    pub timeline: Vec<TimelineRow>,
+    pub checklist: db::ChecklistProgress,
+    pub advisor: String,
+    pub visits: Vec<VisitRow>,
+    /// `(status code, label, count)`, in the catalogue's status order.
+    pub findings: Vec<(&'static str, &'static str, i64)>,
+    pub revenue: Chart,
+    pub mix: Chart,
+    pub break_even: Chart,
+    pub evaluations: Chart,
+    pub deadline: String,
+}
+
+impl PlatformDashboard {
+    pub fn has_charts(&self) -> bool {
+        [
+            &self.revenue,
+            &self.mix,
+            &self.break_even,
+            &self.evaluations,
+        ]
+        .iter()
+        .any(|c| !c.is_empty())
+    }
+
+    pub fn checklist_percent(&self) -> i64 {
+        let c = &self.checklist;
+        if c.total == 0 {
+            0
+        } else {
+            c.finished * 100 / c.total
+        }
+    }
+}
+
+fn visit_form(code: &str) -> &'static str {
+    match code {
+        "on_site" => "实地走访",
+        "remote" => "远程服务",
+        "meeting" => "会议座谈",
+        "phone" => "电话沟通",
+        _ => "服务",
+    }
+}
+
+/// Everything the platform dashboard shows, in a fixed number of queries.
+pub async fn platform_dashboard(
+    pool: &PgPool,
+    p: &Platform,
+    today: NaiveDate,
+) -> Result<PlatformDashboard, sqlx::Error> {
+    let overview = db::platform_overview(pool, p.id, today).await?;
+    let years = db::platform_years(pool, p.id).await?;
+    let results = db::platform_evaluations(pool, p.id).await?;
+    let t = Transition::new(p.construction_end, db::transition_months(pool).await?);
+    Ok(PlatformDashboard {
+        platform_id: p.id,
+        timeline: overview
+            .timeline
+            .iter()
+            .map(|e| TimelineRow {
+                at: local_time(&e.at)[..10].to_string(),
+                summary: e.summary.clone(),
+                actor: e.actor_name.clone(),
+            })
+            .collect(),
+        checklist: overview.checklist,
+        advisor: p.advisor_name.clone().unwrap_or_default(),
+        visits: overview
+            .visits
+            .iter()
+            .map(|v| VisitRow {
+                date: v.visit_date.to_string(),
+                form: visit_form(&v.form),
+                topics: v.topics.clone(),
+                advisor: v.advisor_name.clone(),
+            })
+            .collect(),
+        findings: Status::ALL
+            .iter()
+            .filter_map(|s| {
+                overview
+                    .findings
+                    .iter()
+                    .find(|(code, _)| code == s.as_str())
+                    .map(|(_, n)| (s.as_str(), s.label_zh(), *n))
+            })
+            .collect(),
+        revenue: revenue_chart(p.id, &years),
+        mix: mix_chart(p.id, &years, today.year()),
+        break_even: break_even_chart(p.id, &years, &t),
+        evaluations: evaluation_chart(p.id, &results),
+        deadline: t.deadline.map(|d| d.to_string()).unwrap_or_default(),
+    })
+}
+
+// ---- at-risk rows (workbench and leadership) ----------------------------------------------------
+
+pub struct RiskRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub stage: &'static str,
+    pub deadline: String,
+    pub ratio: String,
+    pub reasons: Vec<String>,
+}
+
+fn risk_rows(rows: Vec<AtRisk>, today: NaiveDate) -> Vec<RiskRow> {
+    let year = db::last_complete_year(today);
+    rows.into_iter()
+        .map(|r| {
+            let mut reasons = Vec::new();
+            if let (true, Some(deadline)) = (r.transition, r.deadline) {
+                let figures = match r.ratio {
+                    Some(ratio) => format!("{year}年度自给率{ratio:.2}"),
+                    None => format!("{year}年度无收支数据"),
+                };
+                reasons.push(if deadline < today {
+                    format!("转型期限{deadline}已过，{figures}，未实现收支平衡")
+                } else {
+                    format!("距转型期限{deadline}不足6个月，{figures}，尚未收支平衡")
+                });
+            }
+            for id in &r.rules {
+                // The break-even failure says the same as the transition reason above.
+                if id == "MKT-BREAK-EVEN" && r.transition {
+                    continue;
+                }
+                reasons.push(match rule(id) {
+                    Some(def) => format!("{}：{}", def.id, def.title_zh),
+                    None => id.clone(),
+                });
+            }
+            RiskRow {
+                id: r.id,
+                code: r.code,
+                name: r.name,
+                jurisdiction: r.jurisdiction,
+                stage: stage_label(&r.stage),
+                deadline: r
+                    .deadline
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "—".into()),
+                ratio: r.ratio.map_or("—".into(), |v| format!("{v:.2}")),
+                reasons,
+            }
+        })
+        .collect()
+}
+
+// ---- the staff workbench ------------------------------------------------------------------------
+
+/// A line of the workbench: what, for which platform, when, and where it is handled.
+pub struct Task {
+    pub what: String,
+    pub platform_id: i64,
+    pub code: String,
+    pub name: String,
+    pub when: String,
+    /// Days overdue (positive) or left (negative → shown as left).
+    pub days: i64,
+    pub href: String,
+}
+
+pub struct MyRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub stage: &'static str,
+    pub open_items: i64,
+    pub overdue_items: i64,
+    pub failing: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboards/workbench.html")]
+pub struct WorkbenchPage {
+    pub layout: Layout,
+    pub today: String,
+    pub scope_label: String,
+    pub queue: Vec<Task>,
+    pub overdue: Vec<Task>,
+    pub overdue_total: i64,
+    /// `(what, how many)` of the overdue items, by kind.
+    pub overdue_summary: Vec<(String, i64)>,
+    pub upcoming: Vec<Task>,
+    pub upcoming_total: i64,
+    pub at_risk: Vec<RiskRow>,
+    pub mine: Vec<MyRow>,
+}
+
+fn step_label(code: &str) -> &'static str {
+    match code {
+        "filing" => Step::Filing.label_zh(),
+        "midyear" => Step::Midyear.label_zh(),
+        _ => Step::Yearend.label_zh(),
+    }
+}
+
+fn step_href(s: &MissingStep) -> String {
+    let page = match s.step.as_str() {
+        "filing" => "annual",
+        "midyear" => "midyear",
+        _ => "evaluation",
+    };
+    format!("/platforms/{}/{page}?year={}", s.platform_id, s.year)
+}
+
+fn missing_task(s: MissingStep, today: NaiveDate) -> Task {
+    Task {
+        what: format!("{}年度{}未提交", s.year, step_label(&s.step)),
+        href: step_href(&s),
+        when: s.deadline.to_string(),
+        days: (today - s.deadline).num_days(),
+        platform_id: s.platform_id,
+        code: s.code,
+        name: s.name,
+    }
+}
+
+fn due_task(d: db::DueItem, today: NaiveDate) -> Task {
+    let (what, href) = match d.kind.as_str() {
+        "rectification" => (
+            "整改期限".to_string(),
+            format!("/platforms/{}/rectification/{}", d.platform_id, d.ref_id),
+        ),
+        _ => (
+            format!("清单事项：{}", d.title),
+            format!("/platforms/{}/checklist", d.platform_id),
+        ),
+    };
+    Task {
+        what,
+        href,
+        when: d.due_date.to_string(),
+        days: (today - d.due_date).num_days(),
+        platform_id: d.platform_id,
+        code: d.code,
+        name: d.name,
+    }
+}
+
+fn beijing_date(t: &chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&beijing).date_naive()
+}
+
+/// How many platforms miss each step, and how many items are past due.
+fn summarize(steps: &[MissingStep], due: i64) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for s in steps {
+        let what = format!("{}年度{}未提交", s.year, step_label(&s.step));
+        match out.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => out.push((what, 1)),
+        }
+    }
+    if due > 0 {
+        out.push(("清单事项或整改逾期".into(), due));
+    }
+    out
+}
+
+/// The deadlines of the current cycle: this year's filing and mid-year review, last year's
+/// year-end evaluation (due this year) and this year's (due early next year).
+async fn cycle_deadlines(
+    pool: &PgPool,
+    today: NaiveDate,
+) -> Result<Vec<(Step, i32, NaiveDate)>, sqlx::Error> {
+    let year = today.year();
+    let mut conn = pool.acquire().await?;
+    let (this, _) = annual_config::get(&mut conn, year).await?;
+    let (last, _) = annual_config::get(&mut conn, year - 1).await?;
+    Ok(vec![
+        (
+            Step::Yearend,
+            year - 1,
+            last.deadline(year - 1, Step::Yearend),
+        ),
+        (Step::Filing, year, this.deadline(year, Step::Filing)),
+        (Step::Midyear, year, this.deadline(year, Step::Midyear)),
+        (Step::Yearend, year, this.deadline(year, Step::Yearend)),
+    ])
+}
+
+/// Rows shown per workbench section (the totals say how many there are).
+const SECTION_LIMIT: i64 = 100;
+/// How far ahead "upcoming" looks.
+const UPCOMING_DAYS: i64 = 30;
+
+fn cross_filter(user: &CurrentUser, year: i32, today: NaiveDate, months: u32) -> Filter {
+    Filter {
+        scope: user.scope,
+        jurisdiction: None,
+        category: None,
+        year,
+        today,
+        transition_months: months,
+    }
+}
+
+pub async fn workbench(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<WorkbenchPage> {
+    let pool = &state.db;
+    let today = today();
+    let months = db::transition_months(pool).await?;
+    let f = cross_filter(&user, db::last_complete_year(today), today, months);
+    let horizon = today + chrono::Duration::days(UPCOMING_DAYS);
+
+    let queue = db::review_queue(pool, &f, user.id, user.is_city_staff)
+        .await?
+        .into_iter()
+        .map(|q| {
+            let year = q.year.unwrap_or_default();
+            let (what, href) = match q.kind.as_str() {
+                "filing" => (
+                    format!("{year}年度年初备案待审核"),
+                    format!("/platforms/{}/annual?year={year}", q.platform_id),
+                ),
+                "evaluation" => (
+                    format!("{year}年度年底评估待审核"),
+                    format!("/platforms/{}/evaluation?year={year}", q.platform_id),
+                ),
+                "midyear" => (
+                    format!("{year}年度半年报告待过堂"),
+                    format!("/platforms/{}/midyear?year={year}", q.platform_id),
+                ),
+                _ => (
+                    "退转并留决定待会签".to_string(),
+                    format!(
+                        "/platforms/{}/rectification/{}",
+                        q.platform_id,
+                        q.ref_id.unwrap_or_default()
+                    ),
+                ),
+            };
+            Task {
+                what,
+                href,
+                when: q
+                    .since
+                    .map(|t| local_time(&t)[..10].to_string())
+                    .unwrap_or_default(),
+                days: q.since.map_or(0, |t| (today - beijing_date(&t)).num_days()),
+                platform_id: q.platform_id,
+                code: q.code,
+                name: q.name,
+            }
+        })
+        .collect();
+
+    let steps: Vec<_> = cycle_deadlines(pool, today)
+        .await?
+        .into_iter()
+        .filter(|(_, _, deadline)| *deadline <= horizon)
+        .collect();
+    let (missing, _) = db::missing_steps(pool, &f, &steps, SECTION_LIMIT * 4).await?;
+    let (late_due, late_due_total) = db::due_items(
+        pool,
+        &f,
+        NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
+        today - chrono::Duration::days(1),
+        SECTION_LIMIT,
+    )
+    .await?;
+    let (soon_due, soon_due_total) = db::due_items(pool, &f, today, horizon, SECTION_LIMIT).await?;
+
+    let (late_steps, soon_steps): (Vec<_>, Vec<_>) =
+        missing.into_iter().partition(|s| s.deadline < today);
+    let overdue_summary = summarize(&late_steps, late_due_total);
+    let overdue_total = late_steps.len() as i64 + late_due_total;
+    let upcoming_total = soon_steps.len() as i64 + soon_due_total;
+    let mut overdue: Vec<Task> = late_steps
+        .into_iter()
+        .map(|s| missing_task(s, today))
+        .chain(late_due.into_iter().map(|d| due_task(d, today)))
+        .collect();
+    overdue.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.code.cmp(&b.code)));
+    overdue.truncate(SECTION_LIMIT as usize);
+    let mut upcoming: Vec<Task> = soon_steps
+        .into_iter()
+        .map(|s| missing_task(s, today))
+        .chain(soon_due.into_iter().map(|d| due_task(d, today)))
+        .collect();
+    upcoming.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.code.cmp(&b.code)));
+    upcoming.truncate(SECTION_LIMIT as usize);
+
+    let at_risk = risk_rows(db::at_risk(pool, &f).await?, today);
+    let mine = db::my_platforms(pool, &f, user.id)
+        .await?
+        .into_iter()
+        .map(|m| MyRow {
+            id: m.id,
+            stage: stage_label(&m.stage),
+            code: m.code,
+            name: m.name,
+            jurisdiction: m.jurisdiction,
+            open_items: m.open_items,
+            overdue_items: m.overdue_items,
+            failing: m.failing,
+        })
+        .collect();
+    let scope_label = match user.scope {
+        PlatformScope::Jurisdiction(j) => jurisdictions::list(pool)
+            .await?
+            .into_iter()
+            .find(|x| x.id == j)
+            .map_or_else(String::new, |x| x.name),
+        _ => "全市".into(),
+    };
+    Ok(WorkbenchPage {
+        layout: Layout::for_user(&user, "workbench"),
+        today: today.to_string(),
+        scope_label,
+        queue,
+        overdue,
+        overdue_total,
+        overdue_summary,
+        upcoming,
+        upcoming_total,
+        at_risk,
+        mine,
+    })
+}
+
+// ---- the leadership dashboard -------------------------------------------------------------------
+
+/// The leadership dashboard's filters (and, for the drill-down list, what it selects), as typed.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct LeadershipQuery {
+    pub year: String,
+    pub jurisdiction: String,
+    pub category: String,
+    pub print: String,
+    /// Counts chart: `category`, `stage`, `jurisdiction` or `cluster`.
+    pub by: String,
+    pub stage: String,
+    pub cluster: String,
+    pub grade: String,
+    pub balance: String,
+    pub at_risk: String,
+    pub figures: String,
+    pub graded: String,
+    pub page: Option<i64>,
+}
+
+/// The filters as understood: invalid values are ignored, like the registry's.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    pub year: i32,
+    pub jurisdiction: Option<i32>,
+    pub category: Option<String>,
+}
+
+impl Filters {
+    pub fn parse(q: &LeadershipQuery, today: NaiveDate) -> Filters {
+        let latest = db::last_complete_year(today);
+        Filters {
+            year: q
+                .year
+                .parse::<i32>()
+                .ok()
+                .filter(|y| (2000..=today.year()).contains(y))
+                .unwrap_or(latest),
+            jurisdiction: q.jurisdiction.parse().ok(),
+            category: (q.category == UNSET || Category::parse(&q.category).is_some())
+                .then(|| q.category.clone()),
+        }
+    }
+
+    fn year_s(&self) -> String {
+        self.year.to_string()
+    }
+
+    fn jurisdiction_s(&self) -> String {
+        self.jurisdiction.map(|j| j.to_string()).unwrap_or_default()
+    }
+
+    /// The filters as a query string (always with the year).
+    pub fn query(&self) -> String {
+        query_string(&[
+            ("year", &self.year_s()),
+            ("jurisdiction", &self.jurisdiction_s()),
+            ("category", self.category.as_deref().unwrap_or("")),
+        ])
+    }
+
+    /// The platforms behind a figure: the registry list when it can filter them (current
+    /// category, stage, jurisdiction, cluster), else the dashboard's own drill-down list.
+    pub fn platforms_link(&self, extra: &[(&str, &str)]) -> String {
+        let jurisdiction = self.jurisdiction_s();
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("jurisdiction", jurisdiction.as_str()),
+            ("category", self.category.as_deref().unwrap_or("")),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(key, _)| key != k);
+            pairs.push((k, v));
+        }
+        let registry_can = pairs.iter().all(|(k, v)| {
+            *v != UNSET && matches!(*k, "jurisdiction" | "category" | "stage" | "cluster")
+        });
+        if registry_can {
+            format!("/platforms?{}", query_string(&pairs))
+        } else {
+            let year = self.year_s();
+            pairs.insert(0, ("year", year.as_str()));
+            format!("/leadership/platforms?{}", query_string(&pairs))
+        }
+    }
+
+    pub fn db(&self, user: &CurrentUser, today: NaiveDate, months: u32) -> Filter {
+        Filter {
+            scope: user.scope,
+            jurisdiction: self.jurisdiction,
+            category: self.category.clone(),
+            year: self.year,
+            today,
+            transition_months: months,
+        }
+    }
+}
+
+/// Platform counts by `by` (`category`, `stage`, `jurisdiction`, `cluster`), from [`db::counts`]
+/// rows; `None` for an unknown dimension.
+pub fn counts_chart(
+    by: &str,
+    rows: &[(String, String, i64)],
+    all_jurisdictions: &[Jurisdiction],
+    f: &Filters,
+) -> Option<Chart> {
+    let count = |key: &str| {
+        rows.iter()
+            .find(|(d, k, _)| d == by && k == key)
+            .map_or(0, |r| r.2)
+    };
+    let bucket = |key: &str, label: &str, param: &str| {
+        let n = count(key);
+        (n > 0).then(|| (label.to_string(), n, f.platforms_link(&[(param, key)])))
+    };
+    let unset = |param: &str| bucket(UNSET, "未设置", param);
+    let (kind, title, axis, buckets): (Kind, &str, &'static str, Vec<_>) = match by {
+        "category" => (
+            Kind::Pie,
+            "按功能定位",
+            "功能定位",
+            Category::ALL
+                .iter()
+                .filter_map(|c| bucket(c.as_str(), c.label_zh(), "category"))
+                .chain(unset("category"))
+                .collect(),
+        ),
+        "stage" => (
+            Kind::Bar,
+            "按生命周期阶段",
+            "阶段",
+            Stage::ALL
+                .iter()
+                .filter_map(|s| bucket(s.as_str(), s.label_zh(), "stage"))
+                .collect(),
+        ),
+        "jurisdiction" => (
+            Kind::Bar,
+            "按地区",
+            "地区",
+            all_jurisdictions
+                .iter()
+                .filter_map(|j| bucket(&j.id.to_string(), &j.name, "jurisdiction"))
+                .collect(),
+        ),
+        "cluster" => (
+            Kind::Bar,
+            "按产业集群",
+            "产业集群",
+            Cluster::ALL
+                .iter()
+                .filter_map(|c| bucket(c.as_str(), c.label_zh(), "cluster"))
+                .chain(unset("cluster"))
+                .collect(),
+        ),
+        _ => return None,
+    };
+    let id = match by {
+        "category" => "chart-by-category",
+        "stage" => "chart-by-stage",
+        "jurisdiction" => "chart-by-jurisdiction",
+        _ => "chart-by-cluster",
+    };
+    Some(charts::counts(
+        id,
+        format!("/api/leadership/counts.json?by={by}&{}", f.query()),
+        kind,
+        format!("平台数量{title}"),
+        axis,
+        buckets,
+    ))
+}
+
+pub fn grades_chart(rows: &[(i32, String, i64)], f: &Filters) -> Chart {
+    let mut c = charts::grades_by_year(
+        "chart-grades",
+        format!("/api/leadership/grades.json?{}", f.query()),
+        rows,
+        |year, grade| {
+            let year = year.to_string();
+            let mut g = f.clone();
+            g.year = year.parse().unwrap_or(f.year);
+            g.platforms_link(&[("grade", grade.as_str())])
+        },
+    );
+    c.note = "点击色块查看该年度该等次的平台。".into();
+    c
+}
+
+pub fn leadership_revenue_chart(years: &[YearRevenue], f: &Filters) -> Chart {
+    charts::revenue_by_year(
+        "chart-revenue",
+        format!("/api/leadership/revenue.json?{}", f.query()),
+        "收入按渠道及趋势（近十年）".into(),
+        years,
+        |year| {
+            let mut g = f.clone();
+            g.year = year;
+            g.platforms_link(&[("figures", "1")])
+        },
+        Some("平台数"),
+    )
+}
+
+pub fn break_even_share_chart(share: &db::BreakEvenShare, f: &Filters) -> Chart {
+    let buckets = vec![
+        (
+            "已收支平衡".to_string(),
+            share.balanced,
+            f.platforms_link(&[("balance", "yes")]),
+        ),
+        (
+            "未收支平衡".to_string(),
+            share.unbalanced,
+            f.platforms_link(&[("balance", "no")]),
+        ),
+        (
+            "无收支数据".to_string(),
+            share.no_data,
+            f.platforms_link(&[("balance", "none")]),
+        ),
+    ];
+    let mut c = charts::counts(
+        "chart-break-even",
+        format!("/api/leadership/break-even.json?{}", f.query()),
+        Kind::Pie,
+        format!("{}年度收支平衡情况", f.year),
+        "情况",
+        buckets,
+    );
+    c.note = match share.percent() {
+        Some(p) => format!(
+            "有收支数据的平台中，{:.1}%（{}/{}）实现收支平衡（自主收入 ≥ 支出）。",
+            p,
+            share.balanced,
+            share.balanced + share.unbalanced
+        ),
+        None => format!("{}年度没有平台的收支数据。", f.year),
+    };
+    c.empty_hint = format!("{}年度没有运行中平台或收支数据。", f.year);
+    c
+}
+
+pub struct RankRow {
+    pub id: i64,
+    pub rank: String,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub score: String,
+    pub grade: &'static str,
+    pub grade_code: String,
+}
+
+pub struct Kpi {
+    pub label: &'static str,
+    pub value: String,
+    pub href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboards/leadership.html")]
+pub struct LeadershipPage {
+    pub layout: Layout,
+    pub print: bool,
+    pub generated_at: String,
+    pub year: i32,
+    pub q: LeadershipQuery,
+    pub years: Vec<i32>,
+    pub jurisdictions: Vec<Opt>,
+    pub categories: Vec<Opt>,
+    pub filter_summary: String,
+    pub print_href: String,
+    pub kpis: Vec<Kpi>,
+    pub by_category: Chart,
+    pub by_stage: Chart,
+    pub by_jurisdiction: Chart,
+    pub by_cluster: Chart,
+    pub grades: Chart,
+    pub revenue: Chart,
+    pub break_even: Chart,
+    pub at_risk: Vec<RiskRow>,
+    pub at_risk_href: String,
+    pub ranking: Vec<RankRow>,
+    pub ranked_total: i64,
+    pub ranking_href: String,
+    pub ranking_year: i32,
+    pub latest_published: Option<i32>,
+}
+
+impl LeadershipPage {
+    pub fn has_charts(&self) -> bool {
+        [
+            &self.by_category,
+            &self.by_stage,
+            &self.by_jurisdiction,
+            &self.by_cluster,
+            &self.grades,
+            &self.revenue,
+            &self.break_even,
+        ]
+        .iter()
+        .any(|c| !c.is_empty())
+    }
+}
+
+fn filter_options(all: &[Jurisdiction]) -> (Vec<Opt>, Vec<Opt>) {
+    let jurisdictions = all
+        .iter()
+        .map(|j| Opt {
+            value: j.id.to_string(),
+            label: j.name.clone(),
+        })
+        .collect();
+    let categories = Category::ALL
+        .iter()
+        .map(|c| Opt {
+            value: c.as_str().into(),
+            label: c.label_zh().into(),
+        })
+        .chain(std::iter::once(Opt {
+            value: UNSET.into(),
+            label: "未设置".into(),
+        }))
+        .collect();
+    (jurisdictions, categories)
+}
+
+fn summary(f: &Filters, all: &[Jurisdiction]) -> String {
+    let jurisdiction = f
+        .jurisdiction
+        .and_then(|id| all.iter().find(|j| j.id == id))
+        .map_or("全部地区".to_string(), |j| j.name.clone());
+    let category = match f.category.as_deref() {
+        None => "全部类别",
+        Some(c) => category_label(Some(c)),
+    };
+    format!("{}年度 · {jurisdiction} · {category}", f.year)
+}
+
+pub async fn leadership(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<LeadershipQuery>,
+) -> AppResult<LeadershipPage> {
+    let pool = &state.db;
+    let today = today();
+    let filters = Filters::parse(&q, today);
+    let months = db::transition_months(pool).await?;
+    let f = filters.db(&user, today, months);
+    let all_jurisdictions = jurisdictions::list(pool).await?;
+
+    let counts = db::counts(pool, &f).await?;
+    let chart =
+        |by| counts_chart(by, &counts, &all_jurisdictions, &filters).expect("known dimension");
+    let (by_category, by_stage, by_jurisdiction, by_cluster) = (
+        chart("category"),
+        chart("stage"),
+        chart("jurisdiction"),
+        chart("cluster"),
+    );
+    let total: i64 = counts
+        .iter()
+        .filter(|(d, _, _)| d == "stage")
+        .map(|r| r.2)
+        .sum();
+    let operating: i64 = counts
+        .iter()
+        .filter(|(d, k, _)| d == "stage" && k == "operating")
+        .map(|r| r.2)
+        .sum();
+    let grades = grades_chart(&db::grades_by_year(pool, &f).await?, &filters);
+    let revenue = leadership_revenue_chart(&db::revenue_by_year(pool, &f).await?, &filters);
+    let share = db::break_even_share(pool, &f).await?;
+    let break_even = break_even_share_chart(&share, &filters);
+    let at_risk = risk_rows(db::at_risk(pool, &f).await?, today);
+    // The ranking is of the year chosen, or by default of the latest published year.
+    let latest_published = db::latest_published_year(pool).await?;
+    let mut ranking_filters = filters.clone();
+    if q.year.is_empty()
+        && let Some(y) = latest_published
+    {
+        ranking_filters.year = y;
+    }
+    let ranking_year = ranking_filters.year;
+    let (ranked, ranked_total) =
+        db::ranking(pool, &ranking_filters.db(&user, today, months), 20).await?;
+
+    let kpis = vec![
+        Kpi {
+            label: "平台总数",
+            value: total.to_string(),
+            href: filters.platforms_link(&[]),
+        },
+        Kpi {
+            label: "运行中",
+            value: operating.to_string(),
+            href: filters.platforms_link(&[("stage", "operating")]),
+        },
+        Kpi {
+            label: "收支平衡占比",
+            value: share.percent().map_or("—".into(), |p| format!("{p:.1}%")),
+            href: filters.platforms_link(&[("balance", "yes")]),
+        },
+        Kpi {
+            label: "风险平台",
+            value: at_risk.len().to_string(),
+            href: filters.platforms_link(&[("at_risk", "1")]),
+        },
+    ];
+    let (jurisdictions, categories) = filter_options(&all_jurisdictions);
+    let print = q.print == "1";
+    Ok(LeadershipPage {
+        layout: Layout::for_user(&user, "leadership"),
+        print,
+        generated_at: local_time(&chrono::Utc::now())[..16].to_string(),
+        year: filters.year,
+        years: (2019.min(filters.year)..=today.year()).rev().collect(),
+        jurisdictions,
+        categories,
+        filter_summary: summary(&filters, &all_jurisdictions),
+        print_href: format!("/leadership?{}&print=1", filters.query()),
+        kpis,
+        by_category,
+        by_stage,
+        by_jurisdiction,
+        by_cluster,
+        grades,
+        revenue,
+        break_even,
+        at_risk,
+        at_risk_href: filters.platforms_link(&[("at_risk", "1")]),
+        ranking: ranked
+            .into_iter()
+            .map(|r| RankRow {
+                id: r.id,
+                rank: r.rank.map_or("—".into(), |n| n.to_string()),
+                code: r.code,
+                name: r.name,
+                jurisdiction: r.jurisdiction,
+                score: r.total_score.map_or("—".into(), |s| format!("{s:.1}")),
+                grade: charts::grade_label(r.grade.as_deref()),
+                grade_code: r.grade.unwrap_or_default(),
+            })
+            .collect(),
+        ranked_total,
+        ranking_href: ranking_filters.platforms_link(&[("graded", "1")]),
+        ranking_year,
+        latest_published,
+        q,
+    })
+}
+
+// ---- the drill-down list ------------------------------------------------------------------------
+
+pub struct DrillView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub category: &'static str,
+    pub stage: &'static str,
+    pub stage_code: String,
+    pub self_generated: String,
+    pub expenditure: String,
+    pub ratio: String,
+    pub balanced: bool,
+    pub score: String,
+    pub rank: String,
+    pub grade: &'static str,
+}
+
+impl From<DrillRow> for DrillView {
+    fn from(r: DrillRow) -> DrillView {
+        let money = |v: Option<i64>| v.map_or("—".into(), crate::domain::money::wan);
+        let ratio = match (r.self_generated, r.expenditure) {
+            (Some(s), Some(e)) if e > 0 => Some(s as f64 / e as f64),
+            _ => None,
+        };
+        DrillView {
+            id: r.id,
+            category: category_label(r.category.as_deref()),
+            stage: stage_label(&r.stage),
+            stage_code: r.stage,
+            self_generated: money(r.self_generated),
+            expenditure: money(r.expenditure),
+            ratio: ratio.map_or("—".into(), |v| format!("{v:.2}")),
+            balanced: ratio.is_some_and(|v| v >= 1.0),
+            score: r.total_score.map_or("—".into(), |s| format!("{s:.1}")),
+            rank: r.rank.map_or("—".into(), |n| n.to_string()),
+            grade: charts::grade_label(r.grade.as_deref()),
+            code: r.code,
+            name: r.name,
+            jurisdiction: r.jurisdiction,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboards/platforms.html")]
+pub struct DrillPage {
+    pub layout: Layout,
+    pub year: i32,
+    pub title: String,
+    pub criteria: Vec<String>,
+    pub rows: Vec<DrillView>,
+    pub pagination: Pagination,
+    pub back_href: String,
+}
+
+/// `/leadership/platforms`: the platforms behind a dashboard figure the registry cannot filter
+/// (a grade in a year, break-even in a year, at risk, with figures in a year, "not set").
+pub async fn drill_down(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<LeadershipQuery>,
+) -> AppResult<DrillPage> {
+    let pool = &state.db;
+    let today = today();
+    let filters = Filters::parse(&q, today);
+    let months = db::transition_months(pool).await?;
+    let f = filters.db(&user, today, months);
+    let all_jurisdictions = jurisdictions::list(pool).await?;
+    let keep = |v: &str, ok: bool| ok.then(|| v.to_string());
+    let d = DrillDown {
+        stage: keep(&q.stage, Stage::parse(&q.stage).is_some()),
+        cluster: keep(
+            &q.cluster,
+            q.cluster == UNSET || Cluster::parse(&q.cluster).is_some(),
+        ),
+        grade: keep(&q.grade, Grade::parse(&q.grade).is_some()),
+        balance: keep(
+            &q.balance,
+            matches!(q.balance.as_str(), "yes" | "no" | "none"),
+        ),
+        at_risk: q.at_risk == "1",
+        with_figures: q.figures == "1",
+        graded: q.graded == "1",
+    };
+    let mut criteria = vec![summary(&filters, &all_jurisdictions)];
+    if let Some(s) = &d.stage {
+        criteria.push(format!("阶段：{}", stage_label(s)));
+    }
+    if let Some(c) = &d.cluster {
+        criteria.push(format!(
+            "产业集群：{}",
+            Cluster::parse(c).map_or("未设置", Cluster::label_zh)
+        ));
+    }
+    if let Some(g) = &d.grade {
+        criteria.push(format!(
+            "{}年度评估等次：{}",
+            filters.year,
+            charts::grade_label(Some(g))
+        ));
+    }
+    if let Some(b) = &d.balance {
+        criteria.push(format!(
+            "{}年度{}",
+            filters.year,
+            match b.as_str() {
+                "yes" => "已收支平衡",
+                "no" => "未收支平衡",
+                _ => "无收支数据的运行中平台",
+            }
+        ));
+    }
+    if d.at_risk {
+        criteria.push("风险平台（转型期限已过或临近仍未收支平衡，或存在整改风险）".into());
+    }
+    if d.with_figures {
+        criteria.push(format!("{}年度有收支数据", filters.year));
+    }
+    if d.graded {
+        criteria.push(format!("{}年度已发布评估结果（按排名）", filters.year));
+    }
+    let pairs = [
+        ("year", filters.year.to_string()),
+        (
+            "jurisdiction",
+            filters
+                .jurisdiction
+                .map(|j| j.to_string())
+                .unwrap_or_default(),
+        ),
+        ("category", filters.category.clone().unwrap_or_default()),
+        ("stage", d.stage.clone().unwrap_or_default()),
+        ("cluster", d.cluster.clone().unwrap_or_default()),
+        ("grade", d.grade.clone().unwrap_or_default()),
+        ("balance", d.balance.clone().unwrap_or_default()),
+        (
+            "at_risk",
+            if d.at_risk { "1".into() } else { String::new() },
+        ),
+        (
+            "figures",
+            if d.with_figures {
+                "1".into()
+            } else {
+                String::new()
+            },
+        ),
+        ("graded", if d.graded { "1".into() } else { String::new() }),
+    ];
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut pagination = Pagination::new(q.page, 50, query_string(&pairs));
+    let (rows, total) =
+        db::drill_down(pool, &f, &d, pagination.per_page, pagination.offset()).await?;
+    pagination.total = total;
+    Ok(DrillPage {
+        layout: Layout::for_user(&user, "leadership"),
+        year: filters.year,
+        title: "平台明细".into(),
+        criteria,
+        rows: rows.into_iter().map(DrillView::from).collect(),
+        pagination,
+        back_href: format!("/leadership?{}", filters.query()),
+    })
+}

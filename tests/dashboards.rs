@@ -1,0 +1,770 @@
+//! The three audiences' dashboards and their charts' JSON: data scope (leader: the whole city;
+//! county staff: their county; operator: their platform), drill-downs leading to the platforms
+//! behind a figure, chart JSON equal to the table beside the chart, empty states, the print view,
+//! and a city of 60 platforms.
+
+mod common;
+
+use axum::http::{StatusCode, header};
+use chrono::Datelike;
+use common::{Client, Resp, TestApp};
+use kechuang::db::compliance::today;
+use kechuang::domain::role::Role;
+use serde_json::Value;
+
+const CHONGCHUAN: &str = "320613";
+const HAIMEN: &str = "320614";
+const CITY: &str = "320600";
+
+async fn exec(app: &TestApp, sql: &str, id: i64) {
+    sqlx::query(sql).bind(id).execute(app.pool()).await.unwrap();
+}
+
+/// A year of self-reported figures: `so` service orders, `fs` fiscal subsidy, `exp` expenditure.
+async fn figures(app: &TestApp, id: i64, year: i32, so: i64, fs: i64, exp: i64) {
+    sqlx::query(
+        "INSERT INTO annual_figures (platform_id, year, service_orders, tech_contracts, fiscal_subsidy, expenditure)
+         VALUES ($1, $2, $3, $3 / 4, $4, $5)",
+    )
+    .bind(id)
+    .bind(year)
+    .bind(so)
+    .bind(fs)
+    .bind(exp)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
+/// A published evaluation result.
+async fn evaluation(app: &TestApp, id: i64, year: i32, score: f64, rank: i32, grade: &str) {
+    sqlx::query(
+        "INSERT INTO evaluation_rounds (year, status) VALUES ($1, 'published') ON CONFLICT (year) DO NOTHING",
+    )
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let detail = serde_json::json!({"stage": "final", "score": {"total": score, "warnings": [], "by_dimension": [
+        {"dimension": "rnd", "score": score - 5.0}, {"dimension": "talent", "score": score},
+        {"dimension": "transfer", "score": 70.25}, {"dimension": "market", "score": null},
+        {"dimension": "governance", "score": 88.0}]}});
+    sqlx::query(
+        "INSERT INTO evaluations (platform_id, year, status, total_score, rank, grade, score_detail)
+         VALUES ($1, $2, 'scored', $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(year)
+    .bind(score)
+    .bind(rank)
+    .bind(grade)
+    .bind(detail)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
+async fn json(c: &mut Client, path: &str) -> Value {
+    let resp = c.get(path).await;
+    assert_eq!(resp.status, StatusCode::OK, "{path}: {}", resp.body);
+    assert_eq!(
+        resp.headers[header::CONTENT_TYPE],
+        "application/json",
+        "{path}"
+    );
+    assert_eq!(resp.headers[header::CACHE_CONTROL], "no-store", "{path}");
+    serde_json::from_str(&resp.body).unwrap()
+}
+
+/// The data-table cells of the chart figure `#id` (rows of cells, the category first).
+fn table(page: &Resp, id: &str) -> Vec<Vec<String>> {
+    let doc = page.doc();
+    let rows = scraper::Selector::parse(&format!("#{id} table.chart-data tbody tr")).unwrap();
+    let cells = scraper::Selector::parse("th, td").unwrap();
+    doc.select(&rows)
+        .map(|r| {
+            r.select(&cells)
+                .map(|c| c.text().collect::<String>().trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The `href` of the table link whose text is `text` in chart `#id`.
+fn link(page: &Resp, id: &str, text: &str) -> String {
+    let doc = page.doc();
+    let sel = scraper::Selector::parse(&format!("#{id} table.chart-data a")).unwrap();
+    doc.select(&sel)
+        .find(|a| a.text().collect::<String>().trim() == text)
+        .and_then(|a| a.value().attr("href"))
+        .unwrap_or_else(|| panic!("no link {text} in #{id}"))
+        .to_string()
+}
+
+/// Every value of the chart's JSON appears in the same place of its table, as the table shows it.
+fn assert_agree(page: &Resp, id: &str, chart: &Value) {
+    let rows = table(page, id);
+    let categories = chart["categories"].as_array().unwrap();
+    let decimals = chart["decimals"].as_u64().unwrap() as usize;
+    assert_eq!(rows.len(), categories.len(), "#{id}: rows");
+    for (ci, row) in rows.iter().enumerate() {
+        assert_eq!(
+            row[0],
+            categories[ci].as_str().unwrap(),
+            "#{id}: category {ci}"
+        );
+        for (si, series) in chart["series"].as_array().unwrap().iter().enumerate() {
+            let expected = match series["data"][ci].as_f64() {
+                Some(v) => format!("{v:.decimals$}"),
+                None => "—".into(),
+            };
+            assert_eq!(row[si + 1], expected, "#{id}: series {si} at {ci}");
+        }
+        if let Some(link) = chart["links"][ci].as_str() {
+            assert!(!link.is_empty());
+        }
+    }
+}
+
+/// The number of the pager's "共 N 条".
+fn listed(page: &Resp) -> i64 {
+    let text = page.text(".pager span");
+    text.trim_start_matches("共 ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("no count in {text:?}"))
+}
+
+struct City {
+    a: i64,
+    b: i64,
+    c: i64,
+    d: i64,
+    e: i64,
+}
+
+/// Five platforms: a, b, c in 崇川区 (county staff's county), d in 海门区, e at city level; a and d
+/// operate with construction ended long ago and are not at break-even (at risk), b is at
+/// break-even, c is registering, e is rectifying.
+async fn city(app: &TestApp) -> City {
+    let a = app.platform("NT-A", CHONGCHUAN).await;
+    let b = app.platform("NT-B", CHONGCHUAN).await;
+    let c = app.platform("NT-C", CHONGCHUAN).await;
+    let d = app.platform("NT-D", HAIMEN).await;
+    let e = app.platform("NT-E", CITY).await;
+    exec(
+        app,
+        "UPDATE platforms SET stage = 'registration', category = NULL WHERE id = $1",
+        c,
+    )
+    .await;
+    exec(
+        app,
+        "UPDATE platforms SET stage = 'rectifying', category = 'strategic_task' WHERE id = $1",
+        e,
+    )
+    .await;
+    for id in [a, d] {
+        exec(
+            app,
+            "UPDATE platforms SET construction_start = '2019-01-01', construction_end = '2021-12-31',
+                    industry_cluster = 'new_materials' WHERE id = $1",
+            id,
+        )
+        .await;
+    }
+    exec(
+        app,
+        "UPDATE platforms SET construction_start = '2022-01-01', construction_end = '2024-06-30',
+                industry_cluster = 'new_energy' WHERE id = $1",
+        b,
+    )
+    .await;
+    let last = today().year() - 1;
+    for year in [last - 2, last - 1, last] {
+        figures(app, a, year, 3_000_000, 5_000_000, 10_000_000).await;
+        figures(app, b, year, 12_000_000, 1_000_000, 10_000_000).await;
+        figures(app, d, year, 1_000_000, 0, 8_000_000).await;
+    }
+    // b's latest year also has ledger items: the ledger wins over the self-reported totals.
+    sqlx::query(
+        "INSERT INTO ledger_revenue (platform_id, year, channel, amount) VALUES
+            ($1, $2, 'service_orders', 9000000), ($1, $2, 'incubation_returns', 4000000),
+            ($1, $2, 'fiscal_subsidy', 123456)",
+    )
+    .bind(b)
+    .bind(last)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    evaluation(app, a, last, 72.5, 2, "pass").await;
+    evaluation(app, b, last, 91.0, 1, "excellent").await;
+    evaluation(app, d, last, 55.0, 3, "fail").await;
+    City { a, b, c, d, e }
+}
+
+#[tokio::test]
+async fn the_leader_sees_the_whole_city_and_drills_down_to_the_platforms() {
+    let app = TestApp::new().await;
+    let city = city(&app).await;
+    app.user("leader", Some(Role::Leader), None, None).await;
+    let mut leader = app.signed_in("leader").await;
+    assert_eq!(leader.get("/").await.location(), Some("/leadership"));
+    let page = leader.get("/leadership").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.text("nav a[aria-current=page]"), "领导驾驶舱");
+    let kpis = page.texts("#kpis .kpi-value");
+    assert_eq!(kpis[0], "5", "all five platforms of the city");
+
+    // Counts by stage: 3 operating; the table link opens the registry filtered on it.
+    let stages = table(&page, "chart-by-stage");
+    assert!(
+        stages.contains(&vec!["运行中".to_string(), "3".to_string()]),
+        "{stages:?}"
+    );
+    let href = link(&page, "chart-by-stage", "运行中");
+    assert_eq!(href, "/platforms?stage=operating");
+    let list = leader.get(&href).await;
+    assert_eq!(listed(&list), 3);
+    assert_eq!(list.texts("#platform-list tbody tr").len(), 3);
+    // By jurisdiction: 崇川区 3.
+    let href = link(&page, "chart-by-jurisdiction", "崇川区");
+    assert_eq!(listed(&leader.get(&href).await), 3);
+    // "Not set" categories cannot be filtered by the registry: the dashboard's own list does.
+    let href = link(&page, "chart-by-category", "未设置");
+    assert!(href.starts_with("/leadership/platforms?"), "{href}");
+    let drill = leader.get(&href).await;
+    assert_eq!(listed(&drill), 1);
+    assert!(drill.text("#drill-list").contains("NT-C"));
+
+    // Grades of the last year: one excellent, drill down by the segment's link.
+    let last = today().year() - 1;
+    let grades = json(
+        &mut leader,
+        &format!("/api/leadership/grades.json?year={last}"),
+    )
+    .await;
+    let excellent = grades["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "优秀")
+        .unwrap();
+    assert_eq!(excellent["data"].as_array().unwrap().last().unwrap(), 1.0);
+    let href = excellent["links"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        href,
+        format!("/leadership/platforms?year={last}&grade=excellent")
+    );
+    let drill = leader.get(href).await;
+    assert_eq!(listed(&drill), 1);
+    assert!(drill.text("#drill-list").contains("NT-B"));
+
+    // Break-even in the last year: b (ledger: 1300 万 ≥ 1000 万) yes; a and d no.
+    let share = table(&page, "chart-break-even");
+    assert_eq!(share[0], ["已收支平衡", "1"]);
+    assert_eq!(share[1], ["未收支平衡", "2"]);
+    let href = link(&page, "chart-break-even", "未收支平衡");
+    let drill = leader.get(&href).await;
+    assert_eq!(listed(&drill), 2);
+
+    // At risk: a and d (deadline 2023-12-31 passed, not at break-even); not b.
+    let risky: Vec<String> = page.texts("#at-risk tr.risk td:first-child");
+    assert_eq!(risky.len(), 2, "{risky:?}");
+    assert!(risky[0].contains("NT-A") && risky[1].contains("NT-D"));
+    assert!(page.text("#at-risk").contains("转型期限2023-12-31已过"));
+    let href = page
+        .doc()
+        .select(&scraper::Selector::parse("#at-risk p a").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    assert_eq!(listed(&leader.get(&href).await), 2);
+
+    // Ranking of the last year (the latest published); a year not yet published says so.
+    let ranking = page.texts("#ranking tbody tr td:nth-child(2)");
+    assert_eq!(ranking.len(), 3);
+    assert!(ranking[0].contains("NT-B"));
+    let this_year = leader.get(&format!("/leadership?year={}", last + 1)).await;
+    assert!(this_year.texts("#ranking tbody tr").is_empty());
+    let empty = this_year.text("#ranking-empty");
+    assert!(
+        empty.contains("尚未发布") && empty.contains(&last.to_string()),
+        "{empty}"
+    );
+
+    // Filters apply to every figure: 海门区 only.
+    let haimen: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
+        .bind(HAIMEN)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let page = leader
+        .get(&format!("/leadership?jurisdiction={haimen}"))
+        .await;
+    assert_eq!(page.texts("#kpis .kpi-value")[0], "1");
+    assert_eq!(page.texts("#at-risk tr.risk").len(), 1);
+    assert_eq!(page.texts("#ranking tbody tr").len(), 1);
+    let counts = json(
+        &mut leader,
+        &format!("/api/leadership/counts.json?by=stage&jurisdiction={haimen}"),
+    )
+    .await;
+    assert_eq!(
+        counts["links"][0],
+        format!("/platforms?jurisdiction={haimen}&stage=operating")
+    );
+    let _ = (city.c, city.e);
+}
+
+#[tokio::test]
+async fn county_staff_see_only_their_county_on_the_workbench_and_in_the_json() {
+    let app = TestApp::new().await;
+    let city = city(&app).await;
+    let staff = app
+        .user("county", Some(Role::Staff), None, Some(CHONGCHUAN))
+        .await;
+    let other_staff = app
+        .user("city-staff", Some(Role::Staff), None, Some(CITY))
+        .await;
+    let year = today().year();
+    // Submitted filings in both counties; an unreviewed mid-year report; a decision awaiting
+    // sign-off proposed by the other staff member; an overdue checklist item; b is theirs.
+    for id in [city.a, city.d] {
+        sqlx::query(
+            "INSERT INTO filings (platform_id, year, version, status, submitted_at) VALUES ($1, $2, 1, 'submitted', now())",
+        )
+        .bind(id)
+        .bind(year)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO midyear_reports (platform_id, year, status, submitted_at) VALUES ($1, $2, 'submitted', now())",
+    )
+    .bind(city.b)
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let case: i64 = sqlx::query_scalar(
+        "INSERT INTO rectification_cases (platform_id, status, triggers, decision, proposed_by, proposed_at)
+         VALUES ($1, 'open', '{other}', 'retain', $2, now()) RETURNING id",
+    )
+    .bind(city.a)
+    .bind(other_staff)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    for id in [city.b, city.d] {
+        exec(
+            &app,
+            "INSERT INTO checklist_items (platform_id, source, title, due_date) VALUES ($1, 'manual', '补交验收材料', '2020-01-01')",
+            id,
+        )
+        .await;
+    }
+    sqlx::query("UPDATE platforms SET responsible_staff_id = $1 WHERE id = $2")
+        .bind(staff)
+        .bind(city.b)
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    let mut c = app.signed_in("county").await;
+    assert_eq!(c.get("/").await.location(), Some("/workbench"));
+    let page = c.get("/workbench").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.texts("nav.container-fluid a")[1], "工作台");
+    let queue = page.texts("#review-queue tr.task");
+    assert_eq!(queue.len(), 3, "{queue:?}");
+    assert!(
+        queue.iter().all(|t| !t.contains("NT-D")),
+        "海门区 is not theirs"
+    );
+    let hrefs: Vec<String> = page
+        .doc()
+        .select(&scraper::Selector::parse("#review-queue tr.task a[role=button]").unwrap())
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert!(hrefs.contains(&format!("/platforms/{}/annual?year={year}", city.a)));
+    assert!(hrefs.contains(&format!("/platforms/{}/midyear?year={year}", city.b)));
+    assert!(hrefs.contains(&format!("/platforms/{}/rectification/{case}", city.a)));
+    // The proposer does not see their own proposal in their queue.
+    let mut proposer = app.signed_in("city-staff").await;
+    let theirs = proposer
+        .get("/workbench")
+        .await
+        .texts("#review-queue tr.task");
+    assert!(theirs.iter().all(|t| !t.contains("会签")), "{theirs:?}");
+    assert!(
+        theirs.iter().any(|t| t.contains("NT-D")),
+        "city staff see 海门区"
+    );
+
+    let overdue = page.text("#overdue");
+    assert!(overdue.contains("NT-B") && overdue.contains("补交验收材料"));
+    assert!(!overdue.contains("NT-D"));
+    let risky = page.texts("#at-risk tr.risk");
+    assert_eq!(risky.len(), 1);
+    assert!(risky[0].contains("NT-A"));
+    let mine = page.texts("#my-platforms tbody tr");
+    assert_eq!(mine.len(), 1);
+    assert!(mine[0].contains("NT-B"));
+
+    // The leadership figures and their JSON are the county's too.
+    let counts = json(&mut c, "/api/leadership/counts.json?by=jurisdiction").await;
+    assert_eq!(counts["categories"], serde_json::json!(["崇川区"]));
+    assert_eq!(counts["series"][0]["data"], serde_json::json!([3.0]));
+    let revenue = json(&mut c, "/api/leadership/revenue.json").await;
+    let last = revenue["categories"].as_array().unwrap().len() - 1;
+    // a: 300 + 75; b (ledger): 900 + 1300 … in 万元: only a and b, never d.
+    assert_eq!(revenue["series"][0]["data"][last], 300.0 + 900.0);
+    // Another county's platform: 403, the same as its page.
+    assert_eq!(
+        c.get(&format!("/platforms/{}", city.d)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    for chart in ["revenue", "revenue-mix", "break-even", "evaluations"] {
+        let resp = c
+            .get(&format!("/api/platforms/{}/{chart}.json", city.d))
+            .await;
+        assert_eq!(resp.status, StatusCode::FORBIDDEN, "{chart}");
+    }
+}
+
+#[tokio::test]
+async fn an_operator_sees_its_own_dashboard_and_nothing_else() {
+    let app = TestApp::new().await;
+    let city = city(&app).await;
+    app.user("operator1", Some(Role::Operator), Some(city.b), None)
+        .await;
+    let mut op = app.signed_in("operator1").await;
+    let page = op.get(&format!("/platforms/{}", city.b)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("/static/vendor/echarts/echarts.common.min.js")
+    );
+    for chart in ["revenue", "revenue-mix", "break-even", "evaluations"] {
+        json(&mut op, &format!("/api/platforms/{}/{chart}.json", city.b)).await;
+        for other in [city.a, city.d] {
+            let resp = op
+                .get(&format!("/api/platforms/{other}/{chart}.json"))
+                .await;
+            assert_eq!(resp.status, StatusCode::FORBIDDEN, "{chart} of {other}");
+        }
+    }
+    for path in [
+        "/leadership",
+        "/workbench",
+        "/api/leadership/counts.json?by=stage",
+    ] {
+        assert_eq!(op.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn chart_json_and_the_table_beside_it_agree() {
+    let app = TestApp::new().await;
+    let city = city(&app).await;
+    exec(
+        &app,
+        "INSERT INTO lifecycle_events (platform_id, actor_name, kind, summary) VALUES ($1, 'test', 'x', '设立登记审批通过')",
+        city.b,
+    )
+    .await;
+    app.user("staff", Some(Role::Staff), None, Some(CITY)).await;
+    let mut c = app.signed_in("staff").await;
+    let b = city.b;
+    let page = c.get(&format!("/platforms/{b}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for (id, chart) in [
+        ("chart-revenue", "revenue"),
+        ("chart-mix", "revenue-mix"),
+        ("chart-break-even", "break-even"),
+        ("chart-evaluations", "evaluations"),
+    ] {
+        let src = format!("/api/platforms/{b}/{chart}.json");
+        let selector = format!("#{id} div.chart[data-src=\"{src}\"]");
+        assert_eq!(page.texts(&selector).len(), 1, "{id} loads {src}");
+        let data = json(&mut c, &src).await;
+        assert_agree(&page, id, &data);
+    }
+    // The ledger wins for the last year: 900 + 400 万 self-generated, subsidy 12.35 万.
+    let revenue = table(&page, "chart-revenue");
+    let last = revenue.last().unwrap();
+    assert_eq!(last[1], "900.00");
+    assert_eq!(last[5], "400.00");
+    assert_eq!(last[6], "12.35");
+    assert_eq!(last[7], "1300.00");
+    assert_eq!(last[8], "台账");
+    assert_eq!(revenue[0][8], "自报");
+    // Break-even: 1300 ÷ 1000 in the last year; the deadline (2024-06-30 + 24 months) is marked.
+    let be = json(&mut c, &format!("/api/platforms/{b}/break-even.json")).await;
+    assert_eq!(be["mark_line"]["value"], 1.0);
+    assert_eq!(be["mark_category"]["label"], "转型期限 2026-06-30");
+    let ratios = be["series"][0]["data"].as_array().unwrap();
+    assert!(ratios.contains(&Value::from(1.3)), "{ratios:?}");
+    // Evaluation by dimension from score_detail.
+    let ev = json(&mut c, &format!("/api/platforms/{b}/evaluations.json")).await;
+    assert_eq!(ev["series"][0]["name"], "技术研发");
+    assert_eq!(ev["series"][0]["data"][0], 86.0);
+    assert_eq!(ev["series"][3]["data"][0], Value::Null);
+    assert_eq!(table(&page, "chart-evaluations")[0][7], "优秀");
+    // The cards.
+    assert!(page.text("#dash-timeline").contains("设立登记审批通过"));
+    assert!(page.text("#dash-checklist").contains("清单中暂无事项"));
+
+    // The leadership charts agree with their tables too.
+    let page = c.get("/leadership").await;
+    for (id, src) in [
+        (
+            "chart-by-category",
+            "/api/leadership/counts.json?by=category",
+        ),
+        ("chart-by-stage", "/api/leadership/counts.json?by=stage"),
+        (
+            "chart-by-jurisdiction",
+            "/api/leadership/counts.json?by=jurisdiction",
+        ),
+        ("chart-by-cluster", "/api/leadership/counts.json?by=cluster"),
+        ("chart-grades", "/api/leadership/grades.json"),
+        ("chart-revenue", "/api/leadership/revenue.json"),
+        ("chart-break-even", "/api/leadership/break-even.json"),
+    ] {
+        let data = json(&mut c, src).await;
+        assert_agree(&page, id, &data);
+    }
+    assert_eq!(
+        c.get("/api/leadership/counts.json?by=nonsense")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn every_dashboard_has_empty_states_on_an_empty_database() {
+    let app = TestApp::new().await;
+    app.user("leader", Some(Role::Leader), None, None).await;
+    app.user("staff", Some(Role::Staff), None, Some(CITY)).await;
+    let mut leader = app.signed_in("leader").await;
+    let page = leader.get("/leadership").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.texts("#kpis .kpi-value")[0], "0");
+    assert!(page.texts("div.chart").is_empty(), "no chart without data");
+    assert!(
+        !page.body.contains("echarts"),
+        "no chart library without charts"
+    );
+    assert!(page.texts("p.empty").len() >= 7);
+    assert!(page.text("#ranking-empty").contains("尚未发布"));
+    let json = json(&mut leader, "/api/leadership/revenue.json").await;
+    assert_eq!(json["categories"], serde_json::json!([]));
+
+    let mut staff = app.signed_in("staff").await;
+    let page = staff.get("/workbench").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for section in [
+        "review-queue",
+        "overdue",
+        "at-risk",
+        "upcoming",
+        "my-platforms",
+    ] {
+        assert!(
+            !page.text(&format!("#{section} p.empty")).is_empty(),
+            "{section} has an empty state"
+        );
+    }
+
+    // A platform without any data.
+    let id = app.platform("NT-EMPTY", CITY).await;
+    let page = staff.get(&format!("/platforms/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.texts("div.chart").is_empty());
+    assert!(page.text("#chart-evaluations").contains("尚无已发布"));
+    assert!(page.text("#dash-advisor").contains("尚未指定产业顾问"));
+    let drill = staff.get("/leadership/platforms?balance=yes").await;
+    assert_eq!(drill.status, StatusCode::OK);
+    assert!(drill.text("article.empty").contains("没有符合条件的平台"));
+}
+
+#[tokio::test]
+async fn the_print_view_shows_the_tables_without_navigation_or_scripts() {
+    let app = TestApp::new().await;
+    city(&app).await;
+    app.user("leader", Some(Role::Leader), None, None).await;
+    let mut leader = app.signed_in("leader").await;
+    let page = leader.get("/leadership").await;
+    let href = page
+        .doc()
+        .select(&scraper::Selector::parse("#print-link").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    let print = leader.get(&href).await;
+    assert_eq!(print.status, StatusCode::OK);
+    assert_eq!(print.texts(".print-view").len(), 1);
+    assert!(print.texts("form.filters").is_empty());
+    assert!(!print.body.contains("<script"));
+    assert!(print.text("h1").contains("绩效看板"));
+    assert!(print.texts("table.chart-data").len() >= 6);
+    assert!(print.text("#filter-summary").contains("生成时间"));
+}
+
+#[tokio::test]
+async fn the_leadership_dashboard_works_for_sixty_platforms() {
+    let app = TestApp::new().await;
+    let last = today().year() - 1;
+    let codes = ["320613", "320614", "320612", "320682", CITY];
+    for i in 0..60 {
+        let id = app
+            .platform(&format!("NT-S{i:03}"), codes[i % codes.len()])
+            .await;
+        sqlx::query("UPDATE platforms SET construction_end = '2022-06-30', industry_cluster = 'next_gen_it' WHERE id = $1")
+            .bind(id)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        for year in last - 4..=last {
+            let exp = 10_000_000;
+            figures(
+                &app,
+                id,
+                year,
+                2_000_000 * (1 + (i as i64 % 7)),
+                500_000,
+                exp,
+            )
+            .await;
+        }
+        let grade = ["excellent", "good", "pass", "fail"][i % 4];
+        evaluation(&app, id, last, 95.0 - i as f64, i as i32 + 1, grade).await;
+    }
+    app.user("leader", Some(Role::Leader), None, None).await;
+    let mut leader = app.signed_in("leader").await;
+    let started = std::time::Instant::now();
+    let page = leader.get("/leadership").await;
+    let took = started.elapsed();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.texts("#kpis .kpi-value")[0], "60");
+    assert_eq!(page.texts("#ranking tbody tr").len(), 20);
+    let share = table(&page, "chart-break-even");
+    // Self-generated = service orders × 1.25: at break-even when 2 × (1 + i % 7) × 1.25 ≥ 10 (i % 7 ≥ 3).
+    let balanced = (0..60).filter(|i| i % 7 >= 3).count();
+    assert_eq!(share[0][1], balanced.to_string());
+    let grades = json(
+        &mut leader,
+        &format!("/api/leadership/grades.json?year={last}"),
+    )
+    .await;
+    assert_eq!(grades["series"][0]["data"], serde_json::json!([15.0]));
+    let drill = leader
+        .get(&format!("/leadership/platforms?year={last}&graded=1"))
+        .await;
+    assert_eq!(listed(&drill), 60);
+    assert_eq!(drill.texts("#drill-list tbody tr").len(), 50);
+    println!("leadership dashboard, 60 platforms: {took:?}");
+}
+
+/// `platform_year_revenue` (the table the dashboards read) differs from the live computation in
+/// this many rows.
+async fn summary_drift(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM ((SELECT * FROM platform_year_revenue EXCEPT SELECT * FROM platform_year_revenue_live)
+                               UNION ALL
+                               (SELECT * FROM platform_year_revenue_live EXCEPT SELECT * FROM platform_year_revenue)) d",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_yearly_revenue_table_follows_every_write_to_its_sources() {
+    let app = TestApp::new().await;
+    let city = city(&app).await;
+    let pool = app.pool();
+    let run = |sql: &'static str| async move {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    };
+    assert_eq!(summary_drift(&app).await, 0);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM platform_year_revenue")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 9, "three years of three platforms");
+
+    // A year with only ledger items, a move to another year, an update, deletions.
+    sqlx::query(
+        "INSERT INTO ledger_revenue (platform_id, year, channel, amount)
+         SELECT id, 2030, 'tech_contracts', 5000 FROM platforms",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    run("INSERT INTO ledger_expenditures (platform_id, year, category, amount) SELECT id, 2031, 'other', 7 FROM platforms").await;
+    assert_eq!(summary_drift(&app).await, 0);
+    run("UPDATE ledger_revenue SET year = 2029, amount = amount * 3 WHERE channel = 'tech_contracts'").await;
+    run("UPDATE annual_figures SET expenditure = expenditure + 1").await;
+    assert_eq!(summary_drift(&app).await, 0);
+    run("DELETE FROM ledger_revenue WHERE year = 2029").await;
+    run("DELETE FROM annual_figures WHERE year = (SELECT min(year) FROM annual_figures)").await;
+    assert_eq!(summary_drift(&app).await, 0);
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform_year_revenue WHERE year IN (2029, 2030)")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 0);
+
+    // Two writers of the same platform at once: the second waits for the first and counts it.
+    let mut first = pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO ledger_revenue (platform_id, year, channel, amount) VALUES ($1, 2032, 'service_orders', 100)")
+        .bind(city.a)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    let second = {
+        let pool = pool.clone();
+        let a = city.a;
+        tokio::spawn(async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("INSERT INTO ledger_revenue (platform_id, year, channel, amount) VALUES ($1, 2032, 'service_orders', 20)")
+                .bind(a)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    let so: i64 = sqlx::query_scalar(
+        "SELECT service_orders FROM platform_year_revenue WHERE platform_id = $1 AND year = 2032",
+    )
+    .bind(city.a)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(so, 120);
+    assert_eq!(summary_drift(&app).await, 0);
+}
