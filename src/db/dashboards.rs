@@ -3,9 +3,9 @@
 //! query (a few for the platform overview) over the platforms in the user's scope — never a query
 //! per platform — so a page costs the same number of round trips for 40 platforms or 2,000.
 //!
-//! Revenue and expenditure come from the `platform_year_revenue` view (migration 0013): the ledger's
-//! items when the ledger has any for that year, else the self-reported totals — the same figures
-//! the compliance snapshot uses.
+//! Revenue and expenditure come from `platform_year_revenue` (migration 0013): the ledger's items
+//! when the ledger has any for that year, else the self-reported totals — the same figures the
+//! compliance snapshot uses — kept per platform and year by triggers, so no page sums ledger items.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::postgres::{PgArguments, PgRow};

@@ -3,7 +3,7 @@
 //!
 //! Where the figures come from: a year's revenue and expenditure are the ledger's items when the
 //! ledger has any for that year, else the platform's self-reported totals (`annual_figures`) — the
-//! `platform_year_revenue` view (migration 0013), which the dashboards read too;
+//! `platform_year_revenue` table (migration 0013), which the dashboards read too;
 //! filing, mid-year and evaluation dates are Beijing dates of the first submission; the grade is
 //! the published grade (`not_evaluated` when the platform was excluded).
 
