@@ -232,6 +232,46 @@ pub struct MatrixRow {
     pub statuses: sqlx::types::Json<std::collections::HashMap<String, String>>,
 }
 
+/// The matrix's platforms: in scope (`$1`, `$2`), in a jurisdiction (`$3`), with a failure (`$4`).
+const MATRIX_FILTER: &str = "WHERE ($1 OR p.jurisdiction_id = $2) AND ($3::int IS NULL OR p.jurisdiction_id = $3)
+    AND (NOT $4 OR EXISTS (SELECT 1 FROM findings x WHERE x.platform_id = p.id AND x.status = 'fail'))";
+
+/// A finding that needs attention (fail, warn, insufficient data) on a platform of the matrix.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenFinding {
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub rule_id: String,
+    pub status: String,
+    pub clause: String,
+    pub message: String,
+    pub as_of: NaiveDate,
+}
+
+/// The findings needing attention on the matrix's platforms (same filter), by platform and rule.
+pub async fn open_findings(
+    pool: &PgPool,
+    scope: PlatformScope,
+    jurisdiction_id: Option<i32>,
+    only_failing: bool,
+) -> Result<Vec<OpenFinding>, sqlx::Error> {
+    let (scope_all, scope_j) = scope_binds(scope);
+    sqlx::query_as(&format!(
+        "SELECT p.code, p.name, j.name AS jurisdiction, f.rule_id, f.status, f.clause, f.message, f.as_of
+         FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
+         JOIN findings f ON f.platform_id = p.id AND f.status IN ('fail', 'warn', 'insufficient_data')
+         {MATRIX_FILTER}
+         ORDER BY p.code, f.rule_id"
+    ))
+    .bind(scope_all)
+    .bind(scope_j)
+    .bind(jurisdiction_id)
+    .bind(only_failing)
+    .fetch_all(pool)
+    .await
+}
+
 /// One page of the matrix (platforms in scope, ordered by code) and the number of platforms.
 pub async fn matrix(
     pool: &PgPool,
@@ -242,8 +282,7 @@ pub async fn matrix(
     offset: i64,
 ) -> Result<(Vec<MatrixRow>, i64), sqlx::Error> {
     let (scope_all, scope_j) = scope_binds(scope);
-    let filter = "WHERE ($1 OR p.jurisdiction_id = $2) AND ($3::int IS NULL OR p.jurisdiction_id = $3)
-                    AND (NOT $4 OR EXISTS (SELECT 1 FROM findings x WHERE x.platform_id = p.id AND x.status = 'fail'))";
+    let filter = MATRIX_FILTER;
     let rows = sqlx::query_as(&format!(
         "SELECT p.id, p.code, p.name, j.name AS jurisdiction, p.stage,
                 coalesce((SELECT jsonb_object_agg(f.rule_id, f.status) FROM findings f WHERE f.platform_id = p.id), '{{}}') AS statuses

@@ -159,6 +159,49 @@ pub async fn list(
     Ok((rows, total))
 }
 
+/// A registry row as exported: the list's columns, the periods, and `year`'s revenue and expenditure.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_name: String,
+    pub level: String,
+    pub category: Option<String>,
+    pub stage: String,
+    pub industry_cluster: Option<String>,
+    pub co_builders: String,
+    pub construction_start: Option<NaiveDate>,
+    pub construction_end: Option<NaiveDate>,
+    pub operating_since: Option<NaiveDate>,
+    pub self_generated: Option<i64>,
+    pub fiscal_subsidy: Option<i64>,
+    pub expenditure: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every platform the list's filters match (no page), in the list's order, with `year`'s figures.
+pub async fn export(
+    pool: &PgPool,
+    scope: PlatformScope,
+    f: &ListFilter,
+    year: i32,
+) -> Result<Vec<ExportRow>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(
+        "SELECT p.code, p.name, j.name AS jurisdiction_name, p.level, p.category, p.stage, p.industry_cluster,
+                p.co_builders, p.construction_start, p.construction_end, p.operating_since,
+                v.self_generated, v.fiscal_subsidy, v.expenditure, p.created_at
+         FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
+         LEFT JOIN platform_year_revenue v ON v.platform_id = p.id AND v.year = ",
+    );
+    qb.push_bind(year);
+    push_list_filter(&mut qb, scope, f);
+    qb.push(" ORDER BY ")
+        .push(f.sort.column())
+        .push(if f.descending { " DESC" } else { " ASC" })
+        .push(", p.id");
+    qb.build_query_as().fetch_all(pool).await
+}
+
 /// A platform as stored, with names resolved for display.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Platform {

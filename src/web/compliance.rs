@@ -5,14 +5,18 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::forms::{Pagination, Path, Query, query_string};
 use super::layout::Layout;
+use super::xlsx::{self, Cell};
 use crate::db::compliance::{self, MatrixRow};
 use crate::db::{jurisdictions, platforms};
 use crate::domain::compliance::{Phase, RuleDef, Status, rule, rules};
+use crate::domain::platform::Stage;
+use crate::domain::scope::PlatformScope;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -189,6 +193,27 @@ pub struct MatrixPage {
     pub jurisdictions: Vec<(String, String)>,
     pub q: MatrixQuery,
     pub pagination: Pagination,
+    pub export_href: String,
+}
+
+async fn rule_totals(state: &AppState, scope: PlatformScope) -> AppResult<Vec<RuleTotal>> {
+    let counts = compliance::rule_totals(&state.db, scope).await?;
+    let count = |id: &str, status: &str| {
+        counts
+            .iter()
+            .find(|(r, s, _)| r == id && s == status)
+            .map(|(_, _, n)| *n)
+            .unwrap_or(0)
+    };
+    Ok(rules()
+        .iter()
+        .map(|r| RuleTotal {
+            id: r.id,
+            title: r.title_zh,
+            fail: count(r.id, "fail"),
+            warn: count(r.id, "warn"),
+        })
+        .collect())
 }
 
 pub async fn matrix(
@@ -213,23 +238,7 @@ pub async fn matrix(
     )
     .await?;
     pagination.total = total;
-    let counts = compliance::rule_totals(&state.db, user.scope).await?;
-    let count = |id: &str, status: &str| {
-        counts
-            .iter()
-            .find(|(r, s, _)| r == id && s == status)
-            .map(|(_, _, n)| *n)
-            .unwrap_or(0)
-    };
-    let totals = rules()
-        .iter()
-        .map(|r| RuleTotal {
-            id: r.id,
-            title: r.title_zh,
-            fail: count(r.id, "fail"),
-            warn: count(r.id, "warn"),
-        })
-        .collect();
+    let totals = rule_totals(&state, user.scope).await?;
     let jurisdictions = jurisdictions::list(&state.db)
         .await?
         .into_iter()
@@ -237,6 +246,7 @@ pub async fn matrix(
         .collect();
     Ok(MatrixPage {
         layout: Layout::for_user(&user, "compliance"),
+        export_href: format!("/compliance.xlsx?{}", pagination.base_query),
         rule_ids: rules().iter().map(|r| r.id).collect(),
         rows: rows
             .into_iter()
@@ -247,6 +257,101 @@ pub async fn matrix(
         q,
         pagination,
     })
+}
+
+/// `GET /compliance.xlsx`: the matrix with the page's filters, every platform (not one page), with
+/// the per-rule totals and the findings needing attention, message and clause included.
+pub async fn matrix_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<MatrixQuery>,
+) -> AppResult<Response> {
+    let only_failing = q.failing == "1";
+    let jurisdiction = q.jurisdiction.parse::<i32>().ok();
+    let (rows, _) = compliance::matrix(
+        &state.db,
+        user.scope,
+        jurisdiction,
+        only_failing,
+        i64::MAX,
+        0,
+    )
+    .await?;
+    let totals = rule_totals(&state, user.scope).await?;
+    let open = compliance::open_findings(&state.db, user.scope, jurisdiction, only_failing).await?;
+
+    let mut columns: Vec<xlsx::Column> = vec![
+        ("平台编号", 14.0),
+        ("平台名称", 36.0),
+        ("地区", 10.0),
+        ("阶段", 10.0),
+    ];
+    columns.extend(rules().iter().map(|r| (r.id, 10.0)));
+    let matrix = rows.into_iter().map(|row| {
+        let mut cells = vec![
+            Cell::from(row.code.as_str()),
+            row.name.as_str().into(),
+            row.jurisdiction.as_str().into(),
+            Stage::parse(&row.stage).map_or("", Stage::label_zh).into(),
+        ];
+        cells.extend(rules().iter().map(|r| {
+            row.statuses
+                .0
+                .get(r.id)
+                .map_or(Cell::Blank, |s| status_label(s).into())
+        }));
+        cells
+    });
+    let totals = totals.into_iter().map(|t| {
+        vec![
+            t.id.into(),
+            t.title.into(),
+            Cell::Int(t.fail),
+            Cell::Int(t.warn),
+        ]
+    });
+    let open = open.into_iter().map(|f| {
+        vec![
+            f.code.into(),
+            f.name.into(),
+            f.jurisdiction.into(),
+            f.rule_id.as_str().into(),
+            rule(&f.rule_id).map_or("", |r| r.title_zh).into(),
+            status_label(&f.status).into(),
+            f.clause.into(),
+            f.message.into(),
+            Cell::Date(f.as_of),
+        ]
+    });
+    xlsx::build(|b| {
+        b.sheet("合规矩阵", &columns, matrix)?;
+        b.sheet(
+            "各规则汇总",
+            &[
+                ("规则", 22.0),
+                ("名称", 36.0),
+                ("不通过", 10.0),
+                ("预警", 10.0),
+            ],
+            totals,
+        )?;
+        b.sheet(
+            "问题明细",
+            &[
+                ("平台编号", 14.0),
+                ("平台名称", 36.0),
+                ("地区", 10.0),
+                ("规则", 22.0),
+                ("规则名称", 30.0),
+                ("结论", 10.0),
+                ("政策条款", 16.0),
+                ("说明", 60.0),
+                ("检查日期", 12.0),
+            ],
+            open,
+        )
+    })?
+    .download("compliance.xlsx", "合规矩阵.xlsx")
 }
 
 // ---- one rule across platforms --------------------------------------------------------

@@ -6,6 +6,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -13,8 +14,9 @@ use sqlx::PgPool;
 use super::auth::CurrentUser;
 use super::charts::{self, Chart, Kind};
 use super::forms::{Pagination, Query, query_string};
-use super::layout::{Layout, local_time};
+use super::layout::{Layout, beijing_date, local_time};
 use super::platforms::Opt;
+use super::xlsx::{self, Cell, opt};
 use crate::db::compliance::today;
 use crate::db::dashboards::{
     self as db, AtRisk, DrillDown, DrillRow, EvaluationResult, Filter, MissingStep, Transition,
@@ -339,11 +341,6 @@ fn due_task(d: db::DueItem, today: NaiveDate) -> Task {
         code: d.code,
         name: d.name,
     }
-}
-
-fn beijing_date(t: &chrono::DateTime<chrono::Utc>) -> NaiveDate {
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&beijing).date_naive()
 }
 
 /// How many platforms miss each step, and how many items are past due.
@@ -800,6 +797,7 @@ pub struct LeadershipPage {
     pub categories: Vec<Opt>,
     pub filter_summary: String,
     pub print_href: String,
+    pub export_href: String,
     pub kpis: Vec<Kpi>,
     pub by_category: Chart,
     pub by_stage: Chart,
@@ -949,6 +947,7 @@ pub async fn leadership(
         categories,
         filter_summary: summary(&filters, &all_jurisdictions),
         print_href: format!("/leadership?{}&print=1", filters.query()),
+        export_href: format!("/leadership/platforms.xlsx?{}", filters.query()),
         kpis,
         by_category,
         by_stage,
@@ -1035,21 +1034,15 @@ pub struct DrillPage {
     pub rows: Vec<DrillView>,
     pub pagination: Pagination,
     pub back_href: String,
+    pub export_href: String,
 }
 
-/// `/leadership/platforms`: the platforms behind a dashboard figure the registry cannot filter
-/// (a grade in a year, break-even in a year, at risk, with figures in a year, "not set").
-pub async fn drill_down(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<LeadershipQuery>,
-) -> AppResult<DrillPage> {
-    let pool = &state.db;
-    let today = today();
-    let filters = Filters::parse(&q, today);
-    let months = db::transition_months(pool).await?;
-    let f = filters.db(&user, today, months);
-    let all_jurisdictions = jurisdictions::list(pool).await?;
+/// What a drill-down query selects, and the criteria in words (first the dashboard's filters).
+fn drill_criteria(
+    q: &LeadershipQuery,
+    filters: &Filters,
+    all_jurisdictions: &[Jurisdiction],
+) -> (DrillDown, Vec<String>) {
     let keep = |v: &str, ok: bool| ok.then(|| v.to_string());
     let d = DrillDown {
         stage: keep(&q.stage, Stage::parse(&q.stage).is_some()),
@@ -1066,7 +1059,7 @@ pub async fn drill_down(
         with_figures: q.figures == "1",
         graded: q.graded == "1",
     };
-    let mut criteria = vec![summary(&filters, &all_jurisdictions)];
+    let mut criteria = vec![summary(filters, all_jurisdictions)];
     if let Some(s) = &d.stage {
         criteria.push(format!("阶段：{}", stage_label(s)));
     }
@@ -1103,6 +1096,23 @@ pub async fn drill_down(
     if d.graded {
         criteria.push(format!("{}年度已发布评估结果（按排名）", filters.year));
     }
+    (d, criteria)
+}
+
+/// `/leadership/platforms`: the platforms behind a dashboard figure the registry cannot filter
+/// (a grade in a year, break-even in a year, at risk, with figures in a year, "not set").
+pub async fn drill_down(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<LeadershipQuery>,
+) -> AppResult<DrillPage> {
+    let pool = &state.db;
+    let today = today();
+    let filters = Filters::parse(&q, today);
+    let months = db::transition_months(pool).await?;
+    let f = filters.db(&user, today, months);
+    let all_jurisdictions = jurisdictions::list(pool).await?;
+    let (d, criteria) = drill_criteria(&q, &filters, &all_jurisdictions);
     let pairs = [
         ("year", filters.year.to_string()),
         (
@@ -1142,7 +1152,73 @@ pub async fn drill_down(
         title: "平台明细".into(),
         criteria,
         rows: rows.into_iter().map(DrillView::from).collect(),
+        export_href: format!("/leadership/platforms.xlsx?{}", query_string(&pairs)),
         pagination,
         back_href: format!("/leadership?{}", filters.query()),
     })
+}
+
+/// `GET /leadership/platforms.xlsx`: the drill-down list with the same query, every row.
+pub async fn drill_down_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<LeadershipQuery>,
+) -> AppResult<Response> {
+    let pool = &state.db;
+    let today = today();
+    let filters = Filters::parse(&q, today);
+    let months = db::transition_months(pool).await?;
+    let f = filters.db(&user, today, months);
+    let all_jurisdictions = jurisdictions::list(pool).await?;
+    let (d, criteria) = drill_criteria(&q, &filters, &all_jurisdictions);
+    let (rows, _) = db::drill_down(pool, &f, &d, i64::MAX, 0).await?;
+    let year = filters.year;
+    let own = format!("{year}年自主收入（元）");
+    let spent = format!("{year}年支出（元）");
+    let columns = [
+        ("平台编号", 14.0),
+        ("平台名称", 36.0),
+        ("地区", 10.0),
+        ("功能定位", 12.0),
+        ("阶段", 10.0),
+        (own.as_str(), 18.0),
+        (spent.as_str(), 16.0),
+        ("自给率", 10.0),
+        ("总分", 10.0),
+        ("排名", 8.0),
+        ("等次", 8.0),
+    ];
+    let cells = rows.into_iter().map(|r| {
+        let ratio = match (r.self_generated, r.expenditure) {
+            (Some(own), Some(spent)) if spent > 0 => Some(own as f64 / spent as f64),
+            _ => None,
+        };
+        vec![
+            r.code.into(),
+            r.name.into(),
+            r.jurisdiction.into(),
+            category_label(r.category.as_deref()).into(),
+            stage_label(&r.stage).into(),
+            opt(r.self_generated, Cell::Yuan),
+            opt(r.expenditure, Cell::Yuan),
+            opt(ratio, Cell::Decimal),
+            opt(r.total_score, Cell::Decimal),
+            opt(r.rank, |n| Cell::Int(n.into())),
+            r.grade
+                .as_deref()
+                .map_or(Cell::Blank, |g| charts::grade_label(Some(g)).into()),
+        ]
+    });
+    xlsx::build(|b| {
+        b.sheet("平台明细", &columns, cells)?;
+        b.sheet(
+            "筛选条件",
+            &[("条件", 60.0)],
+            criteria.into_iter().map(|c| vec![Cell::Text(c)]),
+        )
+    })?
+    .download(
+        &format!("platforms-{year}.xlsx"),
+        &format!("{year}年度平台明细.xlsx"),
+    )
 }

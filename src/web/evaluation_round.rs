@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +21,7 @@ use super::evaluation::{
 };
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::xlsx::{self, Cell, opt};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, RoundRow, values_of};
 use crate::db::{audit, lifecycle, unique_violation};
@@ -1290,84 +1291,43 @@ pub async fn results_xlsx(
     let year = checked_year(year)?;
     let mut conn = state.db.acquire().await?;
     let (rows, _) = result_lines(&mut conn, &user, year).await?;
-    let bytes = workbook(year, &rows)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx export: {e}")))?;
-    let ascii = format!("evaluation-results-{year}.xlsx");
-    let chinese: String =
-        form_urlencoded::byte_serialize(format!("{year}年度评估结果.xlsx").as_bytes()).collect();
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{chinese}"),
-            ),
-        ],
-        bytes,
+    let mut columns: Vec<xlsx::Column> = vec![
+        ("排名", 6.0),
+        ("平台编号", 14.0),
+        ("平台名称", 36.0),
+        ("所属地区", 12.0),
+        ("功能定位", 12.0),
+    ];
+    columns.extend(Dimension::ALL.iter().map(|d| (d.label_zh(), 12.0)));
+    columns.extend([
+        ("总分", 10.0),
+        ("等次", 8.0),
+        ("奖励建议（元）", 14.0),
+        ("下年度经费系数", 14.0),
+    ]);
+    let cells = rows.into_iter().map(|r| {
+        let mut cells = vec![
+            opt(r.rank, |n| Cell::Int(n.into())),
+            r.code.into(),
+            r.name.into(),
+            r.jurisdiction.into(),
+            r.category.into(),
+        ];
+        cells.extend(
+            r.dimensions
+                .iter()
+                .map(|d| d.map_or(Cell::from("—"), Cell::Decimal)),
+        );
+        cells.extend([
+            opt(r.total, Cell::Decimal),
+            r.grade.into(),
+            opt(r.reward, Cell::Yuan),
+            opt(r.coefficient, Cell::Decimal),
+        ]);
+        cells
+    });
+    xlsx::build(|b| b.sheet(&format!("{year}年度评估结果"), &columns, cells))?.download(
+        &format!("evaluation-results-{year}.xlsx"),
+        &format!("{year}年度评估结果.xlsx"),
     )
-        .into_response())
-}
-
-/// The results workbook: Chinese headers, a frozen header row, scores as 0.00 and money as #,##0.
-fn workbook(year: i32, rows: &[ResultLine]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook};
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(format!("{year}年度评估结果"))?;
-    let head = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xDDE7F0))
-        .set_border_bottom(FormatBorder::Thin);
-    let score = Format::new().set_num_format("0.00");
-    let money = Format::new().set_num_format("#,##0");
-    let coefficient = Format::new().set_num_format("0.00");
-    let mut headers = vec!["排名", "平台编号", "平台名称", "所属地区", "功能定位"];
-    headers.extend(Dimension::ALL.iter().map(|d| d.label_zh()));
-    headers.extend(["总分", "等次", "奖励建议（元）", "下年度经费系数"]);
-    for (c, h) in headers.iter().enumerate() {
-        let col = u16::try_from(c).unwrap_or(u16::MAX);
-        ws.write_string_with_format(0, col, *h, &head)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        if let Some(rank) = r.rank {
-            ws.write_number(row, 0, f64::from(rank))?;
-        }
-        ws.write_string(row, 1, &r.code)?;
-        ws.write_string(row, 2, &r.name)?;
-        ws.write_string(row, 3, &r.jurisdiction)?;
-        ws.write_string(row, 4, r.category)?;
-        for (j, d) in r.dimensions.iter().enumerate() {
-            let col = 5 + u16::try_from(j).unwrap_or(0);
-            match d {
-                Some(v) => ws.write_number_with_format(row, col, *v, &score)?,
-                None => ws.write_string(row, col, "—")?,
-            };
-        }
-        let col = 5 + u16::try_from(r.dimensions.len()).unwrap_or(0);
-        if let Some(t) = r.total {
-            ws.write_number_with_format(row, col, t, &score)?;
-        }
-        ws.write_string(row, col + 1, r.grade)?;
-        if let Some(y) = r.reward {
-            // Whole yuan; far below 2^53, so exact as a spreadsheet number.
-            ws.write_number_with_format(row, col + 2, y as f64, &money)?;
-        }
-        if let Some(c) = r.coefficient {
-            ws.write_number_with_format(row, col + 3, c, &coefficient)?;
-        }
-    }
-    ws.set_freeze_panes(1, 0)?;
-    ws.set_column_width(0, 6)?;
-    ws.set_column_width(1, 14)?;
-    ws.set_column_width(2, 36)?;
-    ws.set_column_width(3, 12)?;
-    ws.set_column_width(4, 12)?;
-    for c in 5..(5 + Dimension::ALL.len() as u16 + 4) {
-        ws.set_column_width(c, 12)?;
-    }
-    wb.save_to_buffer()
 }

@@ -105,6 +105,12 @@ pub fn local_time(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// The calendar date in Beijing (UTC+8) of an instant.
+pub fn beijing_date(t: &DateTime<Utc>) -> NaiveDate {
+    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&beijing).date_naive()
+}
+
 pub fn date_or_dash(d: &Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
 }

@@ -52,6 +52,7 @@ pub mod registration;
 pub mod routes;
 pub mod security;
 pub mod timeline;
+pub mod xlsx;
 
 /// Who may use a route. Deny by default: a request passes only what its route's guard allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

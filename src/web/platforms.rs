@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::forms::{Pagination, non_empty, query_string};
-use super::layout::{Layout, date_or_dash, local_time};
+use super::layout::{Layout, beijing_date, date_or_dash, local_time};
+use super::xlsx::{self, Cell, opt};
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::platforms::{self, AnnualFigures, ListFilter, ListRow, Platform, SortKey};
 use crate::db::unique_violation;
@@ -147,8 +148,24 @@ pub struct ListPage {
     pub rows: Vec<Row>,
     pub pagination: Pagination,
     pub headers: Vec<SortLink>,
+    pub export_href: String,
     pub can_create: bool,
     pub notice: &'static str,
+}
+
+impl ListQuery {
+    fn filter(&self) -> ListFilter {
+        ListFilter {
+            q: self.q.clone(),
+            category: Category::parse(&self.category),
+            stage: Stage::parse(&self.stage),
+            jurisdiction_id: self.jurisdiction.parse().ok(),
+            level: Level::parse(&self.level),
+            cluster: Cluster::parse(&self.cluster),
+            sort: SortKey::parse(&self.sort),
+            descending: self.dir == "desc",
+        }
+    }
 }
 
 pub async fn list(
@@ -156,16 +173,7 @@ pub async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<ListPage> {
-    let filter = ListFilter {
-        q: q.q.clone(),
-        category: Category::parse(&q.category),
-        stage: Stage::parse(&q.stage),
-        jurisdiction_id: q.jurisdiction.parse().ok(),
-        level: Level::parse(&q.level),
-        cluster: Cluster::parse(&q.cluster),
-        sort: SortKey::parse(&q.sort),
-        descending: q.dir == "desc",
-    };
+    let filter = q.filter();
     let filters = [
         ("q", q.q.as_str()),
         ("category", q.category.as_str()),
@@ -179,6 +187,7 @@ pub async fn list(
         ("dir", if filter.descending { "desc" } else { "" }),
     ];
     let base_query = query_string(&[&filters[..], &sort_pairs[..]].concat());
+    let export_href = format!("/platforms.xlsx?{base_query}");
     let mut pagination = Pagination::new(q.page, 20, base_query);
     let (rows, total) = platforms::list(
         &state.db,
@@ -227,6 +236,7 @@ pub async fn list(
         rows: rows.into_iter().map(Row::from).collect(),
         pagination,
         headers,
+        export_href,
         can_create: user.has_role(Role::Staff),
         notice: if q.notice == "password_changed" {
             "密码已修改。"
@@ -235,6 +245,73 @@ pub async fn list(
         },
         q,
     })
+}
+
+/// `GET /platforms.xlsx`: every platform the list's filters match (not just one page), in the
+/// list's order, with the last complete year's revenue and expenditure.
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let year = crate::db::dashboards::last_complete_year(crate::db::compliance::today());
+    let rows = platforms::export(&state.db, user.scope, &q.filter(), year).await?;
+    let self_generated = format!("{year}年自我造血收入（元）");
+    let subsidy = format!("{year}年财政补助（元）");
+    let expenditure = format!("{year}年支出（元）");
+    let ratio = format!("{year}年收支比");
+    let columns = [
+        ("编号", 14.0),
+        ("名称", 36.0),
+        ("地区", 10.0),
+        ("层级", 10.0),
+        ("功能定位", 12.0),
+        ("阶段", 10.0),
+        ("产业集群", 14.0),
+        ("共建单位", 28.0),
+        ("建设期开始", 12.0),
+        ("建设期结束", 12.0),
+        ("投入运行", 12.0),
+        (self_generated.as_str(), 18.0),
+        (subsidy.as_str(), 16.0),
+        (expenditure.as_str(), 16.0),
+        (ratio.as_str(), 12.0),
+        ("登记时间", 12.0),
+    ];
+    let cells = rows.into_iter().map(|r| {
+        let ratio = match (r.self_generated, r.expenditure) {
+            (Some(own), Some(spent)) if spent > 0 => Some(own as f64 / spent as f64),
+            _ => None,
+        };
+        vec![
+            r.code.into(),
+            r.name.into(),
+            r.jurisdiction_name.into(),
+            Level::parse(&r.level).map_or("", Level::label_zh).into(),
+            r.category
+                .as_deref()
+                .and_then(Category::parse)
+                .map_or("未设置", Category::label_zh)
+                .into(),
+            Stage::parse(&r.stage).map_or("", Stage::label_zh).into(),
+            r.industry_cluster
+                .as_deref()
+                .and_then(Cluster::parse)
+                .map_or("—", Cluster::label_zh)
+                .into(),
+            r.co_builders.into(),
+            opt(r.construction_start, Cell::Date),
+            opt(r.construction_end, Cell::Date),
+            opt(r.operating_since, Cell::Date),
+            opt(r.self_generated, Cell::Yuan),
+            opt(r.fiscal_subsidy, Cell::Yuan),
+            opt(r.expenditure, Cell::Yuan),
+            opt(ratio, Cell::Decimal),
+            Cell::Date(beijing_date(&r.created_at)),
+        ]
+    });
+    xlsx::build(|b| b.sheet("平台名录", &columns, cells))?
+        .download("platforms.xlsx", "平台名录.xlsx")
 }
 
 // ---- detail ---------------------------------------------------------------------------

@@ -79,6 +79,12 @@ pub fn registry() -> Vec<RouteDef> {
         ),
         route(
             M::GET,
+            "/platforms.xlsx",
+            Roles(PLATFORM_READERS, Scope::Global),
+            get(platforms::export_xlsx),
+        ),
+        route(
+            M::GET,
             "/platforms/new",
             Roles(STAFF, Scope::Global),
             get(platforms::new_form),
@@ -119,6 +125,12 @@ pub fn registry() -> Vec<RouteDef> {
             "/compliance",
             Roles(OVERSIGHT, Scope::Global),
             get(compliance::matrix),
+        ),
+        route(
+            M::GET,
+            "/compliance.xlsx",
+            Roles(OVERSIGHT, Scope::Global),
+            get(compliance::matrix_xlsx),
         ),
         route(
             M::GET,
@@ -737,6 +749,12 @@ pub fn registry() -> Vec<RouteDef> {
             "/leadership/platforms",
             Roles(OVERSIGHT, Scope::Global),
             get(dashboards::drill_down),
+        ),
+        route(
+            M::GET,
+            "/leadership/platforms.xlsx",
+            Roles(OVERSIGHT, Scope::Global),
+            get(dashboards::drill_down_xlsx),
         ),
         route(
             M::GET,

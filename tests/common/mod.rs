@@ -27,6 +27,8 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
+pub mod xlsx;
+
 pub const PASSWORD: &str = "Test#Pass2025";
 
 /// Connection options for the server (any database name is set later).
@@ -319,6 +321,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (downloads).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -391,6 +395,7 @@ impl Client {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
