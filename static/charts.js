@@ -130,14 +130,23 @@
       })
       .then(function (spec) {
         var kind = el.getAttribute('data-kind') || spec.kind;
-        var chart = echarts.init(el, null, { renderer: 'canvas' });
-        chart.setOption(option(spec, kind));
+        // The print view draws at twice the resolution and without animation, for paper.
+        var forPrint = !!el.closest('.print-view');
+        var chart = echarts.init(el, null, {
+          renderer: 'canvas',
+          devicePixelRatio: forPrint ? Math.max(2, window.devicePixelRatio || 1) : undefined
+        });
+        var opts = option(spec, kind);
+        if (forPrint) opts.animation = false;
+        chart.setOption(opts);
         chart.on('click', function (p) {
           if (p.componentType !== 'series') return;
           var link = linkOf(spec, p.seriesIndex, p.dataIndex);
           if (link) window.location.assign(link);
         });
         window.addEventListener('resize', function () { chart.resize(); });
+        window.addEventListener('beforeprint', function () { chart.resize(); });
+        window.addEventListener('afterprint', function () { chart.resize(); });
         el.setAttribute('data-rendered', 'true');
       })
       .catch(function () { failed(el); });

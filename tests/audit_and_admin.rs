@@ -416,6 +416,24 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
         .await
         .unwrap();
     assert!(years >= 5);
+    // Last year some operating platforms broke even and some did not, as the leader's dashboard shows.
+    let share = kechuang::db::dashboards::break_even_share(
+        app.pool(),
+        &kechuang::db::dashboards::Filter {
+            scope: kechuang::domain::scope::PlatformScope::All,
+            jurisdiction: None,
+            category: None,
+            year: kechuang::db::dashboards::last_complete_year(kechuang::db::compliance::today()),
+            today: kechuang::db::compliance::today(),
+            transition_months: 36,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        share.balanced >= 5 && share.unbalanced >= 5,
+        "demo break-even: {share:?}"
+    );
     // Every demo account signs in with the documented password and no forced change.
     for (username, _) in kechuang::demo::accounts() {
         let mut c = app.client();

@@ -604,7 +604,7 @@ async fn every_dashboard_has_empty_states_on_an_empty_database() {
 }
 
 #[tokio::test]
-async fn the_print_view_shows_the_tables_without_navigation_or_scripts() {
+async fn the_print_view_shows_every_chart_with_its_table_and_no_navigation() {
     let app = TestApp::new().await;
     city(&app).await;
     app.user("leader", Some(Role::Leader), None, None).await;
@@ -623,9 +623,15 @@ async fn the_print_view_shows_the_tables_without_navigation_or_scripts() {
     assert_eq!(print.status, StatusCode::OK);
     assert_eq!(print.texts(".print-view").len(), 1);
     assert!(print.texts("form.filters").is_empty());
-    assert!(!print.body.contains("<script"));
     assert!(print.text("h1").contains("绩效看板"));
-    assert!(print.texts("table.chart-data").len() >= 6);
+    let tables = print.texts("table.chart-data").len();
+    assert!(tables >= 6);
+    assert_eq!(
+        print.texts("div.chart[data-src]").len(),
+        tables,
+        "a chart above each table"
+    );
+    assert!(print.body.contains("/static/charts.js"));
     assert!(print.text("#filter-summary").contains("生成时间"));
 }
 

@@ -201,6 +201,113 @@ impl Session {
         self.wait_path(|p| !p.starts_with("/login")).await;
     }
 
+    /// Waits (up to 15 s) until every chart on the page has drawn from its JSON; returns how many.
+    /// A chart that failed to load fails the test.
+    async fn charts_drawn(&self) -> usize {
+        for _ in 0..150 {
+            let state = self
+                .client
+                .execute(
+                    "var all = document.querySelectorAll('div.chart[data-src]');
+                     var drawn = document.querySelectorAll('div.chart[data-rendered=true]');
+                     var failed = document.querySelectorAll('div.chart.chart-failed');
+                     return [all.length, drawn.length, failed.length,
+                             drawn.length ? drawn[0].querySelectorAll('canvas').length : 0];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let n = |i: usize| state[i].as_u64().unwrap_or(0) as usize;
+            assert_eq!(n(2), 0, "a chart failed to load on {}", self.path().await);
+            if n(1) == n(0) {
+                assert!(n(0) == 0 || n(3) > 0, "charts without a canvas");
+                // Let the (300 ms) entry animation finish before anyone takes a picture.
+                tokio::time::sleep(Duration::from_millis(600)).await;
+                return n(0);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("charts still not drawn on {} after 15 s", self.path().await);
+    }
+
+    /// A screenshot of the whole page (the window grown to the page's height for it).
+    async fn full_shot(&self, name: &str) {
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(900)
+            .clamp(900, 6000) as u32;
+        self.client.set_window_size(1366, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        self.shot(name).await;
+        self.client.set_window_size(1366, 900).await.unwrap();
+    }
+
+    /// Clicks the bar of `category` in the bar chart of figure `#figure` as a user would (the
+    /// mouse moved onto the bar, pressed and released); returns the bar's value.
+    async fn click_bar(&self, figure: &str, category: &str) -> f64 {
+        use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+        let css = format!("#{figure} div.chart");
+        let at = self
+            .client
+            .execute(
+                "var el = document.querySelector(arguments[0]);
+                 el.scrollIntoView({block: 'center'});
+                 var chart = echarts.getInstanceByDom(el);
+                 var option = chart.getOption();
+                 var i = option.xAxis[0].data.indexOf(arguments[1]);
+                 if (i < 0) return null;
+                 var value = option.series[0].data[i];
+                 var p = chart.convertToPixel({seriesIndex: 0}, [i, value / 2]);
+                 var r = el.getBoundingClientRect();
+                 return [p[0] - r.width / 2, p[1] - r.height / 2, value];",
+                vec![css.clone().into(), category.into()],
+            )
+            .await
+            .unwrap();
+        let at = at
+            .as_array()
+            .unwrap_or_else(|| panic!("no bar {category} in #{figure}"));
+        let (x, y, value) = (
+            at[0].as_f64().unwrap(),
+            at[1].as_f64().unwrap(),
+            at[2].as_f64().unwrap(),
+        );
+        let element = self.client.find(Locator::Css(&css)).await.unwrap();
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element,
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(mouse).await.unwrap();
+        value
+    }
+
+    /// The status of a `fetch` of `path` from the page (same session, same origin).
+    async fn fetch_status(&self, path: &str) -> u64 {
+        self.client
+            .execute_async(
+                "var done = arguments[arguments.length - 1];
+                 fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) { done(r.status); });",
+                vec![path.into()],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap()
+    }
+
     async fn close(self) {
         self.client.clone().close().await.unwrap();
     }
@@ -291,6 +398,147 @@ async fn the_leader_reads_everything_and_writes_nothing() {
     s.open("/compliance").await;
     s.shot("leader-compliance-matrix").await;
     s.open("/platforms/new").await;
+    assert_eq!(s.text("h1").await, "403 · 无权访问");
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_sees_the_city_at_a_glance_and_drills_from_a_chart_to_a_platform() {
+    let Some(s) = session("leader-dashboard").await else {
+        return;
+    };
+    s.login("demo-leader").await;
+    assert!(
+        s.path().await.starts_with("/leadership"),
+        "the leader lands on the dashboard"
+    );
+    assert_eq!(s.charts_drawn().await, 7);
+    let kpis = s.texts("#kpis .kpi").await;
+    assert!(kpis[0].contains("40"), "the whole city: {kpis:?}");
+    assert!(
+        !s.texts("#at-risk tbody tr").await.is_empty(),
+        "the demo city has platforms at risk"
+    );
+    assert!(s.texts("#ranking tbody tr").await.len() >= 10);
+    s.full_shot("leader-dashboard").await;
+
+    // A bar of the jurisdiction chart opens exactly the platforms it counts.
+    let value = s.click_bar("chart-by-jurisdiction", "崇川区").await;
+    let list = s.wait_path(|p| p.starts_with("/platforms?")).await;
+    assert!(list.contains("jurisdiction="), "{list}");
+    assert!(
+        s.text(".pager").await.contains(&format!("共 {value} 条")),
+        "{value} platforms in 崇川区"
+    );
+    let rows = s.texts("#platform-list tbody tr").await;
+    assert!(rows.iter().all(|r| r.contains("崇川区")), "{rows:?}");
+    s.shot("leader-drill-jurisdiction").await;
+
+    // On to one of them: its dashboard, every chart drawn.
+    s.click("#platform-list tbody tr:first-child td:nth-child(2) a")
+        .await;
+    s.wait_path(|p| p.starts_with("/platforms/")).await;
+    assert!(s.charts_drawn().await >= 3);
+    assert!(!s.texts("#dash-timeline li").await.is_empty());
+    s.full_shot("leader-platform-dashboard").await;
+
+    // The at-risk figure drills to its list; the print view keeps every figure and table.
+    s.open("/leadership").await;
+    s.click("#kpis a[href*='at_risk=1']").await;
+    s.wait_path(|p| p.starts_with("/leadership/platforms"))
+        .await;
+    assert!(!s.texts("#drill-list tbody tr").await.is_empty());
+    s.shot("leader-drill-at-risk").await;
+    s.open("/leadership").await;
+    s.click("#print-link").await;
+    s.wait_path(|p| p.contains("print=1")).await;
+    assert_eq!(s.charts_drawn().await, 7);
+    assert_eq!(s.texts("table.chart-data").await.len(), 7);
+    assert!(
+        !s.client
+            .find(Locator::Css("header.topbar"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap(),
+        "no navigation on paper"
+    );
+    s.full_shot("leader-dashboard-print").await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_staff_workbench_shows_what_waits_for_them_one_click_from_where_it_is_handled() {
+    let Some(s) = session("workbench").await else {
+        return;
+    };
+    s.login("demo-staff").await;
+    assert_eq!(
+        s.path().await,
+        "/workbench",
+        "staff land on their workbench"
+    );
+    let queue = s.texts("#review-queue tr.task").await;
+    assert!(!queue.is_empty(), "the demo cycle has submissions waiting");
+    let overdue = s.texts("#overdue tr.task").await;
+    assert!(!overdue.is_empty(), "and overdue items");
+    assert!(!s.texts("#at-risk tbody tr").await.is_empty());
+    s.full_shot("staff-workbench").await;
+
+    // "去处理" opens the page where the item is handled.
+    s.click("#review-queue tr.task:first-child a[role=button]")
+        .await;
+    let handled = s.wait_path(|p| p != "/workbench").await;
+    assert!(handled.starts_with("/platforms/"), "{handled}");
+    assert!(!s.text("main h1").await.is_empty());
+    s.shot("staff-workbench-handle").await;
+
+    // County staff see their county's work only.
+    s.click("form[action='/logout'] button").await;
+    s.wait_path(|p| p.starts_with("/login")).await;
+    s.login("demo-county-staff").await;
+    assert_eq!(s.path().await, "/workbench");
+    assert!(s.text(".page-head .muted").await.contains("崇川区"));
+    let county_queue = s.texts("#review-queue tr.task").await;
+    assert!(county_queue.len() < queue.len(), "{county_queue:?}");
+    s.shot("county-staff-workbench").await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_dashboard_shows_only_its_own_platform() {
+    let Some(s) = session("operator-dashboard").await else {
+        return;
+    };
+    s.login("demo-operator").await;
+    let own = s.path().await;
+    assert!(own.starts_with("/platforms/"), "{own}");
+    assert!(s.charts_drawn().await >= 3);
+    assert!(!s.texts("#dash-checklist").await.is_empty());
+    assert!(!s.texts("#dash-compliance a").await.is_empty());
+    s.full_shot("operator-dashboard").await;
+
+    // Its own charts' JSON loads; another platform's and the city's do not, even from the page.
+    let id = own.trim_start_matches("/platforms/");
+    assert_eq!(
+        s.fetch_status(&format!("/api/platforms/{id}/revenue.json"))
+            .await,
+        200
+    );
+    let other = if id == "1" { "2" } else { "1" };
+    assert_eq!(
+        s.fetch_status(&format!("/api/platforms/{other}/revenue.json"))
+            .await,
+        403
+    );
+    assert_eq!(
+        s.fetch_status("/api/leadership/counts.json?by=stage").await,
+        403
+    );
+    s.open("/leadership").await;
+    assert_eq!(s.text("h1").await, "403 · 无权访问");
+    s.open("/workbench").await;
     assert_eq!(s.text("h1").await, "403 · 无权访问");
     s.close().await;
 }

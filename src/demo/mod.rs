@@ -417,8 +417,12 @@ async fn insert_figures(
     let first = chrono::Datelike::year(&since).max(FIRST_YEAR);
     let growth = rng.range(5, 35); // % a year
     let mut base = rng.range(800_000, 4_000_000);
+    // Costs start well above income and grow slower: fast growers reach break-even within a few
+    // years, slow ones never do.
+    let cost_growth = rng.range(3, 8);
+    let mut cost = base * rng.range(110, 170) / 100 + 500_000;
     for year in first..=LAST_YEAR {
-        let expenditure = base * rng.range(90, 180) / 100 + 2_000_000;
+        let expenditure = cost * rng.range(95, 106) / 100;
         let weights = [
             rng.range(10, 40),
             rng.range(5, 30),
@@ -449,6 +453,7 @@ async fn insert_figures(
         .execute(&mut *conn)
         .await?;
         base += base * growth / 100;
+        cost += cost * cost_growth / 100;
     }
     Ok(())
 }
