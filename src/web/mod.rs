@@ -26,6 +26,7 @@ pub mod admin;
 pub mod annual;
 pub mod annual_config;
 pub mod api;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod charts;
@@ -102,11 +103,8 @@ pub fn router(state: AppState) -> Router {
     }
     let request_id = HeaderName::from_static("x-request-id");
     let static_files = Router::new()
-        .nest_service("/static", ServeDir::new(static_dir()).precompressed_gzip())
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=86400"),
-        ));
+        .nest_service("/static", ServeDir::new(assets::dir()).precompressed_gzip())
+        .layer(axum::middleware::from_fn(assets::cache_control));
     app.merge(static_files)
         .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在", "您访问的页面不存在。".into()) })
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
@@ -136,13 +134,6 @@ pub fn router(state: AppState) -> Router {
                 .layer(header_layer(header::X_FRAME_OPTIONS, "DENY")),
         )
         .with_state(state)
-}
-
-/// The static assets folder: `KECHUANG_STATIC_DIR`, else `static/` beside the crate.
-fn static_dir() -> std::path::PathBuf {
-    std::env::var_os("KECHUANG_STATIC_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"))
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
