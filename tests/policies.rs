@@ -520,4 +520,7 @@ async fn before_the_first_sync_the_pages_say_what_to_do() {
         rule.text(".form-error")
             .contains("NT10 三(一) 的原文尚未载入")
     );
+    // The results across platforms are one click away.
+    assert!(rule.text("#rule-across").contains("不通过 0 个"));
+    assert!(rule.body.contains("href=\"/compliance/rules/REG-CHARTER\""));
 }

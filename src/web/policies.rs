@@ -443,6 +443,8 @@ pub struct RulePage {
     pub cited: Vec<CitedView>,
     /// Citations whose clause is not in the library tables.
     pub missing: Vec<String>,
+    /// `(fail, warn)` over the platforms in the reader's scope (staff and leaders only read rules).
+    pub across: (i64, i64),
 }
 
 pub async fn rule(
@@ -496,7 +498,16 @@ pub async fn rule(
                 .collect(),
         });
     }
+    let totals = crate::db::compliance::rule_totals(&state.db, user.scope).await?;
+    let count = |status: &str| {
+        totals
+            .iter()
+            .find(|(r, s, _)| r == def.id && s == status)
+            .map_or(0, |t| t.2)
+    };
+    let across = (count("fail"), count("warn"));
     Ok(RulePage {
+        across,
         layout: Layout::for_user(&user, "policies"),
         tab: "rules",
         rule: RuleItem::new(n, def, &loaded),
