@@ -774,3 +774,51 @@ async fn the_yearly_revenue_table_follows_every_write_to_its_sources() {
     assert_eq!(so, 120);
     assert_eq!(summary_drift(&app).await, 0);
 }
+
+#[tokio::test]
+async fn the_scale_dataset_loads_with_ledgers_that_match_the_figures() {
+    let app = TestApp::new().await;
+    assert!(kechuang::demo::scale::load_n(app.pool(), 60).await.unwrap());
+    assert!(
+        !kechuang::demo::scale::load_n(app.pool(), 60).await.unwrap(),
+        "idempotent"
+    );
+    let (platforms, years): (i64, i64) = sqlx::query_as(
+        "SELECT count(DISTINCT platform_id), count(DISTINCT year) FROM annual_figures f
+         JOIN platforms p ON p.id = f.platform_id WHERE p.code LIKE 'SC-%'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(platforms >= 55, "{platforms}");
+    assert_eq!(years, 10);
+    // Every scale platform-year is read from its ledger, and the ledger adds up to the figures.
+    let mismatched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM annual_figures f
+         JOIN platforms p ON p.id = f.platform_id AND p.code LIKE 'SC-%'
+         JOIN platform_year_revenue v ON v.platform_id = f.platform_id AND v.year = f.year
+         WHERE NOT (v.revenue_from_ledger AND v.expenditure_from_ledger)
+            OR v.service_orders <> f.service_orders OR v.fiscal_subsidy <> f.fiscal_subsidy
+            OR v.expenditure <> f.expenditure
+            OR v.self_generated <> f.service_orders + f.tech_contracts + f.achievement_transfer
+                                   + f.gov_research_projects + f.incubation_returns",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(mismatched, 0);
+    let graded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM evaluations e JOIN platforms p ON p.id = e.platform_id
+         WHERE p.code LIKE 'SC-%' AND e.grade IS NOT NULL",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(graded >= platforms * 5, "{graded}");
+    // The leader's dashboard over them answers.
+    app.user("leader", Some(Role::Leader), None, None).await;
+    let mut leader = app.signed_in("leader").await;
+    let page = leader.get("/leadership").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("#kpis").contains(&(40 + 60).to_string()));
+}

@@ -13,6 +13,11 @@ pub const LAST_YEAR: i32 = 2025;
 
 /// Loads the scale platforms (after the demo city). Returns `false` if they were already there.
 pub async fn load(pool: &PgPool) -> anyhow::Result<bool> {
+    load_n(pool, PLATFORMS).await
+}
+
+/// Loads `platforms` scale platforms (the tests use a few dozen).
+pub async fn load_n(pool: &PgPool, platforms: i32) -> anyhow::Result<bool> {
     super::load(pool).await?;
     let actor = Actor::system("demo-scale");
     let mut tx = audit::begin(pool, &actor).await?;
@@ -56,6 +61,27 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<bool> {
                 (2000000 + random() * 7000000)::bigint, (10 + random() * 70)::int, (random() * 3)::int
          FROM platforms p CROSS JOIN generate_series($2, $3) y
          WHERE p.code LIKE 'SC-%' AND p.operating_since IS NOT NULL AND y >= extract(year FROM p.operating_since)",
+        // Itemised ledgers equal to the reported figures: each channel in two receipts, expenditure in
+        // three categories (so every page and dashboard reads ledger-derived totals, as for real data).
+        "INSERT INTO ledger_revenue (platform_id, year, channel, amount, counterparty, description, received_on)
+         SELECT f.platform_id, f.year, c.channel, part.amount, '示例客户（虚构）', '规模数据', make_date(f.year, part.month, 15)
+         FROM annual_figures f
+         JOIN platforms p ON p.id = f.platform_id AND p.code LIKE 'SC-%'
+         CROSS JOIN LATERAL (VALUES ('service_orders', f.service_orders), ('tech_contracts', f.tech_contracts),
+                                    ('achievement_transfer', f.achievement_transfer),
+                                    ('gov_research_projects', f.gov_research_projects),
+                                    ('incubation_returns', f.incubation_returns),
+                                    ('fiscal_subsidy', f.fiscal_subsidy)) AS c (channel, total)
+         CROSS JOIN LATERAL (VALUES (c.total * 2 / 5, 5), (c.total - c.total * 2 / 5, 11)) AS part (amount, month)
+         WHERE part.amount > 0",
+        "INSERT INTO ledger_expenditures (platform_id, year, category, amount, description)
+         SELECT f.platform_id, f.year, part.category, part.amount, '规模数据'
+         FROM annual_figures f
+         JOIN platforms p ON p.id = f.platform_id AND p.code LIKE 'SC-%'
+         CROSS JOIN LATERAL (VALUES ('personnel', f.expenditure * 55 / 100), ('research', f.expenditure * 30 / 100),
+                                    ('operations', f.expenditure - f.expenditure * 55 / 100 - f.expenditure * 30 / 100))
+              AS part (category, amount)
+         WHERE part.amount > 0",
         // Published evaluations for every year with figures.
         "INSERT INTO evaluation_rounds (year, status, config_version, published_at)
          SELECT y, 'published', 0, make_date(y + 1, 3, 1) FROM generate_series($2, $3) y
@@ -104,7 +130,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<bool> {
     for sql in statements {
         // The three constants are ours, not input: inlined.
         let sql = sql
-            .replace("$1", &PLATFORMS.to_string())
+            .replace("$1", &platforms.to_string())
             .replace("$2", &FIRST_YEAR.to_string())
             .replace("$3", &LAST_YEAR.to_string());
         sqlx::query(&sql).execute(&mut *tx).await.map_err(|e| {
@@ -121,7 +147,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<bool> {
         "demo",
         None,
         None,
-        Some(serde_json::json!({"platforms": PLATFORMS, "years": [FIRST_YEAR, LAST_YEAR]})),
+        Some(serde_json::json!({"platforms": platforms, "years": [FIRST_YEAR, LAST_YEAR]})),
     )
     .await?;
     tx.commit().await?;
