@@ -27,11 +27,14 @@ async fn main() -> Result<(), sqlx::Error> {
     let socket = std::fs::canonicalize(arg(&args, "--socket", "var-bench/postgres/run"))
         .expect("the embedded cluster's socket directory");
     let runs: usize = arg(&args, "--runs", "200").parse().expect("--runs N");
-    let options = PgConnectOptions::new_without_pgpass()
-        .host(socket.to_str().expect("a UTF-8 path"))
-        .port(5432)
-        .username("postgres")
-        .database("kechuang");
+    // The app's own session settings, so that the comparison is fair.
+    let options = kechuang::database::session_settings(
+        PgConnectOptions::new_without_pgpass()
+            .host(socket.to_str().expect("a UTF-8 path"))
+            .port(5432)
+            .username("postgres")
+            .database("kechuang"),
+    );
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .connect_with(options)

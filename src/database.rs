@@ -42,9 +42,8 @@ impl Database {
                 (pg.connect_options(EMBEDDED_DB), Some(pg))
             }
         };
-        let options = options
-            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
-            .options([("statement_timeout", "15s"), ("lock_timeout", "5s")]);
+        let options = session_settings(options)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(Duration::from_secs(5))
@@ -63,6 +62,11 @@ impl Database {
             tracing::warn!(error = %e, "could not stop the embedded PostgreSQL");
         }
     }
+}
+
+/// The settings of every application connection.
+pub fn session_settings(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("statement_timeout", "15s"), ("lock_timeout", "5s")])
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {

@@ -26,11 +26,13 @@ pub async fn run_daily(pool: &PgPool) {
         Ok(created) => tracing::info!(created, "deadline reminders generated"),
         Err(e) => tracing::warn!(error = %e, "deadline reminders could not be generated"),
     }
+    let started = std::time::Instant::now();
     match compliance::refresh(pool, None, compliance::today()).await {
         Ok(r) => tracing::info!(
             platforms = r.platforms,
             opened = r.items_opened,
             closed = r.items_closed,
+            elapsed_ms = started.elapsed().as_millis() as u64,
             "findings refreshed"
         ),
         Err(e) => tracing::warn!(error = %e, "daily findings refresh failed"),

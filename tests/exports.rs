@@ -99,6 +99,18 @@ async fn the_platform_list_exports_every_matching_platform_the_user_may_see() {
 
     let sheets = download(&mut staff, &href).await;
     assert_eq!(sheets.len(), 1);
+    // Bulk data leaving the system is in the audit trail: who, what, with which filters, how many rows.
+    let (entity, after): (String, serde_json::Value) = sqlx::query_as(
+        "SELECT entity, after FROM audit_log WHERE action = 'export.xlsx' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(entity, "platforms");
+    assert_eq!(
+        after,
+        serde_json::json!({"query": "sort=name&dir=desc", "rows": 3})
+    );
     let list = &sheets[0];
     assert_eq!(list.name, "平台名录");
     assert_eq!(

@@ -319,7 +319,11 @@ where
     O: for<'r> FromRow<'r, PgRow>,
 {
     let (all, county, platform, advisor) = scope_binds(f.scope);
+    // Not prepared: planned with the actual binds every time, so the planner drops the scope and
+    // filter branches that do not apply. A prepared statement's generic plan (PostgreSQL's choice
+    // after five runs) cannot, and was 3–4× slower on the dashboards over 2,000 platforms.
     sqlx::query_as(sql)
+        .persistent(false)
         .bind(all)
         .bind(county)
         .bind(platform)

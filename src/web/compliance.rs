@@ -4,7 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -265,6 +265,7 @@ pub async fn matrix_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<MatrixQuery>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
     let only_failing = q.failing == "1";
     let jurisdiction = q.jurisdiction.parse::<i32>().ok();
@@ -279,6 +280,14 @@ pub async fn matrix_xlsx(
     .await?;
     let totals = rule_totals(&state, user.scope).await?;
     let open = compliance::open_findings(&state.db, user.scope, jurisdiction, only_failing).await?;
+    xlsx::audit_export(
+        &state.db,
+        &user,
+        "compliance_matrix",
+        raw.as_deref(),
+        rows.len(),
+    )
+    .await?;
 
     let mut columns: Vec<xlsx::Column> = vec![
         ("平台编号", 14.0),

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -26,6 +26,7 @@ use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::{annual_config, platforms::Platform};
 use crate::domain::annual::Step;
 use crate::domain::compliance::{Status, rule};
+use crate::domain::money::self_sufficiency;
 use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::Grade;
@@ -865,17 +866,43 @@ fn summary(f: &Filters, all: &[Jurisdiction]) -> String {
     format!("{}年度 · {jurisdiction} · {category}", f.year)
 }
 
+/// What every leadership view starts from: today, the transformation period, the filters as
+/// understood and as the queries take them, and the jurisdictions (for their names).
+struct View {
+    today: NaiveDate,
+    months: u32,
+    filters: Filters,
+    f: Filter,
+    jurisdictions: Vec<Jurisdiction>,
+}
+
+async fn view(pool: &PgPool, user: &CurrentUser, q: &LeadershipQuery) -> AppResult<View> {
+    let today = today();
+    let filters = Filters::parse(q, today);
+    let months = db::transition_months(pool).await?;
+    let f = filters.db(user, today, months);
+    Ok(View {
+        today,
+        months,
+        filters,
+        f,
+        jurisdictions: jurisdictions::list(pool).await?,
+    })
+}
+
 pub async fn leadership(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<LeadershipPage> {
     let pool = &state.db;
-    let today = today();
-    let filters = Filters::parse(&q, today);
-    let months = db::transition_months(pool).await?;
-    let f = filters.db(&user, today, months);
-    let all_jurisdictions = jurisdictions::list(pool).await?;
+    let View {
+        today,
+        months,
+        filters,
+        f,
+        jurisdictions: all_jurisdictions,
+    } = view(pool, &user, &q).await?;
 
     let counts = db::counts(pool, &f).await?;
     let chart =
@@ -1001,10 +1028,7 @@ pub struct DrillView {
 impl From<DrillRow> for DrillView {
     fn from(r: DrillRow) -> DrillView {
         let money = |v: Option<i64>| v.map_or("—".into(), crate::domain::money::wan);
-        let ratio = match (r.self_generated, r.expenditure) {
-            (Some(s), Some(e)) if e > 0 => Some(s as f64 / e as f64),
-            _ => None,
-        };
+        let ratio = self_sufficiency(r.self_generated, r.expenditure);
         DrillView {
             id: r.id,
             category: category_label(r.category.as_deref()),
@@ -1107,11 +1131,12 @@ pub async fn drill_down(
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<DrillPage> {
     let pool = &state.db;
-    let today = today();
-    let filters = Filters::parse(&q, today);
-    let months = db::transition_months(pool).await?;
-    let f = filters.db(&user, today, months);
-    let all_jurisdictions = jurisdictions::list(pool).await?;
+    let View {
+        filters,
+        f,
+        jurisdictions: all_jurisdictions,
+        ..
+    } = view(pool, &user, &q).await?;
     let (d, criteria) = drill_criteria(&q, &filters, &all_jurisdictions);
     let pairs = [
         ("year", filters.year.to_string()),
@@ -1163,15 +1188,25 @@ pub async fn drill_down_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<LeadershipQuery>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
     let pool = &state.db;
-    let today = today();
-    let filters = Filters::parse(&q, today);
-    let months = db::transition_months(pool).await?;
-    let f = filters.db(&user, today, months);
-    let all_jurisdictions = jurisdictions::list(pool).await?;
+    let View {
+        filters,
+        f,
+        jurisdictions: all_jurisdictions,
+        ..
+    } = view(pool, &user, &q).await?;
     let (d, criteria) = drill_criteria(&q, &filters, &all_jurisdictions);
     let (rows, _) = db::drill_down(pool, &f, &d, i64::MAX, 0).await?;
+    xlsx::audit_export(
+        pool,
+        &user,
+        "leadership_platforms",
+        raw.as_deref(),
+        rows.len(),
+    )
+    .await?;
     let year = filters.year;
     let own = format!("{year}年自主收入（元）");
     let spent = format!("{year}年支出（元）");
@@ -1189,10 +1224,7 @@ pub async fn drill_down_xlsx(
         ("等次", 8.0),
     ];
     let cells = rows.into_iter().map(|r| {
-        let ratio = match (r.self_generated, r.expenditure) {
-            (Some(own), Some(spent)) if spent > 0 => Some(own as f64 / spent as f64),
-            _ => None,
-        };
+        let ratio = self_sufficiency(r.self_generated, r.expenditure);
         vec![
             r.code.into(),
             r.name.into(),

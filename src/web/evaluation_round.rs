@@ -1291,6 +1291,9 @@ pub async fn results_xlsx(
     let year = checked_year(year)?;
     let mut conn = state.db.acquire().await?;
     let (rows, _) = result_lines(&mut conn, &user, year).await?;
+    drop(conn);
+    let what = format!("evaluation_results_{year}");
+    xlsx::audit_export(&state.db, &user, &what, None, rows.len()).await?;
     let mut columns: Vec<xlsx::Column> = vec![
         ("排名", 6.0),
         ("平台编号", 14.0),

@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::forms::{Form, Path, Query};
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::platforms::{self, AnnualFigures, ListFilter, ListRow, Platform, SortKey};
 use crate::db::unique_violation;
 use crate::db::{audit, lifecycle, rectification};
-use crate::domain::money::wan;
+use crate::domain::money::{self_sufficiency, wan};
 use crate::domain::platform::{
     Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformFields, Stage,
 };
@@ -253,9 +253,11 @@ pub async fn export_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
     let year = crate::db::dashboards::last_complete_year(crate::db::compliance::today());
     let rows = platforms::export(&state.db, user.scope, &q.filter(), year).await?;
+    xlsx::audit_export(&state.db, &user, "platforms", raw.as_deref(), rows.len()).await?;
     let self_generated = format!("{year}年自我造血收入（元）");
     let subsidy = format!("{year}年财政补助（元）");
     let expenditure = format!("{year}年支出（元）");
@@ -279,10 +281,7 @@ pub async fn export_xlsx(
         ("登记时间", 12.0),
     ];
     let cells = rows.into_iter().map(|r| {
-        let ratio = match (r.self_generated, r.expenditure) {
-            (Some(own), Some(spent)) if spent > 0 => Some(own as f64 / spent as f64),
-            _ => None,
-        };
+        let ratio = self_sufficiency(r.self_generated, r.expenditure);
         vec![
             r.code.into(),
             r.name.into(),

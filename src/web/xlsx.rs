@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError};
 
+use super::auth::CurrentUser;
+use crate::db::audit;
 use crate::error::{AppError, AppResult};
 
 /// One cell of an exported row.
@@ -142,6 +144,31 @@ impl Book {
         )
             .into_response())
     }
+}
+
+/// Records in the audit trail that `user` exported `rows` rows of `what` with `query` (bulk data
+/// leaving the system is worth a line, though it changes nothing).
+pub async fn audit_export(
+    pool: &sqlx::PgPool,
+    user: &CurrentUser,
+    what: &str,
+    query: Option<&str>,
+    rows: usize,
+) -> AppResult<()> {
+    let actor = user.actor();
+    let mut tx = audit::begin(pool, &actor).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        "export.xlsx",
+        what,
+        None,
+        None,
+        Some(serde_json::json!({"query": query.unwrap_or(""), "rows": rows})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Builds a workbook or fails with an internal error (the export's own data never makes it fail).
