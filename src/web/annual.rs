@@ -44,11 +44,8 @@ use crate::domain::scoring::Rubric;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Today in Asia/Shanghai (China has no daylight saving: +08:00 is exact).
-pub fn today() -> NaiveDate {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&beijing).date_naive()
-}
+/// Today in Asia/Shanghai.
+pub use crate::db::compliance::today;
 
 /// The current year in Asia/Shanghai.
 pub fn current_year() -> i32 {

@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
@@ -34,11 +34,8 @@ use crate::domain::scoring::{Grade, IndicatorKind, Values, display};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Today in Beijing (Asia/Shanghai has no daylight saving: +08:00 is exact).
-pub fn today() -> NaiveDate {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&beijing).date_naive()
-}
+/// Today in Asia/Shanghai.
+pub use crate::db::compliance::today;
 
 /// A year from a path or query: 2000–2100, else the page does not exist.
 pub(crate) fn checked_year(year: i32) -> AppResult<i32> {
