@@ -19,9 +19,15 @@ pub enum AppError {
     /// The security token of a form was missing or wrong, or the origin was foreign.
     #[error("csrf check failed")]
     Csrf,
-    /// The database could not be reached in time.
+    /// The database could not be reached in time, is shutting down, or a lock wait timed out.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The same form was submitted before: the first submission's result (where it led).
+    #[error("form submitted before")]
+    Resubmitted(Option<String>),
+    /// Too many requests from this client (sign-in rate limit).
+    #[error("too many requests")]
+    TooManyRequests,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -29,14 +35,56 @@ pub enum AppError {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                AppError::Unavailable(e.to_string())
-            }
-            sqlx::Error::Database(ref db) if db.code().as_deref() == Some("57014") => {
-                AppError::Unavailable(e.to_string()) // statement timeout
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => AppError::Unavailable(e.to_string()),
+            sqlx::Error::Database(ref db) => {
+                let code = db.code().unwrap_or_default();
+                match sql_state_class(&code) {
+                    SqlState::Unavailable => AppError::Unavailable(e.to_string()),
+                    SqlState::BadInput(msg) => {
+                        tracing::warn!(error = %e, "input refused by the database");
+                        AppError::BadRequest(msg.into())
+                    }
+                    SqlState::Other => AppError::Internal(e.into()),
+                }
             }
             other => AppError::Internal(other.into()),
         }
+    }
+}
+
+enum SqlState {
+    Unavailable,
+    BadInput(&'static str),
+    Other,
+}
+
+/// What a PostgreSQL error code means for the client: the server is (briefly) unavailable, or
+/// the request carried a value the database refuses (never a 500 for what a client sent).
+fn sql_state_class(code: &str) -> SqlState {
+    match code {
+        // statement timeout, admin/crash shutdown, cannot connect now, lock not available,
+        // serialization failure / deadlock (retry), too many connections
+        "57014" | "57P01" | "57P02" | "57P03" | "55P03" | "40001" | "40P01" | "53300" => {
+            SqlState::Unavailable
+        }
+        c if c.starts_with("08") => SqlState::Unavailable,
+        "23503" => SqlState::BadInput("所选的记录不存在或已被删除，请刷新页面后重试。"),
+        "23505" => SqlState::BadInput("该记录已存在，请勿重复提交。"),
+        "23502" | "23514" => SqlState::BadInput("提交的内容不完整或不符合要求，请返回检查后重试。"),
+        // data exceptions: out-of-range numbers and dates, bad encodings (NUL), bad text
+        c if c.starts_with("22") => {
+            SqlState::BadInput("提交的内容包含无效的字符或超出范围的数值，请返回检查后重试。")
+        }
+        _ => SqlState::Other,
+    }
+}
+
+impl From<crate::password_hash::Busy> for AppError {
+    fn from(_: crate::password_hash::Busy) -> Self {
+        AppError::TooManyRequests
     }
 }
 
@@ -72,6 +120,16 @@ impl AppError {
                 "服务暂不可用",
                 "系统繁忙或数据库暂不可用，请稍后重试。".into(),
             ),
+            AppError::Resubmitted(_) => (
+                StatusCode::OK,
+                "表单已提交",
+                "此表单已经提交并处理过，未重复保存。请从菜单返回相应页面查看结果。".into(),
+            ),
+            AppError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "操作过于频繁",
+                "登录尝试过于频繁，请稍等一分钟后再试。".into(),
+            ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "系统错误",
@@ -99,9 +157,34 @@ impl IntoResponse for AppError {
         match &self {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             AppError::Unavailable(e) => tracing::warn!(error = %e, "service unavailable"),
+            AppError::Resubmitted(_) => {
+                tracing::info!("repeated submission answered with its first result")
+            }
             other => tracing::info!(error = %other, "request refused"),
         }
+        if let AppError::Resubmitted(Some(location)) = &self {
+            // A repeated submission is shown the first one's result.
+            return axum::response::Redirect::to(location).into_response();
+        }
+        let refusal = match self {
+            AppError::Forbidden => Some("forbidden"),
+            AppError::Csrf => Some("csrf"),
+            AppError::TooManyRequests => Some("rate_limited"),
+            _ => None,
+        };
         let (status, title, message) = self.parts();
-        error_page(status, title, message)
+        let mut resp = error_page(status, title, message);
+        if let Some(reason) = refusal {
+            // The guard writes it to the audit trail as a security event.
+            resp.extensions_mut()
+                .insert(crate::web::auth::Refusal(reason));
+        }
+        if matches!(self, AppError::Unavailable(_) | AppError::TooManyRequests) {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        resp
     }
 }

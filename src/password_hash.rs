@@ -1,5 +1,7 @@
-//! argon2id password hashing. Both functions are CPU-heavy: call them from
-//! `spawn_blocking` in request handlers.
+//! argon2id password hashing. Hashing is CPU- and memory-heavy (19 MiB per hash), so in the
+//! server it runs on a small fixed pool of threads (one per core) behind a bounded queue: a
+//! storm of sign-ins queues or is refused, and never spreads 19 MiB blocks over hundreds of
+//! blocking threads (whose allocator arenas then keep them).
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -28,14 +30,75 @@ pub fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("no-such-user-Dummy#1").unwrap_or_default())
 }
 
-pub async fn hash_async(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash(&password)).await?
+/// The hashing queue is full: the caller answers 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing is saturated")]
+pub struct Busy;
+
+/// Jobs waiting or running at most; beyond that a sign-in is refused at once.
+const QUEUE: usize = 64;
+static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(QUEUE);
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads (one per core), started on first use.
+fn workers() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<Job>> {
+    static POOL: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for i in 0..n {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .expect("could not start a password-hashing thread");
+        }
+        std::sync::Mutex::new(tx)
+    })
 }
 
-pub async fn verify_async(password: String, stored: String) -> bool {
-    tokio::task::spawn_blocking(move || verify(&password, &stored))
-        .await
-        .unwrap_or(false)
+async fn run<T: Send + 'static>(
+    permit: tokio::sync::SemaphorePermit<'static>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    let sent = workers()
+        .lock()
+        .map(|w| w.send(job).is_ok())
+        .unwrap_or(false);
+    assert!(sent, "password-hashing threads are gone");
+    let out = rx.await.expect("a password-hashing thread panicked");
+    drop(permit);
+    out
+}
+
+/// Hashes a new password (waits for a slot: account changes are rare and deliberate).
+pub async fn hash_async(password: String) -> anyhow::Result<String> {
+    let permit = SLOTS.acquire().await?;
+    run(permit, move || hash(&password)).await
+}
+
+/// Verifies a sign-in; `Err(Busy)` when the queue is full (the caller answers 429).
+pub async fn verify_async(password: String, stored: String) -> Result<bool, Busy> {
+    let permit = SLOTS.try_acquire().map_err(|_| Busy)?;
+    Ok(run(permit, move || verify(&password, &stored)).await)
 }
 
 /// A random temporary password that satisfies the password rules (upper, lower, digit,

@@ -3,12 +3,15 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::config::WebConfig;
+use crate::web::limits::Limits;
 
 /// The application state every handler gets through `State`.
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
     pub config: Arc<WebConfig>,
+    /// Sign-in and refusal-audit rate limits of this server.
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -16,6 +19,7 @@ impl AppState {
         AppState {
             db,
             config: Arc::new(config),
+            limits: Arc::new(Limits::default()),
         }
     }
 }

@@ -17,11 +17,12 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::layout::Layout;
+use super::write::{self, FormToken};
 use super::{Guard, Scope, no_store};
 use crate::db::audit::{self, Actor};
 use crate::db::security_policy::SecurityPolicy;
 use crate::db::sessions::SessionUser;
-use crate::db::{compliance, platforms, security_policy, sessions, users};
+use crate::db::{platforms, security_policy, sessions, users};
 use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
@@ -136,37 +137,85 @@ fn client_addr(req: &Request, trust_proxy: bool) -> Option<String> {
 pub struct GuardState {
     pub app: AppState,
     pub guard: Guard,
+    /// The largest request body this route takes.
+    pub body_limit: usize,
 }
 
 /// The guard: loads the session, enforces timeouts, forced password change, role, data
-/// scope, `Origin` and the CSRF token, then runs the handler. Anything unexpected denies.
+/// scope, `Origin` and the CSRF token, sends a replayed form to its first result, then runs
+/// the handler. Anything unexpected denies; every refusal (403, CSRF, out of scope) is
+/// written to the audit trail as a security event (rate-limited per client address).
 pub async fn guard(State(gs): State<GuardState>, req: Request, next: Next) -> Response {
-    let req = match check(&gs, req).await {
-        Ok(req) => req,
-        Err(resp) => return no_store(resp),
+    let addr = client_addr(&req, gs.app.config.trust_proxy);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut who = None;
+    let resp = match check(&gs, req, &mut who).await {
+        Ok(req) => next.run(req).await,
+        Err(resp) => resp,
     };
-    let changed_platform = match req.extensions().get::<ScopedPlatform>() {
-        Some(ScopedPlatform(id)) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
-            Some(*id)
-        }
-        _ => None,
-    };
-    let resp = next.run(req).await;
-    // A successful write to a platform's records refreshes its findings and checklist at once.
-    if let Some(id) = changed_platform
-        && (resp.status().is_success() || resp.status().is_redirection())
-        && let Err(e) = compliance::refresh(&gs.app.db, Some(&[id]), compliance::today()).await
-    {
-        tracing::warn!(platform = id, error = %e, "compliance refresh after a write failed");
+    if let Some(refusal) = resp.extensions().get::<Refusal>().copied() {
+        audit_refusal(&gs.app, who, addr, &method, &path, refusal).await;
     }
     no_store(resp)
+}
+
+/// Why a request was refused, attached to the response (see `AppError::into_response`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal(pub &'static str);
+
+async fn audit_refusal(
+    app: &AppState,
+    who: Option<Actor>,
+    addr: Option<String>,
+    method: &Method,
+    path: &str,
+    refusal: Refusal,
+) {
+    use super::limits::Hit;
+    let Hit::Allowed { suppressed } = app.limits.refusals.hit(addr.as_deref()) else {
+        return;
+    };
+    let actor = who.unwrap_or_else(|| Actor {
+        id: None,
+        name: "anonymous".into(),
+        role: None,
+        addr: addr.clone(),
+    });
+    let after = serde_json::json!({
+        "reason": refusal.0,
+        "method": method.as_str(),
+        "path": path,
+        "not_recorded_before": suppressed,
+    });
+    let written = async {
+        let mut tx = audit::begin(&app.db, &actor).await?;
+        audit::record(
+            &mut tx,
+            &actor,
+            "request.refused",
+            "request",
+            None,
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await
+    };
+    if let Err(e) = written.await {
+        tracing::warn!(error = %e, "a refused request could not be audited");
+    }
 }
 
 /// The platform a `Scope::Platform` route acts on, once the guard has checked it.
 #[derive(Debug, Clone, Copy)]
 pub struct ScopedPlatform(pub i64);
 
-async fn check(gs: &GuardState, mut req: Request) -> Result<Request, Response> {
+async fn check(
+    gs: &GuardState,
+    mut req: Request,
+    who: &mut Option<Actor>,
+) -> Result<Request, Response> {
     let state = &gs.app;
     let addr = client_addr(&req, state.config.trust_proxy);
     req.extensions_mut().insert(ClientAddr(addr.clone()));
@@ -190,7 +239,7 @@ async fn check(gs: &GuardState, mut req: Request) -> Result<Request, Response> {
     if gs.guard == Guard::Public {
         if unsafe_method {
             let expected = jar.get(PRELOGIN_COOKIE).map(|c| c.value().to_string());
-            req = check_csrf(req, expected.as_deref()).await?;
+            req = check_csrf(req, expected.as_deref(), gs.body_limit).await?;
         }
         if let Some(s) = &session {
             req.extensions_mut()
@@ -216,6 +265,7 @@ async fn check(gs: &GuardState, mut req: Request) -> Result<Request, Response> {
         });
     };
     let user = CurrentUser::from_session(&session, addr);
+    *who = Some(user.actor());
 
     if gs.guard != Guard::PasswordPending && password_change_due(&session, user.role, &policy) {
         return Err(if unsafe_method {
@@ -242,7 +292,16 @@ async fn check(gs: &GuardState, mut req: Request) -> Result<Request, Response> {
     }
 
     if unsafe_method {
-        req = check_csrf(req, Some(&user.csrf)).await?;
+        req = check_csrf(req, Some(&user.csrf), gs.body_limit).await?;
+        // A form submitted before (replay, back button, double click after the first
+        // finished) is sent to the first submission's result and writes nothing.
+        if let Some(token) = req.extensions().get::<FormToken>()
+            && let Some(resp) = write::replay_of(&state.db, token, user.id)
+                .await
+                .map_err(IntoResponse::into_response)?
+        {
+            return Err(resp);
+        }
     }
     if Utc::now() - session.last_seen_at > Duration::seconds(60)
         && let Some(cookie) = jar.get(SESSION_COOKIE)
@@ -311,7 +370,13 @@ async fn check_platform_scope(
             parts.extensions.insert(ScopedPlatform(id));
             Ok(Request::from_parts(parts, body))
         }
-        Ok(Some(_)) => Err(AppError::Forbidden.into_response()),
+        // Out of scope answers as if it did not exist (no enumeration of ids), but is
+        // audited as the access-control failure it is.
+        Ok(Some(_)) => {
+            let mut resp = AppError::NotFound.into_response();
+            resp.extensions_mut().insert(Refusal("out_of_scope"));
+            Err(resp)
+        }
         Ok(None) => Err(AppError::NotFound.into_response()),
         Err(e) => Err(AppError::from(e).into_response()),
     }
@@ -341,17 +406,51 @@ fn same_origin(req: &Request) -> bool {
     }
 }
 
-/// Largest multipart body the guard buffers (uploads); routes set their own lower limits.
+/// Largest body of an upload route (the guard buffers it); other routes take [`FORM_BODY`].
 pub const MAX_UPLOAD_BODY: usize = 25 * 1024 * 1024;
+/// Largest body of an ordinary form.
+pub const FORM_BODY: usize = 2 * 1024 * 1024;
 
 /// Checks the CSRF token from the `x-csrf-token` header, the urlencoded form field or the
-/// multipart field, and hands the (buffered) body on unchanged.
-async fn check_csrf(req: Request, expected: Option<&str>) -> Result<Request, Response> {
+/// multipart field, refuses control characters in form fields, picks up the form's one-time
+/// token, and hands the (buffered) body on unchanged.
+async fn check_csrf(
+    req: Request,
+    expected: Option<&str>,
+    limit: usize,
+) -> Result<Request, Response> {
     let Some(expected) = expected.filter(|e| !e.is_empty()) else {
         return Err(AppError::Csrf.into_response());
     };
+    let too_large = || {
+        crate::error::error_page(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "提交的内容过大",
+            format!(
+                "提交的内容超过 {} MB 的上限，请减小后重试。",
+                limit / (1024 * 1024)
+            ),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let header_token = req
+        .headers()
+        .get(write::IDEMPOTENCY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(FormToken::parse);
     if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return if constant_time_eq(token, expected) {
+            let mut req = req;
+            if let Some(t) = header_token {
+                req.extensions_mut().insert(t);
+            }
             Ok(req)
         } else {
             Err(AppError::Csrf.into_response())
@@ -367,66 +466,102 @@ async fn check_csrf(req: Request, expected: Option<&str>) -> Result<Request, Res
     if !multipart && !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::Csrf.into_response());
     }
-    let limit = if multipart {
-        MAX_UPLOAD_BODY
+    let (mut parts, body) = req.into_parts();
+    let bytes = to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let (token, form_token) = if multipart {
+        let mut fields = multipart_fields(
+            &content_type,
+            bytes.clone(),
+            &[CSRF_FIELD, write::FORM_TOKEN_FIELD],
+            limit,
+        )
+        .await;
+        (
+            fields.remove(CSRF_FIELD),
+            fields.remove(write::FORM_TOKEN_FIELD),
+        )
     } else {
-        2 * 1024 * 1024
-    };
-    let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, limit)
-        .await
-        .map_err(|_| AppError::BadRequest("提交的内容过大".into()).into_response())?;
-    let token = if multipart {
-        multipart_field(&content_type, bytes.clone(), CSRF_FIELD).await
-    } else {
-        form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.into_owned())
+        let mut token = None;
+        let mut form_token = None;
+        for (k, v) in form_urlencoded::parse(&bytes) {
+            if has_control_chars(&k) || has_control_chars(&v) {
+                return Err(AppError::BadRequest(BAD_CHARACTERS.into()).into_response());
+            }
+            if k == CSRF_FIELD {
+                token = Some(v.into_owned());
+            } else if k == write::FORM_TOKEN_FIELD {
+                form_token = Some(v.into_owned());
+            }
+        }
+        (token, form_token)
     };
     match token {
         Some(token) if constant_time_eq(&token, expected) => {
+            if let Some(t) = form_token
+                .as_deref()
+                .and_then(FormToken::parse)
+                .or(header_token)
+            {
+                parts.extensions.insert(t);
+            }
             Ok(Request::from_parts(parts, Body::from(bytes)))
         }
         _ => Err(AppError::Csrf.into_response()),
     }
 }
 
-/// The text of one field of a buffered multipart body.
-async fn multipart_field(
+/// The message for a field, query or path with characters no form of ours sends.
+pub const BAD_CHARACTERS: &str = "提交的内容包含无效的控制字符（例如空字符），请检查后重新输入。";
+
+/// NUL and other control characters (tab, line breaks allowed: text areas send them).
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// The text of the named fields of a buffered multipart body (one pass).
+async fn multipart_fields(
     content_type: &str,
     bytes: axum::body::Bytes,
-    name: &str,
-) -> Option<String> {
+    names: &'static [&'static str],
+    limit: usize,
+) -> std::collections::HashMap<&'static str, String> {
     use tower::{Layer, ServiceExt};
-    let req = axum::http::Request::builder()
+    let Ok(req) = axum::http::Request::builder()
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes))
-        .ok()?;
-    let name = name.to_string();
-    let read = tower::service_fn(move |req: Request| {
-        let name = name.clone();
-        async move { Ok::<_, std::convert::Infallible>(first_field_named(req, &name).await) }
+    else {
+        return Default::default();
+    };
+    let read = tower::service_fn(move |req: Request| async move {
+        Ok::<_, std::convert::Infallible>(fields_named(req, names).await)
     });
-    // The body is already buffered (at most MAX_UPLOAD_BODY): lift the extractor's default
-    // 2 MB limit, which would otherwise refuse every larger upload as a CSRF failure.
-    axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BODY)
+    // The body is already buffered (at most `limit`): lift the extractor's default 2 MB
+    // limit, which would otherwise refuse every larger upload as a CSRF failure.
+    axum::extract::DefaultBodyLimit::max(limit)
         .layer(read)
         .oneshot(req)
         .await
-        .ok()
-        .flatten()
+        .unwrap_or_default()
 }
 
-async fn first_field_named(req: Request, name: &str) -> Option<String> {
-    let mut multipart = axum::extract::Multipart::from_request(req, &())
-        .await
-        .ok()?;
+async fn fields_named(
+    req: Request,
+    names: &'static [&'static str],
+) -> std::collections::HashMap<&'static str, String> {
+    let mut found = std::collections::HashMap::new();
+    let Ok(mut multipart) = axum::extract::Multipart::from_request(req, &()).await else {
+        return found;
+    };
     while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some(name) {
-            return field.text().await.ok();
+        let Some(name) = field.name().and_then(|n| names.iter().find(|&&m| m == n)) else {
+            continue;
+        };
+        if let Ok(text) = field.text().await {
+            found.entry(*name).or_insert(text);
         }
     }
-    None
+    found
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -446,13 +581,22 @@ fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .build()
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
+/// Only same-site paths are followed after sign-in (no open redirect): a path that starts
+/// with one `/`, names no other host once parsed as a URL, and carries no control character,
+/// space or backslash (browsers drop tabs and turn `\\` into `/`, so `/%09/evil.example` would
+/// otherwise lead to `//evil.example`).
+pub fn safe_next(next: &str) -> &str {
+    let plain = !next.is_empty()
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let same_site = plain
+        && next
+            .parse::<axum::http::Uri>()
+            .is_ok_and(|u| u.host().is_none() && u.scheme().is_none());
+    if same_site { next } else { "/" }
 }
 
 // ---- the login page -------------------------------------------------------------------
@@ -527,6 +671,9 @@ pub async fn login(
     ClientAddr(addr): ClientAddr,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
+    if state.limits.sign_in.hit(addr.as_deref()) == super::limits::Hit::Limited {
+        return Err(AppError::TooManyRequests);
+    }
     let policy = security_policy::get(&state.db).await?;
     let username = form.username.trim().to_lowercase();
     let found = users::find_by_username(&state.db, &username).await?;
@@ -535,7 +682,7 @@ pub async fn login(
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| password_hash::dummy_hash().to_string());
     // Always verify, so that unknown users, locked users and wrong passwords take as long.
-    let password_ok = password_hash::verify_async(form.password.clone(), stored).await;
+    let password_ok = password_hash::verify_async(form.password.clone(), stored).await?;
     let actor = Actor {
         id: found.as_ref().map(|u| u.id),
         name: username.clone(),
@@ -723,7 +870,7 @@ pub async fn change_password(
     drop(conn);
 
     let mut errors = FieldErrors::default();
-    if !password_hash::verify_async(form.current.clone(), account.password_hash.clone()).await {
+    if !password_hash::verify_async(form.current.clone(), account.password_hash.clone()).await? {
         errors.add("current", "当前密码不正确");
     }
     if let Err(msg) = policy.password_rules().check(&form.new, &account.username) {

@@ -2,6 +2,10 @@
 
 use crate::error::AppError;
 
+/// The highest page number a link may ask for (any larger one shows the last page's
+/// neighbourhood: empty, never an arithmetic overflow).
+pub const MAX_PAGE: i64 = 1_000_000;
+
 /// Page numbers are 1-based; `per_page` is fixed per list.
 #[derive(Debug, Clone)]
 pub struct Pagination {
@@ -15,14 +19,14 @@ pub struct Pagination {
 impl Pagination {
     pub fn new(page: Option<i64>, per_page: i64, base_query: String) -> Pagination {
         Pagination {
-            page: page.unwrap_or(1).max(1),
+            page: page.unwrap_or(1).clamp(1, MAX_PAGE),
             per_page,
             total: 0,
             base_query,
         }
     }
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
     pub fn pages(&self) -> i64 {
         ((self.total + self.per_page - 1) / self.per_page).max(1)

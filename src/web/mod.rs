@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware::from_fn_with_state;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -37,12 +37,14 @@ pub mod documents;
 pub mod evaluation;
 pub mod evaluation_round;
 pub mod expert;
+pub mod flash;
 pub mod forms;
 pub mod health;
 pub mod home;
 pub mod jurisdictions;
 pub mod layout;
 pub mod ledger;
+pub mod limits;
 pub mod midyear;
 pub mod notices;
 pub mod operation;
@@ -53,6 +55,7 @@ pub mod registration;
 pub mod routes;
 pub mod security;
 pub mod timeline;
+pub mod write;
 pub mod xlsx;
 
 /// Who may use a route. Deny by default: a request passes only what its route's guard allows.
@@ -85,6 +88,11 @@ pub struct RouteDef {
     pub path: &'static str,
     pub guard: Guard,
     pub handler: MethodRouter<AppState>,
+    /// The largest request body the route takes (uploads are larger than forms).
+    pub body_limit: usize,
+    /// The route creates or submits something: it must be safe against double submission
+    /// (tests/write_path.rs submits every such route twice, in parallel and as a replay).
+    pub creates: bool,
 }
 
 /// The whole application: every registered route behind its guard, static assets, the
@@ -96,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             auth::GuardState {
                 app: state.clone(),
                 guard: def.guard,
+                body_limit: def.body_limit,
             },
             auth::guard,
         ));
@@ -107,7 +116,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(assets::cache_control));
     app.merge(static_files)
         .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在", "您访问的页面不存在。".into()) })
-        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+        .layer(DefaultBodyLimit::max(auth::FORM_BODY))
+        .layer(axum::middleware::from_fn(refuse_control_chars))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -134,6 +144,40 @@ pub fn router(state: AppState) -> Router {
                 .layer(header_layer(header::X_FRAME_OPTIONS, "DENY")),
         )
         .with_state(state)
+}
+
+/// A path or query with NUL or another control character (percent-encoded or not) is no
+/// link of ours: a Chinese 400 before any handler or database sees it.
+async fn refuse_control_chars(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = req.uri();
+    let bad = |s: &str| percent_decoded(s).any(|b| b < 0x20 || b == 0x7f);
+    if bad(uri.path()) || uri.query().is_some_and(bad) {
+        return crate::error::AppError::BadRequest(auth::BAD_CHARACTERS.into()).into_response();
+    }
+    next.run(req).await
+}
+
+/// The bytes of a percent-encoded string (a malformed escape is taken literally).
+fn percent_decoded(s: &str) -> impl Iterator<Item = u8> + '_ {
+    let b = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let c = *b.get(i)?;
+        if c == b'%'
+            && let Some(hex) = b.get(i + 1..i + 3)
+            && let Some(v) = std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            i += 3;
+            return Some(v);
+        }
+        i += 1;
+        Some(c)
+    })
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

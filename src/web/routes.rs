@@ -46,10 +46,55 @@ fn route(
         path,
         guard,
         handler,
+        body_limit: super::auth::FORM_BODY,
+        creates: false,
     }
 }
 
+/// POST routes that create a record or submit something new: each must answer a double
+/// submission with the first one's result (tests/write_path.rs walks this list).
+pub const CREATE_ROUTES: &[&str] = &[
+    "/platforms",
+    "/platforms/{id}/rectification",
+    "/platforms/{id}/rectification/{cid}/measures",
+    "/platforms/{id}/rectification/{cid}/notes",
+    "/platforms/{id}/registration/bodies",
+    "/platforms/{id}/registration/bodies/{body_id}/members",
+    "/platforms/{id}/registration/companies",
+    "/platforms/{id}/registration/companies/{company_id}/shareholders",
+    "/platforms/{id}/documents",
+    "/platforms/{id}/documents/{did}/versions",
+    "/platforms/{id}/visits",
+    "/platforms/{id}/integrity",
+    "/platforms/{id}/ledger/{kind}",
+    "/platforms/{id}/midyear/actions",
+    "/platforms/{id}/checklist",
+    "/platforms/{id}/checklist/{cid}/comments",
+    "/evaluations/{year}/objections",
+    "/jurisdictions",
+    "/admin/users",
+];
+
+/// Routes that take a file upload (a larger body than a form).
+const UPLOAD_ROUTES: &[&str] = &[
+    "/platforms/{id}/documents",
+    "/platforms/{id}/documents/{did}/versions",
+];
+
 pub fn registry() -> Vec<RouteDef> {
+    let mut defs = routes();
+    for def in &mut defs {
+        if def.method == Method::POST {
+            def.creates = CREATE_ROUTES.contains(&def.path);
+            if UPLOAD_ROUTES.contains(&def.path) {
+                def.body_limit = super::auth::MAX_UPLOAD_BODY;
+            }
+        }
+    }
+    defs
+}
+
+fn routes() -> Vec<RouteDef> {
     use Guard::*;
     use Method as M;
     vec![
