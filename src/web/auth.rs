@@ -17,7 +17,8 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::write::{self, FormToken};
+use super::flash::Flash;
+use super::write::{self, Entry, FormToken, Writer};
 use super::{Guard, Scope, no_store};
 use crate::db::audit::{self, Actor};
 use crate::db::security_policy::SecurityPolicy;
@@ -636,11 +637,7 @@ pub async fn login_page(
         .same_site(SameSite::Strict)
         .secure(state.config.secure_cookies)
         .build();
-    let notice = match q.notice.as_str() {
-        "logged_out" => "您已安全退出。",
-        "password_changed" => "密码已修改，请使用新密码登录。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     let page = LoginPage {
         layout: Layout::anonymous(),
         csrf: token,
@@ -780,28 +777,16 @@ pub async fn login(
     Ok((jar, Redirect::to(safe_next(&form.next))).into_response())
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    user: CurrentUser,
-) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+pub async fn logout(w: Writer, jar: CookieJar, user: CurrentUser) -> AppResult<Response> {
+    let mut tx = w.begin().await?;
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         sessions::delete(&mut tx, cookie.value()).await?;
     }
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "logout",
-        "user",
-        Some(user.id.to_string()),
-        None,
-        None,
-    )
-    .await?;
+    tx.audit(Entry::new("logout", "user", user.id)).await?;
     tx.commit().await?;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    Ok((jar, Redirect::to("/login?notice=logged_out")).into_response())
+    let to = format!("/login?notice={}", Flash::LoggedOut);
+    Ok((jar, Redirect::to(&to)).into_response())
 }
 
 // ---- changing one's password ----------------------------------------------------------
@@ -857,6 +842,7 @@ pub struct PasswordForm {
 }
 
 pub async fn change_password(
+    w: Writer,
     State(state): State<AppState>,
     jar: CookieJar,
     user: CurrentUser,
@@ -887,25 +873,49 @@ pub async fn change_password(
     }
 
     let hash = password_hash::hash_async(form.new).await?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     users::set_password(&mut tx, user.id, &hash, false).await?;
     // Every session of the account ends; this browser gets a fresh one.
     sessions::delete_for_user(&mut tx, user.id).await?;
     let cookie = sessions::create(&mut tx, user.id, user.addr.as_deref()).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "password.change",
-        "user",
-        Some(user.id.to_string()),
-        None,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((
-        jar.add(session_cookie(&state, cookie)),
-        Redirect::to("/?notice=password_changed"),
-    )
-        .into_response())
+    tx.audit(Entry::new("password.change", "user", user.id)).await?;
+    let to = format!("/?notice={}", Flash::PasswordChanged);
+    tx.commit_at(Some(&to)).await?;
+    Ok((jar.add(session_cookie(&state, cookie)), Redirect::to(&to)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{has_control_chars, safe_next};
+
+    #[test]
+    fn next_is_a_same_site_path_or_home() {
+        for ok in ["/", "/platforms", "/platforms?q=a&page=2", "/platforms/1#x"] {
+            assert_eq!(safe_next(ok), ok);
+        }
+        for bad in [
+            "",
+            "platforms",
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "/ /evil.example",
+            "/\u{0}",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_except_line_breaks_and_tabs() {
+        assert!(has_control_chars("a\u{0}b"));
+        assert!(has_control_chars("a\u{1b}b"));
+        assert!(has_control_chars("a\u{7f}b"));
+        assert!(has_control_chars("a\u{85}b"));
+        assert!(!has_control_chars("第一行\r\n第二行\t完"));
+    }
 }

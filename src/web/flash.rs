@@ -32,7 +32,7 @@ macro_rules! flashes {
 flashes! {
     // Signing in and out.
     LoggedOut = "logged_out" => "您已安全退出。",
-    PasswordChanged = "password_changed" => "密码已修改，请使用新密码登录。",
+    PasswordChanged = "password_changed" => "密码已修改。",
 
     // The platform registry.
     PlatformCreated = "platform_created" => "平台已登记。",
