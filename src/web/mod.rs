@@ -46,6 +46,7 @@ pub mod ledger;
 pub mod midyear;
 pub mod notices;
 pub mod operation;
+pub mod password_reset;
 pub mod platforms;
 pub mod policies;
 pub mod rectification;
