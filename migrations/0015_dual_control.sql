@@ -116,7 +116,8 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER users_guard_admin_accounts BEFORE UPDATE ON users
+-- Named to fire after users_guard_roles (triggers fire in name order), whose message is more specific.
+CREATE TRIGGER users_guard_roles_dual_control BEFORE UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION kc_guard_admin_accounts();
 
 -- One-time password-reset links: only the SHA-256 of the token is stored; 24 h; used once.

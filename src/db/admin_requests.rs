@@ -119,7 +119,9 @@ pub struct RequestRow {
 
 impl RequestRow {
     pub fn kind_label(&self) -> &'static str {
-        Kind::parse(&self.kind).map(Kind::label_zh).unwrap_or("其他")
+        Kind::parse(&self.kind)
+            .map(Kind::label_zh)
+            .unwrap_or("其他")
     }
 
     pub fn status_label(&self) -> &'static str {
@@ -222,7 +224,9 @@ pub async fn file(
     .await;
     match inserted {
         Ok(r) => Ok(r),
-        Err(e) if crate::db::unique_violation(&e).as_deref() == Some("admin_requests_one_pending") => {
+        Err(e)
+            if crate::db::unique_violation(&e).as_deref() == Some("admin_requests_one_pending") =>
+        {
             Err(FileError::AlreadyPending)
         }
         Err(e) => Err(e.into()),
@@ -255,7 +259,8 @@ pub async fn decide(
     .await
 }
 
-const ROW_SELECT: &str = "SELECT r.id, r.kind, r.target_id, r.reason, r.requested_by, r.requested_at, r.expires_at,
+const ROW_SELECT: &str =
+    "SELECT r.id, r.kind, r.target_id, r.reason, r.requested_by, r.requested_at, r.expires_at,
         r.status, r.decided_at, t.username AS target_username, t.display_name AS target_name,
         t.role AS target_role, q.display_name AS requester_name, d.display_name AS decider_name,
         r.payload ->> 'role' AS new_role, coalesce(p.name, j.name) AS new_scope

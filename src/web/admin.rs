@@ -262,9 +262,7 @@ async fn account_page(
 
 async fn load_user(state: &AppState, uid: i64) -> AppResult<User> {
     let mut conn = state.db.acquire().await?;
-    users::get(&mut conn, uid)
-        .await?
-        .ok_or(AppError::NotFound)
+    users::get(&mut conn, uid).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn account(
@@ -392,8 +390,15 @@ pub async fn reset_password(
     };
     if is_admin {
         let payload = serde_json::json!({});
-        return match file_request(&state, &user, &target, Kind::PasswordReset, payload, &reason)
-            .await?
+        return match file_request(
+            &state,
+            &user,
+            &target,
+            Kind::PasswordReset,
+            payload,
+            &reason,
+        )
+        .await?
         {
             Ok(_) => Ok(Redirect::to("/admin/requests?notice=requested").into_response()),
             Err(msg) => {
@@ -815,8 +820,14 @@ async fn decide(
     tx.commit().await?;
     match issued {
         Some(link) => {
-            let page = requests_page(state, user, notice_text("approved"), String::new(), Some(link))
-                .await?;
+            let page = requests_page(
+                state,
+                user,
+                notice_text("approved"),
+                String::new(),
+                Some(link),
+            )
+            .await?;
             Ok(page.into_response())
         }
         None => Ok(Redirect::to("/admin/requests?notice=approved").into_response()),
@@ -831,7 +842,11 @@ mod tests {
     fn neither_the_requester_nor_the_target_nor_an_auditor_decides() {
         assert!(refusal(1, 2, 1, true).unwrap().contains("自己提交"));
         assert!(refusal(1, 2, 2, true).unwrap().contains("自己账户"));
-        assert!(refusal(1, 2, 3, false).unwrap().contains("系统管理员或安全管理员"));
+        assert!(
+            refusal(1, 2, 3, false)
+                .unwrap()
+                .contains("系统管理员或安全管理员")
+        );
         assert_eq!(refusal(1, 2, 3, true), None);
     }
 }

@@ -62,8 +62,10 @@ fn page(action: String) -> ResetPage {
 
 /// Nothing on this page may travel in a `Referer`, nor be cached.
 fn private(mut resp: Response) -> Response {
-    resp.headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    resp.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     resp
 }
 
@@ -106,7 +108,10 @@ async fn live_link(
     lock: bool,
 ) -> AppResult<Result<(ResetLink, User), Option<LinkState>>> {
     // A token is 43 URL-safe characters; anything else is simply unknown.
-    if token.len() > 64 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    if token.len() > 64
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Ok(Err(None));
     }
@@ -196,7 +201,9 @@ pub async fn submit(
         p.username = user.username;
         p.rules = rules_text(&state).await?;
         p.errors = errors;
-        return Ok(private((StatusCode::UNPROCESSABLE_ENTITY, p).into_response()));
+        return Ok(private(
+            (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+        ));
     }
 
     let hash = password_hash::hash_async(f.new).await?;

@@ -894,12 +894,7 @@ pub fn registry() -> Vec<RouteDef> {
             Roles(APPROVERS, Scope::Global),
             post(admin::reject),
         ),
-        route(
-            M::GET,
-            "/reset/{token}",
-            Public,
-            get(password_reset::form),
-        ),
+        route(M::GET, "/reset/{token}", Public, get(password_reset::form)),
         route(
             M::POST,
             "/reset/{token}",
