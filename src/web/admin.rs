@@ -101,9 +101,6 @@ async fn page(
     q: String,
     f: NewUserForm,
     errors: FieldErrors,
-    issued: Option<(String, String)>,
-    link: Option<IssuedLink>,
-    notice: &'static str,
 ) -> AppResult<UsersPage> {
     let rows = users::list(&state.db, &q).await?;
     let open_requests = admin_requests::open_for_approver(&state.db, user.id).await?;
@@ -113,9 +110,9 @@ async fn page(
         rows,
         f,
         errors,
-        issued,
-        link,
-        notice,
+        issued: None,
+        link: None,
+        notice: "",
         open_requests,
     })
 }
@@ -125,17 +122,16 @@ pub async fn list(
     user: CurrentUser,
     Query(q): Query<SearchQuery>,
 ) -> AppResult<UsersPage> {
-    page(
+    let mut p = page(
         &state,
         &user,
         q.q,
         NewUserForm::default(),
         FieldErrors::default(),
-        None,
-        None,
-        notice_text(&q.notice),
     )
-    .await
+    .await?;
+    p.notice = notice_text(&q.notice);
+    Ok(p)
 }
 
 pub async fn create(
@@ -190,19 +186,16 @@ pub async fn create(
                 )
                 .await?;
                 tx.commit().await?;
-                let issued = Some((username, password));
-                return Ok(page(
+                let mut p = page(
                     &state,
                     &user,
                     String::new(),
                     NewUserForm::default(),
                     FieldErrors::default(),
-                    issued,
-                    None,
-                    "",
                 )
-                .await?
-                .into_response());
+                .await?;
+                p.issued = Some((username, password));
+                return Ok(p.into_response());
             }
             Err(e) if unique_violation(&e).as_deref() == Some("users_username_key") => {
                 errors.add("username", "用户名已存在");
@@ -210,7 +203,7 @@ pub async fn create(
             Err(e) => return Err(e.into()),
         }
     }
-    let page = page(&state, &user, String::new(), f, errors, None, None, "").await?;
+    let page = page(&state, &user, String::new(), f, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -438,18 +431,16 @@ pub async fn reset_password(
         url: link_url(&state, &headers, &token),
         expires_at: local_time(&link.expires_at),
     };
-    Ok(page(
+    let mut p = page(
         &state,
         &user,
         String::new(),
         NewUserForm::default(),
         FieldErrors::default(),
-        None,
-        Some(issued),
-        "",
     )
-    .await?
-    .into_response())
+    .await?;
+    p.link = Some(issued);
+    Ok(p.into_response())
 }
 
 #[derive(Deserialize)]
