@@ -1,6 +1,7 @@
 //! sqlx query functions, one module per aggregate. Writes take a transaction opened with
 //! [`audit::begin`] so the audit record lands in the same transaction as the change.
 
+pub mod admin_requests;
 pub mod annual_config;
 pub mod audit;
 pub mod checklist;

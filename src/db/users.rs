@@ -66,6 +66,13 @@ impl UserListRow {
     pub fn is_locked(&self) -> bool {
         self.locked_until.is_some_and(|t| t > Utc::now())
     }
+    /// An administrator account: resets and status changes need a second administrator.
+    pub fn is_admin(&self) -> bool {
+        self.role
+            .as_deref()
+            .and_then(Role::parse)
+            .is_some_and(Role::is_admin)
+    }
 }
 
 pub async fn find_by_username(pool: &PgPool, username: &str) -> Result<Option<User>, sqlx::Error> {
@@ -210,4 +217,119 @@ pub async fn set_disabled(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Ends the old password: an unguessable one nobody knows, to be replaced through a reset link.
+/// The account must set a new password.
+pub async fn invalidate_password(
+    conn: &mut PgConnection,
+    id: i64,
+    unusable_hash: &str,
+) -> Result<(), sqlx::Error> {
+    set_password(conn, id, unusable_hash, true).await
+}
+
+// ---- one-time password-reset links ----------------------------------------------------
+
+/// A reset link as stored (the token itself never is).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResetLink {
+    pub id: i64,
+    pub user_id: i64,
+    pub issued_by: i64,
+    pub request_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Why a link cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Live,
+    Used,
+    Revoked,
+    Expired,
+}
+
+impl ResetLink {
+    pub fn state(&self, now: DateTime<Utc>) -> LinkState {
+        if self.used_at.is_some() {
+            LinkState::Used
+        } else if self.revoked_at.is_some() {
+            LinkState::Revoked
+        } else if self.expires_at <= now {
+            LinkState::Expired
+        } else {
+            LinkState::Live
+        }
+    }
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Issues a reset link for `user_id` (revoking any earlier live one) in the caller's
+/// transaction; returns the token, to be shown once. `request_id` names the approved request
+/// for an administrator account.
+pub async fn issue_reset_link(
+    conn: &mut PgConnection,
+    user_id: i64,
+    issued_by: i64,
+    request_id: Option<i64>,
+) -> Result<(String, ResetLink), sqlx::Error> {
+    sqlx::query(
+        "UPDATE password_reset_links SET revoked_at = now()
+         WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    let token = crate::db::sessions::random_token();
+    let link = sqlx::query_as(
+        "INSERT INTO password_reset_links (user_id, token_hash, issued_by, request_id)
+         VALUES ($1, $2, $3, $4)
+         RETURNING id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at",
+    )
+    .bind(user_id)
+    .bind(token_hash(&token))
+    .bind(issued_by)
+    .bind(request_id)
+    .fetch_one(conn)
+    .await?;
+    Ok((token, link))
+}
+
+/// The link behind a token, whatever its state; `lock` holds it for the rest of the transaction.
+pub async fn find_reset_link(
+    conn: &mut PgConnection,
+    token: &str,
+    lock: bool,
+) -> Result<Option<ResetLink>, sqlx::Error> {
+    let sql = if lock {
+        "SELECT id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at
+         FROM password_reset_links WHERE token_hash = $1 FOR UPDATE"
+    } else {
+        "SELECT id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at
+         FROM password_reset_links WHERE token_hash = $1"
+    };
+    sqlx::query_as(sql)
+        .bind(token_hash(token))
+        .fetch_optional(conn)
+        .await
+}
+
+/// Consumes a live link (the owner acting); `false` if it was no longer live.
+pub async fn use_reset_link(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE password_reset_links SET used_at = now()
+         WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

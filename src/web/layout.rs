@@ -73,10 +73,14 @@ impl Layout {
                 Some(id) => vec![item(format!("/platforms/{id}"), "我的平台", "platforms")],
                 None => Vec::new(),
             },
-            Some(Role::Sysadmin) => vec![item("/admin/users", "账户管理", "users")],
+            Some(Role::Sysadmin) => vec![
+                item("/admin/users", "账户管理", "users"),
+                item("/admin/requests", "双人复核", "requests"),
+            ],
             Some(Role::Secadmin) => vec![
                 item("/security/users", "角色授权", "roles"),
                 item("/security/policy", "安全策略", "policy"),
+                item("/admin/requests", "双人复核", "requests"),
             ],
             Some(Role::Auditor) => vec![
                 item("/audit", "审计日志", "audit"),

@@ -48,6 +48,7 @@ pub mod limits;
 pub mod midyear;
 pub mod notices;
 pub mod operation;
+pub mod password_reset;
 pub mod platforms;
 pub mod policies;
 pub mod rectification;

@@ -10,7 +10,7 @@ use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
     evaluation, evaluation_round, expert, health, home, jurisdictions, ledger, midyear, notices,
-    operation, platforms, policies, rectification, security, timeline,
+    operation, password_reset, platforms, policies, rectification, security, timeline,
 };
 use super::{api, dashboards};
 use crate::domain::role::Role::{self, *};
@@ -32,6 +32,8 @@ const EXPERT: &[Role] = &[Expert];
 const SYSADMIN: &[Role] = &[Sysadmin];
 const SECADMIN: &[Role] = &[Secadmin];
 const AUDITOR: &[Role] = &[Auditor];
+/// Who files and decides dual-control requests about administrator accounts (web::admin).
+const APPROVERS: &[Role] = &[Sysadmin, Secadmin];
 /// Who may comment on a platform's checklist (each within their data scope).
 const CHECKLIST_COMMENTERS: &[Role] = &[Staff, Operator, Advisor];
 
@@ -911,6 +913,38 @@ fn routes() -> Vec<RouteDef> {
             "/admin/users/{uid}/status",
             Roles(SYSADMIN, Scope::Global),
             post(admin::set_status),
+        ),
+        // Dual control over administrator accounts, and the owner's one-time reset link.
+        route(
+            M::GET,
+            "/admin/users/{uid}",
+            Roles(SYSADMIN, Scope::Global),
+            get(admin::account),
+        ),
+        route(
+            M::GET,
+            "/admin/requests",
+            Roles(APPROVERS, Scope::Global),
+            get(admin::requests),
+        ),
+        route(
+            M::POST,
+            "/admin/requests/{rid}/approve",
+            Roles(APPROVERS, Scope::Global),
+            post(admin::approve),
+        ),
+        route(
+            M::POST,
+            "/admin/requests/{rid}/reject",
+            Roles(APPROVERS, Scope::Global),
+            post(admin::reject),
+        ),
+        route(M::GET, "/reset/{token}", Public, get(password_reset::form)),
+        route(
+            M::POST,
+            "/reset/{token}",
+            Public,
+            post(password_reset::submit),
         ),
         route(
             M::GET,

@@ -1,5 +1,7 @@
 //! The security admin: assigns roles and data scope, unlocks accounts, and sets the
-//! password / lockout / session policy.
+//! password / lockout / session policy. A role change that involves an administrator role
+//! (the account's current role or the new one) is filed as a dual-control request that
+//! another system or security admin approves (see `web::admin`).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,6 +15,7 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::layout::Layout;
 use super::platforms::Opt;
+use crate::db::admin_requests::{self, Kind};
 use crate::db::security_policy::{self, SecurityPolicy};
 use crate::db::users::{self, User, UserListRow};
 use crate::db::{audit, jurisdictions, platforms, sessions};
@@ -37,6 +40,8 @@ pub struct UsersPage {
     pub q: String,
     pub rows: Vec<UserListRow>,
     pub notice: &'static str,
+    /// Open dual-control requests this administrator may decide.
+    pub open_requests: i64,
 }
 
 pub async fn users(
@@ -48,13 +53,17 @@ pub async fn users(
     let notice = match q.notice.as_str() {
         "saved" => "角色已保存。",
         "unlocked" => "账户已解锁。",
+        "requested" => "涉及管理员角色的变更已提交申请，须由另一名管理员批准后才会生效。",
+        "unchanged" => "角色与数据范围没有变化，无需保存。",
         _ => "",
     };
+    let open_requests = admin_requests::open_for_approver(&state.db, user.id).await?;
     Ok(UsersPage {
         layout: Layout::for_user(&user, "roles"),
         q: q.q,
         rows,
         notice,
+        open_requests,
     })
 }
 
@@ -65,6 +74,8 @@ pub struct RoleForm {
     platform_id: String,
     jurisdiction_id: String,
     version: i32,
+    /// Required when an administrator role is involved (a dual-control request).
+    reason: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -129,6 +140,7 @@ fn form_of(u: &User) -> RoleForm {
         platform_id: u.platform_id.map(|p| p.to_string()).unwrap_or_default(),
         jurisdiction_id: u.jurisdiction_id.map(|j| j.to_string()).unwrap_or_default(),
         version: u.version,
+        reason: String::new(),
     }
 }
 
@@ -229,6 +241,11 @@ pub async fn assign_role(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
+    let admin_involved =
+        before.role().is_some_and(Role::is_admin) || grant.role.is_some_and(Role::is_admin);
+    if admin_involved {
+        return request_role_change(&state, &user, before, f, grant).await;
+    }
     let mut tx = audit::begin(&state.db, &user.actor()).await?;
     let Some(after) = users::set_role(
         &mut tx,
@@ -259,6 +276,53 @@ pub async fn assign_role(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to("/security/users?notice=saved").into_response())
+}
+
+/// A role change involving an administrator role: filed for a second administrator's approval,
+/// carried out only then (`web::admin`).
+async fn request_role_change(
+    state: &AppState,
+    user: &CurrentUser,
+    before: User,
+    f: RoleForm,
+    grant: Grant,
+) -> AppResult<Response> {
+    if f.version != before.version {
+        let f = form_of(&before);
+        let page = role_page(state, user, before, f, FieldErrors::default(), true).await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
+    if (before.role(), before.platform_id, before.jurisdiction_id)
+        == (grant.role, grant.platform_id, grant.jurisdiction_id)
+    {
+        return Ok(Redirect::to("/security/users?notice=unchanged").into_response());
+    }
+    let reason = match super::admin::check_reason(&f.reason, true) {
+        Ok(r) => r,
+        Err(msg) => {
+            let mut errors = FieldErrors::default();
+            errors.add("reason", msg);
+            let page = role_page(state, user, before, f, errors, false).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let payload = serde_json::json!({
+        "role": grant.role.map(Role::as_str),
+        "platform_id": grant.platform_id,
+        "jurisdiction_id": grant.jurisdiction_id,
+        "version": f.version,
+    });
+    match super::admin::file_request(state, user, &before, Kind::RoleChange, payload, &reason)
+        .await?
+    {
+        Ok(_) => Ok(Redirect::to("/security/users?notice=requested").into_response()),
+        Err(msg) => {
+            let mut errors = FieldErrors::default();
+            errors.add("reason", msg);
+            let page = role_page(state, user, before, f, errors, false).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+    }
 }
 
 pub async fn unlock(
