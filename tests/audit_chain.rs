@@ -491,3 +491,17 @@ async fn a_far_swap_and_a_replaced_record_are_listed_after_an_earlier_break() {
     );
     assert_eq!(v.breaks[0].seqs(), "2–3");
 }
+
+#[tokio::test]
+async fn a_number_beyond_a_double_is_reported_not_a_failure() {
+    let app = TestApp::new().await;
+    chain_of(&app, 6).await;
+    tamper(
+        &app,
+        &["UPDATE audit_log SET after = '{\"score\": 1e400}' WHERE seq = 4"],
+    )
+    .await;
+    let v = audit::verify(app.pool()).await.unwrap();
+    assert_eq!(kinds(&v), vec![(4, BreakKind::Edited)]);
+    assert_eq!(v.checked, 6);
+}

@@ -147,9 +147,31 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-impl AuditRow {
-    fn record(&self) -> AuditRecord {
-        AuditRecord {
+/// A stored row with its JSON as PostgreSQL writes it (for the verifier).
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    seq: i64,
+    at: DateTime<Utc>,
+    actor_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    entity: String,
+    entity_id: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+    client_addr: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl StoredRow {
+    /// The record, or `None` when its JSON does not parse.
+    fn record(&self) -> Option<AuditRecord> {
+        let parse = |text: &Option<String>| match text {
+            None => Some(None),
+            Some(t) => serde_json::from_str(t).ok().map(Some),
+        };
+        Some(AuditRecord {
             seq: self.seq,
             at: self.at,
             actor_id: self.actor_id,
@@ -157,10 +179,10 @@ impl AuditRow {
             action: self.action.clone(),
             entity: self.entity.clone(),
             entity_id: self.entity_id.clone(),
-            before: self.before.clone(),
-            after: self.after.clone(),
+            before: parse(&self.before)?,
+            after: parse(&self.after)?,
             client_addr: self.client_addr.clone(),
-        }
+        })
     }
 }
 
@@ -223,10 +245,19 @@ pub async fn list(
 /// record moved far from its place is named as such.
 pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
     let mut verifier = Verifier::default();
-    let mut rows =
-        sqlx::query_as::<_, AuditRow>("SELECT * FROM audit_log ORDER BY seq").fetch(pool);
+    // The JSON as text, parsed here exactly as `record` parsed it before hashing; a value
+    // that does not parse (never written by `record`) is reported, not an error.
+    let mut rows = sqlx::query_as::<_, StoredRow>(
+        "SELECT seq, at, actor_id, actor_name, action, entity, entity_id, before::text AS before,
+                after::text AS after, client_addr, prev_hash, hash
+         FROM audit_log ORDER BY seq",
+    )
+    .fetch(pool);
     while let Some(row) = rows.try_next().await? {
-        verifier.feed(&row.record(), &row.prev_hash, &row.hash);
+        match row.record() {
+            Some(r) => verifier.feed(&r, &row.prev_hash, &row.hash),
+            None => verifier.feed_unreadable(row.seq, row.at, &row.prev_hash, &row.hash),
+        }
     }
     drop(rows);
     let wanted = verifier.unresolved_links();

@@ -255,13 +255,8 @@ impl Verifier {
     /// Checks the next stored record (with its stored `prev_hash` and `hash`); records must
     /// come in increasing `seq` order.
     pub fn feed(&mut self, r: &AuditRecord, prev_hash: &str, hash: &str) {
-        self.checked += 1;
         let seq = r.seq;
-        let expected = self.last_seq + 1;
-        let missing = (seq > expected).then_some((expected, seq - 1));
-        let before_start = seq < expected;
         let linked = prev_hash == self.prev_hash;
-        let links_two_back = !linked && self.checked > 1 && prev_hash == self.prev_prev_hash;
         let original = if verifies_at(r, seq, prev_hash, hash) {
             Some(seq)
         } else {
@@ -279,12 +274,39 @@ impl Verifier {
                 .filter(|&c| c >= 1 && c != seq)
                 .find(|&c| verifies_at(r, c, prev_hash, hash))
         };
+        let pending = original
+            .is_none()
+            .then(|| (r.clone(), prev_hash.to_string(), hash.to_string()));
+        self.step(seq, r.at, prev_hash, hash, original, pending);
+    }
+
+    /// A stored row whose content cannot be read back (JSON the writer never stores, such
+    /// as a number beyond a double): its content was changed.
+    pub fn feed_unreadable(&mut self, seq: i64, at: DateTime<Utc>, prev_hash: &str, hash: &str) {
+        self.step(seq, at, prev_hash, hash, None, None);
+    }
+
+    fn step(
+        &mut self,
+        seq: i64,
+        at: DateTime<Utc>,
+        prev_hash: &str,
+        hash: &str,
+        original: Option<i64>,
+        pending: Option<(AuditRecord, String, String)>,
+    ) {
+        self.checked += 1;
+        let expected = self.last_seq + 1;
+        let missing = (seq > expected).then_some((expected, seq - 1));
+        let before_start = seq < expected;
+        let linked = prev_hash == self.prev_hash;
+        let links_two_back = !linked && self.checked > 1 && prev_hash == self.prev_prev_hash;
         let clean = original == Some(seq) && linked && missing.is_none() && !before_start;
         if !clean {
             if self.suspects.len() < MAX_SUSPECTS {
                 self.suspects.push(Suspect {
                     seq,
-                    at: r.at,
+                    at,
                     prev_seq: self.last_seq,
                     prev_at: self.last_at,
                     missing,
@@ -292,9 +314,7 @@ impl Verifier {
                     linked,
                     links_two_back,
                     original,
-                    pending: original
-                        .is_none()
-                        .then(|| (r.clone(), prev_hash.to_string(), hash.to_string())),
+                    pending,
                 });
             } else {
                 self.overflow += 1;
@@ -305,7 +325,7 @@ impl Verifier {
         }
         self.prev_original = original;
         self.last_seq = seq;
-        self.last_at = Some(r.at);
+        self.last_at = Some(at);
         self.prev_prev_hash = std::mem::replace(&mut self.prev_hash, hash.to_string());
     }
 
@@ -668,6 +688,22 @@ mod tests {
             ]
         );
         assert_eq!(v.checked, 19);
+    }
+
+    #[test]
+    fn an_unreadable_row_is_an_edit_and_the_chain_goes_on() {
+        let rows = chain(5);
+        let mut v = Verifier::default();
+        for (i, (r, prev, hash)) in rows.iter().enumerate() {
+            if i == 1 {
+                v.feed_unreadable(r.seq, r.at, prev, hash);
+            } else {
+                v.feed(r, prev, hash);
+            }
+        }
+        let v = v.finish(&HashMap::new());
+        assert_eq!(kinds(&v), vec![(2, BreakKind::Edited)]);
+        assert_eq!(v.checked, 5);
     }
 
     #[test]
