@@ -6,7 +6,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{PASSWORD, TestApp};
 use kechuang::db::audit::{self, Actor};
-use kechuang::domain::audit_chain::Break;
+use kechuang::domain::audit_chain::BreakKind;
 use kechuang::domain::role::Role;
 use sqlx::Connection;
 
@@ -20,6 +20,13 @@ async fn activity(app: &TestApp) {
     let mut other = app.client();
     other.login("staff1", "Wrong#Pass1").await;
     c.post("/logout", &[]).await;
+}
+
+/// The breaks the verifier lists, as (seq, kind).
+async fn breaks(app: &TestApp) -> Vec<(i64, BreakKind)> {
+    let result = audit::verify(app.pool()).await.unwrap();
+    assert_eq!(result.total_breaks, result.breaks.len() as i64);
+    result.breaks.into_iter().map(|b| (b.seq, b.kind)).collect()
 }
 
 async fn tamper(app: &TestApp, sql: &str) {
@@ -42,8 +49,9 @@ async fn an_intact_chain_verifies_in_the_auditor_page() {
     let app = TestApp::new().await;
     activity(&app).await;
     let result = audit::verify(app.pool()).await.unwrap();
-    assert_eq!(result.first_break, None);
-    assert!(result.verified >= 3);
+    assert_eq!(result.breaks, vec![]);
+    assert!(result.is_intact());
+    assert!(result.checked >= 3);
     let mut auditor = app.signed_in("audit1").await;
     let page = auditor.get("/audit/verify").await;
     assert!(
@@ -62,14 +70,22 @@ async fn the_verifier_names_an_altered_row() {
         "UPDATE audit_log SET actor_name = 'someone-else' WHERE seq = 2",
     )
     .await;
-    let result = audit::verify(app.pool()).await.unwrap();
-    assert_eq!(result.first_break, Some(Break::HashMismatch { seq: 2 }));
-    assert_eq!(result.verified, 1);
+    assert_eq!(breaks(&app).await, vec![(2, BreakKind::Edited)]);
     let mut auditor = app.signed_in("audit1").await;
     let page = auditor.get("/audit/verify").await;
     assert!(
+        page.text("#verify-result").contains("发现 1 处断裂"),
+        "{}",
         page.text("#verify-result")
-            .contains("第 2 条记录的内容与其哈希不符")
+    );
+    let rows = page.texts("#verify-breaks tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with("2 "), "{}", rows[0]);
+    assert!(rows[0].contains("内容被修改"), "{}", rows[0]);
+    assert!(
+        rows[0].contains("第 2 条记录的内容与其哈希不符"),
+        "{}",
+        rows[0]
     );
 }
 
@@ -79,11 +95,8 @@ async fn the_verifier_names_a_deleted_row() {
     activity(&app).await;
     tamper(&app, "DELETE FROM audit_log WHERE seq = 2").await;
     assert_eq!(
-        audit::verify(app.pool()).await.unwrap().first_break,
-        Some(Break::Gap {
-            expected_seq: 2,
-            found_seq: 3
-        })
+        breaks(&app).await,
+        vec![(2, BreakKind::Deleted { last_seq: 2 })]
     );
 }
 
@@ -101,8 +114,11 @@ async fn the_verifier_names_a_reordered_pair() {
     )
     .await;
     assert_eq!(
-        audit::verify(app.pool()).await.unwrap().first_break,
-        Some(Break::PrevMismatch { seq: 2 })
+        breaks(&app).await,
+        vec![
+            (2, BreakKind::Moved { original_seq: 3 }),
+            (3, BreakKind::Moved { original_seq: 2 })
+        ]
     );
 }
 
@@ -459,5 +475,5 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
         op.get(&format!("/platforms/{other}")).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(audit::verify(app.pool()).await.unwrap().first_break, None);
+    assert_eq!(audit::verify(app.pool()).await.unwrap().breaks, vec![]);
 }

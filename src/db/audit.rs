@@ -1,11 +1,14 @@
 //! The audit trail: one record per write, in the writer's transaction, hash-chained.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 
-use crate::domain::audit_chain::{self, AuditRecord, Break, Verifier};
+use crate::domain::audit_chain::{self, AuditRecord, Verifier};
+pub use crate::domain::audit_chain::{Break, BreakKind, Verification};
 use crate::domain::role::Role;
 
 /// Serialises appends to the chain (held until the writing transaction ends).
@@ -68,28 +71,48 @@ pub async fn record(
         .bind(CHAIN_LOCK)
         .execute(&mut *conn)
         .await?;
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (last_seq, prev_hash) = last.unwrap_or((0, audit_chain::GENESIS.to_string()));
+    // PostgreSQL normalises JSON as `jsonb` (numbers as exact decimals, `-0` as `0`, keys
+    // reordered, duplicates dropped): hash the values as they come back, in the same
+    // statement that reads the chain's end, and store that very text. The verifier parses
+    // the stored `jsonb` the same way, so it recomputes the same hash.
+    let (last_seq, last_hash, before, after): (
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT last.seq, last.hash, $1::jsonb::text, $2::jsonb::text
+             FROM (SELECT 1) AS one
+             LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS last ON true",
+    )
+    .bind(&before)
+    .bind(&after)
+    .fetch_one(&mut *conn)
+    .await?;
+    let parse = |text: &Option<String>| -> Result<Option<Value>, sqlx::Error> {
+        text.as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    };
+    let prev_hash = last_hash.unwrap_or_else(|| audit_chain::GENESIS.to_string());
     let r = AuditRecord {
-        seq: last_seq + 1,
+        seq: last_seq.unwrap_or(0) + 1,
         at: Utc::now().trunc_subsecs(6),
         actor_id: actor.id,
         actor_name: actor.name.clone(),
         action: action.to_string(),
         entity: entity.to_string(),
         entity_id,
-        before,
-        after,
+        before: parse(&before)?,
+        after: parse(&after)?,
         client_addr: actor.addr.clone(),
     };
     let hash = audit_chain::record_hash(&prev_hash, &r);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, before, after,
                                 client_addr, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12)",
     )
     .bind(r.seq)
     .bind(r.at)
@@ -98,8 +121,8 @@ pub async fn record(
     .bind(&r.action)
     .bind(&r.entity)
     .bind(&r.entity_id)
-    .bind(&r.before)
-    .bind(&r.after)
+    .bind(&before)
+    .bind(&after)
     .bind(&r.client_addr)
     .bind(&prev_hash)
     .bind(&hash)
@@ -124,9 +147,31 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-impl AuditRow {
-    fn record(&self) -> AuditRecord {
-        AuditRecord {
+/// A stored row with its JSON as PostgreSQL writes it (for the verifier).
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    seq: i64,
+    at: DateTime<Utc>,
+    actor_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    entity: String,
+    entity_id: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+    client_addr: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl StoredRow {
+    /// The record, or `None` when its JSON does not parse.
+    fn record(&self) -> Option<AuditRecord> {
+        let parse = |text: &Option<String>| match text {
+            None => Some(None),
+            Some(t) => serde_json::from_str(t).ok().map(Some),
+        };
+        Some(AuditRecord {
             seq: self.seq,
             at: self.at,
             actor_id: self.actor_id,
@@ -134,10 +179,10 @@ impl AuditRow {
             action: self.action.clone(),
             entity: self.entity.clone(),
             entity_id: self.entity_id.clone(),
-            before: self.before.clone(),
-            after: self.after.clone(),
+            before: parse(&self.before)?,
+            after: parse(&self.after)?,
             client_addr: self.client_addr.clone(),
-        }
+        })
     }
 }
 
@@ -195,28 +240,36 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// The outcome of a verification run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    pub verified: i64,
-    pub first_break: Option<Break>,
-}
-
-/// Walks the whole chain in `seq` order (streaming) and names the first broken link.
+/// Walks the whole chain in `seq` order (streaming) and lists every broken link. When some
+/// records do not verify where they are, one more pass finds the records they link to, so a
+/// record moved far from its place is named as such.
 pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
     let mut verifier = Verifier::default();
-    let mut rows =
-        sqlx::query_as::<_, AuditRow>("SELECT * FROM audit_log ORDER BY seq").fetch(pool);
+    // The JSON as text, parsed here exactly as `record` parsed it before hashing; a value
+    // that does not parse (never written by `record`) is reported, not an error.
+    let mut rows = sqlx::query_as::<_, StoredRow>(
+        "SELECT seq, at, actor_id, actor_name, action, entity, entity_id, before::text AS before,
+                after::text AS after, client_addr, prev_hash, hash
+         FROM audit_log ORDER BY seq",
+    )
+    .fetch(pool);
     while let Some(row) = rows.try_next().await? {
-        if let Err(b) = verifier.feed(&row.record(), &row.prev_hash, &row.hash) {
-            return Ok(Verification {
-                verified: verifier.verified(),
-                first_break: Some(b),
-            });
+        match row.record() {
+            Some(r) => verifier.feed(&r, &row.prev_hash, &row.hash),
+            None => verifier.feed_unreadable(row.seq, row.at, &row.prev_hash, &row.hash),
         }
     }
-    Ok(Verification {
-        verified: verifier.verified(),
-        first_break: None,
-    })
+    drop(rows);
+    let wanted = verifier.unresolved_links();
+    let located: HashMap<String, i64> = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        sqlx::query_as("SELECT hash, seq FROM audit_log WHERE hash = ANY($1)")
+            .bind(&wanted)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(verifier.finish(&located))
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::forms::{Pagination, non_empty, query_string};
-use super::layout::{Layout, local_time};
+use super::layout::{Layout, beijing_date, local_time};
 use crate::db::audit::{self, AuditFilter, Verification};
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -115,30 +115,58 @@ pub async fn list(
     })
 }
 
+/// One broken link, as the auditor reads it.
+pub struct BreakRow {
+    pub seqs: String,
+    pub at: String,
+    pub kind: &'static str,
+    pub description: String,
+    /// The audit log on that day (Beijing), to look around the break.
+    pub day_href: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "audit/verify.html")]
 pub struct VerifyPage {
     pub layout: Layout,
     pub result: Verification,
     pub checked_at: String,
-    pub broken: String,
-    pub broken_seq: i64,
+    pub breaks: Vec<BreakRow>,
+    /// The newest record ("第 N 条，时间"), empty when the trail is empty.
+    pub last: String,
 }
 
-/// Recomputes the whole chain (read-only, so a GET) and names the first broken link.
+/// Recomputes the whole chain (read-only, so a GET) and lists every broken link.
 pub async fn verify(State(state): State<AppState>, user: CurrentUser) -> AppResult<VerifyPage> {
     let result = audit::verify(&state.db).await?;
-    let broken = result
-        .first_break
+    let breaks = result
+        .breaks
+        .iter()
+        .map(|b| BreakRow {
+            seqs: b.seqs(),
+            at: b.at.as_ref().map(local_time).unwrap_or_else(|| "—".into()),
+            kind: b.kind_zh(),
+            description: b.describe_zh(),
+            day_href: b
+                .at
+                .as_ref()
+                .map(|at| {
+                    let day = beijing_date(at).format("%Y-%m-%d").to_string();
+                    format!("/audit?from={day}&to={day}")
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let last = result
+        .last
         .as_ref()
-        .map(|b| b.describe_zh())
+        .map(|(seq, at)| format!("第 {seq} 条（{}）", local_time(at)))
         .unwrap_or_default();
-    let broken_seq = result.first_break.as_ref().map(|b| b.seq()).unwrap_or(0);
     Ok(VerifyPage {
         layout: Layout::for_user(&user, "verify"),
         result,
         checked_at: local_time(&Utc::now()),
-        broken,
-        broken_seq,
+        breaks,
+        last,
     })
 }
