@@ -596,6 +596,64 @@ mod tests {
     use super::*;
 
     #[test]
+    fn app_lock_is_exclusive_and_names_its_owner() {
+        let dir = std::env::temp_dir().join(format!("kc-applock-{}", std::process::id()));
+        let first = AppLock::try_acquire(&dir).expect("free");
+        // flock is per open file: a second open, even in this process, is refused.
+        match AppLock::try_acquire(&dir) {
+            Err(AppLockError::Busy { dir: busy, pid }) => {
+                assert_eq!(busy, std::fs::canonicalize(&dir).unwrap());
+                assert_eq!(pid, Some(std::process::id()));
+                let msg = AppLockError::Busy { dir: busy, pid }.to_string();
+                assert!(msg.contains("另一个 kechuang 进程"), "{msg}");
+                assert!(msg.contains(&format!("PID {}", std::process::id())), "{msg}");
+            }
+            other => panic!("second lock: {other:?}"),
+        }
+        drop(first);
+        // Released with its holder; a child forked meanwhile by another test shares the open file
+        // until its `exec` closes it (close-on-exec), so allow a moment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let again = loop {
+            match AppLock::try_acquire(&dir) {
+                Ok(lock) => break lock,
+                Err(e) if std::time::Instant::now() > deadline => panic!("not released: {e:?}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        };
+        drop(again);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dead_zombie_and_foreign_pids_are_not_postmasters() {
+        let data = Path::new("/nonexistent/pgdata");
+        // This process is alive but works elsewhere.
+        assert_eq!(
+            not_a_live_postmaster(std::process::id(), data),
+            Some("belongs to another program")
+        );
+        // Beyond the kernel's pid_max (at most 2^22).
+        assert_eq!(
+            not_a_live_postmaster(u32::MAX - 1, data),
+            Some("no longer exists")
+        );
+        // A child that exited and was not waited for is a zombie.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while not_a_live_postmaster(pid, data) != Some("is a zombie") {
+            assert!(std::time::Instant::now() < deadline, "never a zombie");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        child.wait().unwrap();
+        // Our own working directory: a live process there counts (as a postmaster's backends do).
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(not_a_live_postmaster(std::process::id(), &cwd), None);
+        assert!(live_processes_in(&cwd).contains(&std::process::id()));
+    }
+
+    #[test]
     fn falls_back_to_highest_versioned_dir() {
         let dir = std::env::temp_dir().join(format!("kc-bins-{}", std::process::id()));
         for (ver, b) in ["9.6", "15", "13", "junk"]
