@@ -1,11 +1,11 @@
 //! `kechuang check --input snapshot.json [--format json|text]` (POLICY-RULES.md): evaluates one platform
 //! snapshot with the compliance engine and prints the findings.
 //!
-//! Exit 0: evaluated, the findings on stdout. Exit 2: the input cannot be evaluated (unreadable file, invalid
-//! JSON, a bad field), with a message naming the field on stderr. Exit 1: the findings could not be written
-//! (e.g. stdout closed).
+//! Exit 0: evaluated, the findings on stdout. Exit 2: the input cannot be evaluated (unreadable file, over
+//! [`MAX_INPUT`] bytes, invalid JSON, a bad field), with a message naming the field on stderr. Exit 1: the
+//! findings could not be written (e.g. stdout closed). `--input -` reads standard input.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -22,6 +22,9 @@ pub enum Format {
 
 /// The exit status for input that cannot be evaluated.
 const INVALID_INPUT: u8 = 2;
+
+/// The largest input accepted (a real snapshot is a few kilobytes): 10 MiB.
+pub const MAX_INPUT: u64 = 10 * 1024 * 1024;
 
 /// Runs the check on the file at `input`, printing to stdout and stderr.
 pub fn run(input: &Path, format: Format) -> ExitCode {
@@ -52,14 +55,50 @@ fn run_with(input: &Path, format: Format, out: &mut impl Write, err: &mut impl W
     }
 }
 
-/// The file's text; an unreadable file is invalid input for the `--input` argument.
+/// The file's text (`-`: standard input), read up to [`MAX_INPUT`] bytes and never further: an
+/// unreadable, oversized or non-UTF-8 input is invalid input for the `--input` argument.
 fn read_input(path: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let unreadable = |e: io::Error| {
         InputError::new(
             "--input",
             format!("无法读取文件“{}”：{}", path.display(), io_reason_zh(&e)),
         )
-    })
+    };
+    let too_large = || {
+        InputError::new(
+            "--input",
+            format!(
+                "输入“{}”超过 {} MB，拒绝读取（input larger than {} MB refused）",
+                path.display(),
+                MAX_INPUT / (1024 * 1024),
+                MAX_INPUT / (1024 * 1024)
+            ),
+        )
+    };
+    let source: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        let meta = file.metadata().map_err(unreadable)?;
+        if meta.is_dir() {
+            return Err(unreadable(io::ErrorKind::IsADirectory.into()));
+        }
+        // A regular file's size is known: refuse before reading anything.
+        if meta.is_file() && meta.len() > MAX_INPUT {
+            return Err(too_large());
+        }
+        Box::new(file)
+    };
+    // Pipes and devices have no size: read one byte past the limit at most.
+    let mut bytes = Vec::new();
+    source
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| unreadable(io::ErrorKind::InvalidData.into()))
 }
 
 /// Why a file could not be read, in Chinese where the reason is a common one.
@@ -182,6 +221,27 @@ mod tests {
         let (code, _, err) = check(&not_utf8.0, Format::Json);
         assert_eq!(code, ExitCode::from(2));
         assert!(err.contains("UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn oversized_file_is_refused_unread_with_exit_2() {
+        let big = TempFile::with("big.json", b"");
+        // Sparse: the size is over the limit, the content never read (it is not JSON either).
+        let file = fs::OpenOptions::new().write(true).open(&big.0).unwrap();
+        file.set_len(MAX_INPUT + 1).unwrap();
+        let (code, out, err) = check(&big.0, Format::Json);
+        assert_eq!(code, ExitCode::from(2));
+        assert_eq!(out, "");
+        assert!(err.contains("--input"), "{err}");
+        assert!(err.contains("超过 10 MB"), "{err}");
+        assert!(err.contains("input larger than 10 MB refused"), "{err}");
+
+        // At the limit it is read (and then judged as JSON).
+        file.set_len(MAX_INPUT).unwrap();
+        let (code, _, err) = check(&big.0, Format::Json);
+        assert_eq!(code, ExitCode::from(2));
+        assert!(!err.contains("超过"), "{err}");
+        assert!(err.contains("不是有效的 JSON"), "{err}");
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //!
 //! Used by `serve` and by the test harness when `DATABASE_URL` is unset. Layout under
 //! `data_dir`: `data/` (PGDATA), `run/` (Unix socket directory, no TCP listener),
-//! `postgres.log` and `.lock` (serialises concurrent starters).
+//! `postgres.log`, `.lock` (serialises concurrent starters) and `app.lock` (held by the one app
+//! server that owns the cluster for its whole life, see [`AppLock`]).
 
 use std::ffi::OsString;
-use std::fs::File;
-use std::io;
+use std::fs::{File, TryLockError};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -22,6 +23,10 @@ const MAX_SOCKET_PATH: usize = 107;
 /// Database superuser, and OS user the server runs as when we are root.
 const PG_USER: &str = "postgres";
 const LOG_TAIL_LINES: usize = 20;
+/// How long to wait for the backends of a dead postmaster to exit before starting a new one.
+const ORPHAN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Start attempts while a dead cluster's shared memory is still attached (bounded retry).
+const START_ATTEMPTS: u32 = 5;
 
 /// Where and how to run the embedded cluster.
 #[derive(Debug, Clone)]
@@ -178,8 +183,27 @@ impl EmbeddedPg {
             o.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }
         let log = self.log_path();
-        self.pg_ctl("start", &["-l", utf8(&log), "-o", &o], true)
-            .await?;
+        let mut attempt = 1;
+        loop {
+            match self
+                .pg_ctl("start", &["-l", utf8(&log), "-o", &o], true)
+                .await
+            {
+                Ok(_) => break,
+                // A backend of a killed postmaster may still hold its shared memory for a moment.
+                Err(E::Command { ref log_tail, .. })
+                    if attempt < START_ATTEMPTS
+                        && log_tail.contains("pre-existing shared memory block") =>
+                {
+                    warn!("shared memory of the previous server still in use; retrying the start");
+                    self.wait_for_orphaned_backends().await;
+                    tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt)))
+                        .await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         self.started_here = true;
         info!(
             "started embedded PostgreSQL at {} (data {data})",
@@ -208,30 +232,49 @@ impl EmbeddedPg {
         Ok(())
     }
 
-    /// Whether a postmaster serves this data dir (per `pg_ctl status`, double-checked).
+    /// Whether a postmaster serves this data dir. `pg_ctl status` only checks that the PID in
+    /// `postmaster.pid` exists, and PostgreSQL itself refuses to start while it does; but after a
+    /// `kill -9` that PID may be a zombie nobody reaps, or (after a reboot) an unrelated process.
+    /// Then the lock files are stale: they are removed, and the dead postmaster's backends are
+    /// given a bounded time to exit (they keep its shared memory attached).
     async fn is_running(&self) -> Result<bool, E> {
-        if !self.pg_ctl("status", &[], false).await?.status.success() {
-            return Ok(false);
-        }
-        // pg_ctl only checks that the PID in postmaster.pid is alive; after a crash or reboot it
-        // may belong to an unrelated process of the same user. A real postmaster's cwd is PGDATA.
         let pid_file = self.data.join("postmaster.pid");
-        let pid_text = std::fs::read_to_string(&pid_file).unwrap_or_default();
-        let pid = pid_text
-            .lines()
-            .next()
-            .and_then(|l| l.trim().parse::<u32>().ok());
-        let cwd = pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).ok());
-        if cwd.is_some_and(|cwd| cwd != self.data) {
+        if let Some(pid) = read_pid(&pid_file)
+            && let Some(why) = not_a_live_postmaster(pid, &self.data)
+        {
             warn!(
-                "removing stale {} (PID {pid:?} is not its postmaster)",
+                "removing stale {} (PID {pid} {why}): the cluster was not shut down cleanly",
                 pid_file.display()
             );
-            let ctx = format!("cannot remove {}", pid_file.display());
-            std::fs::remove_file(&pid_file).map_err(io_err(&ctx))?;
+            remove_if_exists(&pid_file)?;
+            let socket_lock = self.run.join(format!(".s.PGSQL.{PORT}.lock"));
+            if read_pid(&socket_lock).is_none_or(|p| not_a_live_postmaster(p, &self.data).is_some())
+            {
+                remove_if_exists(&socket_lock)?;
+            }
+            self.wait_for_orphaned_backends().await;
             return Ok(false);
         }
-        Ok(true)
+        Ok(self.pg_ctl("status", &[], false).await?.status.success())
+    }
+
+    /// Waits (bounded by [`ORPHAN_WAIT`]) until no live process works in this data directory.
+    async fn wait_for_orphaned_backends(&self) {
+        let deadline = std::time::Instant::now() + ORPHAN_WAIT;
+        loop {
+            let left = live_processes_in(&self.data);
+            if left.is_empty() {
+                return;
+            }
+            if std::time::Instant::now() >= deadline {
+                warn!(
+                    "backends of the dead postmaster still running after {ORPHAN_WAIT:?} (PIDs {left:?}); starting anyway"
+                );
+                return;
+            }
+            debug!("waiting for orphaned backends {left:?} to exit");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// Options for connecting over the Unix socket as superuser `postgres` (trust auth).
@@ -272,6 +315,13 @@ impl EmbeddedPg {
     /// Whether this handle's `start` launched the server (false when a running one was reused).
     pub fn started_here(&self) -> bool {
         self.started_here
+    }
+
+    /// Makes this handle responsible for stopping the server, even one it reused: for the holder
+    /// of the [`AppLock`], which is the only app using the cluster (a running server it did not
+    /// start was left behind by a crashed predecessor).
+    pub fn take_ownership(&mut self) {
+        self.started_here = true;
     }
 
     /// Stops the server (`pg_ctl stop -m fast`) if this handle started it and it still runs.
@@ -349,6 +399,71 @@ impl EmbeddedPg {
     }
 }
 
+/// The one app server that owns an embedded cluster: an exclusive `flock` on `<data_dir>/app.lock`,
+/// held for the life of the process and released by the kernel when it ends (even by `kill -9`).
+/// Taken by `serve` before it touches the cluster; `EmbeddedPg::start` does not take it (the test
+/// harness shares one cluster between processes on purpose). The file holds the owner's PID.
+#[derive(Debug)]
+pub struct AppLock {
+    _file: File,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppLockError {
+    #[error(
+        "数据目录 {dir} 正由另一个 kechuang 进程（{pid_zh}）使用，同一数据目录只能运行一个应用；请先停止它，或用 --data-dir 指定其他目录。\n\
+         the data directory {dir} is in use by another kechuang process ({pid_en}): stop it first, or choose another --data-dir.",
+        dir = .dir.display(),
+        pid_zh = .pid.map_or("PID 未知".to_owned(), |p| format!("PID {p}")),
+        pid_en = .pid.map_or("PID unknown".to_owned(), |p| format!("PID {p}")),
+    )]
+    Busy { dir: PathBuf, pid: Option<u32> },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl AppLock {
+    /// Takes the lock on `data_dir` (created if missing) without waiting: [`AppLockError::Busy`]
+    /// when another process holds it.
+    pub fn try_acquire(data_dir: &Path) -> Result<AppLock, AppLockError> {
+        let io = |context: String| move |source| AppLockError::Io { context, source };
+        std::fs::create_dir_all(data_dir).map_err(io(format!(
+            "cannot create data directory {}",
+            data_dir.display()
+        )))?;
+        let dir = std::fs::canonicalize(data_dir)
+            .map_err(io(format!("cannot resolve {}", data_dir.display())))?;
+        let path = dir.join("app.lock");
+        let ctx = format!("cannot lock {}", path.display());
+        let mut file = File::options()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io(ctx.clone()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let pid = text.lines().next().and_then(|l| l.trim().parse().ok());
+                return Err(AppLockError::Busy { dir, pid });
+            }
+            Err(TryLockError::Error(e)) => return Err(io(ctx)(e)),
+        }
+        file.set_len(0)
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.flush())
+            .map_err(io(format!("cannot write {}", path.display())))?;
+        Ok(AppLock { _file: file })
+    }
+}
+
 fn find_bin_dir_in(path: Option<OsString>, versions_root: &Path) -> Option<PathBuf> {
     let has_all = |dir: &Path| {
         dir.is_absolute()
@@ -406,6 +521,55 @@ fn lock_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// The PID on the first line of a PostgreSQL lock file (`postmaster.pid`, `.s.PGSQL.<port>.lock`).
+fn read_pid(path: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().next()?.trim().parse().ok()
+}
+
+/// Why `pid` is certainly not a running postmaster of `data` (`None`: it is, or we cannot tell).
+fn not_a_live_postmaster(pid: u32, data: &Path) -> Option<&'static str> {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Some("no longer exists");
+    };
+    // `pid (comm) S ...`: the state follows the last `)` (comm may contain anything).
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    if matches!(state, Some('Z' | 'X' | 'x')) {
+        return Some("is a zombie");
+    }
+    // A real postmaster's working directory is PGDATA (unreadable for other users' processes).
+    match std::fs::read_link(format!("/proc/{pid}/cwd")) {
+        Ok(cwd) if cwd != data => Some("belongs to another program"),
+        _ => None,
+    }
+}
+
+/// Live (not zombie) processes whose working directory is `data`: a postmaster and its backends.
+fn live_processes_in(data: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == data)
+                && not_a_live_postmaster(*pid, data).is_none()
+        })
+        .collect()
+}
+
+fn remove_if_exists(path: &Path) -> Result<(), E> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            Err(io_err(&format!("cannot remove {}", path.display()))(e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Effective UID 0, from `/proc/self/status` (fallback: `id -u`).
 async fn is_root() -> bool {
     let status = tokio::fs::read_to_string("/proc/self/status").await;
@@ -430,6 +594,64 @@ fn sh_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_lock_is_exclusive_and_names_its_owner() {
+        let dir = std::env::temp_dir().join(format!("kc-applock-{}", std::process::id()));
+        let first = AppLock::try_acquire(&dir).expect("free");
+        // flock is per open file: a second open, even in this process, is refused.
+        match AppLock::try_acquire(&dir) {
+            Err(AppLockError::Busy { dir: busy, pid }) => {
+                assert_eq!(busy, std::fs::canonicalize(&dir).unwrap());
+                assert_eq!(pid, Some(std::process::id()));
+                let msg = AppLockError::Busy { dir: busy, pid }.to_string();
+                assert!(msg.contains("另一个 kechuang 进程"), "{msg}");
+                assert!(msg.contains(&format!("PID {}", std::process::id())), "{msg}");
+            }
+            other => panic!("second lock: {other:?}"),
+        }
+        drop(first);
+        // Released with its holder; a child forked meanwhile by another test shares the open file
+        // until its `exec` closes it (close-on-exec), so allow a moment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let again = loop {
+            match AppLock::try_acquire(&dir) {
+                Ok(lock) => break lock,
+                Err(e) if std::time::Instant::now() > deadline => panic!("not released: {e:?}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        };
+        drop(again);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dead_zombie_and_foreign_pids_are_not_postmasters() {
+        let data = Path::new("/nonexistent/pgdata");
+        // This process is alive but works elsewhere.
+        assert_eq!(
+            not_a_live_postmaster(std::process::id(), data),
+            Some("belongs to another program")
+        );
+        // Beyond the kernel's pid_max (at most 2^22).
+        assert_eq!(
+            not_a_live_postmaster(u32::MAX - 1, data),
+            Some("no longer exists")
+        );
+        // A child that exited and was not waited for is a zombie.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while not_a_live_postmaster(pid, data) != Some("is a zombie") {
+            assert!(std::time::Instant::now() < deadline, "never a zombie");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        child.wait().unwrap();
+        // Our own working directory: a live process there counts (as a postmaster's backends do).
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(not_a_live_postmaster(std::process::id(), &cwd), None);
+        assert!(live_processes_in(&cwd).contains(&std::process::id()));
+    }
 
     #[test]
     fn falls_back_to_highest_versioned_dir() {

@@ -12,6 +12,7 @@ use kechuang::db::audit::{self, Actor};
 use kechuang::db::users::{self, NewUser};
 use kechuang::domain::password::PasswordRules;
 use kechuang::domain::role::Role;
+use kechuang::embedded_pg::{AppLock, AppLockError};
 use kechuang::{AppState, demo, password_hash, router, telemetry};
 
 #[derive(Parser)]
@@ -32,6 +33,7 @@ enum Command {
     /// Evaluate a platform snapshot against every policy rule (POLICY-RULES.md). Exit 0 with the
     /// findings; exit 2 when the input is invalid (the message names the field).
     Check {
+        /// The snapshot (JSON, at most 10 MB); `-` reads standard input.
         #[arg(long)]
         input: std::path::PathBuf,
         #[arg(long, value_enum, default_value = "json")]
@@ -86,9 +88,15 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
     }
     telemetry::init();
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime
-        .block_on(run_command(cli))
-        .map(|()| std::process::ExitCode::SUCCESS)
+    match runtime.block_on(run_command(cli)) {
+        Ok(()) => Ok(std::process::ExitCode::SUCCESS),
+        // Another app owns the data directory: say so plainly (no backtrace), exit 1.
+        Err(e) if e.downcast_ref::<AppLockError>().is_some() => {
+            eprintln!("{e}");
+            Ok(std::process::ExitCode::FAILURE)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn run_command(cli: Cli) -> anyhow::Result<()> {
@@ -96,34 +104,73 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
         Command::Check { .. } => unreachable!("handled before the runtime starts"),
         Command::Serve(serve_config) => serve(&cli.db, serve_config).await,
         Command::Migrate => {
-            let db = Database::open(&cli.db).await?;
+            let (db, lock) = open_for_command(&cli.db).await?;
             let result = database::migrate(&db.pool).await;
-            db.close().await;
+            close_for_command(db, lock).await;
             result
         }
         Command::Snapshot { platform, as_of } => {
-            let db = Database::open(&cli.db).await?;
+            let (db, lock) = open_for_command(&cli.db).await?;
             let result = print_snapshot(&db, &platform, as_of).await;
-            db.close().await;
+            close_for_command(db, lock).await;
             result
         }
         Command::User { command } => {
-            let db = Database::open(&cli.db).await?;
+            let (db, lock) = open_for_command(&cli.db).await?;
             let result = match database::migrate(&db.pool).await {
                 Ok(()) => user_command(&db, command).await,
                 Err(e) => Err(e),
             };
-            db.close().await;
+            close_for_command(db, lock).await;
             result
         }
     }
 }
 
+/// The embedded cluster's directory (as `Database::open` uses it).
+fn embedded_dir(db_config: &DbConfig) -> std::path::PathBuf {
+    db_config.data_dir.join("postgres")
+}
+
+/// `serve` owns the embedded cluster for its whole life: it takes the data directory's app lock
+/// before touching the cluster (a second `serve` is refused), stops the cluster on exit, and
+/// releases the lock only when the process ends.
 async fn serve(db_config: &DbConfig, config: ServeConfig) -> anyhow::Result<()> {
-    let db = Database::open(db_config).await?;
+    let _owner = match db_config.database_url {
+        None => Some(AppLock::try_acquire(&embedded_dir(db_config))?),
+        Some(_) => None,
+    };
+    let mut db = Database::open(db_config).await?;
+    if let Some(pg) = db.embedded.as_mut() {
+        pg.take_ownership();
+    }
     let result = run(&db, config).await;
     db.close().await;
     result
+}
+
+/// A short command (migrate, snapshot, user) on the embedded cluster: while no server owns the
+/// data directory it holds the app lock and stops the cluster it started; while `serve` runs it
+/// uses that server's cluster and leaves it running.
+async fn open_for_command(db_config: &DbConfig) -> anyhow::Result<(Database, Option<AppLock>)> {
+    let lock = match db_config.database_url {
+        None => match AppLock::try_acquire(&embedded_dir(db_config)) {
+            Ok(lock) => Some(lock),
+            Err(AppLockError::Busy { .. }) => None,
+            Err(e) => return Err(e.into()),
+        },
+        Some(_) => None,
+    };
+    Ok((Database::open(db_config).await?, lock))
+}
+
+async fn close_for_command(mut db: Database, lock: Option<AppLock>) {
+    if lock.is_none() {
+        // The cluster belongs to the running server.
+        db.embedded = None;
+    }
+    db.close().await;
+    drop(lock);
 }
 
 async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {

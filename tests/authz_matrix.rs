@@ -332,7 +332,8 @@ fn no_route_is_added_outside_the_registry() {
                 let count = text.matches(".route(").count()
                     + text.matches(".nest(").count()
                     + text.matches(".route_service(").count();
-                let allowed = if path.ends_with("web/mod.rs") { 1 } else { 0 };
+                // web/mod.rs: the registry loop, and `/healthz` (outside the guard on purpose).
+                let allowed = if path.ends_with("web/mod.rs") { 2 } else { 0 };
                 if count != allowed {
                     offenders.push(format!("{}: {count}", path.display()));
                 }

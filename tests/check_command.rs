@@ -95,3 +95,65 @@ fn refuses_invalid_input_with_exit_2_naming_the_field() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn refuses_input_over_10_mb_without_reading_it() {
+    // A sparse 1 GiB file: refused from its size (reading it would take a gigabyte of memory).
+    let path = std::env::temp_dir().join(format!("kc-check-big-{}.json", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(1 << 30).unwrap();
+    let out = kechuang()
+        .args(["check", "--input", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--input"), "{stderr}");
+    assert!(stderr.contains("超过 10 MB"), "{stderr}");
+    assert!(
+        stderr.contains("input larger than 10 MB refused"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// Runs `check --input -` with `input` on standard input (written from another thread).
+fn check_stdin(input: Vec<u8>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = kechuang()
+        .args(["check", "--input", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The reader may stop early (and close the pipe): a failed write is expected then.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn reads_standard_input_up_to_10_mb() {
+    let healthy = std::fs::read(fixture("healthy.json")).unwrap();
+    let out = check_stdin(healthy);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["findings"].as_array().unwrap().len(), 22);
+
+    // A stream has no size: refused once the 10 MB are passed.
+    let out = check_stdin(vec![b' '; 10 * 1024 * 1024 + 1]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("超过 10 MB"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

@@ -4,7 +4,7 @@
 //! the finding passes).
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use super::audit::{self, Actor};
 use super::snapshot;
@@ -13,11 +13,11 @@ use crate::domain::scope::PlatformScope;
 
 /// The parameters in force: the catalogue defaults overlaid with the latest `rule_params` row of
 /// each key. A stored value that no longer validates is skipped (and logged), never fatal.
-pub async fn params(pool: &PgPool) -> Result<Params, sqlx::Error> {
+pub async fn params<'e>(db: impl PgExecutor<'e>) -> Result<Params, sqlx::Error> {
     let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
         "SELECT DISTINCT ON (key) key, value FROM rule_params ORDER BY key, changed_at DESC, id DESC",
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     let mut params = Params::new();
     for (key, value) in rows {
@@ -34,8 +34,17 @@ pub async fn evaluate(
     ids: Option<&[i64]>,
     as_of: NaiveDate,
 ) -> Result<Vec<(i64, Snapshot, Vec<Finding>)>, sqlx::Error> {
-    let params = params(pool).await?;
-    let snapshots = snapshot::build(pool, ids, as_of, &params).await?;
+    evaluate_on(&mut *pool.acquire().await?, ids, as_of).await
+}
+
+/// [`evaluate`] on one connection.
+async fn evaluate_on(
+    conn: &mut PgConnection,
+    ids: Option<&[i64]>,
+    as_of: NaiveDate,
+) -> Result<Vec<(i64, Snapshot, Vec<Finding>)>, sqlx::Error> {
+    let params = params(&mut *conn).await?;
+    let snapshots = snapshot::build_on(conn, ids, as_of, &params).await?;
     Ok(snapshots
         .into_iter()
         .map(|(id, snap)| {
@@ -74,13 +83,62 @@ pub async fn refresh(
     Ok(total)
 }
 
-/// One pass: evaluate, store the findings and sync the checklists, in one transaction.
+/// Advisory-lock classes (two-key form) of the findings refresh. A full refresh holds
+/// `(REFRESH_ALL, 0)` exclusively; a refresh of some platforms holds it shared, then
+/// `(REFRESH_PLATFORM, id)` of each platform in ascending order (no deadlock between refreshes).
+const REFRESH_ALL: i32 = 0x4b43_5241; // "KCRA"
+const REFRESH_PLATFORM: i32 = 0x4b43_5250; // "KCRP"
+
+/// The second key of a platform's refresh lock (ids beyond `i32` share keys: that only serialises more).
+fn platform_key(id: i64) -> i32 {
+    (id & 0x7fff_ffff) as i32
+}
+
+/// Serialises refreshes of the same platforms, across transactions and app servers: waits for
+/// every refresh touching them to commit. Taken before evaluating, so the evaluation sees every
+/// write committed before the lock and a later refresh never stores older findings over newer ones.
+async fn lock_for_refresh(conn: &mut PgConnection, ids: Option<&[i64]>) -> Result<(), sqlx::Error> {
+    // Waiting for another refresh is expected: not the session's short lock timeout.
+    sqlx::query("SELECT set_config('lock_timeout', '60s', true), set_config('statement_timeout', '60s', true)")
+        .execute(&mut *conn)
+        .await?;
+    let Some(ids) = ids else {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
+            .bind(REFRESH_ALL)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    };
+    let mut keys: Vec<i32> = ids.iter().map(|&id| platform_key(id)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    // The class-wide key first, always (a queued full refresh then cannot close a cycle).
+    sqlx::query("SELECT pg_advisory_xact_lock_shared($1, 0)")
+        .bind(REFRESH_ALL)
+        .execute(&mut *conn)
+        .await?;
+    // `OFFSET 0` keeps the ordered subquery: the locks are taken in ascending key order.
+    sqlx::query(
+        "SELECT count(pg_advisory_xact_lock($1, k))
+         FROM (SELECT k FROM unnest($2::int4[]) AS k ORDER BY k OFFSET 0) AS ordered",
+    )
+    .bind(REFRESH_PLATFORM)
+    .bind(&keys)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One pass: lock, evaluate, store the findings and sync the checklists, in one transaction.
 async fn refresh_once(
     pool: &PgPool,
     ids: Option<&[i64]>,
     as_of: NaiveDate,
 ) -> Result<Refreshed, sqlx::Error> {
-    let evaluated = evaluate(pool, ids, as_of).await?;
+    let actor = Actor::system("compliance");
+    let mut tx = audit::begin(pool, &actor).await?;
+    lock_for_refresh(&mut tx, ids).await?;
+    let evaluated = evaluate_on(&mut tx, ids, as_of).await?;
     let mut platform_ids = Vec::new();
     let (mut p, mut r, mut st, mut cl, mut msg, mut facts) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
@@ -100,8 +158,6 @@ async fn refresh_once(
         .map(|r| (r.id, r.title_zh))
         .unzip();
 
-    let actor = Actor::system("compliance");
-    let mut tx = audit::begin(pool, &actor).await?;
     sqlx::query("DELETE FROM findings WHERE platform_id = ANY($1)")
         .bind(&platform_ids)
         .execute(&mut *tx)

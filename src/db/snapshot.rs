@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::domain::compliance::Params;
 use crate::domain::compliance::snapshot::{
@@ -82,6 +82,16 @@ pub async fn build(
     as_of: NaiveDate,
     params: &Params,
 ) -> Result<Vec<(i64, Snapshot)>, sqlx::Error> {
+    build_on(&mut *pool.acquire().await?, ids, as_of, params).await
+}
+
+/// [`build`] on one connection (e.g. inside the findings refresh's locked transaction).
+pub async fn build_on(
+    conn: &mut PgConnection,
+    ids: Ids<'_>,
+    as_of: NaiveDate,
+    params: &Params,
+) -> Result<Vec<(i64, Snapshot)>, sqlx::Error> {
     let heads: Vec<Head> = sqlx::query_as(
         "SELECT p.id, p.code, p.name, p.category, p.level, p.stage, p.operating_since, p.construction_end,
                 p.first_support_end, r.charter_status, r.operating_modes,
@@ -91,16 +101,20 @@ pub async fn build(
          ORDER BY p.id",
     )
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
-    let g = gather(pool, ids, as_of).await?;
+    let g = gather(conn, ids, as_of).await?;
     Ok(heads
         .into_iter()
         .map(|h| (h.id, assemble(h, &g, as_of, params)))
         .collect())
 }
 
-async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathered, sqlx::Error> {
+async fn gather(
+    conn: &mut PgConnection,
+    ids: Ids<'_>,
+    as_of: NaiveDate,
+) -> Result<Gathered, sqlx::Error> {
     let mut g = Gathered::default();
     let year_end = as_of
         .format("%Y")
@@ -114,7 +128,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
          WHERE {IN_SCOPE} GROUP BY b.id ORDER BY b.id"
     ))
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, kind, members, has_chair) in rows {
         if let Some(kind) = DecisionBodyKind::parse(&kind) {
@@ -132,7 +146,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
          WHERE {IN_SCOPE} AND EXISTS (SELECT 1 FROM document_versions v WHERE v.document_id = d.id)"
     ))
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, kind) in rows {
         g.documents.entry(pid).or_default().push(kind);
@@ -143,7 +157,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
          WHERE {IN_SCOPE} AND mode = 'operating_company'"
     ))
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, uscc, mgmt_cash_controlling) in rows {
         match Uscc::parse(&uscc) {
@@ -168,7 +182,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
     ))
     .bind(ids)
     .bind(as_of)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     g.last_visit.extend(rows);
 
@@ -178,7 +192,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
     ))
     .bind(ids)
     .bind(as_of)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     g.checklist.extend(
         rows.into_iter()
@@ -189,7 +203,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
         "SELECT DISTINCT platform_id FROM rectification_cases WHERE {IN_SCOPE} AND status = 'open'"
     ))
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     g.open_case
         .extend(rows.into_iter().map(|(pid,)| (pid, true)));
@@ -200,7 +214,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
     ))
     .bind(ids)
     .bind(as_of)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, date, serious) in rows {
         g.integrity
@@ -213,7 +227,7 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
         "SELECT platform_id, value_yuan, open_shared FROM instruments WHERE {IN_SCOPE} ORDER BY id"
     ))
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, value, open_shared) in rows {
         g.instruments.entry(pid).or_default().push(Instrument {
@@ -222,12 +236,12 @@ async fn gather(pool: &PgPool, ids: Ids<'_>, as_of: NaiveDate) -> Result<Gathere
         });
     }
 
-    gather_years(pool, ids, year_end, &mut g).await?;
+    gather_years(conn, ids, year_end, &mut g).await?;
     Ok(g)
 }
 
 async fn gather_years(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     ids: Ids<'_>,
     last_year: i32,
     g: &mut Gathered,
@@ -240,7 +254,7 @@ async fn gather_years(
     ))
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, so, tc, at, gr, ir, fs, exp) in rows {
         let revenue = Revenue {
@@ -258,7 +272,7 @@ async fn gather_years(
     ))
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, staff, tasks) in rows {
         g.year(pid, year).reported = Some((staff, tasks));
@@ -269,7 +283,7 @@ async fn gather_years(
     ))
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, value) in rows {
         g.year(pid, year).rnd_staff = Some(value.round() as i64);
@@ -279,7 +293,7 @@ async fn gather_years(
     ))
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, count) in rows {
         g.year(pid, year).major_tasks = Some(count);
@@ -294,7 +308,7 @@ async fn gather_years(
     ))
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, status, date) in rows {
         g.year(pid, year).filing = Some((status, date));
@@ -305,7 +319,7 @@ async fn gather_years(
     ))
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, date) in rows {
         g.year(pid, year).midyear_date = Some(date);
@@ -319,7 +333,7 @@ async fn gather_years(
     ))
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, date, status, grade, published) in rows {
         g.year(pid, year).evaluation = Some((date, status, grade, published));
@@ -338,7 +352,7 @@ async fn gather_years(
     )
     .bind(ids)
     .bind(last_year)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for (pid, year, completion) in rows {
         g.year(pid, year).target_completion = completion;

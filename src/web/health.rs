@@ -1,17 +1,28 @@
+//! `/healthz` for load balancers and orchestrators. Routed outside the access guard (no session,
+//! no security-policy read): plain text `ok` (200) when the database answers `SELECT 1` within
+//! [`TIMEOUT`], else `unavailable` (503). Never cached.
+
+use std::time::Duration;
+
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
 
-/// 200 when the database answers, 503 otherwise (for load balancers and orchestrators).
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// The whole check (pool acquire included) gives up after this long.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
+pub async fn healthz(State(state): State<AppState>) -> Response {
     let ping = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
+        TIMEOUT,
         sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db),
     )
     .await;
-    match ping {
+    let (status, body) = match ping {
         Ok(Ok(_)) => (StatusCode::OK, "ok"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
-    }
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    (status, no_store, body).into_response()
 }

@@ -62,7 +62,7 @@ pub mod xlsx;
 /// Who may use a route. Deny by default: a request passes only what its route's guard allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
-    /// No sign-in needed (login page, health check).
+    /// No sign-in needed (login page).
     Public,
     /// Any signed-in account, even one that must change its password first (password page, logout).
     PasswordPending,
@@ -96,10 +96,11 @@ pub struct RouteDef {
     pub creates: bool,
 }
 
-/// The whole application: every registered route behind its guard, static assets, the
-/// error fallback and the production middleware.
+/// The whole application: `/healthz`, every registered route behind its guard, static assets,
+/// the error fallback and the production middleware.
 pub fn router(state: AppState) -> Router {
-    let mut app = Router::new();
+    // Outside the registry and its guard: answers without a session or the security policy.
+    let mut app = Router::new().route("/healthz", axum::routing::get(health::healthz));
     for def in routes::registry() {
         let guarded = def.handler.layer(from_fn_with_state(
             auth::GuardState {

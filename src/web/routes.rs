@@ -1,5 +1,6 @@
 //! The route registry: every route of the application, with who may use it. The router is
-//! built from this table and nothing else, and the authorization matrix test walks it.
+//! built from this table (plus static assets and the guard-free `/healthz`), and the
+//! authorization matrix test walks it.
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
@@ -9,7 +10,7 @@ use super::compliance;
 use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    evaluation, evaluation_round, expert, health, home, jurisdictions, ledger, midyear, notices,
+    evaluation, evaluation_round, expert, home, jurisdictions, ledger, midyear, notices,
     operation, password_reset, platforms, policies, rectification, security, timeline,
 };
 use super::{api, dashboards};
@@ -100,7 +101,6 @@ fn routes() -> Vec<RouteDef> {
     use Guard::*;
     use Method as M;
     vec![
-        route(M::GET, "/healthz", Public, get(health::healthz)),
         route(M::GET, "/login", Public, get(auth::login_page)),
         route(M::POST, "/login", Public, post(auth::login)),
         route(M::POST, "/logout", PasswordPending, post(auth::logout)),
