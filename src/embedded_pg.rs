@@ -606,7 +606,10 @@ mod tests {
                 assert_eq!(pid, Some(std::process::id()));
                 let msg = AppLockError::Busy { dir: busy, pid }.to_string();
                 assert!(msg.contains("另一个 kechuang 进程"), "{msg}");
-                assert!(msg.contains(&format!("PID {}", std::process::id())), "{msg}");
+                assert!(
+                    msg.contains(&format!("PID {}", std::process::id())),
+                    "{msg}"
+                );
             }
             other => panic!("second lock: {other:?}"),
         }
