@@ -657,7 +657,10 @@ fn mutate_fields(
         }
         // Unknown and repeated keys.
         2 => {
-            out.push((enc(*rng.pick(EXTRA_FIELDS)), rng.pick(values).clone()));
+            out.push((
+                enc(rng.pick::<&str>(EXTRA_FIELDS)),
+                rng.pick(values).clone(),
+            ));
             if !out.is_empty() {
                 let i = rng.below(out.len());
                 let dup = (out[i].0.clone(), rng.pick(values).clone());
@@ -1105,11 +1108,11 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
             let r = rng.below(routes.len());
             let route = &routes[r];
             let base = rng.pick(&concrete[r]).clone();
-            let mut uri = mutate_path(&mut rng, route.path, &base, &path_values);
+            let mut uri = mutate_path(&mut rng, route.path, &base, path_values);
             if rng.chance(30) {
                 uri = format!(
                     "{uri}?{}",
-                    hostile_query(&mut rng, &query_pieces, &query_keys, &values)
+                    hostile_query(&mut rng, query_pieces, query_keys, values)
                 );
             }
             if route.method == Method::POST {
@@ -1117,7 +1120,7 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
                     [] => Vec::new(),
                     list => forms[*rng.pick(list)].fields.clone(),
                 };
-                let body = urlencoded(&mutate_fields(&mut rng, &fields, &values));
+                let body = urlencoded(&mutate_fields(&mut rng, &fields, values));
                 post_form(&mut rng, &fz.personas[who].csrf, uri, body, &mut headers)
             } else {
                 get(uri)
@@ -1130,13 +1133,13 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
             if rng.chance(10) {
                 uri = format!(
                     "{uri}?{}",
-                    hostile_query(&mut rng, &query_pieces, &query_keys, &values)
+                    hostile_query(&mut rng, query_pieces, query_keys, values)
                 );
             }
             let sent = if f.multipart {
                 let csrf = csrf_variant(&mut rng, &fz.personas[who].csrf);
                 let (ct, body) =
-                    multipart_body(&mut rng, csrf.as_deref(), &f.fields, &f.files, &values);
+                    multipart_body(&mut rng, csrf.as_deref(), &f.fields, &f.files, values);
                 headers.push(("origin", "http://localhost".into()));
                 Sent {
                     method: Method::POST,
@@ -1145,21 +1148,21 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
                     body,
                 }
             } else {
-                let body = urlencoded(&mutate_fields(&mut rng, &f.fields, &values));
+                let body = urlencoded(&mutate_fields(&mut rng, &f.fields, values));
                 post_form(&mut rng, &fz.personas[who].csrf, uri, body, &mut headers)
             };
-            fz.send(&app, who, sent, &headers).await;
+            fz.send(app, who, sent, &headers).await;
             continue;
         } else if mode < 75 {
             // A page with a hostile query string.
-            let r = *rng.pick(&get_routes);
+            let r = *rng.pick(get_routes);
             let base = rng.pick(&concrete[r]).clone();
-            let q = hostile_query(&mut rng, &query_pieces, &query_keys, &values);
+            let q = hostile_query(&mut rng, query_pieces, query_keys, values);
             get(format!("{base}?{q}"))
         } else if mode < 85 {
             // Uploads: malformed, truncated, wrongly typed multipart bodies.
             let (uri, fields, files, who) = if !uploads.is_empty() && rng.chance(70) {
-                let f = &forms[*rng.pick(&uploads)];
+                let f = &forms[*rng.pick(uploads)];
                 (
                     f.action.clone(),
                     f.fields.clone(),
@@ -1167,17 +1170,17 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
                     f.persona,
                 )
             } else {
-                let p = rng.pick(&upload_routes);
+                let p = rng.pick(upload_routes);
                 let base = default_concrete(p, own_platform, target_user);
                 (
-                    mutate_path(&mut rng, p, &base, &path_values),
+                    mutate_path(&mut rng, p, &base, path_values),
                     Vec::new(),
                     Vec::new(),
                     who,
                 )
             };
             let csrf = csrf_variant(&mut rng, &fz.personas[who].csrf);
-            let (ct, body) = multipart_body(&mut rng, csrf.as_deref(), &fields, &files, &values);
+            let (ct, body) = multipart_body(&mut rng, csrf.as_deref(), &fields, &files, values);
             headers.push(("origin", "http://localhost".into()));
             let sent = Sent {
                 method: Method::POST,
@@ -1185,7 +1188,7 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
                 content_type: Some(ct),
                 body,
             };
-            fz.send(&app, who, sent, &headers).await;
+            fz.send(app, who, sent, &headers).await;
             continue;
         } else if mode < 92 {
             // Sign-in, sign-out and password forms with hostile fields (anonymous mostly).
@@ -1212,7 +1215,7 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            let body = urlencoded(&mutate_fields(&mut rng, &fields, &values));
+            let body = urlencoded(&mutate_fields(&mut rng, &fields, values));
             post_form(
                 &mut rng,
                 &fz.personas[who].csrf,
@@ -1255,7 +1258,7 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
                 headers.push(("x-csrf-token", fz.personas[who].csrf.clone()));
             }
             if rng.chance(20) {
-                headers.push(("idempotency-key", rng.pick(&path_values).clone()));
+                headers.push(("idempotency-key", rng.pick(path_values).clone()));
             }
             Sent {
                 method,
@@ -1264,7 +1267,7 @@ async fn stream(app: &TestApp, ctx: Ctx<'_>, mut fz: Fuzz, seed: u64, n: usize) 
                 body,
             }
         };
-        fz.send(&app, who, sent, &headers).await;
+        fz.send(app, who, sent, &headers).await;
     }
     fz
 }
