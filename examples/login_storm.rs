@@ -137,9 +137,20 @@ async fn main() {
             .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
-    println!("sign-in storm: {attempts} attempts to unknown accounts, {concurrency} at a time, one client address each");
-    println!("  answers by status: {by_status:?}   ({:.1} s, {:.0} attempts/s)", elapsed, attempts as f64 / elapsed);
-    println!("  latency ms: p50 {:.1}  p95 {:.1}  p99 {:.1}", pct(0.5), pct(0.95), pct(0.99));
+    println!(
+        "sign-in storm: {attempts} attempts to unknown accounts, {concurrency} at a time, one client address each"
+    );
+    println!(
+        "  answers by status: {by_status:?}   ({:.1} s, {:.0} attempts/s)",
+        elapsed,
+        attempts as f64 / elapsed
+    );
+    println!(
+        "  latency ms: p50 {:.1}  p95 {:.1}  p99 {:.1}",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99)
+    );
     println!(
         "  server RSS MB: before {before:.1}, peak {:.1}, right after {after:.1}, 5 s later {settled:.1}",
         *peak.lock().await

@@ -69,7 +69,10 @@ async fn refusals_are_audited_and_other_platforms_look_like_missing_ones() {
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(theirs.text("h1"), missing.text("h1"));
-    assert_eq!(op.get(&format!("/platforms/{own}")).await.status, StatusCode::OK);
+    assert_eq!(
+        op.get(&format!("/platforms/{own}")).await.status,
+        StatusCode::OK
+    );
     // ... but it is an access-control failure, and audited as one (who, what).
     assert_eq!(refusals(&app, "out_of_scope").await, 1);
     let (actor, path): (String, String) = sqlx::query_as(
@@ -78,7 +81,10 @@ async fn refusals_are_audited_and_other_platforms_look_like_missing_ones() {
     .fetch_one(app.pool())
     .await
     .unwrap();
-    assert_eq!((actor.as_str(), path), ("op1", format!("/platforms/{other}")));
+    assert_eq!(
+        (actor.as_str(), path),
+        ("op1", format!("/platforms/{other}"))
+    );
 
     // A role refusal and a forged form are audited too.
     assert_eq!(op.get("/compliance").await.status, StatusCode::FORBIDDEN);
@@ -102,8 +108,9 @@ async fn a_flood_of_refusals_is_audited_at_a_bounded_rate() {
             .header(header::ORIGIN, "http://evil.example")
             .body(Body::empty())
             .unwrap();
-        req.extensions_mut()
-            .insert(ConnectInfo("203.0.113.9:5000".parse::<SocketAddr>().unwrap()));
+        req.extensions_mut().insert(ConnectInfo(
+            "203.0.113.9:5000".parse::<SocketAddr>().unwrap(),
+        ));
         assert_eq!(c.send(req).await.status, StatusCode::FORBIDDEN);
     }
     assert_eq!(
@@ -125,7 +132,11 @@ async fn sign_ins_are_rate_limited_per_client_address() {
     }
     let limited = login_from(&mut c, "198.51.100.7:4000", "staff1", PASSWORD).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(limited.body.contains("登录尝试过于频繁"), "{}", limited.body);
+    assert!(
+        limited.body.contains("登录尝试过于频繁"),
+        "{}",
+        limited.body
+    );
     assert!(limited.headers.contains_key(header::RETRY_AFTER));
     assert_eq!(refusals(&app, "rate_limited").await, 1);
     // Another address is not affected.
@@ -145,7 +156,11 @@ async fn control_characters_and_absurd_pages_get_a_chinese_400_not_a_500() {
     let nul = anon
         .post_raw(
             "/login",
-            &[("csrf_token", &token), ("username", "a\u{0}b"), ("password", "x")],
+            &[
+                ("csrf_token", &token),
+                ("username", "a\u{0}b"),
+                ("password", "x"),
+            ],
             Some("http://localhost"),
         )
         .await;
@@ -177,14 +192,25 @@ async fn next_after_sign_in_stays_on_the_site() {
     let app = TestApp::new().await;
     app.user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
-    for next in ["/\t/evil.example", "/\\evil.example", "//evil.example", "https://evil.example/", "/ok?x=1"] {
+    for next in [
+        "/\t/evil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/ok?x=1",
+    ] {
         let mut c = app.client();
         let page = c.get("/login").await;
         let token = page.value("input[name=csrf_token]").unwrap();
         let r = c
             .post_raw(
                 "/login",
-                &[("csrf_token", &token), ("username", "staff1"), ("password", PASSWORD), ("next", next)],
+                &[
+                    ("csrf_token", &token),
+                    ("username", "staff1"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
                 Some("http://localhost"),
             )
             .await;

@@ -44,6 +44,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::password_hash;
 use crate::state::AppState;
+use crate::web::write::{Entry, Writer};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -135,6 +136,7 @@ pub async fn list(
 }
 
 pub async fn create(
+    w: Writer,
     State(state): State<AppState>,
     user: CurrentUser,
     Form(f): Form<NewUserForm>,
@@ -162,7 +164,7 @@ pub async fn create(
     if errors.is_empty() {
         let password = password_hash::temporary_password();
         let hash = password_hash::hash_async(password.clone()).await?;
-        let mut tx = audit::begin(&state.db, &user.actor()).await?;
+        let mut tx = w.begin().await?;
         let new = NewUser {
             username: &username,
             display_name: f.display_name.trim(),
@@ -175,14 +177,8 @@ pub async fn create(
         };
         match users::insert(&mut tx, &new).await {
             Ok(created) => {
-                audit::record(
-                    &mut tx,
-                    &user.actor(),
-                    "user.create",
-                    "user",
-                    Some(created.id.to_string()),
-                    None,
-                    Some(created.audit_json()),
+                tx.audit(
+                    Entry::new("user.create", "user", created.id).after(Some(created.audit_json())),
                 )
                 .await?;
                 tx.commit().await?;
@@ -286,14 +282,14 @@ pub(crate) fn check_reason(reason: &str, required: bool) -> Result<String, &'sta
 /// Files a dual-control request about `target` as `user` (audited); `Err` carries the
 /// message for the form when the account already has an open request.
 pub async fn file_request(
-    state: &AppState,
+    w: &Writer,
     user: &CurrentUser,
     target: &User,
     kind: Kind,
     payload: serde_json::Value,
     reason: &str,
 ) -> AppResult<Result<AdminRequest, &'static str>> {
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     expire_overdue(&mut tx).await?;
     let filed = match admin_requests::file(&mut tx, kind, target.id, payload, reason, user.id).await
     {
@@ -306,14 +302,9 @@ pub async fn file_request(
         }
         Err(FileError::Db(e)) => return Err(e.into()),
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "admin_request.create",
-        "admin_request",
-        Some(filed.id.to_string()),
-        None,
-        Some(filed.audit_json()),
+    tx.audit(
+        Entry::new("admin_request.create", "admin_request", filed.id)
+            .after(Some(filed.audit_json())),
     )
     .await?;
     tx.commit().await?;
@@ -359,6 +350,7 @@ async fn unusable_password_hash() -> AppResult<String> {
 }
 
 pub async fn reset_password(
+    w: Writer,
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
@@ -383,15 +375,7 @@ pub async fn reset_password(
     };
     if is_admin {
         let payload = serde_json::json!({});
-        return match file_request(
-            &state,
-            &user,
-            &target,
-            Kind::PasswordReset,
-            payload,
-            &reason,
-        )
-        .await?
+        return match file_request(&w, &user, &target, Kind::PasswordReset, payload, &reason).await?
         {
             Ok(_) => Ok(Redirect::to("/admin/requests?notice=requested").into_response()),
             Err(msg) => {
@@ -405,23 +389,17 @@ pub async fn reset_password(
 
     // A business account: the administrator gets a link for the owner, never a password.
     let unusable = unusable_password_hash().await?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     users::invalidate_password(&mut tx, uid, &unusable).await?;
     sessions::delete_for_user(&mut tx, uid).await?;
     let (token, link) = users::issue_reset_link(&mut tx, uid, user.id, None).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "user.password_reset",
-        "user",
-        Some(uid.to_string()),
-        None,
-        Some(serde_json::json!({
+    tx.audit(
+        Entry::new("user.password_reset", "user", uid).after(Some(serde_json::json!({
             "method": "one_time_link",
             "link_id": link.id,
             "link_expires_at": link.expires_at,
             "reason": reason,
-        })),
+        }))),
     )
     .await?;
     tx.commit().await?;
@@ -451,6 +429,7 @@ pub struct StatusForm {
 }
 
 pub async fn set_status(
+    w: Writer,
     State(state): State<AppState>,
     user: CurrentUser,
     Path(uid): Path<i64>,
@@ -476,9 +455,7 @@ pub async fn set_status(
         } else {
             Kind::Enable
         };
-        return match file_request(&state, &user, &before, kind, serde_json::json!({}), &reason)
-            .await?
-        {
+        return match file_request(&w, &user, &before, kind, serde_json::json!({}), &reason).await? {
             Ok(_) => Ok(Redirect::to("/admin/requests?notice=requested").into_response()),
             Err(msg) => {
                 let mut errors = FieldErrors::default();
@@ -488,7 +465,7 @@ pub async fn set_status(
             }
         };
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     users::set_disabled(&mut tx, uid, f.disabled).await?;
     if f.disabled {
         sessions::delete_for_user(&mut tx, uid).await?;
@@ -498,18 +475,15 @@ pub async fn set_status(
     } else {
         "user.enable"
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        action,
-        "user",
-        Some(uid.to_string()),
-        Some(serde_json::json!({"disabled": before.disabled})),
-        Some(serde_json::json!({"disabled": f.disabled, "reason": reason})),
+    tx.audit(
+        Entry::new(action, "user", uid)
+            .before(Some(serde_json::json!({"disabled": before.disabled})))
+            .after(Some(
+                serde_json::json!({"disabled": f.disabled, "reason": reason}),
+            )),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/admin/users?notice=status").into_response())
+    tx.redirect("/admin/users?notice=status").await
 }
 
 // ---- the requests: list, approve, reject -----------------------------------------------
@@ -597,21 +571,23 @@ pub async fn requests(
 }
 
 pub async fn approve(
+    w: Writer,
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
     Path(rid): Path<i64>,
 ) -> AppResult<Response> {
-    decide(&state, &user, &headers, rid, true).await
+    decide(&w, &state, &user, &headers, rid, true).await
 }
 
 pub async fn reject(
+    w: Writer,
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
     Path(rid): Path<i64>,
 ) -> AppResult<Response> {
-    decide(&state, &user, &headers, rid, false).await
+    decide(&w, &state, &user, &headers, rid, false).await
 }
 
 async fn refused(
@@ -634,6 +610,7 @@ struct RoleChange {
 }
 
 async fn decide(
+    w: &Writer,
     state: &AppState,
     user: &CurrentUser,
     headers: &HeaderMap,
@@ -659,7 +636,7 @@ async fn decide(
         None
     };
 
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     expire_overdue(&mut tx).await?;
     let Some(decided) = admin_requests::decide(&mut tx, rid, approve, user.id).await? else {
         tx.commit().await?; // keeps the expiry
@@ -671,23 +648,22 @@ async fn decide(
         )
         .await;
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        if approve {
-            "admin_request.approve"
-        } else {
-            "admin_request.reject"
-        },
-        "admin_request",
-        Some(rid.to_string()),
-        Some(req.audit_json()),
-        Some(decided.audit_json()),
+    tx.audit(
+        Entry::new(
+            if approve {
+                "admin_request.approve"
+            } else {
+                "admin_request.reject"
+            },
+            "admin_request",
+            rid,
+        )
+        .before(Some(req.audit_json()))
+        .after(Some(decided.audit_json())),
     )
     .await?;
     if !approve {
-        tx.commit().await?;
-        return Ok(Redirect::to("/admin/requests?notice=rejected").into_response());
+        return tx.redirect("/admin/requests?notice=rejected").await;
     }
 
     // Carried out as the requester, under this approved request (migration 0015's triggers).

@@ -16,8 +16,8 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::layout::Layout;
 use super::flash::Flash;
+use super::layout::Layout;
 use super::write::{self, Entry, FormToken, Writer};
 use super::{Guard, Scope, no_store};
 use crate::db::audit::{self, Actor};
@@ -878,7 +878,8 @@ pub async fn change_password(
     // Every session of the account ends; this browser gets a fresh one.
     sessions::delete_for_user(&mut tx, user.id).await?;
     let cookie = sessions::create(&mut tx, user.id, user.addr.as_deref()).await?;
-    tx.audit(Entry::new("password.change", "user", user.id)).await?;
+    tx.audit(Entry::new("password.change", "user", user.id))
+        .await?;
     let to = format!("/?notice={}", Flash::PasswordChanged);
     tx.commit_at(Some(&to)).await?;
     Ok((jar.add(session_cookie(&state, cookie)), Redirect::to(&to)).into_response())

@@ -10,8 +10,8 @@ use super::compliance;
 use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    evaluation, evaluation_round, expert, home, jurisdictions, ledger, midyear, notices,
-    operation, password_reset, platforms, policies, rectification, security, timeline,
+    evaluation, evaluation_round, expert, home, jurisdictions, ledger, midyear, notices, operation,
+    password_reset, platforms, policies, rectification, security, timeline,
 };
 use super::{api, dashboards};
 use crate::domain::role::Role::{self, *};

@@ -15,10 +15,11 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::layout::Layout;
 use super::platforms::Opt;
+use super::write::{Entry, Writer};
 use crate::db::admin_requests::{self, Kind};
 use crate::db::security_policy::{self, SecurityPolicy};
 use crate::db::users::{self, User, UserListRow};
-use crate::db::{audit, jurisdictions, platforms, sessions};
+use crate::db::{jurisdictions, platforms, sessions};
 use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
@@ -218,6 +219,7 @@ fn parse_role(f: &RoleForm) -> Result<Grant, FieldErrors> {
 }
 
 pub async fn assign_role(
+    w: Writer,
     State(state): State<AppState>,
     user: CurrentUser,
     Path(uid): Path<i64>,
@@ -244,9 +246,9 @@ pub async fn assign_role(
     let admin_involved =
         before.role().is_some_and(Role::is_admin) || grant.role.is_some_and(Role::is_admin);
     if admin_involved {
-        return request_role_change(&state, &user, before, f, grant).await;
+        return request_role_change(&w, &state, &user, before, f, grant).await;
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let Some(after) = users::set_role(
         &mut tx,
         uid,
@@ -264,23 +266,19 @@ pub async fn assign_role(
     };
     // The account's sessions end so that the new role and scope apply from its next sign-in.
     sessions::delete_for_user(&mut tx, uid).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "user.role",
-        "user",
-        Some(uid.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("user.role", "user", uid)
+            .before(Some(before.audit_json()))
+            .after(Some(after.audit_json())),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/security/users?notice=saved").into_response())
+    tx.redirect("/security/users?notice=saved").await
 }
 
 /// A role change involving an administrator role: filed for a second administrator's approval,
 /// carried out only then (`web::admin`).
 async fn request_role_change(
+    w: &Writer,
     state: &AppState,
     user: &CurrentUser,
     before: User,
@@ -312,9 +310,7 @@ async fn request_role_change(
         "jurisdiction_id": grant.jurisdiction_id,
         "version": f.version,
     });
-    match super::admin::file_request(state, user, &before, Kind::RoleChange, payload, &reason)
-        .await?
-    {
+    match super::admin::file_request(w, user, &before, Kind::RoleChange, payload, &reason).await? {
         Ok(_) => Ok(Redirect::to("/security/users?notice=requested").into_response()),
         Err(msg) => {
             let mut errors = FieldErrors::default();
@@ -325,26 +321,12 @@ async fn request_role_change(
     }
 }
 
-pub async fn unlock(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(uid): Path<i64>,
-) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+pub async fn unlock(w: Writer, Path(uid): Path<i64>) -> AppResult<Response> {
+    let mut tx = w.begin().await?;
     users::get(&mut tx, uid).await?.ok_or(AppError::NotFound)?;
     users::reset_failures(&mut tx, uid).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "user.unlock",
-        "user",
-        Some(uid.to_string()),
-        None,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/security/users?notice=unlocked").into_response())
+    tx.audit(Entry::new("user.unlock", "user", uid)).await?;
+    tx.redirect("/security/users?notice=unlocked").await
 }
 
 // ---- the security policy --------------------------------------------------------------
@@ -511,6 +493,7 @@ pub async fn policy_form(
 }
 
 pub async fn update_policy(
+    w: Writer,
     State(state): State<AppState>,
     user: CurrentUser,
     Form(f): Form<PolicyForm>,
@@ -529,7 +512,7 @@ pub async fn update_policy(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let Some(saved) = security_policy::update(&mut tx, &parsed).await? else {
         tx.rollback().await?;
         let page = PolicyPage {
@@ -541,16 +524,11 @@ pub async fn update_policy(
         };
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "security_policy.update",
-        "security_policy",
-        Some("1".into()),
-        serde_json::to_value(&current).ok(),
-        serde_json::to_value(&saved).ok(),
+    tx.audit(
+        Entry::new("security_policy.update", "security_policy", "1")
+            .before(serde_json::to_value(&current).ok())
+            .after(serde_json::to_value(&saved).ok()),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/security/policy?notice=saved").into_response())
+    tx.redirect("/security/policy?notice=saved").await
 }
