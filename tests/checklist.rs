@@ -262,13 +262,14 @@ async fn the_assigned_advisor_comments_and_is_refused_elsewhere() {
     assert!(comments[1].contains("平台填报员"));
     assert_eq!(app.audit_count("checklist.comment").await, 2);
 
-    // Not assigned to the other platform: refused there, and cannot even read it.
+    // Not assigned to the other platform: refused there, and cannot even read it (out of scope
+    // answers 404, as if it did not exist).
     let other_url = format!("/platforms/{}/checklist/{other_item}", fx.other);
     let resp = adv
         .post(&format!("{other_url}/comments"), &[("comment", "越权意见")])
         .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert_eq!(adv.get(&other_url).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    assert_eq!(adv.get(&other_url).await.status, StatusCode::NOT_FOUND);
     // The leader reads but does not comment; an empty comment is a field error.
     let mut leader = app.signed_in("leader").await;
     let page = leader.get(&url).await;
@@ -364,4 +365,55 @@ async fn bad_input_and_stale_edits_are_refused() {
         .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(resp.text("#f-status-error").contains("佐证"));
+}
+
+#[tokio::test]
+async fn an_item_or_comment_submitted_twice_with_one_form_is_added_once() {
+    let app = TestApp::new().await;
+    let fx = fixture(&app).await;
+    let mut staff = app.signed_in("staff").await;
+    let mut twin = app.client();
+    twin.cookies = staff.cookies.clone();
+    let path = format!("/platforms/{}/checklist", fx.p);
+    let fields = [
+        ("title", "补充年度工作总结"),
+        ("owner", "平台办公室"),
+        ("form_token", "aaaabbbbccccddddeeeeffff00001111"),
+    ];
+    let (a, b) = tokio::join!(staff.post(&path, &fields), twin.post(&path, &fields));
+    let replay = staff.post(&path, &fields).await;
+    let listed = format!("{path}?notice=checklist_added");
+    for resp in [&a, &b, &replay] {
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+        assert_eq!(resp.location(), Some(listed.as_str()));
+    }
+    let items: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM checklist_items WHERE title = '补充年度工作总结'")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(app.audit_count("checklist.create").await, 1);
+    assert_eq!(staff.get(&listed).await.text(".notice"), "清单事项已添加。");
+
+    let url = format!("{path}/{}", items[0]);
+    let fields = [
+        ("comment", "请在月底前完成。"),
+        ("form_token", "aaaabbbbccccddddeeeeffff00002222"),
+    ];
+    let comments = format!("{url}/comments");
+    let (a, b) = tokio::join!(
+        staff.post(&comments, &fields),
+        twin.post(&comments, &fields)
+    );
+    let replay = staff.post(&comments, &fields).await;
+    let shown = format!("{url}?notice=checklist_commented");
+    for resp in [&a, &b, &replay] {
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+        assert_eq!(resp.location(), Some(shown.as_str()));
+    }
+    assert_eq!(app.audit_count("checklist.comment").await, 1);
+    let page = staff.get(&shown).await;
+    assert_eq!(page.texts("#comment-list li").len(), 1);
+    assert_eq!(page.text(".notice"), "意见已发表。");
 }

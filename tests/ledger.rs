@@ -396,12 +396,13 @@ async fn operators_see_and_touch_only_their_own_ledger() {
         .await
         .unwrap();
 
-    // Another platform's ledger: not visible, not writable.
+    // Another platform's ledger: not visible, not writable (out of scope answers 404, as if it
+    // did not exist).
     assert_eq!(
         op.get(&format!("/platforms/{other}/ledger?year={YEAR}"))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     let resp = add(
         &mut op,
@@ -410,14 +411,14 @@ async fn operators_see_and_touch_only_their_own_ledger() {
         &[("channel", "service_orders"), ("amount", "1")],
     )
     .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     let resp = op
         .post(
             &format!("/platforms/{other}/ledger/revenue/{rid_other}/delete"),
             &[],
         )
         .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     // Another platform's row through one's own platform's path: not found, not deleted.
     let resp = op
         .post(
@@ -442,7 +443,7 @@ async fn operators_see_and_touch_only_their_own_ledger() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     assert_eq!(
         resp.location(),
-        Some(format!("/platforms/{own}/ledger?year=2025&notice=deleted#revenue").as_str())
+        Some(format!("/platforms/{own}/ledger?year=2025&notice=ledger_deleted#revenue").as_str())
     );
     let before: serde_json::Value = sqlx::query_scalar(
         "SELECT before FROM audit_log WHERE action = 'ledger.delete' ORDER BY seq DESC LIMIT 1",
@@ -558,4 +559,39 @@ async fn the_demo_city_itemises_its_reported_figures_and_files_every_year() {
         kechuang::db::audit::verify(pool).await.unwrap().breaks,
         vec![]
     );
+}
+
+#[tokio::test]
+async fn a_row_submitted_twice_with_one_form_is_added_once() {
+    let fx = fixture().await;
+    let own = fx.own;
+    let mut op = fx.app.signed_in("op-own").await;
+    let mut twin = fx.app.client();
+    twin.cookies = op.cookies.clone();
+    let path = format!("/platforms/{own}/ledger/revenue");
+    let fields = [
+        ("year", YEAR),
+        ("channel", "service_orders"),
+        ("amount", "12"),
+        ("form_token", "0123456789abcdef0123456789abcdef"),
+    ];
+    // Two parallel submissions of the same form (a double click), then a replay (back button).
+    let (a, b) = tokio::join!(op.post(&path, &fields), twin.post(&path, &fields));
+    let replay = op.post(&path, &fields).await;
+    let first = format!("/platforms/{own}/ledger?year={YEAR}&notice=ledger_added#revenue");
+    for resp in [&a, &b, &replay] {
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+        assert_eq!(resp.location(), Some(first.as_str()));
+    }
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ledger_revenue WHERE platform_id = $1")
+            .bind(own)
+            .fetch_one(fx.app.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, 1);
+    assert_eq!(fx.app.audit_count("ledger.add").await, 1);
+    // The page the redirect leads to says what happened.
+    let page = op.get(&first).await;
+    assert_eq!(page.text(".notice"), "已添加。");
 }

@@ -80,6 +80,16 @@ async fn document(app: &TestApp, platform: i64, kind: &str, title: &str) -> i64 
     id
 }
 
+/// The status of a platform's finding for `rule`.
+async fn finding(app: &TestApp, p: i64, rule: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM findings WHERE platform_id = $1 AND rule_id = $2")
+        .bind(p)
+        .bind(rule)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
     let app = TestApp::new().await;
@@ -125,6 +135,10 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
         "staff who can see the platform: city staff and 崇川区's"
     );
     let v = version(&app, p).await;
+    kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::db::compliance::today())
+        .await
+        .unwrap();
+    assert_eq!(finding(&app, p, "OPS-STAFF").await, "fail");
 
     // Staff of another county cannot be chosen, nor a disabled advisor.
     let resp = c
@@ -164,6 +178,8 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
             .unwrap();
     assert_eq!((a, s), (Some(advisor), Some(county)));
     assert_ne!(version(&app, p).await, v, "the version moved on");
+    // The write refreshed the platform's findings at once.
+    assert_eq!(finding(&app, p, "OPS-STAFF").await, "pass");
 
     // Audit and timeline.
     assert_eq!(app.audit_count("platform.assign").await, 1);
@@ -298,11 +314,12 @@ async fn only_the_assigned_advisor_logs_visits() {
         "产业顾问adv-a现场服务：中试线建设进度"
     );
 
-    // An advisor not assigned to the platform: refused, reading and writing.
+    // An advisor not assigned to the platform: refused, reading and writing (out of scope
+    // answers 404, as if it did not exist).
     let mut b = app.signed_in("adv-b").await;
     assert_eq!(
         b.get(&format!("/platforms/{p}/operation")).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     let resp = b
         .post(
@@ -315,7 +332,7 @@ async fn only_the_assigned_advisor_logs_visits() {
             ],
         )
         .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
 
     // The operator reads the visits but cannot log one; staff do not log visits either.
     let mut op = app.signed_in("op-a").await;
@@ -357,7 +374,7 @@ async fn only_the_assigned_advisor_logs_visits() {
         1
     );
 
-    // Once the advisor is replaced, the old one is out.
+    // Once the advisor is replaced, the old one is out (out of scope: 404).
     set(&app, p, &format!("advisor_id = {stranger}")).await;
     let resp = adv
         .post(
@@ -370,7 +387,7 @@ async fn only_the_assigned_advisor_logs_visits() {
             ],
         )
         .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -172,7 +172,7 @@ async fn staff_open_a_case_and_the_platform_is_rectifying() {
     let case = open_case(&mut staff, p).await;
     assert_eq!(stage(app, p).await, "rectifying");
 
-    let page = staff.get(&case_path(p, case, "?notice=opened")).await;
+    let page = staff.get(&case_path(p, case, "?notice=case_opened")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.text("#case-status"), "整改中");
     assert_eq!(page.text(".page-head .stage"), "退出整改");
@@ -220,12 +220,18 @@ async fn staff_open_a_case_and_the_platform_is_rectifying() {
 async fn only_staff_in_scope_open_a_case() {
     let w = world().await;
     let (app, p) = (&w.app, w.platform);
-    for who in ["operator", "advisor", "leader", "haimen-staff"] {
+    // Readers in scope are refused the write; staff out of scope do not see the platform (404).
+    for (who, status) in [
+        ("operator", StatusCode::FORBIDDEN),
+        ("advisor", StatusCode::FORBIDDEN),
+        ("leader", StatusCode::FORBIDDEN),
+        ("haimen-staff", StatusCode::NOT_FOUND),
+    ] {
         let mut c = app.signed_in(who).await;
         let resp = c
             .post(&format!("/platforms/{p}/rectification"), OPEN_FORM)
             .await;
-        assert_eq!(resp.status, StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(resp.status, status, "{who}");
     }
     // Readers see the tab, without the form.
     for who in ["operator", "advisor", "leader"] {
@@ -238,7 +244,7 @@ async fn only_staff_in_scope_open_a_case() {
     for who in ["haimen-staff", "other-advisor"] {
         let mut c = app.signed_in(who).await;
         let tab = c.get(&format!("/platforms/{p}/rectification")).await;
-        assert_eq!(tab.status, StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(tab.status, StatusCode::NOT_FOUND, "{who}");
     }
     let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM rectification_cases")
         .fetch_one(app.pool())
@@ -895,10 +901,11 @@ async fn staff_of_another_county_and_other_platforms_are_refused() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let v = version(app, case).await;
 
+    // Out of scope answers 404, as if the platform did not exist.
     let mut haimen = app.signed_in("haimen-staff").await;
     assert_eq!(
         haimen.get(&case_path(p, case, "")).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     for action in ["/signoff", "/withdraw", "/notes", "/measures"] {
         let resp = haimen
@@ -907,12 +914,12 @@ async fn staff_of_another_county_and_other_platforms_are_refused() {
                 &[("version", &v), ("note", "x")],
             )
             .await;
-        assert_eq!(resp.status, StatusCode::FORBIDDEN, "{action}");
+        assert_eq!(resp.status, StatusCode::NOT_FOUND, "{action}");
     }
     let mut other = app.signed_in("other-advisor").await;
     assert_eq!(
         other.get(&case_path(p, case, "")).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     // The operator and the leader read, and may not sign.
     for who in ["operator", "leader"] {
@@ -1001,7 +1008,7 @@ async fn the_timeline_shows_every_event_in_order_with_reasons() {
         let mut c = app.signed_in(who).await;
         assert_eq!(
             c.get(&format!("/platforms/{p}/timeline")).await.status,
-            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
             "{who}"
         );
     }

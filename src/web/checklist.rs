@@ -7,16 +7,18 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::platforms::Opt;
+use super::write::{Entry, Writer};
 use crate::db::checklist::{self, Item};
-use crate::db::{audit, lifecycle, platforms};
+use crate::db::{lifecycle, platforms};
 use crate::domain::checklist::{
     Action, ItemFields, ItemStatus, Progress, Source, check, check_comment, check_evidence,
     is_overdue, sort_key,
@@ -172,10 +174,7 @@ pub async fn list(
     Path(id): Path<i64>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<ListPage> {
-    let notice = match q.notice.as_str() {
-        "added" => "清单事项已添加。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     list_page(
         &state,
         &user,
@@ -191,6 +190,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(f): Form<ItemFields>,
 ) -> AppResult<Response> {
@@ -205,21 +205,13 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let item_id = checklist::insert(&mut tx, id, &Source::Manual, &draft, Some(user.id)).await?;
     let item = checklist::get(&mut tx, id, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "checklist.create",
-        "checklist_item",
-        Some(item_id.to_string()),
-        None,
-        Some(item.audit_json()),
-    )
-    .await?;
+    tx.audit(Entry::new("checklist.create", "checklist_item", item_id).after(item.audit_json()))
+        .await?;
     lifecycle::record(
         &mut tx,
         &user.actor(),
@@ -234,8 +226,11 @@ pub async fn create(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/platforms/{id}/checklist?notice=added")).into_response())
+    tx.redirect(format!(
+        "/platforms/{id}/checklist?notice={}",
+        Flash::ChecklistAdded
+    ))
+    .await
 }
 
 // ---- one item ------------------------------------------------------------------------------------
@@ -368,15 +363,7 @@ pub async fn show(
     Path((id, cid)): Path<(i64, i64)>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<ItemPage> {
-    let notice = match q.notice.as_str() {
-        "saved" => "修改已保存。",
-        "closed" => "事项已关闭。",
-        "reopened" => "事项已重新打开。",
-        "evidence" => "完成情况已保存。",
-        "done" => "已标记完成，等待科技局确认关闭。",
-        "commented" => "意见已发表。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     item_page(
         &state,
         &user,
@@ -390,7 +377,7 @@ pub async fn show(
     .await
 }
 
-fn item_href(id: i64, cid: i64, notice: &str) -> String {
+fn item_href(id: i64, cid: i64, notice: Flash) -> String {
     format!("/platforms/{id}/checklist/{cid}?notice={notice}")
 }
 
@@ -466,6 +453,7 @@ async fn invalid_edit(
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<EditForm>,
 ) -> AppResult<Response> {
@@ -485,7 +473,7 @@ pub async fn update(
         errors.add("status", refusal.0);
         return invalid_edit(&state, &user, id, cid, form.fields, errors).await;
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     if !checklist::update(&mut tx, id, cid, form.version, &draft).await? {
         tx.rollback().await?;
         let theirs = load_item(&state, id, cid).await?;
@@ -494,21 +482,16 @@ pub async fn update(
     let after = checklist::get(&mut tx, id, cid)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "checklist.update",
-        "checklist_item",
-        Some(cid.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("checklist.update", "checklist_item", cid)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
     if before.status != after.status {
         status_event(&mut tx, &user, id, &after).await?;
     }
-    tx.commit().await?;
-    Ok(Redirect::to(&item_href(id, cid, "saved")).into_response())
+    tx.redirect(item_href(id, cid, Flash::ChecklistSaved)).await
 }
 
 /// The timeline line of a status change.
@@ -553,6 +536,7 @@ pub struct VersionForm {
 async fn change(
     state: &AppState,
     user: &CurrentUser,
+    w: Writer,
     id: i64,
     cid: i64,
     action: Action,
@@ -605,7 +589,7 @@ async fn change(
             return Ok((code, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     if !checklist::set_status(&mut tx, id, cid, form.version, status, &evidence).await? {
         tx.rollback().await?;
         let mine = ItemFields {
@@ -626,54 +610,52 @@ async fn change(
         Action::Reopen => "checklist.reopen",
         Action::Edit(_) => "checklist.update",
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        verb,
-        "checklist_item",
-        Some(cid.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new(verb, "checklist_item", cid)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
     if before.status != after.status {
         status_event(&mut tx, user, id, &after).await?;
     }
-    tx.commit().await?;
     let notice = match action {
-        Action::MarkDone => "done",
-        Action::UpdateEvidence => "evidence",
-        Action::Close => "closed",
-        Action::Reopen => "reopened",
-        Action::Edit(_) => "saved",
+        Action::MarkDone => Flash::ChecklistDone,
+        Action::UpdateEvidence => Flash::ChecklistEvidence,
+        Action::Close => Flash::ChecklistClosed,
+        Action::Reopen => Flash::ChecklistReopened,
+        Action::Edit(_) => Flash::ChecklistSaved,
     };
-    Ok(Redirect::to(&item_href(id, cid, notice)).into_response())
+    tx.redirect(item_href(id, cid, notice)).await
 }
 
 /// Staff close an item (confirming it is dealt with).
 pub async fn close(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<VersionForm>,
 ) -> AppResult<Response> {
-    change(&state, &user, id, cid, Action::Close, form).await
+    change(&state, &user, w, id, cid, Action::Close, form).await
 }
 
 /// Staff put an item back on the list.
 pub async fn reopen(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<VersionForm>,
 ) -> AppResult<Response> {
-    change(&state, &user, id, cid, Action::Reopen, form).await
+    change(&state, &user, w, id, cid, Action::Reopen, form).await
 }
 
 /// The operator reports what was done, optionally marking the item done.
 pub async fn progress(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<VersionForm>,
 ) -> AppResult<Response> {
@@ -682,7 +664,7 @@ pub async fn progress(
     } else {
         Action::UpdateEvidence
     };
-    change(&state, &user, id, cid, action, form).await
+    change(&state, &user, w, id, cid, action, form).await
 }
 
 #[derive(Deserialize, Default)]
@@ -695,6 +677,7 @@ pub struct CommentForm {
 pub async fn comment(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<CommentForm>,
 ) -> AppResult<Response> {
@@ -716,18 +699,13 @@ pub async fn comment(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let comment_id = checklist::add_comment(&mut tx, item.id, user.id, &text).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "checklist.comment",
-        "checklist_comment",
-        Some(comment_id.to_string()),
-        None,
-        Some(serde_json::json!({"platform_id": id, "item_id": item.id, "comment": text})),
+    tx.audit(
+        Entry::new("checklist.comment", "checklist_comment", comment_id)
+            .after(serde_json::json!({"platform_id": id, "item_id": item.id, "comment": text})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&item_href(id, cid, "commented")).into_response())
+    tx.redirect(item_href(id, cid, Flash::ChecklistCommented))
+        .await
 }

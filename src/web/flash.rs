@@ -43,12 +43,35 @@ flashes! {
     // Documents.
 
     // Operation: advisors, visits, acceptance, integrity.
+    AssignmentSaved = "advisor_assigned" => "产业顾问与专人专班已保存。",
+    AssignmentUnchanged = "assignment_unchanged" => "未作修改。",
+    VisitLogged = "visit_logged" => "服务记录已保存。",
+    AcceptanceRecorded = "acceptance_recorded" => "建设期满验收结论已记录。",
+    IntegrityRecorded = "integrity_recorded" => "科研诚信记录已保存。",
 
     // Rectification.
+    CaseOpened = "case_opened" => "退出整改案件已启动，平台进入「退出整改」阶段。",
+    MeasureAdded = "measure_added" => "整改措施已添加。",
+    MeasureUpdated = "measure_updated" => "整改措施状态已更新。",
+    NoteAdded = "note_added" => "进展记录已添加。",
+    CaseAssessed = "case_assessed" => "充分评估意见已记录。",
+    DecisionProposed = "decision_proposed" => "决定提议已提交，须由另一名业务人员签核后生效。",
+    ProposalWithdrawn = "proposal_withdrawn" => "提议已撤回。",
+    DecisionSignedOff = "decision_signed_off" => "决定已签核生效，平台阶段已变更。",
 
     // Checklist.
+    ChecklistAdded = "checklist_added" => "清单事项已添加。",
+    ChecklistSaved = "checklist_saved" => "修改已保存。",
+    ChecklistClosed = "checklist_closed" => "事项已关闭。",
+    ChecklistReopened = "checklist_reopened" => "事项已重新打开。",
+    ChecklistEvidence = "checklist_evidence" => "完成情况已保存。",
+    ChecklistDone = "checklist_done" => "已标记完成，等待科技局确认关闭。",
+    ChecklistCommented = "checklist_commented" => "意见已发表。",
 
     // Ledger.
+    LedgerAdded = "ledger_added" => "已添加。",
+    LedgerDeleted = "ledger_deleted" => "已删除。",
+    LedgerValuesSaved = "ledger_values" => "指标数值已保存。",
 
     // Annual configuration.
 

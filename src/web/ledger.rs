@@ -7,16 +7,18 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::annual::{PlatformHead, YearLink, current_year, year_links};
 use super::annual_config::valid_year;
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash};
-use crate::db::{annual_config, audit, ledger as db};
+use super::write::{Entry, Writer};
+use crate::db::{annual_config, ledger as db};
 use crate::domain::fields::{FieldMessages, RawForm};
 use crate::domain::ledger::{
     self, Channel, Check, ContractType, ExpenditureCategory, InvestmentForm, LedgerKind,
@@ -525,12 +527,7 @@ pub async fn show(
     Query(q): Query<LedgerQuery>,
 ) -> AppResult<LedgerPage> {
     let year = valid_year(q.year.unwrap_or_else(current_year))?;
-    let notice = match q.notice.as_str() {
-        "added" => "已添加。",
-        "deleted" => "已删除。",
-        "values" => "指标数值已保存。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     ledger_page(&state, &user, id, year, notice, Retry::None).await
 }
 
@@ -550,13 +547,14 @@ fn form_year(f: &RawForm) -> AppResult<i32> {
 pub async fn add(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, kind)): Path<(i64, String)>,
     Form(f): Form<RawForm>,
 ) -> AppResult<Response> {
     let kind = parse_kind(&kind)?;
     let year = form_year(&f)?;
     if kind == LedgerKind::Indicators {
-        return save_values(state, user, id, year, f).await;
+        return save_values(state, user, w, id, year, f).await;
     }
     let row = match ledger::parse_row(kind, year, &f) {
         Some(Ok(row)) => row,
@@ -574,30 +572,23 @@ pub async fn add(
         }
         None => return Err(AppError::NotFound),
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let rid = db::insert(&mut tx, id, year, &row).await?;
     let after = db::row_json(&mut tx, kind, id, rid).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "ledger.add",
-        kind.table().unwrap_or("ledger"),
-        Some(rid.to_string()),
-        None,
-        after,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/ledger?year={year}&notice=added#{}",
+    tx.audit(Entry::new("ledger.add", kind.table().unwrap_or("ledger"), rid).after(after))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/ledger?year={year}&notice={}#{}",
+        Flash::LedgerAdded,
         kind.as_str()
     ))
-    .into_response())
+    .await
 }
 
 async fn save_values(
     state: AppState,
     user: CurrentUser,
+    w: Writer,
     id: i64,
     year: i32,
     f: RawForm,
@@ -620,57 +611,44 @@ async fn save_values(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = db::entered_values(&mut tx, id, year).await?;
     db::set_values(&mut tx, id, year, &values).await?;
     let after = db::entered_values(&mut tx, id, year).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "ledger.values",
-        "indicator_values",
-        Some(format!("{id}:{year}")),
-        Some(json!({"platform_id": id, "year": year, "values": before})),
-        Some(json!({"platform_id": id, "year": year, "values": after})),
+    tx.audit(
+        Entry::new("ledger.values", "indicator_values", format!("{id}:{year}"))
+            .before(json!({"platform_id": id, "year": year, "values": before}))
+            .after(json!({"platform_id": id, "year": year, "values": after})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/ledger?year={year}&notice=values#indicators"
+    tx.redirect(format!(
+        "/platforms/{id}/ledger?year={year}&notice={}#indicators",
+        Flash::LedgerValuesSaved
     ))
-    .into_response())
+    .await
 }
 
 /// Deletes a row of the platform's ledger (only a row of this platform).
 pub async fn delete(
-    State(state): State<AppState>,
-    user: CurrentUser,
+    w: Writer,
     Path((id, kind, rid)): Path<(i64, String, i64)>,
 ) -> AppResult<Response> {
     let kind = parse_kind(&kind)?;
     if kind.table().is_none() {
         return Err(AppError::NotFound);
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = db::delete(&mut tx, kind, id, rid)
         .await?
         .ok_or(AppError::NotFound)?;
     let year = db::year_of(&before);
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "ledger.delete",
-        kind.table().unwrap_or("ledger"),
-        Some(rid.to_string()),
-        Some(before),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+    tx.audit(Entry::new("ledger.delete", kind.table().unwrap_or("ledger"), rid).before(before))
+        .await?;
     let query = year.map(|y| format!("year={y}&")).unwrap_or_default();
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/ledger?{query}notice=deleted#{}",
+    tx.redirect(format!(
+        "/platforms/{id}/ledger?{query}notice={}#{}",
+        Flash::LedgerDeleted,
         kind.as_str()
     ))
-    .into_response())
+    .await
 }

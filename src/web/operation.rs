@@ -11,12 +11,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::platforms::Opt;
+use super::write::{Entry, Writer};
 use crate::db::operation::{self as db, AcceptanceRow, AccountChoice, Assignment};
 use crate::db::platforms::{self, Platform};
-use crate::db::{audit, documents, lifecycle, rule_params};
+use crate::db::{documents, lifecycle, rule_params};
 use crate::domain::compliance::catalogue::{
     ADVISOR_MAX_LOG_GAP_DAYS, BAN_MONTHS, BREAK_EVEN_TRANSITION_MONTHS,
 };
@@ -377,14 +379,7 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<OperationPage> {
-    let notice = match q.notice.as_str() {
-        "assigned" => "产业顾问与专人专班已保存。",
-        "unchanged" => "未作修改。",
-        "visit_logged" => "服务记录已保存。",
-        "accepted" => "建设期满验收结论已记录。",
-        "integrity_recorded" => "科研诚信记录已保存。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     page(&state, &user, id, notice, Failed::None).await
 }
 
@@ -494,6 +489,7 @@ async fn assignment_json(
 pub async fn assign(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<AssignFields>,
 ) -> AppResult<Response> {
@@ -510,7 +506,7 @@ pub async fn assign(
     }
     let seen_version: Option<i32> = form.version.trim().parse().ok();
 
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = db::assignment(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -541,7 +537,8 @@ pub async fn assign(
     if before.advisor_id == advisor_id && before.responsible_staff_id == staff_id {
         tx.rollback().await?;
         return Ok(Redirect::to(&format!(
-            "/platforms/{id}/operation?notice=unchanged#assignment"
+            "/platforms/{id}/operation?notice={}#assignment",
+            Flash::AssignmentUnchanged
         ))
         .into_response());
     }
@@ -564,14 +561,10 @@ pub async fn assign(
         .ok_or(AppError::NotFound)?;
     let before_json = assignment_json(&mut tx, &before).await?;
     let after_json = assignment_json(&mut tx, &after).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "platform.assign",
-        "platform",
-        Some(id.to_string()),
-        Some(before_json.clone()),
-        Some(after_json.clone()),
+    tx.audit(
+        Entry::new("platform.assign", "platform", id)
+            .before(before_json.clone())
+            .after(after_json.clone()),
     )
     .await?;
     let name = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or("").to_string();
@@ -621,11 +614,11 @@ pub async fn assign(
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/operation?notice=assigned#assignment"
+    tx.redirect(format!(
+        "/platforms/{id}/operation?notice={}#assignment",
+        Flash::AssignmentSaved
     ))
-    .into_response())
+    .await
 }
 
 // ---- service visits -------------------------------------------------------------------
@@ -641,6 +634,7 @@ fn excerpt(s: &str, max: usize) -> String {
 pub async fn log_visit(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<VisitFields>,
 ) -> AppResult<Response> {
@@ -664,16 +658,10 @@ pub async fn log_visit(
             return invalid(&state, &user, id, Failed::Visit(form, errors)).await;
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let vid = db::insert_visit(&mut tx, id, user.id, &visit).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "visit.create",
-        "advisor_visit",
-        Some(vid.to_string()),
-        None,
-        Some(serde_json::json!({
+    tx.audit(
+        Entry::new("visit.create", "advisor_visit", vid).after(serde_json::json!({
             "platform_id": id, "advisor_id": user.id, "visit_date": visit.visit_date,
             "form": visit.form, "topics": visit.topics, "advice": visit.advice, "follow_up": visit.follow_up,
         })),
@@ -699,11 +687,11 @@ pub async fn log_visit(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/operation?notice=visit_logged#visits"
+    tx.redirect(format!(
+        "/platforms/{id}/operation?notice={}#visits",
+        Flash::VisitLogged
     ))
-    .into_response())
+    .await
 }
 
 // ---- construction-period acceptance ---------------------------------------------------
@@ -747,6 +735,7 @@ fn acceptance_rows(a: Option<&AcceptanceRow>) -> [String; 3] {
 pub async fn record_acceptance(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<AcceptanceForm>,
 ) -> AppResult<Response> {
@@ -778,7 +767,7 @@ pub async fn record_acceptance(
         ),
     };
 
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = db::acceptance(&mut tx, id).await?;
     let mine = || {
         [
@@ -813,14 +802,10 @@ pub async fn record_acceptance(
         return Ok(show_conflict(now.as_ref()));
     }
     let after = db::acceptance(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "acceptance.record",
-        "construction_acceptance",
-        Some(id.to_string()),
-        before.as_ref().and_then(|b| serde_json::to_value(b).ok()),
-        after.as_ref().and_then(|a| serde_json::to_value(a).ok()),
+    tx.audit(
+        Entry::new("acceptance.record", "construction_acceptance", id)
+            .before(before.as_ref().and_then(|b| serde_json::to_value(b).ok()))
+            .after(after.as_ref().and_then(|a| serde_json::to_value(a).ok())),
     )
     .await?;
     let summary = format!(
@@ -843,11 +828,11 @@ pub async fn record_acceptance(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/operation?notice=accepted#acceptance"
+    tx.redirect(format!(
+        "/platforms/{id}/operation?notice={}#acceptance",
+        Flash::AcceptanceRecorded
     ))
-    .into_response())
+    .await
 }
 
 // ---- research integrity ---------------------------------------------------------------
@@ -855,6 +840,7 @@ pub async fn record_acceptance(
 pub async fn record_integrity(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<IntegrityFields>,
 ) -> AppResult<Response> {
@@ -864,17 +850,11 @@ pub async fn record_integrity(
         Ok(r) => r,
         Err(errors) => return invalid(&state, &user, id, Failed::Integrity(form, errors)).await,
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let params = rule_params::current(&mut *tx).await?;
     let rid = db::insert_integrity(&mut tx, id, &record, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "integrity.record",
-        "integrity_record",
-        Some(rid.to_string()),
-        None,
-        Some(serde_json::json!({
+    tx.audit(
+        Entry::new("integrity.record", "integrity_record", rid).after(serde_json::json!({
             "platform_id": id, "occurred_on": record.occurred_on, "serious": record.serious,
             "description": record.description, "funds_to_recover": record.funds_to_recover,
         })),
@@ -907,9 +887,9 @@ pub async fn record_integrity(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/operation?notice=integrity_recorded#integrity"
+    tx.redirect(format!(
+        "/platforms/{id}/operation?notice={}#integrity",
+        Flash::IntegrityRecorded
     ))
-    .into_response())
+    .await
 }

@@ -6,18 +6,20 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{FixedOffset, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::platforms::{ConflictRow, Opt};
+use super::write::{Entry, Writer};
 use crate::db::platforms::{self, Platform};
 use crate::db::rectification::{self as cases, CaseRow, MeasureRow, NoteRow};
-use crate::db::{audit, lifecycle, unique_violation};
+use crate::db::{lifecycle, unique_violation};
 use crate::domain::lifecycle::{RefusalReason, Signatory, Transition, Trigger, check};
 use crate::domain::platform::{Category, Stage};
 use crate::domain::rectification::{
@@ -233,6 +235,7 @@ pub async fn index(
 pub async fn open(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -240,7 +243,7 @@ pub async fn open(
     let fields = OpenCaseFields::from_pairs(&pairs);
     let (draft, mut errors) = parse_open_case(&fields, today());
 
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let stage = cases::lock_stage(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -282,14 +285,8 @@ pub async fn open(
         .await?
         .ok_or(AppError::NotFound)?;
     let measures = cases::measures(&mut tx, case_id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.open",
-        "rectification_case",
-        Some(case_id.to_string()),
-        None,
-        Some(serde_json::json!({
+    tx.audit(
+        Entry::new("rectification.open", "rectification_case", case_id).after(serde_json::json!({
             "case": after.audit_json(),
             "measures": measures,
             "platform": {"id": id, "stage": {"from": stage, "to": Stage::Rectifying}},
@@ -315,11 +312,11 @@ pub async fn open(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{case_id}?notice=opened"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{case_id}?notice={}",
+        Flash::CaseOpened
     ))
-    .into_response())
+    .await
 }
 
 // ---- the case page --------------------------------------------------------------------
@@ -561,17 +558,7 @@ pub async fn show(
     Path((id, cid)): Path<(i64, i64)>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<CasePage> {
-    let notice = match q.notice.as_str() {
-        "opened" => "退出整改案件已启动，平台进入「退出整改」阶段。",
-        "measure_added" => "整改措施已添加。",
-        "measure_updated" => "整改措施状态已更新。",
-        "note_added" => "进展记录已添加。",
-        "assessed" => "充分评估意见已记录。",
-        "proposed" => "决定提议已提交，须由另一名业务人员签核后生效。",
-        "withdrawn" => "提议已撤回。",
-        "decided" => "决定已签核生效，平台阶段已变更。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     case_page(&state, &user, id, cid, Feedback::default(), notice).await
 }
 
@@ -688,6 +675,7 @@ pub struct MeasureForm {
 pub async fn add_measure(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<MeasureForm>,
 ) -> AppResult<Response> {
@@ -701,7 +689,7 @@ pub async fn add_measure(
         measure: fields.clone(),
         ..Kept::default()
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
     if before.version != version {
         tx.rollback().await?;
@@ -732,23 +720,17 @@ pub async fn add_measure(
         return conflict(&state, &user, &before, version, "添加整改措施", mine).await;
     }
     let measure_id = cases::insert_measure(&mut tx, cid, &draft).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.measure_add",
-        "rectification_case",
-        Some(cid.to_string()),
-        None,
-        Some(
+    tx.audit(
+        Entry::new("rectification.measure_add", "rectification_case", cid).after(
             serde_json::json!({"measure_id": measure_id, "measure": draft, "version": version + 1}),
         ),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{cid}?notice=measure_added#measures"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#measures",
+        Flash::MeasureAdded
     ))
-    .into_response())
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -761,12 +743,13 @@ pub struct DoneForm {
 pub async fn set_measure_done(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid, mid)): Path<(i64, i64, i64)>,
     Form(form): Form<DoneForm>,
 ) -> AppResult<Response> {
     let version = parse_version(&form.version);
     let done = form.done == "true";
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
     let measure = cases::measures(&mut tx, cid)
         .await?
@@ -796,21 +779,17 @@ pub async fn set_measure_done(
     let after = cases::set_measure_done(&mut tx, cid, mid, done)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.measure_done",
-        "rectification_case",
-        Some(cid.to_string()),
-        Some(serde_json::json!({"measure": measure})),
-        Some(serde_json::json!({"measure": after, "version": version + 1})),
+    tx.audit(
+        Entry::new("rectification.measure_done", "rectification_case", cid)
+            .before(serde_json::json!({"measure": measure}))
+            .after(serde_json::json!({"measure": after, "version": version + 1})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{cid}?notice=measure_updated#measures"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#measures",
+        Flash::MeasureUpdated
     ))
-    .into_response())
+    .await
 }
 
 // ---- progress notes -------------------------------------------------------------------
@@ -825,6 +804,7 @@ pub struct NoteForm {
 pub async fn add_note(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<NoteForm>,
 ) -> AppResult<Response> {
@@ -834,7 +814,7 @@ pub async fn add_note(
         note: form.note.clone(),
         ..Kept::default()
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
     if before.version != version {
         tx.rollback().await?;
@@ -868,21 +848,16 @@ pub async fn add_note(
         return conflict(&state, &user, &before, version, "添加进展记录", mine).await;
     }
     let note_id = cases::insert_note(&mut tx, cid, user.id, &note).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.note_add",
-        "rectification_case",
-        Some(cid.to_string()),
-        None,
-        Some(serde_json::json!({"note_id": note_id, "note": note, "version": version + 1})),
+    tx.audit(
+        Entry::new("rectification.note_add", "rectification_case", cid)
+            .after(serde_json::json!({"note_id": note_id, "note": note, "version": version + 1})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{cid}?notice=note_added#notes"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#notes",
+        Flash::NoteAdded
     ))
-    .into_response())
+    .await
 }
 
 // ---- the assessment (经充分评估) ---------------------------------------------------------
@@ -897,6 +872,7 @@ pub struct AssessmentForm {
 pub async fn assess(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<AssessmentForm>,
 ) -> AppResult<Response> {
@@ -906,7 +882,7 @@ pub async fn assess(
         assessment: Some(form.assessment.clone()),
         ..Kept::default()
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
     if before.version != version {
         tx.rollback().await?;
@@ -946,14 +922,10 @@ pub async fn assess(
         return conflict(&state, &user, &before, version, "记录充分评估意见", mine).await;
     }
     let after = case_for_write(&mut tx, id, cid).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.assess",
-        "rectification_case",
-        Some(cid.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("rectification.assess", "rectification_case", cid)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
     lifecycle::record(
@@ -970,11 +942,11 @@ pub async fn assess(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{cid}?notice=assessed#assessment"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#assessment",
+        Flash::CaseAssessed
     ))
-    .into_response())
+    .await
 }
 
 // ---- the 退/转/并/留 proposal ----------------------------------------------------------
@@ -1008,6 +980,7 @@ async fn visible_stage(
 pub async fn propose(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<ProposeForm>,
 ) -> AppResult<Response> {
@@ -1033,7 +1006,7 @@ pub async fn propose(
             row("理由", fields.reason.clone(), c.decision_reason.clone()),
         ]
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
     if before.version != version {
         tx.rollback().await?;
@@ -1101,14 +1074,10 @@ pub async fn propose(
         return conflict(&state, &user, &before, version, "提议退/转/并/留", rows).await;
     }
     let after = case_for_write(&mut tx, id, cid).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.propose",
-        "rectification_case",
-        Some(cid.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("rectification.propose", "rectification_case", cid)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
     let summary = format!(
@@ -1129,11 +1098,11 @@ pub async fn propose(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{cid}?notice=proposed#decision"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#decision",
+        Flash::DecisionProposed
     ))
-    .into_response())
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -1147,6 +1116,7 @@ pub struct WithdrawForm {
 pub async fn withdraw(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<WithdrawForm>,
 ) -> AppResult<Response> {
@@ -1156,7 +1126,7 @@ pub async fn withdraw(
         withdraw_reason: form.reason.clone(),
         ..Kept::default()
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
     if before.version != version {
         tx.rollback().await?;
@@ -1201,14 +1171,10 @@ pub async fn withdraw(
         return conflict(&state, &user, &before, version, "撤回提议", rows).await;
     }
     let after = case_for_write(&mut tx, id, cid).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.withdraw",
-        "rectification_case",
-        Some(cid.to_string()),
-        Some(before.audit_json()),
-        Some(serde_json::json!({"case": after.audit_json(), "reason": reason})),
+    tx.audit(
+        Entry::new("rectification.withdraw", "rectification_case", cid)
+            .before(before.audit_json())
+            .after(serde_json::json!({"case": after.audit_json(), "reason": reason})),
     )
     .await?;
     let summary = format!(
@@ -1232,11 +1198,11 @@ pub async fn withdraw(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{cid}?notice=withdrawn#decision"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#decision",
+        Flash::ProposalWithdrawn
     ))
-    .into_response())
+    .await
 }
 
 // ---- the sign-off: the decision takes effect ------------------------------------------
@@ -1253,12 +1219,13 @@ pub struct SignOffForm {
 pub async fn sign_off(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, cid)): Path<(i64, i64)>,
     Form(form): Form<SignOffForm>,
 ) -> AppResult<Response> {
     let role = user.role.ok_or(AppError::Forbidden)?;
     let version = parse_version(&form.version);
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
     let mine = |c: &CaseRow| {
         vec![row(
@@ -1360,18 +1327,16 @@ pub async fn sign_off(
     }
     let after = case_for_write(&mut tx, id, cid).await?;
     let p_after = platform(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "rectification.signoff",
-        "rectification_case",
-        Some(cid.to_string()),
-        Some(serde_json::json!({"case": before.audit_json(), "platform": p_before.audit_json()})),
-        Some(serde_json::json!({
-            "case": after.audit_json(),
-            "platform": p_after.audit_json(),
-            "merged_into_id": p_after.merged_into_id,
-        })),
+    tx.audit(
+        Entry::new("rectification.signoff", "rectification_case", cid)
+            .before(
+                serde_json::json!({"case": before.audit_json(), "platform": p_before.audit_json()}),
+            )
+            .after(serde_json::json!({
+                "case": after.audit_json(),
+                "platform": p_after.audit_json(),
+                "merged_into_id": p_after.merged_into_id,
+            })),
     )
     .await?;
     let what = decision_summary(&proposal, after.merge_into_name.as_deref());
@@ -1395,6 +1360,7 @@ pub async fn sign_off(
     )
     .await?;
     if let Some(target) = merged_into {
+        tx.touches(target);
         let summary = format!("平台「{} {}」并入本平台", p_after.code, p_after.name);
         lifecycle::record(
             &mut tx,
@@ -1411,9 +1377,9 @@ pub async fn sign_off(
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/rectification/{cid}?notice=decided#decision"
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#decision",
+        Flash::DecisionSignedOff
     ))
-    .into_response())
+    .await
 }
