@@ -201,7 +201,7 @@ async fn upload_list_download_round_trip() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     let location = resp.location().unwrap().to_string();
     assert!(location.starts_with(&format!(
-        "/platforms/{p}/documents?kind=charter&notice=uploaded"
+        "/platforms/{p}/documents?kind=charter&notice=document_uploaded"
     )));
 
     let page = c.get(&location).await;
@@ -460,7 +460,7 @@ async fn malicious_uploads_are_refused() {
     let mut huge = pdf("huge");
     huge.resize(26 * 1024 * 1024, b' ');
     let resp = upload(&mut c, p, "charter", "章程", "huge.pdf", &huge).await;
-    assert_eq!(resp.status, StatusCode::BAD_REQUEST);
+    assert_eq!(resp.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(resp.body.contains("提交的内容过大"));
     refused += 1;
     // No file at all.
@@ -519,14 +519,15 @@ async fn documents_stay_within_their_platform() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!body.starts_with(b"%PDF"));
-    // Under B's URL: forbidden (B is not the operator's platform).
+    // Under B's URL: not found (B is not the operator's platform, and out of scope
+    // answers as if it did not exist).
     let (status, _, _) = get_bytes(
         &app,
         &op,
         &format!("/platforms/{b}/documents/{did_b}/versions/{vid_b}"),
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // A version of another document of the platform: not found.
     let (status, _, _) = get_bytes(
         &app,
@@ -542,14 +543,15 @@ async fn documents_stay_within_their_platform() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    // Lists: own yes, other no.
+    // Lists: own yes, other no (out of scope answers as if it did not exist).
     assert_eq!(
         op.get(&format!("/platforms/{b}/documents")).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     let own = op.get(&format!("/platforms/{a}/documents")).await;
     assert_eq!(own.texts(".document h3").len(), 1);
-    // Writing: a new version of B's document through A's URL is not found; B's URL is forbidden.
+    // Writing: a new version of B's document through A's URL is not found, and so is
+    // B's URL (out of scope).
     let sneaky = pdf("sneaky");
     let file = Part::File {
         name: "file",
@@ -572,9 +574,9 @@ async fn documents_stay_within_their_platform() {
         true,
     )
     .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     let resp = upload(&mut op, b, "other", "x", "x.pdf", &sneaky).await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
 
     // County staff of 崇川 see A, not B (海门).
     let county = app.signed_in("county-a").await;
@@ -584,7 +586,7 @@ async fn documents_stay_within_their_platform() {
         &format!("/platforms/{b}/documents/{did_b}/versions/{vid_b}"),
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // The leader reads and downloads but never uploads.
     let mut leader = app.signed_in("leader").await;
     let (status, _, _) = get_bytes(
@@ -613,7 +615,7 @@ async fn documents_stay_within_their_platform() {
         &format!("/platforms/{a}/documents/{did_a}/versions/{vid_a}"),
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         count(&app, "SELECT count(*) FROM document_versions").await,
         2

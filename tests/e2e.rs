@@ -336,7 +336,7 @@ async fn staff_walk_the_registry_and_edit_a_platform() {
     s.fill("#f-co_builders", "示例大学、示例研究院（端到端测试）")
         .await;
     s.click("main form button[type=submit]").await;
-    s.wait_path(|p| p.ends_with("?notice=saved")).await;
+    s.wait_path(|p| p.ends_with("?notice=platform_saved")).await;
     assert!(s.text("#platform-facts").await.contains("端到端测试"));
     s.shot("staff-platform-saved").await;
 

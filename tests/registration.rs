@@ -40,7 +40,7 @@ async fn add_body(c: &mut Client, platform: i64, kind: &str, name: &str) -> i64 
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    // → /platforms/{id}/registration/bodies/{body_id}/members/new?notice=body
+    // → /platforms/{id}/registration/bodies/{body_id}/members/new?notice=decision_body_saved
     let location = resp.location().unwrap();
     location.split('/').nth(5).unwrap().parse().unwrap()
 }
@@ -308,6 +308,15 @@ async fn an_approved_charter_stays_with_staff() {
     .unwrap();
     assert_eq!(summary, "章程审批通过");
     assert!(doc.is_some());
+    // The write refreshed the platform's findings itself (not the guard, not the daily run).
+    let charter: String = sqlx::query_scalar(
+        "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CHARTER'",
+    )
+    .bind(p)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(charter, "pass");
 
     let mut op = app.signed_in("op1").await;
     let resp = op
@@ -492,7 +501,9 @@ async fn staff_approve_a_complete_registration() {
     assert_eq!(after["reason"], "材料齐全，同意设立");
 
     let page = staff
-        .get(&format!("/platforms/{p}/registration?notice=approved"))
+        .get(&format!(
+            "/platforms/{p}/registration?notice=registration_approved"
+        ))
         .await;
     assert!(page.text("#approval-status").contains("审批通过"));
     assert!(page.texts("#approve-link").is_empty());
@@ -533,8 +544,9 @@ async fn county_staff_cannot_touch_another_countys_platform() {
         "registration/plan",
         "registration/bodies/new",
     ] {
+        // Out of scope answers as if it did not exist (no enumeration of ids).
         let resp = c.get(&format!("/platforms/{other}/{path}")).await;
-        assert_eq!(resp.status, StatusCode::FORBIDDEN, "GET {path}");
+        assert_eq!(resp.status, StatusCode::NOT_FOUND, "GET {path}");
     }
     for (path, fields) in [
         ("registration/charter", vec![("charter_status", "approved")]),
@@ -545,7 +557,7 @@ async fn county_staff_cannot_touch_another_countys_platform() {
         ("approve", vec![("reason", "同意"), ("confirm", "yes")]),
     ] {
         let resp = c.post(&format!("/platforms/{other}/{path}"), &fields).await;
-        assert_eq!(resp.status, StatusCode::FORBIDDEN, "POST {path}");
+        assert_eq!(resp.status, StatusCode::NOT_FOUND, "POST {path}");
     }
     assert_eq!(
         count(
@@ -580,7 +592,7 @@ async fn records_of_another_platform_are_not_found_through_ones_own() {
     let mut op = app.signed_in("op1").await;
     // Their platform directly: the guard.
     let resp = op.get(&format!("/platforms/{theirs}/registration")).await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     // Their records through my platform's paths: not found.
     for path in [
         format!("/platforms/{mine}/registration/bodies/{body}"),
@@ -653,7 +665,7 @@ async fn leader_and_advisor_read_but_never_write() {
         adv.get(&format!("/platforms/{other}/registration"))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
 }
 

@@ -43,7 +43,7 @@ async fn staff_register_a_platform_and_it_is_audited() {
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     let location = resp.location().unwrap().to_string();
-    assert!(location.ends_with("?notice=created"));
+    assert!(location.ends_with("?notice=platform_created"), "{location}");
     let page = c.get(&location).await;
     assert_eq!(page.text("h1"), "示例新材料中试平台");
     let facts = page.texts("#platform-facts dd");
@@ -65,6 +65,17 @@ async fn staff_register_a_platform_and_it_is_audited() {
     .unwrap();
     assert_eq!(action, "platform.create");
     assert_eq!(after["code"], "NT-2025-101");
+
+    // The new platform's findings are stored by the creating write (the route names no
+    // platform, so the write names it).
+    let category: String = sqlx::query_scalar(
+        "SELECT f.status FROM findings f JOIN platforms p ON p.id = f.platform_id
+         WHERE p.code = 'NT-2025-101' AND f.rule_id = 'REG-CATEGORY'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(category, "pass");
 }
 
 #[tokio::test]
@@ -293,4 +304,49 @@ async fn malformed_requests_get_chinese_error_pages() {
     let resp = c.get("/platforms?page=x").await;
     assert_eq!(resp.status, StatusCode::BAD_REQUEST);
     assert_eq!(resp.text("h1"), "400 · 请求无效");
+}
+
+#[tokio::test]
+async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
+    let app = TestApp::new().await;
+    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+        .await;
+    let mut c = app.signed_in("staff1").await;
+    let resp = c
+        .post(
+            "/jurisdictions",
+            &[("code", "js0001"), ("name", "示例新区")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(resp.location(), Some("/jurisdictions"));
+    let page = c.get("/jurisdictions").await;
+    assert!(page.text("#jurisdictions").contains("JS0001"));
+    assert_eq!(app.audit_count("jurisdiction.create").await, 1);
+
+    // The database's unique constraints answer next to the field, keeping what was typed.
+    let seeded: String = sqlx::query_scalar("SELECT name FROM jurisdictions WHERE code = '320613'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let resp = c
+        .post(
+            "/jurisdictions",
+            &[("code", "JS0001"), ("name", "另一新区")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(resp.text("#f-code-error"), "地区代码已存在");
+    assert_eq!(resp.value("#f-name").as_deref(), Some("另一新区"));
+    let resp = c
+        .post("/jurisdictions", &[("code", "JS0002"), ("name", &seeded)])
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(resp.text("#f-name-error"), "地区名称已存在");
+    assert_eq!(app.audit_count("jurisdiction.create").await, 1);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM jurisdictions WHERE code LIKE 'JS%'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
 }

@@ -6,15 +6,17 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Path, Query, query_string};
 use super::layout::{Layout, local_time};
 use super::platforms::Opt;
+use super::write::{Entry, Writer};
 use crate::db::platforms::{self, Platform};
-use crate::db::{audit, documents as db, lifecycle};
+use crate::db::{documents as db, lifecycle};
 use crate::domain::documents::{
     self as domain, ALLOWED_ZH, CheckedFile, DocumentKind, FileType, MAX_FILE_BYTES,
     NewDocumentFields, UploadedFile,
@@ -266,11 +268,7 @@ pub async fn list(
         id,
         PageInput {
             filter,
-            notice: match q.notice.as_str() {
-                "uploaded" => "文件已上传。",
-                "revised" => "新版本已上传，历史版本仍保留。",
-                _ => "",
-            },
+            notice: Flash::text_of(&q.notice),
             form: NewDocumentFields {
                 kind: preselect,
                 ..Default::default()
@@ -387,6 +385,7 @@ fn version_json(
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
@@ -421,18 +420,12 @@ pub async fn create(
     };
     let content = body.file.map(|f| f.bytes).unwrap_or_default();
 
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let did = db::insert(&mut tx, id, doc.kind, &doc.title, user.id).await?;
     let (vid, version) =
         db::insert_version(&mut tx, did, &doc.file, &content, &doc.note, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "document.upload",
-        "document",
-        Some(did.to_string()),
-        None,
-        Some(serde_json::json!({
+    tx.audit(
+        Entry::new("document.upload", "document", did).after(serde_json::json!({
             "platform_id": id, "kind": doc.kind, "title": doc.title,
             "version": version_json(&doc.file, vid, version, &doc.note),
         })),
@@ -446,7 +439,7 @@ pub async fn create(
     );
     lifecycle::record(
         &mut tx,
-        &user.actor(),
+        w.actor(),
         &lifecycle::Event {
             platform_id: id,
             kind: "document.uploaded",
@@ -458,12 +451,14 @@ pub async fn create(
         },
     )
     .await?;
-    tx.commit().await?;
     let target = format!(
         "/platforms/{id}/documents?{}#doc-{did}",
-        query_string(&[("kind", doc.kind.as_str()), ("notice", "uploaded")])
+        query_string(&[
+            ("kind", doc.kind.as_str()),
+            ("notice", Flash::DocumentUploaded.code())
+        ])
     );
-    Ok(Redirect::to(&target).into_response())
+    tx.redirect(target).await
 }
 
 // ---- a new version --------------------------------------------------------------------
@@ -471,11 +466,12 @@ pub async fn create(
 pub async fn create_version(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, did)): Path<(i64, i64)>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
     let body = read_upload(multipart).await?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     // The document must be this platform's (404 otherwise), locked so version numbers never collide.
     let doc = db::get_for_update(&mut tx, id, did)
         .await?
@@ -512,14 +508,8 @@ pub async fn create_version(
     let content = body.file.map(|f| f.bytes).unwrap_or_default();
     let (vid, version) =
         db::insert_version(&mut tx, did, &new.file, &content, &new.note, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "document.version",
-        "document",
-        Some(did.to_string()),
-        None,
-        Some(serde_json::json!({
+    tx.audit(
+        Entry::new("document.version", "document", did).after(serde_json::json!({
             "platform_id": id, "kind": kind, "title": doc.title,
             "version": version_json(&new.file, vid, version, &new.note),
         })),
@@ -533,7 +523,7 @@ pub async fn create_version(
     );
     lifecycle::record(
         &mut tx,
-        &user.actor(),
+        w.actor(),
         &lifecycle::Event {
             platform_id: id,
             kind: "document.revised",
@@ -545,12 +535,14 @@ pub async fn create_version(
         },
     )
     .await?;
-    tx.commit().await?;
     let target = format!(
         "/platforms/{id}/documents?{}#doc-{did}",
-        query_string(&[("kind", kind.as_str()), ("notice", "revised")])
+        query_string(&[
+            ("kind", kind.as_str()),
+            ("notice", Flash::DocumentRevised.code())
+        ])
     );
-    Ok(Redirect::to(&target).into_response())
+    tx.redirect(target).await
 }
 
 // ---- download -------------------------------------------------------------------------

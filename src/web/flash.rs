@@ -39,8 +39,21 @@ flashes! {
     PlatformSaved = "platform_saved" => "修改已保存。",
 
     // Registration dossier.
+    CharterSaved = "charter_saved" => "章程状态已保存。",
+    RegistrationPlanSaved = "registration_plan_saved" => "建设方案目标与运营模式已保存。",
+    DecisionBodySaved = "decision_body_saved" => "决策机构已保存。",
+    DecisionBodyDeleted = "decision_body_deleted" => "决策机构已删除。",
+    BodyMemberSaved = "body_member_saved" => "成员已保存。",
+    BodyMemberDeleted = "body_member_deleted" => "成员已删除。",
+    CompanySaved = "company_saved" => "公司信息已保存。",
+    CompanyDeleted = "company_deleted" => "公司已删除。",
+    ShareholderSaved = "shareholder_saved" => "股东信息已保存。",
+    ShareholderDeleted = "shareholder_deleted" => "股东已删除。",
+    RegistrationApproved = "registration_approved" => "设立登记已审批通过，平台进入运行管理阶段。",
 
     // Documents.
+    DocumentUploaded = "document_uploaded" => "文件已上传。",
+    DocumentRevised = "document_revised" => "新版本已上传，历史版本仍保留。",
 
     // Operation: advisors, visits, acceptance, integrity.
     AssignmentSaved = "advisor_assigned" => "产业顾问与专人专班已保存。",

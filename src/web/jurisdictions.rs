@@ -5,14 +5,14 @@ use askama_web::WebTemplate;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::forms::Form;
 use super::layout::Layout;
+use super::write::{self, Entry, Writer};
 use crate::db::jurisdictions::{self, Jurisdiction};
-use crate::db::{audit, unique_violation};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -82,32 +82,26 @@ fn validate(f: &JurisdictionForm) -> FieldErrors {
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Form(f): Form<JurisdictionForm>,
 ) -> AppResult<Response> {
     let mut errors = validate(&f);
     if errors.is_empty() {
-        let mut tx = audit::begin(&state.db, &user.actor()).await?;
+        let mut tx = w.begin().await?;
         let code = f.code.trim().to_ascii_uppercase();
         match jurisdictions::insert(&mut tx, &code, f.name.trim(), 100).await {
             Ok(j) => {
                 let after = serde_json::to_value(&j).ok();
-                audit::record(
-                    &mut tx,
-                    &user.actor(),
-                    "jurisdiction.create",
-                    "jurisdiction",
-                    Some(j.id.to_string()),
-                    None,
-                    after,
-                )
-                .await?;
-                tx.commit().await?;
-                return Ok(Redirect::to("/jurisdictions").into_response());
+                tx.audit(Entry::new("jurisdiction.create", "jurisdiction", j.id).after(after))
+                    .await?;
+                return tx.redirect("/jurisdictions").await;
             }
-            Err(e) => match unique_violation(&e).as_deref() {
-                Some("jurisdictions_code_key") => errors.add("code", "地区代码已存在"),
-                Some("jurisdictions_name_key") => errors.add("name", "地区名称已存在"),
-                _ => return Err(e.into()),
+            Err(e) => match write::field_error(&e) {
+                Some((field, message)) => {
+                    tx.rollback().await?;
+                    errors.add(field, message);
+                }
+                None => return Err(e.into()),
             },
         }
     }

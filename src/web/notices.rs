@@ -4,15 +4,16 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::forms::{Form, Pagination, Path, Query};
 use super::layout::{Layout, local_time};
+use super::write::{Entry, Writer};
+use crate::db::checklist;
 use crate::db::notices::{self, step_link};
-use crate::db::{audit, checklist};
 use crate::domain::checklist::Source;
 use crate::domain::reminders::beijing_today;
 use crate::error::{AppError, AppResult};
@@ -84,53 +85,33 @@ fn local_link(link: &str) -> Option<&str> {
 /// Marks one of my notices read (another user's notice id is a 404), then back to the list or on
 /// to the notice's page.
 pub async fn mark_read(
-    State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(nid): Path<i64>,
     Form(form): Form<ReadForm>,
 ) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let Some(link) = notices::mark_read(&mut tx, user.id, nid).await? else {
         return Err(AppError::NotFound);
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "notice.read",
-        "notice",
-        Some(nid.to_string()),
-        None,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+    tx.audit(Entry::new("notice.read", "notice", nid)).await?;
     let target = match (form.go.as_str(), local_link(&link)) {
         ("1", Some(l)) => l.to_owned(),
         _ => "/notices".to_owned(),
     };
-    Ok(Redirect::to(&target).into_response())
+    tx.redirect(target).await
 }
 
-pub async fn mark_all_read(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+pub async fn mark_all_read(user: CurrentUser, w: Writer) -> AppResult<Response> {
+    let mut tx = w.begin().await?;
     let count = notices::mark_all_read(&mut tx, user.id).await?;
     if count > 0 {
-        audit::record(
-            &mut tx,
-            &user.actor(),
-            "notice.read_all",
-            "notice",
-            None,
-            None,
-            Some(serde_json::json!({"count": count})),
+        tx.audit(
+            Entry::global("notice.read_all", "notice").after(serde_json::json!({"count": count})),
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(Redirect::to("/notices").into_response())
+    tx.redirect("/notices").await
 }
 
 // ---- overdue (staff) -------------------------------------------------------------------------------

@@ -7,17 +7,18 @@ use askama_web::WebTemplate;
 use super::forms::{Form, Path, Query};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Pagination, non_empty, query_string};
 use super::layout::{Layout, beijing_date, date_or_dash, local_time};
+use super::write::{self, Entry, Writer};
 use super::xlsx::{self, Cell, opt};
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::platforms::{self, AnnualFigures, ListFilter, ListRow, Platform, SortKey};
-use crate::db::unique_violation;
-use crate::db::{audit, lifecycle, rectification};
+use crate::db::{lifecycle, rectification};
 use crate::domain::money::{self_sufficiency, wan};
 use crate::domain::platform::{
     Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformFields, Stage,
@@ -72,6 +73,16 @@ impl Choices {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The line a registry page shows for its `notice=` code. A signed-in user sent here after
+/// changing their password is told just that (the flash's own text, for the sign-in page,
+/// asks to sign in again).
+fn notice_text(code: &str) -> &'static str {
+    match Flash::parse(code) {
+        Some(Flash::PasswordChanged) => "密码已修改。",
+        flash => flash.map_or("", Flash::text),
     }
 }
 
@@ -238,11 +249,7 @@ pub async fn list(
         headers,
         export_href,
         can_create: user.has_role(Role::Staff),
-        notice: if q.notice == "password_changed" {
-            "密码已修改。"
-        } else {
-            ""
-        },
+        notice: notice_text(&q.notice),
         q,
     })
 }
@@ -404,12 +411,7 @@ pub async fn show(
         tab_platform_id: id,
         years: years.iter().map(YearRow::from).collect(),
         can_edit: user.has_role(Role::Staff),
-        notice: match q.notice.as_str() {
-            "created" => "平台已登记。",
-            "saved" => "修改已保存。",
-            "password_changed" => "密码已修改。",
-            _ => "",
-        },
+        notice: notice_text(&q.notice),
         construction_start: date_or_dash(&p.construction_start),
         construction_end: date_or_dash(&p.construction_end),
         first_support_end: date_or_dash(&p.first_support_end),
@@ -491,9 +493,18 @@ fn invalid(page: FormPage) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
+/// The field error for a constraint the write ran into, if the database named one we map.
+fn constraint_errors(e: &sqlx::Error) -> Option<FieldErrors> {
+    let (field, message) = write::field_error(e)?;
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    Some(errors)
+}
+
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Form(form): Form<PlatformForm>,
 ) -> AppResult<Response> {
     let allowed: Vec<JurisdictionRef> = allowed_jurisdictions(&state, &user)
@@ -509,34 +520,28 @@ pub async fn create(
             ));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let id = match platforms::insert(&mut tx, &draft).await {
         Ok(id) => id,
-        Err(e) if unique_violation(&e).as_deref() == Some("platforms_code_key") => {
-            let mut errors = FieldErrors::default();
-            errors.add("code", "平台编号已存在，请换一个编号");
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
+            tx.rollback().await?;
             return Ok(invalid(
                 form_page(&state, &user, None, 0, form.fields, errors).await?,
             ));
         }
-        Err(e) => return Err(e.into()),
     };
+    tx.touches(id);
     let created = platforms::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "platform.create",
-        "platform",
-        Some(id.to_string()),
-        None,
-        Some(created.audit_json()),
-    )
-    .await?;
+    tx.audit(Entry::new("platform.create", "platform", id).after(created.audit_json()))
+        .await?;
     lifecycle::record(
         &mut tx,
-        &user.actor(),
+        w.actor(),
         &lifecycle::Event {
             platform_id: id,
             kind: "registration.created",
@@ -548,8 +553,8 @@ pub async fn create(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/platforms/{id}?notice=created")).into_response())
+    tx.redirect(format!("/platforms/{id}?notice={}", Flash::PlatformCreated))
+        .await
 }
 
 fn fields_of(p: &Platform) -> PlatformFields {
@@ -647,6 +652,7 @@ fn conflict_rows(mine: &PlatformFields, theirs: &PlatformFields) -> Vec<Conflict
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<PlatformForm>,
 ) -> AppResult<Response> {
@@ -663,20 +669,21 @@ pub async fn update(
             ));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = platforms::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let saved = match platforms::update(&mut tx, id, form.version, &draft).await {
         Ok(saved) => saved,
-        Err(e) if unique_violation(&e).as_deref() == Some("platforms_code_key") => {
-            let mut errors = FieldErrors::default();
-            errors.add("code", "平台编号已存在，请换一个编号");
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
+            tx.rollback().await?;
             return Ok(invalid(
                 form_page(&state, &user, Some(id), form.version, form.fields, errors).await?,
             ));
         }
-        Err(e) => return Err(e.into()),
     };
     if !saved {
         // Somebody saved in between: show both versions, overwrite nothing.
@@ -692,18 +699,14 @@ pub async fn update(
     let after = platforms::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "platform.update",
-        "platform",
-        Some(id.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("platform.update", "platform", id)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/platforms/{id}?notice=saved")).into_response())
+    tx.redirect(format!("/platforms/{id}?notice={}", Flash::PlatformSaved))
+        .await
 }
 
 /// Used by templates to keep a `<select>` on the typed value.

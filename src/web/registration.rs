@@ -13,14 +13,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::platforms::{ConflictRow, Opt};
+use super::write::{self, Entry, Writer};
+use crate::db::lifecycle;
 use crate::db::platforms::{self, Platform};
 use crate::db::registration::{
     self as reg, Body, Company, Member, OnFile, Registration, Shareholder,
 };
-use crate::db::{audit, lifecycle, unique_violation};
 use crate::domain::lifecycle::{self as lc, LifecycleFacts, Transition};
 use crate::domain::platform::{DecisionBody, DecisionBodyKind, Stage};
 use crate::domain::registration::{
@@ -68,11 +70,17 @@ fn invalid(page: impl IntoResponse) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
-fn back_to(id: i64, notice: &str, anchor: &str) -> Response {
-    Redirect::to(&format!(
-        "/platforms/{id}/registration?notice={notice}#{anchor}"
-    ))
-    .into_response()
+/// The dossier page at `anchor`, saying `flash`.
+fn back_to(id: i64, flash: Flash, anchor: &str) -> String {
+    format!("/platforms/{id}/registration?notice={flash}#{anchor}")
+}
+
+/// The field error for a constraint the write ran into, if the database named one we map.
+fn constraint_errors(e: &sqlx::Error) -> Option<FieldErrors> {
+    let (field, message) = write::field_error(e)?;
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    Some(errors)
 }
 
 fn options<T: Copy>(
@@ -269,23 +277,6 @@ pub struct NoticeQuery {
     notice: String,
 }
 
-fn notice_text(code: &str) -> &'static str {
-    match code {
-        "charter" => "章程状态已保存。",
-        "plan" => "建设方案目标与运营模式已保存。",
-        "body" => "决策机构已保存。",
-        "body_deleted" => "决策机构已删除。",
-        "member" => "成员已保存。",
-        "member_deleted" => "成员已删除。",
-        "company" => "公司信息已保存。",
-        "company_deleted" => "公司已删除。",
-        "shareholder" => "股东信息已保存。",
-        "shareholder_deleted" => "股东已删除。",
-        "approved" => "设立登记已审批通过，平台进入运行管理阶段。",
-        _ => "",
-    }
-}
-
 /// The charter states this user may choose (operators draft; staff also approve).
 fn charter_options(user: &CurrentUser) -> Vec<Opt> {
     Charter::ALL
@@ -371,7 +362,7 @@ pub async fn show(
         layout: Layout::for_user(&user, "platforms"),
         tab: "registration",
         tab_platform_id: id,
-        notice: notice_text(&q.notice),
+        notice: Flash::text_of(&q.notice),
         can_write,
         is_staff: user.has_role(Role::Staff),
         can_approve: user.has_role(Role::Staff) && stage == Stage::Registration,
@@ -420,6 +411,7 @@ pub struct CharterForm {
 pub async fn set_charter(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<CharterForm>,
 ) -> AppResult<Response> {
@@ -430,7 +422,7 @@ pub async fn set_charter(
     let to = Charter::parse(form.charter_status.trim())
         .ok_or_else(|| AppError::BadRequest("请选择章程状态。".into()))?;
     let role = user.role.ok_or(AppError::Forbidden)?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let from = before.charter();
     if let Err(message) = domain::charter_change(role, from, to) {
@@ -443,18 +435,14 @@ pub async fn set_charter(
     }
     if from == to {
         tx.rollback().await?;
-        return Ok(back_to(id, "charter", "charter"));
+        return Ok(Redirect::to(&back_to(id, Flash::CharterSaved, "charter")).into_response());
     }
     reg::set_charter(&mut tx, id, to).await?;
     let after = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "registration.charter",
-        "registration",
-        Some(id.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("registration.charter", "registration", id)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
     if to == Charter::Approved || from == Charter::Approved {
@@ -466,7 +454,7 @@ pub async fn set_charter(
         };
         lifecycle::record(
             &mut tx,
-            &user.actor(),
+            w.actor(),
             &lifecycle::Event {
                 platform_id: id,
                 kind: if to == Charter::Approved {
@@ -483,8 +471,8 @@ pub async fn set_charter(
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(back_to(id, "charter", "charter"))
+    tx.redirect(back_to(id, Flash::CharterSaved, "charter"))
+        .await
 }
 
 // ---- plan targets and operating modes -----------------------------------------------------
@@ -563,6 +551,7 @@ pub struct ConflictPage {
 pub async fn save_plan(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<PlanForm>,
 ) -> AppResult<Response> {
@@ -582,7 +571,7 @@ pub async fn save_plan(
             )));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if !reg::update_plan(&mut tx, id, form.version, &draft).await? {
         // Somebody saved in between: show both versions, overwrite nothing.
@@ -610,18 +599,14 @@ pub async fn save_plan(
         return Ok((StatusCode::CONFLICT, page).into_response());
     }
     let after = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "registration.plan",
-        "registration",
-        Some(id.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("registration.plan", "registration", id)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "plan", "plan"))
+    tx.redirect(back_to(id, Flash::RegistrationPlanSaved, "plan"))
+        .await
 }
 
 // ---- decision bodies ----------------------------------------------------------------------
@@ -689,6 +674,7 @@ pub async fn new_body_form(
 pub async fn create_body(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(f): Form<BodyFields>,
 ) -> AppResult<Response> {
@@ -700,24 +686,16 @@ pub async fn create_body(
         Ok(d) => d,
         Err(errors) => return Ok(invalid(body_page(&user, &p, None, f, errors, Vec::new()))),
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let body_id = reg::insert_body(&mut tx, id, &draft).await?;
     let after = reg::body(&mut tx, id, body_id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "decision_body.create",
-        "decision_body",
-        Some(body_id.to_string()),
-        None,
-        Some(json(&after)),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/registration/bodies/{body_id}/members/new?notice=body"
+    tx.audit(Entry::new("decision_body.create", "decision_body", body_id).after(json(&after)))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/registration/bodies/{body_id}/members/new?notice={}",
+        Flash::DecisionBodySaved
     ))
-    .into_response())
+    .await
 }
 
 pub async fn edit_body_form(
@@ -740,6 +718,7 @@ pub async fn edit_body_form(
 pub async fn update_body(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, body_id)): Path<(i64, i64)>,
     Form(f): Form<BodyFields>,
 ) -> AppResult<Response> {
@@ -761,26 +740,22 @@ pub async fn update_body(
             )));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     reg::update_body(&mut tx, before.id, &draft).await?;
     let after = reg::body(&mut tx, id, body_id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "decision_body.update",
-        "decision_body",
-        Some(body_id.to_string()),
-        Some(json(&before)),
-        Some(json(&after)),
+    tx.audit(
+        Entry::new("decision_body.update", "decision_body", body_id)
+            .before(json(&before))
+            .after(json(&after)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "body", "bodies"))
+    tx.redirect(back_to(id, Flash::DecisionBodySaved, "bodies"))
+        .await
 }
 
 pub async fn delete_body(
     State(state): State<AppState>,
-    user: CurrentUser,
+    w: Writer,
     Path((id, body_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
@@ -788,20 +763,15 @@ pub async fn delete_body(
     if let Some(resp) = read_only(&p) {
         return Ok(resp);
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     reg::delete_body(&mut tx, before.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "decision_body.delete",
-        "decision_body",
-        Some(body_id.to_string()),
-        Some(serde_json::json!({"body": before, "members": members})),
-        None,
+    tx.audit(
+        Entry::new("decision_body.delete", "decision_body", body_id)
+            .before(serde_json::json!({"body": before, "members": members})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "body_deleted", "bodies"))
+    tx.redirect(back_to(id, Flash::DecisionBodyDeleted, "bodies"))
+        .await
 }
 
 // ---- members ------------------------------------------------------------------------------
@@ -873,27 +843,14 @@ pub async fn new_member_form(
         MemberFields::default(),
         FieldErrors::default(),
     );
-    page.notice = notice_text(&q.notice);
+    page.notice = Flash::text_of(&q.notice);
     Ok(page.into_response())
-}
-
-/// The form again with the chair error, when the `decision_body_one_chair` index refused.
-fn second_chair(
-    user: &CurrentUser,
-    p: &Platform,
-    body: Body,
-    members: Vec<Member>,
-    member_id: Option<i64>,
-    f: MemberFields,
-) -> Response {
-    let mut errors = FieldErrors::default();
-    errors.add("is_chair", domain::SECOND_CHAIR);
-    invalid(member_page(user, p, body, members, member_id, f, errors))
 }
 
 pub async fn create_member(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, body_id)): Path<(i64, i64)>,
     Form(f): Form<MemberFields>,
 ) -> AppResult<Response> {
@@ -910,27 +867,30 @@ pub async fn create_member(
             )));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let member_id = match reg::insert_member(&mut tx, body.id, &draft).await {
         Ok(mid) => mid,
-        Err(e) if unique_violation(&e).as_deref() == Some("decision_body_one_chair") => {
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
             tx.rollback().await?;
-            return Ok(second_chair(&user, &p, body, members, None, f));
+            return Ok(invalid(member_page(
+                &user, &p, body, members, None, f, errors,
+            )));
         }
-        Err(e) => return Err(e.into()),
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "decision_body_member.create",
-        "decision_body_member",
-        Some(member_id.to_string()),
-        None,
-        Some(serde_json::json!({"platform_id": id, "body_id": body.id, "member": draft})),
+    tx.audit(
+        Entry::new(
+            "decision_body_member.create",
+            "decision_body_member",
+            member_id,
+        )
+        .after(serde_json::json!({"platform_id": id, "body_id": body.id, "member": draft})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "member", "bodies"))
+    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+        .await
 }
 
 async fn load_member(
@@ -975,6 +935,7 @@ pub async fn edit_member_form(
 pub async fn update_member(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, member_id)): Path<(i64, i64)>,
     Form(f): Form<MemberFields>,
 ) -> AppResult<Response> {
@@ -997,33 +958,43 @@ pub async fn update_member(
             )));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     match reg::update_member(&mut tx, before.id, &draft).await {
         Ok(()) => {}
-        Err(e) if unique_violation(&e).as_deref() == Some("decision_body_one_chair") => {
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
             tx.rollback().await?;
-            return Ok(second_chair(&user, &p, body, members, Some(member_id), f));
+            return Ok(invalid(member_page(
+                &user,
+                &p,
+                body,
+                members,
+                Some(member_id),
+                f,
+                errors,
+            )));
         }
-        Err(e) => return Err(e.into()),
     }
     let after = reg::member(&mut tx, id, member_id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "decision_body_member.update",
-        "decision_body_member",
-        Some(member_id.to_string()),
-        Some(json(&before)),
-        Some(json(&after)),
+    tx.audit(
+        Entry::new(
+            "decision_body_member.update",
+            "decision_body_member",
+            member_id,
+        )
+        .before(json(&before))
+        .after(json(&after)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "member", "bodies"))
+    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+        .await
 }
 
 pub async fn delete_member(
     State(state): State<AppState>,
-    user: CurrentUser,
+    w: Writer,
     Path((id, member_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
@@ -1031,20 +1002,19 @@ pub async fn delete_member(
     if let Some(resp) = read_only(&p) {
         return Ok(resp);
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     reg::delete_member(&mut tx, before.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "decision_body_member.delete",
-        "decision_body_member",
-        Some(member_id.to_string()),
-        Some(json(&before)),
-        None,
+    tx.audit(
+        Entry::new(
+            "decision_body_member.delete",
+            "decision_body_member",
+            member_id,
+        )
+        .before(json(&before)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "member_deleted", "bodies"))
+    tx.redirect(back_to(id, Flash::BodyMemberDeleted, "bodies"))
+        .await
 }
 
 // ---- companies ----------------------------------------------------------------------------
@@ -1121,21 +1091,10 @@ async fn ticked_modes(state: &AppState, id: i64) -> AppResult<Vec<OperatingMode>
         .modes())
 }
 
-fn mode_taken(
-    user: &CurrentUser,
-    p: &Platform,
-    company: Option<&Company>,
-    shareholders: Vec<Shareholder>,
-    f: CompanyFields,
-) -> Response {
-    let mut errors = FieldErrors::default();
-    errors.add("mode", domain::COMPANY_MODE_TAKEN);
-    invalid(company_page(user, p, company, shareholders, f, errors))
-}
-
 pub async fn create_company(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(f): Form<CompanyFields>,
 ) -> AppResult<Response> {
@@ -1157,31 +1116,32 @@ pub async fn create_company(
             )));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let company_id = match reg::insert_company(&mut tx, id, &draft).await {
         Ok(cid) => cid,
-        Err(e) if unique_violation(&e).as_deref() == Some("platform_companies_mode_key") => {
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
             tx.rollback().await?;
-            return Ok(mode_taken(&user, &p, None, Vec::new(), f));
+            return Ok(invalid(company_page(
+                &user,
+                &p,
+                None,
+                Vec::new(),
+                f,
+                errors,
+            )));
         }
-        Err(e) => return Err(e.into()),
     };
     let after = reg::company(&mut tx, id, company_id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "company.create",
-        "platform_company",
-        Some(company_id.to_string()),
-        None,
-        Some(json(&after)),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/registration/companies/{company_id}?notice=company"
+    tx.audit(Entry::new("company.create", "platform_company", company_id).after(json(&after)))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/registration/companies/{company_id}?notice={}",
+        Flash::CompanySaved
     ))
-    .into_response())
+    .await
 }
 
 async fn load_company(
@@ -1230,6 +1190,7 @@ pub async fn edit_company_form(
 pub async fn update_company(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, company_id)): Path<(i64, i64)>,
     Form(f): Form<CompanyFields>,
 ) -> AppResult<Response> {
@@ -1256,33 +1217,37 @@ pub async fn update_company(
             )));
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     match reg::update_company(&mut tx, before.id, &draft).await {
         Ok(()) => {}
-        Err(e) if unique_violation(&e).as_deref() == Some("platform_companies_mode_key") => {
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
             tx.rollback().await?;
-            return Ok(mode_taken(&user, &p, Some(&before), shareholders, f));
+            return Ok(invalid(company_page(
+                &user,
+                &p,
+                Some(&before),
+                shareholders,
+                f,
+                errors,
+            )));
         }
-        Err(e) => return Err(e.into()),
     }
     let after = reg::company(&mut tx, id, company_id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "company.update",
-        "platform_company",
-        Some(company_id.to_string()),
-        Some(json(&before)),
-        Some(json(&after)),
+    tx.audit(
+        Entry::new("company.update", "platform_company", company_id)
+            .before(json(&before))
+            .after(json(&after)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "company", "modes"))
+    tx.redirect(back_to(id, Flash::CompanySaved, "modes")).await
 }
 
 pub async fn delete_company(
     State(state): State<AppState>,
-    user: CurrentUser,
+    w: Writer,
     Path((id, company_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
@@ -1290,20 +1255,15 @@ pub async fn delete_company(
     if let Some(resp) = read_only(&p) {
         return Ok(resp);
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     reg::delete_company(&mut tx, before.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "company.delete",
-        "platform_company",
-        Some(company_id.to_string()),
-        Some(serde_json::json!({"company": before, "shareholders": shareholders})),
-        None,
+    tx.audit(
+        Entry::new("company.delete", "platform_company", company_id)
+            .before(serde_json::json!({"company": before, "shareholders": shareholders})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "company_deleted", "modes"))
+    tx.redirect(back_to(id, Flash::CompanyDeleted, "modes"))
+        .await
 }
 
 // ---- shareholders -------------------------------------------------------------------------
@@ -1381,7 +1341,7 @@ pub async fn new_shareholder_form(
 /// Writes one shareholder (new when `shareholder_id` is `None`) with the company locked, so the
 /// 100% check sees every other shareholder; then re-derives the control flag.
 async fn save_shareholder(
-    state: &AppState,
+    w: &Writer,
     user: &CurrentUser,
     p: &Platform,
     company_id: i64,
@@ -1389,7 +1349,7 @@ async fn save_shareholder(
     f: ShareholderFields,
 ) -> AppResult<Response> {
     let id = p.id;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let company = reg::lock_company(&mut tx, id, company_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1432,26 +1392,19 @@ async fn save_shareholder(
     };
     let controlling = reg::refresh_control(&mut tx, company.id).await?;
     let after = reg::shareholder(&mut tx, id, sid).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        action,
-        "company_shareholder",
-        Some(sid.to_string()),
-        before.map(|b| json(&b)),
-        Some(serde_json::json!({
+    tx.audit(Entry::new(action, "company_shareholder", sid).before(before.map(|b| json(&b))).after(serde_json::json!({
             "shareholder": after,
             "company_mgmt_cash_controlling": {"before": company.mgmt_cash_controlling, "after": controlling},
-        })),
-    )
+        })))
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "shareholder", "modes"))
+    tx.redirect(back_to(id, Flash::ShareholderSaved, "modes"))
+        .await
 }
 
 pub async fn create_shareholder(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, company_id)): Path<(i64, i64)>,
     Form(f): Form<ShareholderFields>,
 ) -> AppResult<Response> {
@@ -1459,7 +1412,7 @@ pub async fn create_shareholder(
     if let Some(resp) = read_only(&p) {
         return Ok(resp);
     }
-    save_shareholder(&state, &user, &p, company_id, None, f).await
+    save_shareholder(&w, &user, &p, company_id, None, f).await
 }
 
 async fn load_shareholder(
@@ -1517,6 +1470,7 @@ pub async fn edit_shareholder_form(
 pub async fn update_shareholder(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, shareholder_id)): Path<(i64, i64)>,
     Form(f): Form<ShareholderFields>,
 ) -> AppResult<Response> {
@@ -1525,12 +1479,12 @@ pub async fn update_shareholder(
     if let Some(resp) = read_only(&p) {
         return Ok(resp);
     }
-    save_shareholder(&state, &user, &p, holder.company_id, Some(holder.id), f).await
+    save_shareholder(&w, &user, &p, holder.company_id, Some(holder.id), f).await
 }
 
 pub async fn delete_shareholder(
     State(state): State<AppState>,
-    user: CurrentUser,
+    w: Writer,
     Path((id, shareholder_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
@@ -1538,26 +1492,18 @@ pub async fn delete_shareholder(
     if let Some(resp) = read_only(&p) {
         return Ok(resp);
     }
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let company = reg::lock_company(&mut tx, id, holder.company_id)
         .await?
         .ok_or(AppError::NotFound)?;
     reg::delete_shareholder(&mut tx, holder.id).await?;
     let controlling = reg::refresh_control(&mut tx, company.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "company_shareholder.delete",
-        "company_shareholder",
-        Some(shareholder_id.to_string()),
-        Some(json(&holder)),
-        Some(serde_json::json!({
+    tx.audit(Entry::new("company_shareholder.delete", "company_shareholder", shareholder_id).before(json(&holder)).after(serde_json::json!({
             "company_mgmt_cash_controlling": {"before": company.mgmt_cash_controlling, "after": controlling},
-        })),
-    )
+        })))
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "shareholder_deleted", "modes"))
+    tx.redirect(back_to(id, Flash::ShareholderDeleted, "modes"))
+        .await
 }
 
 // ---- approval -----------------------------------------------------------------------------
@@ -1628,12 +1574,13 @@ pub struct ApproveForm {
 pub async fn approve(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<ApproveForm>,
 ) -> AppResult<Response> {
     let role = user.role.ok_or(AppError::Forbidden)?;
     let reason = form.reason.trim().to_string();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     // The platform row is locked first: the facts read next cannot change until the commit.
     let stage = reg::lock_stage(&mut tx, id)
         .await?
@@ -1668,25 +1615,21 @@ pub async fn approve(
     let before = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let since = reg::approve(&mut tx, id, user.id, to).await?;
     let after = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "registration.approve",
-        "platform",
-        Some(id.to_string()),
-        Some(serde_json::json!({
-            "stage": stage, "operating_since": before_platform.operating_since,
-            "registration": before.audit_json(),
-        })),
-        Some(serde_json::json!({
-            "stage": to, "operating_since": since, "registration": after.audit_json(),
-            "reason": reason, "facts": facts,
-        })),
+    tx.audit(
+        Entry::new("registration.approve", "platform", id)
+            .before(serde_json::json!({
+                "stage": stage, "operating_since": before_platform.operating_since,
+                "registration": before.audit_json(),
+            }))
+            .after(serde_json::json!({
+                "stage": to, "operating_since": since, "registration": after.audit_json(),
+                "reason": reason, "facts": facts,
+            })),
     )
     .await?;
     lifecycle::record(
         &mut tx,
-        &user.actor(),
+        w.actor(),
         &lifecycle::Event {
             platform_id: id,
             kind: "registration.approved",
@@ -1698,6 +1641,6 @@ pub async fn approve(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(back_to(id, "approved", "approval"))
+    tx.redirect(back_to(id, Flash::RegistrationApproved, "approval"))
+        .await
 }

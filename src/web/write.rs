@@ -28,6 +28,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use super::auth::{CurrentUser, ScopedPlatform};
 use crate::db::audit::{self, Actor};
 use crate::db::compliance;
+use crate::domain::registration;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -285,10 +286,12 @@ pub fn field_error(e: &sqlx::Error) -> Option<(&'static str, &'static str)> {
         return None;
     };
     Some(match db.constraint()? {
-        "platforms_code_key" => ("code", "平台编号已存在"),
+        "platforms_code_key" => ("code", "平台编号已存在，请换一个编号"),
+        "jurisdictions_code_key" => ("code", "地区代码已存在"),
+        "jurisdictions_name_key" => ("name", "地区名称已存在"),
         "users_username_key" => ("username", "用户名已存在"),
-        "platform_companies_mode_key" => ("mode", "该运营模式已登记运营公司"),
-        "decision_body_one_chair" => ("role", "决策机构只能有一名主任（理事长）"),
+        "platform_companies_mode_key" => ("mode", registration::COMPANY_MODE_TAKEN),
+        "decision_body_one_chair" => ("is_chair", registration::SECOND_CHAIR),
         "midyear_reviews_key" => ("year", "该年度的半年过堂会议已记录"),
         "expert_assignments_key" => ("expert_id", "该专家已分配给此平台"),
         _ => return None,
