@@ -153,7 +153,11 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert!(resp.location().unwrap().contains("notice=submitted"));
+    assert!(
+        resp.location()
+            .unwrap()
+            .ends_with("notice=midyear_submitted")
+    );
     let page = op.get(&url).await;
     assert_eq!(page.text("#midyear-status"), "已提交");
     assert!(page.texts("#midyear-late").is_empty(), "on time");
