@@ -276,7 +276,10 @@ async fn next_year_starts_from_this_year_once() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let resp = staff.post("/annual/config/2030/copy", &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert_eq!(resp.location(), Some("/annual/config/2031?notice=copied"));
+    assert_eq!(
+        resp.location(),
+        Some("/annual/config/2031?notice=config_copied")
+    );
     let page = staff.get("/annual/config/2031").await;
     assert!(page.text("#config-version").starts_with("第 1 版"));
     assert_eq!(page.text("#config-notice-days"), "9");

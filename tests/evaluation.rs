@@ -755,8 +755,28 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert_eq!(events(&app, p2, "evaluation.objection_answered").await, 1);
 
     // --- published, with results application -------------------------------------------------------------
+    // Forget the graded platforms' findings: publishing must evaluate them again at once.
+    sqlx::query(
+        "DELETE FROM findings WHERE platform_id IN (SELECT platform_id FROM evaluations WHERE year = $1 AND status = 'scored')",
+    )
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
     let resp = city.post(&format!("{round}/publish"), &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let refreshed: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT f.platform_id) FROM findings f
+         JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL",
+    )
+    .bind(year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        refreshed, 14,
+        "every published platform's findings are fresh"
+    );
     let applied: Vec<(i64, String, i64, f64)> = sqlx::query_as(
         "SELECT platform_id, grade, reward_yuan, funding_coefficient FROM evaluations WHERE year = $1",
     )
@@ -911,11 +931,12 @@ async fn an_operator_never_sees_or_writes_another_platforms_evaluation() {
         .await;
     let doc = document(&app, theirs, "材料").await;
     let mut op = app.signed_in("oper").await;
+    // Another platform is outside the operator's scope: 404, as if it did not exist.
     assert_eq!(
         op.get(&format!("/platforms/{theirs}/evaluation?year={year}"))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     let resp = post_owned(
         &mut op,
@@ -923,7 +944,7 @@ async fn an_operator_never_sees_or_writes_another_platforms_evaluation() {
         &complete_form(1.0, doc, "1"),
     )
     .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM evaluations")
         .fetch_one(app.pool())
         .await
@@ -939,7 +960,7 @@ async fn an_operator_never_sees_or_writes_another_platforms_evaluation() {
         .status,
         StatusCode::FORBIDDEN
     );
-    // County staff of another county: 403 too.
+    // County staff of another county: out of scope, 404 too.
     app.user("haimen", Some(Role::Staff), None, Some("320614"))
         .await;
     let mut haimen = app.signed_in("haimen").await;
@@ -948,7 +969,7 @@ async fn an_operator_never_sees_or_writes_another_platforms_evaluation() {
             .get(&format!("/platforms/{mine}/evaluation?year={year}"))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
 }
 

@@ -522,21 +522,22 @@ async fn filings_respect_roles_and_data_scope() {
     let fid = file_and_approve(&fx, FUTURE).await;
     let app = &fx.app;
 
-    // The other platform's operator can neither see nor file for this platform.
+    // The other platform's operator can neither see nor file for this platform: out of their
+    // scope it answers 404, as if it did not exist.
     let mut op_other = app.signed_in("op-other").await;
     assert_eq!(
         op_other
             .get(&format!("/platforms/{own}/annual?year={FUTURE}"))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         op_other
             .get(&format!("/platforms/{own}/annual/filing/{fid}"))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     let resp = post(
         &mut op_other,
@@ -544,7 +545,7 @@ async fn filings_respect_roles_and_data_scope() {
         &full_form("2091", "submit", "0"),
     )
     .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     // A version of this platform is not reachable through the other platform's path.
     assert_eq!(
         op_other
@@ -591,7 +592,7 @@ async fn filings_respect_roles_and_data_scope() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    // Staff of another county cannot review this county's platform.
+    // Staff of another county cannot review this county's platform (outside their scope: 404).
     let mut haimen = app.signed_in("haimen-staff").await;
     let resp = haimen
         .post(
@@ -599,7 +600,7 @@ async fn filings_respect_roles_and_data_scope() {
             &[("decision", "approve"), ("lock_version", "1")],
         )
         .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     // An unassigned advisor sees nothing.
     let mut advisor = app.signed_in("advisor").await;
     assert_eq!(
@@ -607,7 +608,7 @@ async fn filings_respect_roles_and_data_scope() {
             .get(&format!("/platforms/{own}/annual"))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     // Nobody forged a filing.
     assert_eq!(versions(app, own, 2091).await.len(), 0);

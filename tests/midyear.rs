@@ -153,7 +153,21 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert!(resp.location().unwrap().contains("notice=submitted"));
+    assert!(
+        resp.location()
+            .unwrap()
+            .ends_with("notice=midyear_submitted")
+    );
+    // The submission refreshed the platform's findings at once (no daily run needed).
+    let held: Option<String> = sqlx::query_scalar(
+        "SELECT facts->>'midyear_date' FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-MIDYEAR'",
+    )
+    .bind(fx.p)
+    .fetch_optional(app.pool())
+    .await
+    .unwrap()
+    .flatten();
+    assert_eq!(held, Some(beijing_today(Utc::now()).to_string()));
     let page = op.get(&url).await;
     assert_eq!(page.text("#midyear-status"), "已提交");
     assert!(page.texts("#midyear-late").is_empty(), "on time");
@@ -348,6 +362,7 @@ async fn a_late_submission_is_accepted_and_recorded_as_late() {
 
 #[tokio::test]
 async fn an_operator_cannot_read_or_file_another_platforms_report() {
+    // Another platform is not theirs: out-of-scope ids answer 404, as if they did not exist.
     let app = TestApp::new().await;
     let fx = fixture(&app).await;
     let y = this_year().to_string();
@@ -362,7 +377,7 @@ async fn an_operator_cannot_read_or_file_another_platforms_report() {
     let page = op
         .get(&format!("/platforms/{}/midyear?year={y}", fx.other))
         .await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(!page.body.contains("actual_rnd_staff\" value=\"7"));
     let resp = op
         .post(
@@ -370,23 +385,23 @@ async fn an_operator_cannot_read_or_file_another_platforms_report() {
             &[("year", &y), ("version", "1"), ("actual_rnd_staff", "1")],
         )
         .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     let resp = op
         .post(
             &format!("/platforms/{}/midyear/submit", fx.other),
             &[("year", &y), ("version", "1")],
         )
         .await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
 
-    // County staff see their county only; staff do not file; operators do not review.
+    // County staff see their county only (404 outside it); staff do not file; operators do not review.
     let mut county = app.signed_in("county").await;
     assert_eq!(
         county
             .get(&format!("/platforms/{}/midyear", fx.p))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         county

@@ -20,17 +20,19 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, FixedOffset, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::annual_config::valid_year;
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::write::{Entry, Writer};
 use crate::db::filings::{self, FilingRow};
-use crate::db::{annual_config, audit, lifecycle, platforms, unique_violation};
+use crate::db::{annual_config, lifecycle, platforms, unique_violation};
 use crate::domain::annual::Step;
 use crate::domain::fields::{FieldMessages, RawForm};
 use crate::domain::filing::{
@@ -177,13 +179,7 @@ pub async fn page(
         head,
         year,
         years: year_links(years, year),
-        notice: match q.notice.as_str() {
-            "saved" => "草稿已保存，尚未提交。".into(),
-            "submitted" => "年初备案已提交，等待科技局审核。".into(),
-            "approved" => "已审核通过。".into(),
-            "returned" => "已退回，填报员将按意见修改后重新提交。".into(),
-            _ => String::new(),
-        },
+        notice: Flash::text_of(&q.notice).into(),
         filing: Some(filing),
         midyear: midyear_section(&state, &user, id, year).await?,
         yearend: yearend_section(&state, &user, id, year).await?,
@@ -757,6 +753,7 @@ fn filing_label(year: i32, version: i32, change: bool) -> String {
 pub async fn save_filing(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(f): Form<RawForm>,
 ) -> AppResult<Response> {
@@ -770,7 +767,7 @@ pub async fn save_filing(
     let change = f.get("change") == "1";
     let typed_lock: i32 = f.get("lock_version").parse().unwrap_or(-1);
 
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let (config, _) = annual_config::get(&mut tx, year).await?;
     let rubric = &config.rubric;
     let deadline = config.deadline(year, Step::Filing);
@@ -923,18 +920,15 @@ pub async fn save_filing(
     let after = filings::get(&mut tx, id, fid)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        if submitting {
-            "filing.submit"
-        } else {
-            "filing.save"
-        },
-        "filing",
-        Some(fid.to_string()),
-        before,
-        Some(after.audit_json()),
+    let action = if submitting {
+        "filing.submit"
+    } else {
+        "filing.save"
+    };
+    tx.audit(
+        Entry::new(action, "filing", fid)
+            .before(before)
+            .after(after.audit_json()),
     )
     .await?;
     if submitting {
@@ -959,12 +953,15 @@ pub async fn save_filing(
         )
         .await?;
     }
-    tx.commit().await?;
-    let notice = if submitting { "submitted" } else { "saved" };
-    Ok(Redirect::to(&format!(
+    let notice = if submitting {
+        Flash::FilingSubmitted
+    } else {
+        Flash::FilingSaved
+    };
+    tx.redirect(format!(
         "/platforms/{id}/annual?year={year}&notice={notice}"
     ))
-    .into_response())
+    .await
 }
 
 // ---- one version, and its review ----------------------------------------------------------
@@ -1033,10 +1030,11 @@ pub async fn filing_version(
 pub async fn review_filing(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, fid)): Path<(i64, i64)>,
     Form(f): Form<RawForm>,
 ) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let row = filings::get(&mut tx, id, fid)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1094,18 +1092,15 @@ pub async fn review_filing(
     let after = filings::get(&mut tx, id, fid)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        if approve {
-            "filing.approve"
-        } else {
-            "filing.return"
-        },
-        "filing",
-        Some(fid.to_string()),
-        Some(row.audit_json()),
-        Some(after.audit_json()),
+    let action = if approve {
+        "filing.approve"
+    } else {
+        "filing.return"
+    };
+    tx.audit(
+        Entry::new(action, "filing", fid)
+            .before(row.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
     let what = filing_label(year, row.version, !row.change_reason.is_empty());
@@ -1132,10 +1127,13 @@ pub async fn review_filing(
         },
     )
     .await?;
-    tx.commit().await?;
-    let notice = if approve { "approved" } else { "returned" };
-    Ok(Redirect::to(&format!(
+    let notice = if approve {
+        Flash::FilingApproved
+    } else {
+        Flash::FilingReturned
+    };
+    tx.redirect(format!(
         "/platforms/{id}/annual?year={year}&notice={notice}"
     ))
-    .into_response())
+    .await
 }

@@ -6,13 +6,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
-use crate::db::{annual_config, audit};
+use super::write::{Entry, Writer};
+use crate::db::annual_config;
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::config_form::{
     self, BLANK_ROWS, ConfigErrors, catsum_field, dimsum_field, kind_code, kind_label,
@@ -315,11 +317,7 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<ShowPage> {
     let year = valid_year(year)?;
-    let notice = match q.notice.as_str() {
-        "saved" => "配置已保存为新版本。",
-        "copied" => "已以上一年度配置创建本年度配置（第 1 版）。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     show_page(&state, &user, year, q.version, notice, String::new()).await
 }
 
@@ -543,12 +541,13 @@ fn conflict_rows(mine: &AnnualConfig, theirs: &AnnualConfig) -> Vec<ConflictRow>
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(year): Path<i32>,
     Form(f): Form<RawForm>,
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
     let expected: i32 = f.get("version").parse().unwrap_or(-1);
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let (before, current) = annual_config::get(&mut tx, year).await?;
     let (config, reason) = match config_form::parse(&f) {
         Ok(parsed) => parsed,
@@ -591,28 +590,28 @@ pub async fn update(
         };
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "annual_config.update",
-        "annual_config",
-        Some(year.to_string()),
-        Some(serde_json::json!({"version": current, "config": before})),
-        Some(serde_json::json!({"version": version, "config": config, "reason": reason})),
+    tx.audit(
+        Entry::new("annual_config.update", "annual_config", year)
+            .before(serde_json::json!({"version": current, "config": before}))
+            .after(serde_json::json!({"version": version, "config": config, "reason": reason})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/annual/config/{year}?notice=saved")).into_response())
+    tx.redirect(format!(
+        "/annual/config/{year}?notice={}",
+        Flash::ConfigSaved
+    ))
+    .await
 }
 
 pub async fn copy(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(year): Path<i32>,
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
     let next = valid_year(year + 1)?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let (config, version) = annual_config::get(&mut tx, year).await?;
     let reason = format!("自 {year} 年复制");
     let Some(_) = annual_config::save(&mut tx, next, 0, &config, &reason, Some(user.id)).await?
@@ -629,19 +628,16 @@ pub async fn copy(
         .await?;
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "annual_config.copy",
-        "annual_config",
-        Some(next.to_string()),
-        None,
-        Some(
+    tx.audit(
+        Entry::new("annual_config.copy", "annual_config", next).after(
             serde_json::json!({"version": 1, "from_year": year, "from_version": version,
                                 "config": config, "reason": reason}),
         ),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/annual/config/{next}?notice=copied")).into_response())
+    tx.redirect(format!(
+        "/annual/config/{next}?notice={}",
+        Flash::ConfigCopied
+    ))
+    .await
 }

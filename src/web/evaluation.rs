@@ -9,18 +9,20 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, Evaluation};
+use crate::db::lifecycle;
 use crate::db::platforms::{self, Platform};
-use crate::db::{audit, lifecycle};
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::compliance::catalogue::BAN_MONTHS;
 use crate::domain::evaluation::{
@@ -100,9 +102,10 @@ pub(crate) async fn bar_of(
     Ok(rules::integrity_bar(&records, months, on))
 }
 
-/// Records that an evaluation is not evaluated (INTEG-BAN), in the caller's transaction.
+/// Records that an evaluation is not evaluated (INTEG-BAN), in the caller's transaction (which then
+/// refreshes the platform's findings: its grade becomes 未参评).
 pub(crate) async fn persist_exclusion(
-    conn: &mut PgConnection,
+    tx: &mut WriteTx,
     user: &CurrentUser,
     e: &Evaluation,
     bar: &Bar,
@@ -111,24 +114,21 @@ pub(crate) async fn persist_exclusion(
         return Ok(false);
     }
     let reason = bar.reason();
-    if !db::exclude(conn, e.id, &reason).await? {
+    if !db::exclude(tx, e.id, &reason).await? {
         return Ok(false);
     }
-    let after = db::get(conn, e.platform_id, e.year)
+    let after = db::get(tx, e.platform_id, e.year)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        conn,
-        &user.actor(),
-        "evaluation.excluded",
-        "evaluation",
-        Some(e.id.to_string()),
-        Some(e.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("evaluation.excluded", "evaluation", e.id)
+            .before(e.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
+    tx.touches(e.platform_id);
     lifecycle::record(
-        conn,
+        tx,
         &user.actor(),
         &lifecycle::Event {
             platform_id: e.platform_id,
@@ -476,13 +476,7 @@ pub async fn page(
         "" => rules::default_year(today),
         y => checked_year(y.parse().map_err(|_| AppError::NotFound)?)?,
     };
-    let notice = match q.notice.as_str() {
-        "saved" => "已保存草稿。提交前仍可修改。",
-        "submitted" => "已提交，等待审核。",
-        "reviewed" => "审核意见已记录。",
-        "reopened" => "已开放补交。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     let mut conn = state.db.acquire().await?;
     let page = build_page(&mut conn, &user, id, year, today, notice, None).await?;
     Ok(page.into_response())
@@ -659,6 +653,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 pub async fn save(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, year)): Path<(i64, i32)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -694,7 +689,7 @@ pub async fn save(
     };
     let today = today();
 
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let p = platforms::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -790,18 +785,15 @@ pub async fn save(
         .ok_or(AppError::NotFound)?;
     let mut after_json = after.audit_json();
     after_json["evidence"] = serde_json::json!(draft.evidence);
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        if submitting {
-            "evaluation.submit"
-        } else {
-            "evaluation.save"
-        },
-        "evaluation",
-        Some(e.id.to_string()),
-        before.as_ref().map(Evaluation::audit_json),
-        Some(after_json),
+    let audit_action = if submitting {
+        "evaluation.submit"
+    } else {
+        "evaluation.save"
+    };
+    tx.audit(
+        Entry::new(audit_action, "evaluation", e.id)
+            .before(before.as_ref().map(Evaluation::audit_json))
+            .after(after_json),
     )
     .await?;
     if submitting {
@@ -825,9 +817,13 @@ pub async fn save(
         )
         .await?;
     }
-    tx.commit().await?;
-    let notice = if submitting { "submitted" } else { "saved" };
-    Ok(Redirect::to(&format!("{}&notice={notice}", back(id, year))).into_response())
+    let notice = if submitting {
+        Flash::EvaluationSubmitted
+    } else {
+        Flash::EvaluationSaved
+    };
+    tx.redirect(format!("{}&notice={notice}", back(id, year)))
+        .await
 }
 
 /// One line of the conflict page.
@@ -913,6 +909,7 @@ pub struct ReviewForm {
 pub async fn county_review(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, year)): Path<(i64, i32)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
@@ -921,13 +918,14 @@ pub async fn county_review(
         "return" => EvalAction::CountyReturn,
         _ => return Err(AppError::BadRequest("请选择通过或退回。".into())),
     };
-    review(state, user, id, year, action, form.comment).await
+    review(state, user, w, id, year, action, form.comment).await
 }
 
 /// `POST /platforms/{id}/evaluation/{year}/city-review`: city staff only.
 pub async fn city_review(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, year)): Path<(i64, i32)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
@@ -936,12 +934,13 @@ pub async fn city_review(
         "return" => EvalAction::CityReturn,
         _ => return Err(AppError::BadRequest("请选择通过或退回。".into())),
     };
-    review(state, user, id, year, action, form.comment).await
+    review(state, user, w, id, year, action, form.comment).await
 }
 
 async fn review(
     state: AppState,
     user: CurrentUser,
+    w: Writer,
     id: i64,
     year: i32,
     action: EvalAction,
@@ -949,7 +948,7 @@ async fn review(
 ) -> AppResult<Response> {
     let year = checked_year(year)?;
     let today = today();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let p = platforms::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1007,14 +1006,14 @@ async fn review(
     let after = db::get(&mut tx, id, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        &format!("evaluation.{}", action.as_str()),
-        "evaluation",
-        Some(e.id.to_string()),
-        Some(e.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new(
+            &format!("evaluation.{}", action.as_str()),
+            "evaluation",
+            e.id,
+        )
+        .before(e.audit_json())
+        .after(after.audit_json()),
     )
     .await?;
     let kind = match to {
@@ -1037,8 +1036,12 @@ async fn review(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}&notice=reviewed", back(id, year))).into_response())
+    tx.redirect(format!(
+        "{}&notice={}",
+        back(id, year),
+        Flash::EvaluationReviewed
+    ))
+    .await
 }
 
 // ---- reopening a late first submission -----------------------------------------------------------------
@@ -1054,12 +1057,13 @@ pub struct ReopenForm {
 pub async fn reopen(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((id, year)): Path<(i64, i32)>,
     Form(form): Form<ReopenForm>,
 ) -> AppResult<Response> {
     let year = checked_year(year)?;
     let today = today();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let p = platforms::get(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1103,14 +1107,10 @@ pub async fn reopen(
     let after = db::get(&mut tx, id, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "evaluation.reopen",
-        "evaluation",
-        Some(e.id.to_string()),
-        before.as_ref().map(Evaluation::audit_json),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("evaluation.reopen", "evaluation", e.id)
+            .before(before.as_ref().map(Evaluation::audit_json))
+            .after(after.audit_json()),
     )
     .await?;
     lifecycle::record(
@@ -1127,6 +1127,10 @@ pub async fn reopen(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}&notice=reopened", back(id, year))).into_response())
+    tx.redirect(format!(
+        "{}&notice={}",
+        back(id, year),
+        Flash::EvaluationReopened
+    ))
+    .await
 }

@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -19,12 +19,14 @@ use super::auth::CurrentUser;
 use super::evaluation::{
     actor_of, bar_of, checked_year, grade_label, persist_exclusion, refused, status_label, today,
 };
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::write::{self, Entry, WriteTx, Writer};
 use super::xlsx::{self, Cell, opt};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, RoundRow, values_of};
-use crate::db::{audit, lifecycle, unique_violation};
+use crate::db::lifecycle;
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::evaluation::{
     self as rules, Errors, EvalStatus, ExpertProgress, RoundAction, RoundFacts, RoundStatus,
@@ -222,17 +224,7 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<RoundPage> {
     let year = checked_year(year)?;
-    let notice = match q.notice.as_str() {
-        "computed" => "定量得分已计算。",
-        "assigned" => "已分配评审专家。",
-        "proposed" => "已生成拟评等次和排名。核对无误后开始公示。",
-        "notice" => "公示已开始。",
-        "objection" => "异议已登记。",
-        "answered" => "异议已答复。",
-        "published" => "评估结果已发布，结果运用已生效。",
-        "withdrawn" => "拟评结果已撤回，可调整后重新生成。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     let mut conn = state.db.acquire().await?;
     round_page(
         &mut conn,
@@ -467,21 +459,19 @@ async fn fail_case_note(conn: &mut PgConnection, platform_id: i64, year: i32) ->
     })
 }
 
-fn done(year: i32, notice: &str) -> Response {
-    Redirect::to(&format!("{}?notice={notice}", round_href(year))).into_response()
+/// Commits the round's write and goes back to the round page with its flash.
+async fn done(tx: WriteTx, year: i32, flash: Flash) -> AppResult<Response> {
+    tx.redirect(format!("{}?notice={flash}", round_href(year)))
+        .await
 }
 
 // ---- actions ------------------------------------------------------------------------------------
 
 /// `POST /evaluations/{year}/compute`: the quantitative score of every city-passed evaluation.
-pub async fn compute(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(year): Path<i32>,
-) -> AppResult<Response> {
+pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
     let year = checked_year(year)?;
     let today = today();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     let facts = quiet_facts(&round, today);
     if let Err(r) = rules::check_round(RoundAction::ComputeQuantitative, actor_of(&user), &facts) {
@@ -513,19 +503,14 @@ pub async fn compute(
             continue; // no category: the round page says so on the row
         };
         db::store_quantitative(&mut tx, r.id, version, &detail).await?;
-        audit::record(
-            &mut tx,
-            &user.actor(),
-            "evaluation.score_quantitative",
-            "evaluation",
-            Some(r.id.to_string()),
-            r.score_detail.clone(),
-            Some(json!(detail)),
+        tx.audit(
+            Entry::new("evaluation.score_quantitative", "evaluation", r.id)
+                .before(r.score_detail.clone())
+                .after(json!(detail)),
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(done(year, "computed"))
+    done(tx, year, Flash::RoundComputed).await
 }
 
 /// Facts for actions that only care about the round's status.
@@ -543,19 +528,19 @@ fn quiet_facts(round: &db::Round, today: chrono::NaiveDate) -> RoundFacts {
 }
 
 async fn exclude_if_barred(
-    conn: &mut PgConnection,
+    tx: &mut WriteTx,
     user: &CurrentUser,
     r: &RoundRow,
     year: i32,
     today: chrono::NaiveDate,
 ) -> AppResult<bool> {
-    let Some(bar) = bar_of(conn, r.platform_id, today).await? else {
+    let Some(bar) = bar_of(tx, r.platform_id, today).await? else {
         return Ok(false);
     };
-    let e = db::get_in_year(conn, r.id, year)
+    let e = db::get_in_year(tx, r.id, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    persist_exclusion(conn, user, &e, &bar).await
+    persist_exclusion(tx, user, &e, &bar).await
 }
 
 #[derive(Deserialize, Default)]
@@ -566,13 +551,13 @@ pub struct AssignForm {
 
 /// `POST /evaluations/{year}/evaluations/{eid}/experts`: assign an expert to a city-passed evaluation.
 pub async fn assign(
-    State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((year, eid)): Path<(i32, i64)>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
     let year = checked_year(year)?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     let back = round_href(year);
     if let Err(r) = rules::check_round(
@@ -607,7 +592,7 @@ pub async fn assign(
     };
     let aid = match db::assign(&mut tx, e.id, expert_id, user.id).await {
         Ok(aid) => aid,
-        Err(err) if unique_violation(&err).as_deref() == Some("expert_assignments_key") => {
+        Err(err) if write::field_error(&err).is_some_and(|(field, _)| field == "expert_id") => {
             tx.rollback().await?;
             let r = rules::Refusal {
                 kind: rules::RefusalKind::State,
@@ -617,31 +602,22 @@ pub async fn assign(
         }
         Err(err) => return Err(err.into()),
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "expert.assign",
-        "expert_assignment",
-        Some(aid.to_string()),
-        None,
-        Some(json!({"evaluation_id": e.id, "platform_id": e.platform_id, "year": year, "expert_id": expert_id})),
+    tx.audit(
+        Entry::new("expert.assign", "expert_assignment", aid).after(
+            json!({"evaluation_id": e.id, "platform_id": e.platform_id, "year": year, "expert_id": expert_id}),
+        ),
     )
     .await?;
-    tx.commit().await?;
-    Ok(done(year, "assigned"))
+    done(tx, year, Flash::RoundExpertAssigned).await
 }
 
 /// `POST /evaluations/{year}/propose` (生成拟评等次): final scores (quantitative + experts), ranks and grades
 /// with the quota. Refused while reviews are pending or any evaluation lacks two experts' scores.
-pub async fn propose(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(year): Path<i32>,
-) -> AppResult<Response> {
+pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
     let year = checked_year(year)?;
     let today = today();
     let actor = actor_of(&user);
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     let before = round.audit_json();
     if let Err(r) = rules::check_round(RoundAction::Propose, actor, &quiet_facts(&round, today)) {
@@ -720,30 +696,26 @@ pub async fn propose(
         );
     }
     db::round_proposed(&mut tx, year, version, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "evaluation_round.propose",
-        "evaluation_round",
-        Some(year.to_string()),
-        Some(before),
-        Some(json!({"status": "proposed", "config_version": version,
-                    "excellent_quota": config.grade_rules.excellent_quota(grades.len()), "results": results})),
+    tx.audit(
+        Entry::new("evaluation_round.propose", "evaluation_round", year)
+            .before(before)
+            .after(json!({"status": "proposed", "config_version": version,
+                          "excellent_quota": config.grade_rules.excellent_quota(grades.len()),
+                          "results": results})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(done(year, "proposed"))
+    done(tx, year, Flash::RoundProposed).await
 }
 
 /// `POST /evaluations/{year}/notice`: the public notice (公示) starts today for the configured number of days.
 pub async fn start_notice(
-    State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(year): Path<i32>,
 ) -> AppResult<Response> {
     let year = checked_year(year)?;
     let today = today();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     if let Err(r) = rules::check_round(
         RoundAction::StartNotice,
@@ -779,18 +751,13 @@ pub async fn start_notice(
         )
         .await?;
     }
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "evaluation_round.notice",
-        "evaluation_round",
-        Some(year.to_string()),
-        Some(round.audit_json()),
-        Some(json!({"status": "notice", "notice_starts": starts, "notice_ends": ends})),
+    tx.audit(
+        Entry::new("evaluation_round.notice", "evaluation_round", year)
+            .before(round.audit_json())
+            .after(json!({"status": "notice", "notice_starts": starts, "notice_ends": ends})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(done(year, "notice"))
+    done(tx, year, Flash::RoundNoticeStarted).await
 }
 
 #[derive(Deserialize, Default)]
@@ -806,12 +773,13 @@ pub struct ObjectionForm {
 pub async fn record_objection(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(year): Path<i32>,
     Form(form): Form<ObjectionForm>,
 ) -> AppResult<Response> {
     let year = checked_year(year)?;
     let today = today();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     if let Err(r) = rules::check_round(
         RoundAction::RecordObjection,
@@ -855,18 +823,10 @@ pub async fn record_objection(
         }
     };
     let oid = db::insert_objection(&mut tx, year, e.platform_id, &o, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "objection.record",
-        "objection",
-        Some(oid.to_string()),
-        None,
-        Some(
-            json!({"year": year, "platform_id": e.platform_id, "raised_by": o.raised_by,
-                    "raised_on": o.raised_on, "content": o.content}),
-        ),
-    )
+    tx.audit(Entry::new("objection.record", "objection", oid).after(
+        json!({"year": year, "platform_id": e.platform_id, "raised_by": o.raised_by,
+               "raised_on": o.raised_on, "content": o.content}),
+    ))
     .await?;
     lifecycle::record(
         &mut tx,
@@ -882,8 +842,7 @@ pub async fn record_objection(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(done(year, "objection"))
+    done(tx, year, Flash::ObjectionRecorded).await
 }
 
 #[derive(Deserialize, Default)]
@@ -896,11 +855,12 @@ pub struct AnswerForm {
 pub async fn answer_objection(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path((year, oid)): Path<(i32, i64)>,
     Form(form): Form<AnswerForm>,
 ) -> AppResult<Response> {
     let year = checked_year(year)?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     if let Err(r) = rules::check_round(
         RoundAction::AnswerObjection,
@@ -950,14 +910,9 @@ pub async fn answer_objection(
         }
         Some((true, platform_id)) => platform_id,
     };
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "objection.answer",
-        "objection",
-        Some(oid.to_string()),
-        None,
-        Some(json!({"year": year, "platform_id": platform_id, "response": response})),
+    tx.audit(
+        Entry::new("objection.answer", "objection", oid)
+            .after(json!({"year": year, "platform_id": platform_id, "response": response})),
     )
     .await?;
     lifecycle::record(
@@ -974,20 +929,15 @@ pub async fn answer_objection(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(done(year, "answered"))
+    done(tx, year, Flash::ObjectionAnswered).await
 }
 
 /// `POST /evaluations/{year}/publish`: after the notice, with every objection answered. Stores grade, rank,
 /// reward and funding coefficient; opens a DRAFT rectification case for every 不合格 without an open one.
-pub async fn publish(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(year): Path<i32>,
-) -> AppResult<Response> {
+pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
     let year = checked_year(year)?;
     let today = today();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     let mut facts = quiet_facts(&round, today);
     facts.unanswered_objections =
@@ -1010,6 +960,8 @@ pub async fn publish(
     let mut results = Vec::new();
     for g in assign_grades(&config.grade_rules, &totals) {
         let r = &rows[g.id];
+        // The published grade (and any drafted case) changes the platform's findings.
+        tx.touches(r.platform_id);
         let rank = i32::try_from(g.rank).unwrap_or(i32::MAX);
         db::store_published(
             &mut tx,
@@ -1039,15 +991,12 @@ pub async fn publish(
                         Some(user.id),
                     )
                     .await?;
-                    audit::record(
-                        &mut tx,
-                        &user.actor(),
-                        "rectification.draft",
-                        "rectification_case",
-                        Some(cid.to_string()),
-                        None,
-                        Some(json!({"platform_id": r.platform_id, "status": "draft", "triggers": ["fail_grade"],
-                                    "source": format!("evaluation:{year}"), "plan_summary": summary})),
+                    tx.audit(
+                        Entry::new("rectification.draft", "rectification_case", cid).after(
+                            json!({"platform_id": r.platform_id, "status": "draft",
+                                   "triggers": ["fail_grade"], "source": format!("evaluation:{year}"),
+                                   "plan_summary": summary}),
+                        ),
                     )
                     .await?;
                     lifecycle::record(
@@ -1099,28 +1048,19 @@ pub async fn publish(
                             "funding_coefficient": g.funding_coefficient, "rectification_case": case_id}));
     }
     db::round_published(&mut tx, year, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "evaluation_round.publish",
-        "evaluation_round",
-        Some(year.to_string()),
-        Some(round.audit_json()),
-        Some(json!({"status": "published", "config_version": version, "results": results})),
+    tx.audit(
+        Entry::new("evaluation_round.publish", "evaluation_round", year)
+            .before(round.audit_json())
+            .after(json!({"status": "published", "config_version": version, "results": results})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(done(year, "published"))
+    done(tx, year, Flash::RoundPublished).await
 }
 
 /// `POST /evaluations/{year}/withdraw`: proposed or noticed grades are withdrawn; the round reopens.
-pub async fn withdraw(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(year): Path<i32>,
-) -> AppResult<Response> {
+pub async fn withdraw(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
     let year = checked_year(year)?;
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     if let Err(r) = rules::check_round(
         RoundAction::Withdraw,
@@ -1131,18 +1071,13 @@ pub async fn withdraw(
         return Ok(refused(&user, "不能撤回", &r, round_href(year)));
     }
     let reset = db::round_withdrawn(&mut tx, year).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "evaluation_round.withdraw",
-        "evaluation_round",
-        Some(year.to_string()),
-        Some(round.audit_json()),
-        Some(json!({"status": "open", "evaluations_reset": reset})),
+    tx.audit(
+        Entry::new("evaluation_round.withdraw", "evaluation_round", year)
+            .before(round.audit_json())
+            .after(json!({"status": "open", "evaluations_reset": reset})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(done(year, "withdrawn"))
+    done(tx, year, Flash::RoundWithdrawn).await
 }
 
 // ---- results -----------------------------------------------------------------------------------------

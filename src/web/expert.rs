@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -17,10 +17,11 @@ use super::auth::CurrentUser;
 use super::evaluation::{
     IndicatorRow, document_kind_label, indicator_rows, number_text, refused, status_label,
 };
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::write::{Entry, Writer};
 use crate::db::annual_config;
-use crate::db::audit;
 use crate::db::evaluations::{self as db, MyAssignment};
 use crate::domain::evaluation::{self as rules, Errors, EvalStatus, ExpertAction, RefusalKind};
 use crate::domain::platform::Category;
@@ -143,12 +144,7 @@ pub async fn show(
     Path(aid): Path<i64>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<AssignmentPage> {
-    let notice = match q.notice.as_str() {
-        "declared" => "利益冲突声明已记录。",
-        "saved" => "评分已保存，提交前仍可修改。",
-        "submitted" => "评分已提交。感谢您的评审。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     let mut conn = state.db.acquire().await?;
     let a = db::my_assignment(&mut conn, aid, user.id)
         .await?
@@ -251,10 +247,11 @@ pub struct DeclareForm {
 pub async fn declare(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(aid): Path<i64>,
     Form(form): Form<DeclareForm>,
 ) -> AppResult<Response> {
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let a = db::lock_my_assignment(&mut tx, aid, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -291,18 +288,14 @@ pub async fn declare(
         tx.rollback().await?;
         return Err(AppError::BadRequest("已声明过，请刷新页面。".into()));
     }
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "expert.declare",
-        "expert_assignment",
-        Some(aid.to_string()),
-        Some(json!({"conflict": null})),
-        Some(json!({"evaluation_id": a.evaluation_id, "platform_id": a.platform_id, "conflict": conflict, "note": note})),
+    tx.audit(
+        Entry::new("expert.declare", "expert_assignment", aid)
+            .before(json!({"conflict": null}))
+            .after(json!({"evaluation_id": a.evaluation_id, "platform_id": a.platform_id, "conflict": conflict, "note": note})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?notice=declared", href(aid))).into_response())
+    tx.redirect(format!("{}?notice={}", href(aid), Flash::ExpertDeclared))
+        .await
 }
 
 // ---- scoring ------------------------------------------------------------------------------------------
@@ -311,6 +304,7 @@ pub async fn declare(
 pub async fn scores(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(aid): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -330,7 +324,7 @@ pub async fn scores(
                 .map(|key| (key.to_string(), v.clone()))
         })
         .collect();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let a = db::lock_my_assignment(&mut tx, aid, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -372,24 +366,24 @@ pub async fn scores(
         tx.rollback().await?;
         return Err(AppError::BadRequest("评分已提交，请刷新页面。".into()));
     }
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        if submitting {
-            "expert.scores_submit"
-        } else {
-            "expert.scores_save"
-        },
-        "expert_assignment",
-        Some(aid.to_string()),
-        Some(json!({"scores": before})),
-        Some(
-            json!({"evaluation_id": a.evaluation_id, "platform_id": a.platform_id, "scores": scores,
-                    "submitted": submitting, "config_version": version}),
-        ),
+    let action = if submitting {
+        "expert.scores_submit"
+    } else {
+        "expert.scores_save"
+    };
+    tx.audit(
+        Entry::new(action, "expert_assignment", aid)
+            .before(json!({"scores": before}))
+            .after(
+                json!({"evaluation_id": a.evaluation_id, "platform_id": a.platform_id, "scores": scores,
+                        "submitted": submitting, "config_version": version}),
+            ),
     )
     .await?;
-    tx.commit().await?;
-    let notice = if submitting { "submitted" } else { "saved" };
-    Ok(Redirect::to(&format!("{}?notice={notice}", href(aid))).into_response())
+    let notice = if submitting {
+        Flash::ExpertScoresSubmitted
+    } else {
+        Flash::ExpertScoresSaved
+    };
+    tx.redirect(format!("{}?notice={notice}", href(aid))).await
 }

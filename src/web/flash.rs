@@ -87,16 +87,42 @@ flashes! {
     LedgerValuesSaved = "ledger_values" => "指标数值已保存。",
 
     // Annual configuration.
+    ConfigSaved = "config_saved" => "配置已保存为新版本。",
+    ConfigCopied = "config_copied" => "已以上一年度配置创建本年度配置（第 1 版）。",
 
     // Year-start filing.
+    FilingSaved = "filing_saved" => "草稿已保存，尚未提交。",
+    FilingSubmitted = "filing_submitted" => "年初备案已提交，等待科技局审核。",
+    FilingApproved = "filing_approved" => "已审核通过。",
+    FilingReturned = "filing_returned" => "已退回，填报员将按意见修改后重新提交。",
 
     // Mid-year.
+    MidyearSaved = "midyear_saved" => "半年报告草稿已保存。确认无误后请点击“提交半年报告”。",
+    MidyearSubmitted = "midyear_submitted" => "半年报告已提交。",
+    MidyearSubmittedLate = "midyear_submitted_late" => "半年报告已提交（已超过截止日期，记为逾期提交）。",
+    MidyearReviewed = "midyear_reviewed" => "半年过堂会议已记录，整改要求已列入平台清单。",
+    MidyearActionAdded = "midyear_action_added" => "整改要求已列入平台清单。",
 
     // Year-end evaluation (platform side).
+    EvaluationSaved = "evaluation_saved" => "已保存草稿。提交前仍可修改。",
+    EvaluationSubmitted = "evaluation_submitted" => "已提交，等待审核。",
+    EvaluationReviewed = "evaluation_reviewed" => "审核意见已记录。",
+    EvaluationReopened = "evaluation_reopened" => "已开放补交。",
 
     // Evaluation rounds.
+    RoundComputed = "round_computed" => "定量得分已计算。",
+    RoundExpertAssigned = "round_expert_assigned" => "已分配评审专家。",
+    RoundProposed = "round_proposed" => "已生成拟评等次和排名。核对无误后开始公示。",
+    RoundNoticeStarted = "round_notice_started" => "公示已开始。",
+    ObjectionRecorded = "objection_recorded" => "异议已登记。",
+    ObjectionAnswered = "objection_answered" => "异议已答复。",
+    RoundPublished = "round_published" => "评估结果已发布，结果运用已生效。",
+    RoundWithdrawn = "round_withdrawn" => "拟评结果已撤回，可调整后重新生成。",
 
     // Experts.
+    ExpertDeclared = "expert_declared" => "利益冲突声明已记录。",
+    ExpertScoresSaved = "expert_scores_saved" => "评分已保存，提交前仍可修改。",
+    ExpertScoresSubmitted = "expert_scores_submitted" => "评分已提交。感谢您的评审。",
 
     // Accounts, roles and the security policy.
 

@@ -12,16 +12,18 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
 use super::checklist::{ConflictPage, Diff};
+use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
-use crate::db::{annual_config, audit, checklist, lifecycle, midyear, platforms, unique_violation};
+use super::write::{self, Entry, WriteTx, Writer};
+use crate::db::{annual_config, checklist, lifecycle, midyear, platforms};
 use crate::domain::annual::Step;
 use crate::domain::checklist::{ItemDraft, ItemStatus, Source, is_overdue};
 use crate::domain::midyear::{
@@ -386,14 +388,7 @@ pub async fn page(
     Query(q): Query<PageQuery>,
 ) -> AppResult<MidyearPage> {
     let year = check_year(q.year)?;
-    let notice = match q.notice.as_str() {
-        "saved" => "半年报告草稿已保存。确认无误后请点击“提交半年报告”。",
-        "submitted" => "半年报告已提交。",
-        "submitted_late" => "半年报告已提交（已超过截止日期，记为逾期提交）。",
-        "reviewed" => "半年过堂会议已记录，整改要求已列入平台清单。",
-        "action_added" => "整改要求已列入平台清单。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     build_page(
         &state,
         &user,
@@ -473,6 +468,7 @@ fn values_conflict(
 pub async fn save_report(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
@@ -499,7 +495,7 @@ pub async fn save_report(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let before = midyear::report_for_update(&mut tx, id, year).await?;
     if let Err(msg) = rules::check_edit(before.as_ref().map(|r| r.status())) {
         tx.rollback().await?;
@@ -513,18 +509,17 @@ pub async fn save_report(
     let after = midyear::report(&mut tx, id, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "midyear.save",
-        "midyear_report",
-        Some(after.id.to_string()),
-        before.map(|r| r.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("midyear.save", "midyear_report", after.id)
+            .before(before.map(|r| r.audit_json()))
+            .after(after.audit_json()),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/platforms/{id}/midyear?year={year}&notice=saved")).into_response())
+    tx.redirect(format!(
+        "/platforms/{id}/midyear?year={year}&notice={}",
+        Flash::MidyearSaved
+    ))
+    .await
 }
 
 fn conflict(
@@ -550,13 +545,14 @@ fn conflict(
 pub async fn submit_report(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let year = report_year(&form)?;
     let version = form_version(&form);
     let today = today();
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let (config, _) = annual_config::get(&mut tx, year).await?;
     let Some(before) = midyear::report_for_update(&mut tx, id, year).await? else {
         tx.rollback().await?;
@@ -636,14 +632,10 @@ pub async fn submit_report(
     let after = midyear::report(&mut tx, id, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "midyear.submit",
-        "midyear_report",
-        Some(after.id.to_string()),
-        Some(before.audit_json()),
-        Some(after.audit_json()),
+    tx.audit(
+        Entry::new("midyear.submit", "midyear_report", after.id)
+            .before(before.audit_json())
+            .after(after.audit_json()),
     )
     .await?;
     let summary = if late {
@@ -665,12 +657,15 @@ pub async fn submit_report(
         },
     )
     .await?;
-    tx.commit().await?;
-    let notice = if late { "submitted_late" } else { "submitted" };
-    Ok(Redirect::to(&format!(
+    let notice = if late {
+        Flash::MidyearSubmittedLate
+    } else {
+        Flash::MidyearSubmitted
+    };
+    tx.redirect(format!(
         "/platforms/{id}/midyear?year={year}&notice={notice}"
     ))
-    .into_response())
+    .await
 }
 
 #[derive(Deserialize)]
@@ -683,7 +678,7 @@ pub struct ReviewForm {
 
 /// Inserts the actions of the review as checklist items; returns their ids.
 async fn insert_actions(
-    conn: &mut PgConnection,
+    tx: &mut WriteTx,
     user: &CurrentUser,
     id: i64,
     year: i32,
@@ -700,18 +695,12 @@ async fn insert_actions(
             evidence: String::new(),
         };
         let item_id =
-            checklist::insert(conn, id, &Source::Midyear(year), &draft, Some(user.id)).await?;
-        let item = checklist::get(conn, id, item_id)
+            checklist::insert(tx, id, &Source::Midyear(year), &draft, Some(user.id)).await?;
+        let item = checklist::get(tx, id, item_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        audit::record(
-            conn,
-            &user.actor(),
-            "checklist.create",
-            "checklist_item",
-            Some(item_id.to_string()),
-            None,
-            Some(item.audit_json()),
+        tx.audit(
+            Entry::new("checklist.create", "checklist_item", item_id).after(item.audit_json()),
         )
         .await?;
         ids.push(item_id);
@@ -723,6 +712,7 @@ async fn insert_actions(
 pub async fn record_review(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
@@ -749,10 +739,10 @@ pub async fn record_review(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     let review_id = match midyear::insert_review(&mut tx, id, year, &draft, user.id).await {
         Ok(rid) => rid,
-        Err(e) if unique_violation(&e).as_deref() == Some("midyear_reviews_key") => {
+        Err(e) if write::field_error(&e).is_some_and(|(field, _)| field == "year") => {
             tx.rollback().await?;
             return refused(
                 &state,
@@ -767,14 +757,8 @@ pub async fn record_review(
         Err(e) => return Err(e.into()),
     };
     let item_ids = insert_actions(&mut tx, &user, id, year, &draft.actions).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "midyear.review",
-        "midyear_review",
-        Some(review_id.to_string()),
-        None,
-        Some(serde_json::json!({
+    tx.audit(
+        Entry::new("midyear.review", "midyear_review", review_id).after(serde_json::json!({
             "platform_id": id, "year": year, "meeting_date": draft.meeting_date,
             "attendees": draft.attendees, "assessment": draft.assessment, "problems": draft.problems,
             "checklist_items": item_ids,
@@ -800,11 +784,11 @@ pub async fn record_review(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/midyear?year={year}&notice=reviewed"
+    tx.redirect(format!(
+        "/platforms/{id}/midyear?year={year}&notice={}",
+        Flash::MidyearReviewed
     ))
-    .into_response())
+    .await
 }
 
 #[derive(Deserialize)]
@@ -819,6 +803,7 @@ pub struct ActionForm {
 pub async fn add_action(
     State(state): State<AppState>,
     user: CurrentUser,
+    w: Writer,
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
@@ -845,7 +830,7 @@ pub async fn add_action(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut tx = audit::begin(&state.db, &user.actor()).await?;
+    let mut tx = w.begin().await?;
     if midyear::review(&mut tx, id, year).await?.is_none() {
         tx.rollback().await?;
         return refused(
@@ -874,9 +859,9 @@ pub async fn add_action(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/platforms/{id}/midyear?year={year}&notice=action_added"
+    tx.redirect(format!(
+        "/platforms/{id}/midyear?year={year}&notice={}",
+        Flash::MidyearActionAdded
     ))
-    .into_response())
+    .await
 }
