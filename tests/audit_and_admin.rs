@@ -359,7 +359,7 @@ async fn the_security_policy_is_validated_and_takes_effect() {
     fields[0] = ("min_length", "10");
     assert_eq!(
         sec.post("/security/policy", &fields).await.location(),
-        Some("/security/policy?notice=saved")
+        Some("/security/policy?notice=policy_saved")
     );
 
     // Three failures now lock the account.

@@ -44,6 +44,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::password_hash;
 use crate::state::AppState;
+use crate::web::flash::Flash;
 use crate::web::write::{Entry, Writer};
 
 #[derive(Deserialize, Default)]
@@ -87,13 +88,7 @@ pub struct UsersPage {
 }
 
 fn notice_text(code: &str) -> &'static str {
-    match code {
-        "requested" => "申请已提交，须由另一名管理员批准后才会执行。",
-        "approved" => "申请已批准并执行。",
-        "rejected" => "申请已驳回，未做任何更改。",
-        "status" => "账户状态已更新。",
-        _ => "",
-    }
+    Flash::text_of(code)
 }
 
 async fn page(
@@ -377,7 +372,11 @@ pub async fn reset_password(
         let payload = serde_json::json!({});
         return match file_request(&w, &user, &target, Kind::PasswordReset, payload, &reason).await?
         {
-            Ok(_) => Ok(Redirect::to("/admin/requests?notice=requested").into_response()),
+            Ok(_) => Ok(Redirect::to(&format!(
+                "/admin/requests?notice={}",
+                Flash::AdminRequestFiled
+            ))
+            .into_response()),
             Err(msg) => {
                 let mut errors = FieldErrors::default();
                 errors.add("reason", msg);
@@ -456,7 +455,11 @@ pub async fn set_status(
             Kind::Enable
         };
         return match file_request(&w, &user, &before, kind, serde_json::json!({}), &reason).await? {
-            Ok(_) => Ok(Redirect::to("/admin/requests?notice=requested").into_response()),
+            Ok(_) => Ok(Redirect::to(&format!(
+                "/admin/requests?notice={}",
+                Flash::AdminRequestFiled
+            ))
+            .into_response()),
             Err(msg) => {
                 let mut errors = FieldErrors::default();
                 errors.add("reason", msg);
@@ -483,7 +486,8 @@ pub async fn set_status(
             )),
     )
     .await?;
-    tx.redirect("/admin/users?notice=status").await
+    tx.redirect(format!("/admin/users?notice={}", Flash::AccountStatusSaved))
+        .await
 }
 
 // ---- the requests: list, approve, reject -----------------------------------------------
@@ -663,7 +667,12 @@ async fn decide(
     )
     .await?;
     if !approve {
-        return tx.redirect("/admin/requests?notice=rejected").await;
+        return tx
+            .redirect(format!(
+                "/admin/requests?notice={}",
+                Flash::AdminRequestRejected
+            ))
+            .await;
     }
 
     // Carried out as the requester, under this approved request (migration 0015's triggers).
@@ -797,7 +806,11 @@ async fn decide(
             .await?;
             Ok(page.into_response())
         }
-        None => Ok(Redirect::to("/admin/requests?notice=approved").into_response()),
+        None => Ok(Redirect::to(&format!(
+            "/admin/requests?notice={}",
+            Flash::AdminRequestApproved
+        ))
+        .into_response()),
     }
 }
 

@@ -125,6 +125,15 @@ flashes! {
     ExpertScoresSubmitted = "expert_scores_submitted" => "评分已提交。感谢您的评审。",
 
     // Accounts, roles and the security policy.
+    AdminRequestFiled = "requested" => "申请已提交，须由另一名管理员批准后才会执行。",
+    AdminRequestApproved = "approved" => "申请已批准并执行。",
+    AdminRequestRejected = "rejected" => "申请已驳回，未做任何更改。",
+    AccountStatusSaved = "status" => "账户状态已更新。",
+    RoleSaved = "saved" => "角色已保存。",
+    AccountUnlocked = "unlocked" => "账户已解锁。",
+    RoleChangeRequested = "role_requested" => "涉及管理员角色的变更已提交申请，须由另一名管理员批准后才会生效。",
+    RoleUnchanged = "unchanged" => "角色与数据范围没有变化，无需保存。",
+    PolicySaved = "policy_saved" => "安全策略已保存，立即生效。",
 
     // Jurisdictions.
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::flash::Flash;
 use super::layout::Layout;
 use super::platforms::Opt;
 use super::write::{Entry, Writer};
@@ -51,13 +52,7 @@ pub async fn users(
     Query(q): Query<SearchQuery>,
 ) -> AppResult<UsersPage> {
     let rows = users::list(&state.db, &q.q).await?;
-    let notice = match q.notice.as_str() {
-        "saved" => "角色已保存。",
-        "unlocked" => "账户已解锁。",
-        "requested" => "涉及管理员角色的变更已提交申请，须由另一名管理员批准后才会生效。",
-        "unchanged" => "角色与数据范围没有变化，无需保存。",
-        _ => "",
-    };
+    let notice = Flash::text_of(&q.notice);
     let open_requests = admin_requests::open_for_approver(&state.db, user.id).await?;
     Ok(UsersPage {
         layout: Layout::for_user(&user, "roles"),
@@ -272,7 +267,8 @@ pub async fn assign_role(
             .after(Some(after.audit_json())),
     )
     .await?;
-    tx.redirect("/security/users?notice=saved").await
+    tx.redirect(format!("/security/users?notice={}", Flash::RoleSaved))
+        .await
 }
 
 /// A role change involving an administrator role: filed for a second administrator's approval,
@@ -293,7 +289,10 @@ async fn request_role_change(
     if (before.role(), before.platform_id, before.jurisdiction_id)
         == (grant.role, grant.platform_id, grant.jurisdiction_id)
     {
-        return Ok(Redirect::to("/security/users?notice=unchanged").into_response());
+        return Ok(
+            Redirect::to(&format!("/security/users?notice={}", Flash::RoleUnchanged))
+                .into_response(),
+        );
     }
     let reason = match super::admin::check_reason(&f.reason, true) {
         Ok(r) => r,
@@ -311,7 +310,11 @@ async fn request_role_change(
         "version": f.version,
     });
     match super::admin::file_request(w, user, &before, Kind::RoleChange, payload, &reason).await? {
-        Ok(_) => Ok(Redirect::to("/security/users?notice=requested").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/security/users?notice={}",
+            Flash::RoleChangeRequested
+        ))
+        .into_response()),
         Err(msg) => {
             let mut errors = FieldErrors::default();
             errors.add("reason", msg);
@@ -326,7 +329,8 @@ pub async fn unlock(w: Writer, Path(uid): Path<i64>) -> AppResult<Response> {
     users::get(&mut tx, uid).await?.ok_or(AppError::NotFound)?;
     users::reset_failures(&mut tx, uid).await?;
     tx.audit(Entry::new("user.unlock", "user", uid)).await?;
-    tx.redirect("/security/users?notice=unlocked").await
+    tx.redirect(format!("/security/users?notice={}", Flash::AccountUnlocked))
+        .await
 }
 
 // ---- the security policy --------------------------------------------------------------
@@ -483,11 +487,7 @@ pub async fn policy_form(
         layout: Layout::for_user(&user, "policy"),
         fields: PolicyForm::of(&policy).fields(),
         version: policy.version,
-        notice: if q.notice == "saved" {
-            "安全策略已保存，立即生效。"
-        } else {
-            ""
-        },
+        notice: Flash::text_of(&q.notice),
         conflict: false,
     })
 }
@@ -530,5 +530,6 @@ pub async fn update_policy(
             .after(serde_json::to_value(&saved).ok()),
     )
     .await?;
-    tx.redirect("/security/policy?notice=saved").await
+    tx.redirect(format!("/security/policy?notice={}", Flash::PolicySaved))
+        .await
 }
