@@ -95,6 +95,11 @@ async fn work(pool: &PgPool) -> Result<Daily, sqlx::Error> {
         Ok(created) => tracing::info!(created, "deadline reminders generated"),
         Err(e) => tracing::warn!(error = %e, "deadline reminders could not be generated"),
     }
+    // One-time form tokens only need to outlive a browser's back button and a replay.
+    match crate::web::write::forget_old_submissions(pool).await {
+        Ok(n) => tracing::info!(forgotten = n, "old form tokens removed"),
+        Err(e) => tracing::warn!(error = %e, "old form tokens could not be removed"),
+    }
     let started = Instant::now();
     let refreshed = compliance::refresh(pool, None, today).await;
     match &refreshed {

@@ -473,7 +473,7 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
         .unwrap();
     assert_eq!(
         op.get(&format!("/platforms/{other}")).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(audit::verify(app.pool()).await.unwrap().breaks, vec![]);
 }

@@ -432,16 +432,16 @@ async fn county_staff_see_only_their_county_on_the_workbench_and_in_the_json() {
     let last = revenue["categories"].as_array().unwrap().len() - 1;
     // a: 300 + 75; b (ledger): 900 + 1300 … in 万元: only a and b, never d.
     assert_eq!(revenue["series"][0]["data"][last], 300.0 + 900.0);
-    // Another county's platform: 403, the same as its page.
+    // Another county's platform: 404, as if it did not exist, the same as its page.
     assert_eq!(
         c.get(&format!("/platforms/{}", city.d)).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     for chart in ["revenue", "revenue-mix", "break-even", "evaluations"] {
         let resp = c
             .get(&format!("/api/platforms/{}/{chart}.json", city.d))
             .await;
-        assert_eq!(resp.status, StatusCode::FORBIDDEN, "{chart}");
+        assert_eq!(resp.status, StatusCode::NOT_FOUND, "{chart}");
     }
 }
 
@@ -464,7 +464,7 @@ async fn an_operator_sees_its_own_dashboard_and_nothing_else() {
             let resp = op
                 .get(&format!("/api/platforms/{other}/{chart}.json"))
                 .await;
-            assert_eq!(resp.status, StatusCode::FORBIDDEN, "{chart} of {other}");
+            assert_eq!(resp.status, StatusCode::NOT_FOUND, "{chart} of {other}");
         }
     }
     for path in [

@@ -374,9 +374,9 @@ async fn an_operator_sees_only_their_platform() {
     s.open(&format!("{own}/compliance")).await;
     assert_eq!(s.texts("tr.finding").await.len(), 22);
     s.shot("operator-compliance").await;
-    // Another platform by URL: refused.
+    // Another platform by URL: as if it did not exist.
     s.open("/platforms/2").await;
-    assert_eq!(s.text("h1").await, "403 · 无权访问");
+    assert_eq!(s.text("h1").await, "404 · 页面不存在");
     s.open("/platforms").await;
     assert_eq!(s.texts("#platform-list tbody tr").await.len(), 1);
     s.close().await;
@@ -530,7 +530,7 @@ async fn an_operators_dashboard_shows_only_its_own_platform() {
     assert_eq!(
         s.fetch_status(&format!("/api/platforms/{other}/revenue.json"))
             .await,
-        403
+        404
     );
     assert_eq!(
         s.fetch_status("/api/leadership/counts.json?by=stage").await,

@@ -56,8 +56,8 @@ async fn login_from(c: &mut Client, addr: &str, username: &str, password: &str) 
 #[tokio::test]
 async fn refusals_are_audited_and_other_platforms_look_like_missing_ones() {
     let app = TestApp::new().await;
-    let own = app.platform("SE-1", "320602").await;
-    let other = app.platform("SE-2", "320602").await;
+    let own = app.platform("SE-1", "320613").await;
+    let other = app.platform("SE-2", "320613").await;
     app.user("op1", Some(Role::Operator), Some(own), None).await;
     app.user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;

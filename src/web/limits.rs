@@ -122,12 +122,12 @@ mod tests {
 
     #[test]
     fn limits_per_key_and_in_total_and_counts_what_it_refused() {
-        let l = Limiter::new(2, 3);
+        let l = Limiter::new(2, 4);
         assert_eq!(l.hit(Some("a")), Hit::Allowed { suppressed: 0 });
         assert_eq!(l.hit(Some("a")), Hit::Allowed { suppressed: 0 });
         assert_eq!(l.hit(Some("a")), Hit::Limited);
         assert_eq!(l.hit(Some("b")), Hit::Allowed { suppressed: 1 });
-        // The total (3 allowed + 1 limited = 4 > 3) is spent for everyone.
+        // The total (4 hits, limited ones included) is spent for everyone.
         assert_eq!(l.hit(Some("c")), Hit::Limited);
         assert_eq!(l.hit(None), Hit::Limited);
     }

@@ -152,6 +152,16 @@ pub async fn replay_of(
     Ok(done.map(|location| AppError::Resubmitted(location).into_response()))
 }
 
+/// Forgets form tokens older than a week (the daily work): a replay after that is a new submission.
+pub async fn forget_old_submissions(db: &PgPool) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM submissions WHERE created_at < now() - interval '7 days'")
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// One audit entry: what was done to which record, with its before and after.
 #[derive(Debug, Clone)]
 pub struct Entry {
