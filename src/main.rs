@@ -86,6 +86,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         // Pure and offline: no database, no runtime, nothing on stdout but the findings.
         return Ok(kechuang::check_cli::run(input, *format));
     }
+    kechuang::password_hash::return_large_blocks_to_the_system();
     telemetry::init();
     let runtime = tokio::runtime::Runtime::new()?;
     match runtime.block_on(run_command(cli)) {
