@@ -188,3 +188,34 @@ impl IntoResponse for AppError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SqlState, sql_state_class};
+
+    #[test]
+    fn database_refusals_are_the_clients_or_a_brief_outage_never_a_500() {
+        // Shutdown, lock timeout, statement timeout, connection trouble: 503 (retry).
+        for code in [
+            "57P01", "57P03", "55P03", "57014", "08006", "40P01", "53300",
+        ] {
+            assert!(
+                matches!(sql_state_class(code), SqlState::Unavailable),
+                "{code}"
+            );
+        }
+        // What a client sent: a missing referenced row, a duplicate, NUL, an out-of-range number.
+        for code in [
+            "23503", "23505", "23514", "22021", "22003", "22008", "22P02",
+        ] {
+            assert!(
+                matches!(sql_state_class(code), SqlState::BadInput(_)),
+                "{code}"
+            );
+        }
+        // Our own mistakes stay 500s (and are logged).
+        for code in ["42P01", "42703", "XX000"] {
+            assert!(matches!(sql_state_class(code), SqlState::Other), "{code}");
+        }
+    }
+}

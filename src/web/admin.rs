@@ -361,29 +361,10 @@ pub async fn reset_password(
     let is_admin = target.role().is_some_and(Role::is_admin);
     let reason = match check_reason(&f.reason, is_admin) {
         Ok(r) => r,
-        Err(msg) => {
-            let mut errors = FieldErrors::default();
-            errors.add("reason", msg);
-            let page = account_page(&state, &user, target, f.reason, errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
+        Err(msg) => return reason_refused(&state, &user, target, f.reason, msg).await,
     };
     if is_admin {
-        let payload = serde_json::json!({});
-        return match file_request(&w, &user, &target, Kind::PasswordReset, payload, &reason).await?
-        {
-            Ok(_) => Ok(Redirect::to(&format!(
-                "/admin/requests?notice={}",
-                Flash::AdminRequestFiled
-            ))
-            .into_response()),
-            Err(msg) => {
-                let mut errors = FieldErrors::default();
-                errors.add("reason", msg);
-                let page = account_page(&state, &user, target, reason, errors).await?;
-                Ok((StatusCode::CONFLICT, page).into_response())
-            }
-        };
+        return request_approval(&w, &state, &user, target, Kind::PasswordReset, reason).await;
     }
 
     // A business account: the administrator gets a link for the owner, never a password.
@@ -427,6 +408,44 @@ pub struct StatusForm {
     reason: String,
 }
 
+/// The account page again, with the reason's error next to the field (what was typed kept).
+async fn reason_refused(
+    state: &AppState,
+    user: &CurrentUser,
+    target: User,
+    reason: String,
+    msg: &'static str,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    errors.add("reason", msg);
+    let page = account_page(state, user, target, reason, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// An action on an administrator account: filed for a second administrator's approval.
+async fn request_approval(
+    w: &Writer,
+    state: &AppState,
+    user: &CurrentUser,
+    target: User,
+    kind: Kind,
+    reason: String,
+) -> AppResult<Response> {
+    match file_request(w, user, &target, kind, serde_json::json!({}), &reason).await? {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/admin/requests?notice={}",
+            Flash::AdminRequestFiled
+        ))
+        .into_response()),
+        Err(msg) => {
+            let mut errors = FieldErrors::default();
+            errors.add("reason", msg);
+            let page = account_page(state, user, target, reason, errors).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+    }
+}
+
 pub async fn set_status(
     w: Writer,
     State(state): State<AppState>,
@@ -441,12 +460,7 @@ pub async fn set_status(
     let is_admin = before.role().is_some_and(Role::is_admin);
     let reason = match check_reason(&f.reason, is_admin) {
         Ok(r) => r,
-        Err(msg) => {
-            let mut errors = FieldErrors::default();
-            errors.add("reason", msg);
-            let page = account_page(&state, &user, before, f.reason, errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
+        Err(msg) => return reason_refused(&state, &user, before, f.reason, msg).await,
     };
     if is_admin {
         let kind = if f.disabled {
@@ -454,19 +468,7 @@ pub async fn set_status(
         } else {
             Kind::Enable
         };
-        return match file_request(&w, &user, &before, kind, serde_json::json!({}), &reason).await? {
-            Ok(_) => Ok(Redirect::to(&format!(
-                "/admin/requests?notice={}",
-                Flash::AdminRequestFiled
-            ))
-            .into_response()),
-            Err(msg) => {
-                let mut errors = FieldErrors::default();
-                errors.add("reason", msg);
-                let page = account_page(&state, &user, before, reason, errors).await?;
-                Ok((StatusCode::CONFLICT, page).into_response())
-            }
-        };
+        return request_approval(&w, &state, &user, before, kind, reason).await;
     }
     let mut tx = w.begin().await?;
     users::set_disabled(&mut tx, uid, f.disabled).await?;
