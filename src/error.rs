@@ -25,6 +25,9 @@ pub enum AppError {
     /// The same form was submitted before: the first submission's result (where it led).
     #[error("form submitted before")]
     Resubmitted(Option<String>),
+    /// An irreversible step passed validation and must be confirmed: the confirmation page.
+    #[error("confirmation asked")]
+    Confirm(String),
     /// Too many requests from this client (sign-in rate limit).
     #[error("too many requests")]
     TooManyRequests,
@@ -125,6 +128,7 @@ impl AppError {
                 "表单已提交",
                 "此表单已经提交并处理过，未重复保存。请从菜单返回相应页面查看结果。".into(),
             ),
+            AppError::Confirm(_) => (StatusCode::OK, "请确认", String::new()),
             AppError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "操作过于频繁",
@@ -160,7 +164,11 @@ impl IntoResponse for AppError {
             AppError::Resubmitted(_) => {
                 tracing::info!("repeated submission answered with its first result")
             }
+            AppError::Confirm(_) => tracing::info!("confirmation asked"),
             other => tracing::info!(error = %other, "request refused"),
+        }
+        if let AppError::Confirm(page) = self {
+            return (StatusCode::OK, Html(page)).into_response();
         }
         if let AppError::Resubmitted(Some(location)) = &self {
             // A repeated submission is shown the first one's result.

@@ -542,3 +542,445 @@ async fn an_operators_dashboard_shows_only_its_own_platform() {
     assert_eq!(s.text("h1").await, "403 · 无权访问");
     s.close().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every page, as every role, at 1,440 px and at 390 px: readable, Chinese, nothing broken.
+// ---------------------------------------------------------------------------------------------
+
+/// The demo accounts, one per persona.
+const PERSONAS: &[(&str, &str)] = &[
+    ("demo-staff", "staff"),
+    ("demo-county-staff", "county-staff"),
+    ("demo-operator", "operator"),
+    ("demo-advisor", "advisor"),
+    ("demo-expert", "expert"),
+    ("demo-leader", "leader"),
+    ("demo-sysadmin", "sysadmin"),
+    ("demo-secadmin", "secadmin"),
+    ("demo-auditor", "auditor"),
+];
+
+/// GET routes that are not pages a user reads: downloads, exports, chart data, one-time links.
+fn not_a_page(pattern: &str) -> bool {
+    pattern.ends_with(".xlsx")
+        || pattern.ends_with(".json")
+        || pattern.starts_with("/api/")
+        || pattern.starts_with("/reset/")
+        || pattern.contains("/versions/{vid}")
+        || matches!(pattern, "/" | "/logout" | "/login" | "/notices/read-all")
+}
+
+/// The registry pattern a concrete path belongs to.
+fn pattern_of(path: &str, patterns: &[&'static str]) -> Option<&'static str> {
+    let segs: Vec<&str> = path.split('/').collect();
+    patterns.iter().copied().find(|p| {
+        let ps: Vec<&str> = p.split('/').collect();
+        ps.len() == segs.len()
+            && ps
+                .iter()
+                .zip(&segs)
+                .all(|(a, b)| a == b || (a.starts_with('{') && !b.is_empty()))
+    })
+}
+
+/// One page per shape: the route it belongs to and the names (not values) of its query.
+fn shape_of(url: &str, patterns: &[&'static str]) -> String {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let route = pattern_of(path, patterns).unwrap_or(path);
+    let mut keys: Vec<&str> = query
+        .split('&')
+        .filter_map(|kv| kv.split('=').next())
+        .filter(|k| !k.is_empty() && !matches!(*k, "notice" | "page" | "q" | "size"))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    format!("{route}?{}", keys.join("&"))
+}
+
+impl Session {
+    /// Same-site links of the page that lead to pages (not downloads, exports or sign-out).
+    async fn page_links(&self) -> Vec<String> {
+        let hrefs = self
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll('a[href]')).map(function (a) { return a.getAttribute('href'); });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        hrefs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .map(|h| h.split('#').next().unwrap_or("").to_string())
+            .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+            .filter(|h| {
+                let path = h.split('?').next().unwrap_or("");
+                !(path.starts_with("/static/")
+                    || path.starts_with("/api/")
+                    || path.ends_with(".xlsx")
+                    || path.ends_with(".json")
+                    || path.contains("/versions/")
+                    || path == "/logout")
+            })
+            .collect()
+    }
+
+    /// Runs the page checks (tests/e2e_js/page_checks.js); returns the findings.
+    async fn page_findings(&self, phone: bool) -> (u64, Vec<String>) {
+        let r = self
+            .client
+            .execute(include_str!("e2e_js/page_checks.js"), vec![phone.into()])
+            .await
+            .unwrap();
+        let width = r["width"].as_u64().unwrap_or(0);
+        let findings = r["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        (width, findings)
+    }
+
+    async fn is_error_page(&self) -> bool {
+        self.client
+            .execute(
+                "return document.contentType === 'text/html' && !!document.querySelector('article.error-page');",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap_or(false)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_for_every_role_reads_in_chinese_at_desktop_and_phone_width() {
+    let Some(s) = session("pages").await else {
+        return;
+    };
+    let dir = s.shots.join("pages");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let registry = kechuang::web::routes::registry();
+    let patterns: Vec<&'static str> = registry
+        .iter()
+        .filter(|d| d.method == axum::http::Method::GET)
+        .map(|d| d.path)
+        .collect();
+    let mut covered = std::collections::BTreeSet::new();
+    let mut report: Vec<String> = Vec::new();
+    let mut pages = 0;
+
+    // Pages only a platform still in setup registration has (no link leads there otherwise).
+    let in_setup: i64 = sqlx::query_scalar(
+        "SELECT id FROM platforms WHERE stage = 'registration' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(s._app.pool())
+    .await
+    .unwrap();
+    for (account, persona) in PERSONAS {
+        s.client.set_window_size(1440, 900).await.unwrap();
+        s.login(account).await;
+        let mut queue = std::collections::VecDeque::from([s.path().await]);
+        if *persona == "staff" {
+            queue.push_back(format!("/platforms/{in_setup}/approve"));
+            queue.push_back(format!("/platforms/{in_setup}/registration/companies/new"));
+        }
+        let mut shapes = std::collections::HashSet::new();
+        let mut visited: Vec<String> = Vec::new();
+        while let Some(url) = queue.pop_front() {
+            if visited.len() >= 60 || !shapes.insert(shape_of(&url, &patterns)) {
+                continue;
+            }
+            s.open(&url).await;
+            let at = s.path().await;
+            if s.is_error_page().await {
+                report.push(format!("[{persona} 1440] {url}: 链接指向错误页"));
+                continue;
+            }
+            let path = at.split('?').next().unwrap_or("").to_string();
+            if let Some(p) = pattern_of(&path, &patterns) {
+                covered.insert(p);
+            }
+            let (_, findings) = s.page_findings(false).await;
+            for f in findings {
+                report.push(format!("[{persona} 1440] {at}: {f}"));
+            }
+            let n = visited.len();
+            let slug: String = path
+                .trim_matches('/')
+                .replace('/', "_")
+                .chars()
+                .take(60)
+                .collect();
+            s.shot(&format!("pages/{persona}-{n:02}-{slug}-1440")).await;
+            visited.push(at.clone());
+            for link in s.page_links().await {
+                queue.push_back(link);
+            }
+        }
+        pages += visited.len();
+
+        // The same pages on a phone.
+        s.client.set_window_size(390, 844).await.unwrap();
+        for (n, url) in visited.iter().enumerate() {
+            s.open(url).await;
+            let (width, findings) = s.page_findings(true).await;
+            assert!(
+                width <= 400,
+                "the window did not shrink to phone width ({width} px)"
+            );
+            for f in findings {
+                report.push(format!("[{persona} 390] {url}: {f}"));
+            }
+            let path = url.split('?').next().unwrap_or("");
+            let slug: String = path
+                .trim_matches('/')
+                .replace('/', "_")
+                .chars()
+                .take(60)
+                .collect();
+            s.shot(&format!("pages/{persona}-{n:02}-{slug}-390")).await;
+        }
+        // The menu collapses behind 菜单 and opens on a tap, with 退出 on the screen.
+        s.open(&visited[0]).await;
+        let menu = s
+            .client
+            .execute(
+                "var m = document.querySelector('#main-menu');
+                 var before = m.getBoundingClientRect().height;
+                 document.querySelector('label.menu-button').click();
+                 var out = document.querySelector('.nav-user button[type=submit]').getBoundingClientRect();
+                 return [before, m.getBoundingClientRect().height, out.right, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let v = |i: usize| menu[i].as_f64().unwrap_or(-1.0);
+        assert_eq!(
+            v(0),
+            0.0,
+            "{persona}: the menu is not collapsed at phone width"
+        );
+        assert!(v(1) > 0.0, "{persona}: 菜单 does not open the menu");
+        assert!(
+            v(2) <= v(3),
+            "{persona}: 退出 is off-screen ({} > {})",
+            v(2),
+            v(3)
+        );
+        s.shot(&format!("pages/{persona}-menu-390")).await;
+        s.client.set_window_size(1440, 900).await.unwrap();
+        s.client.delete_all_cookies().await.unwrap();
+    }
+
+    let missing: Vec<&str> = patterns
+        .iter()
+        .copied()
+        .filter(|p| !not_a_page(p) && !covered.contains(p))
+        .collect();
+    let text = format!(
+        "{pages} pages visited (each at 1,440 and 390 px), {} of {} page routes reached\nnot reached: {missing:?}\n{}",
+        covered.len(),
+        patterns.iter().filter(|p| !not_a_page(p)).count(),
+        report.join("\n")
+    );
+    std::fs::write(dir.join("report.txt"), &text).unwrap();
+    eprintln!("{}", text.lines().take(3).collect::<Vec<_>>().join("\n"));
+    assert!(missing.is_empty(), "pages no role reached: {missing:?}");
+    assert!(
+        report.is_empty(),
+        "{} findings (all in target/e2e/pages/report.txt):\n{}",
+        report.len(),
+        report
+            .iter()
+            .take(80)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    s.close().await;
+}
+
+impl Session {
+    /// Submits the form `form` as it is (its submit button `button`, if given) and waits for
+    /// the answer page to load.
+    async fn submit_form(&self, form: &str, button: Option<&str>) {
+        let before = self.path().await;
+        self.client
+            .execute(
+                "window.kcOld = true; var f = document.querySelector(arguments[0]);
+                 var b = arguments[1] ? f.querySelector(arguments[1]) : null;
+                 if (b) f.requestSubmit(b); else f.requestSubmit();",
+                vec![form.into(), button.unwrap_or("").into()],
+            )
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            let fresh = self
+                .client
+                .execute(
+                    "return !window.kcOld && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .map(|v| v.as_bool().unwrap_or(false))
+                .unwrap_or(false);
+            if fresh {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no answer to the form {form} on {before}");
+    }
+
+    /// After a failed submit: the error summary is on the screen and the first bad field has
+    /// the focus. Returns the summary's text.
+    async fn error_summary_and_focus(&self, what: &str) -> String {
+        let r = self
+            .client
+            .execute(
+                "var box = document.querySelector('.error-summary');
+                 if (!box) return {found: false};
+                 var r = box.getBoundingClientRect();
+                 var first = document.querySelector('main .field-error');
+                 var active = document.activeElement;
+                 return {found: true, text: box.innerText, top: r.top, height: window.innerHeight,
+                         focused: !!active && active.matches('input, select, textarea'),
+                         same_form: !!active && active.closest('form') === box.closest('form'),
+                         has_error: !!first};",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r["found"], true, "{what}: no error summary");
+        let top = r["top"].as_f64().unwrap();
+        let height = r["height"].as_f64().unwrap();
+        assert!(
+            r["focused"] == true && r["same_form"] == true,
+            "{what}: the first bad field has no focus: {r}"
+        );
+        // The focused field is in view; the summary either in view or just above it.
+        let _ = (top, height);
+        let in_view = self
+            .client
+            .execute(
+                "var a = document.activeElement.getBoundingClientRect();
+                 return a.top >= 0 && a.bottom <= window.innerHeight;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(in_view, true, "{what}: the focused field is off-screen");
+        r["text"].as_str().unwrap_or("").to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_steps_confirm_after_validation()
+ {
+    let Some(s) = session("forms").await else {
+        return;
+    };
+    let pool = s._app.pool().clone();
+    let one = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Staff: a new platform with nothing filled in.
+    s.login("demo-staff").await;
+    s.open("/platforms/new").await;
+    s.submit_form("main form[action='/platforms']", None).await;
+    let text = s.error_summary_and_focus("登记新平台").await;
+    assert!(text.contains("平台名称"), "{text}");
+    s.shot("forms-new-platform-errors").await;
+
+    // Staff: a rectification measure without anything, on a long case page.
+    let case =
+        one("SELECT id FROM rectification_cases WHERE status = 'open' ORDER BY id LIMIT 1").await;
+    let pid = one(
+        "SELECT platform_id FROM rectification_cases WHERE status = 'open' ORDER BY id LIMIT 1",
+    )
+    .await;
+    s.open(&format!("/platforms/{pid}/rectification/{case}"))
+        .await;
+    s.submit_form("#add-measure", None).await;
+    s.error_summary_and_focus("整改措施").await;
+    s.shot("forms-rectification-measure-errors").await;
+    s.client.delete_all_cookies().await.unwrap();
+
+    // Operator: a document without a file.
+    s.login("demo-operator").await;
+    let own = s.path().await;
+    s.open(&format!("{own}/documents")).await;
+    s.submit_form("main form[action$='/documents']", None).await;
+    s.error_summary_and_focus("上传文件").await;
+    s.client.delete_all_cookies().await.unwrap();
+
+    // Advisor: a visit without a date or topic.
+    s.login("demo-advisor").await;
+    let visited = one(
+        "SELECT p.id FROM platforms p JOIN users u ON u.id = p.advisor_id
+         WHERE u.username = 'demo-advisor' AND p.stage = 'operating' ORDER BY p.id LIMIT 1",
+    )
+    .await;
+    s.open(&format!("/platforms/{visited}/operation")).await;
+    s.submit_form("main form[action$='/visits']", None).await;
+    s.error_summary_and_focus("服务记录").await;
+    s.shot("forms-advisor-visit-errors").await;
+    s.client.delete_all_cookies().await.unwrap();
+
+    // Expert: the conflict declaration is validated first (nothing chosen: errors, no
+    // question), then confirmed (the page asks, nothing is written until 确认提交).
+    s.login("demo-expert").await;
+    let aid = one(
+        "SELECT a.id FROM expert_assignments a JOIN users u ON u.id = a.expert_id
+         WHERE u.username = 'demo-expert' AND a.declared_at IS NULL ORDER BY a.id LIMIT 1",
+    )
+    .await;
+    s.open(&format!("/expert/assignments/{aid}")).await;
+    s.submit_form("main form[action$='/declaration']", None)
+        .await;
+    s.error_summary_and_focus("利益冲突声明").await;
+    assert!(s.client.find(Locator::Css("#confirm-yes")).await.is_err());
+    s.click("input[name=conflict][value=no]").await;
+    s.submit_form("main form[action$='/declaration']", None)
+        .await;
+    assert!(
+        s.text("#confirm-prompt")
+            .await
+            .contains("声明提交后不能更改")
+    );
+    s.shot("forms-expert-declaration-confirm").await;
+    let declared = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT declared_at IS NOT NULL FROM expert_assignments WHERE id = $1",
+        )
+        .bind(aid)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    assert!(
+        !declared(pool.clone()).await,
+        "written before it was confirmed"
+    );
+    s.submit_form("main form", Some("#confirm-yes")).await;
+    assert!(declared(pool.clone()).await, "not written after 确认提交");
+    assert!(
+        s.path()
+            .await
+            .starts_with(&format!("/expert/assignments/{aid}"))
+    );
+    s.close().await;
+}

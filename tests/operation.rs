@@ -688,7 +688,10 @@ async fn a_serious_integrity_violation_bars_evaluation() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(resp.text("#f-occurred_on-error"), "日期格式应为 YYYY-MM-DD");
+    assert_eq!(
+        resp.text("#f-occurred_on-error"),
+        "日期格式应为年-月-日（如 2026-03-31）"
+    );
     assert_eq!(resp.text("#f-serious-error"), "请选择是否属于严重违规");
     assert_eq!(resp.text("#f-description-error"), "请填写违规情况");
     assert!(resp.text("#f-funds-error").contains("四位小数"));

@@ -834,7 +834,7 @@ pub async fn scores_for_evaluation(
 /// Active expert accounts: `(id, display name, username)`.
 pub async fn experts(conn: &mut PgConnection) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, display_name, username FROM users WHERE role = 'expert' AND NOT disabled ORDER BY display_name, id",
+        "SELECT id, display_name, username FROM users WHERE role = 'expert' AND NOT disabled ORDER BY display_name COLLATE \"zh-Hans-x-icu\", id",
     )
     .fetch_all(conn)
     .await

@@ -60,7 +60,7 @@ pub struct AccountChoice {
 pub async fn advisor_choices(pool: &PgPool) -> Result<Vec<AccountChoice>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, display_name || '（' || username || '）' AS label FROM users
-         WHERE role = 'advisor' AND NOT disabled ORDER BY display_name, id",
+         WHERE role = 'advisor' AND NOT disabled ORDER BY display_name COLLATE \"zh-Hans-x-icu\", id",
     )
     .fetch_all(pool)
     .await
@@ -76,7 +76,7 @@ pub async fn staff_choices(
         "SELECT u.id, u.display_name || '（' || j.name || '）' AS label
          FROM users u JOIN jurisdictions j ON j.id = u.jurisdiction_id
          WHERE u.role = 'staff' AND NOT u.disabled AND (j.kind = 'city' OR u.jurisdiction_id = $1)
-         ORDER BY j.kind = 'city' DESC, u.display_name, u.id",
+         ORDER BY j.kind = 'city' DESC, u.display_name COLLATE \"zh-Hans-x-icu\", u.id",
     )
     .bind(jurisdiction_id)
     .fetch_all(pool)

@@ -69,7 +69,7 @@ impl SortKey {
     fn column(self) -> &'static str {
         match self {
             SortKey::Code => "p.code",
-            SortKey::Name => "p.name",
+            SortKey::Name => "p.name COLLATE \"zh-Hans-x-icu\"",
             SortKey::Jurisdiction => "j.sort_order",
             SortKey::Stage => "p.stage",
             SortKey::Created => "p.created_at",
@@ -298,6 +298,28 @@ pub async fn scope_ref(pool: &PgPool, id: i64) -> Result<Option<PlatformRef>, sq
         id,
         jurisdiction_id,
         advisor_id,
+    }))
+}
+
+/// [`scope_ref`] and the platform's name (the guard's one lookup: scope and breadcrumbs).
+pub async fn scope_ref_named(
+    pool: &PgPool,
+    id: i64,
+) -> Result<Option<(PlatformRef, String)>, sqlx::Error> {
+    let row: Option<(i64, i32, Option<i64>, String)> =
+        sqlx::query_as("SELECT id, jurisdiction_id, advisor_id, name FROM platforms WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, jurisdiction_id, advisor_id, name)| {
+        (
+            PlatformRef {
+                id,
+                jurisdiction_id,
+                advisor_id,
+            },
+            name,
+        )
     }))
 }
 

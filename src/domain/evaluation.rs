@@ -400,7 +400,7 @@ pub fn review_comment(action: EvalAction, comment: &str) -> Result<String, Strin
 /// The reopening date staff choose: after today, and not more than 90 days ahead.
 pub fn reopen_until(input: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let d = NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
-        .map_err(|_| "日期格式应为 YYYY-MM-DD".to_string())?;
+        .map_err(|_| "日期格式应为年-月-日（如 2026-03-31）".to_string())?;
     if d < today {
         return Err("补交期限不能早于今天".into());
     }
@@ -988,7 +988,10 @@ pub fn validate_objection(
     let date = NaiveDate::parse_from_str(raised_on.trim(), "%Y-%m-%d").ok();
     match date {
         None => {
-            errors.insert("raised_on".into(), "日期格式应为 YYYY-MM-DD".into());
+            errors.insert(
+                "raised_on".into(),
+                "日期格式应为年-月-日（如 2026-03-31）".into(),
+            );
         }
         Some(d) if d > today => {
             errors.insert("raised_on".into(), "提出日期不能晚于今天".into());

@@ -762,7 +762,8 @@ impl<'a> Reader<'a> {
         }
         match parse_iso_date(v) {
             None => {
-                self.errors.add(name, "日期格式应为 YYYY-MM-DD");
+                self.errors
+                    .add(name, "日期格式应为年-月-日（如 2026-03-31）");
                 None
             }
             Some(d) => {

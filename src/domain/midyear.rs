@@ -286,7 +286,7 @@ impl ReviewFields {
                 None
             }
             None => {
-                errors.add("meeting_date", "日期格式应为 YYYY-MM-DD");
+                errors.add("meeting_date", "日期格式应为年-月-日（如 2026-03-31）");
                 None
             }
             Some(d) if d > today => {

@@ -253,7 +253,7 @@ fn required_date(
     }
     match parse_iso_date(raw) {
         None => {
-            errors.add(field, "日期格式应为 YYYY-MM-DD");
+            errors.add(field, "日期格式应为年-月-日（如 2026-03-31）");
             None
         }
         Some(d) if d > today => {
@@ -712,7 +712,10 @@ mod tests {
         }
         .validate(today)
         .expect_err("bad date");
-        assert_eq!(bad.get("visit_date"), "日期格式应为 YYYY-MM-DD");
+        assert_eq!(
+            bad.get("visit_date"),
+            "日期格式应为年-月-日（如 2026-03-31）"
+        );
     }
 
     fn acceptance(result: &str) -> AcceptanceFields {

@@ -180,7 +180,10 @@ fn parse_date(errors: &mut FieldErrors, field: &'static str, input: &str) -> Opt
     match NaiveDate::parse_from_str(input, "%Y-%m-%d") {
         Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Some(d),
         _ => {
-            errors.add(field, "日期格式应为 YYYY-MM-DD（2000–2100年）");
+            errors.add(
+                field,
+                "日期格式应为年-月-日（如 2026-03-31）（2000–2100年）",
+            );
             None
         }
     }

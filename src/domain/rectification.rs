@@ -93,7 +93,7 @@ fn parse_date(input: &str) -> Result<Option<NaiveDate>, &'static str> {
     }
     match NaiveDate::parse_from_str(input, "%Y-%m-%d") {
         Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Ok(Some(d)),
-        _ => Err("日期格式应为 YYYY-MM-DD（2000–2100年）"),
+        _ => Err("日期格式应为年-月-日（如 2026-03-31）（2000–2100年）"),
     }
 }
 
@@ -620,7 +620,7 @@ mod tests {
         assert!(errors.get("deadline").starts_with("日期格式应为"));
         assert_eq!(
             errors.get("measure_0"),
-            "第1项措施：请填写责任人；日期格式应为 YYYY-MM-DD（2000–2100年）"
+            "第1项措施：请填写责任人；日期格式应为年-月-日（如 2026-03-31）（2000–2100年）"
         );
         assert_eq!(errors.get("measure_1"), "第2项措施：请填写整改措施");
         assert_eq!(errors.len(), 4);

@@ -52,6 +52,8 @@ pub struct CurrentUser {
     pub addr: Option<String>,
     /// Unread in-app notices, loaded with the session (the header's bell).
     pub unread_notices: i64,
+    /// The page's breadcrumbs (set by the guard from the route registry).
+    pub crumbs: Vec<super::crumbs::Crumb>,
 }
 
 impl CurrentUser {
@@ -72,6 +74,7 @@ impl CurrentUser {
             csrf: s.csrf_token.clone(),
             addr,
             unread_notices: s.unread_notices,
+            crumbs: Vec::new(),
         }
     }
 
@@ -138,6 +141,8 @@ fn client_addr(req: &Request, trust_proxy: bool) -> Option<String> {
 pub struct GuardState {
     pub app: AppState,
     pub guard: Guard,
+    /// The route's path pattern (breadcrumbs).
+    pub path: &'static str,
     /// The largest request body this route takes.
     pub body_limit: usize,
 }
@@ -207,6 +212,10 @@ async fn audit_refusal(
         tracing::warn!(error = %e, "a refused request could not be audited");
     }
 }
+
+/// The name of the platform a `Scope::Platform` route acts on (its breadcrumb).
+#[derive(Debug, Clone)]
+pub struct PlatformName(pub String);
 
 /// The platform a `Scope::Platform` route acts on, once the guard has checked it.
 #[derive(Debug, Clone, Copy)]
@@ -310,6 +319,11 @@ async fn check(
         // A failed touch only shortens the session; never fail the request for it.
         let _ = sessions::touch(&state.db, cookie.value()).await;
     }
+    let mut user = user;
+    if !unsafe_method {
+        let name = req.extensions().get::<PlatformName>().map(|n| n.0.as_str());
+        user.crumbs = super::crumbs::trail(gs.path, req.uri().path(), name, &user);
+    }
     req.extensions_mut().insert(user);
     Ok(req)
 }
@@ -366,9 +380,10 @@ async fn check_platform_scope(
                 .and_then(|(_, v)| v.parse::<i64>().ok())
         })
         .ok_or_else(|| AppError::NotFound.into_response())?;
-    match platforms::scope_ref(&state.db, id).await {
-        Ok(Some(p)) if user.scope.allows(p) => {
+    match platforms::scope_ref_named(&state.db, id).await {
+        Ok(Some((p, name))) if user.scope.allows(p) => {
             parts.extensions.insert(ScopedPlatform(id));
+            parts.extensions.insert(PlatformName(name));
             Ok(Request::from_parts(parts, body))
         }
         // Out of scope answers as if it did not exist (no enumeration of ids), but is
@@ -484,6 +499,9 @@ async fn check_csrf(
     } else {
         let mut token = None;
         let mut form_token = None;
+        let mut prompt = None;
+        let mut confirmed = false;
+        let mut action = None;
         for (k, v) in form_urlencoded::parse(&bytes) {
             if has_control_chars(&k) || has_control_chars(&v) {
                 return Err(AppError::BadRequest(BAD_CHARACTERS.into()).into_response());
@@ -492,7 +510,31 @@ async fn check_csrf(
                 token = Some(v.into_owned());
             } else if k == write::FORM_TOKEN_FIELD {
                 form_token = Some(v.into_owned());
+            } else if k == write::CONFIRM_PROMPT_FIELD {
+                prompt = Some(v.into_owned());
+            } else if k == write::CONFIRMED_FIELD {
+                confirmed = v == "1";
+            } else if k == "action" {
+                action = Some(v.into_owned());
             }
+        }
+        if prompt.is_none()
+            && let Some(action) = &action
+        {
+            let key = format!("{}.{action}", write::CONFIRM_PROMPT_FIELD);
+            prompt = form_urlencoded::parse(&bytes)
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.into_owned());
+        }
+        if let Some(prompt) = prompt.filter(|_| !confirmed) {
+            // An irreversible step: the handler validates, then `Writer::begin` asks.
+            let pairs = form_urlencoded::parse(&bytes)
+                .filter(|(k, _)| k != write::CONFIRMED_FIELD)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            parts
+                .extensions
+                .insert(write::ConfirmPending { prompt, pairs });
         }
         (token, form_token)
     };

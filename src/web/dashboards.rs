@@ -544,6 +544,7 @@ pub struct LeadershipQuery {
     pub figures: String,
     pub graded: String,
     pub page: Option<i64>,
+    pub size: Option<i64>,
 }
 
 /// The filters as understood: invalid values are ignored, like the registry's.
@@ -1167,7 +1168,7 @@ pub async fn drill_down(
         ("graded", if d.graded { "1".into() } else { String::new() }),
     ];
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut pagination = Pagination::new(q.page, 50, query_string(&pairs));
+    let mut pagination = Pagination::new(q.page, 50, query_string(&pairs)).with_size(q.size);
     let (rows, total) =
         db::drill_down(pool, &f, &d, pagination.per_page, pagination.offset()).await?;
     pagination.total = total;

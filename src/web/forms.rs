@@ -6,6 +6,9 @@ use crate::error::AppError;
 /// neighbourhood: empty, never an arithmetic overflow).
 pub const MAX_PAGE: i64 = 1_000_000;
 
+/// The page sizes offered on every long list.
+pub const PAGE_SIZES: &[i64] = &[20, 50, 100];
+
 /// Page numbers are 1-based; `per_page` is fixed per list.
 #[derive(Debug, Clone)]
 pub struct Pagination {
@@ -24,6 +27,29 @@ impl Pagination {
             total: 0,
             base_query,
         }
+    }
+    /// The page size the user chose (`size=` of [`PAGE_SIZES`]), else the list's own; kept
+    /// in the page links.
+    pub fn with_size(mut self, size: Option<i64>) -> Pagination {
+        if let Some(size) = size.filter(|s| PAGE_SIZES.contains(s)) {
+            if size != self.per_page {
+                let sep = if self.base_query.is_empty() { "" } else { "&" };
+                self.base_query = format!("{}{sep}size={size}", self.base_query);
+            }
+            self.per_page = size;
+        }
+        self
+    }
+    /// The page sizes a user may choose.
+    pub fn sizes(&self) -> &'static [i64] {
+        PAGE_SIZES
+    }
+    /// The query's fields other than `page` and `size`, for the page-jump form.
+    pub fn kept_fields(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.base_query.as_bytes())
+            .filter(|(k, _)| k != "page" && k != "size")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
     }
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.per_page)

@@ -21,6 +21,10 @@ pub struct Layout {
     pub active: &'static str,
     /// Unread in-app notices of the signed-in user (the bell links to `/notices`).
     pub unread_notices: i64,
+    /// Breadcrumbs of pages below the first level (empty otherwise).
+    pub crumbs: Vec<super::crumbs::Crumb>,
+    /// When the page was made, in Beijing time (shown on paper).
+    pub printed_at: String,
 }
 
 fn item(href: impl Into<String>, label: &'static str, key: &'static str) -> NavItem {
@@ -41,6 +45,8 @@ impl Layout {
             nav: Vec::new(),
             active: "",
             unread_notices: 0,
+            crumbs: Vec::new(),
+            printed_at: String::new(),
         }
     }
 
@@ -68,10 +74,16 @@ impl Layout {
                 item("/policies", "政策库", "policies"),
                 item("/evaluations", "年度评估", "evaluations"),
             ],
-            Some(Role::Advisor) => vec![item("/platforms", "平台名录", "platforms")],
+            Some(Role::Advisor) => vec![
+                item("/platforms", "平台名录", "platforms"),
+                item("/policies", "政策库", "policies"),
+            ],
             Some(Role::Operator) => match user.platform_id {
-                Some(id) => vec![item(format!("/platforms/{id}"), "我的平台", "platforms")],
-                None => Vec::new(),
+                Some(id) => vec![
+                    item(format!("/platforms/{id}"), "我的平台", "platforms"),
+                    item("/policies", "政策库", "policies"),
+                ],
+                None => vec![item("/policies", "政策库", "policies")],
             },
             Some(Role::Sysadmin) => vec![
                 item("/admin/users", "账户管理", "users"),
@@ -97,6 +109,8 @@ impl Layout {
             nav,
             active,
             unread_notices: user.unread_notices,
+            crumbs: user.crumbs.clone(),
+            printed_at: local_time(&Utc::now())[..16].to_string(),
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod auth;
 pub mod charts;
 pub mod checklist;
 pub mod compliance;
+pub mod crumbs;
 pub mod dashboards;
 pub mod documents;
 pub mod evaluation;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
             auth::GuardState {
                 app: state.clone(),
                 guard: def.guard,
+                path: def.path,
                 body_limit: def.body_limit,
             },
             auth::guard,

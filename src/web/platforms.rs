@@ -100,6 +100,7 @@ pub struct ListQuery {
     sort: String,
     dir: String,
     page: Option<i64>,
+    size: Option<i64>,
     notice: String,
 }
 
@@ -199,7 +200,7 @@ pub async fn list(
     ];
     let base_query = query_string(&[&filters[..], &sort_pairs[..]].concat());
     let export_href = format!("/platforms.xlsx?{base_query}");
-    let mut pagination = Pagination::new(q.page, 20, base_query);
+    let mut pagination = Pagination::new(q.page, 20, base_query).with_size(q.size);
     let (rows, total) = platforms::list(
         &state.db,
         user.scope,

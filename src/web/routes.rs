@@ -868,25 +868,25 @@ fn routes() -> Vec<RouteDef> {
         route(
             M::GET,
             "/policies",
-            Roles(OVERSIGHT, Scope::Global),
+            Roles(PLATFORM_READERS, Scope::Global),
             get(policies::list),
         ),
         route(
             M::GET,
             "/policies/{short_id}",
-            Roles(OVERSIGHT, Scope::Global),
+            Roles(PLATFORM_READERS, Scope::Global),
             get(policies::show),
         ),
         route(
             M::GET,
             "/rules",
-            Roles(OVERSIGHT, Scope::Global),
+            Roles(PLATFORM_READERS, Scope::Global),
             get(policies::rules),
         ),
         route(
             M::GET,
             "/rules/{rule_id}",
-            Roles(OVERSIGHT, Scope::Global),
+            Roles(PLATFORM_READERS, Scope::Global),
             get(policies::rule),
         ),
         // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).

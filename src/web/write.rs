@@ -34,6 +34,31 @@ use crate::state::AppState;
 
 /// The hidden field every form carries next to the CSRF token (`layout.once()`).
 pub const FORM_TOKEN_FIELD: &str = "form_token";
+/// A form for an irreversible step carries its question in this hidden field (or in
+/// `confirm_prompt.<action>`, asked only when the form's `action` is that button): once the
+/// handler has validated the input, committing answers with a confirmation page that
+/// re-submits the same fields with [`CONFIRMED_FIELD`] set (confirmation after validation).
+pub const CONFIRM_PROMPT_FIELD: &str = "confirm_prompt";
+/// Set to `1` by the confirmation page.
+pub const CONFIRMED_FIELD: &str = "confirmed";
+
+/// An irreversible submission not yet confirmed (put into the request by the guard).
+#[derive(Debug, Clone)]
+pub struct ConfirmPending {
+    pub prompt: String,
+    pub pairs: Vec<(String, String)>,
+}
+
+/// The confirmation page: the question, and the validated fields ready to be sent again.
+#[derive(askama::Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage<'a> {
+    layout: super::layout::Layout,
+    prompt: &'a str,
+    action: &'a str,
+    pairs: &'a [(String, String)],
+}
+
 /// The same, for clients that are not browsers.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
@@ -66,6 +91,8 @@ pub struct Writer {
     token: Option<String>,
     route: String,
     platform: Option<i64>,
+    /// The confirmation page to answer with instead of writing (irreversible, unconfirmed).
+    confirm: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Writer {
@@ -76,7 +103,21 @@ impl FromRequestParts<AppState> for Writer {
             .extensions
             .get::<CurrentUser>()
             .ok_or(AppError::Forbidden)?;
+        let confirm = match parts.extensions.get::<ConfirmPending>() {
+            Some(c) => {
+                use askama::Template;
+                let page = ConfirmPage {
+                    layout: super::layout::Layout::for_user(user, ""),
+                    prompt: &c.prompt,
+                    action: parts.uri.path(),
+                    pairs: &c.pairs,
+                };
+                Some(page.render().map_err(|e| AppError::Internal(e.into()))?)
+            }
+            None => None,
+        };
         Ok(Writer {
+            confirm,
             db: state.db.clone(),
             actor: user.actor(),
             user_id: user.id,
@@ -116,6 +157,7 @@ impl Writer {
             actor: self.actor.clone(),
             token: self.token.clone(),
             platforms: self.platform.into_iter().collect(),
+            confirm: self.confirm.clone(),
         })
     }
 
@@ -209,6 +251,8 @@ pub struct WriteTx {
     actor: Actor,
     token: Option<String>,
     platforms: Vec<i64>,
+    /// The confirmation page of an irreversible step not yet confirmed.
+    confirm: Option<String>,
 }
 
 impl Deref for WriteTx {
@@ -248,7 +292,15 @@ impl WriteTx {
     }
 
     /// Commits; a resubmission of the form is then shown `location`.
+    ///
+    /// An irreversible step (its form carried a `confirm_prompt`) that the user has not yet
+    /// confirmed is not committed: the handler has validated everything by now, so the
+    /// transaction is rolled back and the confirmation page answers, re-sending every field.
     pub async fn commit_at(mut self, location: Option<&str>) -> AppResult<()> {
+        if let Some(page) = self.confirm.take() {
+            self.tx.rollback().await?;
+            return Err(AppError::Confirm(page));
+        }
         sqlx::query(
             "WITH s AS (UPDATE submissions SET location = $2 WHERE token = $1)
              UPDATE data_version SET version = version + 1",
