@@ -68,9 +68,15 @@ impl Layout {
                 item("/policies", "政策库", "policies"),
                 item("/evaluations", "年度评估", "evaluations"),
             ],
-            Some(Role::Advisor) => vec![item("/platforms", "平台名录", "platforms")],
+            Some(Role::Advisor) => vec![
+                item("/todo", "我的待办", "todo"),
+                item("/platforms", "平台名录", "platforms"),
+            ],
             Some(Role::Operator) => match user.platform_id {
-                Some(id) => vec![item(format!("/platforms/{id}"), "我的平台", "platforms")],
+                Some(id) => vec![
+                    item("/todo", "我的待办", "todo"),
+                    item(format!("/platforms/{id}"), "我的平台", "platforms"),
+                ],
                 None => Vec::new(),
             },
             Some(Role::Sysadmin) => vec![
@@ -86,7 +92,10 @@ impl Layout {
                 item("/audit", "审计日志", "audit"),
                 item("/audit/verify", "完整性校验", "verify"),
             ],
-            Some(Role::Expert) => vec![item("/expert", "评审任务", "expert")],
+            Some(Role::Expert) => vec![
+                item("/todo", "我的待办", "todo"),
+                item("/expert", "评审任务", "expert"),
+            ],
             None => Vec::new(),
         };
         Layout {
