@@ -295,14 +295,13 @@ async fn sysadmin_creates_secadmin_grants_and_the_user_starts_working() {
         )
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    // The role change ended the account's sessions; after signing in again it sees its platform.
+    // The role change ended the account's sessions; after signing in again it lands on its
+    // to-do list and sees its platform.
     assert_eq!(zhang.get("/").await.status, StatusCode::SEE_OTHER);
     let mut zhang = app.client();
     zhang.login("zhang.san", "Zhang#2026ab").await;
-    assert_eq!(
-        zhang.get("/").await.location(),
-        Some(format!("/platforms/{platform}").as_str())
-    );
+    assert_eq!(zhang.get("/").await.location(), Some("/todo"));
+    assert_eq!(zhang.get("/todo").await.status, StatusCode::OK);
     assert_eq!(
         zhang.get(&format!("/platforms/{platform}")).await.status,
         StatusCode::OK
@@ -463,8 +462,13 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
     // The operator sees their platform and its figures, not another one.
     let mut op = app.client();
     op.login("demo-operator", kechuang::demo::PASSWORD).await;
-    let home = op.get("/").await;
-    let own = home.location().unwrap().to_string();
+    assert_eq!(op.get("/").await.location(), Some("/todo"));
+    let own: i64 =
+        sqlx::query_scalar("SELECT platform_id FROM users WHERE username = 'demo-operator'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let own = format!("/platforms/{own}");
     let page = op.get(&own).await;
     assert!(page.texts("#annual-figures tbody tr").len() >= 3);
     let other: i64 = sqlx::query_scalar("SELECT max(id) FROM platforms")

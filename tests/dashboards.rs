@@ -389,7 +389,13 @@ async fn county_staff_see_only_their_county_on_the_workbench_and_in_the_json() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.texts("nav.container-fluid a")[1], "工作台");
     let queue = page.texts("#review-queue tr.task");
-    assert_eq!(queue.len(), 3, "{queue:?}");
+    // Two submissions, a mid-year report, a decision to sign off, NT-C's registration.
+    assert_eq!(queue.len(), 4, "{queue:?}");
+    assert!(
+        queue
+            .iter()
+            .any(|t| t.contains("NT-C") && t.contains("设立登记待审批"))
+    );
     assert!(
         queue.iter().all(|t| !t.contains("NT-D")),
         "海门区 is not theirs"

@@ -522,7 +522,7 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     // Expert 1: a conflict of interest; scoring is refused with the reason.
     let mut e1 = app.signed_in("exp1").await;
     let home = e1.get("/").await;
-    assert_eq!(home.location(), Some("/expert"));
+    assert_eq!(home.location(), Some("/todo"));
     let list = e1.get("/expert").await;
     assert_eq!(list.texts("#assignments tbody tr").len(), 1);
     let resp = e1

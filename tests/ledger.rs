@@ -542,7 +542,12 @@ async fn the_demo_city_itemises_its_reported_figures_and_files_every_year() {
     // The demo operator sees its 2025 discrepancy and its returned 2026 filing with comments.
     let mut op = app.client();
     op.login("demo-operator", kechuang::demo::PASSWORD).await;
-    let own = op.get("/").await.location().unwrap().to_string();
+    let own: i64 =
+        sqlx::query_scalar("SELECT platform_id FROM users WHERE username = 'demo-operator'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let own = format!("/platforms/{own}");
     let ledger = op.get(&format!("{own}/ledger?year=2025")).await;
     assert_eq!(ledger.status, StatusCode::OK);
     assert!(ledger.texts("#discrepancies li")[0].starts_with("服务订单：自报"));

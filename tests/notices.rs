@@ -1,6 +1,7 @@
 //! Deadlines and reminders: the generator sends each reminder once (14 and 3 days before and on the
 //! day) to the operators and the responsible staff member of platforms that have not done the
-//! step; notices are private; the header counts unread ones; the overdue list follows data scope.
+//! step; notices are private; the header counts unread ones; the overdue list follows data scope;
+//! events (a filing returned…) notify in the same transaction; stale reminders are not current.
 
 mod common;
 
@@ -8,7 +9,8 @@ use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use common::TestApp;
 use kechuang::db::notices;
-use kechuang::domain::reminders::beijing_today;
+use kechuang::domain::annual::Step;
+use kechuang::domain::reminders::{Reminder, beijing_today};
 use kechuang::domain::role::Role;
 
 fn d(s: &str) -> NaiveDate {
@@ -163,7 +165,19 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
     .fetch_one(app.pool())
     .await
     .unwrap();
-    assert!(text.contains("2031-01-31") && text.contains("还剩 3 天"));
+    // The text carries the date; how far away it is is said when the notice is read.
+    assert!(
+        text.contains("2031-01-31") && !text.contains("还剩"),
+        "{text}"
+    );
+    let due: Option<NaiveDate> = sqlx::query_scalar(
+        "SELECT due_on FROM notices WHERE kind = 'deadline.yearend' AND user_id = $1",
+    )
+    .bind(op2)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(due, Some(d("2031-01-31")));
     assert!(app.audit_count("notices.generate").await >= 5);
 }
 
@@ -351,4 +365,145 @@ async fn the_overdue_list_respects_county_scope() {
             .next()
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn returning_a_filing_notifies_the_operator_in_the_same_transaction() {
+    let app = TestApp::new().await;
+    let p = app.platform("NT-001", "320613").await;
+    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let staff = app
+        .user("staff", Some(Role::Staff), None, Some("320600"))
+        .await;
+    sqlx::query("UPDATE platforms SET responsible_staff_id = $1")
+        .bind(staff)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let year = beijing_today(Utc::now()).format("%Y").to_string();
+    let fid: i64 = sqlx::query_scalar(
+        "INSERT INTO filings (platform_id, year, version, status, submitted_at)
+         VALUES ($1, $2::int, 1, 'submitted', now()) RETURNING id",
+    )
+    .bind(p)
+    .bind(&year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let link = format!("/platforms/{p}/annual?year={year}");
+    let review = format!("/platforms/{p}/annual/filing/{fid}/review");
+
+    // A notice written in a transaction that is rolled back does not exist.
+    let mut tx = app.pool().begin().await.unwrap();
+    let n = notices::event(
+        &mut tx,
+        notices::To::Platform(p),
+        "event.filing_returned",
+        "测试",
+        &link,
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 2, "the operator and the responsible staff member");
+    tx.rollback().await.unwrap();
+    assert!(notices_of(&app, op).await.is_empty());
+
+    // A review that fails (another review came first: stale lock version) writes nothing.
+    let mut s = app.signed_in("staff").await;
+    let resp = s
+        .post(
+            &review,
+            &[
+                ("decision", "return"),
+                ("comment", "请补充收入计划"),
+                ("lock_version", "99"),
+            ],
+        )
+        .await;
+    assert_ne!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert!(notices_of(&app, op).await.is_empty());
+
+    // The return tells the operator, linking to the filing; not the staff member who acted.
+    let resp = s
+        .post(
+            &review,
+            &[
+                ("decision", "return"),
+                ("comment", "请补充收入计划"),
+                ("lock_version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let mine = notices_of(&app, op).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].0, "event.filing_returned");
+    assert_eq!(mine[0].3, link);
+    assert!(notices_of(&app, staff).await.is_empty(), "not the actor");
+
+    let mut o = app.signed_in("op1").await;
+    let page = o.get("/notices").await;
+    assert_eq!(page.text("#notice-bell .badge"), "1");
+    let li = page.text("#notices li.unread");
+    assert!(li.contains("已退回") && li.contains("年初备案"), "{li}");
+    assert!(li.contains("测试平台NT-001"), "named by the platform: {li}");
+    // The operator lands on the to-do list, which has the returned filing.
+    assert_eq!(o.get("/").await.location(), Some("/todo"));
+    let todo = o.get("/todo").await;
+    assert_eq!(todo.text("#returned .todo-count"), "1");
+    assert!(todo.text("#returned").contains("请补充收入计划"));
+}
+
+#[tokio::test]
+async fn stale_reminders_are_not_shown_as_current() {
+    let app = TestApp::new().await;
+    let p = app.platform("NT-001", "320613").await;
+    sqlx::query("UPDATE platforms SET operating_since = '2020-06-01' WHERE id = $1")
+        .bind(p)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let today = beijing_today(Utc::now());
+    // "今天截止" a week ago.
+    let deadline = today - Duration::days(7);
+    let year: i32 = deadline.format("%Y").to_string().parse().unwrap();
+    let mut conn = app.pool().acquire().await.unwrap();
+    notices::insert_reminder(
+        &mut conn,
+        Step::Midyear,
+        year,
+        deadline,
+        Reminder { days_left: 0 },
+        (p, "测试平台NT-001"),
+        op,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let mut o = app.signed_in("op1").await;
+    let page = o.get("/notices").await;
+    let text = page.text("#notices");
+    assert!(!text.contains("今天截止"), "{text}");
+    assert!(text.contains("已逾期 7 天"), "{text}");
+    assert_eq!(page.texts("#notices li.unread").len(), 1);
+
+    // Once the step is done the reminder is 已办结, not current, and the daily work marks it read.
+    sqlx::query(
+        "INSERT INTO midyear_reports (platform_id, year, status, submitted_at) VALUES ($1, $2, 'submitted', now())",
+    )
+    .bind(p)
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let page = o.get("/notices").await;
+    let text = page.text("#notices li.resolved");
+    assert!(text.contains("已办结"), "{text}");
+    assert!(!text.contains("已逾期") && !text.contains("今天截止"));
+    assert!(page.texts("#notices li.unread").is_empty());
+    notices::generate(app.pool(), today).await.unwrap();
+    let page = o.get("/notices").await;
+    assert!(page.texts("#notice-bell .badge").is_empty());
 }

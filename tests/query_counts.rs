@@ -135,6 +135,9 @@ async fn pages_issue_the_same_statements_for_4_or_24_platforms() {
         ("operator", dashboard.as_str()),
         ("operator", compliance.as_str()),
         ("advisor", "/platforms"),
+        ("operator", "/todo"),
+        ("advisor", "/todo"),
+        ("staff", "/todo"),
     ];
     let small = count(&app, &pages).await;
     assert!(

@@ -577,7 +577,7 @@ pub async fn drill_down(
 /// Something waiting for this staff member's review.
 #[derive(Debug, Clone, FromRow)]
 pub struct QueueItem {
-    /// `filing`, `evaluation`, `midyear` or `rectification`.
+    /// `filing`, `evaluation`, `midyear`, `rectification` or `registration`.
     pub kind: String,
     pub platform_id: i64,
     pub code: String,
@@ -591,7 +591,8 @@ pub struct QueueItem {
 /// The review queue: submitted filings; evaluations awaiting this level's review (county staff:
 /// submitted, of county-level platforms; city staff: passed by the county, or submitted by
 /// city-level platforms); submitted mid-year reports not yet reviewed; rectification decisions
-/// proposed by someone else and awaiting sign-off. Oldest first.
+/// proposed by someone else and awaiting sign-off; setup registrations waiting for approval
+/// (platforms in stage `registration`, since they were entered). Oldest first.
 pub async fn review_queue(
     pool: &PgPool,
     f: &Filter,
@@ -619,6 +620,9 @@ pub async fn review_queue(
              FROM rectification_cases c JOIN sp ON sp.id = c.platform_id
              WHERE c.status = 'open' AND c.proposed_by IS NOT NULL AND c.signed_off_by IS NULL
                AND c.proposed_by <> $10
+             UNION ALL
+             SELECT 'registration', sp.id, sp.code, sp.name, NULL, NULL, sp.created_at
+             FROM sp WHERE sp.stage = 'registration'
          ) q
          ORDER BY since NULLS LAST, code
          LIMIT 500"
@@ -651,9 +655,8 @@ pub fn step_code(step: Step) -> &'static str {
 }
 
 /// The platforms in scope expected to have done each `(step, year, deadline)` that have not:
-/// operating or rectifying platforms that started operating by the deadline, without a submitted
-/// (or approved) filing, a submitted mid-year report, or a submitted year-end evaluation (returned
-/// ones count as not done). At most `limit` rows, and the total.
+/// operating or rectifying platforms that started operating by the deadline that have not done
+/// the step (`notices::done_sql`, the one definition; returned submissions count as not done). At most `limit` rows, and the total.
 pub async fn missing_steps(
     pool: &PgPool,
     f: &Filter,
@@ -672,16 +675,12 @@ pub async fn missing_steps(
          FROM UNNEST($10::text[], $11::int[], $12::date[]) AS s (step, year, deadline)
          JOIN sp ON sp.stage IN ('operating', 'rectifying')
                 AND (sp.operating_since IS NULL OR sp.operating_since <= s.deadline)
-         WHERE NOT CASE s.step
-             WHEN 'filing' THEN EXISTS (SELECT 1 FROM filings x WHERE x.platform_id = sp.id AND x.year = s.year
-                                        AND x.status IN ('submitted', 'approved'))
-             WHEN 'midyear' THEN EXISTS (SELECT 1 FROM midyear_reports x WHERE x.platform_id = sp.id
-                                         AND x.year = s.year AND x.status = 'submitted')
-             ELSE EXISTS (SELECT 1 FROM evaluations x WHERE x.platform_id = sp.id AND x.year = s.year
-                          AND x.status NOT IN ('draft', 'county_returned', 'city_returned'))
-         END
+         WHERE NOT {done}
          ORDER BY s.deadline, sp.code
-         LIMIT $13"
+         LIMIT $13",
+        done = super::notices::by_step("s.step", |step| super::notices::done_sql(
+            step, "sp.id", "s.year"
+        ))
     );
     #[derive(FromRow)]
     struct Row {

@@ -24,6 +24,7 @@ pub mod rule_params;
 pub mod security_policy;
 pub mod sessions;
 pub mod snapshot;
+pub mod todo;
 pub mod users;
 
 /// PostgreSQL's unique-violation constraint name, if `e` is one.

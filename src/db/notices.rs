@@ -37,38 +37,76 @@ fn step_task_zh(step: Step) -> &'static str {
 pub fn step_link(step: Step, platform_id: i64, year: i32) -> String {
     match step {
         Step::Midyear => format!("/platforms/{platform_id}/midyear?year={year}"),
-        Step::Filing | Step::Yearend => format!("/platforms/{platform_id}/annual?year={year}"),
+        Step::Filing => format!("/platforms/{platform_id}/annual?year={year}"),
+        Step::Yearend => format!("/platforms/{platform_id}/evaluation?year={year}"),
     }
 }
 
-/// `AND` whether the platform `p` has done `step` of `year`:
+/// SQL: whether the platform `platform` has done `step` of `year` (both SQL expressions written
+/// in this crate, never user input). The one definition of "done" behind the reminders, the
+/// overdue list, the workbench, the to-do lists and the notices' 已办结 mark:
 /// - filing: a version was submitted or approved (a change to an approved filing carries a reason);
 /// - mid-year: the report is submitted;
 /// - year-end: the evaluation is submitted (any status past the operator, returns excepted).
-fn push_done(qb: &mut QueryBuilder<'_, Postgres>, step: Step, year: i32) {
+pub fn done_sql(step: Step, platform: &str, year: &str) -> String {
     match step {
-        Step::Filing => qb
-            .push("EXISTS (SELECT 1 FROM filings f WHERE f.platform_id = p.id AND f.year = ")
-            .push_bind(year)
-            .push(" AND (f.status IN ('submitted', 'approved') OR f.change_reason <> ''))"),
-        Step::Midyear => qb
-            .push(
-                "EXISTS (SELECT 1 FROM midyear_reports r WHERE r.platform_id = p.id AND r.year = ",
-            )
-            .push_bind(year)
-            .push(" AND r.status = 'submitted')"),
-        Step::Yearend => qb
-            .push("EXISTS (SELECT 1 FROM evaluations e WHERE e.platform_id = p.id AND e.year = ")
-            .push_bind(year)
-            .push(" AND e.status NOT IN ('draft', 'county_returned', 'city_returned'))"),
-    };
+        Step::Filing => format!(
+            "EXISTS (SELECT 1 FROM filings f WHERE f.platform_id = {platform} AND f.year = {year}
+                     AND (f.status IN ('submitted', 'approved') OR f.change_reason <> ''))"
+        ),
+        Step::Midyear => format!(
+            "EXISTS (SELECT 1 FROM midyear_reports r WHERE r.platform_id = {platform} AND r.year = {year}
+                     AND r.status = 'submitted')"
+        ),
+        Step::Yearend => format!(
+            "EXISTS (SELECT 1 FROM evaluations e WHERE e.platform_id = {platform} AND e.year = {year}
+                     AND e.status NOT IN ('draft', 'county_returned', 'city_returned'))"
+        ),
+    }
 }
 
-/// The platforms that owe `step` of `year` by `deadline`: operating, and operating by then.
+/// SQL: whether the step's live submission was returned for correction (not yet resubmitted).
+fn returned_sql(step: Step, platform: &str, year: &str) -> String {
+    match step {
+        Step::Filing => format!(
+            "EXISTS (SELECT 1 FROM filings f WHERE f.platform_id = {platform} AND f.year = {year}
+                     AND f.status = 'returned' AND f.change_reason = '')"
+        ),
+        Step::Midyear => "false".into(),
+        Step::Yearend => format!(
+            "EXISTS (SELECT 1 FROM evaluations e WHERE e.platform_id = {platform} AND e.year = {year}
+                     AND e.status IN ('county_returned', 'city_returned'))"
+        ),
+    }
+}
+
+/// SQL `CASE` over a `step` code column: [`done_sql`] (or [`returned_sql`]) of each step.
+pub fn by_step(step_col: &str, f: impl Fn(Step) -> String) -> String {
+    format!(
+        "CASE {step_col} WHEN 'filing' THEN {} WHEN 'midyear' THEN {} ELSE {} END",
+        f(Step::Filing),
+        f(Step::Midyear),
+        f(Step::Yearend)
+    )
+}
+
+/// `AND` whether the platform `p` has done `step` of `year` ([`done_sql`]).
+fn push_done(qb: &mut QueryBuilder<'_, Postgres>, step: Step, year: i32) {
+    qb.push(done_sql(step, "p.id", &year.to_string()));
+}
+
+/// The stages that owe the annual cycle's steps: "operating" in POLICY-RULES.md (operating or
+/// rectifying).
+pub const OWING_STAGES: &str = "('operating', 'rectifying')";
+
+/// The platforms that owe `step` of `year` by `deadline`: operating (or rectifying), and
+/// operating by then.
 fn push_owing(qb: &mut QueryBuilder<'_, Postgres>, deadline: NaiveDate) {
-    qb.push(" p.stage = 'operating' AND (p.operating_since IS NULL OR p.operating_since <= ")
-        .push_bind(deadline)
-        .push(")");
+    qb.push(format!(
+        " p.stage IN {OWING_STAGES} AND (p.operating_since IS NULL OR p.operating_since <= "
+    ))
+    .push_bind(deadline)
+    .push(")");
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -133,15 +171,16 @@ pub async fn insert_reminder(
     (platform_id, platform_name): (i64, &str),
     user_id: i64,
 ) -> Result<u64, sqlx::Error> {
+    // How far away the deadline is is said when the notice is read (never "今天截止" on a later
+    // day): the text carries the date only.
     let text = format!(
-        "{platform_name}：{year} 年度{}截止日期为 {deadline}（{}），请及时提交{}。",
+        "{platform_name}：{year} 年度{}截止日期为 {deadline}，请及时提交{}。",
         step.label_zh(),
-        reminder.label_zh(),
         step_task_zh(step),
     );
     let done = sqlx::query(
-        "INSERT INTO notices (user_id, kind, subject, days_left, text, link)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO notices (user_id, kind, subject, days_left, text, link, due_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
     )
     .bind(user_id)
@@ -150,9 +189,34 @@ pub async fn insert_reminder(
     .bind(reminder.days_left as i32)
     .bind(text)
     .bind(step_link(step, platform_id, year))
+    .bind(deadline)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// SQL: whether the deadline reminder `n` is about a step that has been done since
+/// ([`done_sql`] of the platform and year in its subject `step:year:platform:id`).
+fn resolved_sql(n: &str) -> String {
+    let platform = format!("split_part({n}.subject, ':', 4)::bigint");
+    let year = format!("split_part({n}.subject, ':', 2)::int");
+    format!(
+        "({n}.kind LIKE 'deadline.%' AND {n}.subject ~ '^[a-z]+:[0-9]+:platform:[0-9]+$' AND {})",
+        by_step(
+            &format!("split_part({n}.subject, ':', 1)"),
+            |step| done_sql(step, &platform, &year)
+        )
+    )
+}
+
+/// Marks read the unread reminders whose step has been done since (the daily work, so the
+/// header's count does not keep them); returns how many.
+pub async fn resolve_done(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE notices n SET read_at = now() WHERE n.read_at IS NULL AND {}",
+        resolved_sql("n")
+    );
+    Ok(sqlx::query(&sql).execute(conn).await?.rows_affected())
 }
 
 /// Generates the reminders due on `today` (Asia/Shanghai) in its own transaction, audited when it
@@ -161,7 +225,8 @@ pub async fn generate(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Erro
     let actor = Actor::system("reminders");
     let mut tx = audit::begin(pool, &actor).await?;
     let created = generate_on(&mut tx, today).await?;
-    if created > 0 {
+    let resolved = resolve_done(&mut tx).await?;
+    if created > 0 || resolved > 0 {
         audit::record(
             &mut tx,
             &actor,
@@ -169,7 +234,7 @@ pub async fn generate(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Erro
             "notice",
             None,
             None,
-            Some(serde_json::json!({"date": today, "created": created})),
+            Some(serde_json::json!({"date": today, "created": created, "resolved": resolved})),
         )
         .await?;
     }
@@ -211,6 +276,10 @@ pub struct Notice {
     pub link: String,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    /// A deadline reminder's deadline (None for event notices).
+    pub due_on: Option<NaiveDate>,
+    /// A deadline reminder whose step has been done since.
+    pub resolved: bool,
 }
 
 /// One page of the user's notices (unread first, newest first) and how many there are.
@@ -220,16 +289,20 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Notice>, i64), sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT id, kind, subject, days_left, text, link, created_at, read_at FROM notices
-         WHERE user_id = $1
-         ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(user_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
+    let sql = format!(
+        "SELECT n.id, n.kind, n.subject, n.days_left, n.text, n.link, n.created_at, n.read_at, n.due_on,
+                {} AS resolved
+         FROM notices n
+         WHERE n.user_id = $1
+         ORDER BY n.read_at IS NOT NULL, n.created_at DESC, n.id DESC LIMIT $2 OFFSET $3",
+        resolved_sql("n")
+    );
+    let rows = sqlx::query_as(&sql)
+        .bind(user_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
     let total = sqlx::query_scalar("SELECT count(*) FROM notices WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(pool)
@@ -262,64 +335,262 @@ pub async fn mark_all_read(conn: &mut PgConnection, user_id: i64) -> Result<u64,
     Ok(done.rows_affected())
 }
 
-// ---- overdue steps (staff) -------------------------------------------------------------------------
+// ---- overdue: one definition for the workbench, the overdue list and the to-do lists ------------
 
-/// A step of the annual cycle a platform has not done by its deadline.
+/// What is overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverdueKind {
+    /// A step of the annual cycle not done by its deadline (of `year`'s cycle).
+    Step { step: Step, year: i32 },
+    /// An open checklist item past its due date.
+    Checklist,
+    /// An open rectification case past its deadline.
+    Rectification,
+}
+
+/// One overdue thing of a platform.
 #[derive(Debug, Clone)]
-pub struct OverdueStep {
-    pub step: Step,
-    pub year: i32,
-    pub deadline: NaiveDate,
-    pub days_late: i64,
+pub struct Overdue {
+    pub kind: OverdueKind,
     pub platform_id: i64,
+    pub platform_code: String,
     pub platform_name: String,
     pub jurisdiction_name: String,
+    /// The checklist item or rectification case (0 for a step).
+    pub ref_id: i64,
+    /// The checklist item's title (empty otherwise).
+    pub title: String,
+    /// The checklist item's source code (empty otherwise).
+    pub source: String,
+    /// The checklist item's owner (empty otherwise).
+    pub owner: String,
+    pub due: NaiveDate,
+    pub days_late: i64,
+    /// A step whose submission was returned and not yet resubmitted.
+    pub returned: bool,
+}
+
+impl Overdue {
+    /// "2026 年度年初备案" / the checklist item's title / "整改期限".
+    pub fn what_zh(&self) -> String {
+        match self.kind {
+            OverdueKind::Step { step, year } => format!("{year} 年度{}", step.label_zh()),
+            OverdueKind::Checklist => self.title.clone(),
+            OverdueKind::Rectification => "整改期限已到，整改尚未办结".into(),
+        }
+    }
+
+    /// "已退回，未重新提交" / "未提交" for steps.
+    pub fn state_zh(&self) -> &'static str {
+        match (self.kind, self.returned) {
+            (OverdueKind::Step { .. }, true) => "已退回，未重新提交",
+            (OverdueKind::Step { .. }, false) => "未提交",
+            (OverdueKind::Checklist, _) => "未完成",
+            (OverdueKind::Rectification, _) => "整改中",
+        }
+    }
+
+    /// Where it is handled.
+    pub fn link(&self) -> String {
+        match self.kind {
+            OverdueKind::Step { step, year } => step_link(step, self.platform_id, year),
+            OverdueKind::Checklist => {
+                format!("/platforms/{}/checklist/{}", self.platform_id, self.ref_id)
+            }
+            OverdueKind::Rectification => {
+                format!(
+                    "/platforms/{}/rectification/{}",
+                    self.platform_id, self.ref_id
+                )
+            }
+        }
+    }
+
+    pub fn is_step(&self) -> bool {
+        matches!(self.kind, OverdueKind::Step { .. })
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
-struct OwingRow {
-    id: i64,
-    name: String,
+struct OverdueRow {
+    /// `filing`, `midyear`, `yearend`, `checklist` or `rectification`.
+    kind: String,
+    year: i32,
+    platform_id: i64,
+    platform_code: String,
+    platform_name: String,
     jurisdiction_name: String,
+    ref_id: i64,
+    title: String,
+    source: String,
+    owner: String,
+    due: NaiveDate,
+    returned: bool,
 }
 
-/// Filings, mid-year reports and evaluations overdue `today` on the operating platforms `scope`
-/// allows (each step's latest passed deadline, within one cycle), most overdue first.
-pub async fn overdue_steps(
+/// Everything overdue `today` on the platforms `scope` allows — THE definition of overdue, shared
+/// by the staff workbench, the overdue list (逾期事项) and the to-do lists:
+/// - each step of the annual cycle whose deadline passed at most one cycle ago
+///   ([`reminders::overdue`]), on the platforms that owe it (operating or rectifying, operating by
+///   the deadline) and have not done it ([`done_sql`]; a returned submission is not done);
+/// - open checklist items past their due date;
+/// - open rectification cases past their deadline.
+///
+/// Most overdue first. A fixed number of statements, whatever the number of platforms.
+pub async fn overdue(
     conn: &mut PgConnection,
     scope: PlatformScope,
     today: NaiveDate,
-) -> Result<Vec<OverdueStep>, sqlx::Error> {
-    let mut out = Vec::new();
+) -> Result<Vec<Overdue>, sqlx::Error> {
+    let (mut codes, mut years, mut deadlines) = (Vec::new(), Vec::new(), Vec::new());
     for year in today.year() - 2..=today.year() {
         let (config, _) = annual_config::get(conn, year).await?;
         for step in Step::ALL {
             let deadline = config.deadline(year, step);
-            let Some(days_late) = reminders::overdue(today, deadline, false) else {
-                continue;
-            };
-            let mut qb = QueryBuilder::new(
-                "SELECT p.id, p.name, j.name AS jurisdiction_name
-                 FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
-                 WHERE",
-            );
-            push_owing(&mut qb, deadline);
-            push_scope(&mut qb, scope);
-            qb.push(" AND NOT ");
-            push_done(&mut qb, step, year);
-            qb.push(" ORDER BY p.code");
-            let rows: Vec<OwingRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
-            out.extend(rows.into_iter().map(|r| OverdueStep {
-                step,
-                year,
-                deadline,
-                days_late,
-                platform_id: r.id,
-                platform_name: r.name,
-                jurisdiction_name: r.jurisdiction_name,
-            }));
+            if reminders::overdue(today, deadline, false).is_some() {
+                codes.push(step_code(step));
+                years.push(year);
+                deadlines.push(deadline);
+            }
         }
     }
-    out.sort_by_key(|s| std::cmp::Reverse(s.days_late));
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT s.step AS kind, s.year, p.id AS platform_id, p.code AS platform_code,
+                p.name AS platform_name, j.name AS jurisdiction_name, 0::bigint AS ref_id,
+                '' AS title, '' AS source, '' AS owner, s.deadline AS due, {} AS returned
+         FROM UNNEST(",
+        by_step("s.step", |step| returned_sql(step, "p.id", "s.year"))
+    ));
+    qb.push_bind(codes)
+        .push("::text[], ")
+        .push_bind(years)
+        .push("::int[], ")
+        .push_bind(deadlines)
+        .push(format!(
+            "::date[]) AS s (step, year, deadline)
+             JOIN platforms p ON p.stage IN {OWING_STAGES}
+                             AND (p.operating_since IS NULL OR p.operating_since <= s.deadline)
+             JOIN jurisdictions j ON j.id = p.jurisdiction_id
+             WHERE NOT {}",
+            by_step("s.step", |step| done_sql(step, "p.id", "s.year"))
+        ));
+    push_scope(&mut qb, scope);
+    qb.push(
+        " UNION ALL
+         SELECT 'checklist', 0, p.id, p.code, p.name, j.name, i.id, i.title, i.source, i.owner,
+                i.due_date, false
+         FROM checklist_items i JOIN platforms p ON p.id = i.platform_id
+         JOIN jurisdictions j ON j.id = p.jurisdiction_id
+         WHERE i.status = 'open' AND i.due_date < ",
+    )
+    .push_bind(today);
+    push_scope(&mut qb, scope);
+    qb.push(
+        " UNION ALL
+         SELECT 'rectification', 0, p.id, p.code, p.name, j.name, c.id, '', '', '', c.deadline, false
+         FROM rectification_cases c JOIN platforms p ON p.id = c.platform_id
+         JOIN jurisdictions j ON j.id = p.jurisdiction_id
+         WHERE c.status = 'open' AND c.deadline < ",
+    )
+    .push_bind(today);
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY due, platform_code, ref_id");
+    let rows: Vec<OverdueRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let mut out: Vec<Overdue> = rows
+        .into_iter()
+        .map(|r| Overdue {
+            kind: match r.kind.as_str() {
+                "checklist" => OverdueKind::Checklist,
+                "rectification" => OverdueKind::Rectification,
+                "filing" => OverdueKind::Step {
+                    step: Step::Filing,
+                    year: r.year,
+                },
+                "midyear" => OverdueKind::Step {
+                    step: Step::Midyear,
+                    year: r.year,
+                },
+                _ => OverdueKind::Step {
+                    step: Step::Yearend,
+                    year: r.year,
+                },
+            },
+            days_late: (today - r.due).num_days(),
+            platform_id: r.platform_id,
+            platform_code: r.platform_code,
+            platform_name: r.platform_name,
+            jurisdiction_name: r.jurisdiction_name,
+            ref_id: r.ref_id,
+            title: r.title,
+            source: r.source,
+            owner: r.owner,
+            due: r.due,
+            returned: r.returned,
+        })
+        .collect();
+    // Stable: equally late things keep the query's order (platform code, then id).
+    out.sort_by_key(|o| std::cmp::Reverse(o.days_late));
     Ok(out)
+}
+
+// ---- notices on events ------------------------------------------------------------------------------
+
+/// Who is told about an event.
+#[derive(Debug, Clone, Copy)]
+pub enum To<'a> {
+    /// The platform's operators and its responsible staff member (专人专班).
+    Platform(i64),
+    /// The platform's operators only.
+    Operators(i64),
+    /// These users.
+    Users(&'a [i64]),
+    /// These users, about a platform (the text is prefixed with its name).
+    UsersAbout(&'a [i64], i64),
+}
+
+/// Tells the recipients about an event (a filing returned, an expert assigned, results published…)
+/// in the caller's transaction, so the notice exists exactly when the event does. `kind` is the
+/// stored code (`event.…`, never shown), `text` the Chinese notice (for a platform's people it is
+/// prefixed with the platform's name), `link` where it is handled (a local path). The user who acts (the transaction's actor) is not told about their own act, nor
+/// are disabled accounts. Returns how many notices were written.
+pub async fn event(
+    conn: &mut PgConnection,
+    to: To<'_>,
+    kind: &str,
+    text: &str,
+    link: &str,
+) -> Result<u64, sqlx::Error> {
+    debug_assert!(kind.starts_with("event.") && link.starts_with('/'));
+    // (the platform named, whether its operators and staff member are told, whether only operators)
+    let (platform, its_people, operators_only, users): (Option<i64>, bool, bool, &[i64]) = match to
+    {
+        To::Platform(id) => (Some(id), true, false, &[]),
+        To::Operators(id) => (Some(id), true, true, &[]),
+        To::Users(ids) => (None, false, false, ids),
+        To::UsersAbout(ids, id) => (Some(id), false, false, ids),
+    };
+    // One notice per event and user: the subject is the link and this transaction.
+    let done = sqlx::query(
+        "INSERT INTO notices (user_id, kind, subject, days_left, text, link)
+         SELECT u.id, $4, $6 || '@' || txid_current(), 0,
+                coalesce((SELECT p.name FROM platforms p WHERE p.id = $1) || '：', '') || $5, $6
+         FROM users u
+         WHERE NOT u.disabled
+           AND u.id IS DISTINCT FROM nullif(current_setting('kechuang.actor_id', true), '')::bigint
+           AND (u.id = ANY($3)
+                OR ($7 AND u.role = 'operator' AND u.platform_id = $1)
+                OR ($7 AND NOT $2
+                    AND u.id = (SELECT p.responsible_staff_id FROM platforms p WHERE p.id = $1)))
+         ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
+    )
+    .bind(platform)
+    .bind(operators_only)
+    .bind(users)
+    .bind(kind)
+    .bind(text)
+    .bind(link)
+    .bind(its_people)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }

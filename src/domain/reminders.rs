@@ -28,6 +28,19 @@ impl Reminder {
     }
 }
 
+/// How a deadline stands on `today`, as said on a reminder when it is read (never the day it was
+/// written): `("还剩 5 天", "info")`, `("今天截止", "warn")`, `("已逾期 12 天", "fail")`, or
+/// `("已办结", "closed")` once the step is done. The second value is the status chip's colour.
+pub fn standing_zh(today: NaiveDate, deadline: NaiveDate, done: bool) -> (String, &'static str) {
+    let days_left = (deadline - today).num_days();
+    match (done, days_left) {
+        (true, _) => ("已办结".into(), "closed"),
+        (false, 0) => ("今天截止".into(), "warn"),
+        (false, d) if d > 0 => (format!("还剩 {d} 天"), if d <= 3 { "warn" } else { "info" }),
+        (false, d) => (format!("已逾期 {} 天", -d), "fail"),
+    }
+}
+
 /// The reminder due `today` for a step with `deadline`, if any: exactly 14 or 3 days before, or on
 /// the day, and only while the step is not done. None after the deadline (that is [`overdue`]).
 pub fn due(today: NaiveDate, deadline: NaiveDate, done: bool) -> Option<Reminder> {
@@ -133,6 +146,26 @@ mod tests {
         assert_eq!(overdue(d("2026-04-01"), deadline, true), None);
         assert_eq!(overdue(d("2027-03-31"), deadline, false), Some(365));
         assert_eq!(overdue(d("2027-04-01"), deadline, false), None);
+    }
+
+    #[test]
+    fn a_reminder_says_where_the_deadline_stands_on_the_day_it_is_read() {
+        let deadline = d("2026-07-31");
+        assert_eq!(
+            standing_zh(d("2026-07-17"), deadline, false).0,
+            "还剩 14 天"
+        );
+        assert_eq!(standing_zh(d("2026-07-28"), deadline, false).1, "warn");
+        assert_eq!(standing_zh(d("2026-07-31"), deadline, false).0, "今天截止");
+        // "今天截止" is never shown on a later day.
+        assert_eq!(
+            standing_zh(d("2026-12-02"), deadline, false),
+            ("已逾期 124 天".to_string(), "fail")
+        );
+        assert_eq!(
+            standing_zh(d("2026-12-02"), deadline, true),
+            ("已办结".to_string(), "closed")
+        );
     }
 
     #[test]

@@ -1127,6 +1127,22 @@ pub async fn review_filing(
         },
     )
     .await?;
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::Platform(id),
+        if approve {
+            "event.filing_approved"
+        } else {
+            "event.filing_returned"
+        },
+        &if approve {
+            format!("{summary}。")
+        } else {
+            format!("{summary}，请按审核意见修改后重新提交。")
+        },
+        &format!("/platforms/{id}/annual?year={year}"),
+    )
+    .await?;
     let notice = if approve {
         Flash::FilingApproved
     } else {

@@ -14,8 +14,9 @@ use sqlx::PgPool;
 use super::auth::CurrentUser;
 use super::charts::{self, Chart, Kind};
 use super::forms::{Pagination, Query, query_string};
-use super::layout::{Layout, beijing_date, local_time};
+use super::layout::{Layout, local_time};
 use super::platforms::Opt;
+use super::todo::{self, TodoGroup};
 use super::xlsx::{self, Cell, opt};
 use crate::db::compliance::today;
 use crate::db::dashboards::{
@@ -282,11 +283,9 @@ pub struct WorkbenchPage {
     pub layout: Layout,
     pub today: String,
     pub scope_label: String,
-    pub queue: Vec<Task>,
-    pub overdue: Vec<Task>,
-    pub overdue_total: i64,
-    /// `(what, how many)` of the overdue items, by kind.
-    pub overdue_summary: Vec<(String, i64)>,
+    /// 待办: the review queue, everything overdue and the open rectification cases — the same
+    /// groups as the staff's /todo (`web::todo`), the overdue count the same as /annual/overdue.
+    pub groups: Vec<TodoGroup>,
     pub upcoming: Vec<Task>,
     pub upcoming_total: i64,
     pub at_risk: Vec<RiskRow>,
@@ -344,25 +343,9 @@ fn due_task(d: db::DueItem, today: NaiveDate) -> Task {
     }
 }
 
-/// How many platforms miss each step, and how many items are past due.
-fn summarize(steps: &[MissingStep], due: i64) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = Vec::new();
-    for s in steps {
-        let what = format!("{}年度{}未提交", s.year, step_label(&s.step));
-        match out.iter_mut().find(|(w, _)| *w == what) {
-            Some((_, n)) => *n += 1,
-            None => out.push((what, 1)),
-        }
-    }
-    if due > 0 {
-        out.push(("清单事项或整改逾期".into(), due));
-    }
-    out
-}
-
 /// The deadlines of the current cycle: this year's filing and mid-year review, last year's
 /// year-end evaluation (due this year) and this year's (due early next year).
-async fn cycle_deadlines(
+pub(crate) async fn cycle_deadlines(
     pool: &PgPool,
     today: NaiveDate,
 ) -> Result<Vec<(Step, i32, NaiveDate)>, sqlx::Error> {
@@ -387,17 +370,6 @@ const SECTION_LIMIT: i64 = 100;
 /// How far ahead "upcoming" looks.
 const UPCOMING_DAYS: i64 = 30;
 
-fn cross_filter(user: &CurrentUser, year: i32, today: NaiveDate, months: u32) -> Filter {
-    Filter {
-        scope: user.scope,
-        jurisdiction: None,
-        category: None,
-        year,
-        today,
-        transition_months: months,
-    }
-}
-
 pub async fn workbench(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -405,79 +377,20 @@ pub async fn workbench(
     let pool = &state.db;
     let today = today();
     let months = db::transition_months(pool).await?;
-    let f = cross_filter(&user, db::last_complete_year(today), today, months);
+    let f = todo::filter_of(&user, today, months);
     let horizon = today + chrono::Duration::days(UPCOMING_DAYS);
 
-    let queue = db::review_queue(pool, &f, user.id, user.is_city_staff)
-        .await?
-        .into_iter()
-        .map(|q| {
-            let year = q.year.unwrap_or_default();
-            let (what, href) = match q.kind.as_str() {
-                "filing" => (
-                    format!("{year}年度年初备案待审核"),
-                    format!("/platforms/{}/annual?year={year}", q.platform_id),
-                ),
-                "evaluation" => (
-                    format!("{year}年度年底评估待审核"),
-                    format!("/platforms/{}/evaluation?year={year}", q.platform_id),
-                ),
-                "midyear" => (
-                    format!("{year}年度半年报告待过堂"),
-                    format!("/platforms/{}/midyear?year={year}", q.platform_id),
-                ),
-                _ => (
-                    "退转并留决定待会签".to_string(),
-                    format!(
-                        "/platforms/{}/rectification/{}",
-                        q.platform_id,
-                        q.ref_id.unwrap_or_default()
-                    ),
-                ),
-            };
-            Task {
-                what,
-                href,
-                when: q
-                    .since
-                    .map(|t| local_time(&t)[..10].to_string())
-                    .unwrap_or_default(),
-                days: q.since.map_or(0, |t| (today - beijing_date(&t)).num_days()),
-                platform_id: q.platform_id,
-                code: q.code,
-                name: q.name,
-            }
-        })
-        .collect();
+    let groups = todo::staff_groups(&state, &user, &f).await?;
 
+    // Upcoming: the steps due from today to the horizon, and items due in that time.
     let steps: Vec<_> = cycle_deadlines(pool, today)
         .await?
         .into_iter()
-        .filter(|(_, _, deadline)| *deadline <= horizon)
+        .filter(|(_, _, deadline)| *deadline >= today && *deadline <= horizon)
         .collect();
-    let (missing, _) = db::missing_steps(pool, &f, &steps, SECTION_LIMIT * 4).await?;
-    let (late_due, late_due_total) = db::due_items(
-        pool,
-        &f,
-        NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
-        today - chrono::Duration::days(1),
-        SECTION_LIMIT,
-    )
-    .await?;
+    let (soon_steps, soon_steps_total) = db::missing_steps(pool, &f, &steps, SECTION_LIMIT).await?;
     let (soon_due, soon_due_total) = db::due_items(pool, &f, today, horizon, SECTION_LIMIT).await?;
-
-    let (late_steps, soon_steps): (Vec<_>, Vec<_>) =
-        missing.into_iter().partition(|s| s.deadline < today);
-    let overdue_summary = summarize(&late_steps, late_due_total);
-    let overdue_total = late_steps.len() as i64 + late_due_total;
-    let upcoming_total = soon_steps.len() as i64 + soon_due_total;
-    let mut overdue: Vec<Task> = late_steps
-        .into_iter()
-        .map(|s| missing_task(s, today))
-        .chain(late_due.into_iter().map(|d| due_task(d, today)))
-        .collect();
-    overdue.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.code.cmp(&b.code)));
-    overdue.truncate(SECTION_LIMIT as usize);
+    let upcoming_total = soon_steps_total + soon_due_total;
     let mut upcoming: Vec<Task> = soon_steps
         .into_iter()
         .map(|s| missing_task(s, today))
@@ -513,10 +426,7 @@ pub async fn workbench(
         layout: Layout::for_user(&user, "workbench"),
         today: today.to_string(),
         scope_label,
-        queue,
-        overdue,
-        overdue_total,
-        overdue_summary,
+        groups,
         upcoming,
         upcoming_total,
         at_risk,

@@ -1036,6 +1036,23 @@ async fn review(
         },
     )
     .await?;
+    let returned = matches!(to, EvalStatus::CountyReturned | EvalStatus::CityReturned);
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::Platform(id),
+        &format!("event.{}", kind.replace('.', "_")),
+        &format!(
+            "{year} 年度评估材料：{}{}",
+            action.label_zh(),
+            if returned {
+                "，请按审核意见修改后重新提交。"
+            } else {
+                "。"
+            }
+        ),
+        &back(id, year),
+    )
+    .await?;
     tx.redirect(format!(
         "{}&notice={}",
         back(id, year),

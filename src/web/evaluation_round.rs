@@ -608,6 +608,14 @@ pub async fn assign(
         ),
     )
     .await?;
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::UsersAbout(&[expert_id], e.platform_id),
+        "event.expert_assigned",
+        &format!("您被分配为 {year} 年度评估的评审专家，请先申报有无利益冲突，再评分并提交。"),
+        &format!("/expert/assignments/{aid}"),
+    )
+    .await?;
     done(tx, year, Flash::RoundExpertAssigned).await
 }
 
@@ -1041,6 +1049,18 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
                 reason: "",
                 document_id: None,
             },
+        )
+        .await?;
+        crate::db::notices::event(
+            &mut tx,
+            crate::db::notices::To::Platform(r.platform_id),
+            "event.results_published",
+            &format!(
+                "{year} 年度评估结果已发布：{}（第 {} 名）。",
+                g.grade.label_zh(),
+                g.rank
+            ),
+            &format!("/platforms/{}/evaluation?year={year}", r.platform_id),
         )
         .await?;
         results.push(json!({"evaluation_id": r.id, "platform_id": r.platform_id, "total": g.score,

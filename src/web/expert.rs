@@ -72,8 +72,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult
             Line {
                 id: a.id,
                 year: a.year,
-                needs_action: a.round() == rules::RoundStatus::Open
-                    && (s.conflict.is_none() || (s.conflict == Some(false) && !s.submitted)),
+                needs_action: super::todo::needs_action(&a),
                 platform: a.platform_name.clone(),
                 code: a.platform_code.clone(),
                 category: category_label(&a.category),

@@ -22,14 +22,16 @@ pub struct HomeQuery {
     notice: String,
 }
 
-/// Each role lands where its work is.
+/// Each role lands where its work is: operators, advisors and experts on their to-do list
+/// (`/todo`), staff on the workbench (whose top is the same to-do groups), leaders on the
+/// leadership dashboard, administrators and auditors on their work pages.
 pub async fn home(user: CurrentUser, Query(q): Query<HomeQuery>) -> Response {
     let target = match (user.role, user.platform_id) {
         (Some(Role::Staff), _) => Some("/workbench".to_string()),
         (Some(Role::Leader), _) => Some("/leadership".to_string()),
-        (Some(Role::Advisor), _) => Some("/platforms".to_string()),
-        (Some(Role::Operator), Some(id)) => Some(format!("/platforms/{id}")),
-        (Some(Role::Expert), _) => Some("/expert".into()),
+        (Some(Role::Advisor), _) | (Some(Role::Operator), Some(_)) | (Some(Role::Expert), _) => {
+            Some("/todo".to_string())
+        }
         (Some(Role::Sysadmin), _) => Some("/admin/users".into()),
         (Some(Role::Secadmin), _) => Some("/security/users".into()),
         (Some(Role::Auditor), _) => Some("/audit".into()),
@@ -45,8 +47,8 @@ pub async fn home(user: CurrentUser, Query(q): Query<HomeQuery>) -> Response {
         return Redirect::to(&format!("{target}{sep}{notice}")).into_response();
     }
     let message = match user.role {
-        Some(Role::Expert) => {
-            "您当前没有分配的评审任务。年底评估开始后，分配给您的评审任务将显示在这里。"
+        Some(Role::Operator) => {
+            "您的账户尚未关联平台。请联系安全管理员为您关联所填报的平台后再使用本系统。"
         }
         _ => "您的账户尚未分配角色。请联系安全管理员为您分配角色后再使用本系统。",
     };

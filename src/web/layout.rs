@@ -75,11 +75,13 @@ impl Layout {
                 item("/evaluations", "年度评估", "evaluations"),
             ],
             Some(Role::Advisor) => vec![
+                item("/todo", "我的待办", "todo"),
                 item("/platforms", "平台名录", "platforms"),
                 item("/policies", "政策库", "policies"),
             ],
             Some(Role::Operator) => match user.platform_id {
                 Some(id) => vec![
+                    item("/todo", "我的待办", "todo"),
                     item(format!("/platforms/{id}"), "我的平台", "platforms"),
                     item("/policies", "政策库", "policies"),
                 ],
@@ -98,7 +100,10 @@ impl Layout {
                 item("/audit", "审计日志", "audit"),
                 item("/audit/verify", "完整性校验", "verify"),
             ],
-            Some(Role::Expert) => vec![item("/expert", "评审任务", "expert")],
+            Some(Role::Expert) => vec![
+                item("/todo", "我的待办", "todo"),
+                item("/expert", "评审任务", "expert"),
+            ],
             None => Vec::new(),
         };
         Layout {

@@ -784,6 +784,14 @@ pub async fn record_review(
         },
     )
     .await?;
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::Platform(id),
+        "event.midyear_reviewed",
+        &format!("{summary}。请查看过堂意见并落实整改要求。"),
+        &format!("/platforms/{id}/midyear?year={year}"),
+    )
+    .await?;
     tx.redirect(format!(
         "/platforms/{id}/midyear?year={year}&notice={}",
         Flash::MidyearReviewed

@@ -57,6 +57,7 @@ pub mod registration;
 pub mod routes;
 pub mod security;
 pub mod timeline;
+pub mod todo;
 pub mod write;
 pub mod xlsx;
 

@@ -1,5 +1,6 @@
-//! In-app notices: my notices (deadline reminders), marking them read — only one's own — and the
-//! staff's list of overdue steps and checklist items across the platforms in their scope.
+//! In-app notices: my notices (deadline reminders, said as of today, and notices on events),
+//! marking them read — only one's own — and the staff's list of everything overdue across the
+//! platforms in their scope (the one definition: `db::notices::overdue`).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,10 +13,9 @@ use super::auth::CurrentUser;
 use super::forms::{Form, Pagination, Path, Query};
 use super::layout::{Layout, local_time};
 use super::write::{Entry, Writer};
-use crate::db::checklist;
-use crate::db::notices::{self, step_link};
+use crate::db::notices::{self, Overdue, OverdueKind};
 use crate::domain::checklist::Source;
-use crate::domain::reminders::beijing_today;
+use crate::domain::reminders::{beijing_today, standing_zh};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -23,9 +23,46 @@ pub struct NoticeRow {
     pub id: i64,
     pub text: String,
     pub link: String,
-    pub days_left: i32,
+    /// The status chip: colour (`status-…`) and Chinese word.
+    pub chip: Option<(&'static str, String)>,
+    /// A reminder about a step done since: shown as 已办结, not as current.
+    pub resolved: bool,
     pub created: String,
     pub unread: bool,
+}
+
+/// The chip of an event notice, by its stored kind.
+fn event_chip(kind: &str) -> Option<(&'static str, String)> {
+    let k = kind.strip_prefix("event.")?;
+    let (class, word) = if k.ends_with("_returned") {
+        ("returned", "已退回")
+    } else if k.ends_with("_approved") || k.ends_with("_passed") {
+        ("approved", "已通过")
+    } else if k.ends_with("_assigned") {
+        ("info", "新任务")
+    } else if k.ends_with("_published") {
+        ("info", "已发布")
+    } else if k.ends_with("_reviewed") {
+        ("info", "已过堂")
+    } else if k.ends_with("_opened") {
+        ("warn", "整改")
+    } else if k.ends_with("_decided") {
+        ("info", "已决定")
+    } else {
+        ("info", "通知")
+    };
+    Some((class, word.to_string()))
+}
+
+fn chip_class(c: &str) -> &'static str {
+    match c {
+        "returned" => "status status-returned",
+        "approved" => "status status-approved",
+        "warn" => "status status-warn",
+        "fail" => "status status-fail",
+        "closed" => "status status-closed",
+        _ => "status status-info",
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,6 +85,7 @@ pub async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<ListPage> {
+    let today = beijing_today(Utc::now());
     let mut pagination = Pagination::new(q.page, 30, String::new());
     let (rows, total) =
         notices::list(&state.db, user.id, pagination.per_page, pagination.offset()).await?;
@@ -56,13 +94,23 @@ pub async fn list(
         layout: Layout::for_user(&user, "notices"),
         rows: rows
             .into_iter()
-            .map(|n| NoticeRow {
-                id: n.id,
-                unread: n.read_at.is_none(),
-                created: local_time(&n.created_at),
-                days_left: n.days_left,
-                text: n.text,
-                link: n.link,
+            .map(|n| {
+                let chip = match n.due_on {
+                    Some(due) => {
+                        let (word, class) = standing_zh(today, due, n.resolved);
+                        Some((chip_class(class), word))
+                    }
+                    None => event_chip(&n.kind).map(|(c, w)| (chip_class(c), w)),
+                };
+                NoticeRow {
+                    id: n.id,
+                    unread: n.read_at.is_none() && !n.resolved,
+                    resolved: n.resolved,
+                    created: local_time(&n.created_at),
+                    chip,
+                    text: n.text,
+                    link: n.link,
+                }
             })
             .collect(),
         pagination,
@@ -127,56 +175,58 @@ pub struct OverdueRow {
     pub link: String,
 }
 
+impl OverdueRow {
+    pub fn of(o: &Overdue) -> OverdueRow {
+        let detail = match o.kind {
+            OverdueKind::Checklist => format!(
+                "{}{}",
+                Source::parse(&o.source).label_zh(),
+                if o.owner.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · 责任人：{}", o.owner)
+                }
+            ),
+            _ => o.state_zh().to_string(),
+        };
+        OverdueRow {
+            what: o.what_zh(),
+            link: o.link(),
+            platform_id: o.platform_id,
+            platform_name: o.platform_name.clone(),
+            jurisdiction: o.jurisdiction_name.clone(),
+            due: o.due.to_string(),
+            days_late: o.days_late,
+            detail,
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "notices/overdue.html")]
 pub struct OverduePage {
     pub layout: Layout,
     pub today: String,
+    /// Everything overdue: the same count as the workbench's 逾期事项.
+    pub total: usize,
     pub steps: Vec<OverdueRow>,
     pub items: Vec<OverdueRow>,
+    pub cases: Vec<OverdueRow>,
 }
 
 pub async fn overdue(State(state): State<AppState>, user: CurrentUser) -> AppResult<OverduePage> {
     let today = beijing_today(Utc::now());
     let mut conn = state.db.acquire().await?;
-    let steps = notices::overdue_steps(&mut conn, user.scope, today).await?;
-    let items = checklist::overdue(&mut conn, user.scope, today).await?;
+    let all = notices::overdue(&mut conn, user.scope, today).await?;
+    let pick = |want: fn(&Overdue) -> bool| -> Vec<OverdueRow> {
+        all.iter().filter(|o| want(o)).map(OverdueRow::of).collect()
+    };
     Ok(OverduePage {
         layout: Layout::for_user(&user, "overdue"),
         today: today.to_string(),
-        steps: steps
-            .into_iter()
-            .map(|s| OverdueRow {
-                what: format!("{} 年度{}", s.year, s.step.label_zh()),
-                link: step_link(s.step, s.platform_id, s.year),
-                platform_id: s.platform_id,
-                platform_name: s.platform_name,
-                jurisdiction: s.jurisdiction_name,
-                due: s.deadline.to_string(),
-                days_late: s.days_late,
-                detail: "未提交".into(),
-            })
-            .collect(),
-        items: items
-            .into_iter()
-            .map(|i| OverdueRow {
-                what: i.title,
-                link: format!("/platforms/{}/checklist/{}", i.platform_id, i.id),
-                platform_id: i.platform_id,
-                platform_name: i.platform_name,
-                jurisdiction: i.jurisdiction_name,
-                due: i.due_date.to_string(),
-                days_late: (today - i.due_date).num_days(),
-                detail: format!(
-                    "{}{}",
-                    Source::parse(&i.source).label_zh(),
-                    if i.owner.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" · 责任人：{}", i.owner)
-                    }
-                ),
-            })
-            .collect(),
+        total: all.len(),
+        steps: pick(|o| o.is_step()),
+        items: pick(|o| o.kind == OverdueKind::Checklist),
+        cases: pick(|o| o.kind == OverdueKind::Rectification),
     })
 }

@@ -312,6 +312,14 @@ pub async fn open(
         },
     )
     .await?;
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::Platform(id),
+        "event.rectification_opened",
+        &format!("{summary}。请按整改要求落实整改措施。"),
+        &format!("/platforms/{id}/rectification/{case_id}"),
+    )
+    .await?;
     tx.redirect(format!(
         "/platforms/{id}/rectification/{case_id}?notice={}",
         Flash::CaseOpened
@@ -1377,6 +1385,14 @@ pub async fn sign_off(
         )
         .await?;
     }
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::Platform(id),
+        "event.rectification_decided",
+        &format!("{summary}。"),
+        &format!("/platforms/{id}/rectification/{cid}"),
+    )
+    .await?;
     tx.redirect(format!(
         "/platforms/{id}/rectification/{cid}?notice={}#decision",
         Flash::DecisionSignedOff

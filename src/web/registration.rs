@@ -1641,6 +1641,14 @@ pub async fn approve(
         },
     )
     .await?;
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::Platform(id),
+        "event.registration_approved",
+        "设立登记审批通过，平台进入运行管理阶段。",
+        &format!("/platforms/{id}"),
+    )
+    .await?;
     tx.redirect(back_to(id, Flash::RegistrationApproved, "approval"))
         .await
 }

@@ -11,7 +11,7 @@ use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
     evaluation, evaluation_round, expert, home, jurisdictions, ledger, midyear, notices, operation,
-    password_reset, platforms, policies, rectification, security, timeline,
+    password_reset, platforms, policies, rectification, security, timeline, todo,
 };
 use super::{api, dashboards};
 use crate::domain::role::Role::{self, *};
@@ -628,7 +628,9 @@ fn routes() -> Vec<RouteDef> {
             Roles(CHECKLIST_COMMENTERS, Scope::Platform),
             post(checklist::comment),
         ),
-        // In-app notices (each user's own) and the staff's overdue list.
+        // Each user's own to-do list (scoped by their role's data scope; empty for roles
+        // without platform work), in-app notices (each user's own) and the staff's overdue list.
+        route(M::GET, "/todo", SignedIn, get(todo::page)),
         route(M::GET, "/notices", SignedIn, get(notices::list)),
         route(
             M::POST,
