@@ -178,21 +178,21 @@ pub const FILING_DEADLINE: Param<MonthDay> = Param {
     rule: "EVAL-FILING",
     name: "deadline",
     default: month_day(3, 31),
-    description_zh: "年初备案截止日（当年，MM-DD）",
+    description_zh: "年初备案截止日（当年的月-日）",
 };
 
 pub const MIDYEAR_DEADLINE: Param<MonthDay> = Param {
     rule: "EVAL-MIDYEAR",
     name: "deadline",
     default: month_day(7, 31),
-    description_zh: "半年过堂截止日（当年，MM-DD）",
+    description_zh: "半年过堂截止日（当年的月-日）",
 };
 
 pub const YEAREND_DEADLINE: Param<MonthDay> = Param {
     rule: "EVAL-YEAREND",
     name: "deadline",
     default: month_day(1, 31),
-    description_zh: "上一年度年底评估截止日（次年，MM-DD）",
+    description_zh: "上一年度年底评估截止日（次年的月-日）",
 };
 
 pub const BREAK_EVEN_TRANSITION_MONTHS: Param<Months> = Param {
