@@ -379,11 +379,11 @@ async fn the_auditor_filters_the_trail() {
     activity(&app).await;
     let mut auditor = app.signed_in("audit1").await;
     let page = auditor.get("/audit?action=login.failed").await;
-    let rows = page.texts("#audit-log tbody tr");
+    let rows = page.texts("#audit-log > tbody > tr");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].contains("staff1"));
     let page = auditor.get("/audit?actor=staff1").await;
-    assert!(page.texts("#audit-log tbody tr").len() >= 3);
+    assert!(page.texts("#audit-log > tbody > tr").len() >= 3);
     let page = auditor.get("/audit?from=not-a-date").await;
     assert!(page.text(".field-error").contains("日期格式"));
 }
@@ -480,4 +480,116 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(audit::verify(app.pool()).await.unwrap().breaks, vec![]);
+}
+
+#[path = "support/visible.rs"]
+mod visible;
+
+/// The audit log reads in Chinese: actions and entity types by name, who by display name and role,
+/// what changed field by field; filters by person, action, type, platform and dates; the filtered
+/// list exports to Excel, and the export is itself audited.
+#[tokio::test]
+async fn the_audit_log_reads_in_chinese_filters_and_exports() {
+    let app = TestApp::new().await;
+    activity(&app).await;
+    let p = app.platform("AU-001", "320613").await;
+    // A display name for the staff member.
+    let mut tx = audit::begin(app.pool(), &Actor::system("test"))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET display_name = '张科员' WHERE username = 'staff1'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // A change with a before and an after: staff add and then edit a checklist item.
+    let mut staff = app.signed_in("staff1").await;
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/checklist"),
+            &[
+                ("title", "修订章程"),
+                ("owner", "平台办公室"),
+                ("due_date", "2030-06-30"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+
+    let mut auditor = app.signed_in("audit1").await;
+    let page = auditor.get("/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let seen = visible::visible_text(&page.body);
+    assert!(
+        seen.contains("登录") && seen.contains("新增清单事项"),
+        "{seen}"
+    );
+    assert!(seen.contains("张科员（科技局业务人员）"), "{seen}");
+    assert!(seen.contains("清单事项"));
+    assert!(seen.contains("标题") && seen.contains("修订章程"), "{seen}");
+    for raw in [
+        "checklist.create",
+        "checklist_item",
+        "login.failed",
+        "\"title\"",
+    ] {
+        assert!(!seen.contains(raw), "{raw} shown");
+    }
+    assert_eq!(visible::bare_codes(&seen), Vec::<String>::new(), "{seen}");
+    // The raw record is still there, behind 原始记录.
+    assert!(page.text("details.raw summary").contains("原始记录"));
+
+    // Filters: action, entity type, platform, person, dates.
+    let only = auditor.get("/audit?action=checklist.create").await;
+    assert_eq!(only.texts("#audit-log > tbody > tr").len(), 1);
+    let by_type = auditor.get("/audit?entity=checklist_item").await;
+    assert_eq!(by_type.texts("#audit-log > tbody > tr").len(), 1);
+    let by_platform = auditor.get(&format!("/audit?platform={p}")).await;
+    let rows = by_platform.texts("#audit-log > tbody > tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("测试平台AU-001"));
+    let by_person = auditor.get("/audit?actor=staff1").await;
+    assert!(
+        by_person
+            .texts("#audit-log > tbody > tr td.who")
+            .iter()
+            .all(|w| w.contains("张科员"))
+    );
+    assert!(
+        by_person
+            .texts("#audit-filters select[name=actor] option")
+            .iter()
+            .any(|o| o == "张科员（科技局业务人员）")
+    );
+    let future = auditor.get("/audit?from=2999-01-01").await;
+    assert!(future.texts("#audit-log > tbody > tr").is_empty());
+
+    // Export with the same filter.
+    let exports_before = app.audit_count("export.xlsx").await;
+    let xlsx = auditor.get("/audit.xlsx?actor=staff1").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert_eq!(app.audit_count("export.xlsx").await, exports_before + 1);
+    let sheets = common::xlsx::read(&xlsx.bytes);
+    let sheet = &sheets[0];
+    assert_eq!(sheet.name, "审计日志");
+    let actions: Vec<String> = sheet
+        .column("操作")
+        .iter()
+        .map(|c| c.text.clone())
+        .collect();
+    assert!(
+        actions.iter().any(|a| a.contains("新增清单事项")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().all(|a| !a.contains("checklist.")),
+        "{actions:?}"
+    );
+    // Only the staff member's records.
+    assert!(
+        sheet
+            .column("操作人")
+            .iter()
+            .all(|c| c.text.contains("张科员"))
+    );
 }

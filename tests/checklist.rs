@@ -417,3 +417,55 @@ async fn an_item_or_comment_submitted_twice_with_one_form_is_added_once() {
     assert_eq!(page.texts("#comment-list li").len(), 1);
     assert_eq!(page.text(".notice"), "意见已发表。");
 }
+
+#[path = "support/visible.rs"]
+mod visible;
+
+/// Items a rule's finding opens are titled by the rule's Chinese name, and so are items stored
+/// with the old `【RULE-ID】…` title: no rule id anywhere in the list or on the item.
+#[tokio::test]
+async fn rule_items_are_named_by_the_rule_in_chinese() {
+    let app = TestApp::new().await;
+    let fx = fixture(&app).await;
+    kechuang::db::compliance::refresh(app.pool(), None, beijing_today(Utc::now()))
+        .await
+        .unwrap();
+    let titles: Vec<String> = sqlx::query_scalar(
+        "SELECT title FROM checklist_items WHERE platform_id = $1 AND source LIKE 'rule:%'",
+    )
+    .bind(fx.p)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert!(!titles.is_empty());
+    assert!(titles.iter().all(|t| !t.contains('【')), "{titles:?}");
+    // An item stored before the rename.
+    sqlx::query(
+        "UPDATE checklist_items SET title = '【OPS-ADVISOR】配备产业顾问并持续服务'
+         WHERE platform_id = $1 AND source = 'rule:OPS-ADVISOR'",
+    )
+    .bind(fx.p)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let mut staff = app.signed_in("staff").await;
+    let list = staff.get(&format!("/platforms/{}/checklist", fx.p)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let seen = visible::visible_text(&list.body);
+    assert!(seen.contains("产业顾问：配备产业顾问并持续服务"), "{seen}");
+    assert!(seen.contains("合规规则：产业顾问"));
+    assert!(!seen.contains('【') && !seen.contains("OPS-"), "{seen}");
+    assert_eq!(visible::bare_codes(&seen), Vec::<String>::new());
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM checklist_items WHERE platform_id = $1 AND source = 'rule:OPS-ADVISOR'",
+    )
+    .bind(fx.p)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let item = staff
+        .get(&format!("/platforms/{}/checklist/{id}", fx.p))
+        .await;
+    assert_eq!(item.text("#item-title"), "产业顾问：配备产业顾问并持续服务");
+    assert!(!visible::visible_text(&item.body).contains("OPS-"));
+}

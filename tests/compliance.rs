@@ -201,3 +201,75 @@ async fn findings_pages_follow_scope() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[path = "support/visible.rs"]
+mod visible;
+
+/// The matrix, a platform's compliance tab and a rule's page read in Chinese: rules by name (the
+/// id only inside `.rule-id`), facts as labelled values with units, no raw keys or codes.
+#[tokio::test]
+async fn compliance_pages_name_rules_and_facts_in_chinese() {
+    let app = TestApp::new().await;
+    kechuang::demo::load(app.pool()).await.unwrap();
+    compliance::refresh(app.pool(), None, compliance::today())
+        .await
+        .unwrap();
+    app.user("leader1", Some(Role::Leader), None, None).await;
+    let mut leader = app.signed_in("leader1").await;
+
+    let matrix = leader.get("/compliance").await;
+    assert_eq!(matrix.status, StatusCode::OK);
+    let headers = matrix.texts("#matrix thead th[data-rule] a");
+    assert_eq!(headers.len(), 22);
+    assert!(headers.contains(&"收支平衡".to_string()), "{headers:?}");
+    let seen = visible::visible_text(&matrix.body);
+    assert!(seen.contains("一平台一清单") && seen.contains("产业顾问"));
+    assert_eq!(visible::bare_codes(&seen), Vec::<String>::new());
+    assert!(!seen.contains("OPS-") && !seen.contains("POLICY-RULES.md"));
+    // The id is still there, small and marked.
+    assert!(
+        matrix
+            .body
+            .contains("<small class=\"rule-id\">OPS-CHECKLIST</small>")
+    );
+
+    let strategic: i64 = sqlx::query_scalar(
+        "SELECT id FROM platforms WHERE category = 'strategic_task' AND stage = 'operating' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let tab = leader
+        .get(&format!("/platforms/{strategic}/compliance"))
+        .await;
+    assert_eq!(tab.status, StatusCode::OK);
+    let seen = visible::visible_text(&tab.body);
+    assert_eq!(visible::bare_codes(&seen), Vec::<String>::new(), "{seen}");
+    for raw in [
+        "strategic_task",
+        "target_completion",
+        "self_income_yuan",
+        "NT10",
+    ] {
+        assert!(!seen.contains(raw), "{raw} shown on the compliance tab");
+    }
+    assert!(
+        seen.contains("平台类别") && seen.contains("战略任务类"),
+        "{seen}"
+    );
+    assert!(seen.contains("南通市工作指引"));
+    // Fractions as percentages with one decimal, money in 万元.
+    let facts = tab.texts("dl.mini dd").join(" ");
+    assert!(facts.contains('%') && facts.contains("万元"), "{facts}");
+    assert!(
+        !facts
+            .split_whitespace()
+            .any(|v| v.contains('.') && v.split('.').nth(1).is_some_and(|d| d.len() > 2)),
+        "a long raw float among {facts}"
+    );
+
+    let rule = leader.get("/compliance/rules/REG-DECISION-BODY").await;
+    assert_eq!(rule.text("h1"), "决策机构 REG-DECISION-BODY");
+    let seen = visible::visible_text(&rule.body);
+    assert_eq!(visible::bare_codes(&seen), Vec::<String>::new(), "{seen}");
+}

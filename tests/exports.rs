@@ -210,7 +210,8 @@ async fn the_compliance_matrix_exports_statuses_totals_and_open_findings_in_scop
     assert_eq!(names, ["合规矩阵", "各规则汇总", "问题明细"]);
     let (matrix, totals, open) = (&sheets[0], &sheets[1], &sheets[2]);
     assert_eq!(matrix.rows[0].len(), 4 + rules.len());
-    assert_eq!(matrix.texts(0)[4], rules[0].id);
+    // Rules by their Chinese name.
+    assert_eq!(matrix.texts(0)[4], rules[0].name_zh);
     assert_eq!(codes(matrix, "平台编号"), ["XL-A1", "XL-A2", "XL-B1"]);
 
     // The cells are the stored findings, as the page labels them.
@@ -227,7 +228,8 @@ async fn the_compliance_matrix_exports_statuses_totals_and_open_findings_in_scop
             .iter()
             .position(|row| row[0].text == *code)
             .unwrap();
-        let c = matrix.rows[0].iter().position(|h| h.text == *rule).unwrap();
+        let name = kechuang::domain::compliance::rule(rule).unwrap().name_zh;
+        let c = matrix.rows[0].iter().position(|h| h.text == name).unwrap();
         let label = kechuang::domain::compliance::Status::parse(status)
             .unwrap()
             .label_zh();

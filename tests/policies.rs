@@ -181,7 +181,13 @@ async fn the_policy_list_shows_status_counts_and_the_draft() {
         assert_eq!(page.status, StatusCode::OK);
         assert_eq!(
             page.texts("#policy-list tbody tr td:first-child"),
-            ["NT10", "NJ", "JY", "LYG", "JS"]
+            [
+                "南通市工作指引",
+                "南京市实施意见",
+                "江阴市行动计划",
+                "连云港市行动方案",
+                "江苏省若干措施（征求意见稿）"
+            ]
         );
         assert_eq!(
             page.text("tr[data-policy=NT10] .policy-status"),
@@ -249,8 +255,9 @@ async fn a_policy_page_shows_the_clause_tree_with_its_rules() {
         "RECT-PROGRESS",
         "RECT-GRADE",
     ] {
+        let name = kechuang::domain::compliance::rule(rule).unwrap().name_zh;
         assert!(
-            implementing.contains(&rule.to_string()),
+            implementing.contains(&name.to_string()),
             "{rule} in {implementing:?}"
         );
     }
@@ -258,10 +265,7 @@ async fn a_policy_page_shows_the_clause_tree_with_its_rules() {
         page.text("#c-2-1\\.3")
             .contains("技术服务类。以提供公共技术服务为主营业务")
     );
-    assert_eq!(
-        page.texts("#c-2-1\\.3 .clause-rules a"),
-        ["CAT-TECH-SERVICE"]
-    );
+    assert_eq!(page.texts("#c-2-1\\.3 .clause-rules a"), ["技术服务主业"]);
     // The chapter's own text is under its summary, every clause has its anchor.
     assert!(
         page.text("#c-1 .clause-body")
@@ -269,7 +273,7 @@ async fn a_policy_page_shows_the_clause_tree_with_its_rules() {
     );
     assert_eq!(
         page.texts("#c-1 > .clause-body .clause-rules a"),
-        ["MKT-BREAK-EVEN"]
+        ["收支平衡"]
     );
     let anchors = page.texts("[data-clause]").len();
     assert_eq!(anchors, policy("NT10").unwrap().clauses.len());
@@ -288,10 +292,7 @@ async fn a_policy_page_shows_the_clause_tree_with_its_rules() {
     let governance = jy.text("#c-p2-3-2\\.4");
     assert!(governance.starts_with("新型研发机构 三(二)4 支持新型研發機構運行創新"));
     assert!(governance.contains("理事會或董事會決策制"));
-    assert_eq!(
-        jy.texts("#c-p2-3-2\\.4 .clause-rules a"),
-        ["REG-DECISION-BODY"]
-    );
+    assert_eq!(jy.texts("#c-p2-3-2\\.4 .clause-rules a"), ["决策机构"]);
 }
 
 #[tokio::test]
@@ -337,7 +338,7 @@ async fn the_rule_catalogue_is_grouped_by_phase_and_links_to_clauses() {
             "科研诚信"
         ]
     );
-    let ids = page.texts("tr[data-rule] td:nth-child(2)");
+    let ids = page.texts("tr[data-rule] td:nth-child(2) .rule-id");
     assert_eq!(ids.len(), rules().len());
     // Phase by phase, and within a phase in the spec's order.
     let mut by_phase: Vec<(usize, usize, &str)> = rules()
@@ -368,7 +369,7 @@ async fn the_rule_catalogue_is_grouped_by_phase_and_links_to_clauses() {
     assert_eq!(hrefs, ["/policies/NT10#c-3-1", "/policies/JY#c-p2-3-2.4"]);
     assert!(
         page.text("tr[data-rule=MKT-BREAK-EVEN] td.params")
-            .contains("transition_months = 24")
+            .contains("建设期满后收支平衡期限 24 个月")
     );
     assert_eq!(page.text("tr[data-rule=REG-CHARTER] td.params"), "无");
 }
@@ -391,7 +392,8 @@ async fn every_rule_page_quotes_the_original_text_of_each_cited_clause() {
         let page = c.get(&format!("/rules/{}", rule.id)).await;
         assert_eq!(page.status, StatusCode::OK, "{}", rule.id);
         assert_eq!(page.text("#rule-id"), rule.id);
-        assert_eq!(page.text("h1"), rule.title_zh);
+        assert_eq!(page.text("h1"), rule.name_zh);
+        assert!(page.text(".page-head").contains(rule.title_zh));
         assert!(page.texts(".form-error").is_empty(), "{}", rule.id);
         for (policy_id, clause_id) in resolve_citation(rule.clause) {
             let original = &policy(policy_id).unwrap().clause(&clause_id).unwrap().text;
@@ -413,8 +415,12 @@ async fn every_rule_page_quotes_the_original_text_of_each_cited_clause() {
         }
         for p in rule.params {
             assert!(
-                page.text(&format!("tr[data-param={}]", p.name))
-                    .contains(&p.default.to_string()),
+                page.text(&format!("tr[data-param={}]", p.name)).contains(
+                    &kechuang::domain::compliance::facts::value_text(
+                        p.name,
+                        &serde_json::to_value(p.default).unwrap()
+                    )
+                ),
                 "{} {}",
                 rule.id,
                 p.name
@@ -518,9 +524,51 @@ async fn before_the_first_sync_the_pages_say_what_to_do() {
     assert_eq!(rule.status, StatusCode::OK);
     assert!(
         rule.text(".form-error")
-            .contains("NT10 三(一) 的原文尚未载入")
+            .contains("南通市工作指引 三(一) 的原文尚未载入")
     );
     // The results across platforms are one click away.
     assert!(rule.text("#rule-across").contains("不通过 0 个"));
     assert!(rule.body.contains("href=\"/compliance/rules/REG-CHARTER\""));
+}
+
+#[path = "support/visible.rs"]
+mod visible;
+
+/// The library shows no file names, spec references or bare codes: policies and rules by their
+/// Chinese names, parameters as phrases, the integrity value as 文本校验值.
+#[tokio::test]
+async fn the_library_reads_without_file_names_or_codes() {
+    let app = synced_app().await;
+    let mut c = staff(&app).await;
+    let mut pages = vec![
+        "/policies".to_string(),
+        "/rules".to_string(),
+        "/policies/NT10".to_string(),
+        "/policies/JY".to_string(),
+    ];
+    pages.extend(rules().iter().map(|r| format!("/rules/{}", r.id)));
+    for path in pages {
+        let page = c.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let seen = visible::visible_text(&page.body);
+        for raw in [
+            "POLICY-RULES.md",
+            "policies/",
+            "NT10.txt",
+            "SHA-256",
+            "NT10",
+            "min_members",
+        ] {
+            assert!(!seen.contains(raw), "{path} shows {raw}");
+        }
+        assert_eq!(visible::bare_codes(&seen), Vec::<String>::new(), "{path}");
+    }
+    let nt10 = c.get("/policies/NT10").await;
+    assert!(nt10.text("#policy-facts").contains("文本校验值"));
+    let rules_page = c.get("/rules").await;
+    assert!(
+        rules_page
+            .text("tr[data-rule=REG-DECISION-BODY] td.params")
+            .contains("成员至少 3 人")
+    );
 }

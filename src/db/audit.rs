@@ -189,10 +189,14 @@ impl StoredRow {
 /// Filters of the audit browser.
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
+    /// The actor's login name (as recorded).
     pub actor: Option<String>,
+    /// An action code, or a prefix of codes ending in `.` (`platform.`).
     pub action: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Records about this platform: the platform itself, or anything carrying its `platform_id`.
+    pub platform: Option<i64>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -200,44 +204,109 @@ pub struct AuditFilter {
 fn push_filter<'a>(qb: &mut QueryBuilder<'a, Postgres>, f: &'a AuditFilter) {
     qb.push(" WHERE true");
     if let Some(actor) = &f.actor {
-        qb.push(" AND actor_name = ").push_bind(actor);
+        qb.push(" AND a.actor_name = ").push_bind(actor);
     }
     if let Some(action) = &f.action {
-        qb.push(" AND action LIKE ")
+        qb.push(" AND a.action LIKE ")
             .push_bind(format!("{}%", action.replace(['%', '_'], "")));
     }
     if let Some(entity) = &f.entity {
-        qb.push(" AND entity = ").push_bind(entity);
+        qb.push(" AND a.entity = ").push_bind(entity);
     }
     if let Some(id) = &f.entity_id {
-        qb.push(" AND entity_id = ").push_bind(id);
+        qb.push(" AND a.entity_id = ").push_bind(id);
+    }
+    if let Some(p) = f.platform {
+        qb.push(" AND ((a.entity = 'platform' AND a.entity_id = ")
+            .push_bind(p.to_string())
+            .push(") OR a.after->>'platform_id' = ")
+            .push_bind(p.to_string())
+            .push(" OR a.before->>'platform_id' = ")
+            .push_bind(p.to_string())
+            .push(")");
     }
     if let Some(from) = f.from {
-        qb.push(" AND at >= ").push_bind(from);
+        qb.push(" AND a.at >= ").push_bind(from);
     }
     if let Some(to) = f.to {
-        qb.push(" AND at < ").push_bind(to);
+        qb.push(" AND a.at < ").push_bind(to);
     }
 }
 
-/// One page of records, newest first, and the total that match.
+/// A record as the audit browser lists it: with the actor's display name and role (when the
+/// actor is an account) and the platform it concerns (when there is one).
+#[derive(Debug, sqlx::FromRow)]
+pub struct ListedRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub actor_display: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub client_addr: Option<String>,
+    pub platform_id: Option<i64>,
+    pub platform_name: Option<String>,
+}
+
+const LIST_SELECT: &str = "SELECT a.seq, a.at, a.actor_id, a.actor_name,
+        COALESCE(u.display_name, un.display_name) AS actor_display, COALESCE(u.role, un.role) AS actor_role,
+        a.action, a.entity, a.entity_id, a.before, a.after, a.client_addr, p.id AS platform_id, p.name AS platform_name
+    FROM audit_log a
+    LEFT JOIN users u ON u.id = a.actor_id
+    LEFT JOIN users un ON a.actor_id IS NULL AND un.username = a.actor_name
+    LEFT JOIN platforms p ON p.id = CASE
+        WHEN a.entity = 'platform' AND a.entity_id ~ '^[0-9]{1,18}$' THEN a.entity_id::bigint
+        WHEN a.after->>'platform_id' ~ '^[0-9]{1,18}$' THEN (a.after->>'platform_id')::bigint
+        WHEN a.before->>'platform_id' ~ '^[0-9]{1,18}$' THEN (a.before->>'platform_id')::bigint
+    END";
+
+/// One page of records, newest first, and the total that match (`limit` = `i64::MAX` for all).
 pub async fn list(
     pool: &PgPool,
     f: &AuditFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
-    let mut qb = QueryBuilder::new("SELECT * FROM audit_log");
+) -> Result<(Vec<ListedRow>, i64), sqlx::Error> {
+    let mut qb = QueryBuilder::new(LIST_SELECT);
     push_filter(&mut qb, f);
-    qb.push(" ORDER BY seq DESC LIMIT ")
+    qb.push(" ORDER BY a.seq DESC LIMIT ")
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let rows = qb.build_query_as::<AuditRow>().fetch_all(pool).await?;
-    let mut qb = QueryBuilder::new("SELECT count(*) FROM audit_log");
+    let rows = qb.build_query_as::<ListedRow>().fetch_all(pool).await?;
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM audit_log a");
     push_filter(&mut qb, f);
     let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
     Ok((rows, total))
+}
+
+/// The people who appear in the trail, for the filter: `(login, display name, role)`, by name.
+pub async fn actors(pool: &PgPool) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.username, u.display_name, u.role FROM users u
+         WHERE EXISTS (SELECT 1 FROM audit_log a WHERE a.actor_name = u.username)
+         ORDER BY u.display_name, u.username",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Display names of accounts by login name (for events that recorded only the login).
+pub async fn display_names(
+    pool: &PgPool,
+    logins: &[String],
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT username, display_name FROM users WHERE username = ANY($1)")
+            .bind(logins)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Walks the whole chain in `seq` order (streaming) and lists every broken link. When some

@@ -153,9 +153,9 @@ async fn refresh_once(
             facts.push(serde_json::Value::Object(f.facts.clone()));
         }
     }
-    let (titles_ids, titles): (Vec<&str>, Vec<&str>) = compliance::rules()
+    let (titles_ids, titles): (Vec<&str>, Vec<String>) = compliance::rules()
         .iter()
-        .map(|r| (r.id, r.title_zh))
+        .map(|r| (r.id, crate::domain::checklist::rule_item_title(r)))
         .unzip();
 
     sqlx::query("DELETE FROM findings WHERE platform_id = ANY($1)")
@@ -188,7 +188,7 @@ async fn refresh_once(
     .rows_affected();
     let opened = sqlx::query(
         "INSERT INTO checklist_items (platform_id, source, title, description)
-         SELECT f.platform_id, 'rule:' || f.rule_id, '【' || f.rule_id || '】' || t.title, f.message
+         SELECT f.platform_id, 'rule:' || f.rule_id, t.title, f.message
          FROM findings f JOIN UNNEST($2::text[], $3::text[]) AS t (rule_id, title) ON t.rule_id = f.rule_id
          WHERE f.platform_id = ANY($1) AND f.status IN ('fail', 'warn')
            AND NOT EXISTS (SELECT 1 FROM checklist_items c WHERE c.platform_id = f.platform_id

@@ -186,8 +186,15 @@ pub async fn platform_overview(
     today: NaiveDate,
 ) -> Result<Overview, sqlx::Error> {
     let timeline = sqlx::query_as(
-        "SELECT at, actor_name, summary, to_stage FROM lifecycle_events WHERE platform_id = $1
-         ORDER BY at DESC, id DESC LIMIT 5",
+        // People by display name (events of the system's own work read 系统).
+        "SELECT e.at, COALESCE(u.display_name, un.display_name,
+                               CASE WHEN e.actor_id IS NULL THEN '系统' ELSE e.actor_name END) AS actor_name,
+                e.summary, e.to_stage
+         FROM lifecycle_events e
+         LEFT JOIN users u ON u.id = e.actor_id
+         LEFT JOIN users un ON e.actor_id IS NULL AND un.username = e.actor_name
+         WHERE e.platform_id = $1
+         ORDER BY e.at DESC, e.id DESC LIMIT 5",
     )
     .bind(id)
     .fetch_all(pool)

@@ -72,14 +72,38 @@ impl Source {
         }
     }
 
+    /// An item's title as shown: a rule's item is named by the rule (whatever was stored when it
+    /// opened, e.g. an old `【RULE-ID】…` title); any other item by its stored title.
+    pub fn display_title(&self, stored: &str) -> String {
+        match self {
+            Source::Rule(id) => match crate::domain::compliance::rule(id) {
+                Some(r) => rule_item_title(r),
+                None => stored.to_owned(),
+            },
+            _ => stored.to_owned(),
+        }
+    }
+
     pub fn label_zh(&self) -> String {
         match self {
             Source::Manual => "手工添加".into(),
             Source::Midyear(y) => format!("{y}年半年过堂"),
-            Source::Rule(id) => format!("合规规则 {id}"),
+            Source::Rule(id) => match crate::domain::compliance::rule(id) {
+                Some(r) => format!("合规规则：{}", r.name_zh),
+                None => "合规规则".into(),
+            },
             Source::Evaluation(y) => format!("{y}年度评估"),
             Source::Other(s) => s.clone(),
         }
+    }
+}
+
+/// The title of the item a rule's finding opens: `收支平衡：建设期满后两年左右实现收支平衡`.
+pub fn rule_item_title(r: &crate::domain::compliance::RuleDef) -> String {
+    if r.name_zh == r.title_zh {
+        r.name_zh.to_owned()
+    } else {
+        format!("{}：{}", r.name_zh, r.title_zh)
     }
 }
 
@@ -424,7 +448,20 @@ mod tests {
         }
         assert_eq!(Source::parse("midyear:2026"), Source::Midyear(2026));
         assert_eq!(Source::parse("midyear:2026").label_zh(), "2026年半年过堂");
-        assert_eq!(Source::parse("rule:X").label_zh(), "合规规则 X");
+        assert_eq!(Source::parse("rule:X").label_zh(), "合规规则");
+        assert_eq!(
+            Source::parse("rule:OPS-ADVISOR").label_zh(),
+            "合规规则：产业顾问"
+        );
+        assert_eq!(
+            Source::parse("rule:OPS-CHECKLIST").display_title("【OPS-CHECKLIST】一平台一清单"),
+            "一平台一清单"
+        );
+        assert_eq!(Source::Manual.display_title("修订章程"), "修订章程");
+        for r in crate::domain::compliance::rules() {
+            let t = Source::Rule(r.id.into()).display_title("x");
+            assert!(!t.contains(r.id) && t.starts_with(r.name_zh), "{t}");
+        }
         assert_eq!(
             Source::parse("midyear:x"),
             Source::Other("midyear:x".into())

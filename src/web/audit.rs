@@ -1,18 +1,31 @@
 //! The audit admin's views: browse and filter the trail; verify its hash chain.
+//!
+//! The log reads in Chinese: actions and entity types through [`labels`], who (display name and
+//! role), what and when in one line per record, the before/after as the fields that changed (the
+//! raw record behind a 原始记录 disclosure); filtered by person, action, entity type, platform and
+//! dates, paged, and exported to Excel with the same filters.
 
-use super::forms::Query;
+pub mod labels;
+
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::forms::Query;
 use super::forms::{Pagination, non_empty, query_string};
 use super::layout::{Layout, beijing_date, local_time};
-use crate::db::audit::{self, AuditFilter, Verification};
+use super::xlsx::{self, Cell};
+use crate::db::audit::{self, AuditFilter, ListedRow, Verification};
+use crate::db::platforms;
+use crate::domain::role::Role;
+use crate::domain::scope::PlatformScope;
 use crate::error::AppResult;
 use crate::state::AppState;
+use labels::{Change, action_zh, entity_zh};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -21,6 +34,7 @@ pub struct AuditQuery {
     action: String,
     entity: String,
     entity_id: String,
+    platform: String,
     from: String,
     to: String,
     page: Option<i64>,
@@ -29,13 +43,80 @@ pub struct AuditQuery {
 pub struct Entry {
     pub seq: i64,
     pub at: String,
-    pub actor: String,
+    /// Display name and role (`张三（科技局业务人员）`), or 系统 for the system's own work.
+    pub who: String,
+    /// The login recorded, shown small beside the name.
+    pub login: String,
     pub action: String,
+    pub action_code: String,
     pub entity: String,
     pub entity_id: String,
+    pub platform: String,
+    pub platform_id: Option<i64>,
+    /// Who did what to what, when, in one line.
+    pub summary: String,
     pub addr: String,
+    pub changes: Vec<Change>,
     pub before: String,
     pub after: String,
+}
+
+/// `张三（科技局业务人员）`; the system's own actors as 系统.
+fn who(r: &ListedRow) -> String {
+    match (
+        &r.actor_display,
+        r.actor_role.as_deref().and_then(Role::parse),
+    ) {
+        (Some(name), Some(role)) => format!("{name}（{}）", role.label_zh()),
+        (Some(name), None) => name.clone(),
+        (None, _) if r.actor_id.is_none() => "系统".to_owned(),
+        (None, _) => r.actor_name.clone(),
+    }
+}
+
+impl Entry {
+    fn of(r: ListedRow) -> Entry {
+        let json = |v: &Option<serde_json::Value>| {
+            v.as_ref()
+                .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        let who = who(&r);
+        let at = local_time(&r.at);
+        let action = action_zh(&r.action);
+        let entity = entity_zh(&r.entity);
+        let entity_id = r.entity_id.clone().unwrap_or_default();
+        let platform = r.platform_name.clone().unwrap_or_default();
+        let object = match (r.entity.as_str(), platform.is_empty()) {
+            ("platform", false) => format!("平台“{platform}”"),
+            (_, false) if entity_id.is_empty() => format!("{entity}（平台“{platform}”）"),
+            (_, false) => format!("{entity} {entity_id}（平台“{platform}”）"),
+            (_, true) if entity_id.is_empty() => entity.clone(),
+            (_, true) => format!("{entity} {entity_id}"),
+        };
+        let summary = format!("{at}，{who}{action}：{object}");
+        Entry {
+            seq: r.seq,
+            changes: labels::diff(r.before.as_ref(), r.after.as_ref()),
+            before: json(&r.before),
+            after: json(&r.after),
+            login: if r.actor_display.is_some() {
+                r.actor_name.clone()
+            } else {
+                String::new()
+            },
+            who,
+            at,
+            action,
+            action_code: r.action,
+            entity,
+            entity_id,
+            platform,
+            platform_id: r.platform_id,
+            summary,
+            addr: r.client_addr.unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -46,6 +127,13 @@ pub struct ListPage {
     pub entries: Vec<Entry>,
     pub pagination: Pagination,
     pub date_error: bool,
+    /// `(login, 姓名（角色）)`.
+    pub actors: Vec<(String, String)>,
+    /// `(code, label)`, one per label.
+    pub actions: Vec<(&'static str, &'static str)>,
+    pub entities: Vec<(&'static str, &'static str)>,
+    pub platforms: Vec<(String, String)>,
+    pub export_href: String,
 }
 
 /// A date in Beijing time → the UTC instant it starts (`plus_days` = 1 for an inclusive end).
@@ -59,11 +147,8 @@ fn beijing_day_start(s: &str, plus_days: i64) -> Option<chrono::DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<AuditQuery>,
-) -> AppResult<ListPage> {
+/// The filter the query asks for, whether a date was invalid, and the query string to keep.
+fn filter_of(q: &AuditQuery) -> (AuditFilter, bool, String) {
     let from = non_empty(&q.from).map(|s| beijing_day_start(s, 0));
     let to = non_empty(&q.to).map(|s| beijing_day_start(s, 1));
     let date_error = matches!(from, Some(None)) || matches!(to, Some(None));
@@ -72,6 +157,7 @@ pub async fn list(
         action: non_empty(&q.action).map(str::to_string),
         entity: non_empty(&q.entity).map(str::to_string),
         entity_id: non_empty(&q.entity_id).map(str::to_string),
+        platform: non_empty(&q.platform).and_then(|p| p.parse().ok()),
         from: from.flatten(),
         to: to.flatten(),
     };
@@ -80,39 +166,116 @@ pub async fn list(
         ("action", &q.action),
         ("entity", &q.entity),
         ("entity_id", &q.entity_id),
+        ("platform", &q.platform),
         ("from", &q.from),
         ("to", &q.to),
     ]);
+    (filter, date_error, base)
+}
+
+/// One option per label (several codes read the same), in the table's order.
+fn unique_labels(
+    table: &'static [(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    for (code, label) in table {
+        if !out.iter().any(|(_, l)| l == label) {
+            out.push((code, label));
+        }
+    }
+    out
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<ListPage> {
+    let (filter, date_error, base) = filter_of(&q);
     let mut pagination = Pagination::new(q.page, 50, base);
     let (rows, total) =
         audit::list(&state.db, &filter, pagination.per_page, pagination.offset()).await?;
     pagination.total = total;
-    let json = |v: &Option<serde_json::Value>| {
-        v.as_ref()
-            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
-            .unwrap_or_default()
-    };
-    let entries = rows
+    let actors = audit::actors(&state.db)
+        .await?
         .into_iter()
-        .map(|r| Entry {
-            seq: r.seq,
-            at: local_time(&r.at),
-            before: json(&r.before),
-            after: json(&r.after),
-            actor: r.actor_name,
-            action: r.action,
-            entity: r.entity,
-            entity_id: r.entity_id.unwrap_or_default(),
-            addr: r.client_addr.unwrap_or_default(),
+        .map(|(login, name, role)| {
+            let label = match role.as_deref().and_then(Role::parse) {
+                Some(r) => format!("{name}（{}）", r.label_zh()),
+                None => name,
+            };
+            (login, label)
         })
+        .collect();
+    let platforms = platforms::options(&state.db, PlatformScope::All)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
         .collect();
     Ok(ListPage {
         layout: Layout::for_user(&user, "audit"),
+        export_href: format!("/audit.xlsx?{}", pagination.base_query),
+        entries: rows.into_iter().map(Entry::of).collect(),
         q,
-        entries,
         pagination,
         date_error,
+        actors,
+        actions: unique_labels(labels::ACTIONS),
+        entities: labels::ENTITIES.to_vec(),
+        platforms,
     })
+}
+
+/// `GET /audit.xlsx`: every record matching the page's filters (not one page), in Chinese, with
+/// the changed fields as text; the export is itself audited.
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let (filter, _, _) = filter_of(&q);
+    let (rows, _) = audit::list(&state.db, &filter, i64::MAX, 0).await?;
+    xlsx::audit_export(&state.db, &user, "audit_log", raw.as_deref(), rows.len()).await?;
+    let entries = rows.into_iter().map(|r| {
+        let at = r.at;
+        let e = Entry::of(r);
+        let changes = e
+            .changes
+            .iter()
+            .map(|c| format!("{}：{} → {}", c.field, c.before, c.after))
+            .collect::<Vec<_>>()
+            .join("\n");
+        vec![
+            Cell::Int(e.seq),
+            Cell::Text(local_time(&at)),
+            e.who.into(),
+            e.action.into(),
+            e.entity.into(),
+            e.entity_id.into(),
+            e.platform.into(),
+            changes.into(),
+            e.addr.into(),
+        ]
+    });
+    xlsx::build(|b| {
+        b.sheet(
+            "审计日志",
+            &[
+                ("序号", 8.0),
+                ("时间（北京时间）", 20.0),
+                ("操作人", 24.0),
+                ("操作", 22.0),
+                ("对象类型", 14.0),
+                ("对象编号", 10.0),
+                ("平台", 30.0),
+                ("变更内容", 60.0),
+                ("来源地址", 16.0),
+            ],
+            entries,
+        )
+    })?
+    .download("audit-log.xlsx", "审计日志.xlsx")
 }
 
 /// One broken link, as the auditor reads it.

@@ -71,10 +71,11 @@ pub struct ItemRow {
 impl ItemRow {
     fn of(i: &Item, today: chrono::NaiveDate) -> ItemRow {
         let status = i.status();
+        let source = i.source();
         ItemRow {
             id: i.id,
-            source: i.source().label_zh(),
-            title: i.title.clone(),
+            title: source.display_title(&i.title),
+            source: source.label_zh(),
             description: i.description.clone(),
             owner: i.owner.clone(),
             due_date: i.due_date.map(|d| d.to_string()).unwrap_or_default(),

@@ -14,7 +14,8 @@ use super::layout::Layout;
 use super::xlsx::{self, Cell};
 use crate::db::compliance::{self, MatrixRow};
 use crate::db::{jurisdictions, platforms};
-use crate::domain::compliance::{Phase, RuleDef, Status, rule, rules};
+use crate::domain::compliance::citation::clause_zh;
+use crate::domain::compliance::{Phase, RuleDef, Status, facts, rule, rules};
 use crate::domain::platform::Stage;
 use crate::domain::scope::PlatformScope;
 use crate::error::{AppError, AppResult};
@@ -23,6 +24,8 @@ use crate::state::AppState;
 /// A finding as shown.
 pub struct FindingView {
     pub rule_id: String,
+    /// The rule's short Chinese name.
+    pub name: &'static str,
     pub title: &'static str,
     pub status: String,
     pub status_label: &'static str,
@@ -40,13 +43,12 @@ fn status_label(code: &str) -> &'static str {
     Status::parse(code).map(Status::label_zh).unwrap_or("")
 }
 
-fn fact_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "—".into(),
-        serde_json::Value::Bool(b) => if *b { "是" } else { "否" }.into(),
-        other => other.to_string(),
-    }
+/// A finding's facts as labelled Chinese values with units.
+fn fact_rows(facts: &serde_json::Value) -> Vec<(String, String)> {
+    facts
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| facts::fact_pair(k, v)).collect())
+        .unwrap_or_default()
 }
 
 const PHASES: [Phase; 6] = [
@@ -101,16 +103,13 @@ pub async fn platform(
                 .filter_map(|r| stored.iter().find(|f| f.rule_id == r.id).map(|f| (r, f)))
                 .map(|(r, f)| FindingView {
                     rule_id: r.id.to_string(),
+                    name: r.name_zh,
                     title: r.title_zh,
                     status: f.status.clone(),
                     status_label: status_label(&f.status),
-                    clause: f.clause.clone(),
+                    clause: clause_zh(&f.clause),
                     message: f.message.clone(),
-                    facts: f
-                        .facts
-                        .as_object()
-                        .map(|m| m.iter().map(|(k, v)| (k.clone(), fact_text(v))).collect())
-                        .unwrap_or_default(),
+                    facts: fact_rows(&f.facts),
                 })
                 .collect(),
         })
@@ -178,6 +177,7 @@ impl MatrixView {
 
 pub struct RuleTotal {
     pub id: &'static str,
+    pub name: &'static str,
     pub title: &'static str,
     pub fail: i64,
     pub warn: i64,
@@ -187,7 +187,8 @@ pub struct RuleTotal {
 #[template(path = "compliance/matrix.html")]
 pub struct MatrixPage {
     pub layout: Layout,
-    pub rule_ids: Vec<&'static str>,
+    /// `(id, short Chinese name, requirement)` per column.
+    pub rule_cols: Vec<(&'static str, &'static str, &'static str)>,
     pub rows: Vec<MatrixView>,
     pub totals: Vec<RuleTotal>,
     pub jurisdictions: Vec<(String, String)>,
@@ -209,6 +210,7 @@ async fn rule_totals(state: &AppState, scope: PlatformScope) -> AppResult<Vec<Ru
         .iter()
         .map(|r| RuleTotal {
             id: r.id,
+            name: r.name_zh,
             title: r.title_zh,
             fail: count(r.id, "fail"),
             warn: count(r.id, "warn"),
@@ -247,7 +249,10 @@ pub async fn matrix(
     Ok(MatrixPage {
         layout: Layout::for_user(&user, "compliance"),
         export_href: format!("/compliance.xlsx?{}", pagination.base_query),
-        rule_ids: rules().iter().map(|r| r.id).collect(),
+        rule_cols: rules()
+            .iter()
+            .map(|r| (r.id, r.name_zh, r.title_zh))
+            .collect(),
         rows: rows
             .into_iter()
             .map(|r| MatrixView::from(r, rules()))
@@ -295,7 +300,7 @@ pub async fn matrix_xlsx(
         ("地区", 10.0),
         ("阶段", 10.0),
     ];
-    columns.extend(rules().iter().map(|r| (r.id, 10.0)));
+    columns.extend(rules().iter().map(|r| (r.name_zh, 12.0)));
     let matrix = rows.into_iter().map(|row| {
         let mut cells = vec![
             Cell::from(row.code.as_str()),
@@ -313,7 +318,7 @@ pub async fn matrix_xlsx(
     });
     let totals = totals.into_iter().map(|t| {
         vec![
-            t.id.into(),
+            t.name.into(),
             t.title.into(),
             Cell::Int(t.fail),
             Cell::Int(t.warn),
@@ -324,10 +329,10 @@ pub async fn matrix_xlsx(
             f.code.into(),
             f.name.into(),
             f.jurisdiction.into(),
-            f.rule_id.as_str().into(),
+            rule(&f.rule_id).map_or("", |r| r.name_zh).into(),
             rule(&f.rule_id).map_or("", |r| r.title_zh).into(),
             status_label(&f.status).into(),
-            f.clause.into(),
+            clause_zh(&f.clause).into(),
             f.message.into(),
             Cell::Date(f.as_of),
         ]
@@ -337,8 +342,8 @@ pub async fn matrix_xlsx(
         b.sheet(
             "各规则汇总",
             &[
-                ("规则", 22.0),
-                ("名称", 36.0),
+                ("规则", 16.0),
+                ("要求", 36.0),
                 ("不通过", 10.0),
                 ("预警", 10.0),
             ],
@@ -350,10 +355,10 @@ pub async fn matrix_xlsx(
                 ("平台编号", 14.0),
                 ("平台名称", 36.0),
                 ("地区", 10.0),
-                ("规则", 22.0),
-                ("规则名称", 30.0),
+                ("规则", 16.0),
+                ("要求", 30.0),
                 ("结论", 10.0),
-                ("政策条款", 16.0),
+                ("政策条款", 30.0),
                 ("说明", 60.0),
                 ("检查日期", 12.0),
             ],
@@ -370,6 +375,7 @@ pub async fn matrix_xlsx(
 pub struct RulePage {
     pub layout: Layout,
     pub rule: &'static RuleDef,
+    pub clause: String,
     pub rows: Vec<(i64, String, String, String, &'static str, String)>,
 }
 
@@ -394,6 +400,7 @@ pub async fn rule_view(
     .collect();
     Ok(RulePage {
         layout: Layout::for_user(&user, "compliance"),
+        clause: clause_zh(rule.clause),
         rule,
         rows,
     })

@@ -231,7 +231,7 @@ fn risk_rows(rows: Vec<AtRisk>, today: NaiveDate) -> Vec<RiskRow> {
                     continue;
                 }
                 reasons.push(match rule(id) {
-                    Some(def) => format!("{}：{}", def.id, def.title_zh),
+                    Some(def) => format!("{}：{}", def.name_zh, def.title_zh),
                     None => id.clone(),
                 });
             }

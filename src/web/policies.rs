@@ -11,7 +11,8 @@ use super::auth::CurrentUser;
 use super::forms::Path;
 use super::layout::{Layout, date_or_dash, local_time};
 use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
-use crate::domain::compliance::{Phase, RuleDef, rules as catalogue};
+use crate::domain::compliance::citation::{clause_zh, policy_name_zh};
+use crate::domain::compliance::{Phase, RuleDef, facts, rules as catalogue};
 use crate::domain::policy_text::{
     Citation, ClauseKind, PolicyStatus, RuleLink, parse_citation, rule_links,
 };
@@ -45,6 +46,8 @@ fn badge(status: &str) -> Badge {
 /// A policy as listed and as shown on its page.
 pub struct PolicyItem {
     pub short_id: String,
+    /// The policy's short Chinese name.
+    pub short_name: String,
     pub title: String,
     pub issuer: String,
     pub number: String,
@@ -69,6 +72,7 @@ impl PolicyItem {
             .collect();
         PolicyItem {
             short_id: row.short_id.clone(),
+            short_name: policy_name_zh(&row.short_id).to_owned(),
             title: row.title.clone(),
             issuer: row.issuer.clone().unwrap_or_else(|| "—".into()),
             number: row.number.clone().unwrap_or_else(|| "—".into()),
@@ -121,6 +125,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult
 /// A rule implementing a clause.
 pub struct RuleRef {
     pub id: &'static str,
+    pub name: &'static str,
     pub title: &'static str,
     pub gloss: String,
 }
@@ -153,6 +158,7 @@ impl ClauseView {
                 .filter(|l| l.citation.policy == c.policy && l.citation.clause_id == c.clause_id)
                 .map(|l| RuleRef {
                     id: l.rule.id,
+                    name: l.rule.name_zh,
                     title: l.rule.title_zh,
                     gloss: l.citation.gloss.clone().unwrap_or_default(),
                 })
@@ -220,7 +226,6 @@ pub struct PolicyPage {
     pub p: PolicyItem,
     pub preamble: Vec<String>,
     pub groups: Vec<Group>,
-    pub source_file: String,
     pub source_sha256: String,
     pub synced_at: String,
 }
@@ -246,7 +251,6 @@ pub async fn show(
             .map(str::to_owned)
             .collect(),
         groups: groups(&clauses, &links),
-        source_file: row.source_file.clone(),
         source_sha256: row.source_sha256.clone(),
         synced_at: local_time(&row.synced_at),
     })
@@ -264,20 +268,27 @@ pub struct CitationLink {
 
 pub struct ParamItem {
     pub name: &'static str,
+    /// Chinese label of the parameter.
+    pub label: String,
+    /// The default as a Chinese value with its unit.
     pub default: String,
+    /// `label value`, e.g. `成员至少 3 人`.
+    pub phrase: String,
     pub kind: &'static str,
     pub description: &'static str,
 }
 
 /// A rule of the catalogue.
 pub struct RuleItem {
-    /// Position in POLICY-RULES.md (1-based).
+    /// Position in the catalogue (1-based).
     pub n: usize,
     pub id: &'static str,
+    pub name: &'static str,
     pub title: &'static str,
     pub phase: &'static str,
     pub applies_to: String,
-    pub clause: &'static str,
+    /// The citation in Chinese.
+    pub clause: String,
     pub citations: Vec<CitationLink>,
     pub params: Vec<ParamItem>,
 }
@@ -287,14 +298,15 @@ impl RuleItem {
         RuleItem {
             n,
             id: rule.id,
+            name: rule.name_zh,
             title: rule.title_zh,
             phase: rule.phase.label_zh(),
             applies_to: rule.applies_to.describe_zh(),
-            clause: rule.clause,
+            clause: clause_zh(rule.clause),
             citations: parse_citation(rule.clause)
                 .into_iter()
                 .map(|c| CitationLink {
-                    label: format!("{} {}", c.policy, c.clause_id),
+                    label: format!("{} {}", policy_name_zh(c.policy), c.clause_id),
                     href: loaded
                         .iter()
                         .find(|r| r.policy == c.policy && r.clause_id == c.clause_id)
@@ -307,7 +319,12 @@ impl RuleItem {
                 .iter()
                 .map(|p| ParamItem {
                     name: p.name,
-                    default: p.default.to_string(),
+                    label: facts::label(p.name),
+                    default: facts::value_text(
+                        p.name,
+                        &serde_json::to_value(p.default).unwrap_or_default(),
+                    ),
+                    phrase: facts::param_default_phrase(p),
                     kind: p.default.kind_zh(),
                     description: p.description_zh,
                 })
@@ -424,6 +441,7 @@ pub struct SubClause {
 /// A cited clause with its original text.
 pub struct CitedView {
     pub policy: String,
+    pub policy_name: String,
     pub policy_title: String,
     pub badge: Badge,
     pub clause_id: String,
@@ -474,12 +492,17 @@ pub async fn rule(
         });
         let policy = titles.iter().find(|p| p.short_id == citation.policy);
         let (Some(hit), Some(policy)) = (hit, policy) else {
-            missing.push(format!("{} {}", citation.policy, citation.clause_id));
+            missing.push(format!(
+                "{} {}",
+                policy_name_zh(citation.policy),
+                citation.clause_id
+            ));
             continue;
         };
         let gloss = citation.gloss.clone().unwrap_or_default();
         cited.push(CitedView {
             policy: policy.short_id.clone(),
+            policy_name: policy_name_zh(&policy.short_id).to_owned(),
             policy_title: policy.title.clone(),
             badge: badge(&policy.status),
             clause_id: hit.clause.clause_id.clone(),

@@ -992,6 +992,12 @@ fn routes() -> Vec<RouteDef> {
         ),
         route(
             M::GET,
+            "/audit.xlsx",
+            Roles(AUDITOR, Scope::Global),
+            get(audit::export_xlsx),
+        ),
+        route(
+            M::GET,
             "/audit/verify",
             Roles(AUDITOR, Scope::Global),
             get(audit::verify),

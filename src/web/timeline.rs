@@ -1,6 +1,8 @@
 //! A platform's timeline: every stage change and key event, oldest first — when (Beijing time), who, what,
 //! from → to, why, and the document it rests on.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -8,6 +10,7 @@ use axum::extract::State;
 use super::auth::CurrentUser;
 use super::forms::Path;
 use super::layout::{Layout, local_time};
+use crate::db::audit;
 use crate::db::lifecycle::{self, TimelineEntry};
 use crate::db::platforms::{self, Platform};
 use crate::domain::platform::Stage;
@@ -40,12 +43,21 @@ pub struct EventView {
     pub document_title: String,
 }
 
-impl From<TimelineEntry> for EventView {
-    fn from(e: TimelineEntry) -> EventView {
+impl EventView {
+    /// The event, its actor by display name: the account that acted, else the account whose login
+    /// was recorded, else 系统 (the system's own work: the daily check, the demo loader).
+    fn of(e: TimelineEntry, names: &HashMap<String, String>) -> EventView {
+        let who = match e.actor_display {
+            Some(name) => name,
+            None => names
+                .get(&e.actor_name)
+                .cloned()
+                .unwrap_or_else(|| "系统".to_owned()),
+        };
         EventView {
             id: e.id,
             at: local_time(&e.at)[..16].to_owned(),
-            who: e.actor_display.unwrap_or(e.actor_name),
+            who,
             from: badge(e.from_stage.as_deref()),
             to: badge(e.to_stage.as_deref()),
             kind: e.kind,
@@ -78,11 +90,24 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     drop(conn);
     let events = lifecycle::timeline(&state.db, id).await?;
+    let logins: Vec<String> = events
+        .iter()
+        .filter(|e| e.actor_display.is_none())
+        .map(|e| e.actor_name.clone())
+        .collect();
+    let names = if logins.is_empty() {
+        HashMap::new()
+    } else {
+        audit::display_names(&state.db, &logins).await?
+    };
     Ok(TimelinePage {
         layout: Layout::for_user(&user, "platforms"),
         tab: "timeline",
         tab_platform_id: id,
         p,
-        events: events.into_iter().map(EventView::from).collect(),
+        events: events
+            .into_iter()
+            .map(|e| EventView::of(e, &names))
+            .collect(),
     })
 }

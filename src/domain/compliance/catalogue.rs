@@ -104,6 +104,10 @@ pub struct RuleDef {
     /// Clause citation, as in POLICY-RULES.md (`NT10 一`).
     pub clause: &'static str,
     pub phase: Phase,
+    /// The rule's short Chinese name, shown wherever the rule is named (`收支平衡`); the ID may appear
+    /// small beside it, never instead of it.
+    pub name_zh: &'static str,
+    /// What the rule requires, as a sentence.
     pub title_zh: &'static str,
     pub applies_to: Scope,
     /// Named parameters; keys are `"<id>.<name>"`.
@@ -174,21 +178,21 @@ pub const FILING_DEADLINE: Param<MonthDay> = Param {
     rule: "EVAL-FILING",
     name: "deadline",
     default: month_day(3, 31),
-    description_zh: "年初备案截止日（当年，MM-DD）",
+    description_zh: "年初备案截止日（当年的月-日）",
 };
 
 pub const MIDYEAR_DEADLINE: Param<MonthDay> = Param {
     rule: "EVAL-MIDYEAR",
     name: "deadline",
     default: month_day(7, 31),
-    description_zh: "半年过堂截止日（当年，MM-DD）",
+    description_zh: "半年过堂截止日（当年的月-日）",
 };
 
 pub const YEAREND_DEADLINE: Param<MonthDay> = Param {
     rule: "EVAL-YEAREND",
     name: "deadline",
     default: month_day(1, 31),
-    description_zh: "上一年度年底评估截止日（次年，MM-DD）",
+    description_zh: "上一年度年底评估截止日（次年的月-日）",
 };
 
 pub const BREAK_EVEN_TRANSITION_MONTHS: Param<Months> = Param {
@@ -328,6 +332,7 @@ pub(crate) const ALL_PARAMS: &[(&str, &str, super::params::ParamValue)] = &[
 static RULES: [RuleDef; 22] = [
     RuleDef {
         id: "REG-CHARTER",
+        name_zh: "章程审批",
         clause: "NT10 三(一)",
         phase: Phase::Registration,
         title_zh: "章程经审批",
@@ -337,6 +342,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "REG-DECISION-BODY",
+        name_zh: "决策机构",
         clause: "NT10 三(一); JY 新型研发机构 三(二)4",
         phase: Phase::Registration,
         title_zh: "组建决策机构",
@@ -346,6 +352,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "REG-CATEGORY",
+        name_zh: "平台类别",
         clause: "NT10 二(一)",
         phase: Phase::Registration,
         title_zh: "明确平台类别",
@@ -355,6 +362,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "REG-AGREEMENT-PLAN",
+        name_zh: "共建协议与方案",
         clause: "JY 新型研发机构 三(四)9",
         phase: Phase::Registration,
         title_zh: "共建协议与建设方案备案",
@@ -364,6 +372,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "OPS-ADVISOR",
+        name_zh: "产业顾问",
         clause: "NT10 三(一) 一顾问",
         phase: Phase::Operation,
         title_zh: "配备产业顾问并持续服务",
@@ -373,6 +382,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "OPS-CHECKLIST",
+        name_zh: "一平台一清单",
         clause: "NT10 三(一) 一清单",
         phase: Phase::Operation,
         title_zh: "一平台一清单",
@@ -382,6 +392,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "OPS-STAFF",
+        name_zh: "专人专班",
         clause: "NT10 三(一) 专人专班",
         phase: Phase::Operation,
         title_zh: "专人专班跟进",
@@ -391,6 +402,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "EVAL-FILING",
+        name_zh: "年初备案",
         clause: "NT10 四(二) 年初备案",
         phase: Phase::AnnualCycle,
         title_zh: "年初备案",
@@ -400,6 +412,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "EVAL-MIDYEAR",
+        name_zh: "半年过堂",
         clause: "NT10 四(二) 半年过堂",
         phase: Phase::AnnualCycle,
         title_zh: "半年过堂",
@@ -409,6 +422,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "EVAL-YEAREND",
+        name_zh: "年底评估",
         clause: "NT10 四(二) 年底评估",
         phase: Phase::AnnualCycle,
         title_zh: "年底评估",
@@ -418,6 +432,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "MKT-BREAK-EVEN",
+        name_zh: "收支平衡",
         clause: "NT10 一",
         phase: Phase::Market,
         title_zh: "建设期满后两年左右实现收支平衡",
@@ -427,6 +442,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "MKT-CHANNELS",
+        name_zh: "多元收入渠道",
         clause: "NT10 二(二)",
         phase: Phase::Market,
         title_zh: "多元化收入渠道",
@@ -436,6 +452,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "MKT-OPERATING-COMPANY",
+        name_zh: "运营管理公司",
         clause: "NT10 二(二)1",
         phase: Phase::Market,
         title_zh: "平台+运营管理公司",
@@ -445,6 +462,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "CAT-TECH-SERVICE",
+        name_zh: "技术服务主业",
         clause: "NT10 二(一)3",
         phase: Phase::Market,
         title_zh: "技术服务类平台以公共技术服务为主营业务",
@@ -454,6 +472,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "CAT-STRATEGIC",
+        name_zh: "重大战略任务",
         clause: "NT10 二(一)1",
         phase: Phase::Operation,
         title_zh: "战略任务类平台承担重大战略科技任务",
@@ -463,6 +482,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "RECT-PROGRESS",
+        name_zh: "建设进度",
         clause: "NT10 三(一) 建设进度未达预期",
         phase: Phase::Rectification,
         title_zh: "建设进度未达预期（整改风险）",
@@ -472,6 +492,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "RECT-TRANSFER",
+        name_zh: "成果转化",
         clause: "NT10 三(一) 成果转化机制不畅",
         phase: Phase::Rectification,
         title_zh: "成果转化机制不畅（整改风险）",
@@ -481,6 +502,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "RECT-DECLINE",
+        name_zh: "职能弱化",
         clause: "NT10 三(一) 主要职能弱化萎缩",
         phase: Phase::Rectification,
         title_zh: "主要职能弱化萎缩（整改风险）",
@@ -490,6 +512,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "RECT-GRADE",
+        name_zh: "不合格整改",
         clause: "NT10 三(一); 四(二)",
         phase: Phase::Rectification,
         title_zh: "绩效评估不合格须立案整改",
@@ -499,6 +522,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "INTEG-BAN",
+        name_zh: "科研诚信",
         clause: "JY 新型研发机构 四(四)",
         phase: Phase::Integrity,
         title_zh: "严重科研失信限制期",
@@ -508,6 +532,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "SHARE-INSTRUMENTS",
+        name_zh: "仪器开放共享",
         clause: "NT10 二(四)3; LYG 二(五)16",
         phase: Phase::Operation,
         title_zh: "科研仪器设备开放共享",
@@ -517,6 +542,7 @@ static RULES: [RuleDef; 22] = [
     },
     RuleDef {
         id: "COBUILD-ELIGIBLE",
+        name_zh: "市县共建资格",
         clause: "NT10 三(四)",
         phase: Phase::Operation,
         title_zh: "县级平台纳入市县共建资格",
@@ -572,6 +598,24 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_has_a_short_chinese_name() {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in rules() {
+            let name = r.name_zh.trim();
+            assert!(!name.is_empty(), "{} has no Chinese name", r.id);
+            assert!(name.chars().count() <= 8, "{}: {name} is not short", r.id);
+            assert!(!name.is_ascii(), "{}: {name} is not Chinese", r.id);
+            assert!(
+                !name.chars().any(|c| c.is_ascii_alphanumeric()),
+                "{}: {name}",
+                r.id
+            );
+            assert!(seen.insert(name), "{name} names two rules");
+            assert!(!r.title_zh.trim().is_empty(), "{}", r.id);
+        }
+    }
+
+    #[test]
     fn typed_params_sit_under_their_rule() {
         for (rule_id, name, _) in ALL_PARAMS {
             let r = rule(rule_id).unwrap_or_else(|| panic!("{rule_id}"));
@@ -585,7 +629,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({
-                "id": "MKT-BREAK-EVEN", "clause": "NT10 一", "phase": "market",
+                "id": "MKT-BREAK-EVEN", "clause": "NT10 一", "phase": "market", "name_zh": "收支平衡",
                 "title_zh": "建设期满后两年左右实现收支平衡", "applies_to": "unrestricted",
                 "params": [{"name": "transition_months", "default": 24,
                             "description_zh": "建设期满后实现收支平衡（市场化转型）的期限，单位：月"}]

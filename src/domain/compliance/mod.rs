@@ -5,7 +5,9 @@
 //! contract: JSON in, [`CheckOutput`] out, or an [`InputError`] naming the offending field.
 
 pub mod catalogue;
+pub mod citation;
 mod error;
+pub mod facts;
 mod json;
 pub mod params;
 mod report;

@@ -69,7 +69,7 @@ impl ParamValue {
             ParamValue::Percent(_) => "百分比（0–100 的整数）",
             ParamValue::Yuan(_) => "金额（元，非负整数）",
             ParamValue::Fraction(_) => "比例（0–1 之间的数）",
-            ParamValue::MonthDay(_) => "月-日（MM-DD）",
+            ParamValue::MonthDay(_) => "月-日（如 03-31）",
         }
     }
 
