@@ -308,6 +308,23 @@ impl Session {
             .unwrap()
     }
 
+    /// An operator's own platform (its landing page is the to-do list): opens it, returns its path.
+    async fn my_platform(&self) -> String {
+        let href = self
+            .client
+            .execute(
+                "var a = Array.from(document.querySelectorAll('#main-menu a'))
+                   .find(function (a) { return a.textContent.trim() === '我的平台'; });
+                 return a ? a.getAttribute('href') : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let href = href.as_str().expect("a 我的平台 menu item").to_string();
+        self.open(&href).await;
+        href
+    }
+
     async fn close(self) {
         self.client.clone().close().await.unwrap();
     }
@@ -364,11 +381,10 @@ async fn an_operator_sees_only_their_platform() {
         return;
     };
     s.login("demo-operator").await;
-    let own = s.path().await;
-    assert!(
-        own.starts_with("/platforms/"),
-        "lands on its platform: {own}"
-    );
+    assert_eq!(s.path().await, "/todo", "lands on its to-do list");
+    s.shot("operator-todo").await;
+    let own = s.my_platform().await;
+    assert!(own.starts_with("/platforms/"), "{own}");
     assert_eq!(s.text("h1").await, "示例·江海船舶海工研究院");
     s.shot("operator-platform").await;
     s.open(&format!("{own}/compliance")).await;
@@ -512,7 +528,7 @@ async fn an_operators_dashboard_shows_only_its_own_platform() {
         return;
     };
     s.login("demo-operator").await;
-    let own = s.path().await;
+    let own = s.my_platform().await;
     assert!(own.starts_with("/platforms/"), "{own}");
     assert!(s.charts_drawn().await >= 3);
     assert!(!s.texts("#dash-checklist").await.is_empty());
@@ -590,7 +606,7 @@ fn shape_of(url: &str, patterns: &[&'static str]) -> String {
     let mut keys: Vec<&str> = query
         .split('&')
         .filter_map(|kv| kv.split('=').next())
-        .filter(|k| !k.is_empty() && !matches!(*k, "notice" | "page" | "q" | "size"))
+        .filter(|k| matches!(*k, "year" | "print" | "kind" | "tab"))
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -921,7 +937,7 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
 
     // Operator: a document without a file.
     s.login("demo-operator").await;
-    let own = s.path().await;
+    let own = s.my_platform().await;
     s.open(&format!("{own}/documents")).await;
     s.submit_form("main form[action$='/documents']", None).await;
     s.error_summary_and_focus("上传文件").await;
@@ -982,5 +998,42 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
             .await
             .starts_with(&format!("/expert/assignments/{aid}"))
     );
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leadership_dashboard_prints_on_a4_with_its_charts_and_page_numbers() {
+    let Some(s) = session("print").await else {
+        return;
+    };
+    s.login("demo-leader").await;
+    s.open("/leadership?print=1").await;
+    assert!(s.charts_drawn().await >= 4);
+    let pdf = s
+        .client
+        .print(fantoccini::wd::PrintConfiguration::builder().build().unwrap())
+        .await
+        .unwrap();
+    std::fs::write(s.shots.join("leadership-print.pdf"), &pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let pages = pdf.windows(11).filter(|w| w == b"/Type /Page" || w == b"/Type/Page\n").count();
+    assert!((2..=12).contains(&pages), "{pages} pages");
+    // On paper every chart is as wide as the page's text, never wider.
+    let fits = s
+        .client
+        .execute(
+            "var out = [];
+             window.matchMedia('print');
+             document.querySelectorAll('div.chart').forEach(function (c) {
+               var box = c.closest('article, main').getBoundingClientRect();
+               var r = c.getBoundingClientRect();
+               if (r.right > box.right + 1) out.push(c.getAttribute('data-src'));
+             });
+             return out;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, serde_json::json!([]), "charts wider than their box");
     s.close().await;
 }

@@ -38,6 +38,7 @@ pub struct AuditQuery {
     from: String,
     to: String,
     page: Option<i64>,
+    size: Option<i64>,
 }
 
 pub struct Entry {
@@ -192,7 +193,7 @@ pub async fn list(
     Query(q): Query<AuditQuery>,
 ) -> AppResult<ListPage> {
     let (filter, date_error, base) = filter_of(&q);
-    let mut pagination = Pagination::new(q.page, 50, base);
+    let mut pagination = Pagination::new(q.page, 50, base).with_size(q.size);
     let (rows, total) =
         audit::list(&state.db, &filter, pagination.per_page, pagination.offset()).await?;
     pagination.total = total;

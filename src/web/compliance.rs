@@ -146,6 +146,7 @@ pub struct MatrixQuery {
     jurisdiction: String,
     failing: String,
     page: Option<i64>,
+    size: Option<i64>,
 }
 
 pub struct MatrixView {
@@ -229,7 +230,8 @@ pub async fn matrix(
         q.page,
         50,
         query_string(&[("jurisdiction", &q.jurisdiction), ("failing", &q.failing)]),
-    );
+    )
+    .with_size(q.size);
     let (rows, total) = compliance::matrix(
         &state.db,
         user.scope,

@@ -78,6 +78,7 @@ pub struct ListPage {
 #[serde(default)]
 pub struct ListQuery {
     page: Option<i64>,
+    size: Option<i64>,
 }
 
 pub async fn list(
@@ -86,7 +87,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<ListPage> {
     let today = beijing_today(Utc::now());
-    let mut pagination = Pagination::new(q.page, 30, String::new());
+    let mut pagination = Pagination::new(q.page, 20, String::new()).with_size(q.size);
     let (rows, total) =
         notices::list(&state.db, user.id, pagination.per_page, pagination.offset()).await?;
     pagination.total = total;

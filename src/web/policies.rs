@@ -13,6 +13,7 @@ use super::layout::{Layout, date_or_dash, local_time};
 use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
 use crate::domain::compliance::citation::{clause_zh, policy_name_zh};
 use crate::domain::compliance::{Phase, RuleDef, facts, rules as catalogue};
+use crate::domain::role::Role;
 use crate::domain::policy_text::{
     Citation, ClauseKind, PolicyStatus, RuleLink, parse_citation, rule_links,
 };
@@ -463,6 +464,8 @@ pub struct RulePage {
     pub missing: Vec<String>,
     /// `(fail, warn)` over the platforms in the reader's scope (staff and leaders only read rules).
     pub across: (i64, i64),
+    /// The reader may open the cross-platform drill-down (staff and leaders).
+    pub can_drill: bool,
 }
 
 pub async fn rule(
@@ -530,6 +533,7 @@ pub async fn rule(
     };
     let across = (count("fail"), count("warn"));
     Ok(RulePage {
+        can_drill: matches!(user.role, Some(Role::Staff | Role::Leader)),
         across,
         layout: Layout::for_user(&user, "policies"),
         tab: "rules",

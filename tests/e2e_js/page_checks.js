@@ -35,6 +35,7 @@ function opacity(el) {
 }
 function visible(el) {
   if (!el.getClientRects().length) return false;
+  if (el.checkVisibility && !el.checkVisibility({ contentVisibilityAuto: true, visibilityProperty: true })) return false;
   var cs = getComputedStyle(el);
   return cs.visibility !== "hidden" && cs.display !== "none";
 }
@@ -96,7 +97,8 @@ document.querySelectorAll("td, th, li, a, button, label, dt, dd, .status, summar
 // 3. Bare codes as visible text (ids may stand beside their Chinese name, marked .rule-id / .id / [data-id]).
 var code = /(^|[^A-Za-z0-9_])([A-Z]{2,}-[A-Z][A-Z-]*)(?![A-Za-z0-9])|(^|[^A-Za-z0-9_.\/])([a-z][a-z0-9]*_[a-z0-9_]+)(?![A-Za-z0-9])|([\w.-]+\/[\w.-]+\.(?:txt|md|rs|html|json|sql))|([A-Za-z]{3,}(?:\s+[A-Za-z]{2,}){3,})/;
 texts.forEach(function (el) {
-  if (el.closest(".rule-id, .id, [data-id], input, textarea, select")) return;
+  // Marked: an id beside its name (.rule-id, .id, [data-id]) or a value shown as recorded ([data-raw]).
+  if (el.closest(".rule-id, .id, [data-id], [data-raw], input, textarea, select")) return;
   for (var i = 0; i < el.childNodes.length; i++) {
     var c = el.childNodes[i];
     if (c.nodeType !== 3) continue;
