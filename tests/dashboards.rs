@@ -516,8 +516,8 @@ async fn chart_json_and_the_table_beside_it_agree() {
     assert_eq!(last[5], "400.00");
     assert_eq!(last[6], "12.35");
     assert_eq!(last[7], "1300.00");
-    assert_eq!(last[8], "台账");
-    assert_eq!(revenue[0][8], "自报");
+    assert_eq!(last[8], "台账合计");
+    assert_eq!(revenue[0][8], "年报填报");
     // Break-even: 1300 ÷ 1000 in the last year; the deadline (2024-06-30 + 24 months) is marked.
     let be = json(&mut c, &format!("/api/platforms/{b}/break-even.json")).await;
     assert_eq!(be["mark_line"]["value"], 1.0);

@@ -67,6 +67,20 @@ async fn add_member(
     .await
 }
 
+/// Submits the dossier for approval (as whoever `c` is signed in as).
+async fn submit(c: &mut Client, platform: i64) -> common::Resp {
+    c.post(&format!("/platforms/{platform}/registration/submit"), &[])
+        .await
+}
+
+async fn review_status(app: &TestApp, platform: i64) -> String {
+    sqlx::query_scalar("SELECT status FROM registrations WHERE platform_id = $1")
+        .bind(platform)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
 async fn stage_of(app: &TestApp, platform: i64) -> String {
     sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1")
         .bind(platform)
@@ -360,6 +374,10 @@ async fn approving_an_incomplete_registration_lists_every_gap() {
         ]
     );
 
+    // Submitted as it is (the page warns that it is incomplete), then refused on approval.
+    let page = staff.get(&format!("/platforms/{p}/registration")).await;
+    assert!(page.text("#submit-form").contains("尚不齐全"));
+    assert_eq!(submit(&mut staff, p).await.status, StatusCode::SEE_OTHER);
     let resp = staff
         .post(
             &format!("/platforms/{p}/approve"),
@@ -431,6 +449,20 @@ async fn staff_approve_a_complete_registration() {
     }
     document(&app, p, "co_building_agreement").await;
     document(&app, p, "construction_plan").await;
+
+    // Not submitted yet: the page says so and offers no approval.
+    let page = staff.get(&format!("/platforms/{p}/approve")).await;
+    assert!(page.texts("#approve-form").is_empty());
+    assert!(page.text("#not-reviewable").contains("尚未提交审批"));
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/approve"),
+            &[("reason", "材料齐全，同意设立"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(submit(&mut staff, p).await.status, StatusCode::SEE_OTHER);
 
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
     assert_eq!(page.texts("#checklist tr.met").len(), 5);
@@ -1104,10 +1136,405 @@ async fn the_demo_city_has_complete_and_partial_dossiers() {
         .get(&format!("/platforms/{}/approve", approvable[0]))
         .await;
     assert_eq!(page.texts("#checklist tr.met").len(), 5);
+    assert_eq!(page.text("#review-status"), "已提交，待审批");
     let resp = staff
         .post(
             &format!("/platforms/{}/approve", approvable[0]),
             &[("reason", "演示审批"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+}
+
+// ---- 退回补正: return with reasons, correct, resubmit, approve ------------------------------
+
+/// The history rows of the registration page: `(事项, 经办人)`.
+fn history(page: &common::Resp) -> Vec<(String, String)> {
+    let doc = page.doc();
+    let row = scraper::Selector::parse("#review-history tbody tr").unwrap();
+    let td = scraper::Selector::parse("td").unwrap();
+    doc.select(&row)
+        .map(|tr| {
+            let cells: Vec<String> = tr
+                .select(&td)
+                .map(|c| c.text().collect::<String>().trim().to_string())
+                .collect();
+            (cells[1].clone(), cells[2].clone())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_approved() {
+    let app = TestApp::new().await;
+    let p = registering(&app, "NT-2026-001", "320613", true).await;
+    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+        .await;
+    let mut staff = app.signed_in("staff1").await;
+    let mut op = app.signed_in("op1").await;
+
+    // The operator files a dossier with a council of two; staff approved the charter.
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/registration/charter"),
+            &[("charter_status", "approved")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER);
+    let body = add_body(&mut op, p, "council", "第一届理事会").await;
+    add_member(&mut op, p, body, "张明远", true).await;
+    add_member(&mut op, p, body, "李思齐", false).await;
+    document(&app, p, "co_building_agreement").await;
+    document(&app, p, "construction_plan").await;
+    let page = op.get(&format!("/platforms/{p}/registration")).await;
+    assert_eq!(page.text("#review-status"), "填报中（尚未提交审批）");
+    assert_eq!(page.text("#submit-form button"), "提交审批");
+    let resp = submit(&mut op, p).await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(review_status(&app, p).await, "submitted");
+    assert_eq!(
+        submit(&mut op, p).await.status,
+        StatusCode::CONFLICT,
+        "a submitted dossier is not submitted twice"
+    );
+    // The operator decides nothing.
+    assert_eq!(
+        op.get(&format!("/platforms/{p}/approve")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let resp = op
+        .post(
+            &format!("/platforms/{p}/registration/return"),
+            &[("r_bodies", "自己退回")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+
+    // Staff return it: at least one part must carry a reason; what was typed is kept.
+    let page = staff.get(&format!("/platforms/{p}/approve")).await;
+    assert_eq!(page.texts("#return-form").len(), 1);
+    assert_eq!(page.texts("#approve-form").len(), 1);
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/registration/return"),
+            &[("comment", "请补正")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text("#return-error").contains("至少对一项"));
+    assert_eq!(resp.text("#f-comment"), "请补正");
+    assert_eq!(review_status(&app, p).await, "submitted");
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/registration/return"),
+            &[
+                ("r_bodies", "理事会仅2名成员，请补足至少3名"),
+                ("r_plan", "建设方案缺少年度目标分解"),
+                ("comment", "请补正后重新提交"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(review_status(&app, p).await, "returned");
+    assert_eq!(app.audit_count("registration.return").await, 1);
+    let (after,): (serde_json::Value,) = sqlx::query_as(
+        "SELECT after FROM audit_log WHERE action = 'registration.return' AND entity_id = $1",
+    )
+    .bind(p.to_string())
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(after["reasons"]["bodies"], "理事会仅2名成员，请补足至少3名");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.returned'",
+            p
+        )
+        .await,
+        1
+    );
+
+    // While returned, staff can neither approve nor return again.
+    let page = staff.get(&format!("/platforms/{p}/approve")).await;
+    assert!(page.texts("#approve-form").is_empty());
+    assert!(page.text("#not-reviewable").contains("已退回补正"));
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/approve"),
+            &[("reason", "同意"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.audit_count("registration.approve").await, 0);
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/registration/return"),
+            &[("r_charter", "再次退回")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+
+    // The operator sees the return: who, why, and each reason next to its part.
+    let page = op.get(&format!("/platforms/{p}/registration")).await;
+    assert_eq!(page.text("#review-status"), "已退回补正");
+    let returned = page.text("#returned");
+    assert!(returned.contains("staff1"), "{returned}");
+    assert!(returned.contains("请补正后重新提交"), "{returned}");
+    assert_eq!(
+        page.texts("#returned-reasons li"),
+        vec![
+            "决策机构：理事会仅2名成员，请补足至少3名",
+            "共建协议与建设方案：建设方案缺少年度目标分解",
+        ]
+    );
+    assert!(
+        page.text("#bodies .section-return")
+            .contains("理事会仅2名成员")
+    );
+    assert!(page.text("#plan .section-return").contains("年度目标分解"));
+    assert!(page.texts("#charter .section-return").is_empty());
+    assert_eq!(
+        page.text("#submit-form button"),
+        "按意见修改完毕，重新提交审批"
+    );
+
+    // Corrected and resubmitted; the reasons are history now.
+    add_member(&mut op, p, body, "王海波", false).await;
+    let resp = submit(&mut op, p).await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        resp.location(),
+        Some(
+            format!("/platforms/{p}/registration?notice=registration_resubmitted#approval")
+                .as_str()
+        )
+    );
+    assert_eq!(review_status(&app, p).await, "submitted");
+    assert_eq!(app.audit_count("registration.resubmit").await, 1);
+    let page = op.get(&format!("/platforms/{p}/registration")).await;
+    assert!(page.texts("#returned").is_empty());
+    assert!(page.texts(".section-return").is_empty());
+
+    // Approved from the submitted state.
+    let resp = staff
+        .post(
+            &format!("/platforms/{p}/approve"),
+            &[("reason", "补正后材料齐全，同意设立"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(stage_of(&app, p).await, "operating");
+    assert_eq!(review_status(&app, p).await, "approved");
+
+    // The history: every step, who (by name) and when, the return with its reasons.
+    let page = op.get(&format!("/platforms/{p}/registration")).await;
+    assert_eq!(
+        history(&page),
+        vec![
+            ("提交审批".to_string(), "op1".to_string()),
+            ("退回补正".to_string(), "staff1".to_string()),
+            ("修改后重新提交".to_string(), "op1".to_string()),
+            ("审批通过".to_string(), "staff1".to_string()),
+        ]
+    );
+    let text = page.text("#review-history");
+    assert!(text.contains("理事会仅2名成员"), "{text}");
+    assert!(text.contains("补正后材料齐全，同意设立"), "{text}");
+    assert_eq!(page.text("#review-status"), "已审批通过");
+}
+
+#[tokio::test]
+async fn only_the_platforms_own_people_see_and_act_on_its_registration() {
+    let app = TestApp::new().await;
+    let mine = registering(&app, "NT-2026-001", "320613", true).await;
+    let theirs = registering(&app, "NT-2026-002", "320614", true).await;
+    app.user("op1", Some(Role::Operator), Some(mine), None)
+        .await;
+    app.user("op2", Some(Role::Operator), Some(theirs), None)
+        .await;
+    app.user("county1", Some(Role::Staff), None, Some("320613"))
+        .await;
+    let mut op2 = app.signed_in("op2").await;
+    assert_eq!(submit(&mut op2, theirs).await.status, StatusCode::SEE_OTHER);
+
+    // Another platform's operator: not found, nothing changes.
+    let mut op1 = app.signed_in("op1").await;
+    assert_eq!(
+        op1.get(&format!("/platforms/{theirs}/registration"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(submit(&mut op1, theirs).await.status, StatusCode::NOT_FOUND);
+    // Staff of another county: not found either.
+    let mut county = app.signed_in("county1").await;
+    let resp = county
+        .post(
+            &format!("/platforms/{theirs}/registration/return"),
+            &[("r_charter", "越权退回")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    let resp = county
+        .post(
+            &format!("/platforms/{theirs}/approve"),
+            &[("reason", "越权"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    assert_eq!(review_status(&app, theirs).await, "submitted");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM registration_reviews WHERE platform_id = $1",
+            theirs
+        )
+        .await,
+        1
+    );
+    // The own operator's platform is untouched by all this.
+    assert_eq!(review_status(&app, mine).await, "draft");
+}
+
+// ---- 登记新平台: nothing pre-selected, duplicate USCC ----------------------------------------
+
+/// The options of a select and which one is selected.
+fn options(page: &common::Resp, select: &str) -> (Vec<String>, Vec<String>) {
+    let doc = page.doc();
+    let all = scraper::Selector::parse(&format!("{select} option")).unwrap();
+    let selected = scraper::Selector::parse(&format!("{select} option[selected]")).unwrap();
+    (
+        doc.select(&all)
+            .map(|o| o.text().collect::<String>())
+            .collect(),
+        doc.select(&selected)
+            .map(|o| o.text().collect::<String>())
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn the_new_platform_form_preselects_no_jurisdiction_level_or_legal_form() {
+    let app = TestApp::new().await;
+    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+        .await;
+    app.user("county1", Some(Role::Staff), None, Some("320613"))
+        .await;
+    for who in ["staff1", "county1"] {
+        let mut c = app.signed_in(who).await;
+        let page = c.get("/platforms/new").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for select in ["#f-jurisdiction_id", "#f-level", "#f-legal_form"] {
+            let (all, selected) = options(&page, select);
+            assert_eq!(all[0], "请选择…", "{who} {select}");
+            assert!(selected.is_empty(), "{who} {select}: {selected:?}");
+        }
+    }
+    // Not choosing them is an error next to each field; what was typed stays.
+    let mut staff = app.signed_in("staff1").await;
+    let resp = staff
+        .post(
+            "/platforms",
+            &[
+                ("code", "NT-2026-101"),
+                ("name", "示例新登记研究院"),
+                ("jurisdiction_id", ""),
+                ("level", ""),
+                ("legal_form", ""),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(resp.text("#f-jurisdiction_id-error"), "请选择所属地区");
+    assert_eq!(resp.text("#f-level-error"), "请选择平台层级");
+    assert_eq!(resp.text("#f-legal_form-error"), "请选择法人形式");
+    assert_eq!(resp.value("#f-name").as_deref(), Some("示例新登记研究院"));
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_duplicate_uscc_warns_naming_the_platform_and_needs_a_tick() {
+    let app = TestApp::new().await;
+    let first = app.platform("NT-2025-001", "320613").await;
+    sqlx::query("UPDATE platforms SET uscc = $2 WHERE id = $1")
+        .bind(first)
+        .bind(VALID_USCC)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+        .await;
+    let mut staff = app.signed_in("staff1").await;
+    let jurisdiction: i32 =
+        sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = '320613'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let jurisdiction = jurisdiction.to_string();
+    let mut fields = vec![
+        ("code", "NT-2026-102"),
+        ("name", "示例重复代码研究院"),
+        ("jurisdiction_id", jurisdiction.as_str()),
+        ("level", "county"),
+        ("legal_form", "public_institution"),
+        ("co_builders", "示例大学"),
+        // Typed in lower case with spaces: still the same code.
+        ("uscc", " 91320600ma1m9qx7k8 "),
+    ];
+    let resp = staff.post("/platforms", &fields).await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let warning = resp.text("#uscc-warning");
+    assert!(warning.contains("NT-2025-001"), "{warning}");
+    assert!(warning.contains("测试平台NT-2025-001"), "{warning}");
+    assert!(resp.text("label[for=f-uscc_confirm]").contains("仍然登记"));
+    // Nothing typed is lost.
+    assert_eq!(resp.value("#f-name").as_deref(), Some("示例重复代码研究院"));
+    assert_eq!(resp.value("#f-co_builders").as_deref(), Some("示例大学"));
+    assert_eq!(
+        resp.value("#f-uscc").as_deref(),
+        Some(" 91320600ma1m9qx7k8 ")
+    );
+    assert_eq!(
+        options(&resp, "#f-level").1,
+        vec!["县级".to_string()],
+        "the choices stay"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "nothing registered without the tick");
+
+    // Ticked: registered, the code normalised; the platform page shows it.
+    fields.push(("uscc_confirm", "yes"));
+    let resp = staff.post("/platforms", &fields).await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let usccs: Vec<Option<String>> = sqlx::query_scalar("SELECT uscc FROM platforms ORDER BY id")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        usccs,
+        vec![Some(VALID_USCC.to_string()), Some(VALID_USCC.to_string())]
+    );
+    // A new code needs no tick.
+    let resp = staff
+        .post(
+            "/platforms",
+            &[
+                ("code", "NT-2026-103"),
+                ("name", "示例另一研究院"),
+                ("jurisdiction_id", jurisdiction.as_str()),
+                ("level", "county"),
+                ("legal_form", "internal_unit"),
+            ],
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);

@@ -224,7 +224,10 @@ pub struct Platform {
     pub merged_into_name: Option<String>,
     pub advisor_name: Option<String>,
     pub responsible_staff_name: Option<String>,
+    /// The platform's own unified social credit code, if it has one.
+    pub uscc: Option<String>,
     pub version: i32,
+    /// When the platform was registered (登记时间).
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -263,7 +266,8 @@ impl Platform {
             "level": self.level, "category": self.category, "industry_cluster": self.industry_cluster,
             "legal_form": self.legal_form, "co_builders": self.co_builders,
             "construction_start": self.construction_start, "construction_end": self.construction_end,
-            "first_support_end": self.first_support_end, "stage": self.stage, "version": self.version,
+            "first_support_end": self.first_support_end, "uscc": self.uscc, "stage": self.stage,
+            "version": self.version,
         })
     }
 }
@@ -273,7 +277,7 @@ const SELECT_PLATFORM: &str = "
            p.industry_cluster, p.legal_form, p.co_builders, p.construction_start, p.construction_end,
            p.first_support_end, p.operating_since, p.merged_into_id, m.name AS merged_into_name,
            a.display_name AS advisor_name, s.display_name AS responsible_staff_name,
-           p.version, p.created_at, p.updated_at
+           p.uscc, p.version, p.created_at, p.updated_at
     FROM platforms p
     JOIN jurisdictions j ON j.id = p.jurisdiction_id
     LEFT JOIN platforms m ON m.id = p.merged_into_id
@@ -338,8 +342,8 @@ pub async fn options(
 pub async fn insert(conn: &mut PgConnection, d: &PlatformDraft) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO platforms (code, name, jurisdiction_id, level, category, industry_cluster, legal_form,
-                                co_builders, construction_start, construction_end, first_support_end)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                                co_builders, construction_start, construction_end, first_support_end, uscc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(d.code.as_str())
     .bind(&d.name)
@@ -352,7 +356,25 @@ pub async fn insert(conn: &mut PgConnection, d: &PlatformDraft) -> Result<i64, s
     .bind(d.construction_start)
     .bind(d.construction_end)
     .bind(d.first_support_end)
+    .bind(d.uscc.as_ref().map(|u| u.as_str()))
     .fetch_one(conn)
+    .await
+}
+
+/// Another platform already registered under `uscc` (the first by code), as `(id, code, name)`;
+/// `except` is the platform being edited.
+pub async fn same_uscc(
+    conn: &mut PgConnection,
+    uscc: &str,
+    except: Option<i64>,
+) -> Result<Option<(i64, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, code, name FROM platforms
+         WHERE uscc = $1 AND ($2::bigint IS NULL OR id <> $2) ORDER BY code LIMIT 1",
+    )
+    .bind(uscc)
+    .bind(except)
+    .fetch_optional(conn)
     .await
 }
 
@@ -367,7 +389,8 @@ pub async fn update(
     let done = sqlx::query(
         "UPDATE platforms SET code = $3, name = $4, jurisdiction_id = $5, level = $6, category = $7,
                 industry_cluster = $8, legal_form = $9, co_builders = $10, construction_start = $11,
-                construction_end = $12, first_support_end = $13, version = version + 1, updated_at = now()
+                construction_end = $12, first_support_end = $13, uscc = $14, version = version + 1,
+                updated_at = now()
          WHERE id = $1 AND version = $2",
     )
     .bind(id)
@@ -383,12 +406,16 @@ pub async fn update(
     .bind(d.construction_start)
     .bind(d.construction_end)
     .bind(d.first_support_end)
+    .bind(d.uscc.as_ref().map(|u| u.as_str()))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// A year's reported totals (whole yuan).
+/// A platform's year as its overview lists it (whole yuan). The money figures are the ones every
+/// page, dashboard and compliance check uses (`platform_year_revenue`: the ledger's items when the
+/// ledger has any for that year, else the reported totals); the reported totals are kept beside
+/// them so that a page can say which is which and show the difference.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AnnualFigures {
     pub year: i32,
@@ -399,8 +426,14 @@ pub struct AnnualFigures {
     pub incubation_returns: i64,
     pub fiscal_subsidy: i64,
     pub expenditure: i64,
-    pub rnd_staff: i32,
-    pub major_tasks: i32,
+    /// The revenue figures are the ledger's sums (台账合计), not the reported totals (年报填报).
+    pub revenue_from_ledger: bool,
+    pub expenditure_from_ledger: bool,
+    /// The reported self-generated income and expenditure (`annual_figures`), if reported.
+    pub reported_self_generated: Option<i64>,
+    pub reported_expenditure: Option<i64>,
+    pub rnd_staff: Option<i32>,
+    pub major_tasks: Option<i32>,
 }
 
 impl AnnualFigures {
@@ -412,6 +445,21 @@ impl AnnualFigures {
             + self.gov_research_projects
             + self.incubation_returns
     }
+
+    /// Ledger sum − reported total of self-generated income, when the figure shown is the
+    /// ledger's and a reported total exists that differs from it.
+    pub fn self_generated_gap(&self) -> Option<i64> {
+        let reported = self.reported_self_generated?;
+        (self.revenue_from_ledger && reported != self.self_generated())
+            .then(|| self.self_generated() - reported)
+    }
+
+    /// Ledger sum − reported expenditure, likewise.
+    pub fn expenditure_gap(&self) -> Option<i64> {
+        let reported = self.reported_expenditure?;
+        (self.expenditure_from_ledger && reported != self.expenditure)
+            .then(|| self.expenditure - reported)
+    }
 }
 
 pub async fn annual_figures(
@@ -419,9 +467,15 @@ pub async fn annual_figures(
     platform_id: i64,
 ) -> Result<Vec<AnnualFigures>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT year, service_orders, tech_contracts, achievement_transfer, gov_research_projects,
-                incubation_returns, fiscal_subsidy, expenditure, rnd_staff, major_tasks
-         FROM annual_figures WHERE platform_id = $1 ORDER BY year",
+        "SELECT v.year, v.service_orders, v.tech_contracts, v.achievement_transfer, v.gov_research_projects,
+                v.incubation_returns, v.fiscal_subsidy, v.expenditure, v.revenue_from_ledger,
+                v.expenditure_from_ledger,
+                a.service_orders + a.tech_contracts + a.achievement_transfer + a.gov_research_projects
+                    + a.incubation_returns AS reported_self_generated,
+                a.expenditure AS reported_expenditure, a.rnd_staff, a.major_tasks
+         FROM platform_year_revenue v
+         LEFT JOIN annual_figures a ON a.platform_id = v.platform_id AND a.year = v.year
+         WHERE v.platform_id = $1 ORDER BY v.year",
     )
     .bind(platform_id)
     .fetch_all(pool)

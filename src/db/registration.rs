@@ -5,6 +5,8 @@
 //! Every sub-record is looked up together with its platform (`… AND platform_id = $1`), so an
 //! id from another platform is simply not found.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -13,7 +15,7 @@ use crate::domain::lifecycle::LifecycleFacts;
 use crate::domain::platform::{Category, DecisionBodyKind, Stage};
 use crate::domain::registration::{
     self, BodyDraft, Charter, CompanyDraft, Contribution, MemberDraft, OperatingMode, PlanDraft,
-    SharePct, ShareholderDraft, Stake,
+    ReviewAction, ReviewStatus, Section, SharePct, ShareholderDraft, Stake,
 };
 
 // ---- the registrations row ----------------------------------------------------------------
@@ -28,6 +30,8 @@ pub struct Registration {
     pub approved_by: Option<i64>,
     pub approved_by_name: Option<String>,
     pub version: i32,
+    /// Where the dossier is in its review (`ReviewStatus` code).
+    pub status: String,
 }
 
 impl Registration {
@@ -39,18 +43,22 @@ impl Registration {
         registration::modes_from_codes(&self.operating_modes)
     }
 
+    pub fn review_status(&self) -> ReviewStatus {
+        ReviewStatus::parse(&self.status).unwrap_or(ReviewStatus::Draft)
+    }
+
     pub fn audit_json(&self) -> serde_json::Value {
         serde_json::json!({
             "charter_status": self.charter_status, "plan_targets": self.plan_targets,
             "operating_modes": self.operating_modes, "approved_at": self.approved_at,
-            "approved_by": self.approved_by, "version": self.version,
+            "approved_by": self.approved_by, "version": self.version, "status": self.status,
         })
     }
 }
 
 const SELECT_REGISTRATION: &str = "
     SELECT r.platform_id, r.charter_status, r.plan_targets, r.operating_modes, r.approved_at, r.approved_by,
-           u.display_name AS approved_by_name, r.version
+           u.display_name AS approved_by_name, r.version, r.status
     FROM registrations r LEFT JOIN users u ON u.id = r.approved_by
     WHERE r.platform_id = $1";
 
@@ -666,11 +674,94 @@ pub async fn approve(
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query(
-        "UPDATE registrations SET approved_at = now(), approved_by = $2 WHERE platform_id = $1",
+        "UPDATE registrations SET approved_at = now(), approved_by = $2, status = 'approved'
+         WHERE platform_id = $1",
     )
     .bind(platform_id)
     .bind(approver_id)
     .execute(conn)
     .await?;
     Ok(since)
+}
+
+// ---- review history -----------------------------------------------------------------------
+
+/// Sets the review status (the caller has checked the step with `registration::check_*`).
+pub async fn set_status(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    status: ReviewStatus,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE registrations SET status = $2 WHERE platform_id = $1")
+        .bind(platform_id)
+        .bind(status.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records one step of the registration's history; `reasons` are a return's, per part.
+pub async fn record_review(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    action: ReviewAction,
+    actor_id: i64,
+    comment: &str,
+    reasons: &BTreeMap<Section, String>,
+) -> Result<i64, sqlx::Error> {
+    let items: BTreeMap<&str, &str> = reasons
+        .iter()
+        .map(|(s, r)| (s.as_str(), r.as_str()))
+        .collect();
+    sqlx::query_scalar(
+        "INSERT INTO registration_reviews (platform_id, action, actor_id, comment, item_comments)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(platform_id)
+    .bind(action.as_str())
+    .bind(actor_id)
+    .bind(comment)
+    .bind(sqlx::types::Json(items))
+    .fetch_one(conn)
+    .await
+}
+
+/// One step of the history, with the person's display name.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct ReviewRow {
+    pub id: i64,
+    pub action: String,
+    pub actor_name: Option<String>,
+    pub at: DateTime<Utc>,
+    pub comment: String,
+    pub item_comments: sqlx::types::Json<BTreeMap<String, String>>,
+}
+
+impl ReviewRow {
+    pub fn action(&self) -> Option<ReviewAction> {
+        ReviewAction::parse(&self.action)
+    }
+
+    /// The reasons per part, in the dossier's order (unknown codes dropped).
+    pub fn reasons(&self) -> Vec<(Section, String)> {
+        Section::ALL
+            .iter()
+            .filter_map(|&s| self.item_comments.0.get(s.as_str()).map(|r| (s, r.clone())))
+            .collect()
+    }
+}
+
+/// The registration's history, oldest first.
+pub async fn history(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<ReviewRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.id, r.action, u.display_name AS actor_name, r.at, r.comment, r.item_comments
+         FROM registration_reviews r LEFT JOIN users u ON u.id = r.actor_id
+         WHERE r.platform_id = $1 ORDER BY r.at, r.id",
+    )
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
 }

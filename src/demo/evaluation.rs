@@ -296,6 +296,13 @@ fn profiles(year: i32, platforms: &[&Candidate], quota: usize) -> Vec<Profile> {
         _ => {
             out[1] = designed(1.05, 96.0);
             out[4] = designed(1.0, 92.0);
+            // The platforms put into rectification the next year (for weak progress or transfer)
+            // did poorly this year: a pass at best, never among the leaders or 优秀.
+            for (p, c) in out.iter_mut().zip(platforms) {
+                if c.rectifying {
+                    *p = designed(0.7, 66.0);
+                }
+            }
             // One operating platform and one already rectifying fail (the latter may have an open case).
             if let Some(j) = platforms.iter().rposition(|c| !c.rectifying) {
                 out[j] = designed(0.38, 55.0);

@@ -24,6 +24,8 @@ pub mod scale;
 pub struct DemoCity {
     /// `(id, code, stage, operating_since)` in creation order (index = demo platform number).
     pub platforms: Vec<(i64, String, Stage, Option<NaiveDate>)>,
+    /// When each platform was registered (登记时间), by the same index.
+    pub registered: Vec<NaiveDate>,
     pub staff_id: i64,
     pub county_staff_id: i64,
     pub operator_id: i64,
@@ -121,6 +123,45 @@ struct DemoPlatform {
     construction_end: NaiveDate,
     first_support_end: Option<NaiveDate>,
     operating_since: Option<NaiveDate>,
+    /// 登记时间: 90 days before it started operating; the platforms still in registration were
+    /// registered this year, four weeks apart, their construction starting the month after.
+    registered: NaiveDate,
+    /// The platform's own unified social credit code (a 事业单位: 12…).
+    uscc: String,
+}
+
+/// A valid, made-up unified social credit code for demo platform `i`: 12 (public institution) +
+/// 320600 (Nantong) + an organisation code, the check character computed by [`Uscc`] itself.
+fn platform_uscc(i: usize) -> String {
+    use crate::domain::uscc::{Uscc, UsccError};
+    let body = format!("12320600MB{:07}", 2_000_000 + i * 41);
+    let mut candidate = format!("{body}0");
+    if let Err(UsccError::CheckDigit { expected, .. }) = Uscc::parse(&candidate) {
+        candidate = format!("{body}{expected}");
+    }
+    candidate
+}
+
+/// The day demo platform `i` was registered, given when it started operating (if it has).
+fn registered_on(i: usize, operating_since: Option<NaiveDate>) -> NaiveDate {
+    match operating_since {
+        Some(since) => since - chrono::Duration::days(90),
+        None => {
+            NaiveDate::from_ymd_opt(2026, 5, 11).unwrap_or_default()
+                + chrono::Duration::days(28 * (i.saturating_sub(24) % 6) as i64)
+        }
+    }
+}
+
+/// The first day of the month after `d`.
+fn next_month(d: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default()
 }
 
 const JURISDICTIONS: [&str; 9] = [
@@ -144,15 +185,27 @@ fn demo_platforms() -> Vec<DemoPlatform> {
                 (_, 0) => "city_county",
                 _ => "county",
             };
-            let construction_start =
-                NaiveDate::from_ymd_opt(start_year, 1 + (i % 12) as u32, 1).unwrap_or_default();
-            let construction_end = NaiveDate::from_ymd_opt(start_year + 3, 1 + (i % 12) as u32, 1)
-                .and_then(|d| d.pred_opt())
-                .unwrap_or_default();
             let operating_since = (stage != Stage::Registration).then(|| {
                 NaiveDate::from_ymd_opt(start_year, 6, 1 + rng.range(0, 27) as u32)
                     .unwrap_or_default()
             });
+            let registered = registered_on(i, operating_since);
+            // A platform still in registration starts building the month after it registered.
+            let construction_start = if stage == Stage::Registration {
+                next_month(registered)
+            } else {
+                NaiveDate::from_ymd_opt(start_year, 1 + (i % 12) as u32, 1).unwrap_or_default()
+            };
+            let construction_end = {
+                use chrono::Datelike;
+                NaiveDate::from_ymd_opt(
+                    construction_start.year() + 3,
+                    construction_start.month(),
+                    1,
+                )
+                .and_then(|d| d.pred_opt())
+                .unwrap_or_default()
+            };
             let year = if stage == Stage::Registration {
                 2026
             } else {
@@ -178,6 +231,8 @@ fn demo_platforms() -> Vec<DemoPlatform> {
                 first_support_end: (level != "city")
                     .then(|| construction_end + chrono::Duration::days(365 * 2)),
                 operating_since,
+                registered,
+                uscc: platform_uscc(i),
             }
         })
         .collect()
@@ -284,6 +339,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             .zip(&ids)
             .map(|(p, &id)| (id, p.code.clone(), p.stage, p.operating_since))
             .collect(),
+        registered: platforms.iter().map(|p| p.registered).collect(),
         staff_id: find("demo-staff"),
         county_staff_id: find("demo-county-staff"),
         operator_id: find("demo-operator"),
@@ -317,9 +373,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
 
 /// Every platform's first events: registered, and (unless still registering) approved.
 async fn base_events(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::Error> {
-    for (id, _, stage, since) in &city.platforms {
-        let registered = since.unwrap_or(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default())
-            - chrono::Duration::days(90);
+    for ((id, _, stage, since), &registered) in city.platforms.iter().zip(&city.registered) {
         insert_event(
             conn,
             *id,
@@ -381,8 +435,11 @@ async fn insert_platform(conn: &mut PgConnection, p: &DemoPlatform) -> Result<i6
     };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO platforms (code, name, jurisdiction_id, level, category, industry_cluster, legal_form, co_builders,
-                                construction_start, construction_end, first_support_end, operating_since, stage)
-         SELECT $1, $2, j.id, $4, $5, $6, 'public_institution', $7, $8, $9, $10, $11, $12
+                                construction_start, construction_end, first_support_end, operating_since, stage,
+                                uscc, created_at, updated_at)
+         SELECT $1, $2, j.id, $4, $5, $6, 'public_institution', $7, $8, $9, $10, $11, $12, $14,
+                ($13::date + time '09:30') AT TIME ZONE 'Asia/Shanghai',
+                ($13::date + time '09:30') AT TIME ZONE 'Asia/Shanghai'
          FROM jurisdictions j WHERE j.code = $3
          RETURNING id",
     )
@@ -398,6 +455,8 @@ async fn insert_platform(conn: &mut PgConnection, p: &DemoPlatform) -> Result<i6
     .bind(p.first_support_end)
     .bind(p.operating_since)
     .bind(stage.as_str())
+    .bind(p.registered)
+    .bind(p.uscc.as_str())
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -479,6 +538,24 @@ mod tests {
             );
         }
         assert!(platforms.iter().all(|p| p.name.starts_with("示例")));
+        for p in &platforms {
+            assert!(
+                crate::domain::uscc::Uscc::parse(&p.uscc).is_ok(),
+                "{}",
+                p.uscc
+            );
+            // Registered before it operated, and (still registering) before it started building.
+            if let Some(since) = p.operating_since {
+                assert!(p.registered < since, "{}", p.code);
+            } else {
+                assert!(p.registered < p.construction_start, "{}", p.code);
+                assert!(p.registered.to_string().starts_with("2026-"), "{}", p.code);
+            }
+        }
+        let mut usccs: Vec<_> = platforms.iter().map(|p| p.uscc.clone()).collect();
+        usccs.sort();
+        usccs.dedup();
+        assert_eq!(usccs.len(), PLATFORMS);
         let mut codes: Vec<_> = platforms.iter().map(|p| p.code.clone()).collect();
         codes.dedup();
         assert_eq!(codes.len(), PLATFORMS);

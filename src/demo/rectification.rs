@@ -18,8 +18,11 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
 
-/// The trigger sets the demo cases cycle through, with the facts behind them.
-const TRIGGERS: [(&[Trigger], &str); 4] = [
+/// The trigger sets the demo cases cycle through, with the facts behind them. None of them is
+/// 评估不合格 (`FailGrade`): a case for a failed evaluation comes only from a 不合格 the demo
+/// evaluations actually gave (`demo::evaluation` drafts it), so the trigger always matches the
+/// platform's evaluation history.
+const TRIGGERS: [(&[Trigger], &str); 3] = [
     (
         &[Trigger::ProgressBelowExpectation],
         "上一年度建设目标完成度仅为48%，低于60%，中试线建设明显滞后。",
@@ -27,10 +30,6 @@ const TRIGGERS: [(&[Trigger], &str); 4] = [
     (
         &[Trigger::TransferNotWorking, Trigger::FunctionsWeakened],
         "连续两个年度技术合同和技术成果转化收入均为0，研发人员较上年减少四成。",
-    ),
-    (
-        &[Trigger::FailGrade],
-        "年度绩效评估结果为“不合格”，主要指标未达备案目标。",
     ),
     (
         &[

@@ -9,21 +9,24 @@ use sqlx::PgConnection;
 
 use super::{DemoCity, insert_event};
 use crate::domain::platform::{DecisionBodyKind, Stage};
-use crate::domain::registration::{self, Charter, Contribution, OperatingMode, SharePct, Stake};
+use crate::domain::registration::{
+    self, Charter, Contribution, OperatingMode, ReviewAction, ReviewStatus, Section, SharePct,
+    Stake,
+};
 use crate::domain::uscc::{Uscc, UsccError};
 
 /// Seeds the demo city's registration dossiers (idempotency is handled by the caller).
 pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()> {
     let mut approvable_chosen = false;
     let mut gap = 0;
-    for (n, (id, code, stage, since)) in city.platforms.iter().enumerate() {
+    for (n, ((id, code, stage, since), &registered)) in
+        city.platforms.iter().zip(&city.registered).enumerate()
+    {
         let uploader = if n == 0 {
             city.operator_id
         } else {
             city.staff_id
         };
-        let registered = since.unwrap_or(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default())
-            - chrono::Duration::days(90);
         let d = Demo {
             id: *id,
             code,
@@ -45,7 +48,7 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
             approvable_chosen = true;
             d.complete(conn, city, None).await?;
         } else {
-            d.partial(conn, gap).await?;
+            d.partial(conn, city, gap).await?;
             gap += 1;
         }
     }
@@ -149,7 +152,7 @@ impl Demo<'_> {
                      ($7::date + time '10:00') AT TIME ZONE 'Asia/Shanghai')",
         )
         .bind(doc_id)
-        .bind(format!("{}-{kind}.pdf", self.code))
+        .bind(format!("{}-{title}.pdf", self.code))
         .bind(i32::try_from(content.len()).unwrap_or(i32::MAX))
         .bind(hex::encode(Sha256::digest(&content)))
         .bind(&content)
@@ -231,11 +234,13 @@ impl Demo<'_> {
         targets: &str,
         modes: &[OperatingMode],
         approved: Option<(NaiveDate, i64)>,
+        status: ReviewStatus,
     ) -> Result<(), sqlx::Error> {
         let codes: Vec<&str> = modes.iter().map(|m| m.as_str()).collect();
         sqlx::query(
             "UPDATE registrations SET charter_status = $2, plan_targets = $3, operating_modes = $4,
-                    approved_at = ($5::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', approved_by = $6
+                    approved_at = ($5::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', approved_by = $6,
+                    status = $7
              WHERE platform_id = $1",
         )
         .bind(self.id)
@@ -244,6 +249,34 @@ impl Demo<'_> {
         .bind(&codes)
         .bind(approved.map(|(on, _)| on))
         .bind(approved.map(|(_, by)| by))
+        .bind(status.as_str())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// One step of the registration's history on a past day (`reasons`: a return's, per part).
+    async fn review(
+        &self,
+        conn: &mut PgConnection,
+        action: ReviewAction,
+        on: NaiveDate,
+        actor: i64,
+        comment: &str,
+        reasons: &[(Section, &str)],
+    ) -> Result<(), sqlx::Error> {
+        let items: std::collections::BTreeMap<&str, &str> =
+            reasons.iter().map(|(s, r)| (s.as_str(), *r)).collect();
+        sqlx::query(
+            "INSERT INTO registration_reviews (platform_id, action, actor_id, at, comment, item_comments)
+             VALUES ($1, $2, $3, ($4::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $5, $6)",
+        )
+        .bind(self.id)
+        .bind(action.as_str())
+        .bind(actor)
+        .bind(on)
+        .bind(comment)
+        .bind(sqlx::types::Json(items))
         .execute(conn)
         .await?;
         Ok(())
@@ -347,8 +380,36 @@ impl Demo<'_> {
             &self.targets(),
             &modes,
             approved_on.map(|on| (on, city.staff_id)),
+            if approved_on.is_some() {
+                ReviewStatus::Approved
+            } else {
+                ReviewStatus::Submitted
+            },
         )
         .await?;
+        // Submitted once everything was on file; approved when it started operating, or (the one
+        // still in registration) waiting for staff.
+        let submitted = self.registered + chrono::Duration::days(45);
+        self.review(
+            conn,
+            ReviewAction::Submitted,
+            submitted,
+            self.uploader,
+            "",
+            &[],
+        )
+        .await?;
+        if let Some(on) = approved_on {
+            self.review(
+                conn,
+                ReviewAction::Approved,
+                on,
+                city.staff_id,
+                "经核对，章程、决策机构、共建协议和建设方案齐全，同意设立。",
+                &[],
+            )
+            .await?;
+        }
         self.documents(conn, true, true, true).await?;
         let kind = if self.n % 3 == 2 {
             DecisionBodyKind::Board
@@ -373,20 +434,72 @@ impl Demo<'_> {
     }
 
     /// A dossier still missing things, a different set for each `gap`.
-    async fn partial(&self, conn: &mut PgConnection, gap: usize) -> Result<(), sqlx::Error> {
+    async fn partial(
+        &self,
+        conn: &mut PgConnection,
+        city: &DemoCity,
+        gap: usize,
+    ) -> Result<(), sqlx::Error> {
         match gap % 3 {
             0 => {
                 // Charter only drafted, a council of two, the agreement but no plan.
-                self.dossier_row(conn, Charter::Draft, "", &[], None)
+                self.dossier_row(conn, Charter::Draft, "", &[], None, ReviewStatus::Draft)
                     .await?;
                 self.documents(conn, true, true, false).await?;
                 self.body(conn, DecisionBodyKind::Council, 2, true).await?;
             }
             1 => {
                 // Charter approved, a board of four without a chair, the plan but no agreement.
+                // Submitted anyway, and returned for correction with a reason per part.
                 let modes = [OperatingMode::JointInnovationCenter];
-                self.dossier_row(conn, Charter::Approved, &self.targets(), &modes, None)
-                    .await?;
+                self.dossier_row(
+                    conn,
+                    Charter::Approved,
+                    &self.targets(),
+                    &modes,
+                    None,
+                    ReviewStatus::Returned,
+                )
+                .await?;
+                let submitted = self.registered + chrono::Duration::days(35);
+                self.review(
+                    conn,
+                    ReviewAction::Submitted,
+                    submitted,
+                    self.uploader,
+                    "",
+                    &[],
+                )
+                .await?;
+                let returned = submitted + chrono::Duration::days(6);
+                self.review(
+                    conn,
+                    ReviewAction::Returned,
+                    returned,
+                    city.staff_id,
+                    "请补正后重新提交。",
+                    &[
+                        (
+                            Section::Bodies,
+                            "董事会仅录入4名成员且未指定董事长，请补录成员并指定负责人。",
+                        ),
+                        (
+                            Section::Plan,
+                            "缺少与共建单位签订的共建协议，请上传加盖各方公章的协议文本。",
+                        ),
+                    ],
+                )
+                .await?;
+                insert_event(
+                    conn,
+                    self.id,
+                    returned,
+                    "registration.returned",
+                    None,
+                    None,
+                    "设立登记被退回补正（需补正：决策机构、共建协议与建设方案）",
+                )
+                .await?;
                 self.documents(conn, true, false, true).await?;
                 self.body(conn, DecisionBodyKind::Board, 4, false).await?;
                 insert_event(
@@ -403,8 +516,15 @@ impl Demo<'_> {
             _ => {
                 // Both documents on file, but no charter and no decision body yet.
                 let modes = [OperatingMode::OperatingCompany];
-                self.dossier_row(conn, Charter::None, &self.targets(), &modes, None)
-                    .await?;
+                self.dossier_row(
+                    conn,
+                    Charter::None,
+                    &self.targets(),
+                    &modes,
+                    None,
+                    ReviewStatus::Draft,
+                )
+                .await?;
                 self.documents(conn, false, true, true).await?;
                 self.company(conn, OperatingMode::OperatingCompany).await?;
             }

@@ -34,7 +34,8 @@ pub async fn load_n(pool: &PgPool, platforms: i32) -> anyhow::Result<bool> {
     let statements = [
         // Platforms: every category, stage, jurisdiction and cluster; construction ends spread over the decade.
         "INSERT INTO platforms (code, name, jurisdiction_id, level, category, stage, industry_cluster, legal_form,
-                                co_builders, construction_start, construction_end, operating_since, first_support_end)
+                                co_builders, construction_start, construction_end, operating_since, first_support_end,
+                                created_at)
          SELECT 'SC-' || lpad(i::text, 5, '0'),
                 '示例规模平台' || i,
                 j.id,
@@ -48,7 +49,9 @@ pub async fn load_n(pool: &PgPool, platforms: i32) -> anyhow::Result<bool> {
                 make_date(2012 + i % 12, 1 + i % 12, 1),
                 make_date(2015 + i % 12, 1 + i % 12, 1) - 1,
                 CASE WHEN i % 50 = 0 THEN NULL ELSE make_date(2012 + i % 12, 1 + i % 12, 15) END,
-                CASE WHEN j.kind = 'city' THEN NULL ELSE make_date(2017 + i % 12, 1 + i % 12, 1) END
+                CASE WHEN j.kind = 'city' THEN NULL ELSE make_date(2017 + i % 12, 1 + i % 12, 1) END,
+                -- Registered (登记时间) a month before construction starts.
+                ((make_date(2012 + i % 12, 1 + i % 12, 1) - 30) + time '09:30') AT TIME ZONE 'Asia/Shanghai'
          FROM generate_series(1, $1) i
          JOIN LATERAL (SELECT id, kind FROM jurisdictions ORDER BY sort_order, id OFFSET i % 9 LIMIT 1) j ON true",
         // Ten years of reported figures.

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::uscc::Uscc;
 use super::validation::FieldErrors;
 
 code_enum! {
@@ -154,6 +155,8 @@ pub struct PlatformFields {
     pub construction_start: String,
     pub construction_end: String,
     pub first_support_end: String,
+    /// The platform's own unified social credit code (optional: a 非独立法人 has none).
+    pub uscc: String,
 }
 
 /// A validated registry entry. Stage, id and version are never taken from a form.
@@ -170,6 +173,7 @@ pub struct PlatformDraft {
     pub construction_start: Option<NaiveDate>,
     pub construction_end: Option<NaiveDate>,
     pub first_support_end: Option<NaiveDate>,
+    pub uscc: Option<Uscc>,
 }
 
 fn parse_date(errors: &mut FieldErrors, field: &'static str, input: &str) -> Option<NaiveDate> {
@@ -290,6 +294,16 @@ impl PlatformFields {
             errors.add("first_support_end", "首轮支持期仅适用于县级或市县共建平台");
         }
 
+        // Typed codes are trimmed and upper-cased; the check digit is GB 32100-2015's.
+        let code_text = self.uscc.trim().to_ascii_uppercase();
+        let uscc = if code_text.is_empty() {
+            None
+        } else {
+            Uscc::parse(&code_text)
+                .map_err(|e| errors.add("uscc", e.to_string()))
+                .ok()
+        };
+
         match (code, level, legal_form, jurisdiction) {
             (Some(code), Some(level), Some(legal_form), Some(j)) if errors.is_empty() => {
                 Ok(PlatformDraft {
@@ -304,6 +318,7 @@ impl PlatformFields {
                     construction_start,
                     construction_end,
                     first_support_end,
+                    uscc,
                 })
             }
             _ => Err(errors),
@@ -337,7 +352,33 @@ mod tests {
             construction_start: "2025-01-01".into(),
             construction_end: "2027-12-31".into(),
             first_support_end: "2028-12-31".into(),
+            uscc: String::new(),
         }
+    }
+
+    #[test]
+    fn the_platforms_own_uscc_is_optional_and_checked() {
+        assert_eq!(valid().validate(&[COUNTY]).unwrap().uscc, None);
+        let fields = PlatformFields {
+            uscc: " 91320600ma1m9qx7k8 ".into(),
+            ..valid()
+        };
+        let draft = fields.validate(&[COUNTY]).unwrap();
+        assert_eq!(
+            draft.uscc.as_ref().map(Uscc::as_str),
+            Some("91320600MA1M9QX7K8")
+        );
+        let fields = PlatformFields {
+            uscc: "91320600MA1M9QX7K9".into(),
+            ..valid()
+        };
+        assert!(
+            fields
+                .validate(&[COUNTY])
+                .unwrap_err()
+                .get("uscc")
+                .contains("校验位")
+        );
     }
 
     #[test]
@@ -374,6 +415,7 @@ mod tests {
             construction_start: "2025-13-01".into(),
             construction_end: "".into(),
             first_support_end: "".into(),
+            uscc: "9132".into(),
         };
         let errors = fields.validate(&[CITY]).unwrap_err();
         for field in [
@@ -384,10 +426,11 @@ mod tests {
             "category",
             "legal_form",
             "construction_start",
+            "uscc",
         ] {
             assert!(errors.has(field), "{field} should be reported");
         }
-        assert_eq!(errors.len(), 7);
+        assert_eq!(errors.len(), 8);
     }
 
     #[test]

@@ -557,6 +557,168 @@ pub fn body_fact(kind: DecisionBodyKind, members: u32, has_chair: bool) -> Decis
     }
 }
 
+// ---- review: submit, return for correction (退回补正), approve ------------------------------
+
+code_enum! {
+    /// Where the dossier is in its review.
+    ReviewStatus {
+        Draft = "draft" / "填报中（尚未提交审批）",
+        Submitted = "submitted" / "已提交，待审批",
+        Returned = "returned" / "已退回补正",
+        Approved = "approved" / "已审批通过",
+    }
+}
+
+impl ReviewStatus {
+    /// The status chip class (`status-…` in `static/app.css`).
+    pub fn chip(self) -> &'static str {
+        match self {
+            ReviewStatus::Draft => "draft",
+            ReviewStatus::Submitted => "submitted",
+            ReviewStatus::Returned => "returned",
+            ReviewStatus::Approved => "approved",
+        }
+    }
+}
+
+code_enum! {
+    /// One step of the registration's history.
+    ReviewAction {
+        Submitted = "submitted" / "提交审批",
+        Returned = "returned" / "退回补正",
+        Resubmitted = "resubmitted" / "修改后重新提交",
+        Approved = "approved" / "审批通过",
+    }
+}
+
+code_enum! {
+    /// A part of the dossier a return names (the reasons are given per part). The codes are the
+    /// anchors of the parts on the registration page.
+    Section {
+        Basic = "basic" / "平台登记信息",
+        Charter = "charter" / "章程",
+        Bodies = "bodies" / "决策机构",
+        Plan = "plan" / "共建协议与建设方案",
+        Category = "category" / "功能定位与产业集群",
+        Modes = "modes" / "运营模式与公司",
+    }
+}
+
+impl Section {
+    /// The return form's field for this part's reason.
+    pub fn field(self) -> &'static str {
+        match self {
+            Section::Basic => "r_basic",
+            Section::Charter => "r_charter",
+            Section::Bodies => "r_bodies",
+            Section::Plan => "r_plan",
+            Section::Category => "r_category",
+            Section::Modes => "r_modes",
+        }
+    }
+}
+
+/// May the dossier be submitted (or resubmitted after a return) now? The step it would be.
+pub fn check_submit(stage: Stage, status: ReviewStatus) -> Result<ReviewAction, &'static str> {
+    if stage != Stage::Registration {
+        return Err("平台已不在设立登记阶段，无需提交审批");
+    }
+    match status {
+        ReviewStatus::Draft => Ok(ReviewAction::Submitted),
+        ReviewStatus::Returned => Ok(ReviewAction::Resubmitted),
+        ReviewStatus::Submitted => Err("设立登记已提交，正在等待科技局审批"),
+        ReviewStatus::Approved => Err("设立登记已审批通过"),
+    }
+}
+
+/// May staff decide (approve or return) now? Only a submitted dossier is decided.
+pub fn check_review(stage: Stage, status: ReviewStatus) -> Result<(), &'static str> {
+    if stage != Stage::Registration {
+        return Err("平台已不在设立登记阶段，无需审批");
+    }
+    match status {
+        ReviewStatus::Submitted => Ok(()),
+        ReviewStatus::Draft => Err("设立登记尚未提交审批：请等待平台填报完成并提交后再审批或退回"),
+        ReviewStatus::Returned => Err(
+            "设立登记已退回补正，正在等待平台按意见修改后重新提交；重新提交前不能审批或再次退回",
+        ),
+        ReviewStatus::Approved => Err("设立登记已审批通过"),
+    }
+}
+
+/// The return form as typed: a reason per part (what is wrong and why) and a general comment.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ReturnFields {
+    pub comment: String,
+    pub r_basic: String,
+    pub r_charter: String,
+    pub r_bodies: String,
+    pub r_plan: String,
+    pub r_category: String,
+    pub r_modes: String,
+}
+
+/// A validated return: at least one part with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReturnDraft {
+    pub comment: String,
+    pub reasons: std::collections::BTreeMap<Section, String>,
+}
+
+/// The longest reason for one part, and the longest general comment.
+pub const REASON_MAX: usize = 500;
+pub const COMMENT_MAX: usize = 2000;
+
+impl ReturnFields {
+    /// The typed reason for a part.
+    pub fn reason(&self, s: Section) -> &str {
+        match s {
+            Section::Basic => &self.r_basic,
+            Section::Charter => &self.r_charter,
+            Section::Bodies => &self.r_bodies,
+            Section::Plan => &self.r_plan,
+            Section::Category => &self.r_category,
+            Section::Modes => &self.r_modes,
+        }
+    }
+
+    pub fn validate(&self) -> Result<ReturnDraft, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let comment = optional_text(
+            &mut errors,
+            "comment",
+            &self.comment,
+            "退回说明",
+            COMMENT_MAX,
+        );
+        let mut reasons = std::collections::BTreeMap::new();
+        for &s in Section::ALL {
+            let reason = optional_text(
+                &mut errors,
+                s.field(),
+                self.reason(s),
+                "退回原因",
+                REASON_MAX,
+            );
+            if !reason.is_empty() {
+                reasons.insert(s, reason);
+            }
+        }
+        if reasons.is_empty() && errors.is_empty() {
+            errors.add(
+                "reasons",
+                "请至少对一项登记材料写明退回原因（哪一项有问题、为什么、应如何补正）",
+            );
+        }
+        if errors.is_empty() {
+            Ok(ReturnDraft { comment, reasons })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -895,6 +1057,66 @@ mod tests {
             }
         }
         assert_eq!(Requirement::of(&RefusalReason::ReasonMissing), None);
+    }
+
+    // --- review ---
+
+    #[test]
+    fn only_a_submitted_registration_is_decided() {
+        use ReviewStatus::*;
+        assert_eq!(check_review(Stage::Registration, Submitted), Ok(()));
+        for status in [Draft, Returned, Approved] {
+            assert!(
+                check_review(Stage::Registration, status).is_err(),
+                "{status:?}"
+            );
+        }
+        assert!(check_review(Stage::Operating, Submitted).is_err());
+        assert_eq!(
+            check_submit(Stage::Registration, Draft),
+            Ok(ReviewAction::Submitted)
+        );
+        assert_eq!(
+            check_submit(Stage::Registration, Returned),
+            Ok(ReviewAction::Resubmitted)
+        );
+        assert!(check_submit(Stage::Registration, Submitted).is_err());
+        assert!(check_submit(Stage::Registration, Approved).is_err());
+        assert!(check_submit(Stage::Operating, Draft).is_err());
+    }
+
+    #[test]
+    fn a_return_names_at_least_one_part_with_its_reason() {
+        let errors = ReturnFields::default().validate().unwrap_err();
+        assert!(errors.has("reasons"));
+        let errors = ReturnFields {
+            comment: "请补正".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(
+            errors.has("reasons"),
+            "a general comment alone is not enough"
+        );
+        let draft = ReturnFields {
+            r_charter: " 章程未加盖共建单位公章 ".into(),
+            r_bodies: "理事会成员不足3人".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(draft.reasons.len(), 2);
+        assert_eq!(draft.reasons[&Section::Charter], "章程未加盖共建单位公章");
+        let long = ReturnFields {
+            r_plan: "字".repeat(REASON_MAX + 1),
+            ..Default::default()
+        };
+        assert!(long.validate().unwrap_err().has("r_plan"));
+        // Every part's field is distinct and found by its code.
+        let mut fields: Vec<_> = Section::ALL.iter().map(|s| s.field()).collect();
+        fields.dedup();
+        assert_eq!(fields.len(), Section::ALL.len());
     }
 
     #[test]

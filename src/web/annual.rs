@@ -215,10 +215,30 @@ pub struct FilingView {
     pub lock_version: i32,
 }
 
+/// The version the year's deadline is judged on: the first one submitted (EVAL-FILING, as the
+/// section's 按期/逾期 line says). Only that version can be flagged 逾期提交: a later version (a
+/// fix after a return, a change) submitted after the deadline does not make the filing late.
+fn first_submitted_id(rows: &[FilingRow]) -> Option<i64> {
+    rows.iter()
+        .filter_map(|r| r.submitted_at.map(|at| (at, r.id)))
+        .min()
+        .map(|(_, id)| id)
+}
+
+/// Whether `row` is the year's first submission and came after the deadline.
+fn version_late(row: &FilingRow, first_submitted: Option<i64>, deadline: NaiveDate) -> bool {
+    first_submitted == Some(row.id)
+        && row
+            .submitted_at
+            .as_ref()
+            .is_some_and(|t| filing::submitted_late(shanghai_date(t), deadline))
+}
+
 fn filing_view(
     rubric: &Rubric,
     row: &FilingRow,
     deadline: NaiveDate,
+    first_submitted: Option<i64>,
     typed: Option<&RawForm>,
 ) -> FilingView {
     let content = row.content();
@@ -279,10 +299,6 @@ fn filing_view(
         format!("{} 万元", wan(content.expenditure_budget)),
     ));
     let status = row.status();
-    let submitted_on = row.submitted_at.map(|t| {
-        t.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("valid offset"))
-            .date_naive()
-    });
     FilingView {
         id: row.id,
         version: row.version,
@@ -299,7 +315,7 @@ fn filing_view(
             ),
             (None, _) => String::new(),
         },
-        late: submitted_on.is_some_and(|d| filing::submitted_late(d, deadline)),
+        late: version_late(row, first_submitted, deadline),
         reviewed: match (&row.reviewed_at, &row.reviewed_by_name) {
             (Some(at), by) => format!(
                 "{} 于 {} 审核",
@@ -371,6 +387,7 @@ pub async fn filing_section(
         .map(shanghai_date)
         .min();
     let timeliness = Timeliness::of(deadline, first_submitted, today());
+    let first_id = first_submitted_id(&rows);
     let shown_row = versions
         .open()
         .or(versions.latest())
@@ -393,7 +410,7 @@ pub async fn filing_section(
         deadline: deadline.to_string(),
         timeliness: timeliness.to_string(),
         flagged: timeliness.is_flagged(),
-        shown: shown_row.map(|r| filing_view(&config.rubric, r, deadline, None)),
+        shown: shown_row.map(|r| filing_view(&config.rubric, r, deadline, first_id, None)),
         in_force,
         versions: rows
             .iter()
@@ -406,10 +423,7 @@ pub async fn filing_section(
                     status: status.label_zh(),
                     status_code: status.as_str(),
                     submitted: r.submitted_at.as_ref().map(local_time).unwrap_or_default(),
-                    late: r
-                        .submitted_at
-                        .as_ref()
-                        .is_some_and(|t| filing::submitted_late(shanghai_date(t), deadline)),
+                    late: version_late(r, first_id, deadline),
                     reviewed: match (&r.reviewed_at, &r.reviewed_by_name) {
                         (Some(at), by) => {
                             format!("{} {}", by.as_deref().unwrap_or(""), local_time(at))
@@ -997,7 +1011,14 @@ async fn version_page(
     let head = PlatformHead::load(&mut conn, id).await?;
     let (config, _) = annual_config::get(&mut conn, row.year).await?;
     let deadline = config.deadline(row.year, Step::Filing);
-    let view = filing_view(&config.rubric, &row, deadline, typed.as_ref());
+    let rows = filings::list_year(&mut conn, id, row.year).await?;
+    let view = filing_view(
+        &config.rubric,
+        &row,
+        deadline,
+        first_submitted_id(&rows),
+        typed.as_ref(),
+    );
     Ok(FilingVersionPage {
         layout: Layout::for_user(user, "platforms"),
         tab: "annual",

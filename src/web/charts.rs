@@ -267,9 +267,9 @@ pub fn revenue_by_year(
                     if y.platforms > 1 {
                         y.platforms.to_string()
                     } else if y.revenue_from_ledger {
-                        "台账".into()
+                        "台账合计".into()
                     } else {
-                        "自报".into()
+                        "年报填报".into()
                     }
                 })
                 .collect(),

@@ -50,6 +50,9 @@ flashes! {
     ShareholderSaved = "shareholder_saved" => "股东信息已保存。",
     ShareholderDeleted = "shareholder_deleted" => "股东已删除。",
     RegistrationApproved = "registration_approved" => "设立登记已审批通过，平台进入运行管理阶段。",
+    RegistrationSubmitted = "registration_submitted" => "设立登记已提交审批，请等待科技局业务人员审批。",
+    RegistrationResubmitted = "registration_resubmitted" => "已按退回意见修改并重新提交审批。",
+    RegistrationReturned = "registration_returned" => "设立登记已退回补正，退回原因已标注在对应的登记材料旁。",
 
     // Documents.
     DocumentUploaded = "document_uploaded" => "文件已上传。",

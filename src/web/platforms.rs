@@ -327,17 +327,43 @@ pub struct YearRow {
     pub year: i32,
     pub channels: [String; 5],
     pub self_generated: String,
+    /// Where the revenue figures come from: "台账合计" or "年报填报".
+    pub revenue_source: &'static str,
+    /// When the ledger's sum is shown and the reported total differs: "年报填报 985.28，差额 −12.00".
+    pub self_generated_note: String,
     pub fiscal_subsidy: String,
     pub expenditure: String,
+    pub expenditure_source: &'static str,
+    pub expenditure_note: String,
     pub ratio: String,
     pub balanced: bool,
-    pub rnd_staff: i32,
-    pub major_tasks: i32,
+    pub rnd_staff: String,
+    pub major_tasks: String,
+}
+
+/// "年报填报 985.28，差额 −12.00" (ledger − reported, 万元).
+fn reported_note(reported: Option<i64>, gap: Option<i64>) -> String {
+    match (reported, gap) {
+        (Some(r), Some(g)) => {
+            let sign = if g < 0 { "−" } else { "+" };
+            format!("年报填报 {}，差额 {sign}{}", wan(r), wan(g.abs()))
+        }
+        _ => String::new(),
+    }
+}
+
+fn source_label(from_ledger: bool) -> &'static str {
+    if from_ledger {
+        "台账合计"
+    } else {
+        "年报填报"
+    }
 }
 
 impl From<&AnnualFigures> for YearRow {
     fn from(f: &AnnualFigures) -> YearRow {
         let own = f.self_generated();
+        let count = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
         YearRow {
             year: f.year,
             channels: [
@@ -348,16 +374,20 @@ impl From<&AnnualFigures> for YearRow {
                 wan(f.incubation_returns),
             ],
             self_generated: wan(own),
+            revenue_source: source_label(f.revenue_from_ledger),
+            self_generated_note: reported_note(f.reported_self_generated, f.self_generated_gap()),
             fiscal_subsidy: wan(f.fiscal_subsidy),
             expenditure: wan(f.expenditure),
+            expenditure_source: source_label(f.expenditure_from_ledger),
+            expenditure_note: reported_note(f.reported_expenditure, f.expenditure_gap()),
             ratio: if f.expenditure > 0 {
                 format!("{:.2}", own as f64 / f.expenditure as f64)
             } else {
                 "—".into()
             },
             balanced: f.expenditure > 0 && own >= f.expenditure,
-            rnd_staff: f.rnd_staff,
-            major_tasks: f.major_tasks,
+            rnd_staff: count(f.rnd_staff),
+            major_tasks: count(f.major_tasks),
         }
     }
 }
@@ -377,6 +407,8 @@ pub struct ShowPage {
     pub construction_end: String,
     pub first_support_end: String,
     pub operating_since: String,
+    /// 登记时间: when the platform was registered, from its record.
+    pub registered: String,
     /// Platforms merged into this one: `(id, code, name)`.
     pub merged_from: Vec<(i64, String, String)>,
 }
@@ -417,6 +449,7 @@ pub async fn show(
         construction_end: date_or_dash(&p.construction_end),
         first_support_end: date_or_dash(&p.first_support_end),
         operating_since: date_or_dash(&p.operating_since),
+        registered: local_time(&p.created_at)[..10].to_string(),
         merged_from,
         p,
     })
@@ -433,6 +466,17 @@ pub struct FormPage {
     pub f: PlatformFields,
     pub errors: FieldErrors,
     pub choices: Choices,
+    /// Another platform registered under the typed USCC, while the user has not confirmed.
+    pub same_uscc: Option<SameUscc>,
+    /// The "仍然登记" box as typed.
+    pub uscc_confirmed: bool,
+}
+
+/// The platform a typed USCC already belongs to.
+pub struct SameUscc {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
 }
 
 /// The jurisdictions this staff member may register platforms in.
@@ -466,20 +510,40 @@ async fn form_page(
         f,
         errors,
         choices: Choices::new(&allowed),
+        same_uscc: None,
+        uscc_confirmed: false,
     })
 }
 
+/// The new-platform form starts blank: jurisdiction, level and legal form decide who sees the
+/// platform and how it is judged, so a hurried clerk must choose them (nothing pre-selected).
 pub async fn new_form(State(state): State<AppState>, user: CurrentUser) -> AppResult<FormPage> {
-    let f = PlatformFields {
-        jurisdiction_id: user
-            .jurisdiction_id
-            .map(|j| j.to_string())
-            .unwrap_or_default(),
-        level: if user.is_city_staff { "city" } else { "county" }.into(),
-        legal_form: LegalForm::PublicInstitution.as_str().into(),
-        ..Default::default()
-    };
-    form_page(&state, &user, None, 0, f, FieldErrors::default()).await
+    form_page(
+        &state,
+        &user,
+        None,
+        0,
+        PlatformFields::default(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// Another platform (not `except`) already registered under the USCC typed in `f`, if the code
+/// is valid and used.
+async fn duplicate_uscc(
+    state: &AppState,
+    f: &PlatformFields,
+    except: Option<i64>,
+) -> AppResult<Option<SameUscc>> {
+    let typed = f.uscc.trim().to_ascii_uppercase();
+    if crate::domain::uscc::Uscc::parse(&typed).is_err() {
+        return Ok(None);
+    }
+    let mut conn = state.db.acquire().await?;
+    Ok(platforms::same_uscc(&mut conn, &typed, except)
+        .await?
+        .map(|(id, code, name)| SameUscc { id, code, name }))
 }
 
 #[derive(Deserialize)]
@@ -488,6 +552,15 @@ pub struct PlatformForm {
     fields: PlatformFields,
     #[serde(default)]
     version: i32,
+    /// "仍然登记": the user saw the duplicate-USCC warning and goes ahead.
+    #[serde(default)]
+    uscc_confirm: String,
+}
+
+impl PlatformForm {
+    fn confirmed(&self) -> bool {
+        !self.uscc_confirm.trim().is_empty()
+    }
 }
 
 fn invalid(page: FormPage) -> Response {
@@ -513,12 +586,16 @@ pub async fn create(
         .iter()
         .map(Jurisdiction::as_ref)
         .collect();
+    let same = duplicate_uscc(&state, &form.fields, None).await?;
+    let confirmed = form.confirmed();
     let draft = match form.fields.validate(&allowed) {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(
-                form_page(&state, &user, None, 0, form.fields, errors).await?,
-            ));
+        Ok(d) if same.is_none() || confirmed => d,
+        outcome => {
+            let errors = outcome.err().unwrap_or_default();
+            let mut page = form_page(&state, &user, None, 0, form.fields, errors).await?;
+            page.same_uscc = same;
+            page.uscc_confirmed = confirmed;
+            return Ok(invalid(page));
         }
     };
     let mut tx = w.begin().await?;
@@ -572,6 +649,7 @@ fn fields_of(p: &Platform) -> PlatformFields {
         construction_start: date(p.construction_start),
         construction_end: date(p.construction_end),
         first_support_end: date(p.first_support_end),
+        uscc: p.uscc.clone().unwrap_or_default(),
     }
 }
 
@@ -614,7 +692,7 @@ pub struct ConflictPage {
 }
 
 fn conflict_rows(mine: &PlatformFields, theirs: &PlatformFields) -> Vec<ConflictRow> {
-    let pairs: [(&'static str, &String, &String); 11] = [
+    let pairs: [(&'static str, &String, &String); 12] = [
         ("平台编号", &mine.code, &theirs.code),
         ("平台名称", &mine.name, &theirs.name),
         ("所属地区", &mine.jurisdiction_id, &theirs.jurisdiction_id),
@@ -638,6 +716,7 @@ fn conflict_rows(mine: &PlatformFields, theirs: &PlatformFields) -> Vec<Conflict
             &mine.first_support_end,
             &theirs.first_support_end,
         ),
+        ("统一社会信用代码", &mine.uscc, &theirs.uscc),
     ];
     pairs
         .into_iter()
@@ -662,12 +741,17 @@ pub async fn update(
         .iter()
         .map(Jurisdiction::as_ref)
         .collect();
+    let same = duplicate_uscc(&state, &form.fields, Some(id)).await?;
+    let confirmed = form.confirmed();
     let draft = match form.fields.validate(&allowed) {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(
-                form_page(&state, &user, Some(id), form.version, form.fields, errors).await?,
-            ));
+        Ok(d) if same.is_none() || confirmed => d,
+        outcome => {
+            let errors = outcome.err().unwrap_or_default();
+            let mut page =
+                form_page(&state, &user, Some(id), form.version, form.fields, errors).await?;
+            page.same_uscc = same;
+            page.uscc_confirmed = confirmed;
+            return Ok(invalid(page));
         }
     };
     let mut tx = w.begin().await?;

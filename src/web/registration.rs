@@ -27,7 +27,8 @@ use crate::domain::lifecycle::{self as lc, LifecycleFacts, Transition};
 use crate::domain::platform::{DecisionBody, DecisionBodyKind, Stage};
 use crate::domain::registration::{
     self as domain, BodyFields, Charter, CompanyFields, Contribution, MemberFields, OperatingMode,
-    PlanFields, Requirement, SharePct, ShareholderFields,
+    PlanFields, Requirement, ReturnFields, ReviewAction, ReviewStatus, Section, SharePct,
+    ShareholderFields,
 };
 use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
@@ -269,6 +270,134 @@ pub struct ShowPage {
     pub checklist: Vec<CheckLine>,
     pub approved_at: String,
     pub approved_by: String,
+    pub review: ReviewView,
+}
+
+impl ShowPage {
+    pub fn checklist_complete(&self) -> bool {
+        self.checklist.iter().all(|c| c.met)
+    }
+
+    /// The reason the open return gives for the part `code` ("" if none).
+    pub fn reason_for(&self, code: &str) -> &str {
+        self.review
+            .returned
+            .as_ref()
+            .and_then(|r| r.reasons.iter().find(|l| l.code == code))
+            .map(|l| l.reason.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// One part of the dossier named in a return, with the reason.
+pub struct ReasonLine {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub reason: String,
+    /// Where the part is handled: its section on the registration page (basic info: the platform).
+    pub href: String,
+}
+
+/// One step of the registration's history as shown.
+pub struct HistoryLine {
+    pub at: String,
+    pub action: &'static str,
+    pub chip: &'static str,
+    pub actor: String,
+    pub comment: String,
+    pub reasons: Vec<ReasonLine>,
+}
+
+/// The open return (the registration is `returned`): who returned it, when, and why.
+pub struct ReturnView {
+    pub by: String,
+    pub at: String,
+    pub comment: String,
+    pub reasons: Vec<ReasonLine>,
+}
+
+/// The review state of the dossier, its history and what this user may do next.
+pub struct ReviewView {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub chip: &'static str,
+    pub can_submit: bool,
+    pub submit_label: &'static str,
+    pub can_review: bool,
+    pub returned: Option<ReturnView>,
+    pub history: Vec<HistoryLine>,
+}
+
+fn reason_lines(id: i64, reasons: Vec<(Section, String)>) -> Vec<ReasonLine> {
+    reasons
+        .into_iter()
+        .map(|(s, reason)| ReasonLine {
+            code: s.as_str(),
+            label: s.label_zh(),
+            reason,
+            href: match s {
+                Section::Basic => format!("/platforms/{id}"),
+                _ => format!("/platforms/{id}/registration#{}", s.as_str()),
+            },
+        })
+        .collect()
+}
+
+fn review_view(
+    id: i64,
+    user: &CurrentUser,
+    stage: Stage,
+    status: ReviewStatus,
+    rows: Vec<reg::ReviewRow>,
+) -> ReviewView {
+    let returned = (status == ReviewStatus::Returned)
+        .then(|| {
+            rows.iter()
+                .rev()
+                .find(|r| r.action() == Some(ReviewAction::Returned))
+        })
+        .flatten()
+        .map(|r| ReturnView {
+            by: r.actor_name.clone().unwrap_or_else(|| "—".into()),
+            at: local_time(&r.at),
+            comment: r.comment.clone(),
+            reasons: reason_lines(id, r.reasons()),
+        });
+    let history = rows
+        .iter()
+        .map(|r| {
+            let action = r.action();
+            HistoryLine {
+                at: local_time(&r.at),
+                action: action.map(ReviewAction::label_zh).unwrap_or("—"),
+                chip: match action {
+                    Some(ReviewAction::Returned) => "returned",
+                    Some(ReviewAction::Approved) => "approved",
+                    _ => "submitted",
+                },
+                actor: r.actor_name.clone().unwrap_or_else(|| "—".into()),
+                comment: r.comment.clone(),
+                reasons: reason_lines(id, r.reasons()),
+            }
+        })
+        .collect();
+    let submit = domain::check_submit(stage, status);
+    // Past registration without an approval on record (a platform entered directly), no status.
+    let shown =
+        (stage == Stage::Registration || status == ReviewStatus::Approved).then_some(status);
+    ReviewView {
+        code: shown.map(ReviewStatus::as_str).unwrap_or(""),
+        label: shown.map(ReviewStatus::label_zh).unwrap_or(""),
+        chip: shown.map(ReviewStatus::chip).unwrap_or(""),
+        can_submit: writer(user) && submit.is_ok(),
+        submit_label: match submit {
+            Ok(ReviewAction::Resubmitted) => "按意见修改完毕，重新提交审批",
+            _ => "提交审批",
+        },
+        can_review: user.has_role(Role::Staff) && domain::check_review(stage, status).is_ok(),
+        returned,
+        history,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -309,9 +438,11 @@ pub async fn show(
     let facts = reg::lifecycle_facts(&mut conn, id, "")
         .await?
         .ok_or(AppError::NotFound)?;
+    let history = reg::history(&mut conn, id).await?;
     drop(conn);
 
     let stage = stage_of(&p);
+    let review = review_view(id, &user, stage, r.review_status(), history);
     let editable = domain::dossier_editable(stage);
     let can_write = writer(&user) && editable;
     let charter = r.charter();
@@ -365,7 +496,7 @@ pub async fn show(
         notice: Flash::text_of(&q.notice),
         can_write,
         is_staff: user.has_role(Role::Staff),
-        can_approve: user.has_role(Role::Staff) && stage == Stage::Registration,
+        can_approve: review.can_review,
         in_registration: stage == Stage::Registration,
         charter_code: charter.as_str(),
         charter_label: charter.label_zh(),
@@ -396,8 +527,82 @@ pub async fn show(
         checklist: checklist(&p, &facts, &user),
         approved_at: r.approved_at.as_ref().map(local_time).unwrap_or_default(),
         approved_by: r.approved_by_name.clone().unwrap_or_default(),
+        review,
         p,
     })
+}
+
+// ---- submission ---------------------------------------------------------------------------
+
+/// A 409 page saying why the step cannot be taken now.
+fn refused(title: &'static str, message: &str) -> Response {
+    error_page(StatusCode::CONFLICT, title, message.to_string())
+}
+
+/// The filer (staff or the platform's operator) submits the dossier for approval, or resubmits it
+/// after correcting what a return named.
+pub async fn submit(user: CurrentUser, w: Writer, Path(id): Path<i64>) -> AppResult<Response> {
+    if !writer(&user) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = w.begin().await?;
+    let stage = reg::lock_stage(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let action = match domain::check_submit(stage, before.review_status()) {
+        Ok(action) => action,
+        Err(message) => {
+            tx.rollback().await?;
+            return Ok(refused("不能提交审批", message));
+        }
+    };
+    reg::set_status(&mut tx, id, ReviewStatus::Submitted).await?;
+    let review_id =
+        reg::record_review(&mut tx, id, action, user.id, "", &Default::default()).await?;
+    let after = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.audit(
+        Entry::new(
+            if action == ReviewAction::Resubmitted {
+                "registration.resubmit"
+            } else {
+                "registration.submit"
+            },
+            "registration",
+            id,
+        )
+        .before(before.audit_json())
+        .after(serde_json::json!({"registration": after.audit_json(), "review_id": review_id})),
+    )
+    .await?;
+    lifecycle::record(
+        &mut tx,
+        w.actor(),
+        &lifecycle::Event {
+            platform_id: id,
+            kind: if action == ReviewAction::Resubmitted {
+                "registration.resubmitted"
+            } else {
+                "registration.submitted"
+            },
+            from_stage: None,
+            to_stage: None,
+            summary: if action == ReviewAction::Resubmitted {
+                "设立登记按退回意见修改后重新提交审批"
+            } else {
+                "设立登记提交审批"
+            },
+            reason: "",
+            document_id: None,
+        },
+    )
+    .await?;
+    let flash = if action == ReviewAction::Resubmitted {
+        Flash::RegistrationResubmitted
+    } else {
+        Flash::RegistrationSubmitted
+    };
+    tx.redirect(back_to(id, flash, "approval")).await
 }
 
 // ---- charter ------------------------------------------------------------------------------
@@ -1522,29 +1727,92 @@ pub struct ApprovePage {
     pub refusal: Vec<String>,
     pub reason: String,
     pub errors: FieldErrors,
+    /// The review status and history; `review.can_review`: the approve and return forms show.
+    pub review: ReviewView,
+    /// Why staff cannot decide now (not submitted, returned, approved), if so.
+    pub not_reviewable: String,
+    /// The return form as typed, and its errors.
+    pub ret: ReturnFields,
+    pub return_errors: FieldErrors,
+    pub sections: Vec<SectionInput>,
 }
 
-fn approve_page(
+/// One part of the dossier on the return form.
+pub struct SectionInput {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub field: &'static str,
+    pub typed: String,
+    pub error: String,
+    /// What the checklist says is missing in this part, as a hint for the reason.
+    pub gap: String,
+}
+
+/// What the checklist's requirement belongs to on the return form.
+fn section_of(r: Requirement) -> Section {
+    match r {
+        Requirement::Charter => Section::Charter,
+        Requirement::DecisionBody => Section::Bodies,
+        Requirement::Agreement | Requirement::Plan => Section::Plan,
+        Requirement::Category => Section::Category,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn approve_page(
+    state: &AppState,
     user: &CurrentUser,
     p: Platform,
     facts: &LifecycleFacts<i64>,
     refusal: Vec<String>,
     reason: String,
     errors: FieldErrors,
-) -> ApprovePage {
+    (ret, return_errors): (ReturnFields, FieldErrors),
+) -> AppResult<ApprovePage> {
+    let mut conn = state.db.acquire().await?;
+    let r = reg::get(&mut conn, p.id).await?.ok_or(AppError::NotFound)?;
+    let history = reg::history(&mut conn, p.id).await?;
+    drop(conn);
+    let stage = stage_of(&p);
+    let status = r.review_status();
+    let review = review_view(p.id, user, stage, status, history);
     let checklist = checklist(&p, facts, user);
-    ApprovePage {
+    let sections = Section::ALL
+        .iter()
+        .map(|&s| SectionInput {
+            code: s.as_str(),
+            label: s.label_zh(),
+            field: s.field(),
+            typed: ret.reason(s).to_string(),
+            error: return_errors.get(s.field()).to_string(),
+            gap: checklist
+                .iter()
+                .filter(|c| !c.met && Requirement::parse(c.code).map(section_of) == Some(s))
+                .map(|c| c.gap.clone())
+                .collect::<Vec<_>>()
+                .join("；"),
+        })
+        .collect();
+    Ok(ApprovePage {
         layout: Layout::for_user(user, "platforms"),
         tab: "registration",
         tab_platform_id: p.id,
         complete: checklist.iter().all(|c| c.met),
-        in_registration: stage_of(&p) == Stage::Registration,
+        in_registration: stage == Stage::Registration,
+        not_reviewable: domain::check_review(stage, status)
+            .err()
+            .unwrap_or_default()
+            .to_string(),
         checklist,
         refusal,
         reason,
         errors,
+        review,
+        ret,
+        return_errors,
+        sections,
         p,
-    }
+    })
 }
 
 pub async fn approve_form(
@@ -1554,14 +1822,106 @@ pub async fn approve_form(
 ) -> AppResult<ApprovePage> {
     let p = load_platform(&state, id).await?;
     let facts = facts_of(&state, id, "").await?;
-    Ok(approve_page(
+    approve_page(
+        &state,
         &user,
         p,
         &facts,
         Vec::new(),
         String::new(),
         FieldErrors::default(),
-    ))
+        Default::default(),
+    )
+    .await
+}
+
+/// Staff return a submitted registration for correction (退回补正), with a reason per part.
+pub async fn return_registration(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path(id): Path<i64>,
+    Form(f): Form<ReturnFields>,
+) -> AppResult<Response> {
+    let mut tx = w.begin().await?;
+    let stage = reg::lock_stage(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if let Err(message) = domain::check_review(stage, before.review_status()) {
+        tx.rollback().await?;
+        return Ok(refused("不能退回", message));
+    }
+    let draft = match f.validate() {
+        Ok(d) => d,
+        Err(errors) => {
+            tx.rollback().await?;
+            let p = load_platform(&state, id).await?;
+            let facts = facts_of(&state, id, "").await?;
+            let page = approve_page(
+                &state,
+                &user,
+                p,
+                &facts,
+                Vec::new(),
+                String::new(),
+                FieldErrors::default(),
+                (f, errors),
+            )
+            .await?;
+            return Ok(invalid(page));
+        }
+    };
+    reg::set_status(&mut tx, id, ReviewStatus::Returned).await?;
+    let review_id = reg::record_review(
+        &mut tx,
+        id,
+        ReviewAction::Returned,
+        user.id,
+        &draft.comment,
+        &draft.reasons,
+    )
+    .await?;
+    let after = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.audit(
+        Entry::new("registration.return", "registration", id)
+            .before(before.audit_json())
+            .after(serde_json::json!({
+                "registration": after.audit_json(), "review_id": review_id,
+                "comment": draft.comment, "reasons": draft.reasons,
+            })),
+    )
+    .await?;
+    let parts = draft
+        .reasons
+        .keys()
+        .map(|s| s.label_zh())
+        .collect::<Vec<_>>()
+        .join("、");
+    lifecycle::record(
+        &mut tx,
+        w.actor(),
+        &lifecycle::Event {
+            platform_id: id,
+            kind: "registration.returned",
+            from_stage: None,
+            to_stage: None,
+            summary: &format!("设立登记被退回补正（需补正：{parts}）"),
+            reason: &draft.comment,
+            document_id: None,
+        },
+    )
+    .await?;
+    crate::db::notices::event(
+        &mut tx,
+        crate::db::notices::To::Platform(id),
+        "event.registration_returned",
+        &format!("设立登记被退回补正，请按退回意见修改后重新提交（需补正：{parts}）。"),
+        &format!("/platforms/{id}/registration#approval"),
+    )
+    .await?;
+    tx.redirect(back_to(id, Flash::RegistrationReturned, "approval"))
+        .await
 }
 
 #[derive(Deserialize, Default)]
@@ -1585,6 +1945,15 @@ pub async fn approve(
     let stage = reg::lock_stage(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let locked = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    // Only a submitted registration is approved (not a draft, nor one returned for correction).
+    // Past registration, the lifecycle guard below names the stage.
+    if stage == Stage::Registration
+        && let Err(message) = domain::check_review(stage, locked.review_status())
+    {
+        tx.rollback().await?;
+        return Ok(refused("不能审批", message));
+    }
     let facts = reg::lifecycle_facts(&mut tx, id, &reason)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1599,14 +1968,18 @@ pub async fn approve(
             tx.rollback().await?;
             let refusal = outcome.err().map(|r| r.messages()).unwrap_or_default();
             let p = load_platform(&state, id).await?;
-            return Ok(invalid(approve_page(
+            let page = approve_page(
+                &state,
                 &user,
                 p,
                 &facts,
                 refusal,
                 form.reason,
                 errors,
-            )));
+                Default::default(),
+            )
+            .await?;
+            return Ok(invalid(page));
         }
     };
     let before_platform = platforms::get(&mut tx, id)
@@ -1614,6 +1987,15 @@ pub async fn approve(
         .ok_or(AppError::NotFound)?;
     let before = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let since = reg::approve(&mut tx, id, user.id, to).await?;
+    reg::record_review(
+        &mut tx,
+        id,
+        ReviewAction::Approved,
+        user.id,
+        &reason,
+        &Default::default(),
+    )
+    .await?;
     let after = reg::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     tx.audit(
         Entry::new("registration.approve", "platform", id)
@@ -1646,7 +2028,7 @@ pub async fn approve(
         crate::db::notices::To::Platform(id),
         "event.registration_approved",
         "设立登记审批通过，平台进入运行管理阶段。",
-        &format!("/platforms/{id}"),
+        &format!("/platforms/{id}/registration#approval"),
     )
     .await?;
     tx.redirect(back_to(id, Flash::RegistrationApproved, "approval"))

@@ -399,10 +399,22 @@ fn routes() -> Vec<RouteDef> {
             post(registration::delete_shareholder),
         ),
         route(
+            M::POST,
+            "/platforms/{id}/registration/submit",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(registration::submit),
+        ),
+        route(
             M::GET,
             "/platforms/{id}/approve",
             Roles(STAFF, Scope::Platform),
             get(registration::approve_form),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/registration/return",
+            Roles(STAFF, Scope::Platform),
+            post(registration::return_registration),
         ),
         route(
             M::POST,
