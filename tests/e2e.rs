@@ -1011,12 +1011,19 @@ async fn the_leadership_dashboard_prints_on_a4_with_its_charts_and_page_numbers(
     assert!(s.charts_drawn().await >= 4);
     let pdf = s
         .client
-        .print(fantoccini::wd::PrintConfiguration::builder().build().unwrap())
+        .print(
+            fantoccini::wd::PrintConfiguration::builder()
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     std::fs::write(s.shots.join("leadership-print.pdf"), &pdf).unwrap();
     assert!(pdf.starts_with(b"%PDF"));
-    let pages = pdf.windows(11).filter(|w| w == b"/Type /Page" || w == b"/Type/Page\n").count();
+    let pages = pdf
+        .windows(11)
+        .filter(|w| w == b"/Type /Page" || w == b"/Type/Page\n")
+        .count();
     assert!((2..=12).contains(&pages), "{pages} pages");
     // On paper every chart is as wide as the page's text, never wider.
     let fits = s

@@ -599,7 +599,7 @@ pub struct QueueItem {
 /// submitted, of county-level platforms; city staff: passed by the county, or submitted by
 /// city-level platforms); submitted mid-year reports not yet reviewed; rectification decisions
 /// proposed by someone else and awaiting sign-off; setup registrations waiting for approval
-/// (platforms in stage `registration`, since they were entered). Oldest first.
+/// (submitted or resubmitted, since then). Oldest first.
 pub async fn review_queue(
     pool: &PgPool,
     f: &Filter,
@@ -628,8 +628,11 @@ pub async fn review_queue(
              WHERE c.status = 'open' AND c.proposed_by IS NOT NULL AND c.signed_off_by IS NULL
                AND c.proposed_by <> $10
              UNION ALL
-             SELECT 'registration', sp.id, sp.code, sp.name, NULL, NULL, sp.created_at
-             FROM sp WHERE sp.stage = 'registration'
+             SELECT 'registration', sp.id, sp.code, sp.name, NULL, NULL,
+                    (SELECT max(rr.at) FROM registration_reviews rr
+                     WHERE rr.platform_id = sp.id AND rr.action IN ('submitted', 'resubmitted'))
+             FROM registrations r JOIN sp ON sp.id = r.platform_id
+             WHERE sp.stage = 'registration' AND r.status = 'submitted'
          ) q
          ORDER BY since NULLS LAST, code
          LIMIT 500"

@@ -13,10 +13,10 @@ use super::layout::{Layout, date_or_dash, local_time};
 use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
 use crate::domain::compliance::citation::{clause_zh, policy_name_zh};
 use crate::domain::compliance::{Phase, RuleDef, facts, rules as catalogue};
-use crate::domain::role::Role;
 use crate::domain::policy_text::{
     Citation, ClauseKind, PolicyStatus, RuleLink, parse_citation, rule_links,
 };
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
