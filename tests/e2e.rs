@@ -62,6 +62,7 @@ async fn session(name: &str) -> Option<Session> {
 
     let app = TestApp::new().await;
     kechuang::demo::load(app.pool()).await.unwrap();
+    kechuang::db::policies::sync(app.pool()).await.unwrap();
     kechuang::db::compliance::refresh(app.pool(), None, kechuang::db::compliance::today())
         .await
         .unwrap();

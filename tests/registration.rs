@@ -468,7 +468,7 @@ async fn staff_approve_a_complete_registration() {
     assert_eq!(page.texts("#checklist tr.met").len(), 5);
     assert!(page.texts("#checklist tr.unmet").is_empty());
     assert!(
-        page.body.contains("data-confirm="),
+        page.body.contains("name=\"confirm_prompt\""),
         "an irreversible action asks first"
     );
 

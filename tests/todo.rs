@@ -194,7 +194,8 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
     assert_eq!(to, "/workbench");
     let registering = scalar0(
         &app,
-        "SELECT count(*) FROM platforms WHERE stage = 'registration'",
+        "SELECT count(*) FROM platforms p JOIN registrations r ON r.platform_id = p.id
+         WHERE p.stage = 'registration' AND r.status = 'submitted'",
     )
     .await;
     let queue = page.texts("#review-queue tr.task");
