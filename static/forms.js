@@ -17,6 +17,10 @@
   function fieldOf(err) {
     if (err.id) {
       var by = document.querySelector('[aria-describedby~="' + err.id + '"]');
+      // A group (fieldset) names the error: its first field takes the focus.
+      if (by && !by.matches("input, select, textarea")) {
+        by = by.querySelector("input:not([type=hidden]), select, textarea") || by;
+      }
       if (by) return by;
       var named = document.getElementById(err.id.replace(/-error$/, ""));
       if (named && named.matches("input, select, textarea")) return named;

@@ -1002,6 +1002,160 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
     s.close().await;
 }
 
+/// The POST forms of the page a user fills in (visible fields; not sign-out, not the
+/// browser-confirmed deletions), as `(index among the page's forms, action)`.
+const FORMS_JS: &str = "return Array.from(document.querySelectorAll('main form')).map(function (f, i) {
+    var fields = f.querySelectorAll('input:not([type=hidden]):not([type=submit]):not([type=button]), textarea, select');
+    var ok = f.method === 'post' && !f.hasAttribute('data-confirm') && fields.length > 0
+             && f.getAttribute('action') !== '/logout';
+    return ok ? [i, f.getAttribute('action')] : null;
+  }).filter(function (x) { return x; });";
+
+/// Empties the form's fields (blank choice where there is one, boxes unticked) and submits it
+/// with its first button, without the browser's own checks: the server has to answer.
+const EMPTY_SUBMIT_JS: &str = "window.kcOld = true;
+  var f = document.querySelectorAll('main form')[arguments[0]];
+  f.querySelectorAll('input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=file]), textarea').forEach(function (el) {
+    if (el.type === 'checkbox' || el.type === 'radio') el.checked = false; else el.value = '';
+  });
+  f.querySelectorAll('select').forEach(function (el) {
+    for (var k = 0; k < el.options.length; k++) if (el.options[k].value === '') { el.selectedIndex = k; break; }
+  });
+  f.noValidate = true;
+  var b = f.querySelector('button[type=submit], button:not([type]), input[type=submit]');
+  if (b) f.requestSubmit(b); else f.requestSubmit();";
+
+/// What the answer to a bad submission shows.
+const OUTCOME_JS: &str = "function shown(e) { return e.getClientRects().length > 0 && (!e.checkVisibility || e.checkVisibility()); }
+  var errs = Array.from(document.querySelectorAll('main .field-error')).filter(function (e) { return e.textContent.trim(); });
+  var visible = errs.filter(shown);
+  var box = document.querySelector('.error-summary');
+  var a = document.activeElement;
+  var r = a ? a.getBoundingClientRect() : null;
+  var alertEl = document.querySelector('main .form-error[role=alert]');
+  return {errors: visible.length, hidden: errs.length - visible.length, summary: !!box,
+          focused: !!(a && box && a.matches('input, select, textarea') && a.closest('form') === box.closest('form')),
+          in_view: !!(r && r.top >= 0 && r.bottom <= window.innerHeight),
+          alert: !!alertEl && shown(alertEl), alert_focused: !!alertEl && a === alertEl,
+          error_page: !!document.querySelector('article.error-page'),
+          heading: (document.querySelector('h1') || {}).textContent || ''};";
+
+impl Session {
+    /// The pages a user reaches by following links from where they land (one per route shape).
+    async fn reachable(&self, patterns: &[&'static str], limit: usize) -> Vec<String> {
+        let mut queue = std::collections::VecDeque::from([self.path().await]);
+        let mut shapes = std::collections::HashSet::new();
+        let mut visited = Vec::new();
+        while let Some(url) = queue.pop_front() {
+            if visited.len() >= limit || !shapes.insert(shape_of(&url, patterns)) {
+                continue;
+            }
+            self.open(&url).await;
+            if self.is_error_page().await {
+                continue;
+            }
+            visited.push(self.path().await);
+            queue.extend(self.page_links().await);
+        }
+        visited
+    }
+
+    async fn wait_fresh_page(&self) {
+        for _ in 0..100 {
+            let fresh = self
+                .client
+                .execute(
+                    "return !window.kcOld && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .map(|v| v.as_bool().unwrap_or(false))
+                .unwrap_or(false);
+            if fresh {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no answer after 10 s on {}", self.path().await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_answers_an_empty_submit_with_a_summary_and_the_first_bad_field_focused() {
+    let Some(s) = session("every-form").await else {
+        return;
+    };
+    let registry = kechuang::web::routes::registry();
+    let patterns: Vec<&'static str> = registry
+        .iter()
+        .filter(|d| d.method == axum::http::Method::GET)
+        .map(|d| d.path)
+        .collect();
+    let posts: Vec<&'static str> = registry
+        .iter()
+        .filter(|d| d.method == axum::http::Method::POST)
+        .map(|d| d.path)
+        .collect();
+    let mut tried = std::collections::BTreeSet::new();
+    let mut findings = Vec::new();
+    let mut outcomes = std::collections::BTreeMap::<&str, usize>::new();
+    let mut accepted = Vec::new();
+    for (account, persona) in PERSONAS {
+        s.client.set_window_size(1440, 900).await.unwrap();
+        s.login(account).await;
+        for url in s.reachable(&patterns, 60).await {
+            s.open(&url).await;
+            let forms = s.client.execute(FORMS_JS, vec![]).await.unwrap();
+            for form in forms.as_array().into_iter().flatten() {
+                let index = form[0].as_u64().unwrap_or(0);
+                let action = form[1].as_str().unwrap_or("").to_string();
+                let route =
+                    pattern_of(action.split('?').next().unwrap_or(""), &posts).unwrap_or("?");
+                if !tried.insert(route) {
+                    continue;
+                }
+                s.open(&url).await;
+                s.client
+                    .execute(EMPTY_SUBMIT_JS, vec![index.into()])
+                    .await
+                    .unwrap();
+                s.wait_fresh_page().await;
+                let o = s.client.execute(OUTCOME_JS, vec![]).await.unwrap();
+                let what = format!("[{persona}] {route}（{url}）");
+                let outcome = if o["errors"].as_u64().unwrap_or(0) > 0 {
+                    if !(o["summary"] == true && o["focused"] == true && o["in_view"] == true) {
+                        findings.push(format!("{what}: 字段错误没有摘要或焦点：{o}"));
+                    }
+                    "字段错误"
+                } else if o["hidden"].as_u64().unwrap_or(0) > 0 {
+                    findings.push(format!("{what}: 错误信息被折叠看不见"));
+                    "错误不可见"
+                } else if o["error_page"] == true {
+                    findings.push(format!("{what}: 提交后是错误页「{}」", o["heading"]));
+                    "错误页"
+                } else if o["alert"] == true {
+                    if o["alert_focused"] != true {
+                        findings.push(format!("{what}: 表单错误没有获得焦点"));
+                    }
+                    "表单错误"
+                } else {
+                    accepted.push(what.clone());
+                    "已接受"
+                };
+                *outcomes.entry(outcome).or_default() += 1;
+            }
+        }
+        s.client.delete_all_cookies().await.unwrap();
+    }
+    eprintln!(
+        "{} forms submitted empty: {outcomes:?}\naccepted as empty (nothing required): {accepted:#?}",
+        tried.len()
+    );
+    assert!(tried.len() >= 30, "only {} forms found", tried.len());
+    assert!(findings.is_empty(), "{}", findings.join("\n"));
+    s.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leadership_dashboard_prints_on_a4_with_its_charts_and_page_numbers() {
     let Some(s) = session("print").await else {
