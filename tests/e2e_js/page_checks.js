@@ -92,6 +92,7 @@ document.querySelectorAll("td, th, li, a, button, label, dt, dd, .status, summar
   var size = parseFloat(getComputedStyle(el).fontSize);
   var widest = Math.max.apply(null, rects.map(function (r) { return r.width; }));
   if (widest < 1.6 * size) out.push("一字一行：「" + short(text) + "」 " + where(el));
+  else if (!phone && /^\d{4}-\d{2}-\d{2}$/.test(text)) out.push("日期断行：「" + text + "」 " + where(el));
 });
 
 // 3. Bare codes as visible text (ids may stand beside their Chinese name, marked .rule-id / .id / [data-id]).
