@@ -108,7 +108,19 @@ texts.forEach(function (el) {
   }
 });
 
-// 4. Nothing is wider than the screen (at any width).
+// 4. At desktop width a table shows all its columns without scrolling sideways, unless it is one
+//    that is wide by nature (marked data-wide: the compliance matrix, a ledger).
+if (!phone) {
+  document.querySelectorAll(".table-wrap").forEach(function (w) {
+    if (!visible(w) || w.closest("[data-wide]") || w.querySelector("[data-wide]")) return;
+    if (w.scrollWidth > w.clientWidth + 1) {
+      var t = w.querySelector("table");
+      out.push("表格需横向滚动：" + (t ? where(t) : "table") + "（" + w.scrollWidth + " > " + w.clientWidth + " px）");
+    }
+  });
+}
+
+// 5. Nothing is wider than the screen (at any width).
 {
   var width = window.innerWidth;
   if (document.documentElement.scrollWidth > width + 1) {
