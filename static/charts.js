@@ -137,7 +137,14 @@
           devicePixelRatio: forPrint ? Math.max(2, window.devicePixelRatio || 1) : undefined
         });
         var opts = option(spec, kind);
-        if (forPrint) opts.animation = false;
+        if (forPrint) {
+          // Paper cannot page through a legend: every entry shown, on as many rows as it takes.
+          opts.animation = false;
+          if (opts.legend && opts.legend.type === 'scroll') {
+            opts.legend.type = 'plain';
+            if (kind !== 'pie' && opts.grid && (spec.series || []).length > 4) opts.grid.top = 72;
+          }
+        }
         chart.setOption(opts);
         chart.on('click', function (p) {
           if (p.componentType !== 'series') return;

@@ -1199,3 +1199,244 @@ async fn the_leadership_dashboard_prints_on_a4_with_its_charts_and_page_numbers(
     assert_eq!(fits, serde_json::json!([]), "charts wider than their box");
     s.close().await;
 }
+
+// ---- Printed documents (A4): a platform's dashboard, a filing, the evaluation results, a decision ----
+
+/// Checks run in the print view before printing: the document head (and, for documents that are
+/// signed, the signature block) is shown and no print rule hides it; what is not the document
+/// (menu, tabs, forms, buttons) is hidden by the print rules; charts fit the document's width.
+const PRINT_CHECKS: &str = "
+  var hiders = [];
+  function walk(rules, print) {
+    for (var i = 0; i < rules.length; i++) {
+      var r = rules[i];
+      if (r.cssRules && r.media) { walk(r.cssRules, print || /print/.test(r.media.mediaText)); continue; }
+      if (print && r.selectorText && r.style && r.style.display === 'none') hiders.push(r.selectorText);
+    }
+  }
+  Array.prototype.forEach.call(document.styleSheets, function (s) { try { walk(s.cssRules, false); } catch (e) {} });
+  function onPaper(el) {
+    for (var e = el; e && e.nodeType === 1; e = e.parentElement) {
+      if (getComputedStyle(e).display === 'none') return false;
+      for (var i = 0; i < hiders.length; i++) if (e.matches(hiders[i])) return false;
+    }
+    return true;
+  }
+  var title = document.querySelector('.print-title');
+  var sign = document.querySelector('.print-sign');
+  var chrome = [];
+  document.querySelectorAll('.topbar, nav.tabs, nav.crumbs, form, button, a[role=button], .print-toolbar')
+    .forEach(function (e) { if (onPaper(e)) chrome.push(e.outerHTML.slice(0, 80)); });
+  var doc = document.querySelector('.print-doc').getBoundingClientRect();
+  var wide = [];
+  document.querySelectorAll('.print-doc div.chart, .print-doc table').forEach(function (e) {
+    if (e.getBoundingClientRect().right > doc.right + 1) wide.push(e.id || e.className);
+  });
+  return {
+    title: title ? title.textContent.trim() : '',
+    title_on_paper: !!title && onPaper(title),
+    sign_on_paper: !!sign && onPaper(sign),
+    chrome: chrome,
+    wide: wide
+  };";
+
+impl Session {
+    /// Prints the print view now open to PDF (A4), saves it as `target/e2e/<name>-print.pdf` and
+    /// checks it: `title` on the page in print media, a page count within `pages`, a signature
+    /// block when `signed`. With poppler's `pdftotext` installed, the title, the issuing unit and
+    /// the page numbers are read back from the PDF itself.
+    async fn print_document(
+        &self,
+        name: &str,
+        title: &str,
+        signed: bool,
+        landscape: bool,
+        pages: std::ops::RangeInclusive<usize>,
+    ) {
+        self.full_shot(&format!("{name}-print-view")).await;
+        let r = self.client.execute(PRINT_CHECKS, vec![]).await.unwrap();
+        assert_eq!(r["title"], title, "{name}: document title");
+        assert_eq!(
+            r["title_on_paper"], true,
+            "{name}: the title is not printed"
+        );
+        assert_eq!(r["sign_on_paper"], signed, "{name}: signature block");
+        assert_eq!(r["chrome"], serde_json::json!([]), "{name}: UI on paper");
+        assert_eq!(
+            r["wide"],
+            serde_json::json!([]),
+            "{name}: wider than the page"
+        );
+        self.full_shot(&format!("{name}-print-view")).await;
+
+        use fantoccini::wd::{PrintConfiguration, PrintOrientation};
+        let orientation = if landscape {
+            PrintOrientation::Landscape
+        } else {
+            PrintOrientation::Portrait
+        };
+        let pdf = self
+            .client
+            .print(
+                PrintConfiguration::builder()
+                    .orientation(orientation)
+                    .build()
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let file = self.shots.join(format!("{name}-print.pdf"));
+        std::fs::write(&file, &pdf).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        // Page objects: "/Type /Page" (not "/Pages").
+        let n = (0..pdf.len())
+            .filter(|&i| {
+                let rest = &pdf[i..];
+                [&b"/Type /Page"[..], &b"/Type/Page"[..]]
+                    .iter()
+                    .any(|t| rest.starts_with(t) && rest.get(t.len()) != Some(&b's'))
+            })
+            .count();
+        assert!(pages.contains(&n), "{name}: {n} pages");
+        if let Some(pdftotext) = find("pdftotext") {
+            let out = Command::new(pdftotext)
+                .arg(&file)
+                .arg("-")
+                .output()
+                .unwrap();
+            let text: String = String::from_utf8_lossy(&out.stdout)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let want: String = title.chars().filter(|c| !c.is_whitespace()).collect();
+            assert!(text.contains(&want), "{name}: title not in the PDF");
+            assert!(text.contains("南通市科学技术局"), "{name}: no issuing unit");
+            assert!(
+                text.contains(&format!("第1页，共{n}页")),
+                "{name}: no page numbers"
+            );
+            assert_eq!(
+                text.contains("经办人") || text.contains("（盖章）"),
+                signed,
+                "{name}: signature block in the PDF"
+            );
+        }
+    }
+}
+
+/// `SELECT` one row of two values from the test database.
+async fn two(s: &Session, sql: &str) -> (i64, String) {
+    sqlx::query_as::<_, (i64, String)>(sql)
+        .fetch_one(s._app.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platforms_dashboard_prints_on_a4_with_its_charts() {
+    let Some(s) = session("print-platform").await else {
+        return;
+    };
+    let (pid, name) = two(
+        &s,
+        "SELECT p.id, p.name FROM platforms p WHERE p.stage = 'operating'
+           AND EXISTS (SELECT 1 FROM annual_figures r WHERE r.platform_id = p.id) ORDER BY p.id LIMIT 1",
+    )
+    .await;
+    s.login("demo-staff").await;
+    s.open(&format!("/platforms/{pid}")).await;
+    s.click("a.print-link").await;
+    s.wait_path(|p| p.ends_with("print=1")).await;
+    assert!(s.charts_drawn().await >= 2);
+    s.print_document("platform", &format!("{name}运行情况"), false, false, 1..=6)
+        .await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_annual_filing_prints_on_a4_for_signing() {
+    let Some(s) = session("print-filing").await else {
+        return;
+    };
+    let (fid, name) = two(
+        &s,
+        "SELECT f.id, p.name FROM filings f JOIN platforms p ON p.id = f.platform_id
+          WHERE f.status = 'approved' ORDER BY f.year DESC, f.id LIMIT 1",
+    )
+    .await;
+    let (pid, year) = two(
+        &s,
+        &format!("SELECT platform_id, year::text FROM filings WHERE id = {fid}"),
+    )
+    .await;
+    s.login("demo-staff").await;
+    s.open(&format!("/platforms/{pid}/annual/filing/{fid}?print=1"))
+        .await;
+    s.print_document(
+        "filing",
+        &format!("{name} {year} 年度年初备案表"),
+        true,
+        false,
+        1..=3,
+    )
+    .await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_evaluation_results_print_on_a4_under_the_bureaus_seal() {
+    let Some(s) = session("print-results").await else {
+        return;
+    };
+    let (year, _) = two(
+        &s,
+        "SELECT year::bigint, status FROM evaluation_rounds WHERE status = 'published'
+          ORDER BY year DESC LIMIT 1",
+    )
+    .await;
+    s.login("demo-leader").await;
+    s.open(&format!("/evaluations/{year}/results")).await;
+    s.click("a.print-link").await;
+    s.wait_path(|p| p.ends_with("print=1")).await;
+    s.print_document(
+        "results",
+        &format!("南通市科创平台 {year} 年度绩效评估结果"),
+        true,
+        true,
+        1..=6,
+    )
+    .await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rectification_decision_prints_on_a4_under_the_bureaus_seal() {
+    let Some(s) = session("print-decision").await else {
+        return;
+    };
+    let (cid, name) = two(
+        &s,
+        "SELECT c.id, p.name FROM rectification_cases c JOIN platforms p ON p.id = c.platform_id
+          WHERE c.status = 'decided' ORDER BY c.id LIMIT 1",
+    )
+    .await;
+    let (pid, _) = two(
+        &s,
+        &format!("SELECT platform_id, status FROM rectification_cases WHERE id = {cid}"),
+    )
+    .await;
+    s.login("demo-staff").await;
+    s.open(&format!("/platforms/{pid}/rectification/{cid}"))
+        .await;
+    s.click("a.print-link").await;
+    s.wait_path(|p| p.ends_with("print=1")).await;
+    s.print_document(
+        "decision",
+        &format!("关于{name}的退、转、并、留决定"),
+        true,
+        false,
+        1..=4,
+    )
+    .await;
+    s.close().await;
+}

@@ -994,6 +994,8 @@ pub struct FilingVersionPage {
     pub errors: FieldMessages,
     pub decision: String,
     pub comment: String,
+    /// The print view (`?print=1`): the version as an A4 document to sign, without the review form.
+    pub print: bool,
 }
 
 async fn version_page(
@@ -1037,6 +1039,7 @@ async fn version_page(
             .unwrap_or_default(),
         errors,
         view,
+        print: false,
     })
 }
 
@@ -1044,8 +1047,14 @@ pub async fn filing_version(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, fid)): Path<(i64, i64)>,
+    Query(pq): Query<super::print::PrintQuery>,
 ) -> AppResult<FilingVersionPage> {
-    version_page(&state, &user, id, fid, None, FieldMessages::default()).await
+    let mut page = version_page(&state, &user, id, fid, None, FieldMessages::default()).await?;
+    if pq.on() {
+        page.print = true;
+        page.can_review = false;
+    }
+    Ok(page)
 }
 
 pub async fn review_filing(

@@ -1210,6 +1210,8 @@ pub struct ResultsPage {
     pub rows: Vec<ResultLine>,
     pub excluded: Vec<(String, String, String)>,
     pub notice_period: String,
+    /// The print view (`?print=1`): the results as an A4 document under the bureau's seal.
+    pub print: bool,
 }
 
 /// `GET /evaluations/{year}/results`.
@@ -1217,6 +1219,7 @@ pub async fn results(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(year): Path<i32>,
+    Query(pq): Query<super::print::PrintQuery>,
 ) -> AppResult<ResultsPage> {
     let year = checked_year(year)?;
     let mut conn = state.db.acquire().await?;
@@ -1234,6 +1237,7 @@ pub async fn results(
             (Some(s), Some(e)) => format!("{s} 至 {e}"),
             _ => String::new(),
         },
+        print: pq.on(),
     })
 }
 

@@ -52,6 +52,7 @@ pub mod operation;
 pub mod password_reset;
 pub mod platforms;
 pub mod policies;
+pub mod print;
 pub mod rectification;
 pub mod registration;
 pub mod routes;

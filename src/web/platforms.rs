@@ -411,6 +411,8 @@ pub struct ShowPage {
     pub registered: String,
     /// Platforms merged into this one: `(id, code, name)`.
     pub merged_from: Vec<(i64, String, String)>,
+    /// The print view (`?print=1`): the dashboard as an A4 document.
+    pub print: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -424,6 +426,7 @@ pub async fn show(
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<NoticeQuery>,
+    Query(pq): Query<super::print::PrintQuery>,
 ) -> AppResult<ShowPage> {
     let mut conn = state.db.acquire().await?;
     let p = platforms::get(&mut conn, id)
@@ -451,6 +454,7 @@ pub async fn show(
         operating_since: date_or_dash(&p.operating_since),
         registered: local_time(&p.created_at)[..10].to_string(),
         merged_from,
+        print: pq.on(),
         p,
     })
 }

@@ -478,6 +478,8 @@ pub struct CasePage {
     pub fb: Feedback,
     pub assessment_value: String,
     pub notice: &'static str,
+    /// The print view (`?print=1`): the case and its decision as an A4 document, without forms.
+    pub print: bool,
 }
 
 async fn case_page(
@@ -551,6 +553,7 @@ async fn case_page(
         notes: notes.iter().map(NoteView::from).collect(),
         c: CaseView::from(&c),
         p,
+        print: false,
     })
 }
 
@@ -565,9 +568,15 @@ pub async fn show(
     user: CurrentUser,
     Path((id, cid)): Path<(i64, i64)>,
     Query(q): Query<NoticeQuery>,
+    Query(pq): Query<super::print::PrintQuery>,
 ) -> AppResult<CasePage> {
     let notice = Flash::text_of(&q.notice);
-    case_page(&state, &user, id, cid, Feedback::default(), notice).await
+    let mut page = case_page(&state, &user, id, cid, Feedback::default(), notice).await?;
+    if pq.on() {
+        page.print = true;
+        page.can_edit = false;
+    }
+    Ok(page)
 }
 
 fn refused(page: CasePage) -> Response {
