@@ -674,3 +674,48 @@ async fn a_draft_saved_elsewhere_meanwhile_is_a_conflict_showing_both() {
     let v = versions(&fx.app, own, 2090).await;
     assert_eq!(v.len(), 1);
 }
+
+/// One unit per screen: the annual page shows every amount in 万元 — the filing's money lines and the mid-year
+/// table label the unit once (“（万元）”), and no number cell carries a unit of its own.
+#[tokio::test]
+async fn the_annual_page_shows_money_in_one_labelled_unit() {
+    let fx = fixture().await;
+    let own = fx.own;
+    file_and_approve(&fx, FUTURE).await;
+    let mut op = fx.app.signed_in("op-own").await;
+    let page = op
+        .get(&format!("/platforms/{own}/annual?year={FUTURE}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+
+    let lines = rows(&page, "#filing-lines tbody tr");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim() == "收入计划 服务订单（万元） 120.00"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim() == "支出预算 年度支出预算（万元） 500.00"),
+        "{lines:?}"
+    );
+    let labelled = |l: &&String| l.contains("（万元）");
+    assert!(lines.iter().filter(labelled).count() >= 7, "{lines:?}");
+
+    let midyear = rows(&page, "#midyear-completion tbody tr");
+    assert!(
+        midyear.iter().any(|r| r.contains("（万元）")),
+        "{midyear:?}"
+    );
+    assert!(!midyear.iter().any(|r| r.contains("（元）")), "{midyear:?}");
+
+    // No number carries a unit: the unit is in the label, and 元 never shows beside 万元.
+    let cells = page.texts("td.num");
+    assert!(!cells.is_empty());
+    for cell in &cells {
+        assert!(!cell.contains('元'), "a cell with its own unit: {cell:?}");
+    }
+    assert!(!page.body.contains("（元）"), "元 beside 万元 on one page");
+}

@@ -473,6 +473,96 @@ async fn measures_and_notes_are_kept_and_audited() {
     }
 }
 
+/// A measure due before its case started is most likely a slip of the year: the page warns, naming the case's
+/// start date, keeps everything typed and saves nothing until “仍然保存” is ticked.
+#[tokio::test]
+async fn a_measure_dated_before_its_case_needs_a_tick() {
+    let w = world().await;
+    let (app, p) = (&w.app, w.platform);
+    let mut staff = app.signed_in("staff-a").await;
+    let case = open_case(&mut staff, p).await;
+    // Started on 2026-03-01 (10:00 in Beijing).
+    sqlx::query(
+        "UPDATE rectification_cases SET opened_at = '2026-03-01 02:00:00+00' WHERE id = $1",
+    )
+    .bind(case)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let measures = || async {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM rectification_measures WHERE case_id = $1")
+                .bind(case)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        n
+    };
+    let before = measures().await;
+
+    let v = version(app, case).await;
+    let form = [
+        ("version", v.as_str()),
+        ("description", "补签2025年技术服务合同"),
+        ("owner", "运营公司"),
+        ("due_date", "2025-04-30"),
+    ];
+    let resp = staff.post(&case_path(p, case, "/measures"), &form).await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.body
+    );
+    let warning = resp.text("#due-warning");
+    assert!(warning.contains("2026-03-01"), "{warning}");
+    assert!(warning.contains("2025-04-30"), "{warning}");
+    assert!(warning.contains("仍然保存"), "{warning}");
+    assert_eq!(
+        resp.value("#f-description").as_deref(),
+        Some("补签2025年技术服务合同")
+    );
+    assert_eq!(resp.value("#f-owner").as_deref(), Some("运营公司"));
+    assert_eq!(resp.value("#f-due_date").as_deref(), Some("2025-04-30"));
+    assert_eq!(
+        resp.doc()
+            .select(&scraper::Selector::parse("#f-due_confirm:not([checked])").unwrap())
+            .count(),
+        1
+    );
+    assert_eq!(measures().await, before, "nothing saved without the tick");
+    assert_eq!(app.audit_count("rectification.measure_add").await, 0);
+
+    // A date on or after the start needs no tick.
+    let on_start = [
+        ("version", v.as_str()),
+        ("description", "梳理合同台账"),
+        ("owner", "运营公司"),
+        ("due_date", "2026-03-01"),
+    ];
+    let resp = staff
+        .post(&case_path(p, case, "/measures"), &on_start)
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+
+    let v = version(app, case).await;
+    let mut ticked = form.to_vec();
+    ticked[0] = ("version", v.as_str());
+    ticked.push(("due_confirm", "yes"));
+    let resp = staff.post(&case_path(p, case, "/measures"), &ticked).await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(measures().await, before + 2);
+    let due: chrono::NaiveDate = sqlx::query_scalar(
+        "SELECT due_date FROM rectification_measures WHERE case_id = $1 AND description = $2",
+    )
+    .bind(case)
+    .bind("补签2025年技术服务合同")
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(due.to_string(), "2025-04-30");
+}
+
 #[tokio::test]
 async fn a_stale_case_write_gets_the_conflict_page() {
     let w = world().await;

@@ -1,4 +1,5 @@
-//! Money is whole yuan (`i64`), never floating point; shown in 万元 with two decimals.
+//! Money is whole yuan (`i64`), never floating point; shown in 万元 with two decimals and thousands separators
+//! (the house style of 统计报表), the unit written once in the column header or label.
 //!
 //! [`wan`] formats any amount; [`Yuan`] is a validated policy amount (revenue, expenditure, instrument values):
 //! non-negative and capped at [`Yuan::MAX`] (10^15 yuan), so sums of a handful of amounts and percentage
@@ -16,11 +17,24 @@ pub fn self_sufficiency(own: Option<i64>, spent: Option<i64>) -> Option<f64> {
     }
 }
 
-/// `12_345_678` yuan → `"1234.57"` (万元, rounded half away from zero).
+/// `12_345_678` yuan → `"1,234.57"` (万元, rounded half away from zero, thousands separated).
 pub fn wan(yuan: i64) -> String {
-    let hundreds = (yuan.abs() + 50) / 100; // units of 0.01 万元
+    let hundreds = (yuan.unsigned_abs() + 50) / 100; // units of 0.01 万元
     let sign = if yuan < 0 && hundreds > 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", hundreds / 100, hundreds % 100)
+    format!("{sign}{}.{:02}", grouped(hundreds / 100), hundreds % 100)
+}
+
+/// Digits in groups of three: 1234567 → "1,234,567".
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A non-negative whole-yuan amount, at most [`Yuan::MAX`].
@@ -103,7 +117,11 @@ mod tests {
     #[test]
     fn formats_in_wan_yuan() {
         assert_eq!(wan(0), "0.00");
-        assert_eq!(wan(12_345_678), "1234.57");
+        assert_eq!(wan(12_345_678), "1,234.57");
+        assert_eq!(wan(9_999_949), "999.99");
+        assert_eq!(wan(9_999_950), "1,000.00");
+        assert_eq!(wan(123_456_789_012), "12,345,678.90");
+        assert_eq!(wan(i64::MIN), "-922,337,203,685,477.58");
         assert_eq!(wan(10_000), "1.00");
         assert_eq!(wan(49), "0.00");
         assert_eq!(wan(50), "0.01");
@@ -131,7 +149,7 @@ mod tests {
         assert_eq!(wan(12_345), Ok("1.23万元".to_owned()));
         assert_eq!(wan(12_350), Ok("1.24万元".to_owned()));
         assert_eq!(wan(0), Ok("0.00万元".to_owned()));
-        assert_eq!(Yuan::MAX.to_wan_string(), "100000000000.00万元");
+        assert_eq!(Yuan::MAX.to_wan_string(), "100,000,000,000.00万元");
     }
 
     #[test]

@@ -190,6 +190,18 @@ pub fn parse_measure(
     draft.ok_or(errors)
 }
 
+/// The warning for a measure due before its case started — most likely a slip of the year or month, not an
+/// error: the user may keep the date after ticking “仍然保存”. `None` when the date is on or after the start
+/// (or not a date at all: [`parse_measure`] reports that).
+pub fn due_before_start(due_date: &str, started: NaiveDate) -> Option<String> {
+    match parse_date(due_date) {
+        Ok(Some(due)) if due < started => Some(format!(
+            "完成时限 {due} 早于本案件的启动日期（{started}），可能填错了年份或月份。请核对；如确无误，请勾选“仍然保存”后再提交。"
+        )),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Opening a case
 // ---------------------------------------------------------------------------------------------------------------
@@ -512,6 +524,21 @@ mod tests {
     }
 
     const TODAY: (i32, u32, u32) = (2026, 3, 1);
+
+    #[test]
+    fn a_measure_due_before_the_case_started_is_flagged() {
+        let started = d(2026, 3, 1);
+        let warning = due_before_start("2025-04-30", started).expect("warned");
+        assert!(
+            warning.contains("2026-03-01") && warning.contains("2025-04-30"),
+            "{warning}"
+        );
+        assert!(warning.contains("仍然保存"));
+        assert_eq!(due_before_start("2026-03-01", started), None);
+        assert_eq!(due_before_start("2026-06-30", started), None);
+        assert_eq!(due_before_start("", started), None);
+        assert_eq!(due_before_start("明天", started), None);
+    }
 
     fn today() -> NaiveDate {
         d(TODAY.0, TODAY.1, TODAY.2)

@@ -39,7 +39,7 @@ use crate::domain::filing::{
     self, BUDGET_FIELD, Decision, FilingStatus, REASON_FIELD, SaveTarget, Timeliness,
     comment_field, plan_field, target_field, target_indicators,
 };
-use crate::domain::ledger::{Channel, indicator_display, unit_of};
+use crate::domain::ledger::{Channel, Unit, indicator_display, unit_of};
 use crate::domain::money::wan;
 use crate::domain::role::Role;
 use crate::domain::scoring::Rubric;
@@ -111,7 +111,10 @@ async fn midyear_section(
 ) -> AppResult<Option<MidyearSection>> {
     let mut conn = state.db.acquire().await?;
     Ok(Some(
-        MidyearSection::load(&mut conn, platform_id, year, today()).await?,
+        MidyearSection::load(&mut conn, platform_id, year, today())
+            .await?
+            // The filing and the year-end result beside it are in 万元.
+            .money_in_wan(),
     ))
 }
 
@@ -257,16 +260,25 @@ fn filing_view(
         }
     };
     let mut lines = Vec::new();
+    // Money lines carry their unit once, in the label ("研发投入（万元）"), never after the number.
+    let shown = |key: &str, t: f64| match unit_of(key) {
+        Unit::Yuan => wan(t.round() as i64),
+        unit => indicator_display(unit, t),
+    };
+    let labelled = |key: &str, label: String| match unit_of(key) {
+        Unit::Yuan => format!("{label}（万元）"),
+        _ => label,
+    };
     for ind in target_indicators(rubric) {
         let value = content
             .targets
             .get(&ind.key)
-            .map(|t| indicator_display(unit_of(&ind.key), *t))
+            .map(|t| shown(&ind.key, *t))
             .unwrap_or_else(|| "未填".into());
         lines.push(line(
             ind.dimension.label_zh(),
             target_field(&ind.key),
-            ind.label_zh.clone(),
+            labelled(&ind.key, ind.label_zh.clone()),
             value,
         ));
     }
@@ -276,8 +288,8 @@ fn filing_view(
             lines.push(line(
                 "其他",
                 target_field(key),
-                key.clone(),
-                indicator_display(unit_of(key), *t),
+                labelled(key, key.clone()),
+                shown(key, *t),
             ));
         }
     }
@@ -285,18 +297,15 @@ fn filing_view(
         lines.push(line(
             "收入计划",
             plan_field(c),
-            c.label_zh().to_owned(),
-            format!(
-                "{} 万元",
-                wan(content.revenue_plan.get(&c).copied().unwrap_or(0))
-            ),
+            format!("{}（万元）", c.label_zh()),
+            wan(content.revenue_plan.get(&c).copied().unwrap_or(0)),
         ));
     }
     lines.push(line(
         "支出预算",
         BUDGET_FIELD.to_owned(),
-        "年度支出预算".into(),
-        format!("{} 万元", wan(content.expenditure_budget)),
+        "年度支出预算（万元）".into(),
+        wan(content.expenditure_budget),
     ));
     let status = row.status();
     FilingView {

@@ -532,7 +532,7 @@ mod tests {
         for v in [0, 49, 50, 12_345_678, 999_999, -12_345] {
             assert_eq!(
                 format!("{:.2}", wan_value(v)),
-                crate::domain::money::wan(v),
+                crate::domain::money::wan(v).replace(',', ""),
                 "{v}"
             );
         }

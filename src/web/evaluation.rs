@@ -330,8 +330,22 @@ pub struct YearendSummary {
     pub total: String,
     pub grade: &'static str,
     pub rank: String,
+    /// The suggested reward in `reward_unit` (万元 unless the page's other amounts are in 元).
     pub reward: String,
+    pub reward_unit: &'static str,
+    reward_yuan: Option<i64>,
     pub coefficient: String,
+}
+
+impl YearendSummary {
+    /// The reward in 元 with thousands separators, for a page whose amounts are typed and shown in 元.
+    pub fn reward_in_yuan(mut self) -> YearendSummary {
+        if let Some(y) = self.reward_yuan {
+            self.reward = super::evaluation_round::thousands(y);
+        }
+        self.reward_unit = "元";
+        self
+    }
 }
 
 /// The summary of a platform's evaluation of `year` (call it only for a platform the user may see).
@@ -385,6 +399,8 @@ fn summary_of(
             .and_then(|e| e.reward_yuan)
             .map(wan)
             .unwrap_or_else(|| "—".into()),
+        reward_unit: "万元",
+        reward_yuan: e.and_then(|e| e.reward_yuan),
         coefficient: e
             .and_then(|e| e.funding_coefficient)
             .map(|c| format!("{c:.2}"))
@@ -577,7 +593,7 @@ async fn build_page(
         tab_platform_id: id,
         year,
         years: (first_year..=last_year).rev().collect(),
-        yearend: summary_of(id, year, e.as_ref(), &config, round),
+        yearend: summary_of(id, year, e.as_ref(), &config, round).reward_in_yuan(),
         notice,
         bar: match (&e, bar) {
             (Some(e), _) if status == Some(EvalStatus::Excluded) => e.excluded_reason.clone(),

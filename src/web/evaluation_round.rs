@@ -1140,7 +1140,7 @@ impl ResultLine {
 }
 
 /// Whole yuan with thousands separators: 500,000.
-fn thousands(yuan: i64) -> String {
+pub(crate) fn thousands(yuan: i64) -> String {
     let digits = yuan.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

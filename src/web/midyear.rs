@@ -48,6 +48,8 @@ pub struct CompletionRow {
     pub ratio: String,
     pub has_target: bool,
     pub behind: bool,
+    /// The numbers behind `target` and `actual` (yuan for money), to show them in another unit.
+    raw: (Option<f64>, Option<f64>),
 }
 
 /// A required action of the review, as the checklist holds it now.
@@ -74,6 +76,8 @@ pub struct ReviewView {
 /// Everything the summary partial shows for one platform and year.
 pub struct MidyearSummary {
     pub platform_id: i64,
+    /// The unit of the money rows: 元 on the mid-year page (as its form takes them), 万元 on the annual page.
+    pub money_unit: &'static str,
     pub year: i32,
     pub deadline: String,
     /// `none`, `draft` or `submitted`.
@@ -91,6 +95,23 @@ pub struct MidyearSummary {
 }
 
 impl MidyearSummary {
+    /// The money rows in 万元 with two decimals (for a page whose other amounts are in 万元).
+    pub fn money_in_wan(mut self) -> MidyearSummary {
+        self.money_unit = "万元";
+        let wan = |v: Option<f64>| {
+            v.map_or_else(
+                || "—".into(),
+                |y| crate::domain::money::wan(y.round() as i64),
+            )
+        };
+        for r in self.rows.iter_mut().filter(|r| r.unit == "元") {
+            r.unit = "万元";
+            r.target = wan(r.raw.0);
+            r.actual = wan(r.raw.1);
+        }
+        self
+    }
+
     /// Loads the summary of `year` for a platform; `today` marks overdue actions.
     pub async fn load(
         conn: &mut PgConnection,
@@ -116,6 +137,7 @@ impl MidyearSummary {
             Some(s) => (s.as_str(), s.label_zh()),
         };
         Ok(MidyearSummary {
+            money_unit: "元",
             platform_id,
             year,
             deadline: config.deadline(year, Step::Midyear).to_string(),
@@ -143,6 +165,7 @@ impl MidyearSummary {
                     ratio: c.ratio_display(),
                     has_target: c.ratio.is_some(),
                     behind: c.behind(),
+                    raw: (c.target, c.actual),
                 })
                 .collect(),
             mean: mean

@@ -24,8 +24,8 @@ use crate::domain::lifecycle::{RefusalReason, Signatory, Transition, Trigger, ch
 use crate::domain::platform::{Category, Stage};
 use crate::domain::rectification::{
     CaseSnapshot, CaseStatus, DecisionKind, MeasureFields, OpenCaseFields, Proposal,
-    ProposalFields, decision_facts, is_overdue, measure_key, parse_measure, parse_open_case,
-    parse_proposal, proposal_gaps, refusal_field,
+    ProposalFields, decision_facts, due_before_start, is_overdue, measure_key, parse_measure,
+    parse_open_case, parse_proposal, proposal_gaps, refusal_field,
 };
 use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
@@ -34,8 +34,13 @@ use crate::state::AppState;
 
 /// Today in Beijing (deadlines and due dates are Chinese calendar dates).
 fn today() -> NaiveDate {
+    beijing_date(&Utc::now())
+}
+
+/// The calendar day of an instant in Beijing.
+fn beijing_date(t: &chrono::DateTime<Utc>) -> NaiveDate {
     let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&beijing).date_naive()
+    t.with_timezone(&beijing).date_naive()
 }
 
 /// A posted `version`; anything unreadable never matches a case (→ 409).
@@ -444,6 +449,10 @@ impl From<&NoteRow> for NoteView {
 pub struct Kept {
     pub note: String,
     pub measure: MeasureFields,
+    /// The “仍然保存” tick under a measure due before the case started, as typed.
+    pub measure_confirmed: bool,
+    /// The warning beside the measure's 完成时限 when it is before the case's start date (empty if none).
+    pub measure_warning: String,
     pub assessment: Option<String>,
     pub proposal: ProposalFields,
     pub withdraw_reason: String,
@@ -687,6 +696,8 @@ pub struct MeasureForm {
     description: String,
     owner: String,
     due_date: String,
+    /// “仍然保存”: the user saw the early-date warning and keeps the date.
+    due_confirm: String,
 }
 
 pub async fn add_measure(
@@ -697,17 +708,23 @@ pub async fn add_measure(
     Form(form): Form<MeasureForm>,
 ) -> AppResult<Response> {
     let version = parse_version(&form.version);
+    let confirmed = !form.due_confirm.trim().is_empty();
     let fields = MeasureFields {
         description: form.description,
         owner: form.owner,
         due_date: form.due_date,
     };
-    let kept = || Kept {
-        measure: fields.clone(),
-        ..Kept::default()
-    };
     let mut tx = w.begin().await?;
     let before = case_for_write(&mut tx, id, cid).await?;
+    // A date before the case started is kept only once the user ticked “仍然保存”.
+    let warning =
+        due_before_start(&fields.due_date, beijing_date(&before.opened_at)).unwrap_or_default();
+    let kept = || Kept {
+        measure: fields.clone(),
+        measure_confirmed: confirmed,
+        measure_warning: warning.clone(),
+        ..Kept::default()
+    };
     if before.version != version {
         tx.rollback().await?;
         let mine = vec![row("新增整改措施", fields.description.clone(), "")];
@@ -719,8 +736,9 @@ pub async fn add_measure(
         return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
     }
     let draft = match parse_measure(&fields, before.deadline) {
-        Ok(d) => d,
-        Err(errors) => {
+        Ok(d) if warning.is_empty() || confirmed => d,
+        outcome => {
+            let errors = outcome.err().unwrap_or_default();
             tx.rollback().await?;
             let fb = Feedback {
                 section: "measures",

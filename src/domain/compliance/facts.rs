@@ -339,7 +339,7 @@ mod tests {
         );
         assert_eq!(
             value_text("self_income_yuan", &json!(12_345_678)),
-            "1234.57 万元"
+            "1,234.57 万元"
         );
         assert_eq!(
             value_text("category", &json!("strategic_task")),
