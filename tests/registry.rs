@@ -350,3 +350,62 @@ async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
         .unwrap();
     assert_eq!(count, 1);
 }
+
+#[tokio::test]
+async fn names_sort_in_pinyin_order_and_the_list_takes_a_page_size() {
+    let app = TestApp::new().await;
+    // Code point order would be 北 (U+5317) < 安 (U+5B89) < 张 (U+5F20); pinyin: an < bei < zhang.
+    for (code, name) in [
+        ("NT-P-1", "张謇纺织研究院"),
+        ("NT-P-2", "北斗导航创新中心"),
+        ("NT-P-3", "安全应急装备研究院"),
+    ] {
+        let id = app.platform(code, "320613").await;
+        sqlx::query("UPDATE platforms SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(app.pool())
+            .await
+            .unwrap();
+    }
+    for i in 1..=22 {
+        app.platform(&format!("NT-Q-{i:02}"), "320613").await;
+    }
+    app.user("leader1", Some(Role::Leader), None, None).await;
+    let mut leader = app.signed_in("leader1").await;
+    let page = leader.get("/platforms?sort=name&size=50").await;
+    let names: Vec<String> = page
+        .texts("#platform-list tbody tr")
+        .into_iter()
+        .filter(|t| !t.contains("测试平台"))
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names[0].contains("安全应急"), "{names:?}");
+    assert!(names[1].contains("北斗导航"), "{names:?}");
+    assert!(names[2].contains("张謇纺织"), "{names:?}");
+    // 50 a page: all 25 on one; the page links keep the size; a size not offered is ignored.
+    assert_eq!(page.texts("#platform-list tbody tr").len(), 25);
+    let small = leader.get("/platforms?size=20").await;
+    assert_eq!(small.texts("#platform-list tbody tr").len(), 20);
+    let next: Vec<String> = small
+        .doc()
+        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect();
+    assert!(next[0].contains("page=2"), "{next:?}");
+    assert_eq!(
+        leader
+            .get("/platforms?size=7")
+            .await
+            .texts("#platform-list tbody tr")
+            .len(),
+        20
+    );
+    // The page-jump form keeps the filters and offers the sizes.
+    let jump = leader.get("/platforms?sort=name").await;
+    assert_eq!(jump.texts(".pager-jump select[name=size] option").len(), 3);
+    assert_eq!(
+        jump.value(".pager-jump input[name=sort]").as_deref(),
+        Some("name")
+    );
+}
