@@ -131,22 +131,6 @@ pub async fn record(
     Ok(())
 }
 
-#[derive(Debug, sqlx::FromRow)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: DateTime<Utc>,
-    pub actor_id: Option<i64>,
-    pub actor_name: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub client_addr: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
 /// A stored row with its JSON as PostgreSQL writes it (for the verifier).
 #[derive(sqlx::FromRow)]
 struct StoredRow {
