@@ -326,6 +326,7 @@ async fn user_command(db: &Database, command: UserCommand) -> anyhow::Result<()>
         Some(user.audit_json()),
     )
     .await?;
+    kechuang::db::data_changed(&mut tx).await?;
     tx.commit().await?;
     println!(
         "created {} ({}) as {}",

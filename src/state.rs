@@ -3,6 +3,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::config::WebConfig;
+use crate::web::cache::PageCache;
 use crate::web::limits::Limits;
 
 /// The application state every handler gets through `State`.
@@ -12,6 +13,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Sign-in and refusal-audit rate limits of this server.
     pub limits: Arc<Limits>,
+    /// Page data kept until the next write (`web::cache`).
+    pub cache: Arc<PageCache>,
 }
 
 impl AppState {
@@ -20,6 +23,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             limits: Arc::new(Limits::default()),
+            cache: Arc::new(PageCache::default()),
         }
     }
 }

@@ -128,7 +128,7 @@ fn assert_agree(page: &Resp, id: &str, chart: &Value) {
 
 /// The number of the pager's "共 N 条".
 fn listed(page: &Resp) -> i64 {
-    let text = page.text(".pager span");
+    let text = page.text(".pager > span:first-child");
     text.trim_start_matches("共 ")
         .split(' ')
         .next()
@@ -843,4 +843,140 @@ async fn the_scale_dataset_loads_with_ledgers_that_match_the_figures() {
     let page = leader.get("/leadership").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text("#kpis").contains(&(40 + 60).to_string()));
+}
+
+/// Every cached page (`web::cache`) shows a write on the next view, in every scope that sees it,
+/// and a scope never sees the figures of another: each viewer looks first (filling the cache),
+/// staff write through the forms, each viewer looks again.
+#[tokio::test]
+async fn every_cached_page_shows_a_write_on_the_next_view_in_every_scope() {
+    let app = TestApp::new().await;
+    let city = city(&app).await;
+    app.user("leader", Some(Role::Leader), None, None).await;
+    app.user("city-staff", Some(Role::Staff), None, Some(CITY))
+        .await;
+    app.user("county", Some(Role::Staff), None, Some(CHONGCHUAN))
+        .await;
+    app.user("haimen", Some(Role::Staff), None, Some(HAIMEN))
+        .await;
+    app.user("operator1", Some(Role::Operator), Some(city.a), None)
+        .await;
+    let mut leader = app.signed_in("leader").await;
+    let mut staff = app.signed_in("city-staff").await;
+    let mut county = app.signed_in("county").await;
+    let mut haimen = app.signed_in("haimen").await;
+    let mut op = app.signed_in("operator1").await;
+
+    /// What each cached page says, as numbers a write below changes.
+    async fn figures(c: &mut Client, platform: i64) -> Vec<(String, String)> {
+        let mut seen = Vec::new();
+        let mut add = |what: &str, value: String| seen.push((what.to_string(), value));
+        let page = c.get("/leadership").await;
+        if page.status == StatusCode::OK {
+            add(
+                "leadership 平台总数",
+                page.texts("#kpis .kpi-value")[0].clone(),
+            );
+            let counts = json(c, "/api/leadership/counts.json?by=stage").await;
+            add("counts.json", counts["series"].to_string());
+            let drill = c.get("/leadership/platforms?stage=registration").await;
+            add("drill-down", drill.text(".pager > span:first-child"));
+            add(
+                "compliance matrix",
+                c.get("/compliance").await.text(".pager > span:first-child"),
+            );
+            add(
+                "registry count",
+                c.get("/platforms").await.text(".pager > span:first-child"),
+            );
+            let bench = c.get("/workbench").await;
+            if bench.status == StatusCode::OK {
+                add("workbench overdue", bench.text("#overdue .todo-count"));
+                add(
+                    "overdue list",
+                    c.get("/annual/overdue").await.text("#overdue-total"),
+                );
+            }
+        }
+        let page = c.get(&format!("/platforms/{platform}")).await;
+        if page.status == StatusCode::OK {
+            add(
+                "platform checklist",
+                page.text("#dash-checklist .checklist-figures"),
+            );
+        }
+        seen
+    }
+    let viewers: [(&str, &mut Client); 5] = [
+        ("leader", &mut leader),
+        ("city staff", &mut staff),
+        ("county staff", &mut county),
+        ("haimen staff", &mut haimen),
+        ("operator", &mut op),
+    ];
+    let mut before = Vec::new();
+    for (who, c) in viewers {
+        before.push((who, figures(c, city.a).await));
+    }
+    // County staff and the leader see different totals for the same data version.
+    assert_ne!(before[0].1[0], before[2].1[0], "{before:?}");
+
+    // A new platform in 崇川区, and an overdue checklist item of platform a (崇川区).
+    let jurisdiction: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
+        .bind(CHONGCHUAN)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let jurisdiction = jurisdiction.to_string();
+    let resp = staff
+        .post(
+            "/platforms",
+            &[
+                ("code", "NT-2026-900"),
+                ("name", "示例缓存测试研究院"),
+                ("jurisdiction_id", jurisdiction.as_str()),
+                ("level", "county"),
+                ("legal_form", "public_institution"),
+                ("co_builders", "示例大学"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let resp = staff
+        .post(
+            &format!("/platforms/{}/checklist", city.a),
+            &[
+                ("title", "补交年度报告"),
+                ("owner", "平台办公室"),
+                ("due_date", "2020-01-31"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+
+    let viewers: [(&str, &mut Client); 5] = [
+        ("leader", &mut leader),
+        ("city staff", &mut staff),
+        ("county staff", &mut county),
+        ("haimen staff", &mut haimen),
+        ("operator", &mut op),
+    ];
+    for ((who, c), (_, was)) in viewers.into_iter().zip(&before) {
+        let now = figures(c, city.a).await;
+        assert_eq!(now.len(), was.len(), "{who}");
+        for ((what, old), (_, new)) in was.iter().zip(&now) {
+            // 海门区 sees neither platform: its figures stay; everyone else's change.
+            if who == "haimen staff" {
+                assert_eq!(
+                    old, new,
+                    "{who}: {what} changed for a write outside its scope"
+                );
+            } else {
+                assert_ne!(
+                    old, new,
+                    "{who}: {what} still shows the data before the write"
+                );
+            }
+        }
+    }
 }

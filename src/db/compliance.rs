@@ -158,13 +158,26 @@ async fn refresh_once(
         .map(|r| (r.id, crate::domain::checklist::rule_item_title(r)))
         .unzip();
 
-    sqlx::query("DELETE FROM findings WHERE platform_id = ANY($1)")
-        .bind(&platform_ids)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO findings (platform_id, rule_id, status, clause, message, facts, as_of)
-         SELECT * , $7::date FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])",
+    // Store only what changed: findings that are new or differ, and those of rules that no longer
+    // report; then the day each platform was checked.
+    let changed: i64 = sqlx::query_scalar(
+        "WITH new (platform_id, rule_id, status, clause, message, facts) AS (
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])),
+         gone AS (
+             DELETE FROM findings f
+             WHERE f.platform_id = ANY($7)
+               AND NOT EXISTS (SELECT 1 FROM new n WHERE n.platform_id = f.platform_id AND n.rule_id = f.rule_id)
+             RETURNING 1),
+         put AS (
+             INSERT INTO findings AS f (platform_id, rule_id, status, clause, message, facts, as_of)
+             SELECT n.*, $8::date FROM new n
+             ON CONFLICT (platform_id, rule_id) DO UPDATE
+             SET status = excluded.status, clause = excluded.clause, message = excluded.message,
+                 facts = excluded.facts, as_of = excluded.as_of, evaluated_at = now()
+             WHERE (f.status, f.clause, f.message, f.facts)
+                   IS DISTINCT FROM (excluded.status, excluded.clause, excluded.message, excluded.facts)
+             RETURNING 1)
+         SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM put)",
     )
     .bind(&p)
     .bind(&r)
@@ -172,6 +185,15 @@ async fn refresh_once(
     .bind(&cl)
     .bind(&msg)
     .bind(&facts)
+    .bind(&platform_ids)
+    .bind(as_of)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO compliance_checks AS c (platform_id, as_of) SELECT unnest($1::bigint[]), $2
+         ON CONFLICT (platform_id) DO UPDATE SET as_of = excluded.as_of WHERE c.as_of <> excluded.as_of",
+    )
+    .bind(&platform_ids)
     .bind(as_of)
     .execute(&mut *tx)
     .await?;
@@ -212,6 +234,10 @@ async fn refresh_once(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // What pages show changed: the page caches must miss (`web::cache`).
+    if changed + (opened + closed) as i64 > 0 {
+        super::data_changed(&mut tx).await?;
+    }
     if opened + closed > 0 {
         audit::record(
             &mut tx,
@@ -253,7 +279,7 @@ fn scope_binds(scope: PlatformScope) -> (bool, Option<i32>) {
     }
 }
 
-/// A stored finding, for pages.
+/// A stored finding, for pages; `as_of` is the day the platform was last checked.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredFinding {
     pub platform_id: i64,
@@ -270,7 +296,9 @@ pub async fn findings_of(
     platform_id: i64,
 ) -> Result<Vec<StoredFinding>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT platform_id, rule_id, status, clause, message, facts, as_of FROM findings WHERE platform_id = $1",
+        "SELECT f.platform_id, f.rule_id, f.status, f.clause, f.message, f.facts, c.as_of
+         FROM findings f JOIN compliance_checks c ON c.platform_id = f.platform_id
+         WHERE f.platform_id = $1",
     )
     .bind(platform_id)
     .fetch_all(pool)
@@ -314,9 +342,10 @@ pub async fn open_findings(
 ) -> Result<Vec<OpenFinding>, sqlx::Error> {
     let (scope_all, scope_j) = scope_binds(scope);
     sqlx::query_as(&format!(
-        "SELECT p.code, p.name, j.name AS jurisdiction, f.rule_id, f.status, f.clause, f.message, f.as_of
+        "SELECT p.code, p.name, j.name AS jurisdiction, f.rule_id, f.status, f.clause, f.message, c.as_of
          FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
          JOIN findings f ON f.platform_id = p.id AND f.status IN ('fail', 'warn', 'insufficient_data')
+         JOIN compliance_checks c ON c.platform_id = p.id
          {MATRIX_FILTER}
          ORDER BY p.code, f.rule_id"
     ))

@@ -121,17 +121,6 @@ pub async fn transition_months(pool: &PgPool) -> Result<u32, sqlx::Error> {
         .0)
 }
 
-/// The platform's construction end (`None` = no such platform; `Some(None)` = not recorded).
-pub async fn construction_end(
-    pool: &PgPool,
-    id: i64,
-) -> Result<Option<Option<NaiveDate>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT construction_end FROM platforms WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-}
-
 impl Transition {
     pub fn new(construction_end: Option<NaiveDate>, months: u32) -> Transition {
         Transition {

@@ -27,6 +27,17 @@ pub mod snapshot;
 pub mod todo;
 pub mod users;
 
+/// Advances the data version (migration 0014), so that the page caches (`web::cache`) miss on the
+/// next view. Every transaction that changes what pages show does this before it commits: the
+/// write path for every form (`web::write`), and the writes outside it (the findings refresh, the
+/// policy library's sync, the command line) through this function.
+pub async fn data_changed(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE data_version SET version = version + 1")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// PostgreSQL's unique-violation constraint name, if `e` is one.
 pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
     match e {

@@ -128,14 +128,14 @@ fn push_list_filter<'a>(
     }
 }
 
-/// One page of the registry and the number of platforms that match.
+/// One page of the registry.
 pub async fn list(
     pool: &PgPool,
     scope: PlatformScope,
     f: &ListFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<ListRow>, i64), sqlx::Error> {
+) -> Result<Vec<ListRow>, sqlx::Error> {
     let mut qb = QueryBuilder::new(
         "SELECT p.id, p.code, p.name, j.name AS jurisdiction_name, p.level, p.category, p.stage, p.industry_cluster,
                 p.created_at
@@ -145,18 +145,30 @@ pub async fn list(
     qb.push(" ORDER BY ")
         .push(f.sort.column())
         .push(if f.descending { " DESC" } else { " ASC" });
-    qb.push(", p.id LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
-    let rows = qb.build_query_as().fetch_all(pool).await?;
+    // The tie-breaker runs the same way, so that the name index serves both directions.
+    qb.push(if f.descending {
+        ", p.id DESC"
+    } else {
+        ", p.id"
+    })
+    .push(" LIMIT ")
+    .push_bind(limit)
+    .push(" OFFSET ")
+    .push_bind(offset);
+    qb.build_query_as().fetch_all(pool).await
+}
 
+/// How many platforms the registry's filters match.
+pub async fn count(
+    pool: &PgPool,
+    scope: PlatformScope,
+    f: &ListFilter,
+) -> Result<i64, sqlx::Error> {
     let mut qb = QueryBuilder::new(
         "SELECT count(*) FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id",
     );
     push_list_filter(&mut qb, scope, f);
-    let total = qb.build_query_scalar().fetch_one(pool).await?;
-    Ok((rows, total))
+    qb.build_query_scalar().fetch_one(pool).await
 }
 
 /// A registry row as exported: the list's columns, the periods, and `year`'s revenue and expenditure.
@@ -302,28 +314,6 @@ pub async fn scope_ref(pool: &PgPool, id: i64) -> Result<Option<PlatformRef>, sq
         id,
         jurisdiction_id,
         advisor_id,
-    }))
-}
-
-/// [`scope_ref`] and the platform's name (the guard's one lookup: scope and breadcrumbs).
-pub async fn scope_ref_named(
-    pool: &PgPool,
-    id: i64,
-) -> Result<Option<(PlatformRef, String)>, sqlx::Error> {
-    let row: Option<(i64, i32, Option<i64>, String)> =
-        sqlx::query_as("SELECT id, jurisdiction_id, advisor_id, name FROM platforms WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(id, jurisdiction_id, advisor_id, name)| {
-        (
-            PlatformRef {
-                id,
-                jurisdiction_id,
-                advisor_id,
-            },
-            name,
-        )
     }))
 }
 

@@ -70,6 +70,9 @@ pub async fn sync(pool: &PgPool) -> Result<SyncReport, sqlx::Error> {
         .await?;
     }
     report.policies_removed = removed;
+    if !report.is_noop() {
+        super::data_changed(&mut tx).await?;
+    }
     tx.commit().await?;
     if report.is_noop() {
         tracing::info!("policy library up to date");

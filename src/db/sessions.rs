@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool, Row};
+
+use super::security_policy::SecurityPolicy;
+use crate::domain::scope::PlatformRef;
 
 /// A random token, URL-safe base64 of 32 bytes.
 pub fn random_token() -> String {
@@ -55,21 +58,64 @@ pub async fn create(
     Ok(cookie)
 }
 
-pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<SessionUser>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at,
+/// Everything the guard needs to know about a request, read in one statement: the security policy,
+/// the data version (what the page caches are keyed by, `web::cache`), the session behind the
+/// cookie with its account, and the platform the path names (its scope and breadcrumb).
+pub struct RequestContext {
+    pub policy: SecurityPolicy,
+    pub data_version: i64,
+    pub session: Option<SessionUser>,
+    pub platform: Option<(PlatformRef, String)>,
+}
+
+pub async fn load_request(
+    pool: &PgPool,
+    cookie: &str,
+    platform: Option<i64>,
+) -> Result<RequestContext, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT sp.min_length, sp.min_classes, sp.max_failures, sp.lockout_minutes, sp.idle_minutes,
+                sp.admin_idle_minutes, sp.absolute_hours, sp.password_max_age_days, sp.version, sp.updated_at,
+                dv.version AS data_version,
+                s.user_id, s.csrf_token, s.created_at, s.last_seen_at,
                 u.username, u.display_name, u.role, u.platform_id, u.jurisdiction_id,
                 (j.kind = 'city') AS jurisdiction_is_city,
                 u.must_change_password, u.password_changed_at, u.disabled,
-                (SELECT count(*) FROM notices n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notices
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         LEFT JOIN jurisdictions j ON j.id = u.jurisdiction_id
-         WHERE s.id_hash = $1",
+                (SELECT count(*) FROM notices n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notices,
+                pl.id AS scoped_id, pl.jurisdiction_id AS scoped_jurisdiction_id,
+                pl.advisor_id AS scoped_advisor_id, pl.name AS scoped_name
+         FROM security_policy sp
+         CROSS JOIN data_version dv
+         LEFT JOIN (sessions s JOIN users u ON u.id = s.user_id
+                    LEFT JOIN jurisdictions j ON j.id = u.jurisdiction_id) ON s.id_hash = $1
+         LEFT JOIN platforms pl ON pl.id = $2
+         WHERE sp.id = 1",
     )
     .bind(id_hash(cookie))
-    .fetch_optional(pool)
-    .await
+    .bind(platform)
+    .fetch_one(pool)
+    .await?;
+    let session = match row.try_get::<Option<i64>, _>("user_id")? {
+        Some(_) => Some(SessionUser::from_row(&row)?),
+        None => None,
+    };
+    let platform = match row.try_get::<Option<i64>, _>("scoped_id")? {
+        Some(id) => Some((
+            PlatformRef {
+                id,
+                jurisdiction_id: row.try_get("scoped_jurisdiction_id")?,
+                advisor_id: row.try_get("scoped_advisor_id")?,
+            },
+            row.try_get("scoped_name")?,
+        )),
+        None => None,
+    };
+    Ok(RequestContext {
+        policy: SecurityPolicy::from_row(&row)?,
+        data_version: row.try_get("data_version")?,
+        session,
+        platform,
+    })
 }
 
 /// Marks the session as used now (callers skip this when it was marked in the last minute).

@@ -10,7 +10,7 @@ pub struct PlatformRef {
     pub advisor_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlatformScope {
     /// City staff and leaders.
     All,

@@ -4,14 +4,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::Datelike;
 
 use super::charts::Chart;
-use super::dashboards::{self, Filters, LeadershipQuery};
+use super::dashboards::{self, LeadershipQuery};
 use super::forms::{Path, Query};
-use crate::db::compliance::today;
-use crate::db::dashboards::{self as db, Transition};
-use crate::db::jurisdictions;
+use super::platforms;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -19,64 +16,53 @@ use super::auth::CurrentUser;
 
 // ---- one platform (Scope::Platform, like `GET /platforms/{id}`) ---------------------------------
 
+// The platform's charts are those of its overview, kept with it until the next write.
+
 pub async fn platform_revenue(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Chart>> {
-    let years = db::platform_years(&state.db, id).await?;
-    Ok(Json(dashboards::revenue_chart(id, &years)))
+    let o = platforms::overview(&state, &user, id).await?;
+    Ok(Json(o.dashboard.revenue.clone()))
 }
 
 pub async fn platform_mix(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Chart>> {
-    let years = db::platform_years(&state.db, id).await?;
-    Ok(Json(dashboards::mix_chart(id, &years, today().year())))
+    let o = platforms::overview(&state, &user, id).await?;
+    Ok(Json(o.dashboard.mix.clone()))
 }
 
 pub async fn platform_break_even(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Chart>> {
-    let years = db::platform_years(&state.db, id).await?;
-    let end = db::construction_end(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let t = Transition::new(end, db::transition_months(&state.db).await?);
-    Ok(Json(dashboards::break_even_chart(id, &years, &t)))
+    let o = platforms::overview(&state, &user, id).await?;
+    Ok(Json(o.dashboard.break_even.clone()))
 }
 
 pub async fn platform_evaluations(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Chart>> {
-    let results = db::platform_evaluations(&state.db, id).await?;
-    Ok(Json(dashboards::evaluation_chart(id, &results)))
+    let o = platforms::overview(&state, &user, id).await?;
+    Ok(Json(o.dashboard.evaluations.clone()))
 }
 
 // ---- the leadership dashboard (staff and leaders, filtered by scope in SQL) ---------------------
-
-async fn filter(
-    state: &AppState,
-    user: &CurrentUser,
-    q: &LeadershipQuery,
-) -> AppResult<(Filters, db::Filter)> {
-    let today = today();
-    let filters = Filters::parse(q, today);
-    let f = filters.db(user, today, db::transition_months(&state.db).await?);
-    Ok((filters, f))
-}
 
 pub async fn leadership_counts(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<Json<Chart>> {
-    let (filters, f) = filter(&state, &user, &q).await?;
-    let rows = db::counts(&state.db, &f).await?;
-    let all = jurisdictions::list(&state.db).await?;
-    dashboards::counts_chart(&q.by, &rows, &all, &filters)
+    let (filters, reference, data) = dashboards::leadership_charts(&state, &user, &q).await?;
+    dashboards::counts_chart(&q.by, &data.counts, &reference.jurisdictions, &filters)
         .map(Json)
         .ok_or(AppError::NotFound)
 }
@@ -86,9 +72,8 @@ pub async fn leadership_grades(
     user: CurrentUser,
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<Json<Chart>> {
-    let (filters, f) = filter(&state, &user, &q).await?;
-    let rows = db::grades_by_year(&state.db, &f).await?;
-    Ok(Json(dashboards::grades_chart(&rows, &filters)))
+    let (filters, _, data) = dashboards::leadership_charts(&state, &user, &q).await?;
+    Ok(Json(dashboards::grades_chart(&data.grades, &filters)))
 }
 
 pub async fn leadership_revenue(
@@ -96,9 +81,11 @@ pub async fn leadership_revenue(
     user: CurrentUser,
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<Json<Chart>> {
-    let (filters, f) = filter(&state, &user, &q).await?;
-    let years = db::revenue_by_year(&state.db, &f).await?;
-    Ok(Json(dashboards::leadership_revenue_chart(&years, &filters)))
+    let (filters, _, data) = dashboards::leadership_charts(&state, &user, &q).await?;
+    Ok(Json(dashboards::leadership_revenue_chart(
+        &data.revenue,
+        &filters,
+    )))
 }
 
 pub async fn leadership_break_even(
@@ -106,7 +93,9 @@ pub async fn leadership_break_even(
     user: CurrentUser,
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<Json<Chart>> {
-    let (filters, f) = filter(&state, &user, &q).await?;
-    let share = db::break_even_share(&state.db, &f).await?;
-    Ok(Json(dashboards::break_even_share_chart(&share, &filters)))
+    let (filters, _, data) = dashboards::leadership_charts(&state, &user, &q).await?;
+    Ok(Json(dashboards::break_even_share_chart(
+        &data.share,
+        &filters,
+    )))
 }

@@ -23,7 +23,7 @@ use super::{Guard, Scope, no_store};
 use crate::db::audit::{self, Actor};
 use crate::db::security_policy::SecurityPolicy;
 use crate::db::sessions::SessionUser;
-use crate::db::{platforms, security_policy, sessions, users};
+use crate::db::{security_policy, sessions, users};
 use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
@@ -54,6 +54,8 @@ pub struct CurrentUser {
     pub unread_notices: i64,
     /// The page's breadcrumbs (set by the guard from the route registry).
     pub crumbs: Vec<super::crumbs::Crumb>,
+    /// The data version read with the session: what the page caches are keyed by (`web::cache`).
+    pub data_version: i64,
 }
 
 impl CurrentUser {
@@ -75,6 +77,7 @@ impl CurrentUser {
             addr,
             unread_notices: s.unread_notices,
             crumbs: Vec::new(),
+            data_version: 0,
         }
     }
 
@@ -236,14 +239,23 @@ async fn check(
         return Err(AppError::Csrf.into_response());
     }
 
-    let policy = security_policy::get(&state.db)
-        .await
-        .map_err(|e| AppError::from(e).into_response())?;
-    let session = match jar.get(SESSION_COOKIE) {
-        Some(cookie) => load_live_session(state, cookie.value(), &policy)
-            .await
-            .map_err(IntoResponse::into_response)?,
-        None => None,
+    // The platform a platform-scoped path names is looked up with the session, in one statement.
+    let (mut req, path_platform) = if matches!(gs.guard, Guard::Roles(_, Scope::Platform)) {
+        path_id(req).await
+    } else {
+        (req, None)
+    };
+    let (session, policy, data_version, scoped) = match jar.get(SESSION_COOKIE) {
+        Some(cookie) => {
+            let ctx = sessions::load_request(&state.db, cookie.value(), path_platform)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?;
+            let session = live_session(state, cookie.value(), ctx.session, &ctx.policy)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            (session, Some(ctx.policy), ctx.data_version, ctx.platform)
+        }
+        None => (None, None, 0, None),
     };
 
     if gs.guard == Guard::Public {
@@ -274,8 +286,10 @@ async fn check(
             Redirect::to(&target).into_response()
         });
     };
-    let user = CurrentUser::from_session(&session, addr);
+    let mut user = CurrentUser::from_session(&session, addr);
+    user.data_version = data_version;
     *who = Some(user.actor());
+    let policy = policy.expect("a session comes with the policy");
 
     if gs.guard != Guard::PasswordPending && password_change_due(&session, user.role, &policy) {
         return Err(if unsafe_method {
@@ -297,7 +311,20 @@ async fn check(
                     return Err(AppError::Forbidden.into_response());
                 }
             }
-            Scope::Platform => req = check_platform_scope(state, req, &user).await?,
+            Scope::Platform => match (path_platform, scoped) {
+                (Some(id), Some((p, name))) if user.scope.allows(p) => {
+                    req.extensions_mut().insert(ScopedPlatform(id));
+                    req.extensions_mut().insert(PlatformName(name));
+                }
+                // Out of scope answers as if it did not exist (no enumeration of ids), but is
+                // audited as the access-control failure it is.
+                (Some(_), Some(_)) => {
+                    let mut resp = AppError::NotFound.into_response();
+                    resp.extensions_mut().insert(Refusal("out_of_scope"));
+                    return Err(resp);
+                }
+                _ => return Err(AppError::NotFound.into_response()),
+            },
         }
     }
 
@@ -319,7 +346,6 @@ async fn check(
         // A failed touch only shortens the session; never fail the request for it.
         let _ = sessions::touch(&state.db, cookie.value()).await;
     }
-    let mut user = user;
     if !unsafe_method {
         let name = req.extensions().get::<PlatformName>().map(|n| n.0.as_str());
         user.crumbs = super::crumbs::trail(gs.path, req.uri().path(), name, &user);
@@ -328,13 +354,15 @@ async fn check(
     Ok(req)
 }
 
-/// The session behind the cookie if it is still within the idle and absolute timeouts.
-async fn load_live_session(
+/// The session behind the cookie if it is still within the idle and absolute timeouts (an
+/// expired one is deleted).
+async fn live_session(
     state: &AppState,
     cookie: &str,
+    session: Option<SessionUser>,
     policy: &SecurityPolicy,
 ) -> AppResult<Option<SessionUser>> {
-    let Some(s) = sessions::load(&state.db, cookie).await? else {
+    let Some(s) = session else {
         return Ok(None);
     };
     let is_admin = s
@@ -364,11 +392,8 @@ fn password_change_due(s: &SessionUser, role: Option<Role>, policy: &SecurityPol
     s.must_change_password || expired
 }
 
-async fn check_platform_scope(
-    state: &AppState,
-    req: Request,
-    user: &CurrentUser,
-) -> Result<Request, Response> {
+/// The path's `{id}` (a platform-scoped route's platform), if it is a number.
+async fn path_id(req: Request) -> (Request, Option<i64>) {
     let (mut parts, body) = req.into_parts();
     let id = RawPathParams::from_request_parts(&mut parts, &())
         .await
@@ -378,24 +403,8 @@ async fn check_platform_scope(
                 .iter()
                 .find(|(k, _)| *k == "id")
                 .and_then(|(_, v)| v.parse::<i64>().ok())
-        })
-        .ok_or_else(|| AppError::NotFound.into_response())?;
-    match platforms::scope_ref_named(&state.db, id).await {
-        Ok(Some((p, name))) if user.scope.allows(p) => {
-            parts.extensions.insert(ScopedPlatform(id));
-            parts.extensions.insert(PlatformName(name));
-            Ok(Request::from_parts(parts, body))
-        }
-        // Out of scope answers as if it did not exist (no enumeration of ids), but is
-        // audited as the access-control failure it is.
-        Ok(Some(_)) => {
-            let mut resp = AppError::NotFound.into_response();
-            resp.extensions_mut().insert(Refusal("out_of_scope"));
-            Err(resp)
-        }
-        Ok(None) => Err(AppError::NotFound.into_response()),
-        Err(e) => Err(AppError::from(e).into_response()),
-    }
+        });
+    (Request::from_parts(parts, body), id)
 }
 
 /// A state-changing request must come from our own pages: `Origin` (or, failing that,

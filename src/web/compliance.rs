@@ -9,15 +9,16 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::cache::Page;
+use super::dashboards;
 use super::forms::{Pagination, Path, Query, query_string};
 use super::layout::Layout;
 use super::xlsx::{self, Cell};
 use crate::db::compliance::{self, MatrixRow};
-use crate::db::{jurisdictions, platforms};
+use crate::db::platforms;
 use crate::domain::compliance::citation::clause_zh;
 use crate::domain::compliance::{Phase, RuleDef, Status, facts, rule, rules};
 use crate::domain::platform::Stage;
-use crate::domain::scope::PlatformScope;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -198,8 +199,13 @@ pub struct MatrixPage {
     pub export_href: String,
 }
 
-async fn rule_totals(state: &AppState, scope: PlatformScope) -> AppResult<Vec<RuleTotal>> {
-    let counts = compliance::rule_totals(&state.db, scope).await?;
+async fn rule_totals(state: &AppState, user: &CurrentUser) -> AppResult<Vec<RuleTotal>> {
+    let counts = state
+        .cache
+        .get("rule_totals", user, String::new(), async {
+            Ok(compliance::rule_totals(&state.db, user.scope).await?)
+        })
+        .await?;
     let count = |id: &str, status: &str| {
         counts
             .iter()
@@ -232,21 +238,34 @@ pub async fn matrix(
         query_string(&[("jurisdiction", &q.jurisdiction), ("failing", &q.failing)]),
     )
     .with_size(q.size);
-    let (rows, total) = compliance::matrix(
-        &state.db,
-        user.scope,
-        jurisdiction,
-        only_failing,
-        pagination.per_page,
-        pagination.offset(),
-    )
-    .await?;
-    pagination.total = total;
-    let totals = rule_totals(&state, user.scope).await?;
-    let jurisdictions = jurisdictions::list(&state.db)
+    let key = format!(
+        "{}&page={}&size={}",
+        pagination.base_query, pagination.page, pagination.per_page
+    );
+    let (limit, offset) = (pagination.per_page, pagination.offset());
+    let page = state
+        .cache
+        .get("compliance_matrix", &user, key, async {
+            let (rows, total) = compliance::matrix(
+                &state.db,
+                user.scope,
+                jurisdiction,
+                only_failing,
+                limit,
+                offset,
+            )
+            .await?;
+            Ok(Page { rows, total })
+        })
+        .await?;
+    pagination.total = page.total;
+    let rows = page.rows.clone();
+    let totals = rule_totals(&state, &user).await?;
+    let jurisdictions = dashboards::reference(&state, &user)
         .await?
-        .into_iter()
-        .map(|j| (j.id.to_string(), j.name))
+        .jurisdictions
+        .iter()
+        .map(|j| (j.id.to_string(), j.name.clone()))
         .collect();
     Ok(MatrixPage {
         layout: Layout::for_user(&user, "compliance"),
@@ -285,7 +304,7 @@ pub async fn matrix_xlsx(
         0,
     )
     .await?;
-    let totals = rule_totals(&state, user.scope).await?;
+    let totals = rule_totals(&state, &user).await?;
     let open = compliance::open_findings(&state.db, user.scope, jurisdiction, only_failing).await?;
     xlsx::audit_export(
         &state.db,

@@ -31,6 +31,9 @@ use crate::domain::money::self_sufficiency;
 use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::Grade;
+use std::sync::Arc;
+
+use super::cache::{Cached, Page};
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -84,12 +87,14 @@ pub fn evaluation_chart(id: i64, results: &[EvaluationResult]) -> Chart {
     )
 }
 
+#[derive(Clone)]
 pub struct TimelineRow {
     pub at: String,
     pub summary: String,
     pub actor: String,
 }
 
+#[derive(Clone)]
 pub struct VisitRow {
     pub date: String,
     pub form: &'static str,
@@ -98,6 +103,7 @@ pub struct VisitRow {
 }
 
 /// The platform dashboard shown on the platform's overview (`templates/platforms/_dashboard.html`).
+#[derive(Clone)]
 pub struct PlatformDashboard {
     pub platform_id: i64,
     pub timeline: Vec<TimelineRow>,
@@ -198,6 +204,7 @@ pub async fn platform_dashboard(
 
 // ---- at-risk rows (workbench and leadership) ----------------------------------------------------
 
+#[derive(Clone)]
 pub struct RiskRow {
     pub id: i64,
     pub code: String,
@@ -255,6 +262,7 @@ fn risk_rows(rows: Vec<AtRisk>, today: NaiveDate) -> Vec<RiskRow> {
 // ---- the staff workbench ------------------------------------------------------------------------
 
 /// A line of the workbench: what, for which platform, when, and where it is handled.
+#[derive(Clone)]
 pub struct Task {
     pub what: String,
     pub platform_id: i64,
@@ -266,6 +274,7 @@ pub struct Task {
     pub href: String,
 }
 
+#[derive(Clone)]
 pub struct MyRow {
     pub id: i64,
     pub code: String,
@@ -288,7 +297,9 @@ pub struct WorkbenchPage {
     pub groups: Vec<TodoGroup>,
     pub upcoming: Vec<Task>,
     pub upcoming_total: i64,
+    /// The most urgent [`RISK_LIMIT`] of `at_risk_total`; the drill-down lists them all.
     pub at_risk: Vec<RiskRow>,
+    pub at_risk_total: usize,
     pub mine: Vec<MyRow>,
 }
 
@@ -365,22 +376,73 @@ pub(crate) async fn cycle_deadlines(
     ])
 }
 
+/// At-risk platforms listed on the workbench and the leadership dashboard (the most urgent; the
+/// count is of all of them, and the drill-down list pages through every one).
+const RISK_LIMIT: usize = 20;
+
 /// Rows shown per workbench section (the totals say how many there are).
 const SECTION_LIMIT: i64 = 100;
 /// How far ahead "upcoming" looks.
 const UPCOMING_DAYS: i64 = 30;
 
+/// What the workbench shows a staff member (everything but the frame), computed once per data version.
+#[derive(Clone)]
+pub struct WorkbenchData {
+    pub today: String,
+    pub scope_label: String,
+    pub groups: Vec<TodoGroup>,
+    pub upcoming: Vec<Task>,
+    pub upcoming_total: i64,
+    pub at_risk: Vec<RiskRow>,
+    pub at_risk_total: usize,
+    pub mine: Vec<MyRow>,
+}
+
+impl Cached for WorkbenchData {
+    fn rows(&self) -> usize {
+        self.groups.iter().map(|g| g.items.len()).sum::<usize>()
+            + self.upcoming.len()
+            + self.at_risk.len()
+            + self.mine.len()
+    }
+}
+
 pub async fn workbench(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> AppResult<WorkbenchPage> {
+    // "My platforms" are the user's own: the key names the user as well as the scope.
+    let data = state
+        .cache
+        .get(
+            "workbench",
+            &user,
+            format!("user={}", user.id),
+            workbench_data(&state, &user),
+        )
+        .await?;
+    let data = data.as_ref().clone();
+    Ok(WorkbenchPage {
+        layout: Layout::for_user(&user, "workbench"),
+        today: data.today,
+        scope_label: data.scope_label,
+        groups: data.groups,
+        upcoming: data.upcoming,
+        upcoming_total: data.upcoming_total,
+        at_risk: data.at_risk,
+        at_risk_total: data.at_risk_total,
+        mine: data.mine,
+    })
+}
+
+async fn workbench_data(state: &AppState, user: &CurrentUser) -> AppResult<WorkbenchData> {
     let pool = &state.db;
     let today = today();
-    let months = db::transition_months(pool).await?;
-    let f = todo::filter_of(&user, today, months);
+    let reference = reference(state, user).await?;
+    let f = todo::filter_of(user, today, reference.transition_months);
     let horizon = today + chrono::Duration::days(UPCOMING_DAYS);
 
-    let groups = todo::staff_groups(&state, &user, &f).await?;
+    let groups = todo::staff_groups(state, user, &f).await?;
 
     // Upcoming: the steps due from today to the horizon, and items due in that time.
     let steps: Vec<_> = cycle_deadlines(pool, today)
@@ -399,7 +461,10 @@ pub async fn workbench(
     upcoming.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.code.cmp(&b.code)));
     upcoming.truncate(SECTION_LIMIT as usize);
 
-    let at_risk = risk_rows(db::at_risk(pool, &f).await?, today);
+    let mut at_risk = db::at_risk(pool, &f).await?;
+    let at_risk_total = at_risk.len();
+    at_risk.truncate(RISK_LIMIT);
+    let at_risk = risk_rows(at_risk, today);
     let mine = db::my_platforms(pool, &f, user.id)
         .await?
         .into_iter()
@@ -415,21 +480,21 @@ pub async fn workbench(
         })
         .collect();
     let scope_label = match user.scope {
-        PlatformScope::Jurisdiction(j) => jurisdictions::list(pool)
-            .await?
-            .into_iter()
+        PlatformScope::Jurisdiction(j) => reference
+            .jurisdictions
+            .iter()
             .find(|x| x.id == j)
-            .map_or_else(String::new, |x| x.name),
+            .map_or_else(String::new, |x| x.name.clone()),
         _ => "全市".into(),
     };
-    Ok(WorkbenchPage {
-        layout: Layout::for_user(&user, "workbench"),
+    Ok(WorkbenchData {
         today: today.to_string(),
         scope_label,
         groups,
         upcoming,
         upcoming_total,
         at_risk,
+        at_risk_total,
         mine,
     })
 }
@@ -718,7 +783,9 @@ pub struct LeadershipPage {
     pub grades: Chart,
     pub revenue: Chart,
     pub break_even: Chart,
+    /// The most urgent [`RISK_LIMIT`] of `at_risk_total`; the drill-down lists them all.
     pub at_risk: Vec<RiskRow>,
+    pub at_risk_total: usize,
     pub at_risk_href: String,
     pub ranking: Vec<RankRow>,
     pub ranked_total: i64,
@@ -784,21 +851,117 @@ struct View {
     months: u32,
     filters: Filters,
     f: Filter,
-    jurisdictions: Vec<Jurisdiction>,
+    reference: Arc<Reference>,
 }
 
-async fn view(pool: &PgPool, user: &CurrentUser, q: &LeadershipQuery) -> AppResult<View> {
+/// The reference data of the cross-platform views: the jurisdictions and the transformation
+/// period in force (kept until the next write, `web::cache`).
+pub struct Reference {
+    pub jurisdictions: Vec<Jurisdiction>,
+    pub transition_months: u32,
+}
+
+impl Cached for Reference {
+    fn rows(&self) -> usize {
+        self.jurisdictions.len()
+    }
+}
+
+pub async fn reference(state: &AppState, user: &CurrentUser) -> AppResult<Arc<Reference>> {
+    state
+        .cache
+        .get("reference", user, String::new(), async {
+            Ok(Reference {
+                jurisdictions: jurisdictions::list(&state.db).await?,
+                transition_months: db::transition_months(&state.db).await?,
+            })
+        })
+        .await
+}
+
+async fn view(state: &AppState, user: &CurrentUser, q: &LeadershipQuery) -> AppResult<View> {
     let today = today();
     let filters = Filters::parse(q, today);
-    let months = db::transition_months(pool).await?;
+    let reference = reference(state, user).await?;
+    let months = reference.transition_months;
     let f = filters.db(user, today, months);
     Ok(View {
         today,
         months,
         filters,
         f,
-        jurisdictions: jurisdictions::list(pool).await?,
+        reference,
     })
+}
+
+/// What the leadership dashboard and its four charts read, for one scope and set of filters:
+/// ten years of aggregates over every platform in scope, computed once per data version.
+pub struct LeadershipData {
+    pub counts: Vec<(String, String, i64)>,
+    pub grades: Vec<(i32, String, i64)>,
+    pub revenue: Vec<db::YearRevenue>,
+    pub share: db::BreakEvenShare,
+    pub at_risk: Vec<AtRisk>,
+    pub latest_published: Option<i32>,
+    /// The ranking's year: the year chosen, or by default the latest published one.
+    pub ranking_year: i32,
+    pub ranked: Vec<db::Ranked>,
+    pub ranked_total: i64,
+}
+
+impl Cached for LeadershipData {
+    fn rows(&self) -> usize {
+        self.counts.len()
+            + self.grades.len()
+            + self.revenue.len()
+            + self.at_risk.len()
+            + self.ranked.len()
+    }
+}
+
+async fn leadership_data(
+    state: &AppState,
+    user: &CurrentUser,
+    v: &View,
+    year_chosen: bool,
+) -> AppResult<Arc<LeadershipData>> {
+    let params = format!("{}&year_chosen={year_chosen}", v.filters.query());
+    state
+        .cache
+        .get("leadership", user, params, async {
+            let pool = &state.db;
+            let f = &v.f;
+            let latest_published = db::latest_published_year(pool).await?;
+            let mut ranking_filters = v.filters.clone();
+            if !year_chosen && let Some(y) = latest_published {
+                ranking_filters.year = y;
+            }
+            let (ranked, ranked_total) =
+                db::ranking(pool, &ranking_filters.db(user, v.today, v.months), 20).await?;
+            Ok(LeadershipData {
+                counts: db::counts(pool, f).await?,
+                grades: db::grades_by_year(pool, f).await?,
+                revenue: db::revenue_by_year(pool, f).await?,
+                share: db::break_even_share(pool, f).await?,
+                at_risk: db::at_risk(pool, f).await?,
+                latest_published,
+                ranking_year: ranking_filters.year,
+                ranked,
+                ranked_total,
+            })
+        })
+        .await
+}
+
+/// The leadership data for the charts' JSON (`web::api`): the same cached data as the page.
+pub async fn leadership_charts(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &LeadershipQuery,
+) -> AppResult<(Filters, Arc<Reference>, Arc<LeadershipData>)> {
+    let v = view(state, user, q).await?;
+    let data = leadership_data(state, user, &v, !q.year.is_empty()).await?;
+    Ok((v.filters, v.reference, data))
 }
 
 pub async fn leadership(
@@ -806,18 +969,19 @@ pub async fn leadership(
     user: CurrentUser,
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<LeadershipPage> {
-    let pool = &state.db;
+    let v = view(&state, &user, &q).await?;
+    let data = leadership_data(&state, &user, &v, !q.year.is_empty()).await?;
     let View {
         today,
-        months,
         filters,
-        f,
-        jurisdictions: all_jurisdictions,
-    } = view(pool, &user, &q).await?;
+        reference,
+        ..
+    } = v;
+    let all_jurisdictions = &reference.jurisdictions;
 
-    let counts = db::counts(pool, &f).await?;
+    let counts = &data.counts;
     let chart =
-        |by| counts_chart(by, &counts, &all_jurisdictions, &filters).expect("known dimension");
+        |by| counts_chart(by, counts, all_jurisdictions, &filters).expect("known dimension");
     let (by_category, by_stage, by_jurisdiction, by_cluster) = (
         chart("category"),
         chart("stage"),
@@ -834,22 +998,20 @@ pub async fn leadership(
         .filter(|(d, k, _)| d == "stage" && k == "operating")
         .map(|r| r.2)
         .sum();
-    let grades = grades_chart(&db::grades_by_year(pool, &f).await?, &filters);
-    let revenue = leadership_revenue_chart(&db::revenue_by_year(pool, &f).await?, &filters);
-    let share = db::break_even_share(pool, &f).await?;
+    let grades = grades_chart(&data.grades, &filters);
+    let revenue = leadership_revenue_chart(&data.revenue, &filters);
+    let share = data.share;
     let break_even = break_even_share_chart(&share, &filters);
-    let at_risk = risk_rows(db::at_risk(pool, &f).await?, today);
-    // The ranking is of the year chosen, or by default of the latest published year.
-    let latest_published = db::latest_published_year(pool).await?;
+    let at_risk_total = data.at_risk.len();
+    let at_risk = risk_rows(
+        data.at_risk.iter().take(RISK_LIMIT).cloned().collect(),
+        today,
+    );
+    let latest_published = data.latest_published;
     let mut ranking_filters = filters.clone();
-    if q.year.is_empty()
-        && let Some(y) = latest_published
-    {
-        ranking_filters.year = y;
-    }
+    ranking_filters.year = data.ranking_year;
     let ranking_year = ranking_filters.year;
-    let (ranked, ranked_total) =
-        db::ranking(pool, &ranking_filters.db(&user, today, months), 20).await?;
+    let ranked_total = data.ranked_total;
 
     let kpis = vec![
         Kpi {
@@ -869,11 +1031,11 @@ pub async fn leadership(
         },
         Kpi {
             label: "风险平台",
-            value: at_risk.len().to_string(),
+            value: at_risk_total.to_string(),
             href: filters.platforms_link(&[("at_risk", "1")]),
         },
     ];
-    let (jurisdictions, categories) = filter_options(&all_jurisdictions);
+    let (jurisdictions, categories) = filter_options(all_jurisdictions);
     let print = q.print == "1";
     Ok(LeadershipPage {
         layout: Layout::for_user(&user, "leadership"),
@@ -883,7 +1045,7 @@ pub async fn leadership(
         years: (2019.min(filters.year)..=today.year()).rev().collect(),
         jurisdictions,
         categories,
-        filter_summary: summary(&filters, &all_jurisdictions),
+        filter_summary: summary(&filters, all_jurisdictions),
         print_href: format!("/leadership?{}&print=1", filters.query()),
         export_href: format!("/leadership/platforms.xlsx?{}", filters.query()),
         kpis,
@@ -895,9 +1057,12 @@ pub async fn leadership(
         revenue,
         break_even,
         at_risk,
+        at_risk_total,
         at_risk_href: filters.platforms_link(&[("at_risk", "1")]),
-        ranking: ranked
-            .into_iter()
+        ranking: data
+            .ranked
+            .iter()
+            .cloned()
             .map(|r| RankRow {
                 id: r.id,
                 rank: r.rank.map_or("—".into(), |n| n.to_string()),
@@ -1045,10 +1210,10 @@ pub async fn drill_down(
     let View {
         filters,
         f,
-        jurisdictions: all_jurisdictions,
+        reference,
         ..
-    } = view(pool, &user, &q).await?;
-    let (d, criteria) = drill_criteria(&q, &filters, &all_jurisdictions);
+    } = view(&state, &user, &q).await?;
+    let (d, criteria) = drill_criteria(&q, &filters, &reference.jurisdictions);
     let pairs = [
         ("year", filters.year.to_string()),
         (
@@ -1079,9 +1244,20 @@ pub async fn drill_down(
     ];
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut pagination = Pagination::new(q.page, 50, query_string(&pairs)).with_size(q.size);
-    let (rows, total) =
-        db::drill_down(pool, &f, &d, pagination.per_page, pagination.offset()).await?;
-    pagination.total = total;
+    let key = format!(
+        "{}&page={}&size={}",
+        pagination.base_query, pagination.page, pagination.per_page
+    );
+    let (limit, offset) = (pagination.per_page, pagination.offset());
+    let page = state
+        .cache
+        .get("drill_down", &user, key, async {
+            let (rows, total) = db::drill_down(pool, &f, &d, limit, offset).await?;
+            Ok(Page { rows, total })
+        })
+        .await?;
+    pagination.total = page.total;
+    let rows = page.rows.clone();
     Ok(DrillPage {
         layout: Layout::for_user(&user, "leadership"),
         year: filters.year,
@@ -1105,11 +1281,18 @@ pub async fn drill_down_xlsx(
     let View {
         filters,
         f,
-        jurisdictions: all_jurisdictions,
+        reference,
         ..
-    } = view(pool, &user, &q).await?;
-    let (d, criteria) = drill_criteria(&q, &filters, &all_jurisdictions);
-    let (rows, _) = db::drill_down(pool, &f, &d, i64::MAX, 0).await?;
+    } = view(&state, &user, &q).await?;
+    let (d, criteria) = drill_criteria(&q, &filters, &reference.jurisdictions);
+    let key = format!("{}&all", filters.query());
+    let all = state
+        .cache
+        .get("drill_down_xlsx", &user, format!("{key}&{d:?}"), async {
+            Ok(db::drill_down(pool, &f, &d, i64::MAX, 0).await?.0)
+        })
+        .await?;
+    let rows = all.as_ref().clone();
     xlsx::audit_export(
         pool,
         &user,

@@ -29,6 +29,7 @@ pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod charts;
 pub mod checklist;
 pub mod compliance;

@@ -6,7 +6,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::Utc;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
@@ -211,23 +213,56 @@ pub struct OverduePage {
     /// Everything overdue: the same count as the workbench's 逾期事项.
     pub total: usize,
     pub steps: Vec<OverdueRow>,
+    pub steps_total: usize,
     pub items: Vec<OverdueRow>,
+    pub items_total: usize,
     pub cases: Vec<OverdueRow>,
+    pub cases_total: usize,
+}
+
+/// Rows listed per section of the overdue page (the section's heading counts all of them).
+const SECTION_ROWS: usize = 100;
+
+/// Everything overdue in the user's scope today ([`notices::overdue`]), kept until the next write.
+pub async fn overdue_in_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    today: NaiveDate,
+) -> AppResult<Arc<Vec<Overdue>>> {
+    state
+        .cache
+        .get("overdue", user, today.to_string(), async {
+            let mut conn = state.db.acquire().await?;
+            Ok(notices::overdue(&mut conn, user.scope, today).await?)
+        })
+        .await
 }
 
 pub async fn overdue(State(state): State<AppState>, user: CurrentUser) -> AppResult<OverduePage> {
     let today = beijing_today(Utc::now());
-    let mut conn = state.db.acquire().await?;
-    let all = notices::overdue(&mut conn, user.scope, today).await?;
-    let pick = |want: fn(&Overdue) -> bool| -> Vec<OverdueRow> {
-        all.iter().filter(|o| want(o)).map(OverdueRow::of).collect()
+    let all = overdue_in_scope(&state, &user, today).await?;
+    // Each section lists the longest overdue first, at most SECTION_ROWS of them.
+    let pick = |want: fn(&Overdue) -> bool| -> (Vec<OverdueRow>, usize) {
+        let matching = all.iter().filter(|o| want(o));
+        let rows = matching
+            .clone()
+            .take(SECTION_ROWS)
+            .map(OverdueRow::of)
+            .collect();
+        (rows, matching.count())
     };
+    let (steps, steps_total) = pick(|o| o.is_step());
+    let (items, items_total) = pick(|o| o.kind == OverdueKind::Checklist);
+    let (cases, cases_total) = pick(|o| o.kind == OverdueKind::Rectification);
     Ok(OverduePage {
         layout: Layout::for_user(&user, "overdue"),
         today: today.to_string(),
         total: all.len(),
-        steps: pick(|o| o.is_step()),
-        items: pick(|o| o.kind == OverdueKind::Checklist),
-        cases: pick(|o| o.kind == OverdueKind::Rectification),
+        steps,
+        steps_total,
+        items,
+        items_total,
+        cases,
+        cases_total,
     })
 }

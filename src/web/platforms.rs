@@ -1,6 +1,8 @@
 //! The platform registry: list with filters, search, sort and pages; create; detail; edit
 //! with optimistic concurrency.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -11,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::cache::Count;
 use super::flash::Flash;
 use super::forms::{Pagination, non_empty, query_string};
 use super::layout::{Layout, beijing_date, date_or_dash, local_time};
@@ -201,7 +204,7 @@ pub async fn list(
     let base_query = query_string(&[&filters[..], &sort_pairs[..]].concat());
     let export_href = format!("/platforms.xlsx?{base_query}");
     let mut pagination = Pagination::new(q.page, 20, base_query).with_size(q.size);
-    let (rows, total) = platforms::list(
+    let rows = platforms::list(
         &state.db,
         user.scope,
         &filter,
@@ -209,7 +212,22 @@ pub async fn list(
         pagination.offset(),
     )
     .await?;
-    pagination.total = total;
+    // The count scans every match (a search term matches by trigram or by scan): it is kept until
+    // the next write, like the reference data below.
+    let total = state
+        .cache
+        .get(
+            "registry_count",
+            &user,
+            pagination.base_query.clone(),
+            async {
+                Ok(Count(
+                    platforms::count(&state.db, user.scope, &filter).await?,
+                ))
+            },
+        )
+        .await?;
+    pagination.total = total.0;
 
     let headers = [
         (SortKey::Code, "编号"),
@@ -241,10 +259,10 @@ pub async fn list(
     })
     .collect();
 
-    let jurisdictions = jurisdictions::list(&state.db).await?;
+    let reference = super::dashboards::reference(&state, &user).await?;
     Ok(ListPage {
         layout: Layout::for_user(&user, "platforms"),
-        choices: Choices::new(&jurisdictions),
+        choices: Choices::new(&reference.jurisdictions),
         rows: rows.into_iter().map(Row::from).collect(),
         pagination,
         headers,
@@ -421,6 +439,45 @@ pub struct NoticeQuery {
     notice: String,
 }
 
+/// What a platform's overview shows (everything but the frame), kept until the next write.
+#[derive(Clone)]
+pub struct Overview {
+    p: Platform,
+    years: Vec<AnnualFigures>,
+    merged_from: Vec<(i64, String, String)>,
+    pub dashboard: super::dashboards::PlatformDashboard,
+}
+
+/// The platform's overview (its page and its charts' JSON), from the cache when no write came since.
+pub async fn overview(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<Arc<Overview>> {
+    state
+        .cache
+        .get("platform_overview", user, id.to_string(), async {
+            let mut conn = state.db.acquire().await?;
+            let p = platforms::get(&mut conn, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            drop(conn);
+            let today = crate::db::compliance::today();
+            Ok(Overview {
+                years: platforms::annual_figures(&state.db, id).await?,
+                merged_from: rectification::merged_from(&state.db, id).await?,
+                dashboard: super::dashboards::platform_dashboard(&state.db, &p, today).await?,
+                p,
+            })
+        })
+        .await
+}
+
+impl super::cache::Cached for Overview {
+    fn rows(&self) -> usize {
+        1 + self.years.len()
+            + self.merged_from.len()
+            + self.dashboard.timeline.len()
+            + self.dashboard.visits.len()
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -428,21 +485,16 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
     Query(pq): Query<super::print::PrintQuery>,
 ) -> AppResult<ShowPage> {
-    let mut conn = state.db.acquire().await?;
-    let p = platforms::get(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    drop(conn);
-    let years = platforms::annual_figures(&state.db, id).await?;
-    let merged_from = rectification::merged_from(&state.db, id).await?;
+    let overview = overview(&state, &user, id).await?;
+    let Overview {
+        p,
+        years,
+        merged_from,
+        dashboard,
+    } = overview.as_ref().clone();
     Ok(ShowPage {
         layout: Layout::for_user(&user, "platforms"),
-        dashboard: super::dashboards::platform_dashboard(
-            &state.db,
-            &p,
-            crate::db::compliance::today(),
-        )
-        .await?,
+        dashboard,
         tab: "overview",
         tab_platform_id: id,
         years: years.iter().map(YearRow::from).collect(),

@@ -38,6 +38,7 @@ const GROUP_LIMIT: usize = 100;
 pub const DUE_SOON_DAYS: i64 = 30;
 
 /// One thing to do.
+#[derive(Clone)]
 pub struct TodoItem {
     pub what: String,
     /// `(id, "code name")` of the platform, if any.
@@ -50,6 +51,7 @@ pub struct TodoItem {
 }
 
 /// A group of the to-do list, with its count.
+#[derive(Clone)]
 pub struct TodoGroup {
     /// The article's id (`review-queue`, `overdue`, …).
     pub id: &'static str,
@@ -251,8 +253,11 @@ pub async fn staff_groups(
     f: &Filter,
 ) -> AppResult<Vec<TodoGroup>> {
     let review = review_group(state, user, f).await?;
+    let overdue = super::notices::overdue_in_scope(state, user, f.today)
+        .await?
+        .as_ref()
+        .clone();
     let mut conn = state.db.acquire().await?;
-    let overdue = notices::overdue(&mut conn, user.scope, f.today).await?;
     let cases = db::open_cases(&mut conn, user.scope).await?;
     Ok(vec![
         review,

@@ -273,6 +273,7 @@ impl TestApp {
         )
         .await
         .unwrap();
+        kechuang::db::data_changed(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         user.id
     }
@@ -297,6 +298,7 @@ impl TestApp {
         .fetch_one(&mut *tx)
         .await
         .unwrap();
+        kechuang::db::data_changed(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         id
     }
