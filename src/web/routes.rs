@@ -76,6 +76,9 @@ pub const CREATE_ROUTES: &[&str] = &[
     "/evaluations/{year}/objections",
     "/jurisdictions",
     "/admin/users",
+    "/platforms/import/{iid}",
+    "/platforms/{id}/ledger/import/{iid}",
+    "/admin/users/import/{iid}",
 ];
 
 /// Routes that take a file upload (a larger body than a form): documents and Excel imports
