@@ -28,8 +28,11 @@ fn t(s: &str) -> C {
     C::T(s.to_string())
 }
 
-/// A workbook with the given sheets (name, header, rows).
-fn workbook(sheets: &[(&str, Vec<&str>, Vec<Vec<C>>)]) -> Vec<u8> {
+/// A sheet the tests write: its name, header and rows.
+type SheetDef<'a> = (&'a str, Vec<&'a str>, Vec<Vec<C>>);
+
+/// A workbook with the given sheets.
+fn workbook(sheets: &[SheetDef]) -> Vec<u8> {
     let mut wb = Workbook::new();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     for (name, header, rows) in sheets {
@@ -88,7 +91,7 @@ fn platform_row(i: usize, place: &str) -> Vec<C> {
         1 => t("2024/5/1"),
         _ => t("2024年5月1日"),
     };
-    let code = if i % 7 == 0 {
+    let code = if i.is_multiple_of(7) {
         // Full-width digits and letters, as a Chinese input method types them.
         format!("ＮＴ－２０２４－{:03}", i + 100)
             .chars()
@@ -100,7 +103,7 @@ fn platform_row(i: usize, place: &str) -> Vec<C> {
     } else {
         format!("NT-2024-{:03}", i + 100)
     };
-    let (company, company_uscc) = if i % 10 == 0 {
+    let (company, company_uscc) = if i.is_multiple_of(10) {
         ("示例运营管理有限公司", "91320600MA1M9QX7K8")
     } else {
         ("", "")
