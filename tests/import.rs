@@ -271,6 +271,20 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
         sheet_xml.contains("<dataValidation") && sheet_xml.contains("可选值"),
         "drop-downs read the 可选值 sheet"
     );
+    // The template as downloaded is read as the template: its headers match, it has no rows yet.
+    let blank = upload(
+        &mut staff,
+        "/platforms/import",
+        "模板.xlsx",
+        &template.bytes,
+    )
+    .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        blank.body.contains("表头下方没有任何一行"),
+        "{}",
+        blank.body
+    );
 
     // 50 platforms with six mistakes.
     let mut rows: Vec<Vec<C>> = (0..50).map(|i| platform_row(i, "崇川区")).collect();
@@ -546,6 +560,20 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
     );
 
     let path = format!("/platforms/{own}/ledger/import");
+    let blank = post_multipart(
+        &mut op,
+        &path,
+        &[
+            Part::Text("year", "2025"),
+            Part::File("模板.xlsx", &template.bytes),
+        ],
+    )
+    .await;
+    assert!(
+        blank.body.contains("表头下方没有任何一行"),
+        "{}",
+        blank.body
+    );
     // A unit in a money cell and a date outside the year: listed, nothing written.
     let bad = ledger_file(vec![
         vec![

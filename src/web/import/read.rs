@@ -319,7 +319,10 @@ fn match_header(
         .map(|(&c, v)| {
             let t = match v {
                 CellValue::Text(s) => s.trim().to_string(),
-                other => format!("{other:?}"),
+                CellValue::Number(n) => n.to_string(),
+                CellValue::Date(d) => d.to_string(),
+                CellValue::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+                CellValue::Empty | CellValue::Error => "错误值".to_string(),
             };
             (c, t)
         })
