@@ -376,6 +376,102 @@ async fn staff_walk_the_registry_and_edit_a_platform() {
     s.close().await;
 }
 
+/// Waits (up to 10 s) until an element matching `css` is on the page.
+async fn wait_for(s: &Session, css: &str) {
+    for _ in 0..100 {
+        if s.client.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {css} on {} after 10 s", s.path().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_import_platforms_from_the_template_after_a_preview() {
+    let Some(s) = session("import").await else {
+        return;
+    };
+    s.login("demo-staff").await;
+    s.open("/platforms").await;
+    s.click("#import-platforms").await;
+    s.wait_path(|p| p == "/platforms/import").await;
+    // The template downloads as a workbook.
+    let got = s
+        .client
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             fetch(document.querySelector('#import-template').href)
+               .then(function (r) { done([r.status, r.headers.get('content-type')]); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got[0].as_u64(), Some(200));
+    assert!(got[1].as_str().unwrap_or("").contains("spreadsheetml"));
+
+    // A filled-in template (three platforms) chosen in the file input.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("平台名录").unwrap();
+    let header = [
+        "平台编号",
+        "平台名称",
+        "所属地区",
+        "平台层级",
+        "功能定位",
+        "产业集群",
+        "法人形式",
+        "共建单位",
+        "建设期开始",
+        "建设期结束",
+        "首轮支持期结束",
+        "统一社会信用代码",
+        "运营管理公司名称",
+        "运营管理公司统一社会信用代码",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for i in 0..3u32 {
+        let row = [
+            format!("E2E-IMPORT-{i}"),
+            format!("示例导入平台{i}（端到端）"),
+            "崇川区".into(),
+            "县级".into(),
+            "技术服务类".into(),
+            "".into(),
+            "事业单位".into(),
+            "".into(),
+            "2024/5/1".into(),
+        ];
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(i + 1, c as u16, v).unwrap();
+        }
+    }
+    let file = std::env::temp_dir().join(format!("kc-e2e-import-{}.xlsx", std::process::id()));
+    std::fs::write(&file, wb.save_to_buffer().unwrap()).unwrap();
+    s.client
+        .find(Locator::Css("#f-file"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    s.click("#import-upload button[type=submit]").await;
+    wait_for(&s, "#import-ok").await;
+    assert!(s.text("#import-ok").await.contains("全部 3 行检查通过"));
+    s.shot("staff-import-preview").await;
+    s.click("#import-confirm button[type=submit]").await;
+    s.wait_path(|p| p.contains("notice=imported")).await;
+    assert_eq!(s.text("#import-history tbody tr td:last-child").await, "3");
+    s.shot("staff-import-done").await;
+    s.open("/platforms?q=E2E-IMPORT").await;
+    assert_eq!(s.texts("#platform-list tbody tr").await.len(), 3);
+    let _ = std::fs::remove_file(&file);
+    s.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_sees_only_their_platform() {
     let Some(s) = session("operator").await else {

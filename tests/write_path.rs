@@ -469,8 +469,80 @@ async fn entry(pool: &PgPool, route: &str) -> Entry {
             count_sql: count_of("users"),
             again: Again::Refused,
         },
+        // An upload is imported once: confirming it again is refused by design.
+        "/platforms/import/{iid}" => {
+            let chongchuan = scalar_i64(
+                pool,
+                "SELECT id::bigint FROM jurisdictions WHERE code = '320613'",
+            )
+            .await;
+            let fields = serde_json::json!({
+                "code": "WP-IMPORT-1", "name": "示例导入检验平台",
+                "jurisdiction_id": chongchuan.to_string(), "level": "county",
+                "legal_form": "public_institution",
+            });
+            let iid = staged_import(pool, "demo-staff", "platforms", "platforms", fields).await;
+            Entry {
+                account: "demo-staff",
+                path: format!("/platforms/import/{iid}"),
+                payload: Payload::form(&[]),
+                count_sql: count_of("imports WHERE imported_at IS NOT NULL"),
+                again: Again::Refused,
+            }
+        }
+        "/platforms/{id}/ledger/import/{iid}" => {
+            let fields = serde_json::json!({"channel": "service_orders", "amount": "1.5"});
+            let target = format!("ledger:{own}:2025");
+            let iid = staged_import(pool, "demo-operator", "ledger", &target, fields).await;
+            Entry {
+                account: "demo-operator",
+                path: format!("/platforms/{own}/ledger/import/{iid}?year=2025"),
+                payload: Payload::form(&[]),
+                count_sql: count_of("imports WHERE imported_at IS NOT NULL"),
+                again: Again::Refused,
+            }
+        }
+        "/admin/users/import/{iid}" => {
+            let fields = serde_json::json!({"username": "wp.import", "display_name": "导入检验"});
+            let iid = staged_import(pool, "demo-sysadmin", "accounts", "accounts", fields).await;
+            Entry {
+                account: "demo-sysadmin",
+                path: format!("/admin/users/import/{iid}"),
+                payload: Payload::form(&[]),
+                count_sql: count_of("imports WHERE imported_at IS NOT NULL"),
+                again: Again::Refused,
+            }
+        }
         other => panic!("no submission for the create route {other}"),
     }
+}
+
+/// An upload of one row (`fields`) waiting for `account`'s confirmation, as the preview keeps it.
+async fn staged_import(
+    pool: &PgPool,
+    account: &str,
+    kind: &str,
+    target: &str,
+    fields: serde_json::Value,
+) -> i64 {
+    let ledger = target.strip_prefix("ledger:").map(|rest| {
+        let (p, y) = rest.split_once(':').unwrap();
+        (p.parse::<i64>().unwrap(), y.parse::<i32>().unwrap())
+    });
+    sqlx::query_scalar(
+        "INSERT INTO imports (kind, target, platform_id, year, file_name, sha256, row_count, rows, created_by)
+         SELECT $1, $2, $3, $4, 'write-path.xlsx', md5($2) || md5($1), 1, $5, id FROM users WHERE username = $6
+         RETURNING id",
+    )
+    .bind(kind)
+    .bind(target)
+    .bind(ledger.map(|l| l.0))
+    .bind(ledger.map(|l| l.1))
+    .bind(serde_json::json!([{"sheet": 0, "row": 2, "fields": fields}]))
+    .bind(account)
+    .fetch_one(pool)
+    .await
+    .unwrap()
 }
 
 /// A company of a dossier in progress with room for two more 1% shareholders. The demo's

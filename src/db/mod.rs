@@ -10,6 +10,7 @@ pub mod dashboards;
 pub mod documents;
 pub mod evaluations;
 pub mod filings;
+pub mod imports;
 pub mod jurisdictions;
 pub mod ledger;
 pub mod lifecycle;

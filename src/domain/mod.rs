@@ -75,6 +75,7 @@ pub mod documents;
 pub mod evaluation;
 pub mod fields;
 pub mod filing;
+pub mod import;
 pub mod ledger;
 pub mod lifecycle;
 pub mod midyear;

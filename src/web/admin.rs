@@ -39,6 +39,7 @@ use crate::db::admin_requests::{self, AdminRequest, FileError, Kind, RequestRow}
 use crate::db::audit::{self, Actor};
 use crate::db::users::{self, NewUser, User, UserListRow};
 use crate::db::{sessions, unique_violation};
+use crate::domain::import::validate_account;
 use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -136,64 +137,50 @@ pub async fn create(
     user: CurrentUser,
     Form(f): Form<NewUserForm>,
 ) -> AppResult<Response> {
-    let mut errors = FieldErrors::default();
-    let username = f.username.trim().to_lowercase();
-    let valid_name = (3..=32).contains(&username.len())
-        && username.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if username.is_empty() {
-        errors.add("username", "请填写用户名");
-    } else if !valid_name {
-        errors.add(
-            "username",
-            "用户名为3–32位小写字母、数字或 . _ -，以字母或数字开头",
-        );
-    }
-    match f.display_name.trim().chars().count() {
-        0 => errors.add("display_name", "请填写姓名"),
-        n if n > 40 => errors.add("display_name", "姓名不能超过40个字"),
-        _ => {}
-    }
-    if errors.is_empty() {
-        let password = password_hash::temporary_password();
-        let hash = password_hash::hash_async(password.clone()).await?;
-        let mut tx = w.begin().await?;
-        let new = NewUser {
-            username: &username,
-            display_name: f.display_name.trim(),
-            password_hash: &hash,
-            role: None,
-            platform_id: None,
-            jurisdiction_id: None,
-            must_change_password: true,
-            is_demo: false,
-        };
-        match users::insert(&mut tx, &new).await {
-            Ok(created) => {
-                tx.audit(
-                    Entry::new("user.create", "user", created.id).after(Some(created.audit_json())),
-                )
-                .await?;
-                tx.commit().await?;
-                let mut p = page(
-                    &state,
-                    &user,
-                    String::new(),
-                    NewUserForm::default(),
-                    FieldErrors::default(),
-                )
-                .await?;
-                p.issued = Some((username, password));
-                return Ok(p.into_response());
+    let errors = match validate_account(&f.username, &f.display_name) {
+        Err(errors) => errors,
+        Ok(account) => {
+            let password = password_hash::temporary_password();
+            let hash = password_hash::hash_async(password.clone()).await?;
+            let mut tx = w.begin().await?;
+            let new = NewUser {
+                username: &account.username,
+                display_name: &account.display_name,
+                password_hash: &hash,
+                role: None,
+                platform_id: None,
+                jurisdiction_id: None,
+                must_change_password: true,
+                is_demo: false,
+            };
+            match users::insert(&mut tx, &new).await {
+                Ok(created) => {
+                    tx.audit(
+                        Entry::new("user.create", "user", created.id)
+                            .after(Some(created.audit_json())),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    let mut p = page(
+                        &state,
+                        &user,
+                        String::new(),
+                        NewUserForm::default(),
+                        FieldErrors::default(),
+                    )
+                    .await?;
+                    p.issued = Some((account.username, password));
+                    return Ok(p.into_response());
+                }
+                Err(e) if unique_violation(&e).as_deref() == Some("users_username_key") => {
+                    let mut errors = FieldErrors::default();
+                    errors.add("username", "用户名已存在");
+                    errors
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) if unique_violation(&e).as_deref() == Some("users_username_key") => {
-                errors.add("username", "用户名已存在");
-            }
-            Err(e) => return Err(e.into()),
         }
-    }
+    };
     let page = page(&state, &user, String::new(), f, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

@@ -24,6 +24,7 @@ pub struct Crumb {
 const TITLES: &[(&str, &str)] = &[
     ("/platforms", "平台名录"),
     ("/platforms/new", "登记新平台"),
+    ("/platforms/import", "批量导入平台"),
     ("/platforms/{id}", "{platform}"),
     ("/platforms/{id}/edit", "编辑基本信息"),
     ("/platforms/{id}/annual", "年度填报"),
@@ -37,6 +38,7 @@ const TITLES: &[(&str, &str)] = &[
     ("/platforms/{id}/documents/{did}/versions/{vid}", "文件版本"),
     ("/platforms/{id}/evaluation", "年底评估"),
     ("/platforms/{id}/ledger", "收支台账"),
+    ("/platforms/{id}/ledger/import", "导入台账"),
     ("/platforms/{id}/midyear", "半年报告"),
     ("/platforms/{id}/operation", "运行管理"),
     ("/platforms/{id}/rectification", "退出整改"),
@@ -82,6 +84,7 @@ const TITLES: &[(&str, &str)] = &[
     ("/leadership", "领导驾驶舱"),
     ("/leadership/platforms", "平台明细"),
     ("/admin/users", "账户管理"),
+    ("/admin/users/import", "批量导入账户"),
     ("/admin/users/{uid}", "账户"),
     ("/admin/requests", "双人复核"),
     ("/security/users", "角色授权"),

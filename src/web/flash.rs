@@ -38,6 +38,9 @@ flashes! {
     PlatformCreated = "platform_created" => "平台已登记。",
     PlatformSaved = "platform_saved" => "修改已保存。",
 
+    // Excel imports.
+    Imported = "imported" => "导入完成：全部行已在同一步写入，导入记录见下方列表。",
+
     // Registration dossier.
     CharterSaved = "charter_saved" => "章程状态已保存。",
     RegistrationPlanSaved = "registration_plan_saved" => "建设方案目标与运营模式已保存。",

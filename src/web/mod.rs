@@ -43,6 +43,7 @@ pub mod flash;
 pub mod forms;
 pub mod health;
 pub mod home;
+pub mod import;
 pub mod jurisdictions;
 pub mod layout;
 pub mod ledger;

@@ -10,8 +10,8 @@ use super::compliance;
 use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    evaluation, evaluation_round, expert, home, jurisdictions, ledger, midyear, notices, operation,
-    password_reset, platforms, policies, rectification, security, timeline, todo,
+    evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, midyear, notices,
+    operation, password_reset, platforms, policies, rectification, security, timeline, todo,
 };
 use super::{api, dashboards};
 use crate::domain::role::Role::{self, *};
@@ -76,12 +76,19 @@ pub const CREATE_ROUTES: &[&str] = &[
     "/evaluations/{year}/objections",
     "/jurisdictions",
     "/admin/users",
+    "/platforms/import/{iid}",
+    "/platforms/{id}/ledger/import/{iid}",
+    "/admin/users/import/{iid}",
 ];
 
-/// Routes that take a file upload (a larger body than a form).
-const UPLOAD_ROUTES: &[&str] = &[
+/// Routes that take a file upload (a larger body than a form): documents and Excel imports
+/// (20 MB files; the guard buffers up to [`super::auth::MAX_UPLOAD_BODY`]).
+pub const UPLOAD_ROUTES: &[&str] = &[
     "/platforms/{id}/documents",
     "/platforms/{id}/documents/{did}/versions",
+    "/platforms/import",
+    "/platforms/{id}/ledger/import",
+    "/admin/users/import",
 ];
 
 pub fn registry() -> Vec<RouteDef> {
@@ -141,6 +148,32 @@ fn routes() -> Vec<RouteDef> {
             "/platforms",
             Roles(STAFF, Scope::Global),
             post(platforms::create),
+        ),
+        // Excel import of the registry (bulk onboarding): staff, county staff into their county.
+        route(
+            M::GET,
+            "/platforms/import",
+            Roles(STAFF, Scope::Global),
+            get(import::platforms_page),
+        ),
+        route(
+            M::GET,
+            "/platforms/import/template.xlsx",
+            Roles(STAFF, Scope::Global),
+            get(import::platforms_template),
+        ),
+        route(
+            M::POST,
+            "/platforms/import",
+            Roles(STAFF, Scope::Global),
+            post(import::platforms_upload)
+                .layer(DefaultBodyLimit::max(super::auth::MAX_UPLOAD_BODY)),
+        ),
+        route(
+            M::POST,
+            "/platforms/import/{iid}",
+            Roles(STAFF, Scope::Global),
+            post(import::platforms_confirm),
         ),
         route(
             M::GET,
@@ -529,6 +562,31 @@ fn routes() -> Vec<RouteDef> {
             Roles(RECORD_KEEPERS, Scope::Platform),
             post(ledger::delete),
         ),
+        // Excel import of a year's ledger: the platform's operator and staff.
+        route(
+            M::GET,
+            "/platforms/{id}/ledger/import",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            get(import::ledger_page),
+        ),
+        route(
+            M::GET,
+            "/platforms/{id}/ledger/import/template.xlsx",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            get(import::ledger_template),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/ledger/import",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(import::ledger_upload).layer(DefaultBodyLimit::max(super::auth::MAX_UPLOAD_BODY)),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/ledger/import/{iid}",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(import::ledger_confirm),
+        ),
         // The 年度考核 tab and the year-start filing (年初备案).
         route(
             M::GET,
@@ -915,6 +973,31 @@ fn routes() -> Vec<RouteDef> {
             "/admin/users",
             Roles(SYSADMIN, Scope::Global),
             post(admin::create),
+        ),
+        route(
+            M::GET,
+            "/admin/users/import",
+            Roles(SYSADMIN, Scope::Global),
+            get(import::accounts_page),
+        ),
+        route(
+            M::GET,
+            "/admin/users/import/template.xlsx",
+            Roles(SYSADMIN, Scope::Global),
+            get(import::accounts_template),
+        ),
+        route(
+            M::POST,
+            "/admin/users/import",
+            Roles(SYSADMIN, Scope::Global),
+            post(import::accounts_upload)
+                .layer(DefaultBodyLimit::max(super::auth::MAX_UPLOAD_BODY)),
+        ),
+        route(
+            M::POST,
+            "/admin/users/import/{iid}",
+            Roles(SYSADMIN, Scope::Global),
+            post(import::accounts_confirm),
         ),
         route(
             M::POST,
