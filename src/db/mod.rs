@@ -2,6 +2,7 @@
 //! [`audit::begin`] so the audit record lands in the same transaction as the change.
 
 pub mod admin_requests;
+pub mod api_tokens;
 pub mod annual_config;
 pub mod audit;
 pub mod checklist;
