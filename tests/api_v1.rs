@@ -94,7 +94,9 @@ async fn a_county_token_reads_its_county_only() {
         .get_with_token("/api/v1/platforms?jurisdiction=320614", &county)
         .await;
     assert_eq!(json(&filtered)["total"], 0);
-    let all = client.get_with_token("/api/v1/platforms", &whole_city).await;
+    let all = client
+        .get_with_token("/api/v1/platforms", &whole_city)
+        .await;
     assert_eq!(json(&all)["total"], 2);
     let haimen = client
         .get_with_token(
@@ -110,7 +112,10 @@ async fn a_county_token_reads_its_county_only() {
         .get_with_token("/api/v1/platforms?per_page=1000&page=2", &whole_city)
         .await;
     let body = json(&paged);
-    assert_eq!((body["page"].as_i64(), body["per_page"].as_i64()), (Some(2), Some(100)));
+    assert_eq!(
+        (body["page"].as_i64(), body["per_page"].as_i64()),
+        (Some(2), Some(100))
+    );
     assert_eq!(body["items"].as_array().unwrap().len(), 0);
     let one = client
         .get_with_token("/api/v1/platforms?per_page=1&page=2", &whole_city)
@@ -127,7 +132,9 @@ async fn a_county_token_reads_its_county_only() {
         let r = client.get_with_token(bad, &county).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
         assert!(
-            error_of(&r).chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
+            error_of(&r)
+                .chars()
+                .any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
             "{bad}: {}",
             r.body
         );
@@ -142,12 +149,21 @@ async fn a_county_token_reads_its_county_only() {
         let other = client
             .get_with_token(&format!("/api/v1/platforms/{}{tail}", c.other), &county)
             .await;
-        assert_eq!(other.status, StatusCode::NOT_FOUND, "{tail}: {}", other.body);
+        assert_eq!(
+            other.status,
+            StatusCode::NOT_FOUND,
+            "{tail}: {}",
+            other.body
+        );
         let missing = client
             .get_with_token(&format!("/api/v1/platforms/99999999{tail}"), &county)
             .await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
-        assert_eq!(error_of(&other), error_of(&missing), "no enumeration of ids");
+        assert_eq!(
+            error_of(&other),
+            error_of(&missing),
+            "no enumeration of ids"
+        );
     }
     let detail = json(
         &client
@@ -162,6 +178,8 @@ async fn a_county_token_reads_its_county_only() {
     // 6 lists, 4 refused filters, 4 records and 1 detail of its own platform (the refused and
     // missing ones are not calls that reached data).
     assert_eq!(c.app.audit_count("api.call").await, 15);
+    let chain = kechuang::db::audit::verify(c.app.pool()).await.unwrap();
+    assert_eq!(chain.total_breaks, 0, "{:?}", chain.breaks);
     let refused: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after ->> 'reason' = 'out_of_scope'
            AND actor_name LIKE 'api-token-%'",
@@ -170,10 +188,11 @@ async fn a_county_token_reads_its_county_only() {
     .await
     .unwrap();
     assert_eq!(refused, 4);
-    let used: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL")
-        .fetch_one(c.app.pool())
-        .await
-        .unwrap();
+    let used: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL")
+            .fetch_one(c.app.pool())
+            .await
+            .unwrap();
     assert_eq!(used, 2);
 }
 
@@ -226,7 +245,9 @@ async fn figures_findings_and_results_are_the_dashboards_own() {
     kechuang::db::compliance::refresh(pool, Some(&[c.own]), kechuang::db::compliance::today())
         .await
         .unwrap();
-    let stored = kechuang::db::compliance::findings_of(pool, c.own).await.unwrap();
+    let stored = kechuang::db::compliance::findings_of(pool, c.own)
+        .await
+        .unwrap();
     assert!(!stored.is_empty());
     let findings = json(
         &client
@@ -235,7 +256,11 @@ async fn figures_findings_and_results_are_the_dashboards_own() {
     );
     let items = findings["items"].as_array().unwrap();
     assert_eq!(items.len(), stored.len());
-    assert!(items.iter().all(|f| !f["rule_name"].as_str().unwrap().is_empty()));
+    assert!(
+        items
+            .iter()
+            .all(|f| !f["rule_name"].as_str().unwrap().is_empty())
+    );
     let failing = stored.iter().filter(|f| f.status == "fail").count();
     let only_fail = json(
         &client
@@ -293,7 +318,10 @@ async fn missing_unknown_expired_and_revoked_tokens_are_refused() {
 
     // Revoking: asked to confirm first, then the token stops working at once.
     assert_eq!(
-        client.get_with_token("/api/v1/platforms", &live).await.status,
+        client
+            .get_with_token("/api/v1/platforms", &live)
+            .await
+            .status,
         StatusCode::OK
     );
     let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = '崇川区数据平台'")
@@ -311,7 +339,10 @@ async fn missing_unknown_expired_and_revoked_tokens_are_refused() {
     let asked = sec.post(&path, &[("confirm_prompt", &prompt)]).await;
     assert_eq!(asked.status, StatusCode::OK);
     assert_eq!(
-        client.get_with_token("/api/v1/platforms", &live).await.status,
+        client
+            .get_with_token("/api/v1/platforms", &live)
+            .await
+            .status,
         StatusCode::OK,
         "not revoked before it is confirmed"
     );
@@ -364,19 +395,25 @@ async fn the_token_is_shown_once_and_stored_hashed() {
     assert!(!list.body.contains(&token), "the token is shown again");
     assert!(list.text("#api-tokens").contains("省科技厅"));
     assert!(list.text("#api-tokens").contains("从未使用"));
-    let audit: String = sqlx::query_scalar(
-        "SELECT after::text FROM audit_log WHERE action = 'api_token.issue'",
-    )
-    .fetch_one(c.app.pool())
-    .await
-    .unwrap();
-    assert!(!audit.contains(&token[3..]), "the token is in the audit trail");
+    let audit: String =
+        sqlx::query_scalar("SELECT after::text FROM audit_log WHERE action = 'api_token.issue'")
+            .fetch_one(c.app.pool())
+            .await
+            .unwrap();
+    assert!(
+        !audit.contains(&token[3..]),
+        "the token is in the audit trail"
+    );
 
     // The form checks what it is given, in Chinese next to each field, keeping what was typed.
     let bad = sec
         .post(
             "/security/api-tokens",
-            &[("name", "某系统"), ("jurisdiction_id", ""), ("expires_on", "2099-01-01")],
+            &[
+                ("name", "某系统"),
+                ("jurisdiction_id", ""),
+                ("expires_on", "2099-01-01"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -410,13 +447,19 @@ async fn too_many_calls_answer_429_with_retry_after() {
         assert_eq!(r.status, StatusCode::OK);
     }
     let (n, r) = limited.expect("never limited");
-    assert!(n > kechuang::web::limits::API_BURST as usize, "limited after {n} calls");
+    assert!(
+        n > kechuang::web::limits::API_BURST as usize,
+        "limited after {n} calls"
+    );
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     assert!(error_of(&r).contains("调用过于频繁"));
     // The limit is per token.
     assert_eq!(
-        client.get_with_token("/api/v1/platforms", &other).await.status,
+        client
+            .get_with_token("/api/v1/platforms", &other)
+            .await
+            .status,
         StatusCode::OK
     );
 }
@@ -452,9 +495,18 @@ async fn the_openapi_document_describes_exactly_the_registered_api() {
         let op = &ops["get"];
         assert!(!op["operationId"].as_str().unwrap().is_empty(), "{path}");
         assert!(!op["summary"].as_str().unwrap().is_empty(), "{path}");
-        assert!(op["security"].as_array().unwrap().iter().any(|s| s.get("bearer").is_some()));
+        assert!(
+            op["security"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s.get("bearer").is_some())
+        );
         for status in ["200", "401"] {
-            assert!(op["responses"].get(status).is_some(), "{path} lacks {status}");
+            assert!(
+                op["responses"].get(status).is_some(),
+                "{path} lacks {status}"
+            );
         }
         let params = op["parameters"].as_array().cloned().unwrap_or_default();
         for seg in path.split('/').filter(|s| s.starts_with('{')) {
@@ -467,7 +519,10 @@ async fn the_openapi_document_describes_exactly_the_registered_api() {
             );
         }
         for p in &params {
-            assert!(!p["description"].as_str().unwrap_or("").is_empty(), "{path}: {p}");
+            assert!(
+                !p["description"].as_str().unwrap_or("").is_empty(),
+                "{path}: {p}"
+            );
         }
     }
     let mut refs = Vec::new();
@@ -554,5 +609,9 @@ async fn the_api_page_for_people_lists_every_endpoint_in_chinese() {
         );
     }
     assert!(page.text("#api-example").contains("Authorization: Bearer"));
-    assert!(page.text(".api-endpoint h3").chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+    assert!(
+        page.text(".api-endpoint h3")
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    );
 }

@@ -255,7 +255,16 @@ async fn every_route_role_and_platform_is_enforced() {
             let path = concrete(route.path, *platform, fx.target_user);
 
             if let Guard::ApiToken(_) = route.guard {
-                api_cells(&app, &fx, route.path, &path, which, &mut cells, &mut failures).await;
+                api_cells(
+                    &app,
+                    &fx,
+                    route.path,
+                    &path,
+                    which,
+                    &mut cells,
+                    &mut failures,
+                )
+                .await;
                 continue;
             }
 
@@ -391,7 +400,11 @@ fn the_registry_is_consistent() {
             assert!(r.path.starts_with("/api/v1/"), "{}", r.path);
             assert_ne!(scope, Scope::City, "{}", r.path);
         } else if r.path.starts_with("/api/v1/") {
-            assert_eq!(r.path, "/api/v1/openapi.json", "{} lacks the token guard", r.path);
+            assert_eq!(
+                r.path, "/api/v1/openapi.json",
+                "{} lacks the token guard",
+                r.path
+            );
         }
     }
     let mut keys: Vec<_> = routes

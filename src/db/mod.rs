@@ -2,8 +2,8 @@
 //! [`audit::begin`] so the audit record lands in the same transaction as the change.
 
 pub mod admin_requests;
-pub mod api_tokens;
 pub mod annual_config;
+pub mod api_tokens;
 pub mod audit;
 pub mod checklist;
 pub mod compliance;

@@ -171,6 +171,7 @@ pub async fn list(
 }
 
 /// What a valid form issues.
+#[derive(Debug)]
 struct Valid {
     name: String,
     jurisdiction: Jurisdiction,
@@ -200,7 +201,10 @@ fn validate(f: &TokenForm, all: &[Jurisdiction], today: NaiveDate) -> Result<Val
         Some(d) if d < today => errors.add("expires_on", "有效期截止日期不能早于今天"),
         Some(d) if d > latest_expiry(today) => errors.add(
             "expires_on",
-            format!("有效期最长一年，请填写不晚于 {} 的日期", latest_expiry(today)),
+            format!(
+                "有效期最长一年，请填写不晚于 {} 的日期",
+                latest_expiry(today)
+            ),
         ),
         Some(_) => {}
     }
@@ -249,11 +253,13 @@ pub async fn issue(
         created_by: user.id,
     };
     let id = api_tokens::insert(&mut tx, &new, &token).await?;
-    tx.audit(Entry::new("api_token.issue", "api_token", id).after(serde_json::json!({
-        "name": v.name,
-        "jurisdiction_id": v.jurisdiction.id,
-        "expires_at": new.expires_at,
-    })))
+    tx.audit(
+        Entry::new("api_token.issue", "api_token", id).after(serde_json::json!({
+            "name": v.name,
+            "jurisdiction_id": v.jurisdiction.id,
+            "expires_at": new.expires_at,
+        })),
+    )
     .await?;
     tx.commit().await?;
     let mut p = page(
@@ -282,9 +288,11 @@ pub async fn revoke(w: Writer, user: CurrentUser, Path(tid): Path<i64>) -> AppRe
         tx.rollback().await?;
         return Err(AppError::NotFound);
     };
-    tx.audit(Entry::new("api_token.revoke", "api_token", tid).after(serde_json::json!({
-        "name": name,
-    })))
+    tx.audit(
+        Entry::new("api_token.revoke", "api_token", tid).after(serde_json::json!({
+            "name": name,
+        })),
+    )
     .await?;
     tx.redirect(format!(
         "/security/api-tokens?notice={}",

@@ -72,21 +72,33 @@ pub async fn check(
     let addr = client_addr(&req, app.config.trust_proxy);
     req.extensions_mut().insert(ClientAddr(addr.clone()));
     let Some(token) = bearer(&req) else {
-        return Err(refused(ApiError::Unauthorized(MISSING, "api_token_missing")));
+        return Err(refused(ApiError::Unauthorized(
+            MISSING,
+            "api_token_missing",
+        )));
     };
     let token = api_tokens::find(&app.db, &token)
         .await
         .map_err(|e| refused(e.into()))?;
     let Some(token) = token else {
-        return Err(refused(ApiError::Unauthorized(UNKNOWN, "api_token_unknown")));
+        return Err(refused(ApiError::Unauthorized(
+            UNKNOWN,
+            "api_token_unknown",
+        )));
     };
     let actor = actor_of(&token, addr);
     *who = Some(actor.clone());
     if token.revoked_at.is_some() {
-        return Err(refused(ApiError::Unauthorized(REVOKED, "api_token_revoked")));
+        return Err(refused(ApiError::Unauthorized(
+            REVOKED,
+            "api_token_revoked",
+        )));
     }
     if token.expires_at <= Utc::now() {
-        return Err(refused(ApiError::Unauthorized(EXPIRED, "api_token_expired")));
+        return Err(refused(ApiError::Unauthorized(
+            EXPIRED,
+            "api_token_expired",
+        )));
     }
     if let Err(seconds) = app.limits.api.take(token.id) {
         return Err(refused(ApiError::TooManyRequests(seconds)));

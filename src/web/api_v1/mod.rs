@@ -84,10 +84,14 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let app_error = matches!(self, ApiError::App(_));
         let (status, message, refusal, retry_after) = match self {
-            ApiError::Unauthorized(message, reason) => {
-                (StatusCode::UNAUTHORIZED, message.to_owned(), Some(reason), None)
-            }
+            ApiError::Unauthorized(message, reason) => (
+                StatusCode::UNAUTHORIZED,
+                message.to_owned(),
+                Some(reason),
+                None,
+            ),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "平台不存在，或不在本接口令牌的数据范围内。".to_owned(),
@@ -104,7 +108,9 @@ impl IntoResponse for ApiError {
             ApiError::App(e) => {
                 match &e {
                     AppError::Internal(err) => tracing::error!(error = ?err, "internal error"),
-                    AppError::Unavailable(err) => tracing::warn!(error = %err, "service unavailable"),
+                    AppError::Unavailable(err) => {
+                        tracing::warn!(error = %err, "service unavailable")
+                    }
                     other => tracing::info!(error = %other, "request refused"),
                 }
                 let retry = matches!(e, AppError::Unavailable(_)).then_some(5);
@@ -112,7 +118,9 @@ impl IntoResponse for ApiError {
                 (status, message, None, retry)
             }
         };
-        tracing::info!(status = status.as_u16(), "api call refused");
+        if !app_error {
+            tracing::info!(status = status.as_u16(), "api request refused");
+        }
         let mut resp = (status, Json(ErrorBody { error: message })).into_response();
         if let Some(reason) = refusal {
             resp.extensions_mut()
@@ -192,9 +200,7 @@ impl PlatformQuery {
                 all.iter()
                     .find(|j| j.code == code)
                     .map(|j| j.id)
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(format!("地区代码 {code} 不存在。"))
-                    })?,
+                    .ok_or_else(|| ApiError::BadRequest(format!("地区代码 {code} 不存在。")))?,
             ),
         };
         Ok(ListFilter {
@@ -255,7 +261,11 @@ pub struct PlatformPage {
     pub items: Vec<PlatformSummary>,
 }
 
-fn label<T: Copy>(code: &str, parse: fn(&str) -> Option<T>, label: fn(T) -> &'static str) -> String {
+fn label<T: Copy>(
+    code: &str,
+    parse: fn(&str) -> Option<T>,
+    label: fn(T) -> &'static str,
+) -> String {
     parse(code).map(label).unwrap_or_default().to_owned()
 }
 
@@ -289,7 +299,10 @@ pub async fn list_platforms(
 ) -> ApiResult<PlatformPage> {
     let all = jurisdictions::list(&state.db).await?;
     let filter = q.filter(&all)?;
-    let per_page = q.per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE);
+    let per_page = q
+        .per_page
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .clamp(1, MAX_PER_PAGE);
     let page = q.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let offset = (page - 1).saturating_mul(per_page);
     let (rows, total) = platforms::list(&state.db, client.scope, &filter, per_page, offset).await?;
@@ -691,7 +704,9 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("kc_ 开头的接口令牌")
-                    .description(Some("安全管理员签发的接口令牌：Authorization: Bearer <令牌>"))
+                    .description(Some(
+                        "安全管理员签发的接口令牌：Authorization: Bearer <令牌>",
+                    ))
                     .build(),
             ),
         );
