@@ -197,7 +197,7 @@ fn validate(f: &TokenForm, all: &[Jurisdiction], today: NaiveDate) -> Result<Val
     }
     let expires_on = NaiveDate::parse_from_str(f.expires_on.trim(), "%Y-%m-%d").ok();
     match expires_on {
-        None => errors.add("expires_on", "请按 YYYY-MM-DD 填写有效期截止日期"),
+        None => errors.add("expires_on", "请填写有效期截止日期，如 2027-12-31"),
         Some(d) if d < today => errors.add("expires_on", "有效期截止日期不能早于今天"),
         Some(d) if d > latest_expiry(today) => errors.add(
             "expires_on",
