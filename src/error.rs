@@ -100,7 +100,7 @@ pub struct ErrorPage {
 }
 
 impl AppError {
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,

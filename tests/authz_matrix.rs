@@ -90,6 +90,9 @@ struct Fixture {
     own: i64,
     other: i64,
     target_user: i64,
+    /// API tokens: of the county of "own" (崇川区), and city-wide.
+    county_token: String,
+    city_token: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -113,10 +116,64 @@ async fn fixture(app: &TestApp) -> Fixture {
         .unwrap();
     // The account the {uid} routes act on: nobody's persona.
     let target_user = app.user("target-user", None, None, None).await;
+    let county_token = app.api_token("崇川区数据平台", "320613", 30).await;
+    let city_token = app.api_token("市数据局", "320600", 30).await;
     Fixture {
         own,
         other,
         target_user,
+        county_token,
+        city_token,
+    }
+}
+
+/// The cells of an `/api/v1` data route: no token and every persona's session (no token)
+/// → 401; a county token sees its county's platform and gets 404 for another county's; a
+/// city-wide token sees both.
+async fn api_cells(
+    app: &TestApp,
+    fx: &Fixture,
+    pattern: &str,
+    path: &str,
+    which: &str,
+    cells: &mut usize,
+    failures: &mut Vec<String>,
+) {
+    let mut anonymous = app.client();
+    let resp = anonymous.get(path).await;
+    *cells += 1;
+    if resp.status != StatusCode::UNAUTHORIZED {
+        failures.push(format!("anonymous GET {path}: {}", resp.status));
+    }
+    for p in PERSONAS {
+        let mut client = session_of(app, p.username).await;
+        let resp = client.get(path).await;
+        *cells += 1;
+        if resp.status != StatusCode::UNAUTHORIZED {
+            failures.push(format!(
+                "{} GET {path} with a session and no token: {}, expected 401",
+                p.username, resp.status
+            ));
+        }
+    }
+    let scoped = pattern.contains("{id}");
+    for (holder, token, sees) in [
+        ("county token", &fx.county_token, !scoped || which == "own"),
+        ("city token", &fx.city_token, true),
+    ] {
+        let resp = app.client().get_with_token(path, token).await;
+        *cells += 1;
+        let expected = if sees {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        if resp.status != expected {
+            failures.push(format!(
+                "{holder} GET {path} ({which}): {}, expected {expected}",
+                resp.status
+            ));
+        }
     }
 }
 
@@ -159,6 +216,7 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         .replace("{eid}", "999999")
         .replace("{oid}", "999999")
         .replace("{aid}", "999999")
+        .replace("{tid}", "999999")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {
@@ -196,6 +254,20 @@ async fn every_route_role_and_platform_is_enforced() {
         for (which, platform) in &targets {
             let path = concrete(route.path, *platform, fx.target_user);
 
+            if let Guard::ApiToken(_) = route.guard {
+                api_cells(
+                    &app,
+                    &fx,
+                    route.path,
+                    &path,
+                    which,
+                    &mut cells,
+                    &mut failures,
+                )
+                .await;
+                continue;
+            }
+
             // Without a session: a page sends to the login form, a post is refused.
             let mut anonymous = app.client();
             let (status, location) = if route.method == Method::GET {
@@ -223,6 +295,7 @@ async fn every_route_role_and_platform_is_enforced() {
             for p in PERSONAS {
                 let expected = match route.guard {
                     Guard::Public => true,
+                    Guard::ApiToken(_) => unreachable!("API routes are checked by api_cells"),
                     Guard::PasswordPending | Guard::SignedIn => true,
                     Guard::Roles(roles, scope) => {
                         roles.contains(&p.role)
@@ -290,7 +363,10 @@ fn the_registry_is_consistent() {
         // A path naming a platform is always scope-checked.
         if r.path.contains("{id}") {
             assert!(
-                matches!(r.guard, Guard::Roles(_, Scope::Platform)),
+                matches!(
+                    r.guard,
+                    Guard::Roles(_, Scope::Platform) | Guard::ApiToken(Scope::Platform)
+                ),
                 "{} {} lacks the platform scope",
                 r.method,
                 r.path
@@ -314,6 +390,21 @@ fn the_registry_is_consistent() {
                     r.path
                 );
             }
+        }
+    }
+    // The versioned API is read-only and token-only, and all of it is token-guarded except
+    // its own description; tokens are scoped by jurisdiction, never by `Scope::City`.
+    for r in &routes {
+        if let Guard::ApiToken(scope) = r.guard {
+            assert_eq!(r.method, Method::GET, "{} writes", r.path);
+            assert!(r.path.starts_with("/api/v1/"), "{}", r.path);
+            assert_ne!(scope, Scope::City, "{}", r.path);
+        } else if r.path.starts_with("/api/v1/") {
+            assert_eq!(
+                r.path, "/api/v1/openapi.json",
+                "{} lacks the token guard",
+                r.path
+            );
         }
     }
     let mut keys: Vec<_> = routes

@@ -513,6 +513,25 @@ async fn entry(pool: &PgPool, route: &str) -> Entry {
                 again: Again::Refused,
             }
         }
+        // A second token for the same system is allowed (e.g. while the first is being replaced).
+        "/security/api-tokens" => {
+            let county = scalar_i64(
+                pool,
+                "SELECT id::bigint FROM jurisdictions WHERE code = '320613'",
+            )
+            .await;
+            Entry {
+                account: "demo-secadmin",
+                path: "/security/api-tokens".into(),
+                payload: Payload::Form(vec![
+                    ("name", "重复提交检验系统".into()),
+                    ("jurisdiction_id", county.to_string()),
+                    ("expires_on", in_a_month.clone()),
+                ]),
+                count_sql: count_of("api_tokens"),
+                again: allowed(),
+            }
+        }
         other => panic!("no submission for the create route {other}"),
     }
 }

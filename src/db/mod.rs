@@ -3,6 +3,7 @@
 
 pub mod admin_requests;
 pub mod annual_config;
+pub mod api_tokens;
 pub mod audit;
 pub mod checklist;
 pub mod compliance;

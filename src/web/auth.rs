@@ -122,7 +122,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-fn client_addr(req: &Request, trust_proxy: bool) -> Option<String> {
+pub(crate) fn client_addr(req: &Request, trust_proxy: bool) -> Option<String> {
     if trust_proxy {
         let forwarded = req
             .headers()
@@ -159,7 +159,12 @@ pub async fn guard(State(gs): State<GuardState>, req: Request, next: Next) -> Re
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let mut who = None;
-    let resp = match check(&gs, req, &mut who).await {
+    let checked = match gs.guard {
+        // Other systems: a bearer token instead of a session (no cookies, no CSRF).
+        Guard::ApiToken(scope) => super::api_v1::guard::check(&gs.app, scope, req, &mut who).await,
+        _ => check(&gs, req, &mut who).await,
+    };
+    let resp = match checked {
         Ok(req) => next.run(req).await,
         Err(resp) => resp,
     };

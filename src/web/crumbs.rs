@@ -113,6 +113,8 @@ fn title_of(pattern: &str) -> Option<&'static str> {
 fn may_open(guard: Guard, user: &CurrentUser) -> bool {
     match guard {
         Guard::Public | Guard::PasswordPending | Guard::SignedIn => true,
+        // Only other systems, with a token: never a step of a signed-in user's trail.
+        Guard::ApiToken(_) => false,
         Guard::Roles(roles, scope) => {
             user.role.is_some_and(|r| roles.contains(&r))
                 && !(scope == Scope::City && user.role == Some(Role::Staff) && !user.is_city_staff)

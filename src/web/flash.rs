@@ -140,6 +140,7 @@ flashes! {
     RoleChangeRequested = "role_requested" => "涉及管理员角色的变更已提交申请，须由另一名管理员批准后才会生效。",
     RoleUnchanged = "unchanged" => "角色与数据范围没有变化，无需保存。",
     PolicySaved = "policy_saved" => "安全策略已保存，立即生效。",
+    ApiTokenRevoked = "api_token_revoked" => "接口令牌已吊销，立即失效。",
 
     // Jurisdictions.
 }

@@ -94,6 +94,7 @@ impl Layout {
             Some(Role::Secadmin) => vec![
                 item("/security/users", "角色授权", "roles"),
                 item("/security/policy", "安全策略", "policy"),
+                item("/security/api-tokens", "接口令牌", "api_tokens"),
                 item("/admin/requests", "双人复核", "requests"),
             ],
             Some(Role::Auditor) => vec![

@@ -26,6 +26,8 @@ pub mod admin;
 pub mod annual;
 pub mod annual_config;
 pub mod api;
+pub mod api_tokens;
+pub mod api_v1;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -75,6 +77,9 @@ pub enum Guard {
     SignedIn,
     /// Signed-in accounts holding one of these roles, within the data scope.
     Roles(&'static [Role], Scope),
+    /// Other systems with an API token (`Authorization: Bearer …`, never a session), within the
+    /// token's jurisdiction; `Scope::Platform` checks the path's `{id}` like the pages do.
+    ApiToken(Scope),
 }
 
 /// The data scope a route checks beyond the role.

@@ -13,7 +13,7 @@ use super::{
     evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, midyear, notices,
     operation, password_reset, platforms, policies, rectification, security, timeline, todo,
 };
-use super::{api, dashboards};
+use super::{api, api_tokens, api_v1, dashboards};
 use crate::domain::role::Role::{self, *};
 use crate::state::AppState;
 
@@ -79,6 +79,7 @@ pub const CREATE_ROUTES: &[&str] = &[
     "/platforms/import/{iid}",
     "/platforms/{id}/ledger/import/{iid}",
     "/admin/users/import/{iid}",
+    "/security/api-tokens",
 ];
 
 /// Routes that take a file upload (a larger body than a form): documents and Excel imports
@@ -1078,6 +1079,63 @@ fn routes() -> Vec<RouteDef> {
             "/security/policy",
             Roles(SECADMIN, Scope::Global),
             post(security::update_policy),
+        ),
+        // API tokens for other systems (security admin), and the versioned JSON API they read:
+        // a bearer token instead of a session, within the token's jurisdiction.
+        route(
+            M::GET,
+            "/security/api-tokens",
+            Roles(SECADMIN, Scope::Global),
+            get(api_tokens::list),
+        ),
+        route(
+            M::POST,
+            "/security/api-tokens",
+            Roles(SECADMIN, Scope::Global),
+            post(api_tokens::issue),
+        ),
+        route(
+            M::POST,
+            "/security/api-tokens/{tid}/revoke",
+            Roles(SECADMIN, Scope::Global),
+            post(api_tokens::revoke),
+        ),
+        route(M::GET, "/api-docs", Public, get(api_v1::docs::page)),
+        route(
+            M::GET,
+            "/api/v1/openapi.json",
+            Public,
+            get(api_v1::openapi_json),
+        ),
+        route(
+            M::GET,
+            "/api/v1/platforms",
+            ApiToken(Scope::Global),
+            get(api_v1::list_platforms),
+        ),
+        route(
+            M::GET,
+            "/api/v1/platforms/{id}",
+            ApiToken(Scope::Platform),
+            get(api_v1::get_platform),
+        ),
+        route(
+            M::GET,
+            "/api/v1/platforms/{id}/figures",
+            ApiToken(Scope::Platform),
+            get(api_v1::platform_figures),
+        ),
+        route(
+            M::GET,
+            "/api/v1/platforms/{id}/findings",
+            ApiToken(Scope::Platform),
+            get(api_v1::platform_findings),
+        ),
+        route(
+            M::GET,
+            "/api/v1/platforms/{id}/evaluations",
+            ApiToken(Scope::Platform),
+            get(api_v1::platform_evaluations),
         ),
         route(
             M::GET,

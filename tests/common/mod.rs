@@ -303,6 +303,48 @@ impl TestApp {
         id
     }
 
+    /// Issues an API token as the security admin would (the account `token-issuer` is made on
+    /// first use); it expires in `days` days (negative: already expired). Returns the token.
+    pub async fn api_token(&self, name: &str, jurisdiction_code: &str, days: i64) -> String {
+        let issuer: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE username = 'token-issuer'")
+                .fetch_optional(self.pool())
+                .await
+                .unwrap();
+        let issuer = match issuer {
+            Some(id) => id,
+            None => {
+                self.user("token-issuer", Some(Role::Secadmin), None, None)
+                    .await
+            }
+        };
+        let jurisdiction_id: i32 =
+            sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
+                .bind(jurisdiction_code)
+                .fetch_one(self.pool())
+                .await
+                .unwrap();
+        let actor = Actor {
+            id: Some(issuer),
+            name: "token-issuer".into(),
+            role: Some(Role::Secadmin),
+            addr: None,
+        };
+        let token = kechuang::db::api_tokens::new_token();
+        let mut tx = audit::begin(self.pool(), &actor).await.unwrap();
+        let new = kechuang::db::api_tokens::NewToken {
+            name,
+            jurisdiction_id,
+            expires_at: chrono::Utc::now() + chrono::Duration::days(days),
+            created_by: issuer,
+        };
+        kechuang::db::api_tokens::insert(&mut tx, &new, &token)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        token
+    }
+
     pub async fn audit_count(&self, action: &str) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
             .bind(action)
@@ -413,6 +455,16 @@ impl Client {
         let req = Request::get(path)
             .header(header::HOST, "localhost")
             .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A GET with `Authorization: Bearer <token>` (the JSON API) and no cookies.
+    pub async fn get_with_token(&mut self, path: &str, token: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::HOST, "localhost")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
             .unwrap();
         self.send(req).await

@@ -29,6 +29,9 @@ pub static ACTIONS: &[(&str, &str)] = &[
     ("admin_request.reject", "驳回管理操作申请"),
     ("admin_request.expire", "管理操作申请过期"),
     ("security_policy.update", "修改安全策略"),
+    ("api_token.issue", "签发接口令牌"),
+    ("api_token.revoke", "吊销接口令牌"),
+    ("api.call", "调用数据接口"),
     // Registry and registration
     ("jurisdiction.create", "新增地区"),
     ("platform.create", "登记新平台"),
@@ -156,6 +159,7 @@ pub static ENTITIES: &[(&str, &str)] = &[
     ("request", "请求"),
     ("admin_request", "管理操作申请"),
     ("security_policy", "安全策略"),
+    ("api_token", "接口令牌"),
     ("jurisdiction", "地区"),
     ("platform", "平台"),
     ("registration", "设立登记"),
@@ -369,6 +373,10 @@ static REASONS: &[(&str, &str)] = &[
     ("forbidden", "无权访问"),
     ("csrf", "表单校验失败"),
     ("rate_limited", "请求过于频繁"),
+    ("api_token_missing", "未提供接口令牌"),
+    ("api_token_unknown", "接口令牌无效"),
+    ("api_token_expired", "接口令牌已过期"),
+    ("api_token_revoked", "接口令牌已吊销"),
 ];
 
 /// An action code in Chinese; an unknown code reads as its entity and a generic verb.
