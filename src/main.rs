@@ -190,11 +190,23 @@ async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
         }
     }
     kechuang::jobs::spawn_daily(db.pool.clone());
+    let mail = config.mail.settings()?;
+    match &mail {
+        Some(settings) => {
+            let mailer = kechuang::mail::Mailer::new(settings)?;
+            kechuang::mail::spawn_sender(db.pool.clone(), mailer);
+            tracing::info!(host = %settings.host, port = settings.port, "e-mail notices on");
+        }
+        None => tracing::warn!(
+            "no SMTP server configured (--smtp-host): e-mail notices stay in the outbox"
+        ),
+    }
     let state = AppState::new(
         db.pool.clone(),
         WebConfig {
             secure_cookies: config.secure_cookies,
             trust_proxy: config.trust_proxy,
+            mail,
         },
     );
     let listener = tokio::net::TcpListener::bind(config.bind)

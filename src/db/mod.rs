@@ -13,6 +13,7 @@ pub mod filings;
 pub mod jurisdictions;
 pub mod ledger;
 pub mod lifecycle;
+pub mod mail;
 pub mod midyear;
 pub mod notices;
 pub mod operation;

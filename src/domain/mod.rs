@@ -77,6 +77,7 @@ pub mod fields;
 pub mod filing;
 pub mod ledger;
 pub mod lifecycle;
+pub mod mail;
 pub mod midyear;
 pub mod money;
 pub mod operation;

@@ -138,6 +138,10 @@ flashes! {
     RoleUnchanged = "unchanged" => "角色与数据范围没有变化，无需保存。",
     PolicySaved = "policy_saved" => "安全策略已保存，立即生效。",
 
+    // E-mail notices.
+    EmailSaved = "email_saved" => "电子邮箱已保存。",
+    MailSettingsSaved = "mail_settings_saved" => "通知设置已保存。",
+
     // Jurisdictions.
 }
 

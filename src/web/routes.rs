@@ -10,8 +10,8 @@ use super::compliance;
 use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    evaluation, evaluation_round, expert, home, jurisdictions, ledger, midyear, notices, operation,
-    password_reset, platforms, policies, rectification, security, timeline, todo,
+    evaluation, evaluation_round, expert, home, jurisdictions, ledger, mail, midyear, notices,
+    operation, password_reset, platforms, policies, rectification, security, timeline, todo,
 };
 use super::{api, dashboards};
 use crate::domain::role::Role::{self, *};
@@ -644,6 +644,14 @@ fn routes() -> Vec<RouteDef> {
         // without platform work), in-app notices (each user's own) and the staff's overdue list.
         route(M::GET, "/todo", SignedIn, get(todo::page)),
         route(M::GET, "/notices", SignedIn, get(notices::list)),
+        // E-mail notices: one's own settings; the outbox for the system admin.
+        route(M::GET, "/notices/settings", SignedIn, get(mail::settings)),
+        route(
+            M::POST,
+            "/notices/settings",
+            SignedIn,
+            post(mail::save_settings),
+        ),
         route(
             M::POST,
             "/notices/read-all",
@@ -927,6 +935,18 @@ fn routes() -> Vec<RouteDef> {
             "/admin/users/{uid}/status",
             Roles(SYSADMIN, Scope::Global),
             post(admin::set_status),
+        ),
+        route(
+            M::POST,
+            "/admin/users/{uid}/email",
+            Roles(SYSADMIN, Scope::Global),
+            post(admin::set_email),
+        ),
+        route(
+            M::GET,
+            "/admin/mail",
+            Roles(SYSADMIN, Scope::Global),
+            get(mail::admin_page),
         ),
         // Dual control over administrator accounts, and the owner's one-time reset link.
         route(
