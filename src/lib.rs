@@ -12,6 +12,7 @@ pub mod domain;
 pub mod embedded_pg;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod password_hash;
 pub mod state;
 pub mod telemetry;

@@ -137,6 +137,8 @@ fn embedded_dir(db_config: &DbConfig) -> std::path::PathBuf {
 /// before touching the cluster (a second `serve` is refused), stops the cluster on exit, and
 /// releases the lock only when the process ends.
 async fn serve(db_config: &DbConfig, config: ServeConfig) -> anyhow::Result<()> {
+    // A wrong mail configuration stops the server before anything starts.
+    let mail = config.mail.settings()?;
     let _owner = match db_config.database_url {
         None => Some(AppLock::try_acquire(&embedded_dir(db_config))?),
         Some(_) => None,
@@ -145,7 +147,7 @@ async fn serve(db_config: &DbConfig, config: ServeConfig) -> anyhow::Result<()> 
     if let Some(pg) = db.embedded.as_mut() {
         pg.take_ownership();
     }
-    let result = run(&db, config).await;
+    let result = run(&db, config, mail).await;
     db.close().await;
     result
 }
@@ -174,7 +176,11 @@ async fn close_for_command(mut db: Database, lock: Option<AppLock>) {
     drop(lock);
 }
 
-async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
+async fn run(
+    db: &Database,
+    config: ServeConfig,
+    mail: Option<kechuang::config::MailSettings>,
+) -> anyhow::Result<()> {
     database::migrate(&db.pool).await?;
     kechuang::db::policies::sync(&db.pool).await?;
     database::check_durability(&db.pool).await?;
@@ -190,11 +196,22 @@ async fn run(db: &Database, config: ServeConfig) -> anyhow::Result<()> {
         }
     }
     kechuang::jobs::spawn_daily(db.pool.clone());
+    match &mail {
+        Some(settings) => {
+            let mailer = kechuang::mail::Mailer::new(settings)?;
+            kechuang::mail::spawn_sender(db.pool.clone(), mailer);
+            tracing::info!(host = %settings.host, port = settings.port, "e-mail notices on");
+        }
+        None => tracing::warn!(
+            "no SMTP server configured (--smtp-host): e-mail notices stay in the outbox"
+        ),
+    }
     let state = AppState::new(
         db.pool.clone(),
         WebConfig {
             secure_cookies: config.secure_cookies,
             trust_proxy: config.trust_proxy,
+            mail,
         },
     );
     let listener = tokio::net::TcpListener::bind(config.bind)

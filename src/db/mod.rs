@@ -15,6 +15,7 @@ pub mod imports;
 pub mod jurisdictions;
 pub mod ledger;
 pub mod lifecycle;
+pub mod mail;
 pub mod midyear;
 pub mod notices;
 pub mod operation;

@@ -1,9 +1,14 @@
-//! In-app notices (nothing is ever sent outside the system): deadline reminders 14 and 3 days
-//! before each step of the annual cycle and on the day, to the platform's operators and its
-//! responsible staff member; each user's list; and the overdue steps staff see.
+//! Notices: deadline reminders 14 and 3 days before each step of the annual cycle and on the
+//! day, and one when a checklist item becomes overdue, to the platform's operators and its
+//! responsible staff member; notices on events ([`event`]); each user's list; and the overdue
+//! steps staff see.
 //!
 //! The generator is idempotent: `notices_once (user_id, kind, subject, days_left)` lets each
 //! reminder exist once however often it runs.
+//!
+//! E-mail: every notice written to `notices`, by whichever function, is queued for e-mail in the
+//! same transaction by the table's trigger (migration 0020, `db::mail`) when its recipient has an
+//! address — reminders only if the recipient has not turned their e-mails off.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -157,7 +162,35 @@ pub async fn generate_on(conn: &mut PgConnection, today: NaiveDate) -> Result<u6
             }
         }
     }
+    created += insert_checklist_overdue(conn, today).await?;
     Ok(created)
+}
+
+/// One notice per open checklist item past its due date (`overdue.checklist`, once per item and
+/// user), to the platform's operators and its responsible staff member; returns how many were
+/// new.
+async fn insert_checklist_overdue(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO notices (user_id, kind, subject, days_left, text, link, due_on)
+         SELECT u.id, 'overdue.checklist', 'checklist:' || i.id, 0,
+                p.name || '：清单事项「' || i.title || '」的完成期限为 '
+                    || to_char(i.due_date, 'YYYY-MM-DD') || '，已逾期，请尽快办理。',
+                '/platforms/' || p.id || '/checklist/' || i.id, i.due_date
+         FROM checklist_items i
+         JOIN platforms p ON p.id = i.platform_id
+         JOIN users u ON ((u.role = 'operator' AND u.platform_id = p.id) OR u.id = p.responsible_staff_id)
+                         AND NOT u.disabled
+         WHERE i.status = 'open' AND i.due_date < $1
+         ORDER BY i.id, u.id
+         ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
+    )
+    .bind(today)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// One reminder to one user about a platform's step (nothing when it exists already); returns
@@ -196,12 +229,18 @@ pub async fn insert_reminder(
 }
 
 /// SQL: whether the deadline reminder `n` is about a step that has been done since
-/// ([`done_sql`] of the platform and year in its subject `step:year:platform:id`).
+/// ([`done_sql`] of the platform and year in its subject `step:year:platform:id`), or the overdue
+/// notice `n` about a checklist item (`checklist:id`) that is no longer open.
 fn resolved_sql(n: &str) -> String {
     let platform = format!("split_part({n}.subject, ':', 4)::bigint");
     let year = format!("split_part({n}.subject, ':', 2)::int");
     format!(
-        "({n}.kind LIKE 'deadline.%' AND {n}.subject ~ '^[a-z]+:[0-9]+:platform:[0-9]+$' AND {})",
+        "(({n}.kind LIKE 'deadline.%' AND {n}.subject ~ '^[a-z]+:[0-9]+:platform:[0-9]+$' AND {})
+          OR CASE WHEN {n}.kind = 'overdue.checklist' AND {n}.subject ~ '^checklist:[0-9]+$'
+                  THEN EXISTS (SELECT 1 FROM checklist_items ci
+                                WHERE ci.id = split_part({n}.subject, ':', 2)::bigint
+                                  AND ci.status <> 'open')
+                  ELSE false END)",
         by_step(
             &format!("split_part({n}.subject, ':', 1)"),
             |step| done_sql(step, &platform, &year)

@@ -23,6 +23,10 @@ pub struct User {
     pub disabled: bool,
     pub is_demo: bool,
     pub version: i32,
+    /// Where notices are e-mailed (set by the system admin); None: in-app only.
+    pub email: Option<String>,
+    /// Whether reminders are e-mailed too (decisions always are).
+    pub mail_reminders: bool,
 }
 
 impl User {
@@ -87,6 +91,33 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<User>, sqlx:
         .bind(id)
         .fetch_optional(conn)
         .await
+}
+
+/// Sets (or clears) an account's e-mail address; the account as it is now.
+pub async fn set_email(
+    conn: &mut PgConnection,
+    id: i64,
+    email: Option<&str>,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("UPDATE users SET email = $2 WHERE id = $1 RETURNING *")
+        .bind(id)
+        .bind(email)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Whether the account's reminders are e-mailed too (its owner decides).
+pub async fn set_mail_reminders(
+    conn: &mut PgConnection,
+    id: i64,
+    on: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET mail_reminders = $2 WHERE id = $1")
+        .bind(id)
+        .bind(on)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn list(pool: &PgPool, q: &str) -> Result<Vec<UserListRow>, sqlx::Error> {

@@ -78,6 +78,7 @@ pub mod filing;
 pub mod import;
 pub mod ledger;
 pub mod lifecycle;
+pub mod mail;
 pub mod midyear;
 pub mod money;
 pub mod operation;

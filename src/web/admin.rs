@@ -195,7 +195,10 @@ pub struct AccountPage {
     pub target_is_admin: bool,
     pub requests: Vec<RequestRow>,
     pub reason: String,
+    /// The e-mail address field as typed (the stored one at first).
+    pub email: String,
     pub errors: FieldErrors,
+    pub notice: &'static str,
 }
 
 impl AccountPage {
@@ -224,10 +227,12 @@ async fn account_page(
     Ok(AccountPage {
         layout: Layout::for_user(user, "users"),
         target_is_admin: target.role().is_some_and(Role::is_admin),
+        email: target.email.clone().unwrap_or_default(),
         target,
         requests,
         reason,
         errors,
+        notice: "",
     })
 }
 
@@ -240,9 +245,55 @@ pub async fn account(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(uid): Path<i64>,
+    Query(q): Query<NoticeQuery>,
 ) -> AppResult<AccountPage> {
     let target = load_user(&state, uid).await?;
-    account_page(&state, &user, target, String::new(), FieldErrors::default()).await
+    let mut page =
+        account_page(&state, &user, target, String::new(), FieldErrors::default()).await?;
+    page.notice = notice_text(&q.notice);
+    Ok(page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    email: String,
+}
+
+/// Sets or clears an account's e-mail address (where its notices are e-mailed). Only the system
+/// admin does this, for any account: an address is where the bureau's notices go, so it is kept
+/// with the account's identity rather than left to whoever holds the password (there is no
+/// confirmation round-trip to prove an address belongs to its owner).
+pub async fn set_email(
+    w: Writer,
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(uid): Path<i64>,
+    Form(f): Form<EmailForm>,
+) -> AppResult<Response> {
+    let target = load_user(&state, uid).await?;
+    let email = match crate::domain::mail::check_address(&f.email) {
+        Ok(email) => email,
+        Err(msg) => {
+            let mut errors = FieldErrors::default();
+            errors.add("email", msg);
+            let mut page = account_page(&state, &user, target, String::new(), errors).await?;
+            page.email = f.email;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let mut tx = w.begin().await?;
+    users::set_email(&mut tx, uid, email.as_deref())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.audit(
+        Entry::new("user.email", "user", uid)
+            .before(Some(serde_json::json!({"email": target.email})))
+            .after(Some(serde_json::json!({"email": email}))),
+    )
+    .await?;
+    tx.redirect(format!("/admin/users/{uid}?notice={}", Flash::EmailSaved))
+        .await
 }
 
 #[derive(Deserialize, Default)]

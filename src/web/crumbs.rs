@@ -93,6 +93,7 @@ const TITLES: &[(&str, &str)] = &[
     ("/audit", "审计日志"),
     ("/audit/verify", "完整性校验"),
     ("/notices", "通知"),
+    ("/notices/settings", "通知设置"),
     ("/jurisdictions", "地区管理"),
     ("/workbench", "工作台"),
 ];

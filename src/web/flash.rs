@@ -142,6 +142,10 @@ flashes! {
     PolicySaved = "policy_saved" => "安全策略已保存，立即生效。",
     ApiTokenRevoked = "api_token_revoked" => "接口令牌已吊销，立即失效。",
 
+    // E-mail notices.
+    EmailSaved = "email_saved" => "电子邮箱已保存。",
+    MailSettingsSaved = "mail_settings_saved" => "通知设置已保存。",
+
     // Jurisdictions.
 }
 

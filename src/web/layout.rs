@@ -90,6 +90,7 @@ impl Layout {
             Some(Role::Sysadmin) => vec![
                 item("/admin/users", "账户管理", "users"),
                 item("/admin/requests", "双人复核", "requests"),
+                item("/admin/mail", "邮件发送", "mail"),
             ],
             Some(Role::Secadmin) => vec![
                 item("/security/users", "角色授权", "roles"),

@@ -50,6 +50,7 @@ pub mod jurisdictions;
 pub mod layout;
 pub mod ledger;
 pub mod limits;
+pub mod mail;
 pub mod midyear;
 pub mod notices;
 pub mod operation;

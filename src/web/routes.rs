@@ -10,7 +10,7 @@ use super::compliance;
 use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, midyear, notices,
+    evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, mail, midyear, notices,
     operation, password_reset, platforms, policies, rectification, security, timeline, todo,
 };
 use super::{api, api_tokens, api_v1, dashboards};
@@ -703,6 +703,14 @@ fn routes() -> Vec<RouteDef> {
         // without platform work), in-app notices (each user's own) and the staff's overdue list.
         route(M::GET, "/todo", SignedIn, get(todo::page)),
         route(M::GET, "/notices", SignedIn, get(notices::list)),
+        // E-mail notices: one's own settings; the outbox for the system admin.
+        route(M::GET, "/notices/settings", SignedIn, get(mail::settings)),
+        route(
+            M::POST,
+            "/notices/settings",
+            SignedIn,
+            post(mail::save_settings),
+        ),
         route(
             M::POST,
             "/notices/read-all",
@@ -1011,6 +1019,18 @@ fn routes() -> Vec<RouteDef> {
             "/admin/users/{uid}/status",
             Roles(SYSADMIN, Scope::Global),
             post(admin::set_status),
+        ),
+        route(
+            M::POST,
+            "/admin/users/{uid}/email",
+            Roles(SYSADMIN, Scope::Global),
+            post(admin::set_email),
+        ),
+        route(
+            M::GET,
+            "/admin/mail",
+            Roles(SYSADMIN, Scope::Global),
+            get(mail::admin_page),
         ),
         // Dual control over administrator accounts, and the owner's one-time reset link.
         route(
