@@ -14,6 +14,10 @@ CREATE INDEX platforms_code_trgm ON platforms USING gin (code gin_trgm_ops);
 -- pair, so a sorted page reads this index in order instead of sorting every match.
 CREATE INDEX platforms_name_zh ON platforms (name COLLATE "zh-Hans-x-icu", id);
 
+-- A fingerprint of what each finding says (written by the refresh, db::compliance): a refresh
+-- compares fingerprints and writes only the findings that changed.
+ALTER TABLE findings ADD COLUMN digest bytea;
+
 -- When each platform's compliance was last checked. The findings themselves are rewritten only
 -- when they change (their `as_of` is the day they last changed), so a refresh that finds nothing
 -- new writes nothing but these dates, and those once a day.

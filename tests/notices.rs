@@ -350,6 +350,7 @@ async fn the_overdue_list_respects_county_scope() {
     .execute(app.pool())
     .await
     .unwrap();
+    app.data_changed().await;
     let page = county.get("/annual/overdue").await;
     assert_eq!(page.texts("#overdue-steps tbody tr").len(), 2);
 

@@ -1,6 +1,7 @@
 //! Double submission over every create route of the route registry (issue 11, item 2): the
 //! same form (same CSRF token, same one-time `form_token`) posted twice in parallel, then
-//! replayed, leaves one record and advances the data version once; a new token is a new
+//! replayed, leaves one record and advances the data version (the write, and the findings
+//! refresh after it when the findings change; a replay advances nothing); a new token is a new
 //! submission. And every form of the pages carries its one-time token.
 
 mod common;
@@ -861,10 +862,12 @@ async fn check_route(
             format!("parallel: {} records created, expected 1", n1 - n0),
         );
     }
-    if v1 - v0 != 1 {
+    // The write advances the data version; the findings refresh after it may advance it again
+    // (when the findings change): at least once, and the record count above is exact.
+    if v1 - v0 < 1 {
         fail(
             false,
-            format!("parallel: data version +{}, expected +1", v1 - v0),
+            format!("parallel: data version +{}, expected to advance", v1 - v0),
         );
     }
 
@@ -913,10 +916,10 @@ async fn check_route(
                     n3 - n2
                 ),
             );
-        } else if v3 - v2 != 1 {
+        } else if v3 - v2 < 1 {
             fail(
                 false,
-                format!("new token: data version +{}, expected +1", v3 - v2),
+                format!("new token: data version +{}, expected to advance", v3 - v2),
             );
         }
     }

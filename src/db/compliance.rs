@@ -3,6 +3,8 @@
 //! (一平台一清单: an open `fail`/`warn` finding has an open checklist item; it closes itself when
 //! the finding passes).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
@@ -139,56 +141,75 @@ async fn refresh_once(
     let mut tx = audit::begin(pool, &actor).await?;
     lock_for_refresh(&mut tx, ids).await?;
     let evaluated = evaluate_on(&mut tx, ids, as_of).await?;
-    let mut platform_ids = Vec::new();
-    let (mut p, mut r, mut st, mut cl, mut msg, mut facts) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let platform_ids: Vec<i64> = evaluated.iter().map(|(id, _, _)| *id).collect();
+    // Store only what changed. Each stored finding keeps a fingerprint of what it says; the new
+    // findings are compared with those, and only the new or different ones are written, and those
+    // of rules that no longer report deleted. (A refresh usually finds nothing new.)
+    let stored: Vec<(i64, String, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT platform_id, rule_id, digest FROM findings WHERE platform_id = ANY($1)",
+    )
+    .bind(&platform_ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut stored: HashMap<(i64, String), Option<Vec<u8>>> =
+        stored.into_iter().map(|(p, r, d)| ((p, r), d)).collect();
+    let (mut p, mut r, mut st, mut cl, mut msg, mut facts, mut digests) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for (id, _, findings) in &evaluated {
-        platform_ids.push(*id);
         for f in findings {
+            let digest = fingerprint(f);
+            let was = stored.remove(&(*id, f.rule.to_string()));
+            if was.flatten().as_deref() == Some(digest.as_slice()) {
+                continue;
+            }
             p.push(*id);
             r.push(f.rule);
             st.push(f.status.as_str());
             cl.push(f.clause);
             msg.push(f.message.as_str());
             facts.push(serde_json::Value::Object(f.facts.clone()));
+            digests.push(digest);
         }
     }
+    // What is left of the stored findings no longer reports.
+    let (gone_p, gone_r): (Vec<i64>, Vec<String>) = stored.into_keys().unzip();
     let (titles_ids, titles): (Vec<&str>, Vec<String>) = compliance::rules()
         .iter()
         .map(|r| (r.id, crate::domain::checklist::rule_item_title(r)))
         .unzip();
 
-    // Store only what changed: findings that are new or differ, and those of rules that no longer
-    // report; then the day each platform was checked.
-    let changed: i64 = sqlx::query_scalar(
-        "WITH new (platform_id, rule_id, status, clause, message, facts) AS (
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])),
-         gone AS (
-             DELETE FROM findings f
-             WHERE f.platform_id = ANY($7)
-               AND NOT EXISTS (SELECT 1 FROM new n WHERE n.platform_id = f.platform_id AND n.rule_id = f.rule_id)
-             RETURNING 1),
-         put AS (
-             INSERT INTO findings AS f (platform_id, rule_id, status, clause, message, facts, as_of)
-             SELECT n.*, $8::date FROM new n
+    let changed = (p.len() + gone_p.len()) as i64;
+    if !gone_p.is_empty() {
+        sqlx::query(
+            "DELETE FROM findings f USING UNNEST($1::bigint[], $2::text[]) AS g (platform_id, rule_id)
+             WHERE f.platform_id = g.platform_id AND f.rule_id = g.rule_id",
+        )
+        .bind(&gone_p)
+        .bind(&gone_r)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !p.is_empty() {
+        sqlx::query(
+            "INSERT INTO findings (platform_id, rule_id, status, clause, message, facts, digest, as_of)
+             SELECT *, $8::date
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bytea[])
              ON CONFLICT (platform_id, rule_id) DO UPDATE
              SET status = excluded.status, clause = excluded.clause, message = excluded.message,
-                 facts = excluded.facts, as_of = excluded.as_of, evaluated_at = now()
-             WHERE (f.status, f.clause, f.message, f.facts)
-                   IS DISTINCT FROM (excluded.status, excluded.clause, excluded.message, excluded.facts)
-             RETURNING 1)
-         SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM put)",
-    )
-    .bind(&p)
-    .bind(&r)
-    .bind(&st)
-    .bind(&cl)
-    .bind(&msg)
-    .bind(&facts)
-    .bind(&platform_ids)
-    .bind(as_of)
-    .fetch_one(&mut *tx)
-    .await?;
+                 facts = excluded.facts, digest = excluded.digest, as_of = excluded.as_of,
+                 evaluated_at = now()",
+        )
+        .bind(&p)
+        .bind(&r)
+        .bind(&st)
+        .bind(&cl)
+        .bind(&msg)
+        .bind(&facts)
+        .bind(&digests)
+        .bind(as_of)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
         "INSERT INTO compliance_checks AS c (platform_id, as_of) SELECT unnest($1::bigint[]), $2
          ON CONFLICT (platform_id) DO UPDATE SET as_of = excluded.as_of WHERE c.as_of <> excluded.as_of",
@@ -234,10 +255,6 @@ async fn refresh_once(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    // What pages show changed: the page caches must miss (`web::cache`).
-    if changed + (opened + closed) as i64 > 0 {
-        super::data_changed(&mut tx).await?;
-    }
     if opened + closed > 0 {
         audit::record(
             &mut tx,
@@ -250,12 +267,33 @@ async fn refresh_once(
         )
         .await?;
     }
+    // What pages show changed: the page caches must miss (`web::cache`). Last, like the write
+    // path: the audit trail's lock before the data version's, always in that order.
+    if changed + (opened + closed) as i64 > 0 {
+        super::data_changed(&mut tx).await?;
+    }
     tx.commit().await?;
     Ok(Refreshed {
         platforms: platform_ids.len(),
         items_opened: opened,
         items_closed: closed,
     })
+}
+
+/// A finding's fingerprint: what it says (status, clause, message, facts), hashed.
+fn fingerprint(f: &Finding) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [f.status.as_str(), f.clause, f.message.as_str()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.update(
+        serde_json::Value::Object(f.facts.clone())
+            .to_string()
+            .as_bytes(),
+    );
+    h.finalize()[..16].to_vec()
 }
 
 /// Today in Beijing.

@@ -10,8 +10,9 @@ use super::compliance;
 use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, mail, midyear, notices,
-    operation, password_reset, platforms, policies, rectification, security, timeline, todo,
+    evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, mail, midyear,
+    notices, operation, password_reset, platforms, policies, rectification, security, timeline,
+    todo,
 };
 use super::{api, api_tokens, api_v1, dashboards};
 use crate::domain::role::Role::{self, *};

@@ -345,6 +345,13 @@ impl TestApp {
         token
     }
 
+    /// Advances the data version after a raw SQL write, as every write of the app does (the page
+    /// caches key on it, `web::cache`).
+    pub async fn data_changed(&self) {
+        let mut conn = self.pool().acquire().await.unwrap();
+        kechuang::db::data_changed(&mut conn).await.unwrap();
+    }
+
     pub async fn audit_count(&self, action: &str) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
             .bind(action)
