@@ -221,7 +221,7 @@ pub struct OverduePage {
 }
 
 /// Rows listed per section of the overdue page (the section's heading counts all of them).
-const SECTION_ROWS: usize = 100;
+const SECTION_ROWS: usize = 50;
 
 /// Everything overdue in the user's scope today ([`notices::overdue`]), kept until the next write.
 pub async fn overdue_in_scope(
