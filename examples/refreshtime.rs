@@ -78,7 +78,7 @@ async fn main() -> Result<(), sqlx::Error> {
 
     let evaluated = compliance::evaluate(&pool, Some(&[platform]), today).await?;
     let (_, snapshot, _) = evaluated.first().expect("the platform exists");
-    let params = compliance::params(&pool).await?;
+    let params = kechuang::db::rule_params::in_force(&mut *pool.acquire().await?, today).await?;
     let mut rules = Vec::new();
     for _ in 0..200 {
         let start = Instant::now();

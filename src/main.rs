@@ -263,7 +263,7 @@ async fn print_snapshot(
         .await?
         .with_context(|| format!("no platform with code {code}"))?;
     let as_of = as_of.unwrap_or_else(kechuang::db::compliance::today);
-    let params = kechuang::db::compliance::params(&db.pool).await?;
+    let params = kechuang::db::rule_params::in_force(&mut *db.pool.acquire().await?, as_of).await?;
     let snapshots = kechuang::db::snapshot::build(&db.pool, Some(&[id]), as_of, &params).await?;
     let (_, snapshot) = snapshots.into_iter().next().context("platform vanished")?;
     println!("{}", serde_json::to_string_pretty(&snapshot)?);

@@ -334,3 +334,88 @@ async fn county_staff_read_only_other_roles_not_at_all() {
     }
     assert_eq!(app.audit_count("annual_config.update").await, 0);
 }
+
+#[tokio::test]
+async fn moving_the_filing_deadline_moves_the_pages_and_the_rule() {
+    let app = fixture().await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM platforms WHERE code = 'OWN-001'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let today = kechuang::db::compliance::today();
+    use chrono::Datelike;
+    let year = today.year();
+    let mut tx =
+        kechuang::db::audit::begin(app.pool(), &kechuang::db::audit::Actor::system("test"))
+            .await
+            .unwrap();
+    sqlx::query(
+        "UPDATE platforms SET stage = 'operating', operating_since = make_date($2 - 2, 1, 1) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(year)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    app.data_changed().await;
+    kechuang::db::compliance::refresh(app.pool(), None, today)
+        .await
+        .unwrap();
+    let filing_status = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-FILING'",
+        )
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+    };
+    // Today is after 03-31 and nothing was filed.
+    let deadline_passed = today > chrono::NaiveDate::from_ymd_opt(year, 3, 31).unwrap();
+    if deadline_passed {
+        assert_eq!(filing_status().await, "fail");
+    }
+
+    let mut staff = app.signed_in("city-staff").await;
+    let resp = post(
+        &mut staff,
+        &format!("/annual/config/{year}"),
+        &form(
+            "0",
+            "因故推迟年初备案",
+            &[("filing_deadline".into(), "12-31")],
+        ),
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+
+    // The rule: the finding was recomputed against the moved deadline.
+    assert_eq!(filing_status().await, "info");
+    let facts: serde_json::Value = sqlx::query_scalar(
+        "SELECT facts FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-FILING'",
+    )
+    .bind(id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        facts.to_string().contains(&format!("{year}-12-31")),
+        "{facts}"
+    );
+    // The pages: the platform's annual page and the rule's parameter in force.
+    let mut op = app.signed_in("op-own").await;
+    let page = op.get(&format!("/platforms/{id}/annual?year={year}")).await;
+    assert!(
+        page.body.contains(&format!("{year}-12-31")),
+        "{}",
+        page.body
+    );
+    let rule = staff.get("/rules/EVAL-FILING").await;
+    assert!(
+        rule.text("tr[data-param=deadline] td.current")
+            .contains("12"),
+        "{}",
+        rule.text("tr[data-param=deadline]")
+    );
+}

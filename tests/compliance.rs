@@ -17,7 +17,10 @@ async fn every_demo_platforms_findings_equal_check_on_its_snapshot() {
     let refreshed = compliance::refresh(app.pool(), None, as_of).await.unwrap();
     assert_eq!(refreshed.platforms, kechuang::demo::PLATFORMS);
 
-    let params = compliance::params(app.pool()).await.unwrap();
+    let params =
+        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), as_of)
+            .await
+            .unwrap();
     let snapshots = snapshot::build(app.pool(), None, as_of, &params)
         .await
         .unwrap();

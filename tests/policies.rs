@@ -581,3 +581,198 @@ async fn the_library_reads_without_file_names_or_codes() {
             .contains("成员至少 3 人")
     );
 }
+
+/// `(fail, warn)` findings of a rule over every platform.
+async fn rule_statuses(app: &TestApp, rule: &str) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'fail'), count(*) FILTER (WHERE status = 'warn')
+         FROM findings WHERE rule_id = $1",
+    )
+    .bind(rule)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn city_staff_change_a_parameter_with_a_reason_and_findings_history_and_snapshot_follow() {
+    let app = synced_app().await;
+    kechuang::demo::load(app.pool()).await.unwrap();
+    let today = kechuang::db::compliance::today();
+    kechuang::db::compliance::refresh(app.pool(), None, today)
+        .await
+        .unwrap();
+    let (fails, warns) = rule_statuses(&app, "MKT-BREAK-EVEN").await;
+    assert!(
+        fails > 0,
+        "the demo has platforms past their transition deadline"
+    );
+    let mut staff = staff(&app).await;
+
+    let page = staff.get("/rules/MKT-BREAK-EVEN").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.text("tr[data-param=transition_months] td.current"),
+        "24 个月"
+    );
+    assert!(page.text("#param-history").contains("未调整过"));
+    let seen = page
+        .value("#edit-transition_months input[name=seen]")
+        .expect("the form names the last change seen");
+    assert_eq!(seen, "0");
+    let path = "/rules/MKT-BREAK-EVEN/params/transition_months";
+
+    // Refused forms keep what was typed and say what is wrong next to the field.
+    let resp = staff
+        .post(path, &[("seen", "0"), ("value", "1200"), ("reason", " ")])
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text("#f-transition_months-reason-error")
+            .contains("修改原因")
+    );
+    assert_eq!(
+        resp.value("#f-transition_months-value").as_deref(),
+        Some("1200")
+    );
+    let resp = staff
+        .post(
+            path,
+            &[("seen", "0"), ("value", "两年"), ("reason", "会议决定")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text("#f-transition_months-value-error")
+            .contains("月数")
+    );
+    assert_eq!(resp.text("#f-transition_months-reason"), "会议决定");
+    let resp = staff
+        .post(
+            path,
+            &[("seen", "0"), ("value", "24"), ("reason", "会议决定")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text("#f-transition_months-value-error")
+            .contains("相同")
+    );
+    assert_eq!(rule_statuses(&app, "MKT-BREAK-EVEN").await, (fails, warns));
+
+    // The change: history, audit, every platform re-checked with the new value.
+    let resp = staff
+        .post(
+            path,
+            &[
+                ("seen", "0"),
+                ("value", "1200"),
+                ("reason", "市局会议决定延长过渡期"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(
+        resp.location(),
+        Some("/rules/MKT-BREAK-EVEN?notice=param_changed#parameters")
+    );
+    assert_eq!(app.audit_count("rule_param.update").await, 1);
+    let (fails_after, warns_after) = rule_statuses(&app, "MKT-BREAK-EVEN").await;
+    assert_eq!(fails_after, 0, "no platform is past a 100-year transition");
+    assert_eq!(warns_after, warns + fails);
+    let page = staff
+        .get("/rules/MKT-BREAK-EVEN?notice=param_changed")
+        .await;
+    assert!(page.text("p.notice").contains("重新计算"));
+    assert!(
+        page.text("tr[data-param=transition_months] td.current")
+            .starts_with("1200 个月")
+    );
+    let history = page.texts("#param-history tbody td");
+    assert!(
+        history.contains(&"市局会议决定延长过渡期".to_owned()),
+        "{history:?}"
+    );
+    assert!(history.contains(&"1200 个月".to_owned()), "{history:?}");
+    let seen = page
+        .value("#edit-transition_months input[name=seen]")
+        .unwrap();
+    assert_ne!(seen, "0");
+    // The rule list shows the value in force.
+    let list = staff.get("/rules").await;
+    assert!(
+        list.text("tr[data-rule=MKT-BREAK-EVEN] td.params")
+            .contains("1200")
+    );
+
+    // A form opened before that change is a conflict, not a silent overwrite.
+    let resp = staff
+        .post(
+            path,
+            &[("seen", "0"), ("value", "36"), ("reason", "另一人修改")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+    assert!(
+        resp.text("#f-transition_months-value-error")
+            .contains("已被他人修改")
+    );
+    assert_eq!(resp.text("#f-transition_months-reason"), "另一人修改");
+
+    // The snapshot carries the values in force (the deadlines from the year's cycle configuration).
+    let mut conn = app.pool().acquire().await.unwrap();
+    let params = kechuang::db::rule_params::in_force(&mut conn, today)
+        .await
+        .unwrap();
+    drop(conn);
+    let id: i64 = sqlx::query_scalar("SELECT min(id) FROM platforms")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let snapshot = kechuang::db::snapshot::build(app.pool(), Some(&[id]), today, &params)
+        .await
+        .unwrap();
+    let json = serde_json::to_value(&snapshot[0].1).unwrap();
+    assert_eq!(json["params"]["MKT-BREAK-EVEN.transition_months"], 1200);
+    assert_eq!(json["params"]["EVAL-FILING.deadline"], "03-31");
+    assert_eq!(json["params"]["INTEG-BAN.ban_months"], 36);
+
+    // The deadlines are not edited here; leaders and county staff edit nothing.
+    let resp = staff
+        .post(
+            "/rules/EVAL-FILING/params/deadline",
+            &[("seen", "0"), ("value", "04-30"), ("reason", "推迟")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = staff.get("/rules/EVAL-FILING").await;
+    assert!(
+        page.doc()
+            .select(&scraper::Selector::parse("#edit-deadline").unwrap())
+            .next()
+            .is_none()
+    );
+    assert!(
+        page.text("tr[data-param=deadline]")
+            .contains("年度工作配置")
+    );
+    let mut leader = leader(&app).await;
+    let resp = leader
+        .post(path, &[("seen", "1"), ("value", "12"), ("reason", "x")])
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    app.user("county", Some(Role::Staff), None, Some("320613"))
+        .await;
+    let mut county = app.signed_in("county").await;
+    let page = county.get("/rules/MKT-BREAK-EVEN").await;
+    assert!(
+        page.doc()
+            .select(&scraper::Selector::parse("#edit-transition_months").unwrap())
+            .next()
+            .is_none()
+    );
+    let resp = county
+        .post(path, &[("seen", "1"), ("value", "12"), ("reason", "x")])
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}

@@ -6,29 +6,12 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgPool};
 
 use super::audit::{self, Actor};
 use super::snapshot;
-use crate::domain::compliance::{self, Finding, Params, Snapshot, Status};
+use crate::domain::compliance::{self, Finding, Snapshot, Status};
 use crate::domain::scope::PlatformScope;
-
-/// The parameters in force: the catalogue defaults overlaid with the latest `rule_params` row of
-/// each key. A stored value that no longer validates is skipped (and logged), never fatal.
-pub async fn params<'e>(db: impl PgExecutor<'e>) -> Result<Params, sqlx::Error> {
-    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
-        "SELECT DISTINCT ON (key) key, value FROM rule_params ORDER BY key, changed_at DESC, id DESC",
-    )
-    .fetch_all(db)
-    .await?;
-    let mut params = Params::new();
-    for (key, value) in rows {
-        if let Err(e) = params.set_json(&key, &value) {
-            tracing::warn!(%key, error = %e, "stored rule parameter ignored");
-        }
-    }
-    Ok(params)
-}
 
 /// Snapshots and findings of the given platforms (all when `None`), with the parameters in force.
 pub async fn evaluate(
@@ -45,7 +28,7 @@ async fn evaluate_on(
     ids: Option<&[i64]>,
     as_of: NaiveDate,
 ) -> Result<Vec<(i64, Snapshot, Vec<Finding>)>, sqlx::Error> {
-    let params = params(&mut *conn).await?;
+    let params = super::rule_params::in_force(conn, as_of).await?;
     let snapshots = snapshot::build_on(conn, ids, as_of, &params).await?;
     Ok(snapshots
         .into_iter()

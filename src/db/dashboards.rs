@@ -115,10 +115,12 @@ pub struct Transition {
 
 /// The transformation months in force (rule parameter, else the catalogue default).
 pub async fn transition_months(pool: &PgPool) -> Result<u32, sqlx::Error> {
-    Ok(super::compliance::params(pool)
-        .await?
-        .get(&BREAK_EVEN_TRANSITION_MONTHS)
-        .0)
+    Ok(
+        super::rule_params::in_force(&mut *pool.acquire().await?, super::compliance::today())
+            .await?
+            .get(&BREAK_EVEN_TRANSITION_MONTHS)
+            .0,
+    )
 }
 
 impl Transition {

@@ -71,6 +71,33 @@ impl Step {
     }
 }
 
+/// The rule parameters that are not edited in the policy library: the year's cycle configuration is their only
+/// source (POLICY-RULES.md "Parameters").
+pub const CYCLE_DEADLINE_PARAMS: [&str; 3] = [
+    "EVAL-FILING.deadline",
+    "EVAL-MIDYEAR.deadline",
+    "EVAL-YEAREND.deadline",
+];
+
+/// Whether the rule parameter `key` is one of the three deadlines set by the year's cycle configuration.
+pub fn is_cycle_deadline(key: &str) -> bool {
+    CYCLE_DEADLINE_PARAMS.contains(&key)
+}
+
+/// The three `EVAL-*.deadline` rule parameters in force on a day of year `Y`, given the cycle configurations of
+/// `Y` and `Y − 1`: the filing and mid-year deadlines of `Y`'s cycle, and the year-end deadline of `Y − 1`'s cycle
+/// (which falls in `Y`, where `EVAL-YEAREND` looks for it). Keys in [`CYCLE_DEADLINE_PARAMS`] order.
+pub fn rule_deadlines(
+    this_year: &AnnualConfig,
+    last_year: &AnnualConfig,
+) -> [(&'static str, MonthDay); 3] {
+    [
+        (CYCLE_DEADLINE_PARAMS[0], this_year.deadlines.filing),
+        (CYCLE_DEADLINE_PARAMS[1], this_year.deadlines.midyear),
+        (CYCLE_DEADLINE_PARAMS[2], last_year.deadlines.yearend),
+    ]
+}
+
 impl AnnualConfig {
     /// The deadline of `step` for the cycle of `year`.
     pub fn deadline(&self, year: i32, step: Step) -> NaiveDate {
@@ -111,6 +138,33 @@ impl AnnualConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_deadlines_take_the_year_end_from_the_previous_cycle() {
+        let mut this_year = AnnualConfig::default();
+        this_year.deadlines.filing = MonthDay::parse("04-15").expect("md");
+        this_year.deadlines.yearend = MonthDay::parse("02-28").expect("md");
+        let mut last_year = AnnualConfig::default();
+        last_year.deadlines.yearend = MonthDay::parse("01-15").expect("md");
+        let got = rule_deadlines(&this_year, &last_year);
+        let shown: Vec<(&str, String)> = got.iter().map(|(k, md)| (*k, md.to_string())).collect();
+        assert_eq!(
+            shown,
+            [
+                ("EVAL-FILING.deadline", "04-15".to_owned()),
+                ("EVAL-MIDYEAR.deadline", "07-31".to_owned()),
+                ("EVAL-YEAREND.deadline", "01-15".to_owned()),
+            ]
+        );
+        for key in CYCLE_DEADLINE_PARAMS {
+            assert!(is_cycle_deadline(key));
+            assert!(
+                crate::domain::compliance::ParamKey::lookup(key).is_some(),
+                "{key} is a rule parameter"
+            );
+        }
+        assert!(!is_cycle_deadline("MKT-BREAK-EVEN.transition_months"));
+    }
 
     #[test]
     fn defaults_follow_evaluation_md() {

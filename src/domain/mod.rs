@@ -82,6 +82,7 @@ pub mod mail;
 pub mod midyear;
 pub mod money;
 pub mod operation;
+pub mod param_form;
 pub mod password;
 pub mod platform;
 pub mod policy_text;

@@ -590,6 +590,10 @@ pub async fn update(
         };
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
+    if before.deadlines != config.deadlines {
+        // The rules' EVAL-*.deadline parameters come from here: every platform is checked again.
+        tx.touches_all();
+    }
     tx.audit(
         Entry::new("annual_config.update", "annual_config", year)
             .before(serde_json::json!({"version": current, "config": before}))
@@ -628,6 +632,7 @@ pub async fn copy(
         .await?;
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
+    tx.touches_all();
     tx.audit(
         Entry::new("annual_config.copy", "annual_config", next).after(
             serde_json::json!({"version": 1, "from_year": year, "from_version": version,

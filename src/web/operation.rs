@@ -182,7 +182,7 @@ async fn page(
         .await?
         .ok_or(AppError::NotFound)?;
     let acceptance = db::acceptance(&mut conn, id).await?;
-    let params = rule_params::current(&mut *conn).await?;
+    let params = rule_params::in_force(&mut conn, crate::db::compliance::today()).await?;
     drop(conn);
     let visits = db::visits(&state.db, id).await?;
     let integrity = db::integrity_records(&state.db, id).await?;
@@ -851,7 +851,7 @@ pub async fn record_integrity(
         Err(errors) => return invalid(&state, &user, id, Failed::Integrity(form, errors)).await,
     };
     let mut tx = w.begin().await?;
-    let params = rule_params::current(&mut *tx).await?;
+    let params = rule_params::in_force(&mut tx, crate::db::compliance::today()).await?;
     let rid = db::insert_integrity(&mut tx, id, &record, user.id).await?;
     tx.audit(
         Entry::new("integrity.record", "integrity_record", rid).after(serde_json::json!({

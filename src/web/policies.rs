@@ -6,17 +6,28 @@ use std::collections::BTreeSet;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
 
 use super::auth::CurrentUser;
-use super::forms::Path;
+use super::flash::Flash;
+use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
+use super::write::{Entry, Writer};
 use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
+use crate::db::{compliance, rule_params};
+use crate::domain::annual::is_cycle_deadline;
 use crate::domain::compliance::citation::{clause_zh, policy_name_zh};
-use crate::domain::compliance::{Phase, RuleDef, facts, rules as catalogue};
+use crate::domain::compliance::{Params, Phase, RuleDef, facts, rules as catalogue};
+use crate::domain::fields::RawForm;
+use crate::domain::param_form;
 use crate::domain::policy_text::{
     Citation, ClauseKind, PolicyStatus, RuleLink, parse_citation, rule_links,
 };
 use crate::domain::role::Role;
+use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -273,8 +284,18 @@ pub struct ParamItem {
     pub label: String,
     /// The default as a Chinese value with its unit.
     pub default: String,
-    /// `label value`, e.g. `成员至少 3 人`.
+    /// The value in force, as a Chinese value with its unit.
+    pub current: String,
+    /// The value in force as typed in the edit form (`24`, `0.6`, `03-31`).
+    pub current_raw: String,
+    /// The value in force differs from the default.
+    pub changed: bool,
+    /// For the three cycle deadlines: the year whose cycle configuration sets the value (their only source).
+    pub cycle_year: Option<i32>,
+    /// `label value in force`, e.g. `成员至少 3 人`.
     pub phrase: String,
+    /// The id of the parameter's latest recorded change (0: never changed); the edit form sends it back.
+    pub seen: i64,
     pub kind: &'static str,
     pub description: &'static str,
 }
@@ -295,7 +316,14 @@ pub struct RuleItem {
 }
 
 impl RuleItem {
-    fn new(n: usize, rule: &'static RuleDef, loaded: &[ClauseRow]) -> RuleItem {
+    /// The rule with its parameters' values in force (`params`, as [`rule_params::in_force`] gives them on `today`).
+    fn new(
+        n: usize,
+        rule: &'static RuleDef,
+        loaded: &[ClauseRow],
+        params: &Params,
+        today: NaiveDate,
+    ) -> RuleItem {
         RuleItem {
             n,
             id: rule.id,
@@ -318,16 +346,30 @@ impl RuleItem {
             params: rule
                 .params
                 .iter()
-                .map(|p| ParamItem {
-                    name: p.name,
-                    label: facts::label(p.name),
-                    default: facts::value_text(
-                        p.name,
-                        &serde_json::to_value(p.default).unwrap_or_default(),
-                    ),
-                    phrase: facts::param_default_phrase(p),
-                    kind: p.default.kind_zh(),
-                    description: p.description_zh,
+                .map(|p| {
+                    let key = format!("{}.{}", rule.id, p.name);
+                    let value = params.value(&key).unwrap_or(p.default);
+                    let json = serde_json::to_value(value).unwrap_or_default();
+                    let cycle_year = is_cycle_deadline(&key).then(|| {
+                        // The year-end deadline in force this year is last year's cycle's.
+                        today.year() - i32::from(p.name == "deadline" && rule.id == "EVAL-YEAREND")
+                    });
+                    ParamItem {
+                        name: p.name,
+                        label: facts::label(p.name),
+                        default: facts::value_text(
+                            p.name,
+                            &serde_json::to_value(p.default).unwrap_or_default(),
+                        ),
+                        current: facts::value_text(p.name, &json),
+                        current_raw: value.to_string(),
+                        changed: value != p.default,
+                        cycle_year,
+                        phrase: facts::param_phrase(p, &json),
+                        seen: 0,
+                        kind: p.default.kind_zh(),
+                        description: p.description_zh,
+                    }
                 })
                 .collect(),
         }
@@ -376,10 +418,12 @@ pub async fn rules(State(state): State<AppState>, user: CurrentUser) -> AppResul
         .flat_map(|r| parse_citation(r.clause))
         .collect();
     let loaded = cited_rows(&state, &all).await?;
+    let today = compliance::today();
+    let params = rule_params::in_force(&mut *state.db.acquire().await?, today).await?;
     let items: Vec<(Phase, RuleItem)> = catalogue()
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.phase, RuleItem::new(i + 1, r, &loaded)))
+        .map(|(i, r)| (r.phase, RuleItem::new(i + 1, r, &loaded, &params, today)))
         .collect();
     let mut groups: Vec<PhaseGroup> = PHASES
         .iter()
@@ -466,19 +510,84 @@ pub struct RulePage {
     pub across: (i64, i64),
     /// The reader may open the cross-platform drill-down (staff and leaders).
     pub can_drill: bool,
+    /// The reader may change the parameters (city staff).
+    pub can_edit: bool,
+    /// The changes of this rule's parameters, newest first.
+    pub history: Vec<ChangeRow>,
+    /// The parameter form as submitted, when it was refused.
+    pub form: Option<ParamForm>,
+    pub notice: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    pub notice: String,
+}
+
+/// One recorded parameter change.
+pub struct ChangeRow {
+    pub at: String,
+    pub label: String,
+    pub value: String,
+    pub by: String,
+    pub reason: String,
+}
+
+/// The parameter form as typed, with its errors (a refused change loses nothing).
+pub struct ParamForm {
+    pub name: String,
+    pub value: String,
+    pub reason: String,
+    pub errors: FieldErrors,
+}
+
+impl RulePage {
+    /// The form state for parameter `name`: what was typed if that form was refused, else empty.
+    pub fn typed(&self, name: &str) -> (&str, &str) {
+        match &self.form {
+            Some(f) if f.name == name => (f.value.as_str(), f.reason.as_str()),
+            _ => ("", ""),
+        }
+    }
+
+    /// The error of `field` in the form of parameter `name`, or "".
+    pub fn error(&self, name: &str, field: &str) -> &str {
+        match &self.form {
+            Some(f) if f.name == name => f.errors.get(field),
+            _ => "",
+        }
+    }
 }
 
 pub async fn rule(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(rule_id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> AppResult<RulePage> {
-    let (n, def) = catalogue()
+    let notice = Flash::text_of(&q.notice);
+    rule_page(&state, &user, &rule_id, notice, None).await
+}
+
+/// The catalogue entry of `rule_id` with its 1-based position.
+fn find_rule(rule_id: &str) -> AppResult<(usize, &'static RuleDef)> {
+    catalogue()
         .iter()
         .enumerate()
         .find(|(_, r)| r.id == rule_id)
         .map(|(i, r)| (i + 1, r))
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)
+}
+
+async fn rule_page(
+    state: &AppState,
+    user: &CurrentUser,
+    rule_id: &str,
+    notice: &'static str,
+    form: Option<ParamForm>,
+) -> AppResult<RulePage> {
+    let (n, def) = find_rule(rule_id)?;
     let citations = parse_citation(def.clause);
     let keys: Vec<(&str, &str)> = citations
         .iter()
@@ -525,6 +634,31 @@ pub async fn rule(
         });
     }
     let totals = crate::db::compliance::rule_totals(&state.db, user.scope).await?;
+    let today = compliance::today();
+    let mut conn = state.db.acquire().await?;
+    let params = rule_params::in_force(&mut conn, today).await?;
+    let mut changes = rule_params::history(&mut conn, def.id).await?;
+    // The deadlines' history is the cycle configuration's version history.
+    changes.retain(|c| !is_cycle_deadline(&c.key));
+    let mut item = RuleItem::new(n, def, &loaded, &params, today);
+    for p in &mut item.params {
+        let key = format!("{}.{}", def.id, p.name);
+        p.seen = changes.iter().find(|c| c.key == key).map_or(0, |c| c.id);
+    }
+    let history = changes
+        .into_iter()
+        .map(|c| {
+            let name = c.key.split_once('.').map_or("", |(_, n)| n);
+            ChangeRow {
+                at: local_time(&c.changed_at),
+                label: facts::label(name),
+                value: facts::value_text(name, &c.value),
+                by: c.changed_by.unwrap_or_else(|| "系统".into()),
+                reason: c.reason,
+            }
+        })
+        .collect();
+    drop(conn);
     let count = |status: &str| {
         totals
             .iter()
@@ -534,13 +668,97 @@ pub async fn rule(
     let across = (count("fail"), count("warn"));
     Ok(RulePage {
         can_drill: matches!(user.role, Some(Role::Staff | Role::Leader)),
+        can_edit: user.is_city_staff,
         across,
-        layout: Layout::for_user(&user, "policies"),
+        layout: Layout::for_user(user, "policies"),
         tab: "rules",
-        rule: RuleItem::new(n, def, &loaded),
+        rule: item,
         cited,
         missing,
+        history,
+        form,
+        notice,
     })
+}
+
+// ---- POST /rules/{rule_id}/params/{name} -------------------------------------------------------
+
+/// City staff change one parameter of a rule, with a reason; the change is kept in the history, audited, and
+/// every platform's findings are recomputed with the new value. Refused forms come back with what was typed.
+pub async fn update_param(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((rule_id, name)): Path<(String, String)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    let (_, def) = find_rule(&rule_id)?;
+    let param = def
+        .params
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or(AppError::NotFound)?;
+    let key = format!("{}.{}", def.id, param.name);
+    let refuse = |errors: FieldErrors, status: StatusCode| {
+        let form = ParamForm {
+            name: param.name.to_owned(),
+            value: f.get("value").to_owned(),
+            reason: f.get("reason").to_owned(),
+            errors,
+        };
+        let state = state.clone();
+        let user = user.clone();
+        async move {
+            let page = rule_page(&state, &user, def.id, "", Some(form)).await?;
+            Ok::<Response, AppError>((status, page).into_response())
+        }
+    };
+    let change = match param_form::parse(&key, f.get("value"), f.get("reason")) {
+        Ok(c) => c,
+        Err(errors) => return refuse(errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let mut tx = w.begin().await?;
+    // One change of a key at a time; the form names the last change its author saw.
+    rule_params::lock(&mut tx, &key).await?;
+    let seen: i64 = f.get("seen").parse().unwrap_or(-1);
+    let latest = rule_params::latest_id(&mut tx, &key).await?;
+    let before = rule_params::in_force(&mut tx, compliance::today()).await?;
+    let old = before.value(&key).unwrap_or(param.default);
+    let mut errors = FieldErrors::default();
+    if latest != seen {
+        errors.add(
+            "value",
+            format!(
+                "在您打开本页之后，该参数已被他人修改，现行值为 {}；请核对后重新提交",
+                facts::value_text(param.name, &serde_json::to_value(old).unwrap_or_default())
+            ),
+        );
+    } else if change.value == old {
+        errors.add("value", "新值与现行值相同，无需修改");
+    }
+    if !errors.is_empty() {
+        tx.rollback().await?;
+        let status = if latest != seen {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return refuse(errors, status).await;
+    }
+    rule_params::record(&mut tx, &change, user.id).await?;
+    tx.audit(
+        Entry::new("rule_param.update", "rule_param", &key)
+            .before(serde_json::json!({ "value": old }))
+            .after(serde_json::json!({ "value": change.value, "reason": change.reason })),
+    )
+    .await?;
+    tx.touches_all();
+    tx.redirect(format!(
+        "/rules/{}?notice={}#parameters",
+        def.id,
+        Flash::ParamChanged
+    ))
+    .await
 }
 
 #[cfg(test)]

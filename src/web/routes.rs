@@ -971,6 +971,13 @@ fn routes() -> Vec<RouteDef> {
             Roles(PLATFORM_READERS, Scope::Global),
             get(policies::rule),
         ),
+        // City staff change a rule's parameters (with a reason; history kept, findings recomputed).
+        route(
+            M::POST,
+            "/rules/{rule_id}/params/{name}",
+            Roles(STAFF, Scope::City),
+            post(policies::update_param),
+        ),
         // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).
         route(
             M::GET,

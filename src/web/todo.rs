@@ -415,7 +415,7 @@ async fn advisor_groups(
 ) -> AppResult<Vec<TodoGroup>> {
     let mut conn = state.db.acquire().await?;
     let max = i64::from(
-        rule_params::current(&mut *conn)
+        rule_params::in_force(&mut conn, today)
             .await?
             .get(&ADVISOR_MAX_LOG_GAP_DAYS)
             .0,

@@ -157,6 +157,7 @@ impl Writer {
             actor: self.actor.clone(),
             token: self.token.clone(),
             platforms: self.platform.into_iter().collect(),
+            all_platforms: false,
             confirm: self.confirm.clone(),
         })
     }
@@ -251,6 +252,8 @@ pub struct WriteTx {
     actor: Actor,
     token: Option<String>,
     platforms: Vec<i64>,
+    /// The write changes what every platform is checked against (a rule parameter, a cycle deadline).
+    all_platforms: bool,
     /// The confirmation page of an irreversible step not yet confirmed.
     confirm: Option<String>,
 }
@@ -291,6 +294,11 @@ impl WriteTx {
         }
     }
 
+    /// This write changes what every platform is checked against: all findings are refreshed.
+    pub fn touches_all(&mut self) {
+        self.all_platforms = true;
+    }
+
     /// Commits; a resubmission of the form is then shown `location`.
     ///
     /// An irreversible step (its form carried a `confirm_prompt`) that the user has not yet
@@ -310,12 +318,11 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         self.tx.commit().await?;
-        if !self.platforms.is_empty() {
+        if self.all_platforms || !self.platforms.is_empty() {
             self.platforms.sort_unstable();
+            let ids = (!self.all_platforms).then_some(self.platforms.as_slice());
             // The write is committed: a failed refresh is logged, and the daily run repairs it.
-            if let Err(e) =
-                compliance::refresh(&self.db, Some(&self.platforms), compliance::today()).await
-            {
+            if let Err(e) = compliance::refresh(&self.db, ids, compliance::today()).await {
                 tracing::warn!(platforms = ?self.platforms, error = %e, "findings refresh after a write failed");
             }
         }

@@ -94,6 +94,7 @@ pub static ACTIONS: &[(&str, &str)] = &[
     ("notices.generate", "生成提醒通知"),
     // Annual cycle
     ("annual_config.update", "修改年度考核配置"),
+    ("rule_param.update", "修改规则参数"),
     ("annual_config.copy", "沿用上年考核配置"),
     ("filing.save", "保存年初备案草稿"),
     ("filing.submit", "提交年初备案"),
@@ -188,6 +189,7 @@ pub static ENTITIES: &[(&str, &str)] = &[
     ("instruments", "仪器设备台账"),
     ("notice", "通知"),
     ("annual_config", "年度考核配置"),
+    ("rule_param", "规则参数"),
     ("filing", "年初备案"),
     ("midyear_report", "半年过堂报告"),
     ("midyear_review", "半年过堂会审"),
