@@ -14,8 +14,9 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::domain::compliance::Params;
 use crate::domain::compliance::snapshot::{
-    Charter, Checklist, Filing, Grade, Instrument, IntegrityViolation, OperatingCompany,
-    OperatingMode, Platform as SnapPlatform, Revenue, Snapshot, YearRecord, Years,
+    Acceptance, Charter, Checklist, Filing, Grade, Instrument, IntegrityViolation,
+    OperatingCompany, OperatingMode, Platform as SnapPlatform, Revenue, Snapshot, YearRecord,
+    Years,
 };
 use crate::domain::money::Yuan;
 use crate::domain::platform::{Category, DecisionBody, DecisionBodyKind, Level, Stage};
@@ -69,6 +70,7 @@ struct Gathered {
     companies: HashMap<i64, OperatingCompany>,
     last_visit: HashMap<i64, NaiveDate>,
     checklist: HashMap<i64, (i64, i64)>,
+    acceptance: HashMap<i64, Acceptance>,
     open_case: HashMap<i64, bool>,
     integrity: HashMap<i64, Vec<IntegrityViolation>>,
     instruments: HashMap<i64, Vec<Instrument>>,
@@ -197,6 +199,19 @@ async fn gather(
     g.checklist.extend(
         rows.into_iter()
             .map(|(pid, items, overdue)| (pid, (items, overdue))),
+    );
+
+    // The construction acceptance on record (one per platform), if dated on or before as_of.
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT platform_id, result FROM construction_acceptances WHERE {IN_SCOPE} AND accepted_on <= $2"
+    ))
+    .bind(ids)
+    .bind(as_of)
+    .fetch_all(&mut *conn)
+    .await?;
+    g.acceptance.extend(
+        rows.into_iter()
+            .filter_map(|(pid, result)| Acceptance::parse(&result).map(|a| (pid, a))),
     );
 
     let rows: Vec<(i64,)> = sqlx::query_as(&format!(
@@ -449,6 +464,7 @@ fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params) -> Snapsho
         last_advisor_log: g.last_visit.get(&h.id).copied(),
         responsible_staff_assigned: h.staff_assigned,
         checklist,
+        acceptance: g.acceptance.get(&h.id).copied().unwrap_or(Acceptance::None),
         open_rectification_case: g.open_case.contains_key(&h.id),
         integrity_violations: g.integrity.get(&h.id).cloned().unwrap_or_default(),
         instruments: g.instruments.get(&h.id).cloned().unwrap_or_default(),
