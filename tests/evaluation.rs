@@ -128,6 +128,23 @@ async fn ready_candidate(
     p
 }
 
+/// The `evaluation_date` of `year` in the platform's compliance snapshot (what `kechuang snapshot` writes).
+async fn snapshot_evaluation_date(
+    app: &TestApp,
+    platform: i64,
+    year: i32,
+) -> Option<chrono::NaiveDate> {
+    let params = kechuang::db::compliance::params(app.pool()).await.unwrap();
+    let built = kechuang::db::snapshot::build(app.pool(), Some(&[platform]), today(), &params)
+        .await
+        .unwrap();
+    let (_, snap) = built.into_iter().next().expect("one snapshot");
+    snap.platform
+        .years
+        .get(year)
+        .and_then(|r| r.evaluation_date)
+}
+
 async fn status_of(app: &TestApp, platform: i64, year: i32) -> String {
     sqlx::query_scalar("SELECT status FROM evaluations WHERE platform_id = $1 AND year = $2")
         .bind(platform)
@@ -385,6 +402,20 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(resp.text("#refusal-reasons").contains("不能重复提交"));
 
+    // The first submission, moved ten days back: the year's evaluation date (POLICY-RULES.md: a resubmission
+    // after a return does not move it).
+    let first_submitted = today() - chrono::Duration::days(10);
+    sqlx::query(
+        "UPDATE evaluations SET submitted_at = submitted_at - interval '10 days',
+                first_submitted_at = first_submitted_at - interval '10 days'
+         WHERE platform_id = $1 AND year = $2",
+    )
+    .bind(a)
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+
     // --- reviews ----------------------------------------------------------------------------------------
     let mut city = app.signed_in("city").await;
     let mut county = app.signed_in("county").await;
@@ -430,6 +461,18 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         StatusCode::SEE_OTHER,
         "resubmitted after a return"
     );
+    // The snapshot keeps the first submission's date; the review queue sees the latest submission.
+    let evaluation_date = snapshot_evaluation_date(&app, a, year).await;
+    assert_eq!(evaluation_date, Some(first_submitted));
+    let latest: chrono::NaiveDate = sqlx::query_scalar(
+        "SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date FROM evaluations WHERE platform_id = $1 AND year = $2",
+    )
+    .bind(a)
+    .bind(year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(latest, today());
     let resp = county
         .post(&review("county-review"), &[("decision", "pass")])
         .await;

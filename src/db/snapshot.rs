@@ -4,7 +4,8 @@
 //! Where the figures come from: a year's revenue and expenditure are the ledger's items when the
 //! ledger has any for that year, else the platform's self-reported totals (`annual_figures`) — the
 //! `platform_year_revenue` table (migration 0013), which the dashboards read too;
-//! filing, mid-year and evaluation dates are Beijing dates of the first submission; the grade is
+//! filing, mid-year and evaluation dates are Beijing dates of the first submission (a resubmission
+//! after a return does not move them: filings keep every version, evaluations `first_submitted_at`); the grade is
 //! the published grade (`not_evaluated` when the platform was excluded).
 
 use std::collections::{BTreeMap, HashMap};
@@ -341,7 +342,8 @@ async fn gather_years(
     }
     type EvaluationRow = (i64, i32, Option<NaiveDate>, String, Option<String>, bool);
     let rows: Vec<EvaluationRow> = sqlx::query_as(&format!(
-        "SELECT e.platform_id, e.year, (e.submitted_at AT TIME ZONE 'Asia/Shanghai')::date, e.status, e.grade,
+        "SELECT e.platform_id, e.year,
+                (coalesce(e.first_submitted_at, e.submitted_at) AT TIME ZONE 'Asia/Shanghai')::date, e.status, e.grade,
                 coalesce(r.status = 'published', false)
          FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
          WHERE {IN_SCOPE} AND e.year <= $2"
