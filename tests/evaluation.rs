@@ -778,6 +778,37 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     let resp = city.post(&format!("{round}/publish"), &[]).await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(resp.text("#refusal-reasons").contains("1条异议未答复"));
+    // An objection dated after the notice period is refused, with what the user typed kept.
+    let resp = city
+        .post(
+            &format!("{round}/objections"),
+            &[
+                ("evaluation_id", &eval_p2.to_string()),
+                ("raised_by", "迟到的异议人"),
+                ("raised_on", &t.to_string()),
+                ("content", "公示期满后才提出的异议"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.body
+    );
+    assert!(
+        resp.text("#objection-form")
+            .contains("公示期满后提出的异议不予受理"),
+        "{}",
+        resp.text("#objection-form")
+    );
+    assert!(resp.body.contains("迟到的异议人"));
+    let objections: i64 = sqlx::query_scalar("SELECT count(*) FROM objections WHERE year = $1")
+        .bind(year)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(objections, 1);
     let resp = city
         .post(
             &format!("{round}/objections/{oid}/answer"),
@@ -1317,6 +1348,37 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
         .unwrap();
         assert_eq!(short, 0);
     }
+    // The platform with a serious violation is excluded only from the rounds whose year-end deadline falls
+    // inside its ban (violation date ≤ deadline < date + 36 months): not from the rounds due before it.
+    let excluded: Vec<(i32, chrono::NaiveDate)> = sqlx::query_as(
+        "SELECT e.year, r.occurred_on FROM evaluations e
+         JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
+         WHERE e.status = 'excluded' ORDER BY e.year",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert!(!excluded.is_empty(), "the demo has an excluded round");
+    for (year, occurred_on) in &excluded {
+        let deadline = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 31).unwrap();
+        assert!(
+            *occurred_on <= deadline,
+            "{year}: excluded for a violation on {occurred_on}, after the round's deadline"
+        );
+    }
+    let evaluated_before_violation: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM evaluations e
+         JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
+         WHERE e.status <> 'excluded' AND make_date(e.year + 1, 1, 31) < r.occurred_on",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        evaluated_before_violation >= 1,
+        "rounds due before the violation are evaluated"
+    );
+
     // 2024: two platforms tied at the quota's boundary, both 良好.
     let tie: Vec<(i32, String)> = sqlx::query_as(
         "SELECT rank, grade FROM evaluations WHERE year = 2024 AND rank IN
