@@ -724,6 +724,13 @@ async fn a_serious_integrity_violation_bars_evaluation() {
         page.text("#integrity-ban strong"),
         format!("绩效评估禁入至 {until}（科研诚信严重违规）")
     );
+    // What JY 新型研发机构 四(四) says, not a ban on applying for support.
+    let ban = page.text("#integrity-ban small");
+    assert!(
+        ban.contains("不得参与绩效评价，并按规定追回有关财政资金"),
+        "{ban}"
+    );
+    assert!(!ban.contains("不得申报"), "{ban}");
     assert_eq!(
         page.texts("#integrity-list tbody td"),
         vec![
