@@ -31,7 +31,7 @@ fn reproduces_the_shared_examples_statuses() {
         )
         .unwrap();
         let findings = got["findings"].as_array().unwrap();
-        assert_eq!(findings.len(), 22);
+        assert_eq!(findings.len(), 23);
         for f in findings {
             let rule = f["rule"].as_str().unwrap();
             assert_eq!(f["status"], expected["statuses"][rule], "{example} {rule}");
@@ -148,7 +148,7 @@ fn reads_standard_input_up_to_10_mb() {
         String::from_utf8_lossy(&out.stderr)
     );
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(got["findings"].as_array().unwrap().len(), 22);
+    assert_eq!(got["findings"].as_array().unwrap().len(), 23);
 
     // A stream has no size: refused once the 10 MB are passed.
     let out = check_stdin(vec![b' '; 10 * 1024 * 1024 + 1]);

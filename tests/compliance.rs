@@ -172,7 +172,7 @@ async fn findings_pages_follow_scope() {
     let page = op.get(&format!("/platforms/{own}/compliance")).await;
     assert_eq!(page.status, StatusCode::OK);
     let rows = page.texts("tr.finding");
-    assert_eq!(rows.len(), 22, "every rule once");
+    assert_eq!(rows.len(), 23, "every rule once");
     assert!(page.body.contains("data-rule=\"OPS-CHECKLIST\""));
     assert_eq!(
         op.get(&format!("/platforms/{other}/compliance"))
@@ -223,8 +223,9 @@ async fn compliance_pages_name_rules_and_facts_in_chinese() {
     let matrix = leader.get("/compliance").await;
     assert_eq!(matrix.status, StatusCode::OK);
     let headers = matrix.texts("#matrix thead th[data-rule] a");
-    assert_eq!(headers.len(), 22);
+    assert_eq!(headers.len(), 23);
     assert!(headers.contains(&"收支平衡".to_string()), "{headers:?}");
+    assert!(headers.contains(&"建设期满验收".to_string()), "{headers:?}");
     let seen = visible::visible_text(&matrix.body);
     assert!(seen.contains("一平台一清单") && seen.contains("产业顾问"));
     assert_eq!(visible::bare_codes(&seen), Vec::<String>::new());

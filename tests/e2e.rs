@@ -485,7 +485,7 @@ async fn an_operator_sees_only_their_platform() {
     assert_eq!(s.text("h1").await, "示例·江海船舶海工研究院");
     s.shot("operator-platform").await;
     s.open(&format!("{own}/compliance")).await;
-    assert_eq!(s.texts("tr.finding").await.len(), 22);
+    assert_eq!(s.texts("tr.finding").await.len(), 23);
     s.shot("operator-compliance").await;
     // Another platform by URL: as if it did not exist.
     s.open("/platforms/2").await;

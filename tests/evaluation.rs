@@ -128,6 +128,23 @@ async fn ready_candidate(
     p
 }
 
+/// The `evaluation_date` of `year` in the platform's compliance snapshot (what `kechuang snapshot` writes).
+async fn snapshot_evaluation_date(
+    app: &TestApp,
+    platform: i64,
+    year: i32,
+) -> Option<chrono::NaiveDate> {
+    let params = kechuang::db::compliance::params(app.pool()).await.unwrap();
+    let built = kechuang::db::snapshot::build(app.pool(), Some(&[platform]), today(), &params)
+        .await
+        .unwrap();
+    let (_, snap) = built.into_iter().next().expect("one snapshot");
+    snap.platform
+        .years
+        .get(year)
+        .and_then(|r| r.evaluation_date)
+}
+
 async fn status_of(app: &TestApp, platform: i64, year: i32) -> String {
     sqlx::query_scalar("SELECT status FROM evaluations WHERE platform_id = $1 AND year = $2")
         .bind(platform)
@@ -385,6 +402,20 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(resp.text("#refusal-reasons").contains("不能重复提交"));
 
+    // The first submission, moved ten days back: the year's evaluation date (POLICY-RULES.md: a resubmission
+    // after a return does not move it).
+    let first_submitted = today() - chrono::Duration::days(10);
+    sqlx::query(
+        "UPDATE evaluations SET submitted_at = submitted_at - interval '10 days',
+                first_submitted_at = first_submitted_at - interval '10 days'
+         WHERE platform_id = $1 AND year = $2",
+    )
+    .bind(a)
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+
     // --- reviews ----------------------------------------------------------------------------------------
     let mut city = app.signed_in("city").await;
     let mut county = app.signed_in("county").await;
@@ -430,6 +461,18 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         StatusCode::SEE_OTHER,
         "resubmitted after a return"
     );
+    // The snapshot keeps the first submission's date; the review queue sees the latest submission.
+    let evaluation_date = snapshot_evaluation_date(&app, a, year).await;
+    assert_eq!(evaluation_date, Some(first_submitted));
+    let latest: chrono::NaiveDate = sqlx::query_scalar(
+        "SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date FROM evaluations WHERE platform_id = $1 AND year = $2",
+    )
+    .bind(a)
+    .bind(year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(latest, today());
     let resp = county
         .post(&review("county-review"), &[("decision", "pass")])
         .await;
@@ -735,6 +778,37 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     let resp = city.post(&format!("{round}/publish"), &[]).await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(resp.text("#refusal-reasons").contains("1条异议未答复"));
+    // An objection dated after the notice period is refused, with what the user typed kept.
+    let resp = city
+        .post(
+            &format!("{round}/objections"),
+            &[
+                ("evaluation_id", &eval_p2.to_string()),
+                ("raised_by", "迟到的异议人"),
+                ("raised_on", &t.to_string()),
+                ("content", "公示期满后才提出的异议"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.body
+    );
+    assert!(
+        resp.text("#objection-form")
+            .contains("公示期满后提出的异议不予受理"),
+        "{}",
+        resp.text("#objection-form")
+    );
+    assert!(resp.body.contains("迟到的异议人"));
+    let objections: i64 = sqlx::query_scalar("SELECT count(*) FROM objections WHERE year = $1")
+        .bind(year)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(objections, 1);
     let resp = city
         .post(
             &format!("{round}/objections/{oid}/answer"),
@@ -1274,6 +1348,37 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
         .unwrap();
         assert_eq!(short, 0);
     }
+    // The platform with a serious violation is excluded only from the rounds whose year-end deadline falls
+    // inside its ban (violation date ≤ deadline < date + 36 months): not from the rounds due before it.
+    let excluded: Vec<(i32, chrono::NaiveDate)> = sqlx::query_as(
+        "SELECT e.year, r.occurred_on FROM evaluations e
+         JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
+         WHERE e.status = 'excluded' ORDER BY e.year",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert!(!excluded.is_empty(), "the demo has an excluded round");
+    for (year, occurred_on) in &excluded {
+        let deadline = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 31).unwrap();
+        assert!(
+            *occurred_on <= deadline,
+            "{year}: excluded for a violation on {occurred_on}, after the round's deadline"
+        );
+    }
+    let evaluated_before_violation: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM evaluations e
+         JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
+         WHERE e.status <> 'excluded' AND make_date(e.year + 1, 1, 31) < r.occurred_on",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        evaluated_before_violation >= 1,
+        "rounds due before the violation are evaluated"
+    );
+
     // 2024: two platforms tied at the quota's boundary, both 良好.
     let tie: Vec<(i32, String)> = sqlx::query_as(
         "SELECT rank, grade FROM evaluations WHERE year = 2024 AND rank IN

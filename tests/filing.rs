@@ -6,6 +6,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, TestApp};
+use kechuang::domain::compliance::snapshot::Filing;
 use kechuang::domain::filing::{target_field, target_indicators};
 use kechuang::domain::role::Role;
 use kechuang::domain::scoring::Rubric;
@@ -41,6 +42,20 @@ fn rows(page: &common::Resp, selector: &str) -> Vec<String> {
                 .join(" ")
         })
         .collect()
+}
+
+/// The 2090 filing in the platform's compliance snapshot (what `kechuang snapshot` writes).
+async fn snapshot_filing(app: &TestApp, platform: i64) -> Filing {
+    let params = kechuang::db::compliance::params(app.pool()).await.unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2090, 6, 1).unwrap();
+    let built = kechuang::db::snapshot::build(app.pool(), Some(&[platform]), as_of, &params)
+        .await
+        .unwrap();
+    let (_, snap) = built.into_iter().next().expect("one snapshot");
+    snap.platform
+        .years
+        .get(2090)
+        .map_or(Filing::None, |r| r.filing)
 }
 
 async fn fixture() -> Fx {
@@ -329,6 +344,16 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     assert!(form.text("#returned-comment").contains("研发投入目标偏低"));
     assert_eq!(form.value("input[name=lock_version]").as_deref(), Some("0"));
 
+    // The first submission, moved ten days back: the year's filing date.
+    sqlx::query(
+        "UPDATE filings SET submitted_at = submitted_at - interval '10 days' WHERE platform_id = $1 AND year = 2090",
+    )
+    .bind(own)
+    .execute(fx.app.pool())
+    .await
+    .unwrap();
+    let first_submitted = kechuang::web::evaluation::today() - chrono::Duration::days(10);
+
     // The fix is a new version; the returned one is kept as it was.
     let mut form = full_form(FUTURE, "submit", "0");
     set(&mut form, "t_rnd_staff", "45");
@@ -338,6 +363,11 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     assert_eq!(
         v.iter().map(|x| (x.1, x.2.as_str())).collect::<Vec<_>>(),
         vec![(1, "returned"), (2, "submitted")]
+    );
+    // The snapshot's filing date is the first submission, not the resubmission.
+    assert_eq!(
+        snapshot_filing(&fx.app, own).await,
+        Filing::Submitted(first_submitted)
     );
 
     // Staff approve version 2.
@@ -355,6 +385,10 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     let v = versions(&fx.app, own, 2090).await;
     assert_eq!(v[1].2, "approved");
+    assert_eq!(
+        snapshot_filing(&fx.app, own).await,
+        Filing::Approved(first_submitted)
+    );
     let approved = events(&fx.app, own, "filing.approved").await;
     assert_eq!(approved[0].0, "2090年度年初备案（第 2 版）审核通过");
     let target: f64 =

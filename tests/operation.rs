@@ -437,6 +437,12 @@ async fn acceptance_and_the_transformation_deadline() {
     let foreign = document(&app, b, "acceptance_report", "别的平台的报告").await;
     let charter = document(&app, p, "charter", "章程").await;
 
+    // Construction ended more than 6 months ago with no acceptance on record: OPS-ACCEPTANCE warns.
+    kechuang::db::compliance::refresh(app.pool(), Some(&[p]), shanghai_today(Utc::now()))
+        .await
+        .unwrap();
+    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "warn");
+
     let mut c = app.signed_in("staff1").await;
     let page = c.get(&format!("/platforms/{p}/operation")).await;
     assert_eq!(page.text("#construction-end"), "2024-06-30");
@@ -503,6 +509,8 @@ async fn acceptance_and_the_transformation_deadline() {
     assert_eq!(record[2], "专家组一致同意通过");
     assert_eq!(record[3], "建设期满验收报告");
     assert_eq!(app.audit_count("acceptance.record").await, 1);
+    // The snapshot reads the record: the finding follows at once.
+    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "pass");
     assert_eq!(
         events(&app, p, "construction.accepted").await,
         vec![(
@@ -553,6 +561,7 @@ async fn acceptance_and_the_transformation_deadline() {
         events(&app, p, "construction.accepted").await[1].0,
         "更正建设期满验收：有条件通过（验收日期 2024-07-20）"
     );
+    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "warn");
 
     // The operator reads it and cannot record one.
     let mut op = app.signed_in("op-a").await;
@@ -715,6 +724,13 @@ async fn a_serious_integrity_violation_bars_evaluation() {
         page.text("#integrity-ban strong"),
         format!("绩效评估禁入至 {until}（科研诚信严重违规）")
     );
+    // What JY 新型研发机构 四(四) says, not a ban on applying for support.
+    let ban = page.text("#integrity-ban small");
+    assert!(
+        ban.contains("不得参与绩效评价，并按规定追回有关财政资金"),
+        "{ban}"
+    );
+    assert!(!ban.contains("不得申报"), "{ban}");
     assert_eq!(
         page.texts("#integrity-list tbody td"),
         vec![

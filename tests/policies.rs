@@ -216,7 +216,7 @@ async fn the_policy_list_shows_status_counts_and_the_draft() {
                 citing.len().to_string()
             );
         }
-        assert_eq!(page.text("tr[data-policy=JY] td.rules"), "3");
+        assert_eq!(page.text("tr[data-policy=JY] td.rules"), "4");
         assert!(
             page.text("tr[data-policy=NT10]")
                 .contains("通政办发〔2025〕10号 2025-03-14 2025-03-18")
@@ -293,6 +293,9 @@ async fn a_policy_page_shows_the_clause_tree_with_its_rules() {
     assert!(governance.starts_with("新型研发机构 三(二)4 支持新型研發機構運行創新"));
     assert!(governance.contains("理事會或董事會決策制"));
     assert_eq!(jy.texts("#c-p2-3-2\\.4 .clause-rules a"), ["决策机构"]);
+    // The construction acceptance (三(四)10) is checked by OPS-ACCEPTANCE, named in Chinese.
+    assert!(jy.text("#c-p2-3-4\\.10").contains("驗收考核"));
+    assert_eq!(jy.texts("#c-p2-3-4\\.10 .clause-rules a"), ["建设期满验收"]);
 }
 
 #[tokio::test]

@@ -163,6 +163,18 @@ async fn staff_open_a_case_and_the_platform_is_rectifying() {
         "其他",
         "every trigger with its label"
     );
+    // Each trigger's basis as the texts give it: NT10 三(一) names three situations and says "经充分评估后通过
+    // 退、转、并、留等方式进行优化整合"; the 不合格 trigger is the city's evaluation scheme, not NT10.
+    let basis = tab.text("#trigger-basis");
+    assert!(
+        basis.contains("经充分评估后通过退、转、并、留等方式进行优化整合"),
+        "{basis}"
+    );
+    assert!(
+        basis.contains("年度评估不合格：本市绩效评估办法"),
+        "{basis}"
+    );
+    assert!(!basis.contains("启动退出整改，制定整改方案"), "{basis}");
     assert_eq!(
         tab.texts("input[name=measure_description]").len(),
         3,

@@ -243,17 +243,22 @@ pub async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
-/// The operator's submission: who and when.
+/// The operator's submission: who and when (`first_submitted_at` keeps the first one: a resubmission
+/// after a return does not move the year's evaluation date).
 pub async fn record_submission(
     conn: &mut PgConnection,
     id: i64,
     by: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE evaluations SET submitted_at = now(), submitted_by = $2 WHERE id = $1")
-        .bind(id)
-        .bind(by)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE evaluations SET submitted_at = now(), submitted_by = $2,
+                first_submitted_at = coalesce(first_submitted_at, now())
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(by)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 //! Where the figures come from: a year's revenue and expenditure are the ledger's items when the
 //! ledger has any for that year, else the platform's self-reported totals (`annual_figures`) — the
 //! `platform_year_revenue` table (migration 0013), which the dashboards read too;
-//! filing, mid-year and evaluation dates are Beijing dates of the first submission; the grade is
+//! filing, mid-year and evaluation dates are Beijing dates of the first submission (a resubmission
+//! after a return does not move them: filings keep every version, evaluations `first_submitted_at`); the grade is
 //! the published grade (`not_evaluated` when the platform was excluded).
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,8 +15,9 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::domain::compliance::Params;
 use crate::domain::compliance::snapshot::{
-    Charter, Checklist, Filing, Grade, Instrument, IntegrityViolation, OperatingCompany,
-    OperatingMode, Platform as SnapPlatform, Revenue, Snapshot, YearRecord, Years,
+    Acceptance, Charter, Checklist, Filing, Grade, Instrument, IntegrityViolation,
+    OperatingCompany, OperatingMode, Platform as SnapPlatform, Revenue, Snapshot, YearRecord,
+    Years,
 };
 use crate::domain::money::Yuan;
 use crate::domain::platform::{Category, DecisionBody, DecisionBodyKind, Level, Stage};
@@ -69,6 +71,7 @@ struct Gathered {
     companies: HashMap<i64, OperatingCompany>,
     last_visit: HashMap<i64, NaiveDate>,
     checklist: HashMap<i64, (i64, i64)>,
+    acceptance: HashMap<i64, Acceptance>,
     open_case: HashMap<i64, bool>,
     integrity: HashMap<i64, Vec<IntegrityViolation>>,
     instruments: HashMap<i64, Vec<Instrument>>,
@@ -199,6 +202,19 @@ async fn gather(
             .map(|(pid, items, overdue)| (pid, (items, overdue))),
     );
 
+    // The construction acceptance on record (one per platform), if dated on or before as_of.
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT platform_id, result FROM construction_acceptances WHERE {IN_SCOPE} AND accepted_on <= $2"
+    ))
+    .bind(ids)
+    .bind(as_of)
+    .fetch_all(&mut *conn)
+    .await?;
+    g.acceptance.extend(
+        rows.into_iter()
+            .filter_map(|(pid, result)| Acceptance::parse(&result).map(|a| (pid, a))),
+    );
+
     let rows: Vec<(i64,)> = sqlx::query_as(&format!(
         "SELECT DISTINCT platform_id FROM rectification_cases WHERE {IN_SCOPE} AND status = 'open'"
     ))
@@ -326,7 +342,8 @@ async fn gather_years(
     }
     type EvaluationRow = (i64, i32, Option<NaiveDate>, String, Option<String>, bool);
     let rows: Vec<EvaluationRow> = sqlx::query_as(&format!(
-        "SELECT e.platform_id, e.year, (e.submitted_at AT TIME ZONE 'Asia/Shanghai')::date, e.status, e.grade,
+        "SELECT e.platform_id, e.year,
+                (coalesce(e.first_submitted_at, e.submitted_at) AT TIME ZONE 'Asia/Shanghai')::date, e.status, e.grade,
                 coalesce(r.status = 'published', false)
          FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
          WHERE {IN_SCOPE} AND e.year <= $2"
@@ -449,6 +466,7 @@ fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params) -> Snapsho
         last_advisor_log: g.last_visit.get(&h.id).copied(),
         responsible_staff_assigned: h.staff_assigned,
         checklist,
+        acceptance: g.acceptance.get(&h.id).copied().unwrap_or(Acceptance::None),
         open_rectification_case: g.open_case.contains_key(&h.id),
         integrity_violations: g.integrity.get(&h.id).cloned().unwrap_or_default(),
         instruments: g.instruments.get(&h.id).cloned().unwrap_or_default(),

@@ -14,6 +14,7 @@ use sqlx::PgConnection;
 
 use super::{DemoCity, Lcg, insert_event};
 use crate::db::{annual_config, evaluations as db};
+use crate::domain::annual::Step;
 use crate::domain::compliance::catalogue::BAN_MONTHS;
 use crate::domain::evaluation::{self as rules, Assignment, ScoreStage};
 use crate::domain::platform::{Category, Stage};
@@ -339,14 +340,14 @@ async fn past_year(
         .collect();
     let next = year + 1;
     let reviewed_on = date(next, 1, 25);
-    // Barred platforms are recorded as not evaluated.
+    // Barred platforms are recorded as not evaluated: those with a ban in force on the round's year-end deadline.
     let ban_months = db::rule_param_u32(conn, &BAN_MONTHS.key())
         .await?
         .unwrap_or(BAN_MONTHS.default.0);
     let mut platforms = Vec::new();
     for c in all.iter().filter(|c| operating_in(city, c, year)) {
         let records = db::integrity_records(conn, c.id).await?;
-        match rules::integrity_bar(&records, ban_months, date(next, 1, 15)) {
+        match rules::integrity_bar(&records, ban_months, config.deadline(year, Step::Yearend)) {
             Some(bar) => {
                 sqlx::query(
                     "INSERT INTO evaluations (platform_id, year, status, excluded_reason) VALUES ($1, $2, 'excluded', $3)",

@@ -160,15 +160,20 @@ impl Bar {
     /// The reason stored on the evaluation and shown to everyone.
     pub fn reason(&self) -> String {
         format!(
-            "科研诚信限制（INTEG-BAN）：{}有严重科研失信行为，限制期{}个月（至{}解除），限制期内不参加年度绩效评估。",
+            "科研诚信限制（INTEG-BAN）：{}有严重科研失信行为，限制期{}个月（至{}解除）。按江阴市行动计划 新型研发机构 四(四)，限制期内不得参与绩效评价，本年度不参加绩效评估。",
             self.occurred_on, self.months, self.until
         )
     }
 }
 
-/// Is the platform barred on `on`? A serious violation bars it while `occurred_on + ban_months > on`
-/// (months added with [`add_months`], the compliance engine's `INTEG-BAN` rule). The bar ending last wins.
-pub fn integrity_bar(records: &[IntegrityRecord], ban_months: u32, on: NaiveDate) -> Option<Bar> {
+/// Is the platform barred from the round whose year-end deadline is `deadline`? A serious violation bars the rounds
+/// whose deadline falls inside its ban: `occurred_on ≤ deadline < occurred_on + ban_months` (months added with
+/// [`add_months`], the compliance engine's `INTEG-BAN` rule; JY 新型研发机构 四(四)). The bar ending last wins.
+pub fn integrity_bar(
+    records: &[IntegrityRecord],
+    ban_months: u32,
+    deadline: NaiveDate,
+) -> Option<Bar> {
     let months = i32::try_from(ban_months).unwrap_or(i32::MAX);
     records
         .iter()
@@ -178,7 +183,7 @@ pub fn integrity_bar(records: &[IntegrityRecord], ban_months: u32, on: NaiveDate
             until: add_months(r.occurred_on, months),
             months: ban_months,
         })
-        .filter(|b| b.until > on)
+        .filter(|b| b.occurred_on <= deadline && deadline < b.until)
         .max_by_key(|b| b.until)
 }
 
@@ -966,14 +971,16 @@ pub struct ObjectionDraft {
     pub content: String,
 }
 
-/// Checks an objection: who raised it, on which day (within the notice, not in the future), and what it says.
+/// Checks an objection: who raised it, on which day (within the notice period, both ends included, and not in the
+/// future), and what it says. An objection dated outside the notice period is refused.
 pub fn validate_objection(
     raised_by: &str,
     raised_on: &str,
     content: &str,
-    notice_starts: Option<NaiveDate>,
+    notice: (Option<NaiveDate>, Option<NaiveDate>),
     today: NaiveDate,
 ) -> Result<ObjectionDraft, Errors> {
+    let (notice_starts, notice_ends) = notice;
     let mut errors = Errors::new();
     let raised_by = raised_by.trim().to_string();
     match raised_by.chars().count() {
@@ -997,7 +1004,22 @@ pub fn validate_objection(
             errors.insert("raised_on".into(), "提出日期不能晚于今天".into());
         }
         Some(d) if notice_starts.is_some_and(|s| d < s) => {
-            errors.insert("raised_on".into(), "提出日期不能早于公示开始日期".into());
+            errors.insert(
+                "raised_on".into(),
+                format!(
+                    "提出日期早于公示开始日期{}：只受理公示期内提出的异议",
+                    notice_starts.map(|s| s.to_string()).unwrap_or_default()
+                ),
+            );
+        }
+        Some(d) if notice_ends.is_some_and(|e| d > e) => {
+            errors.insert(
+                "raised_on".into(),
+                format!(
+                    "提出日期晚于公示截止日期{}：公示期满后提出的异议不予受理",
+                    notice_ends.map(|e| e.to_string()).unwrap_or_default()
+                ),
+            );
         }
         Some(_) => {}
     }
@@ -1034,7 +1056,7 @@ pub fn validate_answer(response: &str) -> Result<String, String> {
 /// The plan summary of the draft rectification case opened for a 不合格 platform.
 pub fn fail_case_summary(year: i32, total: f64, rank: usize) -> String {
     format!(
-        "{year}年度绩效评估结果为不合格（总分{}，排名第{rank}），依据NT10须启动整改：请平台对照评估意见制定整改方案（措施、责任人、完成时限），经科技局审核后正式启动整改程序。",
+        "{year}年度绩效评估结果为不合格（总分{}，排名第{rank}），按本市绩效评估办法的结果运用，评为不合格的平台立案整改：请平台对照评估意见制定整改方案（措施、责任人、完成时限），经科技局审核后正式启动整改程序。",
         super::scoring::display(total)
     )
 }
@@ -1250,6 +1272,31 @@ mod tests {
         assert_eq!(
             integrity_bar(&two, 36, d("2026-01-01")).map(|b| b.until),
             Some(d("2027-05-31"))
+        );
+    }
+
+    #[test]
+    fn integrity_bar_counts_from_the_violation_date() {
+        // A violation dated 2025-10-28 bars the 2025 round (deadline 2026-01-31), not 2023's or 2024's.
+        let records = [IntegrityRecord {
+            occurred_on: d("2025-10-28"),
+            serious: true,
+        }];
+        assert_eq!(integrity_bar(&records, 36, d("2024-01-31")), None);
+        assert_eq!(integrity_bar(&records, 36, d("2025-01-31")), None);
+        let bar = integrity_bar(&records, 36, d("2026-01-31")).expect("barred");
+        assert_eq!(bar.until, d("2028-10-28"));
+        // The rounds up to the one whose deadline is the day before the ban ends.
+        assert!(integrity_bar(&records, 36, d("2028-01-31")).is_some());
+        assert_eq!(integrity_bar(&records, 36, d("2029-01-31")), None);
+        // A round whose deadline is the violation's date is barred; one due the day before is not.
+        assert!(integrity_bar(&records, 36, d("2025-10-28")).is_some());
+        assert_eq!(integrity_bar(&records, 36, d("2025-10-27")), None);
+        // The reason quotes JY 新型研发机构 四(四) as it reads.
+        assert!(
+            bar.reason().contains("不得参与绩效评价"),
+            "{}",
+            bar.reason()
         );
     }
 
@@ -1694,15 +1741,23 @@ mod tests {
     #[test]
     fn objections_are_checked() {
         let today = d("2026-03-01");
-        let starts = Some(d("2026-02-24"));
-        let ok = validate_objection(" 某企业 ", "2026-02-25", " 数据有误 ", starts, today)
+        let notice = (Some(d("2026-02-24")), Some(d("2026-03-02")));
+        let ok = validate_objection(" 某企业 ", "2026-02-25", " 数据有误 ", notice, today)
             .expect("valid");
         assert_eq!(ok.raised_by, "某企业");
         assert_eq!(ok.content, "数据有误");
-        let errors = validate_objection("", "2026-03-05", "", starts, today).unwrap_err();
+        let errors = validate_objection("", "2026-03-05", "", notice, today).unwrap_err();
         assert_eq!(errors.len(), 3);
-        let errors = validate_objection("甲", "2026-02-01", "乙", starts, today).unwrap_err();
+        let errors = validate_objection("甲", "2026-02-01", "乙", notice, today).unwrap_err();
         assert!(errors["raised_on"].contains("公示开始"));
+        // Both ends of the notice period count.
+        assert!(validate_objection("甲", "2026-02-24", "乙", notice, today).is_ok());
+        let late = d("2026-03-10");
+        assert!(validate_objection("甲", "2026-03-02", "乙", notice, late).is_ok());
+        // After the notice period: refused, with the period's end in the message.
+        let errors = validate_objection("甲", "2026-03-03", "乙", notice, late).unwrap_err();
+        assert!(errors["raised_on"].contains("公示期满"), "{errors:?}");
+        assert!(errors["raised_on"].contains("2026-03-02"), "{errors:?}");
         assert!(validate_answer("  ").is_err());
         assert_eq!(
             validate_answer(" 经核实，数据无误 "),

@@ -350,6 +350,8 @@ pub struct Derived {
     /// Value of the contracts with a registration number (登记技术合同成交额).
     pub registered_contract_value: i64,
     pub licences: usize,
+    /// Technology contracts of type 技术转让: with the licences, the achievements transferred.
+    pub transfer_contracts: usize,
     pub use_first_pay_later_licences: usize,
     pub licences_agreed: i64,
     pub licences_received: i64,
@@ -411,6 +413,11 @@ pub fn derive(items: &LedgerYear) -> Derived {
         registered_contracts: registered().count(),
         registered_contract_value: registered().map(|c| c.amount).sum(),
         licences: items.licences.len(),
+        transfer_contracts: items
+            .contracts
+            .iter()
+            .filter(|c| c.contract_type == ContractType::Transfer)
+            .count(),
         use_first_pay_later_licences: items
             .licences
             .iter()
@@ -456,7 +463,11 @@ pub fn indicator_values(d: &Derived) -> BTreeMap<String, f64> {
     put("rnd_expenditure", d.rnd_expenditure as f64);
     put("major_tasks", d.major_tasks as f64);
     put("tech_contract_value", d.registered_contract_value as f64);
-    put("achievements_transferred", d.licences as f64);
+    // 成果转让/许可: 技术转让 contracts and achievement licences.
+    put(
+        "achievements_transferred",
+        (d.transfer_contracts + d.licences) as f64,
+    );
     put("companies_incubated", d.companies_incubated as f64);
     put("self_generated_income", d.self_generated as f64);
     put("revenue_channels", d.channels_in_use as f64);
@@ -1008,6 +1019,11 @@ mod tests {
                     amount: 200_000,
                     registration_no: "  ".into(),
                 },
+                ContractItem {
+                    contract_type: ContractType::Transfer,
+                    amount: 0,
+                    registration_no: String::new(),
+                },
             ],
             licences: vec![
                 LicenceItem {
@@ -1055,8 +1071,9 @@ mod tests {
         assert_eq!(d.rnd_expenditure, 1_500_000);
         assert_eq!(d.category(ExpenditureCategory::Personnel), 1_500_000);
         assert_eq!(d.self_sufficiency, Some(2_300_000.0 / 3_000_000.0));
-        assert_eq!(d.contracts, 2);
+        assert_eq!(d.contracts, 3);
         assert_eq!(d.contract_value, 800_000);
+        assert_eq!(d.transfer_contracts, 1);
         // Only the contract with a registration number counts as registered.
         assert_eq!(d.registered_contracts, 1);
         assert_eq!(d.registered_contract_value, 600_000);
@@ -1109,7 +1126,8 @@ mod tests {
         assert_eq!(v["rnd_expenditure"], 1_500_000.0);
         assert_eq!(v["major_tasks"], 2.0);
         assert_eq!(v["tech_contract_value"], 600_000.0);
-        assert_eq!(v["achievements_transferred"], 2.0);
+        // Two licences and one 技术转让 contract.
+        assert_eq!(v["achievements_transferred"], 3.0);
         assert_eq!(v["companies_incubated"], 1.0);
         assert_eq!(v["self_generated_income"], 2_300_000.0);
         assert_eq!(v["revenue_channels"], 2.0);

@@ -136,7 +136,7 @@ pub struct Ban {
 }
 
 /// The ban in force on `as_of` from the serious violations on these dates: the one that ends
-/// last, if any is still running (`as_of < until`).
+/// last among those running (`date ≤ as_of < until`). A violation dated after `as_of` does not bar yet.
 pub fn active_ban(
     serious_dates: impl IntoIterator<Item = NaiveDate>,
     as_of: NaiveDate,
@@ -148,7 +148,7 @@ pub fn active_ban(
             violation_date: d,
             until: ban_end(d, months),
         })
-        .filter(|b| as_of < b.until)
+        .filter(|b| b.violation_date <= as_of && as_of < b.until)
         .max_by_key(|b| b.until)
 }
 
@@ -618,6 +618,12 @@ mod tests {
             active_ban([d("2024-01-01")], d("2026-01-01"), Months(24)),
             None
         );
+        // A ban counts from the violation's date: not before it, from the day itself.
+        assert_eq!(active_ban([d("2026-06-01")], d("2026-01-01"), months), None);
+        assert!(active_ban([d("2026-01-01")], d("2026-01-01"), months).is_some());
+        let ban = active_ban([d("2025-01-01"), d("2026-06-01")], d("2026-01-01"), months)
+            .expect("banned");
+        assert_eq!(ban.violation_date, d("2025-01-01"));
     }
 
     #[test]

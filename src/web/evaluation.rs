@@ -88,18 +88,19 @@ pub(crate) fn refused(
 
 // ---- shared facts ---------------------------------------------------------------------------------
 
-/// The INTEG-BAN bar of a platform today, with the ban length in force (`rule_params`, else the catalogue default).
+/// The INTEG-BAN bar of a platform for the round whose year-end deadline is `deadline` (a violation bars the rounds
+/// whose deadline falls inside its ban), with the ban length in force (`rule_params`, else the catalogue default).
 pub(crate) async fn bar_of(
     conn: &mut PgConnection,
     platform_id: i64,
-    on: NaiveDate,
+    deadline: NaiveDate,
 ) -> AppResult<Option<Bar>> {
     let months = db::rule_param_u32(conn, &BAN_MONTHS.key())
         .await?
         .filter(|m| *m <= 1200)
         .unwrap_or(BAN_MONTHS.default.0);
     let records = db::integrity_records(conn, platform_id).await?;
-    Ok(rules::integrity_bar(&records, months, on))
+    Ok(rules::integrity_bar(&records, months, deadline))
 }
 
 /// Records that an evaluation is not evaluated (INTEG-BAN), in the caller's transaction (which then
@@ -511,7 +512,7 @@ async fn build_page(
     let e = db::get(conn, id, year).await?;
     let (config, _) = annual_config::get(conn, year).await?;
     let round = db::round(conn, year).await?.status();
-    let bar = bar_of(conn, id, today).await?;
+    let bar = bar_of(conn, id, config.deadline(year, Step::Yearend)).await?;
     let targets = db::approved_targets(conn, id, year).await?;
     let f = facts(&p, e.as_ref(), year, &config, bar, round, today);
     let actor = actor_of(user);
@@ -711,7 +712,7 @@ pub async fn save(
         .ok_or(AppError::NotFound)?;
     let round = db::round_for_update(&mut tx, year).await?.status();
     let (config, _) = annual_config::get(&mut tx, year).await?;
-    let bar = bar_of(&mut tx, id, today).await?;
+    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
     let before = db::lock(&mut tx, id, year).await?;
     let f = facts(&p, before.as_ref(), year, &config, bar, round, today);
     if let Err(refusal) = rules::check(action, actor_of(&user), &f) {
@@ -970,7 +971,7 @@ async fn review(
         .ok_or(AppError::NotFound)?;
     let round = db::round_for_update(&mut tx, year).await?.status();
     let (config, _) = annual_config::get(&mut tx, year).await?;
-    let bar = bar_of(&mut tx, id, today).await?;
+    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
     let before = db::lock(&mut tx, id, year).await?;
     let f = facts(&p, before.as_ref(), year, &config, bar, round, today);
     let title = if matches!(action, EvalAction::CountyPass | EvalAction::CountyReturn) {
@@ -1102,7 +1103,7 @@ pub async fn reopen(
         .ok_or(AppError::NotFound)?;
     let round = db::round_for_update(&mut tx, year).await?.status();
     let (config, _) = annual_config::get(&mut tx, year).await?;
-    let bar = bar_of(&mut tx, id, today).await?;
+    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
     let before = db::lock(&mut tx, id, year).await?;
     let f = facts(&p, before.as_ref(), year, &config, bar, round, today);
     if let Err(refusal) = rules::check(EvalAction::Reopen, actor_of(&user), &f) {

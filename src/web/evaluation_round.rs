@@ -484,7 +484,15 @@ pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
         .iter()
         .filter(|r| r.status() == Some(EvalStatus::CityPassed))
     {
-        if exclude_if_barred(&mut tx, &user, r, year, today).await? {
+        if exclude_if_barred(
+            &mut tx,
+            &user,
+            r,
+            year,
+            config.deadline(year, Step::Yearend),
+        )
+        .await?
+        {
             continue;
         }
         let targets = db::approved_targets(&mut tx, r.platform_id, year)
@@ -532,9 +540,9 @@ async fn exclude_if_barred(
     user: &CurrentUser,
     r: &RoundRow,
     year: i32,
-    today: chrono::NaiveDate,
+    deadline: chrono::NaiveDate,
 ) -> AppResult<bool> {
-    let Some(bar) = bar_of(tx, r.platform_id, today).await? else {
+    let Some(bar) = bar_of(tx, r.platform_id, deadline).await? else {
         return Ok(false);
     };
     let e = db::get_in_year(tx, r.id, year)
@@ -648,7 +656,15 @@ pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
         .iter()
         .filter(|r| r.status() == Some(EvalStatus::CityPassed))
     {
-        if exclude_if_barred(&mut tx, &user, r, year, today).await? {
+        if exclude_if_barred(
+            &mut tx,
+            &user,
+            r,
+            year,
+            config.deadline(year, Step::Yearend),
+        )
+        .await?
+        {
             continue;
         }
         let assignments = db::scores_for_evaluation(&mut tx, r.id).await?;
@@ -807,7 +823,7 @@ pub async fn record_objection(
         &form.raised_by,
         &form.raised_on,
         &form.content,
-        round.notice_starts,
+        (round.notice_starts, round.notice_ends),
         today,
     );
     let (e, o) = match (evaluation, checked) {

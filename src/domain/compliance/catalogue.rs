@@ -174,6 +174,13 @@ pub const ADVISOR_MAX_LOG_GAP_DAYS: Param<Days> = Param {
     description_zh: "产业顾问最近一次服务记录距检查日的最长天数，超过即预警",
 };
 
+pub const ACCEPTANCE_GRACE_MONTHS: Param<Months> = Param {
+    rule: "OPS-ACCEPTANCE",
+    name: "grace_months",
+    default: Months(6),
+    description_zh: "建设期满后完成验收的宽限期，超过仍未验收即预警，单位：月",
+};
+
 pub const FILING_DEADLINE: Param<MonthDay> = Param {
     rule: "EVAL-FILING",
     name: "deadline",
@@ -272,6 +279,11 @@ pub(crate) const ALL_PARAMS: &[(&str, &str, super::params::ParamValue)] = &[
         ADVISOR_MAX_LOG_GAP_DAYS.def().default,
     ),
     (
+        ACCEPTANCE_GRACE_MONTHS.rule,
+        ACCEPTANCE_GRACE_MONTHS.name,
+        ACCEPTANCE_GRACE_MONTHS.def().default,
+    ),
+    (
         FILING_DEADLINE.rule,
         FILING_DEADLINE.name,
         FILING_DEADLINE.def().default,
@@ -329,7 +341,7 @@ pub(crate) const ALL_PARAMS: &[(&str, &str, super::params::ParamValue)] = &[
     ),
 ];
 
-static RULES: [RuleDef; 22] = [
+static RULES: [RuleDef; 23] = [
     RuleDef {
         id: "REG-CHARTER",
         name_zh: "章程审批",
@@ -399,6 +411,16 @@ static RULES: [RuleDef; 22] = [
         applies_to: Scope::Operating,
         params: &[],
         check: rules::operation::staff,
+    },
+    RuleDef {
+        id: "OPS-ACCEPTANCE",
+        name_zh: "建设期满验收",
+        clause: "JY 新型研发机构 三(四)10",
+        phase: Phase::Operation,
+        title_zh: "建设期满后按期组织验收",
+        applies_to: Scope::Operating,
+        params: &[ACCEPTANCE_GRACE_MONTHS.def()],
+        check: rules::operation::acceptance,
     },
     RuleDef {
         id: "EVAL-FILING",
@@ -566,7 +588,7 @@ pub fn rule(id: &str) -> Option<&'static RuleDef> {
 mod tests {
     use super::*;
 
-    const SPEC_ORDER: [&str; 22] = [
+    const SPEC_ORDER: [&str; 23] = [
         "REG-CHARTER",
         "REG-DECISION-BODY",
         "REG-CATEGORY",
@@ -574,6 +596,7 @@ mod tests {
         "OPS-ADVISOR",
         "OPS-CHECKLIST",
         "OPS-STAFF",
+        "OPS-ACCEPTANCE",
         "EVAL-FILING",
         "EVAL-MIDYEAR",
         "EVAL-YEAREND",

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::ParamDef;
-use super::snapshot::{Channel, Charter, FilingStatus, Grade};
+use super::snapshot::{Acceptance, Channel, Charter, FilingStatus, Grade};
 use crate::domain::money;
 use crate::domain::platform::{Category, DecisionBodyKind, Level, Stage};
 
@@ -60,6 +60,9 @@ fn filing(c: &str) -> Option<&'static str> {
 fn charter(c: &str) -> Option<&'static str> {
     Charter::parse(c).map(Charter::label_zh)
 }
+fn acceptance(c: &str) -> Option<&'static str> {
+    Acceptance::parse(c).map(Acceptance::label_zh)
+}
 fn channel(c: &str) -> Option<&'static str> {
     Channel::parse(c).map(Channel::label_zh)
 }
@@ -95,6 +98,9 @@ pub static FACTS: &[FactDef] = &[
     def("evaluation_date", "年底评估日期", Date),
     def("operating_since", "登记通过日期", Date),
     def("construction_end", "建设期满日期", Date),
+    def("acceptance", "建设期满验收", Code(acceptance)),
+    def("due", "验收期限", Date),
+    def("grace_months", "建设期满后验收宽限期", Count("个月")),
     def("transition_months", "建设期满后收支平衡期限", Count("个月")),
     def("self_income_yuan", "自主收入", Wan),
     def("expenditure_yuan", "支出", Wan),

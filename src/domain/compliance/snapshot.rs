@@ -1,7 +1,8 @@
 //! The platform snapshot the rules read: types, and parsing from JSON with field-exact errors.
 //!
 //! Every field of the documented format is required, except that a nullable field (`"YYYY-MM-DD|null"`, `category`,
-//! `operating_company`, `target_completion`, `grade`, …) may also be left out, meaning `null`; `params` may be left out.
+//! `operating_company`, `target_completion`, `grade`, …) may also be left out, meaning `null`; `params` may be left out,
+//! and `acceptance` may be left out or `null`, meaning `none`.
 //! Unknown fields are ignored; unknown enum codes are refused.
 
 use std::collections::BTreeMap;
@@ -51,6 +52,8 @@ pub struct Platform {
     pub last_advisor_log: Option<NaiveDate>,
     pub responsible_staff_assigned: bool,
     pub checklist: Checklist,
+    /// The construction acceptance (建设期满验收); `none` while there is none on file.
+    pub acceptance: Acceptance,
     pub open_rectification_case: bool,
     pub integrity_violations: Vec<IntegrityViolation>,
     pub instruments: Vec<Instrument>,
@@ -73,6 +76,16 @@ code_enum! {
         IndustrializationCompany = "industrialization_company" / "平台+产业化公司",
         ProofOfConceptCenter = "proof_of_concept_center" / "平台+概念验证中心",
         JointInnovationCenter = "joint_innovation_center" / "平台+联合创新中心",
+    }
+}
+
+code_enum! {
+    /// The construction acceptance (建设期满验收, JY 新型研发机构 三(四)10) as the rules see it.
+    Acceptance {
+        None = "none" / "未验收",
+        Passed = "passed" / "通过",
+        Conditional = "conditional" / "有条件通过",
+        Failed = "failed" / "不通过",
     }
 }
 
@@ -361,6 +374,7 @@ fn parse_platform(o: &Obj<'_>) -> Result<Platform, InputError> {
         last_advisor_log: o.opt_date("last_advisor_log")?,
         responsible_staff_assigned: o.bool("responsible_staff_assigned")?,
         checklist: o.obj("checklist", parse_checklist)?,
+        acceptance: o.opt_code("acceptance")?.unwrap_or(Acceptance::None),
         open_rectification_case: o.bool("open_rectification_case")?,
         integrity_violations: o.list("integrity_violations", |n| parse_violation(&n.object()?))?,
         instruments: o.list("instruments", |n| parse_instrument(&n.object()?))?,

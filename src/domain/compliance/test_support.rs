@@ -48,6 +48,7 @@ pub(crate) fn healthy_json() -> Value {
             "advisor_assigned": true, "last_advisor_log": "2026-10-15",
             "responsible_staff_assigned": true,
             "checklist": {"items": 6, "overdue": 0},
+            "acceptance": "passed",
             "open_rectification_case": false,
             "integrity_violations": [],
             "instruments": [{"value_yuan": 1_500_000, "open_shared": true}, {"value_yuan": 80_000, "open_shared": false}],

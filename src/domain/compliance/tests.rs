@@ -77,7 +77,7 @@ fn output_json_has_the_documented_shape() {
     assert_eq!(first["rule"], "REG-CHARTER");
     assert_eq!(first["clause"], "NT10 三(一)");
     assert_eq!(first["status"], "pass");
-    let break_even = &json["findings"][10];
+    let break_even = &json["findings"][11];
     assert_eq!(break_even["rule"], "MKT-BREAK-EVEN");
     assert_eq!(break_even["facts"]["deadline"], "2025-06-30");
     assert_eq!(break_even["facts"]["ratio"], 1.1375);
@@ -189,6 +189,41 @@ fn unknown_enum_values_are_refused() {
         "platform.stage",
         "应为字符串",
     );
+    assert_field(
+        |v| v["platform"]["acceptance"] = json!("accepted"),
+        "platform.acceptance",
+        "未知取值",
+    );
+}
+
+#[test]
+fn acceptance_is_optional_and_defaults_to_none() {
+    let mut v = healthy_json();
+    if let Some(p) = v["platform"].as_object_mut() {
+        p.remove("acceptance");
+    }
+    let s = Snapshot::from_value(&v).expect("valid");
+    assert_eq!(s.platform.acceptance, snapshot::Acceptance::None);
+    // healthy: construction ended 2024-06-30, so no acceptance by 2026-11-21 is overdue.
+    assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Warn);
+    v["platform"]["acceptance"] = Value::Null;
+    let s = Snapshot::from_value(&v).expect("valid");
+    assert_eq!(s.platform.acceptance, snapshot::Acceptance::None);
+    for (code, expected) in [
+        ("passed", Status::Pass),
+        ("conditional", Status::Warn),
+        ("failed", Status::Fail),
+        ("none", Status::Warn),
+    ] {
+        v["platform"]["acceptance"] = json!(code);
+        let out = check_json(&v.to_string()).expect("valid");
+        let f = out
+            .findings
+            .iter()
+            .find(|f| f.rule == "OPS-ACCEPTANCE")
+            .expect("listed");
+        assert_eq!(f.status, expected, "{code}");
+    }
 }
 
 #[test]
@@ -357,8 +392,8 @@ fn nullable_fields_may_be_omitted_and_unknown_fields_are_ignored() {
         p.insert("jurisdiction".to_owned(), json!("崇川区"));
     }
     let out = check_json(&v.to_string()).expect("valid");
-    assert_eq!(out.findings[12].rule, "MKT-OPERATING-COMPANY");
-    assert_eq!(out.findings[12].status, Status::Warn);
+    assert_eq!(out.findings[13].rule, "MKT-OPERATING-COMPANY");
+    assert_eq!(out.findings[13].status, Status::Warn);
 }
 
 #[test]

@@ -4,8 +4,11 @@ use chrono::NaiveDate;
 
 use super::{Ctx, Outcome};
 use crate::domain::compliance::Status;
-use crate::domain::compliance::catalogue::{FILING_DEADLINE, MIDYEAR_DEADLINE, YEAREND_DEADLINE};
+use crate::domain::compliance::catalogue::{
+    BAN_MONTHS, FILING_DEADLINE, MIDYEAR_DEADLINE, YEAREND_DEADLINE,
+};
 use crate::domain::compliance::snapshot::FilingStatus;
+use crate::domain::operation::active_ban;
 
 /// A dated step of the annual cycle, for messages.
 struct Step<'a> {
@@ -94,19 +97,21 @@ pub(crate) fn midyear(c: &Ctx<'_>) -> Outcome {
     if let Some(na) = started_after(c, deadline, &what) {
         return na;
     }
-    let held = c.record(c.year).and_then(|r| r.midyear_date);
+    // `midyear_date` is the first submission of the operator's mid-year report, not the review meeting.
+    let submitted = c.record(c.year).and_then(|r| r.midyear_date);
     let step = Step {
-        what,
-        verb: "完成",
-        fix: "请尽快组织半年过堂，登记会议情况并将整改要求列入任务清单。",
+        what: format!("{what}报告"),
+        verb: "提交",
+        fix: "请尽快提交上半年目标完成情况报告，以便组织半年过堂。",
     };
-    against_deadline(c.as_of, held, deadline, &step)
+    against_deadline(c.as_of, submitted, deadline, &step)
         .fact("year", c.year)
         .fact("deadline", deadline)
-        .fact("midyear_date", held)
+        .fact("midyear_date", submitted)
 }
 
-/// EVAL-YEAREND: last year's evaluation is done by Y-[01-31].
+/// EVAL-YEAREND: last year's self-evaluation is submitted by D = Y-[01-31]; not applicable while an integrity ban
+/// is in force on D (JY 新型研发机构 四(四): a barred platform does not take part in the evaluation).
 pub(crate) fn yearend(c: &Ctx<'_>) -> Outcome {
     let deadline = c.params.get(&YEAREND_DEADLINE).in_year(c.year);
     let what = format!("{}年度年底评估", c.last);
@@ -114,11 +119,31 @@ pub(crate) fn yearend(c: &Ctx<'_>) -> Outcome {
     if let Some(na) = started_after(c, year_end, &what) {
         return na;
     }
+    let serious = c
+        .platform
+        .integrity_violations
+        .iter()
+        .filter(|v| v.serious)
+        .map(|v| v.date);
+    if let Some(ban) = active_ban(serious, deadline, c.params.get(&BAN_MONTHS)) {
+        let (date, until) = (ban.violation_date, ban.until);
+        return Outcome::new(
+            Status::NotApplicable,
+            format!(
+                "{date}有严重科研失信行为，截止日{deadline}处于限制期内（至{until}解除）：按江阴市行动计划 新型研发机构 四(四)，限制期内不参与绩效评价，不要求{what}。"
+            ),
+        )
+        .fact("year", c.last)
+        .fact("deadline", deadline)
+        .fact("violation_date", date)
+        .fact("banned_until", until);
+    }
+    // `evaluation_date` is the first submission of the year's self-evaluation.
     let evaluated = c.record(c.last).and_then(|r| r.evaluation_date);
     let step = Step {
-        what,
-        verb: "完成",
-        fix: "请尽快完成自评、初审、专家评审和公示。",
+        what: format!("{what}自评材料"),
+        verb: "提交",
+        fix: "请尽快提交年度自评材料，以便完成初审、专家评审和公示。",
     };
     against_deadline(c.as_of, evaluated, deadline, &step)
         .fact("year", c.last)
@@ -131,7 +156,7 @@ mod tests {
     use serde_json::json;
 
     use crate::domain::compliance::Status;
-    use crate::domain::compliance::snapshot::Filing;
+    use crate::domain::compliance::snapshot::{Filing, IntegrityViolation};
     use crate::domain::compliance::test_support::*;
 
     #[test]
@@ -222,6 +247,58 @@ mod tests {
         s.as_of = d("2026-01-31");
         assert_eq!(status(&s, "EVAL-YEAREND"), Status::Info);
         s.as_of = d("2026-02-01");
+        assert_eq!(status(&s, "EVAL-YEAREND"), Status::Fail);
+    }
+
+    #[test]
+    fn midyear_message_says_submitted_not_held() {
+        let mut s = healthy();
+        edit_year(&mut s, 2026, |r| r.midyear_date = Some(d("2026-07-12")));
+        let f = finding(&s, "EVAL-MIDYEAR");
+        assert_eq!(f.status, Status::Pass);
+        assert!(f.message.contains("已于2026-07-12提交"), "{}", f.message);
+        assert!(!f.message.contains("完成"), "{}", f.message);
+        let f = finding(&s, "EVAL-YEAREND");
+        assert!(!f.message.contains("完成"), "{}", f.message);
+    }
+
+    fn serious(date: &str) -> IntegrityViolation {
+        IntegrityViolation {
+            date: d(date),
+            serious: true,
+        }
+    }
+
+    #[test]
+    fn yearend_not_applicable_while_a_ban_is_in_force_on_its_deadline() {
+        // D = 2026-01-31; the ban of a violation on 2023-02-01 runs to 2026-02-01 (exclusive): in force on D.
+        let mut s = healthy();
+        edit_year(&mut s, 2025, |r| r.evaluation_date = None);
+        s.platform.integrity_violations = vec![serious("2023-02-01")];
+        let f = finding(&s, "EVAL-YEAREND");
+        assert_eq!(f.status, Status::NotApplicable);
+        assert_eq!(f.facts["banned_until"], json!("2026-02-01"));
+        assert!(f.message.contains("四(四)"), "{}", f.message);
+        assert!(f.message.contains("不参与绩效评价"), "{}", f.message);
+        // Ended on D itself (2023-01-31 + 36 months = 2026-01-31): not in force, so the missing evaluation fails.
+        s.platform.integrity_violations = vec![serious("2023-01-31")];
+        assert_eq!(status(&s, "EVAL-YEAREND"), Status::Fail);
+        // A violation dated D is in force on D.
+        s.platform.integrity_violations = vec![serious("2026-01-31")];
+        assert_eq!(status(&s, "EVAL-YEAREND"), Status::NotApplicable);
+        // A violation after D does not bar last year's evaluation.
+        s.platform.integrity_violations = vec![serious("2026-02-01")];
+        assert_eq!(status(&s, "EVAL-YEAREND"), Status::Fail);
+        // Minor violations never bar.
+        s.platform.integrity_violations = vec![IntegrityViolation {
+            date: d("2025-06-01"),
+            serious: false,
+        }];
+        assert_eq!(status(&s, "EVAL-YEAREND"), Status::Fail);
+        // The ban length is INTEG-BAN's parameter.
+        s.platform.integrity_violations = vec![serious("2024-06-01")];
+        assert_eq!(status(&s, "EVAL-YEAREND"), Status::NotApplicable);
+        set_param(&mut s, "INTEG-BAN.ban_months", json!(12));
         assert_eq!(status(&s, "EVAL-YEAREND"), Status::Fail);
     }
 

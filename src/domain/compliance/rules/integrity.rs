@@ -5,7 +5,7 @@ use crate::domain::compliance::Status;
 use crate::domain::compliance::catalogue::BAN_MONTHS;
 use crate::domain::operation::{active_ban, ban_end};
 
-/// INTEG-BAN: fail while `as_of < date + [36] months` for some serious violation. `banned_until` is that end date
+/// INTEG-BAN: fail while `date ≤ as_of < date + [36] months` for some serious violation. `banned_until` is that end date
 /// (`date + 36 months`, the first day the platform is no longer barred). The ban itself is computed in
 /// `domain::operation` (the operation page shows it too).
 pub(crate) fn ban(c: &Ctx<'_>) -> Outcome {
@@ -24,15 +24,21 @@ pub(crate) fn ban(c: &Ctx<'_>) -> Outcome {
             Outcome::new(
                 Status::Fail,
                 format!(
-                    "{date}有严重科研失信行为，限制期{months_n}个月，至{until}解除：限制期内不得申报和享受财政支持，不参加年度绩效评估。"
+                    "{date}有严重科研失信行为，限制期{months_n}个月，至{until}解除：按江阴市行动计划 新型研发机构 四(四)，限制期内不得参与绩效评价，并按规定追回有关财政资金。"
                 ),
             )
             .fact("violation_date", date)
             .fact("banned_until", until)
         }
-        None if serious.is_empty() => Outcome::new(Status::Pass, "无严重科研失信记录。"),
+        None if !serious.iter().any(|d| *d <= c.as_of) => {
+            Outcome::new(Status::Pass, "无严重科研失信记录。")
+        }
         None => {
-            let last_end = serious.iter().map(|d| ban_end(*d, months)).max();
+            let last_end = serious
+                .iter()
+                .filter(|d| **d <= c.as_of)
+                .map(|d| ban_end(*d, months))
+                .max();
             Outcome::new(
                 Status::Pass,
                 format!(
@@ -107,6 +113,19 @@ mod tests {
         assert_eq!(f.status, Status::Fail);
         assert_eq!(f.facts["banned_until"], json!("2028-01-10"));
         assert_eq!(f.facts["serious_violations"], json!(2));
+    }
+
+    #[test]
+    fn ban_counts_from_the_violation_date() {
+        let mut s = healthy_as_of("2026-11-20");
+        s.platform.integrity_violations = vec![violation("2026-11-21", true)];
+        let f = finding(&s, "INTEG-BAN");
+        assert_eq!(f.status, Status::Pass);
+        assert!(!f.message.contains("届满"), "{}", f.message);
+        s.as_of = d("2026-11-21");
+        let f = finding(&s, "INTEG-BAN");
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(f.facts["banned_until"], json!("2029-11-21"));
     }
 
     #[test]

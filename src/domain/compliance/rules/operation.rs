@@ -1,9 +1,13 @@
-//! Operation (运行管理): advisor, checklist, responsible staff, instrument sharing, city–county co-building.
+//! Operation (运行管理): advisor, checklist, responsible staff, construction acceptance, instrument sharing,
+//! city–county co-building.
 
 use super::{Ctx, Outcome, wan};
+use crate::domain::calendar::add_months;
 use crate::domain::compliance::Status;
-use crate::domain::compliance::catalogue::{ADVISOR_MAX_LOG_GAP_DAYS, SHARE_MIN_VALUE};
-use crate::domain::compliance::snapshot::Grade;
+use crate::domain::compliance::catalogue::{
+    ACCEPTANCE_GRACE_MONTHS, ADVISOR_MAX_LOG_GAP_DAYS, SHARE_MIN_VALUE,
+};
+use crate::domain::compliance::snapshot::{Acceptance, Grade};
 use crate::domain::platform::{Level, Stage};
 
 /// OPS-ADVISOR: an advisor is assigned and has logged service within the last [183] days.
@@ -70,6 +74,57 @@ pub(crate) fn staff(c: &Ctx<'_>) -> Outcome {
         )
     };
     outcome.fact("responsible_staff_assigned", assigned)
+}
+
+/// OPS-ACCEPTANCE: once the construction period has ended, the acceptance (JY 新型研发机构 三(四)10) is
+/// on file and passed; none after construction end + [6] months warns.
+pub(crate) fn acceptance(c: &Ctx<'_>) -> Outcome {
+    let p = c.platform;
+    let Some(end) = p.construction_end.filter(|end| c.as_of > *end) else {
+        let message = match p.construction_end {
+            Some(end) => format!("建设期至{end}，尚未期满，暂不要求建设期满验收。"),
+            None => "未登记建设期结束日期，暂不检查建设期满验收。".to_owned(),
+        };
+        return Outcome::new(Status::NotApplicable, message)
+            .fact("construction_end", p.construction_end);
+    };
+    let months = c.params.get(&ACCEPTANCE_GRACE_MONTHS).0;
+    let due = add_months(end, i32::try_from(months).unwrap_or(i32::MAX));
+    let outcome = match p.acceptance {
+        Acceptance::Passed => Outcome::new(
+            Status::Pass,
+            format!("建设期已于{end}期满，建设期满验收已通过。"),
+        ),
+        Acceptance::Conditional => Outcome::new(
+            Status::Warn,
+            format!(
+                "建设期已于{end}期满，验收为有条件通过：请按验收意见完成整改，并将整改事项列入任务清单跟踪。"
+            ),
+        ),
+        Acceptance::Failed => Outcome::new(
+            Status::Fail,
+            format!(
+                "建设期已于{end}期满，验收未通过：请按验收意见制定整改措施，明确期限和责任人，整改后重新组织验收。"
+            ),
+        ),
+        Acceptance::None if c.as_of > due => Outcome::new(
+            Status::Warn,
+            format!(
+                "建设期已于{end}期满，超过{months}个月（{due}）仍未登记验收结果：请尽快组织建设期满验收并登记验收结果和验收报告。"
+            ),
+        ),
+        Acceptance::None => Outcome::new(
+            Status::Info,
+            format!(
+                "建设期已于{end}期满，尚未登记验收结果：请在{due}前组织建设期满验收并登记结果。"
+            ),
+        ),
+    };
+    outcome
+        .fact("construction_end", end)
+        .fact("acceptance", p.acceptance)
+        .fact("due", due)
+        .fact("grace_months", months)
 }
 
 /// SHARE-INSTRUMENTS: every instrument worth at least [100000] yuan is open-shared.
@@ -176,7 +231,7 @@ mod tests {
     use serde_json::json;
 
     use crate::domain::compliance::Status;
-    use crate::domain::compliance::snapshot::{Checklist, Grade, Instrument};
+    use crate::domain::compliance::snapshot::{Acceptance, Checklist, Grade, Instrument};
     use crate::domain::compliance::test_support::*;
     use crate::domain::platform::{Level, Stage};
 
@@ -337,5 +392,83 @@ mod tests {
         assert_eq!(fact(&s, "COBUILD-ELIGIBLE", "eligible"), json!(false));
         s.platform.stage = Stage::Merged;
         assert_eq!(status(&s, "COBUILD-ELIGIBLE"), Status::NotApplicable);
+    }
+
+    fn accepting(
+        as_of: &str,
+        end: &str,
+        acceptance: Acceptance,
+    ) -> crate::domain::compliance::Snapshot {
+        let mut s = healthy_as_of(as_of);
+        s.platform.construction_end = Some(d(end));
+        s.platform.acceptance = acceptance;
+        s
+    }
+
+    #[test]
+    fn acceptance_not_applicable_until_construction_ends() {
+        let mut s = accepting("2024-06-30", "2024-06-30", Acceptance::Failed);
+        let f = finding(&s, "OPS-ACCEPTANCE");
+        assert_eq!(f.status, Status::NotApplicable);
+        assert!(f.message.contains("尚未期满"), "{}", f.message);
+        s.as_of = d("2024-07-01");
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Fail);
+        s.platform.construction_end = None;
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn acceptance_results_pass_warn_fail() {
+        let s = accepting("2026-11-21", "2024-06-30", Acceptance::Passed);
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Pass);
+        let s = accepting("2026-11-21", "2024-06-30", Acceptance::Conditional);
+        let f = finding(&s, "OPS-ACCEPTANCE");
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.message.contains("整改"), "{}", f.message);
+        let s = accepting("2026-11-21", "2024-06-30", Acceptance::Failed);
+        let f = finding(&s, "OPS-ACCEPTANCE");
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("重新组织验收"), "{}", f.message);
+        assert_eq!(f.facts["acceptance"], json!("failed"));
+    }
+
+    #[test]
+    fn acceptance_missing_is_info_for_six_months_then_warns() {
+        // The day after construction end: still within the grace period.
+        let mut s = accepting("2025-07-01", "2025-06-30", Acceptance::None);
+        let f = finding(&s, "OPS-ACCEPTANCE");
+        assert_eq!(f.status, Status::Info);
+        assert_eq!(f.facts["due"], json!("2025-12-30"));
+        // construction_end + 6 months: the last day of the grace period.
+        s.as_of = d("2025-12-30");
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Info);
+        // One day later: overdue.
+        s.as_of = d("2025-12-31");
+        let f = finding(&s, "OPS-ACCEPTANCE");
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.message.contains("组织建设期满验收"), "{}", f.message);
+    }
+
+    #[test]
+    fn acceptance_grace_clamps_to_month_end() {
+        // 2025-08-31 + 6 months = 2026-02-28.
+        let mut s = accepting("2026-02-28", "2025-08-31", Acceptance::None);
+        let f = finding(&s, "OPS-ACCEPTANCE");
+        assert_eq!(f.status, Status::Info);
+        assert_eq!(f.facts["due"], json!("2026-02-28"));
+        s.as_of = d("2026-03-01");
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Warn);
+    }
+
+    #[test]
+    fn acceptance_grace_is_a_parameter_and_needs_operating_stage() {
+        let mut s = accepting("2025-09-01", "2025-06-30", Acceptance::None);
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Info);
+        set_param(&mut s, "OPS-ACCEPTANCE.grace_months", json!(2));
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Warn);
+        s.platform.stage = Stage::Registration;
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::NotApplicable);
+        s.platform.stage = Stage::Rectifying;
+        assert_eq!(status(&s, "OPS-ACCEPTANCE"), Status::Warn);
     }
 }

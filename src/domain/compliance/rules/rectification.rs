@@ -183,7 +183,7 @@ pub(crate) fn grade(c: &Ctx<'_>) -> Outcome {
         Grade::Fail if !handled => Outcome::new(
             Status::Fail,
             format!(
-                "{}年度绩效评估为不合格，尚未立案整改：请立案整改，明确整改措施、期限和责任人。",
+                "{}年度绩效评估为不合格，尚未立案整改：按本市绩效评估办法的结果运用，评为不合格的平台立案整改，请立案并明确整改措施、期限和责任人。",
                 c.last
             ),
         ),
