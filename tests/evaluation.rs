@@ -134,7 +134,10 @@ async fn snapshot_evaluation_date(
     platform: i64,
     year: i32,
 ) -> Option<chrono::NaiveDate> {
-    let params = kechuang::db::compliance::params(app.pool()).await.unwrap();
+    let params =
+        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), today())
+            .await
+            .unwrap();
     let built = kechuang::db::snapshot::build(app.pool(), Some(&[platform]), today(), &params)
         .await
         .unwrap();

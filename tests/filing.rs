@@ -46,8 +46,11 @@ fn rows(page: &common::Resp, selector: &str) -> Vec<String> {
 
 /// The 2090 filing in the platform's compliance snapshot (what `kechuang snapshot` writes).
 async fn snapshot_filing(app: &TestApp, platform: i64) -> Filing {
-    let params = kechuang::db::compliance::params(app.pool()).await.unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2090, 6, 1).unwrap();
+    let params =
+        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), as_of)
+            .await
+            .unwrap();
     let built = kechuang::db::snapshot::build(app.pool(), Some(&[platform]), as_of, &params)
         .await
         .unwrap();
