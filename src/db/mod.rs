@@ -6,6 +6,7 @@ pub mod annual_config;
 pub mod api_tokens;
 pub mod audit;
 pub mod checklist;
+pub mod cobuild;
 pub mod compliance;
 pub mod dashboards;
 pub mod documents;

@@ -69,6 +69,7 @@ pub mod annual;
 pub mod audit_chain;
 pub mod calendar;
 pub mod checklist;
+pub mod cobuild;
 pub mod compliance;
 pub mod config_form;
 pub mod documents;

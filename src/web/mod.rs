@@ -34,6 +34,7 @@ pub mod auth;
 pub mod cache;
 pub mod charts;
 pub mod checklist;
+pub mod cobuild;
 pub mod compliance;
 pub mod crumbs;
 pub mod dashboards;
