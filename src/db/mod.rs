@@ -22,6 +22,7 @@ pub mod notices;
 pub mod operation;
 pub mod platforms;
 pub mod policies;
+pub mod recovery;
 pub mod rectification;
 pub mod registration;
 pub mod rule_params;

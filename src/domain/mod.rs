@@ -86,6 +86,7 @@ pub mod operation;
 pub mod password;
 pub mod platform;
 pub mod policy_text;
+pub mod recovery;
 pub mod rectification;
 pub mod registration;
 pub mod reminders;

@@ -59,6 +59,7 @@ pub mod password_reset;
 pub mod platforms;
 pub mod policies;
 pub mod print;
+pub mod recovery;
 pub mod rectification;
 pub mod registration;
 pub mod routes;
