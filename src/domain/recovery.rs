@@ -1,4 +1,4 @@
-//! After a 退/转/并 decision (NT10 三(一); JY 四(四) "按规定追回有关财政资金"): the funds to recover and the end of
+//! After a 退/转/并 decision (NT10 三(一)): the funds to recover and the end of
 //! the co-building agreement, recorded with the decision, and the recoveries (追回) recorded against them —
 //! never more than the amount to recover. Pure: parsing and the cap.
 

@@ -296,10 +296,15 @@ async fn page(
         .collect();
 
     let this_year = today().year();
+    let mut years: Vec<i32> = ((this_year - 3)..=(this_year + 1)).collect();
+    if !years.contains(&year) {
+        years.push(year);
+    }
+    years.sort_unstable_by(|a, b| b.cmp(a));
     Ok(CobuildPage {
         layout: Layout::for_user(user, "cobuild"),
         year,
-        years: ((this_year - 3)..=(this_year + 1)).rev().collect(),
+        years,
         graded: graded_years(year),
         as_of: round.as_of.to_string(),
         can_write: user.has_role(Role::Staff) && user.is_city_staff,
