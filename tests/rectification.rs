@@ -1234,3 +1234,292 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
     );
     assert_eq!(kinds.last().map(String::as_str), Some("case.decided"));
 }
+
+// ---- after 退/转/并: funds to recover and the agreement's end ---------------------------
+
+async fn recover(
+    client: &mut Client,
+    platform: i64,
+    case: i64,
+    date: &str,
+    amount: &str,
+    voucher: &str,
+) -> common::Resp {
+    client
+        .post(
+            &case_path(platform, case, "/recoveries"),
+            &[
+                ("recovered_on", date),
+                ("amount", amount),
+                ("voucher", voucher),
+                ("note", ""),
+            ],
+        )
+        .await
+}
+
+fn beijing_today() -> chrono::NaiveDate {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    chrono::Utc::now().with_timezone(&beijing).date_naive()
+}
+
+#[tokio::test]
+async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
+    let w = world().await;
+    let (app, p) = (&w.app, w.platform);
+    let mut alice = app.signed_in("staff-a").await;
+    let mut bob = app.signed_in("staff-b").await;
+    let case = open_case(&mut alice, p).await;
+    assess(app, &mut alice, p, case).await;
+
+    // Errors next to the fields, what was typed kept.
+    let resp = propose(
+        app,
+        &mut alice,
+        p,
+        case,
+        &[
+            ("decision", "exit"),
+            ("reason", "整改无望"),
+            ("funds_to_recover", "12.5万"),
+            ("funds_basis", ""),
+            ("agreement_end", "2026-13-01"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        resp.text("#f-funds_to_recover-error"),
+        "金额须为不小于0的整数（单位：元）"
+    );
+    assert!(resp.text("#f-agreement_end-error").contains("日期格式"));
+    assert_eq!(resp.value("#f-funds_to_recover").as_deref(), Some("12.5万"));
+    let resp = propose(
+        app,
+        &mut alice,
+        p,
+        case,
+        &[
+            ("decision", "exit"),
+            ("reason", "整改无望"),
+            ("funds_to_recover", "1,000,000"),
+            ("funds_basis", ""),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text("#f-funds_basis-error")
+            .starts_with("请填写追回依据")
+    );
+
+    let resp = propose(
+        app,
+        &mut alice,
+        p,
+        case,
+        &[
+            ("decision", "exit"),
+            ("reason", "整改无望"),
+            ("funds_to_recover", "1,000,000"),
+            (
+                "funds_basis",
+                "共建协议第八条：未达建设目标的，追回市级补助",
+            ),
+            ("agreement_end", ""),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let page = alice.get(&case_path(p, case, "")).await;
+    assert_eq!(page.text("#proposal .funds-to-recover"), "1,000,000元");
+    assert_eq!(page.text("#proposal .agreement-end"), "决定生效之日");
+    assert_eq!(
+        sign_off(app, &mut bob, p, case).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // The agreement ends on the decision date; both shown on the case page and the timeline.
+    let today = beijing_today().to_string();
+    let page = bob.get(&case_path(p, case, "")).await;
+    assert_eq!(page.text("#decided .funds-to-recover"), "1,000,000元");
+    assert_eq!(page.text("#decided .agreement-end"), today);
+    assert!(
+        page.text("#recovery-status")
+            .contains("尚待追回1,000,000元")
+    );
+    let timeline = bob.get(&format!("/platforms/{p}/timeline")).await;
+    let decided = timeline.texts("#timeline li .summary").pop().unwrap();
+    assert!(
+        decided.contains("应追回财政资金1,000,000元")
+            && decided.contains(&format!("共建协议于{today}终止")),
+        "{decided}"
+    );
+
+    // Recoveries: audited, on the timeline, never above what remains.
+    let resp = recover(&mut bob, p, case, &today, "600000", "JK-2026-001").await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let resp = recover(&mut bob, p, case, &today, "400001", "JK-2026-002").await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        resp.text("#f-amount-error"),
+        "追回金额400001元超过尚待追回的400000元（应追回1000000元，已追回600000元），不能多追回"
+    );
+    assert_eq!(resp.value("#f-voucher").as_deref(), Some("JK-2026-002"));
+    let tomorrow = (beijing_today() + chrono::Duration::days(1)).to_string();
+    let resp = recover(&mut bob, p, case, &tomorrow, "1", "JK").await;
+    assert_eq!(resp.text("#f-recovered_on-error"), "追回日期不能晚于今天");
+
+    // The list of funds to recover, for staff.
+    let list = alice.get("/recovery").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let row = list.text(&format!("#due-{case}"));
+    assert!(
+        row.contains("1,000,000元") && row.contains("600,000元") && row.contains("JK-2026-001"),
+        "{row}"
+    );
+    assert_eq!(list.text(&format!("#due-{case} .outstanding")), "400,000元");
+
+    let resp = recover(&mut alice, p, case, &today, "400000", "JK-2026-003").await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let page = alice.get(&case_path(p, case, "")).await;
+    assert_eq!(page.texts("#recovery-records tbody tr").len(), 2);
+    assert!(
+        page.texts("#record-recovery").is_empty(),
+        "nothing left to recover"
+    );
+    let resp = recover(&mut alice, p, case, &today, "1", "JK-2026-004").await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text("#recovery-refusal").contains("已全部追回"));
+    let list = alice.get("/recovery").await;
+    assert_eq!(
+        list.text(&format!("#due-{case} .outstanding")),
+        "已追回完毕"
+    );
+
+    assert_eq!(app.audit_count("rectification.recovery").await, 2);
+    let recovered: i64 = sqlx::query_scalar("SELECT sum(amount)::bigint FROM fund_recoveries")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(recovered, 1_000_000);
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind = 'funds.recovered'",
+    )
+    .bind(p)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(kinds.len(), 2);
+
+    // The database holds the cap whatever the web layer does.
+    let staff: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'staff-a'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let err = sqlx::query(
+        "INSERT INTO fund_recoveries (case_id, platform_id, recovered_on, amount, voucher, recorded_by)
+         VALUES ($1, $2, current_date, 1, 'X', $3)",
+    )
+    .bind(case)
+    .bind(p)
+    .bind(staff)
+    .execute(app.pool())
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("exceed"), "{err}");
+}
+
+#[tokio::test]
+async fn recoveries_are_for_staff_in_scope_and_an_explicit_agreement_end_is_kept() {
+    let w = world().await;
+    let (app, p) = (&w.app, w.platform);
+    let mut alice = app.signed_in("staff-a").await;
+    let mut bob = app.signed_in("staff-b").await;
+    let case = open_case(&mut alice, p).await;
+    assess(app, &mut alice, p, case).await;
+    let resp = propose(
+        app,
+        &mut alice,
+        p,
+        case,
+        &[
+            ("decision", "convert"),
+            ("convert_to", "other"),
+            ("reason", "转为企业主导"),
+            ("funds_to_recover", "50000"),
+            ("funds_basis", "审计结论"),
+            ("agreement_end", "2026-01-31"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    sign_off(app, &mut bob, p, case).await;
+    let end: Option<chrono::NaiveDate> =
+        sqlx::query_scalar("SELECT agreement_end FROM rectification_cases WHERE id = $1")
+            .bind(case)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(end.unwrap().to_string(), "2026-01-31");
+
+    let today = beijing_today().to_string();
+    for (who, status) in [
+        ("operator", StatusCode::FORBIDDEN),
+        ("leader", StatusCode::FORBIDDEN),
+        ("haimen-staff", StatusCode::NOT_FOUND),
+    ] {
+        let mut c = app.signed_in(who).await;
+        let resp = recover(&mut c, p, case, &today, "100", "V-1").await;
+        assert_eq!(resp.status, status, "{who}");
+    }
+    // The operator reads the case with its settlement, without the form.
+    let mut op = app.signed_in("operator").await;
+    let page = op.get(&case_path(p, case, "")).await;
+    assert_eq!(page.text("#decided .funds-to-recover"), "50,000元");
+    assert!(page.texts("#record-recovery").is_empty());
+    assert_eq!(op.get("/recovery").await.status, StatusCode::FORBIDDEN);
+    // Staff of another county see nothing of it in the list.
+    let mut hm = app.signed_in("haimen-staff").await;
+    let list = hm.get("/recovery").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.texts(&format!("#due-{case}")).is_empty());
+    assert_eq!(app.audit_count("rectification.recovery").await, 0);
+}
+
+#[tokio::test]
+async fn a_retain_decision_records_no_funds() {
+    let w = world().await;
+    let (app, p) = (&w.app, w.platform);
+    let mut alice = app.signed_in("staff-a").await;
+    let mut bob = app.signed_in("staff-b").await;
+    let case = open_case(&mut alice, p).await;
+    assess(app, &mut alice, p, case).await;
+    let resp = propose(
+        app,
+        &mut alice,
+        p,
+        case,
+        &[
+            ("decision", "retain"),
+            ("reason", "整改到位"),
+            ("funds_to_recover", "999"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    sign_off(app, &mut bob, p, case).await;
+    let (funds, end): (Option<i64>, Option<chrono::NaiveDate>) = sqlx::query_as(
+        "SELECT funds_to_recover, agreement_end FROM rectification_cases WHERE id = $1",
+    )
+    .bind(case)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!((funds, end), (None, None));
+    let page = alice.get(&case_path(p, case, "")).await;
+    assert!(page.texts("#recovery").is_empty());
+    let today = beijing_today().to_string();
+    let resp = recover(&mut alice, p, case, &today, "1", "V").await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use crate::domain::platform::{Category, Stage};
+use crate::domain::recovery::Settlement;
 use crate::domain::rectification::{MeasureDraft, OpenCaseDraft, Proposal};
 use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
@@ -46,6 +47,12 @@ pub struct CaseRow {
     pub version: i32,
     pub measures_total: i64,
     pub measures_done: i64,
+    /// After 退/转/并: the funds to recover (yuan), their basis, the co-building agreement's end.
+    pub funds_to_recover: Option<i64>,
+    pub funds_basis: String,
+    pub agreement_end: Option<NaiveDate>,
+    /// The sum of the recorded recoveries.
+    pub recovered: i64,
 }
 
 impl CaseRow {
@@ -58,6 +65,8 @@ impl CaseRow {
             "decision_reason": self.decision_reason, "convert_to": self.convert_to,
             "merge_into_id": self.merge_into_id, "proposed_by": self.proposed_by,
             "signed_off_by": self.signed_off_by, "version": self.version,
+            "funds_to_recover": self.funds_to_recover, "funds_basis": self.funds_basis,
+            "agreement_end": self.agreement_end,
         })
     }
 }
@@ -70,7 +79,9 @@ const SELECT_CASE: &str = "
            c.signed_off_by, us.display_name AS signed_off_by_name, c.signed_off_at,
            c.source, uo.display_name AS opened_by_name, c.opened_at, c.version,
            (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id) AS measures_total,
-           (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS measures_done
+           (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS measures_done,
+           c.funds_to_recover, c.funds_basis, c.agreement_end,
+           (SELECT coalesce(sum(r.amount), 0)::bigint FROM fund_recoveries r WHERE r.case_id = c.id) AS recovered
     FROM rectification_cases c
     LEFT JOIN users ua ON ua.id = c.assessed_by
     LEFT JOIN users up ON up.id = c.proposed_by
@@ -260,17 +271,20 @@ pub async fn record_assessment(
     Ok(done.rows_affected() == 1)
 }
 
+/// Records the proposal, with what a 退/转/并 settles (funds to recover, the agreement's end).
 pub async fn propose(
     conn: &mut PgConnection,
     case_id: i64,
     version: i32,
     p: &Proposal,
+    settlement: Option<&Settlement>,
     user_id: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE rectification_cases
          SET decision = $3, decision_reason = $4, convert_to = $5, merge_into_id = $6,
-             proposed_by = $7, proposed_at = now(), version = version + 1
+             proposed_by = $7, proposed_at = now(), version = version + 1,
+             funds_to_recover = $8, funds_basis = $9, agreement_end = $10
          WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NULL",
     )
     .bind(case_id)
@@ -280,6 +294,9 @@ pub async fn propose(
     .bind(p.convert_to.map(Category::as_str))
     .bind(p.merge_into)
     .bind(user_id)
+    .bind(settlement.map(|s| s.funds_to_recover))
+    .bind(settlement.map(|s| s.funds_basis.as_str()).unwrap_or(""))
+    .bind(settlement.and_then(|s| s.agreement_end))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -294,7 +311,8 @@ pub async fn withdraw(
     let done = sqlx::query(
         "UPDATE rectification_cases
          SET decision = NULL, decision_reason = '', convert_to = NULL, merge_into_id = NULL,
-             proposed_by = NULL, proposed_at = NULL, version = version + 1
+             proposed_by = NULL, proposed_at = NULL, version = version + 1,
+             funds_to_recover = NULL, funds_basis = '', agreement_end = NULL
          WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NOT NULL",
     )
     .bind(case_id)
@@ -304,8 +322,8 @@ pub async fn withdraw(
     Ok(done.rows_affected() == 1)
 }
 
-/// Signs the pending proposal off and closes the case as decided. The database refuses a sign-off by the
-/// proposer ([`TWO_PEOPLE`]).
+/// Signs the pending proposal off and closes the case as decided; a 退/转/并 agreement without an end date
+/// ends on the decision date (Beijing). The database refuses a sign-off by the proposer ([`TWO_PEOPLE`]).
 pub async fn sign_off(
     conn: &mut PgConnection,
     case_id: i64,
@@ -314,7 +332,9 @@ pub async fn sign_off(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE rectification_cases
-         SET signed_off_by = $3, signed_off_at = now(), status = 'decided', version = version + 1
+         SET signed_off_by = $3, signed_off_at = now(), status = 'decided', version = version + 1,
+             agreement_end = CASE WHEN funds_to_recover IS NULL THEN agreement_end
+                                  ELSE coalesce(agreement_end, (now() AT TIME ZONE 'Asia/Shanghai')::date) END
          WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NOT NULL",
     )
     .bind(case_id)

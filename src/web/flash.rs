@@ -77,6 +77,13 @@ flashes! {
     DecisionProposed = "decision_proposed" => "决定提议已提交，须由另一名业务人员签核后生效。",
     ProposalWithdrawn = "proposal_withdrawn" => "提议已撤回。",
     DecisionSignedOff = "decision_signed_off" => "决定已签核生效，平台阶段已变更。",
+    RecoveryRecorded = "recovery_recorded" => "追回记录已登记。",
+
+    // City–county co-building.
+    CobuildShareSet = "cobuild_share_set" => "本年度纳入比例已设定。",
+    CobuildProposed = "cobuild_proposed" => "纳入市县共建的提议已提交，须由另一名市科技局业务人员审批。",
+    CobuildApproved = "cobuild_approved" => "已同意纳入：平台层级已变更为「市县共建」。",
+    CobuildRejected = "cobuild_rejected" => "已决定不予纳入。",
 
     // Checklist.
     ChecklistAdded = "checklist_added" => "清单事项已添加。",

@@ -62,6 +62,8 @@ impl Layout {
                     item("/evaluations", "年度评估", "evaluations"),
                 ];
                 nav.push(item("/annual/config", "年度配置", "annual_config"));
+                nav.push(item("/cobuild", "市县共建", "cobuild"));
+                nav.push(item("/recovery", "资金追回", "recovery"));
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }
@@ -73,6 +75,7 @@ impl Layout {
                 item("/platforms", "平台名录", "platforms"),
                 item("/policies", "政策库", "policies"),
                 item("/evaluations", "年度评估", "evaluations"),
+                item("/cobuild", "市县共建", "cobuild"),
             ],
             Some(Role::Advisor) => vec![
                 item("/todo", "我的待办", "todo"),

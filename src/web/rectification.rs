@@ -18,10 +18,14 @@ use super::layout::{Layout, date_or_dash, local_time};
 use super::platforms::{ConflictRow, Opt};
 use super::write::{Entry, Writer};
 use crate::db::platforms::{self, Platform};
+use crate::db::recovery as recoveries;
 use crate::db::rectification::{self as cases, CaseRow, MeasureRow, NoteRow};
 use crate::db::{lifecycle, unique_violation};
 use crate::domain::lifecycle::{RefusalReason, Signatory, Transition, Trigger, check};
 use crate::domain::platform::{Category, Stage};
+use crate::domain::recovery::{
+    RecoveryFields, SettlementFields, outstanding, parse_recovery, parse_settlement,
+};
 use crate::domain::rectification::{
     CaseSnapshot, CaseStatus, DecisionKind, MeasureFields, OpenCaseFields, Proposal,
     ProposalFields, decision_facts, due_before_start, is_overdue, measure_key, parse_measure,
@@ -359,6 +363,47 @@ pub struct CaseView {
     pub signed_off_at: String,
     pub merge_into_id: Option<i64>,
     pub version: i32,
+    /// 退/转/并: the funds to recover and the agreement's end are recorded.
+    pub has_settlement: bool,
+    pub funds_to_recover: String,
+    pub funds_basis: String,
+    pub agreement_end: String,
+    pub recovered: String,
+    pub outstanding: String,
+    /// Decided, with funds still to recover.
+    pub recovery_open: bool,
+}
+
+/// Whole yuan with thousands separators: "1,200,000元".
+pub fn yuan_text(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{}{out}元", if n < 0 { "-" } else { "" })
+}
+
+/// What a 退/转/并 settles, in words (for the timeline and the notices).
+fn settlement_summary(funds: Option<i64>, basis: &str, agreement_end: Option<NaiveDate>) -> String {
+    let Some(funds) = funds else {
+        return String::new();
+    };
+    let funds = if funds == 0 {
+        "无须追回财政资金".to_owned()
+    } else if basis.is_empty() {
+        format!("应追回财政资金{}", yuan_text(funds))
+    } else {
+        format!("应追回财政资金{}（依据：{basis}）", yuan_text(funds))
+    };
+    let end = match agreement_end {
+        Some(d) => format!("共建协议于{d}终止"),
+        None => "共建协议于决定生效之日终止".to_owned(),
+    };
+    format!("；{funds}；{end}")
 }
 
 fn time_or_dash(t: &Option<chrono::DateTime<Utc>>) -> String {
@@ -402,6 +447,18 @@ impl From<&CaseRow> for CaseView {
             signed_off_at: time_or_dash(&c.signed_off_at),
             merge_into_id: c.merge_into_id,
             version: c.version,
+            has_settlement: c.funds_to_recover.is_some(),
+            funds_to_recover: c.funds_to_recover.map(yuan_text).unwrap_or_default(),
+            funds_basis: c.funds_basis.clone(),
+            agreement_end: match (c.agreement_end, c.funds_to_recover) {
+                (Some(d), _) => d.to_string(),
+                (None, Some(_)) => "决定生效之日".to_owned(),
+                (None, None) => String::new(),
+            },
+            recovered: yuan_text(c.recovered),
+            outstanding: yuan_text(outstanding(c.funds_to_recover.unwrap_or(0), c.recovered)),
+            recovery_open: c.status == CaseStatus::Decided.as_str()
+                && c.funds_to_recover.unwrap_or(0) > c.recovered,
         }
     }
 }
@@ -455,7 +512,31 @@ pub struct Kept {
     pub measure_warning: String,
     pub assessment: Option<String>,
     pub proposal: ProposalFields,
+    pub settlement: SettlementFields,
+    pub recovery: RecoveryFields,
     pub withdraw_reason: String,
+}
+
+pub struct RecoveryView {
+    pub recovered_on: String,
+    pub amount: String,
+    pub voucher: String,
+    pub note: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+impl From<&recoveries::RecoveryRow> for RecoveryView {
+    fn from(r: &recoveries::RecoveryRow) -> RecoveryView {
+        RecoveryView {
+            recovered_on: r.recovered_on.to_string(),
+            amount: yuan_text(r.amount),
+            voucher: r.voucher.clone(),
+            note: r.note.clone(),
+            recorded_by: r.recorded_by_name.clone().unwrap_or_default(),
+            recorded_at: local_time(&r.recorded_at)[..16].to_owned(),
+        }
+    }
 }
 
 /// A refused write on the case page: which section, the field errors and the guard's reasons.
@@ -477,6 +558,9 @@ pub struct CasePage {
     pub c: CaseView,
     pub measures: Vec<MeasureView>,
     pub notes: Vec<NoteView>,
+    pub recoveries: Vec<RecoveryView>,
+    /// Staff may record a recovery: decided, funds still to recover.
+    pub can_recover: bool,
     /// Staff, and the case is still open.
     pub can_edit: bool,
     /// The signed-in user proposed the pending decision.
@@ -507,6 +591,7 @@ async fn case_page(
     let measures = cases::measures(&mut conn, cid).await?;
     let notes = cases::notes(&mut conn, cid).await?;
     drop(conn);
+    let recovered = recoveries::recoveries(&state.db, &[cid]).await?;
     let can_edit = user.has_role(Role::Staff) && c.status == CaseStatus::Open.as_str();
     let merge_options = if can_edit && c.decision.is_none() {
         cases::merge_targets(&state.db, user.scope, id)
@@ -560,6 +645,8 @@ async fn case_page(
             .map(|m| MeasureView::new(m, today))
             .collect(),
         notes: notes.iter().map(NoteView::from).collect(),
+        recoveries: recovered.iter().map(RecoveryView::from).collect(),
+        can_recover: user.has_role(Role::Staff) && CaseView::from(&c).recovery_open,
         c: CaseView::from(&c),
         p,
         print: false,
@@ -584,6 +671,7 @@ pub async fn show(
     if pq.on() {
         page.print = true;
         page.can_edit = false;
+        page.can_recover = false;
     }
     Ok(page)
 }
@@ -994,6 +1082,9 @@ pub struct ProposeForm {
     reason: String,
     convert_to: String,
     merge_into_id: String,
+    funds_to_recover: String,
+    funds_basis: String,
+    agreement_end: String,
 }
 
 /// The stage of a merge target the user may see, `None` if there is none (or not in their scope).
@@ -1027,8 +1118,14 @@ pub async fn propose(
         convert_to: form.convert_to,
         merge_into_id: form.merge_into_id,
     };
+    let settlement_fields = SettlementFields {
+        funds_to_recover: form.funds_to_recover,
+        funds_basis: form.funds_basis,
+        agreement_end: form.agreement_end,
+    };
     let kept = || Kept {
         proposal: fields.clone(),
+        settlement: settlement_fields.clone(),
         ..Kept::default()
     };
     let mine = |fields: &ProposalFields, c: &CaseRow| {
@@ -1059,9 +1156,17 @@ pub async fn propose(
         let fb = refusal_of("decision", msg, kept());
         return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
     }
-    let proposal = match parse_proposal(&fields) {
-        Ok(p) => p,
-        Err(errors) => {
+    let settlement = parse_settlement(
+        DecisionKind::parse(fields.decision.trim()),
+        &settlement_fields,
+    );
+    let (proposal, settlement) = match (parse_proposal(&fields), settlement) {
+        (Ok(p), Ok(s)) => (p, s),
+        (proposal, settlement) => {
+            let mut errors = proposal.err().unwrap_or_default();
+            for (field, msg) in settlement.err().unwrap_or_default().iter() {
+                errors.add(field, msg);
+            }
             tx.rollback().await?;
             let fb = Feedback {
                 section: "decision",
@@ -1103,7 +1208,16 @@ pub async fn propose(
         };
         return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
     }
-    if !cases::propose(&mut tx, cid, version, &proposal, user.id).await? {
+    if !cases::propose(
+        &mut tx,
+        cid,
+        version,
+        &proposal,
+        settlement.as_ref(),
+        user.id,
+    )
+    .await?
+    {
         tx.rollback().await?;
         let rows = mine(&fields, &before);
         return conflict(&state, &user, &before, version, "提议退/转/并/留", rows).await;
@@ -1376,7 +1490,12 @@ pub async fn sign_off(
     .await?;
     let what = decision_summary(&proposal, after.merge_into_name.as_deref());
     let summary = format!(
-        "退/转/并/留决定生效：{what}（{} 提议，{} 签核）",
+        "退/转/并/留决定生效：{what}{}（{} 提议，{} 签核）",
+        settlement_summary(
+            after.funds_to_recover,
+            &after.funds_basis,
+            after.agreement_end
+        ),
         after.proposed_by_name.as_deref().unwrap_or("—"),
         after.signed_off_by_name.as_deref().unwrap_or("—"),
     );
@@ -1423,6 +1542,97 @@ pub async fn sign_off(
     tx.redirect(format!(
         "/platforms/{id}/rectification/{cid}?notice={}#decision",
         Flash::DecisionSignedOff
+    ))
+    .await
+}
+
+// ---- recoveries (追回) after 退/转/并 ---------------------------------------------------
+
+/// Records a recovery of the funds a decided 退/转/并 set: never more than what remains (checked here, and by
+/// the database's trigger), audited and on the timeline.
+pub async fn record_recovery(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(fields): Form<RecoveryFields>,
+) -> AppResult<Response> {
+    let kept = || Kept {
+        recovery: fields.clone(),
+        ..Kept::default()
+    };
+    let mut tx = w.begin().await?;
+    let (status, due, recovered, decided_on) = recoveries::lock_case(&mut tx, id, cid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let due = due.unwrap_or(0);
+    if status != CaseStatus::Decided.as_str() || due == 0 || recovered >= due {
+        tx.rollback().await?;
+        let msg = if status != CaseStatus::Decided.as_str() || due == 0 {
+            "该案件没有应追回的财政资金（须为已生效的退/转/并决定且应追回金额大于0）。".to_owned()
+        } else {
+            format!("应追回的{}已全部追回，不能再登记追回。", yuan_text(due))
+        };
+        let fb = refusal_of("recovery", msg, kept());
+        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
+    }
+    let draft = match parse_recovery(&fields, today(), decided_on, due, recovered) {
+        Ok(d) => d,
+        Err(errors) => {
+            tx.rollback().await?;
+            let fb = Feedback {
+                section: "recovery",
+                errors,
+                refusal: Vec::new(),
+                kept: kept(),
+            };
+            return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
+        }
+    };
+    let rid = match recoveries::insert(&mut tx, id, cid, &draft, user.id).await {
+        Ok(rid) => rid,
+        Err(e) if check_violation(&e).as_deref() == Some(recoveries::WITHIN_DUE) => {
+            tx.rollback().await?;
+            let msg = "追回金额超过尚待追回的金额，不能多追回。".to_owned();
+            let fb = refusal_of("recovery", msg, kept());
+            return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let total = recovered + draft.amount;
+    tx.audit(
+        Entry::new("rectification.recovery", "rectification_case", cid).after(serde_json::json!({
+            "recovery_id": rid,
+            "recovery": draft,
+            "funds_to_recover": due,
+            "recovered": {"before": recovered, "after": total},
+        })),
+    )
+    .await?;
+    let summary = format!(
+        "追回财政资金{}（凭证号{}），累计追回{}，尚待追回{}",
+        yuan_text(draft.amount),
+        draft.voucher,
+        yuan_text(total),
+        yuan_text(outstanding(due, total))
+    );
+    lifecycle::record(
+        &mut tx,
+        &user.actor(),
+        &lifecycle::Event {
+            platform_id: id,
+            kind: "funds.recovered",
+            from_stage: None,
+            to_stage: None,
+            summary: &summary,
+            reason: &draft.note,
+            document_id: None,
+        },
+    )
+    .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/rectification/{cid}?notice={}#recovery",
+        Flash::RecoveryRecorded
     ))
     .await
 }

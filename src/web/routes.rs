@@ -9,10 +9,10 @@ use axum::routing::{MethodRouter, get, post};
 use super::compliance;
 use super::registration;
 use super::{
-    Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
-    evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, mail, midyear,
-    notices, operation, password_reset, platforms, policies, rectification, security, timeline,
-    todo,
+    Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, cobuild,
+    documents, evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, mail,
+    midyear, notices, operation, password_reset, platforms, policies, recovery, rectification,
+    security, timeline, todo,
 };
 use super::{api, api_tokens, api_v1, dashboards};
 use crate::domain::role::Role::{self, *};
@@ -280,6 +280,45 @@ fn routes() -> Vec<RouteDef> {
             "/platforms/{id}/rectification/{cid}/signoff",
             Roles(STAFF, Scope::Platform),
             post(rectification::sign_off),
+        ),
+        // Funds to recover after 退/转/并: staff list them and record recoveries (追回).
+        route(
+            M::POST,
+            "/platforms/{id}/rectification/{cid}/recoveries",
+            Roles(STAFF, Scope::Platform),
+            post(rectification::record_recovery),
+        ),
+        route(
+            M::GET,
+            "/recovery",
+            Roles(STAFF, Scope::Global),
+            get(recovery::index),
+        ),
+        // City–county co-building (市县共建): city staff set the share, propose and decide (two people);
+        // county staff read their county's part, leaders read.
+        route(
+            M::GET,
+            "/cobuild",
+            Roles(OVERSIGHT, Scope::Global),
+            get(cobuild::index),
+        ),
+        route(
+            M::POST,
+            "/cobuild/{year}/share",
+            Roles(STAFF, Scope::City),
+            post(cobuild::set_share),
+        ),
+        route(
+            M::POST,
+            "/cobuild/{year}/proposals",
+            Roles(STAFF, Scope::City),
+            post(cobuild::propose),
+        ),
+        route(
+            M::POST,
+            "/cobuild/proposals/{rid}/decide",
+            Roles(STAFF, Scope::City),
+            post(cobuild::decide),
         ),
         // The timeline of stage changes and key events.
         route(

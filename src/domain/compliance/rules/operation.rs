@@ -3,12 +3,12 @@
 
 use super::{Ctx, Outcome, wan};
 use crate::domain::calendar::add_months;
+use crate::domain::cobuild::{self, Candidate, Eligibility, grade_text};
 use crate::domain::compliance::Status;
 use crate::domain::compliance::catalogue::{
     ACCEPTANCE_GRACE_MONTHS, ADVISOR_MAX_LOG_GAP_DAYS, SHARE_MIN_VALUE,
 };
-use crate::domain::compliance::snapshot::{Acceptance, Grade};
-use crate::domain::platform::{Level, Stage};
+use crate::domain::compliance::snapshot::Acceptance;
 
 /// OPS-ADVISOR: an advisor is assigned and has logged service within the last [183] days.
 pub(crate) fn advisor(c: &Ctx<'_>) -> Outcome {
@@ -166,38 +166,45 @@ pub(crate) fn share_instruments(c: &Ctx<'_>) -> Outcome {
         .fact("not_shared", not_shared)
 }
 
-fn good_or_better(grade: Option<Grade>) -> bool {
-    matches!(grade, Some(Grade::Excellent | Grade::Good))
-}
-
-fn grade_text(grade: Option<Grade>) -> &'static str {
-    grade.map_or("无评估等次", Grade::label_zh)
-}
-
 /// COBUILD-ELIGIBLE: a county platform whose first support period has ended is eligible for city–county
-/// co-building when operating with the last two grades excellent or good (information only).
+/// co-building when operating with the last two grades excellent or good (information only). The definition
+/// is [`cobuild::eligibility`], shared with the admission page.
 pub(crate) fn cobuild_eligible(c: &Ctx<'_>) -> Outcome {
     let p = c.platform;
-    if p.level != Level::County {
-        return Outcome::new(
-            Status::NotApplicable,
-            format!("仅适用于县级平台；该平台为{}平台。", p.level.label_zh()),
-        )
-        .fact("level", p.level);
-    }
-    let Some(support_end) = p.first_support_end.filter(|d| *d <= c.as_of) else {
-        let message = match p.first_support_end {
-            Some(end) => format!("首轮支持期至{end}，尚未结束。"),
-            None => "未登记首轮支持期结束日期，暂不评估市县共建资格。".to_owned(),
-        };
-        return Outcome::new(Status::NotApplicable, message)
-            .fact("first_support_end", p.first_support_end);
-    };
     let (prev, last) = (c.last - 1, c.last);
     let prev_grade = c.record(prev).and_then(|r| r.grade);
     let last_grade = c.record(last).and_then(|r| r.grade);
-    let operating = p.stage == Stage::Operating;
-    let eligible = operating && good_or_better(prev_grade) && good_or_better(last_grade);
+    let candidate = Candidate {
+        level: p.level,
+        stage: p.stage,
+        first_support_end: p.first_support_end,
+        previous_grade: prev_grade,
+        last_grade,
+    };
+    let eligibility = cobuild::eligibility(&candidate, c.as_of);
+    let (support_end, operating) = match eligibility {
+        Eligibility::NotCounty => {
+            return Outcome::new(
+                Status::NotApplicable,
+                format!("仅适用于县级平台；该平台为{}平台。", p.level.label_zh()),
+            )
+            .fact("level", p.level);
+        }
+        Eligibility::SupportNotEnded { first_support_end } => {
+            let message = match first_support_end {
+                Some(end) => format!("首轮支持期至{end}，尚未结束。"),
+                None => "未登记首轮支持期结束日期，暂不评估市县共建资格。".to_owned(),
+            };
+            return Outcome::new(Status::NotApplicable, message)
+                .fact("first_support_end", first_support_end);
+        }
+        Eligibility::Assessed {
+            support_end,
+            operating,
+            ..
+        } => (support_end, operating),
+    };
+    let eligible = eligibility.is_eligible();
     let grades = format!(
         "{prev}、{last}年度绩效评估分别为{}、{}",
         grade_text(prev_grade),

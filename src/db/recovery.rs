@@ -1,0 +1,134 @@
+//! Funds to recover after a 退/转/并 decision, and the recoveries (追回) recorded against them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::recovery::RecoveryDraft;
+use crate::domain::scope::PlatformRef;
+
+/// The database's own cap (trigger `fund_recoveries_guard`): recovered never above the amount to recover.
+pub const WITHIN_DUE: &str = "fund_recoveries_within_due";
+
+/// A decided case with funds to recover.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueRow {
+    pub case_id: i64,
+    pub platform_id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_id: i32,
+    pub jurisdiction_name: String,
+    pub advisor_id: Option<i64>,
+    pub stage: String,
+    pub decision: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub funds_to_recover: i64,
+    pub funds_basis: String,
+    pub agreement_end: Option<NaiveDate>,
+    pub recovered: i64,
+}
+
+impl DueRow {
+    pub fn scope_ref(&self) -> PlatformRef {
+        PlatformRef {
+            id: self.platform_id,
+            jurisdiction_id: self.jurisdiction_id,
+            advisor_id: self.advisor_id,
+        }
+    }
+}
+
+/// Every decided case with funds to recover (> 0): still outstanding first, then by platform code.
+pub async fn due(pool: &PgPool) -> Result<Vec<DueRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM (
+            SELECT c.id AS case_id, p.id AS platform_id, p.code, p.name, p.jurisdiction_id,
+                   j.name AS jurisdiction_name, p.advisor_id, p.stage, c.decision, c.signed_off_at AS decided_at,
+                   c.funds_to_recover, c.funds_basis, c.agreement_end,
+                   (SELECT coalesce(sum(r.amount), 0)::bigint FROM fund_recoveries r WHERE r.case_id = c.id)
+                     AS recovered
+            FROM rectification_cases c
+            JOIN platforms p ON p.id = c.platform_id
+            JOIN jurisdictions j ON j.id = p.jurisdiction_id
+            WHERE c.status = 'decided' AND c.funds_to_recover > 0
+         ) d
+         ORDER BY d.recovered >= d.funds_to_recover, d.code, d.case_id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct RecoveryRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub recovered_on: NaiveDate,
+    pub amount: i64,
+    pub voucher: String,
+    pub note: String,
+    pub recorded_by_name: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The recoveries of these cases, oldest first.
+pub async fn recoveries(pool: &PgPool, case_ids: &[i64]) -> Result<Vec<RecoveryRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.id, r.case_id, r.recovered_on, r.amount, r.voucher, r.note,
+                u.display_name AS recorded_by_name, r.recorded_at
+         FROM fund_recoveries r LEFT JOIN users u ON u.id = r.recorded_by
+         WHERE r.case_id = ANY($1) ORDER BY r.recovered_on, r.id",
+    )
+    .bind(case_ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// Locks the case against concurrent recoveries and returns `(status, funds_to_recover, recovered,
+/// decided on (Beijing))`, or `None` if it is not this platform's case.
+pub async fn lock_case(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    case_id: i64,
+) -> Result<Option<(String, Option<i64>, i64, Option<NaiveDate>)>, sqlx::Error> {
+    let row: Option<(String, Option<i64>, Option<NaiveDate>)> = sqlx::query_as(
+        "SELECT status, funds_to_recover, (signed_off_at AT TIME ZONE 'Asia/Shanghai')::date
+         FROM rectification_cases WHERE id = $1 AND platform_id = $2 FOR UPDATE",
+    )
+    .bind(case_id)
+    .bind(platform_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((status, due, decided_on)) = row else {
+        return Ok(None);
+    };
+    let recovered: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(amount), 0)::bigint FROM fund_recoveries WHERE case_id = $1",
+    )
+    .bind(case_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(Some((status, due, recovered, decided_on)))
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    case_id: i64,
+    d: &RecoveryDraft,
+    user_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO fund_recoveries (case_id, platform_id, recovered_on, amount, voucher, note, recorded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(case_id)
+    .bind(platform_id)
+    .bind(d.recovered_on)
+    .bind(d.amount)
+    .bind(&d.voucher)
+    .bind(&d.note)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
