@@ -5,7 +5,8 @@
 //! ledger has any for that year, else the platform's self-reported totals (`annual_figures`) — the
 //! `platform_year_revenue` table (migration 0013), which the dashboards read too;
 //! filing, mid-year and evaluation dates are Beijing dates of the first submission; the grade is
-//! the published grade (`not_evaluated` when the platform was excluded).
+//! the published grade (`not_evaluated` when the platform was excluded); `packs` are the deployment's
+//! default packs (NT10, JS).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,6 +20,7 @@ use crate::domain::compliance::snapshot::{
 };
 use crate::domain::money::Yuan;
 use crate::domain::platform::{Category, DecisionBody, DecisionBodyKind, Level, Stage};
+use crate::domain::support::{Pack, Support};
 use crate::domain::uscc::Uscc;
 
 type Ids<'a> = Option<&'a [i64]>;
@@ -73,6 +75,7 @@ struct Gathered {
     integrity: HashMap<i64, Vec<IntegrityViolation>>,
     instruments: HashMap<i64, Vec<Instrument>>,
     years: HashMap<i64, BTreeMap<i32, YearData>>,
+    support: HashMap<i64, Support>,
 }
 
 /// Snapshots of the given platforms (all when `ids` is `None`) as of `as_of`, with `params`.
@@ -454,10 +457,12 @@ fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params) -> Snapsho
         instruments: g.instruments.get(&h.id).cloned().unwrap_or_default(),
         // Years are unique by construction (a map key).
         years: Years::new(years).unwrap_or_default(),
+        support: g.support.get(&h.id).cloned().unwrap_or_default(),
     };
     Snapshot {
         as_of,
         params: params.clone(),
+        packs: Pack::DEFAULT.to_vec(),
         platform,
     }
 }
