@@ -5,8 +5,9 @@
 //! ledger has any for that year, else the platform's self-reported totals (`annual_figures`) — the
 //! `platform_year_revenue` table (migration 0013), which the dashboards read too;
 //! filing, mid-year and evaluation dates are Beijing dates of the first submission; the grade is
-//! the published grade (`not_evaluated` when the platform was excluded); `packs` are the deployment's
-//! default packs (NT10, JS).
+//! the published grade (`not_evaluated` when the platform was excluded); `support` is built from the
+//! support records (`db::support`, see `domain::support::records` for which rows count); `packs` are
+//! the deployment's default packs (NT10, JS).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +21,7 @@ use crate::domain::compliance::snapshot::{
 };
 use crate::domain::money::Yuan;
 use crate::domain::platform::{Category, DecisionBody, DecisionBodyKind, Level, Stage};
+use crate::domain::support::records::support_as_of;
 use crate::domain::support::{Pack, Support};
 use crate::domain::uscc::Uscc;
 
@@ -240,6 +242,13 @@ async fn gather(
     }
 
     gather_years(conn, ids, year_end, &mut g).await?;
+
+    // Support records (SUPPORT-RULES.md): year L's sums, recognitions dated up to as_of.
+    g.support = super::support::rows(conn, ids)
+        .await?
+        .into_iter()
+        .map(|(pid, rows)| (pid, support_as_of(&rows, as_of)))
+        .collect();
     Ok(g)
 }
 
