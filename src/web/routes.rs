@@ -11,8 +11,8 @@ use super::registration;
 use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, documents,
     evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, mail, midyear,
-    notices, operation, password_reset, platforms, policies, rectification, security, timeline,
-    todo,
+    notices, operation, password_reset, platforms, policies, rectification, security, support,
+    timeline, todo,
 };
 use super::{api, api_tokens, api_v1, dashboards};
 use crate::domain::role::Role::{self, *};
@@ -26,6 +26,8 @@ const OVERSIGHT: &[Role] = &[Staff, Leader];
 /// Who keeps a platform's own records (registration dossier, documents, ledger): staff, and the platform's
 /// own operator (scope-checked).
 const RECORD_KEEPERS: &[Role] = &[Staff, Operator];
+/// Who reads a platform's 支持政策 tab: staff, leaders and the platform's own operator (scope-checked).
+const SUPPORT_READERS: &[Role] = &[Staff, Leader, Operator];
 /// Only advisors log service visits (on the platforms assigned to them).
 const ADVISOR: &[Role] = &[Advisor];
 /// The platform's own operator (data scope) files and reports; staff review.
@@ -71,6 +73,7 @@ pub const CREATE_ROUTES: &[&str] = &[
     "/platforms/{id}/visits",
     "/platforms/{id}/integrity",
     "/platforms/{id}/ledger/{kind}",
+    "/platforms/{id}/support/{kind}",
     "/platforms/{id}/midyear/actions",
     "/platforms/{id}/checklist",
     "/platforms/{id}/checklist/{cid}/comments",
@@ -588,6 +591,25 @@ fn routes() -> Vec<RouteDef> {
             "/platforms/{id}/ledger/import/{iid}",
             Roles(RECORD_KEEPERS, Scope::Platform),
             post(import::ledger_confirm),
+        ),
+        // The 支持政策 tab (SUPPORT-RULES.md) and the records behind it.
+        route(
+            M::GET,
+            "/platforms/{id}/support",
+            Roles(SUPPORT_READERS, Scope::Platform),
+            get(support::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support/{kind}",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(support::add),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support/{kind}/{rid}/delete",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(support::delete),
         ),
         // The 年度考核 tab and the year-start filing (年初备案).
         route(
