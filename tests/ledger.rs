@@ -831,3 +831,200 @@ async fn support_tab_readers_and_writers_are_scoped() {
         .unwrap();
     assert_eq!(left, 1);
 }
+
+/// Confirms an irreversible step: the first post answers with the confirmation page, the second
+/// (with `confirmed=1`) goes through.
+async fn post_confirmed(c: &mut Client, path: &str, fields: &[(&str, &str)]) -> common::Resp {
+    let mut all = fields.to_vec();
+    all.push(("confirmed", "1"));
+    c.post(path, &all).await
+}
+
+#[tokio::test]
+async fn a_support_claim_runs_from_filing_to_payment_and_recovery_audited() {
+    use chrono::Datelike;
+    let fx = fixture().await;
+    let own = fx.own;
+    let year_l = (kechuang::db::compliance::today().year() - 1).to_string();
+    let mut op = fx.app.signed_in("op-own").await;
+    let doc: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '技术转移奖补申报书') RETURNING id",
+    )
+    .bind(own)
+    .fetch_one(fx.app.pool())
+    .await
+    .unwrap();
+    for (path, fields) in [
+        (
+            "recognition",
+            vec![
+                ("kind", "social_tech_transfer_agency"),
+                ("recognised_on", "2025-06-30"),
+                ("issuing_body", "江苏省科学技术厅"),
+            ],
+        ),
+        (
+            "transaction",
+            vec![
+                ("year", year_l.as_str()),
+                ("counterparty", "测试企业"),
+                ("amount", "1000"),
+            ],
+        ),
+    ] {
+        let resp = op
+            .post(&format!("/platforms/{own}/support/{path}"), &fields)
+            .await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    }
+    // 申报: a programme that cannot be claimed, or no document, is refused beside the field.
+    let claims = format!("/platforms/{own}/support-claims");
+    let resp = op
+        .post(
+            &claims,
+            &[("programme", "JS-POC-CENTER"), ("document_id", "")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!resp.text("#claim-programme-error").is_empty());
+    assert!(resp.text("#claim-document_id-error").contains("申报材料"));
+    let doc_s = doc.to_string();
+    let resp = op
+        .post(
+            &claims,
+            &[("programme", "JS-TECH-TRANSFER"), ("document_id", &doc_s)],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let (cid, computed): (i64, i64) =
+        sqlx::query_as("SELECT id, computed_yuan FROM support_claims WHERE platform_id = $1")
+            .bind(own)
+            .fetch_one(fx.app.pool())
+            .await
+            .unwrap();
+    // 3% of 1,000 万元.
+    assert_eq!(computed, 300_000);
+    // The operator may not review.
+    let base = format!("/platforms/{own}/support-claims/{cid}");
+    let resp = op
+        .post(
+            &format!("{base}/review"),
+            &[("decision", "approve"), ("granted", "30"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+
+    let mut staff = fx.app.signed_in("city-staff").await;
+    let page = staff.get(&format!("/platforms/{own}/support")).await;
+    assert!(page.body.contains(&format!("id=\"claim-{cid}-review\"")));
+    // 审核: more than computed is refused with the reason.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/review"),
+        &[
+            ("decision", "approve"),
+            ("granted", "30.01"),
+            ("version", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text(&format!("#claim-{cid}-granted-error"))
+            .contains("超过测算金额 30.00 万元"),
+        "{}",
+        resp.text(&format!("#claim-{cid}-granted-error"))
+    );
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/review"),
+        &[("decision", "approve"), ("granted", "25"), ("version", "1")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    // A second reviewer working from the old page: a conflict, nothing saved.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/review"),
+        &[("decision", "reject"), ("note", "重复"), ("version", "1")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+    assert!(resp.text("#claim-conflict").contains("已被他人处理"));
+    // 拨付: at most the granted amount.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/pay"),
+        &[
+            ("paid_on", "2026-01-15"),
+            ("paid", "26"),
+            ("voucher_no", "记-001"),
+            ("version", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/pay"),
+        &[
+            ("paid_on", "2026-01-15"),
+            ("paid", "25"),
+            ("voucher_no", "记-001"),
+            ("version", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    // 追回, then recovered.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/recover"),
+        &[
+            ("recover", "10"),
+            ("reason", "JY 新型研发机构 四(四)"),
+            ("version", "3"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/recovered"),
+        &[
+            ("recovered_on", "2026-02-01"),
+            ("recovered", "10"),
+            ("version", "4"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let (status, granted, paid, recovered): (String, i64, i64, i64) = sqlx::query_as(
+        "SELECT status, granted_yuan, paid_yuan, recovered_yuan FROM support_claims WHERE id = $1",
+    )
+    .bind(cid)
+    .fetch_one(fx.app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), granted, paid, recovered),
+        ("recovered", 250_000, 250_000, 100_000)
+    );
+    for action in [
+        "support.claim",
+        "support.claim.review",
+        "support.claim.pay",
+        "support.claim.recover",
+        "support.claim.recovered",
+    ] {
+        assert_eq!(fx.app.audit_count(action).await, 1, "{action}");
+    }
+    let page = op.get(&format!("/platforms/{own}/support")).await;
+    let claim = page.text(&format!("#claim-{cid}"));
+    assert!(claim.contains("已追回"), "{claim}");
+    assert!(claim.contains("记-001"), "{claim}");
+    assert!(
+        !page.body.contains(&format!("id=\"claim-{cid}-")),
+        "no step form for the operator"
+    );
+}

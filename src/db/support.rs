@@ -313,3 +313,152 @@ pub async fn delete(
     .fetch_optional(conn)
     .await
 }
+
+// ---- claims (migration 0024) ----
+
+/// A claim as listed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimRow {
+    pub id: i64,
+    pub programme: String,
+    pub as_of: NaiveDate,
+    pub computed_yuan: i64,
+    pub up_to: bool,
+    pub document_id: i64,
+    pub document_title: String,
+    pub note: String,
+    pub status: String,
+    pub submitted_by: Option<String>,
+    pub granted_yuan: Option<i64>,
+    pub review_note: String,
+    pub reviewed_by: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+    pub paid_yuan: Option<i64>,
+    pub voucher_no: Option<String>,
+    pub recover_yuan: Option<i64>,
+    pub recover_reason: Option<String>,
+    pub recovered_on: Option<NaiveDate>,
+    pub recovered_yuan: Option<i64>,
+    pub version: i32,
+}
+
+const CLAIM_COLUMNS: &str = "c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
+    d.title AS document_title, c.note, c.status, su.display_name AS submitted_by, c.granted_yuan, c.review_note,
+    ru.display_name AS reviewed_by, c.paid_on, c.paid_yuan, c.voucher_no, c.recover_yuan, c.recover_reason,
+    c.recovered_on, c.recovered_yuan, c.version
+    FROM support_claims c JOIN documents d ON d.id = c.document_id
+    LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by";
+
+/// The platform's claims, newest first.
+pub async fn claims(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<ClaimRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {CLAIM_COLUMNS} WHERE c.platform_id = $1 ORDER BY c.submitted_at DESC, c.id DESC"
+    ))
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// One claim of the platform.
+pub async fn claim(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    cid: i64,
+) -> Result<Option<ClaimRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {CLAIM_COLUMNS} WHERE c.platform_id = $1 AND c.id = $2"
+    ))
+    .bind(platform_id)
+    .bind(cid)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The claim row as JSON (for the audit record).
+pub async fn claim_json(conn: &mut PgConnection, cid: i64) -> Result<Option<Value>, sqlx::Error> {
+    sqlx::query_scalar("SELECT to_jsonb(c) FROM support_claims c WHERE id = $1")
+        .bind(cid)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Files a claim (申报); its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_claim(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    claim: &crate::domain::support::claims::NewClaim,
+    as_of: NaiveDate,
+    computed_yuan: i64,
+    up_to: bool,
+    user_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, note, submitted_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(platform_id)
+    .bind(&claim.programme)
+    .bind(as_of)
+    .bind(computed_yuan)
+    .bind(up_to)
+    .bind(claim.document_id)
+    .bind(&claim.note)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Applies a step to the claim if it is still in the step's starting status at `version`; whether it did.
+pub async fn apply_step(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    cid: i64,
+    version: i32,
+    step: crate::domain::support::claims::ClaimStep,
+    input: &crate::domain::support::claims::StepInput,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    use crate::domain::support::claims::StepInput;
+    let from = step.from_status().as_str();
+    let guard = "WHERE id = $1 AND platform_id = $2 AND version = $3 AND status = $4";
+    let set = match input {
+        StepInput::Review { .. } => {
+            "status = CASE WHEN $5::bigint IS NULL THEN 'rejected' ELSE 'approved' END,
+             granted_yuan = $5, review_note = $6, reviewed_by = $7, reviewed_at = now()"
+        }
+        StepInput::Pay { .. } => "status = 'paid', paid_on = $5, paid_yuan = $6, voucher_no = $7",
+        StepInput::Recover { .. } => {
+            "status = 'recovering', recover_yuan = $5, recover_reason = $6"
+        }
+        StepInput::Recovered { .. } => {
+            "status = 'recovered', recovered_on = $5, recovered_yuan = $6"
+        }
+    };
+    let sql = format!("UPDATE support_claims SET {set}, version = version + 1 {guard}");
+    let q = sqlx::query(&sql)
+        .bind(cid)
+        .bind(platform_id)
+        .bind(version)
+        .bind(from);
+    let q = match input {
+        StepInput::Review { granted_yuan, note } => q.bind(*granted_yuan).bind(note).bind(user_id),
+        StepInput::Pay {
+            paid_on,
+            paid_yuan,
+            voucher_no,
+        } => q.bind(*paid_on).bind(*paid_yuan).bind(voucher_no),
+        StepInput::Recover {
+            recover_yuan,
+            reason,
+        } => q.bind(*recover_yuan).bind(reason),
+        StepInput::Recovered {
+            recovered_on,
+            recovered_yuan,
+        } => q.bind(*recovered_on).bind(*recovered_yuan),
+    };
+    Ok(q.execute(conn).await?.rows_affected() == 1)
+}

@@ -611,6 +611,37 @@ fn routes() -> Vec<RouteDef> {
             Roles(RECORD_KEEPERS, Scope::Platform),
             post(support::delete),
         ),
+        // Support claims: 申报 by the operator or staff; 审核, 拨付 and 追回 by staff.
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(support::add_claim),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/review",
+            Roles(STAFF, Scope::Platform),
+            post(support::review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/pay",
+            Roles(STAFF, Scope::Platform),
+            post(support::pay),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/recover",
+            Roles(STAFF, Scope::Platform),
+            post(support::recover),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/recovered",
+            Roles(STAFF, Scope::Platform),
+            post(support::recovered),
+        ),
         // The 年度考核 tab and the year-start filing (年初备案).
         route(
             M::GET,

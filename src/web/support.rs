@@ -25,8 +25,13 @@ use crate::domain::fields::RawForm;
 use crate::domain::money::wan;
 use crate::domain::platform::Stage;
 use crate::domain::role::Role;
+use crate::domain::support::claims::{
+    ClaimFigures, ClaimStatus, ClaimStep, parse_claim, parse_step,
+};
 use crate::domain::support::records::{InvestmentKind, RecordKind, parse_record};
-use crate::domain::support::{self, Pack, Recognition, SupportStatus};
+use crate::domain::support::{
+    self, Pack, ProgrammeResult, Recognition, SupportOutput, SupportStatus, programme,
+};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -44,6 +49,29 @@ pub struct ProgrammeLine {
     pub message: String,
     pub basis: Vec<(String, String)>,
     pub clause: &'static str,
+}
+
+/// What a refused post re-renders: the form as typed with its errors, or a conflict message.
+pub enum Retry {
+    None,
+    Record(RecordKind, AddForm),
+    Claim(AddForm),
+    Step(i64, AddForm),
+    Conflict(String),
+}
+
+/// A claim's line, with the step its state allows next.
+pub struct ClaimLine {
+    pub id: i64,
+    pub version: i32,
+    pub programme: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    /// (label, value) of what the claim has gathered so far.
+    pub facts: Vec<(&'static str, String)>,
+    /// The next step (staff only), if any: its path segment and label.
+    pub next: Option<(&'static str, &'static str)>,
+    pub form: AddForm,
 }
 
 /// A record's line: its id and cells.
@@ -98,6 +126,12 @@ pub struct SupportPage {
     pub recognition_options: Vec<Opt>,
     pub investment_options: Vec<Opt>,
     pub document_options: Vec<(i64, String)>,
+    pub claims: Vec<ClaimLine>,
+    /// Programmes that may be claimed now (eligible with an amount): (id, label).
+    pub claimable: Vec<(&'static str, String)>,
+    pub claim_form: AddForm,
+    pub is_staff: bool,
+    pub conflict: String,
 }
 
 fn options<T: Copy>(
@@ -164,23 +198,124 @@ fn amount_cell(amount: Option<i64>, up_to: bool) -> String {
     }
 }
 
+/// The platform's support computation as of today, with the packs it used.
+async fn compute(state: &AppState, id: i64) -> AppResult<(SupportOutput, Vec<Pack>)> {
+    let mut conn = state.db.acquire().await?;
+    let params = compliance::params(&mut *conn).await?;
+    let built = snapshot::build_on(&mut conn, Some(&[id]), compliance::today(), &params).await?;
+    let (_, snap) = built.into_iter().next().ok_or(AppError::NotFound)?;
+    Ok((support::evaluate(&snap, &params), snap.packs))
+}
+
+/// Programmes that may be claimed: eligible, with an amount or ceiling.
+fn claimable(output: &SupportOutput) -> Vec<&ProgrammeResult> {
+    output
+        .programmes
+        .iter()
+        .filter(|r| r.status == SupportStatus::Eligible && r.amount_yuan.is_some())
+        .collect()
+}
+
+fn claim_line(c: &db::ClaimRow, is_staff: bool) -> ClaimLine {
+    let status = ClaimStatus::parse(&c.status);
+    let money = |v: Option<i64>| v.map(wan).unwrap_or_default();
+    let mut facts = vec![
+        (
+            if c.up_to {
+                "测算最高限额（万元）"
+            } else {
+                "测算金额（万元）"
+            },
+            format!("{}（{} 测算）", wan(c.computed_yuan), c.as_of),
+        ),
+        ("申报材料", c.document_title.clone()),
+        (
+            "申报人",
+            c.submitted_by.clone().unwrap_or_else(|| "—".into()),
+        ),
+    ];
+    if !c.note.is_empty() {
+        facts.push(("申报说明", c.note.clone()));
+    }
+    if let Some(g) = c.granted_yuan {
+        facts.push(("核定金额（万元）", wan(g)));
+    }
+    if c.reviewed_by.is_some() {
+        facts.push((
+            "审核",
+            format!(
+                "{}{}",
+                c.reviewed_by.clone().unwrap_or_default(),
+                if c.review_note.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{}", c.review_note)
+                }
+            ),
+        ));
+    }
+    if let Some(d) = c.paid_on {
+        facts.push((
+            "拨付",
+            format!(
+                "{d}，{} 万元，凭证号 {}",
+                money(c.paid_yuan),
+                c.voucher_no.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(r) = c.recover_yuan {
+        facts.push((
+            "应追回（万元）",
+            format!(
+                "{}（{}）",
+                wan(r),
+                c.recover_reason.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(d) = c.recovered_on {
+        facts.push(("已追回", format!("{d}，{} 万元", money(c.recovered_yuan))));
+    }
+    let next = match status {
+        Some(ClaimStatus::Submitted) => Some(ClaimStep::Review),
+        Some(ClaimStatus::Approved) => Some(ClaimStep::Pay),
+        Some(ClaimStatus::Paid) => Some(ClaimStep::Recover),
+        Some(ClaimStatus::Recovering) => Some(ClaimStep::Recovered),
+        _ => None,
+    }
+    .filter(|_| is_staff)
+    .map(|s| (s.as_str(), s.label_zh()));
+    ClaimLine {
+        id: c.id,
+        version: c.version,
+        programme: programme(&c.programme)
+            .map(|p| format!("{}（{}）", p.name_zh, p.id))
+            .unwrap_or_else(|| c.programme.clone()),
+        status: status.map(ClaimStatus::as_str).unwrap_or("unknown"),
+        status_label: status.map(ClaimStatus::label_zh).unwrap_or("—"),
+        facts,
+        next,
+        form: AddForm::default(),
+    }
+}
+
 async fn support_page(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
     notice: &'static str,
-    retry: Option<(RecordKind, AddForm)>,
+    retry: Retry,
 ) -> AppResult<SupportPage> {
     let as_of = compliance::today();
     let mut conn = state.db.acquire().await?;
     let head = PlatformHead::load(&mut conn, id).await?;
     let listing = db::listing(&mut conn, id).await?;
-    let params = compliance::params(&mut *conn).await?;
-    let built = snapshot::build_on(&mut conn, Some(&[id]), as_of, &params).await?;
+    let claim_rows = db::claims(&mut conn, id).await?;
     drop(conn);
+    let (output, packs) = compute(state, id).await?;
     let docs = documents::list(&state.db, id, None).await?;
-    let (_, snap) = built.into_iter().next().ok_or(AppError::NotFound)?;
-    let output = support::evaluate(&snap, &params);
+    let is_staff = user.has_role(Role::Staff);
 
     let programmes = output
         .programmes
@@ -285,9 +420,20 @@ async fn support_page(
         })
         .collect();
     let mut forms = Forms::default();
-    let has_errors = retry.is_some();
-    if let Some((kind, form)) = retry {
-        *forms.slot(kind) = form;
+    let mut claims: Vec<ClaimLine> = claim_rows.iter().map(|c| claim_line(c, is_staff)).collect();
+    let mut claim_form = AddForm::default();
+    let mut conflict = String::new();
+    let has_errors = matches!(retry, Retry::Record(..) | Retry::Claim(_) | Retry::Step(..));
+    match retry {
+        Retry::None => {}
+        Retry::Record(kind, form) => *forms.slot(kind) = form,
+        Retry::Claim(form) => claim_form = form,
+        Retry::Step(cid, form) => {
+            if let Some(line) = claims.iter_mut().find(|c| c.id == cid) {
+                line.form = form;
+            }
+        }
+        Retry::Conflict(message) => conflict = message,
     }
     Ok(SupportPage {
         layout: Layout::for_user(user, "platforms"),
@@ -296,8 +442,7 @@ async fn support_page(
         head,
         as_of: as_of.to_string(),
         year_l: chrono::Datelike::year(&as_of) - 1,
-        packs: snap
-            .packs
+        packs: packs
             .iter()
             .map(|p: &Pack| (p.label_zh(), p.is_draft()))
             .collect(),
@@ -319,6 +464,28 @@ async fn support_page(
             InvestmentKind::label_zh,
         ),
         document_options: docs.into_iter().map(|d| (d.id, d.title)).collect(),
+        claimable: claimable(&output)
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    format!(
+                        "{}（{} 万元{}）",
+                        r.def().name_zh,
+                        amount_cell(r.amount_yuan, r.up_to),
+                        if r.pack.is_draft() {
+                            "，征求意见稿"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+            })
+            .collect(),
+        claims,
+        claim_form,
+        is_staff,
+        conflict,
     })
 }
 
@@ -334,7 +501,7 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(q): Query<SupportQuery>,
 ) -> AppResult<SupportPage> {
-    support_page(&state, &user, id, Flash::text_of(&q.notice), None).await
+    support_page(&state, &user, id, Flash::text_of(&q.notice), Retry::None).await
 }
 
 fn parse_kind(kind: &str) -> AppResult<RecordKind> {
@@ -349,7 +516,14 @@ async fn refused(
     f: RawForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let page = support_page(state, user, id, "", Some((kind, AddForm { f, errors }))).await?;
+    let page = support_page(
+        state,
+        user,
+        id,
+        "",
+        Retry::Record(kind, AddForm { f, errors }),
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -413,4 +587,180 @@ pub async fn delete(
         kind.as_str()
     ))
     .await
+}
+
+// ---- claims: 申报 → 审核 → 拨付 → 追回 ----
+
+/// 申报: the platform's operator or staff claim an eligible programme, with a document.
+pub async fn add_claim(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path(id): Path<i64>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    let (output, _) = compute(&state, id).await?;
+    let open = claimable(&output);
+    let ids: Vec<&str> = open.iter().map(|r| r.id).collect();
+    let docs: Vec<i64> = documents::list(&state.db, id, None)
+        .await?
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    let claim = match parse_claim(&f, &ids, &docs) {
+        Ok(claim) => claim,
+        Err(errors) => {
+            let page =
+                support_page(&state, &user, id, "", Retry::Claim(AddForm { f, errors })).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let result = open
+        .iter()
+        .find(|r| r.id == claim.programme)
+        .ok_or(AppError::NotFound)?;
+    let computed = result.amount_yuan.unwrap_or(0);
+    let mut tx = w.begin().await?;
+    let cid = db::insert_claim(
+        &mut tx,
+        id,
+        &claim,
+        output.as_of,
+        computed,
+        result.up_to,
+        user.id,
+    )
+    .await?;
+    let after = db::claim_json(&mut tx, cid).await?;
+    tx.audit(Entry::new("support.claim", "support_claims", cid).after(after))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/support?notice={}#claims",
+        Flash::SupportClaimFiled
+    ))
+    .await
+}
+
+async fn step(
+    state: AppState,
+    user: CurrentUser,
+    w: Writer,
+    id: i64,
+    cid: i64,
+    step: ClaimStep,
+    f: RawForm,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let claim = db::claim(&mut conn, id, cid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let conflict = |now: &db::ClaimRow| {
+        format!(
+            "第 {cid} 号申报已被他人处理（当前状态：{}），您的“{}”没有保存。请查看最新状态后再操作。",
+            ClaimStatus::parse(&now.status)
+                .map(ClaimStatus::label_zh)
+                .unwrap_or("—"),
+            step.label_zh()
+        )
+    };
+    let seen: Option<i32> = f.get("version").trim().parse().ok();
+    if seen != Some(claim.version) || claim.status != step.from_status().as_str() {
+        let page = support_page(&state, &user, id, "", Retry::Conflict(conflict(&claim))).await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
+    let figures = ClaimFigures {
+        computed_yuan: claim.computed_yuan,
+        up_to: claim.up_to,
+        granted_yuan: claim.granted_yuan,
+        paid_yuan: claim.paid_yuan,
+        paid_on: claim.paid_on,
+        recover_yuan: claim.recover_yuan,
+    };
+    let input = match parse_step(step, &f, &figures, compliance::today()) {
+        Ok(input) => input,
+        Err(errors) => {
+            let page = support_page(
+                &state,
+                &user,
+                id,
+                "",
+                Retry::Step(cid, AddForm { f, errors }),
+            )
+            .await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let mut tx = w.begin().await?;
+    let before = db::claim_json(&mut tx, cid).await?;
+    if !db::apply_step(&mut tx, id, cid, claim.version, step, &input, user.id).await? {
+        tx.rollback().await?;
+        let mut conn = state.db.acquire().await?;
+        let now = db::claim(&mut conn, id, cid)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        drop(conn);
+        let page = support_page(&state, &user, id, "", Retry::Conflict(conflict(&now))).await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
+    let after = db::claim_json(&mut tx, cid).await?;
+    tx.audit(
+        Entry::new(
+            &format!("support.claim.{}", step.as_str()),
+            "support_claims",
+            cid,
+        )
+        .before(before)
+        .after(after),
+    )
+    .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/support?notice={}#claim-{cid}",
+        Flash::SupportClaimStepSaved
+    ))
+    .await
+}
+
+/// 审核 (staff).
+pub async fn review(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Review, f).await
+}
+
+/// 拨付 (staff).
+pub async fn pay(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Pay, f).await
+}
+
+/// 追回: the amount to recover and why (staff).
+pub async fn recover(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Recover, f).await
+}
+
+/// 追回到账 (staff).
+pub async fn recovered(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Recovered, f).await
 }

@@ -6,6 +6,7 @@
 //! (`PROGRAMME-ID.name`) live in the same [`Params`] namespace as rule parameters.
 
 mod catalogue;
+pub mod claims;
 mod input;
 pub mod records;
 #[cfg(test)]
