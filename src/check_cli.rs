@@ -21,7 +21,7 @@ pub enum Format {
 }
 
 /// The exit status for input that cannot be evaluated.
-const INVALID_INPUT: u8 = 2;
+pub(crate) const INVALID_INPUT: u8 = 2;
 
 /// The largest input accepted (a real snapshot is a few kilobytes): 10 MiB.
 pub const MAX_INPUT: u64 = 10 * 1024 * 1024;
@@ -56,8 +56,9 @@ fn run_with(input: &Path, format: Format, out: &mut impl Write, err: &mut impl W
 }
 
 /// The file's text (`-`: standard input), read up to [`MAX_INPUT`] bytes and never further: an
-/// unreadable, oversized or non-UTF-8 input is invalid input for the `--input` argument.
-fn read_input(path: &Path) -> Result<String, InputError> {
+/// unreadable, oversized or non-UTF-8 input is invalid input for the `--input` argument. Shared by
+/// `kechuang support` ([`crate::support_cli`]).
+pub(crate) fn read_input(path: &Path) -> Result<String, InputError> {
     let unreadable = |e: io::Error| {
         InputError::new(
             "--input",

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod mail;
 pub mod password_hash;
 pub mod state;
+pub mod support_cli;
 pub mod telemetry;
 pub mod web;
 

@@ -39,6 +39,16 @@ enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: kechuang::check_cli::Format,
     },
+    /// Compute which support programmes of the enabled packs a platform snapshot may claim, and up to
+    /// how much (SUPPORT-RULES.md). Exit 0 with the result; exit 2 when the input is invalid (the
+    /// message names the field).
+    Support {
+        /// The snapshot (JSON, at most 10 MB); `-` reads standard input.
+        #[arg(long)]
+        input: std::path::PathBuf,
+        #[arg(long, value_enum, default_value = "json")]
+        format: kechuang::check_cli::Format,
+    },
     /// Print a platform's compliance snapshot (the input of `check`) as the app builds it from the
     /// database, so that any finding can be reproduced outside the app.
     Snapshot {
@@ -86,6 +96,10 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         // Pure and offline: no database, no runtime, nothing on stdout but the findings.
         return Ok(kechuang::check_cli::run(input, *format));
     }
+    if let Command::Support { input, format } = &cli.command {
+        // Pure and offline, like `check`.
+        return Ok(kechuang::support_cli::run(input, *format));
+    }
     kechuang::password_hash::return_large_blocks_to_the_system();
     telemetry::init();
     let runtime = tokio::runtime::Runtime::new()?;
@@ -102,7 +116,9 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
 
 async fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Check { .. } => unreachable!("handled before the runtime starts"),
+        Command::Check { .. } | Command::Support { .. } => {
+            unreachable!("handled before the runtime starts")
+        }
         Command::Serve(serve_config) => serve(&cli.db, serve_config).await,
         Command::Migrate => {
             let (db, lock) = open_for_command(&cli.db).await?;

@@ -600,3 +600,431 @@ async fn a_row_submitted_twice_with_one_form_is_added_once() {
     let page = op.get(&first).await;
     assert_eq!(page.text(".notice"), "已添加。");
 }
+
+// ---- The 支持政策 tab (SUPPORT-RULES.md): programmes computed from the platform's records ----
+
+/// The `data-status` of a programme's row on the support tab.
+fn programme_status(page: &common::Resp, id: &str) -> String {
+    let sel = scraper::Selector::parse(&format!("#programme-{id}")).unwrap();
+    page.doc()
+        .select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("data-status").map(str::to_string))
+        .unwrap_or_else(|| panic!("no row for {id}"))
+}
+
+#[tokio::test]
+async fn support_tab_computes_programmes_from_the_records_entered() {
+    use chrono::Datelike;
+    let fx = fixture().await;
+    let (own, other) = (fx.own, fx.other);
+    let year_l = (kechuang::db::compliance::today().year() - 1).to_string();
+    let mut op = fx.app.signed_in("op-own").await;
+    let url = format!("/platforms/{own}/support");
+
+    let page = op.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // The default packs: NT10 and JS (JS labelled as a draft); Nanjing's programmes are off.
+    assert_eq!(rows(&page, "#programmes-table tbody tr").len(), 5);
+    assert!(page.body.contains("征求意见稿"));
+    assert!(!page.body.contains("NJ-JOINT-RND"));
+    assert_eq!(programme_status(&page, "JS-TECH-TRANSFER"), "not_eligible");
+    assert_eq!(programme_status(&page, "NT-REWARD"), "insufficient_data");
+    assert!(page.texts("nav.tabs a").iter().any(|t| t == "支持政策"));
+
+    // A recognition without transactions: insufficient data.
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/support/recognition"),
+            &[
+                ("kind", "social_tech_transfer_agency"),
+                ("recognised_on", "2025-06-30"),
+                ("issuing_body", "江苏省科学技术厅"),
+                ("document_ref", "测试认定-001"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let page = op.get(&url).await;
+    assert_eq!(
+        programme_status(&page, "JS-TECH-TRANSFER"),
+        "insufficient_data"
+    );
+    assert!(rows(&page, "#recognition-table tbody tr")[0].contains("测试认定-001"));
+
+    // Transactions of year L: 3% of 4,000 万元 is capped at 100 万元.
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/support/transaction"),
+            &[
+                ("year", &year_l),
+                ("counterparty", "测试企业"),
+                ("amount", "4000"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let page = op.get(&url).await;
+    assert_eq!(programme_status(&page, "JS-TECH-TRANSFER"), "eligible");
+    let line = rows(&page, "#programme-JS-TECH-TRANSFER")[0].clone();
+    assert!(line.contains("100.00"), "{line}");
+    assert!(line.contains("JS 附件 社会化技术转移机构奖补"), "{line}");
+    assert_eq!(page.text("#support-total"), "100.00");
+    assert_eq!(fx.app.audit_count("support.add").await, 2);
+
+    // The snapshot carries the same figures (what `kechuang snapshot` prints).
+    let params = kechuang::db::compliance::params(fx.app.pool())
+        .await
+        .unwrap();
+    let snaps = kechuang::db::snapshot::build(
+        fx.app.pool(),
+        Some(&[own]),
+        kechuang::db::compliance::today(),
+        &params,
+    )
+    .await
+    .unwrap();
+    let json = serde_json::to_value(&snaps[0].1).unwrap();
+    assert_eq!(
+        json["platform"]["support"]["tech_transaction_yuan"],
+        40_000_000
+    );
+    assert_eq!(
+        json["platform"]["support"]["recognitions"],
+        serde_json::json!(["social_tech_transfer_agency"])
+    );
+    assert_eq!(json["packs"], serde_json::json!(["NT10", "JS"]));
+
+    // Invalid input: 422, the message beside the field, what was typed kept.
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/support/transaction"),
+            &[
+                ("year", "20x5"),
+                ("counterparty", "保留的相对方"),
+                ("amount", "-1"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text("#tt-year-error").contains("年度"));
+    assert_eq!(resp.text("#tt-amount-error"), "金额不能为负数");
+    assert_eq!(
+        resp.value("#tt-counterparty").as_deref(),
+        Some("保留的相对方")
+    );
+    // The same recognition twice is refused beside the field.
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/support/recognition"),
+            &[
+                ("kind", "social_tech_transfer_agency"),
+                ("recognised_on", "2025-07-01"),
+                ("issuing_body", "江苏省科学技术厅"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text("#rec-kind-error").contains("已登记该认定"));
+    // A document of another platform cannot be linked.
+    let foreign_doc: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '他人的文件') RETURNING id",
+    )
+    .bind(other)
+    .fetch_one(fx.app.pool())
+    .await
+    .unwrap();
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/support/recognition"),
+            &[
+                ("kind", "js_provincial_poc_center"),
+                ("recognised_on", "2025-07-01"),
+                ("issuing_body", "江苏省科学技术厅"),
+                ("document_id", &foreign_doc.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text("#rec-document_id-error").contains("本平台文件"));
+
+    // Staff delete the transaction: back to insufficient data, audited.
+    let rid: i64 =
+        sqlx::query_scalar("SELECT id FROM support_tech_transactions WHERE platform_id = $1")
+            .bind(own)
+            .fetch_one(fx.app.pool())
+            .await
+            .unwrap();
+    let mut staff = fx.app.signed_in("city-staff").await;
+    let resp = staff
+        .post(
+            &format!("/platforms/{own}/support/transaction/{rid}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(fx.app.audit_count("support.delete").await, 1);
+    let page = staff.get(&url).await;
+    assert_eq!(
+        programme_status(&page, "JS-TECH-TRANSFER"),
+        "insufficient_data"
+    );
+    assert!(page.body.contains("id=\"add-transaction\""));
+}
+
+#[tokio::test]
+async fn support_tab_readers_and_writers_are_scoped() {
+    let fx = fixture().await;
+    let (own, other) = (fx.own, fx.other);
+    // Leaders read, without forms.
+    let mut leader = fx.app.signed_in("leader").await;
+    let page = leader.get(&format!("/platforms/{own}/support")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"add-transaction\""));
+    let resp = leader
+        .post(
+            &format!("/platforms/{own}/support/fund"),
+            &[("year", "2025"), ("results", "1")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    // Another platform's operator neither reads nor writes (answered like a missing platform).
+    let mut op_other = fx.app.signed_in("op-other").await;
+    assert_eq!(
+        op_other
+            .get(&format!("/platforms/{own}/support"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let resp = op_other
+        .post(
+            &format!("/platforms/{own}/support/fund"),
+            &[("year", "2025"), ("results", "1")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    // A record of one platform cannot be deleted through another's URL.
+    let mut op = fx.app.signed_in("op-own").await;
+    let resp = op
+        .post(
+            &format!("/platforms/{own}/support/fund"),
+            &[("year", "2025"), ("results", "2")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let rid: i64 = sqlx::query_scalar("SELECT id FROM support_fund_results")
+        .fetch_one(fx.app.pool())
+        .await
+        .unwrap();
+    let mut op_other_writes = fx.app.signed_in("op-other").await;
+    let resp = op_other_writes
+        .post(
+            &format!("/platforms/{other}/support/fund/{rid}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM support_fund_results")
+        .fetch_one(fx.app.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+}
+
+/// Confirms an irreversible step: the first post answers with the confirmation page, the second
+/// (with `confirmed=1`) goes through.
+async fn post_confirmed(c: &mut Client, path: &str, fields: &[(&str, &str)]) -> common::Resp {
+    let mut all = fields.to_vec();
+    all.push(("confirmed", "1"));
+    c.post(path, &all).await
+}
+
+#[tokio::test]
+async fn a_support_claim_runs_from_filing_to_payment_and_recovery_audited() {
+    use chrono::Datelike;
+    let fx = fixture().await;
+    let own = fx.own;
+    let year_l = (kechuang::db::compliance::today().year() - 1).to_string();
+    let mut op = fx.app.signed_in("op-own").await;
+    let doc: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '技术转移奖补申报书') RETURNING id",
+    )
+    .bind(own)
+    .fetch_one(fx.app.pool())
+    .await
+    .unwrap();
+    for (path, fields) in [
+        (
+            "recognition",
+            vec![
+                ("kind", "social_tech_transfer_agency"),
+                ("recognised_on", "2025-06-30"),
+                ("issuing_body", "江苏省科学技术厅"),
+            ],
+        ),
+        (
+            "transaction",
+            vec![
+                ("year", year_l.as_str()),
+                ("counterparty", "测试企业"),
+                ("amount", "1000"),
+            ],
+        ),
+    ] {
+        let resp = op
+            .post(&format!("/platforms/{own}/support/{path}"), &fields)
+            .await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    }
+    // 申报: a programme that cannot be claimed, or no document, is refused beside the field.
+    let claims = format!("/platforms/{own}/support-claims");
+    let resp = op
+        .post(
+            &claims,
+            &[("programme", "JS-POC-CENTER"), ("document_id", "")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!resp.text("#claim-programme-error").is_empty());
+    assert!(resp.text("#claim-document_id-error").contains("申报材料"));
+    let doc_s = doc.to_string();
+    let resp = op
+        .post(
+            &claims,
+            &[("programme", "JS-TECH-TRANSFER"), ("document_id", &doc_s)],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let (cid, computed): (i64, i64) =
+        sqlx::query_as("SELECT id, computed_yuan FROM support_claims WHERE platform_id = $1")
+            .bind(own)
+            .fetch_one(fx.app.pool())
+            .await
+            .unwrap();
+    // 3% of 1,000 万元.
+    assert_eq!(computed, 300_000);
+    // The operator may not review.
+    let base = format!("/platforms/{own}/support-claims/{cid}");
+    let resp = op
+        .post(
+            &format!("{base}/review"),
+            &[("decision", "approve"), ("granted", "30"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+
+    let mut staff = fx.app.signed_in("city-staff").await;
+    let page = staff.get(&format!("/platforms/{own}/support")).await;
+    assert!(page.body.contains(&format!("id=\"claim-{cid}-review\"")));
+    // 审核: more than computed is refused with the reason.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/review"),
+        &[
+            ("decision", "approve"),
+            ("granted", "30.01"),
+            ("version", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text(&format!("#claim-{cid}-granted-error"))
+            .contains("超过测算金额 30.00 万元"),
+        "{}",
+        resp.text(&format!("#claim-{cid}-granted-error"))
+    );
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/review"),
+        &[("decision", "approve"), ("granted", "25"), ("version", "1")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    // A second reviewer working from the old page: a conflict, nothing saved.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/review"),
+        &[("decision", "reject"), ("note", "重复"), ("version", "1")],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+    assert!(resp.text("#claim-conflict").contains("已被他人处理"));
+    // 拨付: at most the granted amount.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/pay"),
+        &[
+            ("paid_on", "2026-01-15"),
+            ("paid", "26"),
+            ("voucher_no", "记-001"),
+            ("version", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/pay"),
+        &[
+            ("paid_on", "2026-01-15"),
+            ("paid", "25"),
+            ("voucher_no", "记-001"),
+            ("version", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    // 追回, then recovered.
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/recover"),
+        &[
+            ("recover", "10"),
+            ("reason", "JY 新型研发机构 四(四)"),
+            ("version", "3"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let resp = post_confirmed(
+        &mut staff,
+        &format!("{base}/recovered"),
+        &[
+            ("recovered_on", "2026-02-01"),
+            ("recovered", "10"),
+            ("version", "4"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let (status, granted, paid, recovered): (String, i64, i64, i64) = sqlx::query_as(
+        "SELECT status, granted_yuan, paid_yuan, recovered_yuan FROM support_claims WHERE id = $1",
+    )
+    .bind(cid)
+    .fetch_one(fx.app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), granted, paid, recovered),
+        ("recovered", 250_000, 250_000, 100_000)
+    );
+    for action in [
+        "support.claim",
+        "support.claim.review",
+        "support.claim.pay",
+        "support.claim.recover",
+        "support.claim.recovered",
+    ] {
+        assert_eq!(fx.app.audit_count(action).await, 1, "{action}");
+    }
+    let page = op.get(&format!("/platforms/{own}/support")).await;
+    let claim = page.text(&format!("#claim-{cid}"));
+    assert!(claim.contains("已追回"), "{claim}");
+    assert!(claim.contains("记-001"), "{claim}");
+    assert!(
+        !page.body.contains(&format!("id=\"claim-{cid}-")),
+        "no step form for the operator"
+    );
+}

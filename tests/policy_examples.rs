@@ -139,3 +139,87 @@ fn policy_examples_match_expected_findings() {
     let problems: Vec<String> = inputs.iter().flat_map(|p| check_example(p)).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// ---- Support programmes (SUPPORT-RULES.md): `tests/fixtures/support-examples/` ----
+
+/// Checks one support example: status, amount_yuan and up_to per programme, and total_yuan; the
+/// programmes listed must be exactly those computed, in any order.
+fn check_support_example(input: &Path) -> Vec<String> {
+    let name = input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let text = fs::read_to_string(input).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let expected = read_json(&expected_path(input));
+    let output = match kechuang::domain::support::support_json(&text) {
+        Ok(output) => output,
+        Err(e) => return vec![format!("{name}: refused: {e}")],
+    };
+    let actual = serde_json::to_value(&output).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut problems = Vec::new();
+    let programmes = actual["programmes"].as_array().cloned().unwrap_or_default();
+    let wanted = expected["programmes"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    if programmes.len() != wanted.len() {
+        problems.push(format!(
+            "{name}: {} programmes computed, {} expected",
+            programmes.len(),
+            wanted.len()
+        ));
+    }
+    for (id, want) in &wanted {
+        let Some(got) = programmes.iter().find(|p| p["id"] == *id.as_str()) else {
+            problems.push(format!("{name}: no result for {id}"));
+            continue;
+        };
+        for key in ["status", "amount_yuan", "up_to"] {
+            if got[key] != want[key] {
+                problems.push(format!(
+                    "{name}: {id}.{key}: expected {}, got {} ({})",
+                    want[key], got[key], got["message"]
+                ));
+            }
+        }
+    }
+    if actual["total_yuan"] != expected["total_yuan"] {
+        problems.push(format!(
+            "{name}: total_yuan: expected {}, got {}",
+            expected["total_yuan"], actual["total_yuan"]
+        ));
+    }
+    problems
+}
+
+#[test]
+fn support_examples_match_expected_output() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/support-examples");
+    let mut inputs: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.ends_with(".json") && !name.ends_with(".expected.json")
+        })
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 2, "no examples in {}", dir.display());
+    let problems: Vec<String> = inputs
+        .iter()
+        .flat_map(|p| check_support_example(p))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn policy_examples_also_pass_the_support_computation() {
+    // A plain policy snapshot (no `support`, no `packs`) is valid support input: the default packs.
+    for input in example_inputs() {
+        let text = fs::read_to_string(&input).unwrap();
+        let out = kechuang::domain::support::support_json(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+        assert_eq!(out.programmes.len(), 5, "{}", input.display());
+    }
+}

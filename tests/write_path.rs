@@ -393,6 +393,17 @@ async fn entry(pool: &PgPool, route: &str) -> Entry {
             count_sql: count_of("ledger_revenue"),
             again: allowed(),
         },
+        "/platforms/{id}/support/{kind}" => Entry {
+            account: "demo-operator",
+            path: format!("/platforms/{own}/support/transaction"),
+            payload: Payload::form(&[
+                ("year", &today[..4]),
+                ("counterparty", "示例企业"),
+                ("amount", "88"),
+            ]),
+            count_sql: count_of("support_tech_transactions"),
+            again: allowed(),
+        },
         "/platforms/{id}/midyear/actions" => {
             let (p, year) = pair(
                 pool,

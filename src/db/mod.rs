@@ -29,6 +29,7 @@ pub mod rule_params;
 pub mod security_policy;
 pub mod sessions;
 pub mod snapshot;
+pub mod support;
 pub mod todo;
 pub mod users;
 

@@ -1,4 +1,5 @@
-//! Rule parameters in force: the latest `rule_params` row per key over the catalogue defaults, and the three
+//! Rule and support-programme parameters in force: the latest `rule_params` row per key over the catalogue
+//! defaults, and the three
 //! `EVAL-*.deadline` parameters from the year's cycle configuration (their only source).
 
 use chrono::{Datelike, NaiveDate};
@@ -43,7 +44,11 @@ pub async fn in_force(conn: &mut PgConnection, as_of: NaiveDate) -> Result<Param
             .unwrap_or_default()
     };
     let mut params = Params::new();
-    for p in stored.resolved() {
+    for p in stored
+        .resolved()
+        .into_iter()
+        .chain(stored.resolved_programmes())
+    {
         // Every resolved value is one the catalogue accepts.
         let _ = params.set(&p.key.to_string(), p.value);
     }

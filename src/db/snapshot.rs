@@ -6,7 +6,9 @@
 //! `platform_year_revenue` table (migration 0013), which the dashboards read too;
 //! filing, mid-year and evaluation dates are Beijing dates of the first submission (a resubmission
 //! after a return does not move them: filings keep every version, evaluations `first_submitted_at`); the grade is
-//! the published grade (`not_evaluated` when the platform was excluded).
+//! the published grade (`not_evaluated` when the platform was excluded); `support` is built from the
+//! support records (`db::support`, see `domain::support::records` for which rows count); `packs` are
+//! the deployment's default packs (NT10, JS).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,6 +23,8 @@ use crate::domain::compliance::snapshot::{
 };
 use crate::domain::money::Yuan;
 use crate::domain::platform::{Category, DecisionBody, DecisionBodyKind, Level, Stage};
+use crate::domain::support::records::support_as_of;
+use crate::domain::support::{Pack, Support};
 use crate::domain::uscc::Uscc;
 
 type Ids<'a> = Option<&'a [i64]>;
@@ -76,6 +80,7 @@ struct Gathered {
     integrity: HashMap<i64, Vec<IntegrityViolation>>,
     instruments: HashMap<i64, Vec<Instrument>>,
     years: HashMap<i64, BTreeMap<i32, YearData>>,
+    support: HashMap<i64, Support>,
 }
 
 /// Snapshots of the given platforms (all when `ids` is `None`) as of `as_of`, with `params`.
@@ -253,6 +258,13 @@ async fn gather(
     }
 
     gather_years(conn, ids, year_end, &mut g).await?;
+
+    // Support records (SUPPORT-RULES.md): year L's sums, recognitions dated up to as_of.
+    g.support = super::support::rows(conn, ids)
+        .await?
+        .into_iter()
+        .map(|(pid, rows)| (pid, support_as_of(&rows, as_of)))
+        .collect();
     Ok(g)
 }
 
@@ -472,10 +484,12 @@ fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params) -> Snapsho
         instruments: g.instruments.get(&h.id).cloned().unwrap_or_default(),
         // Years are unique by construction (a map key).
         years: Years::new(years).unwrap_or_default(),
+        support: g.support.get(&h.id).cloned().unwrap_or_default(),
     };
     Snapshot {
         as_of,
         params: params.clone(),
+        packs: Pack::DEFAULT.to_vec(),
         platform,
     }
 }

@@ -19,6 +19,7 @@ mod operation;
 mod rectification;
 mod registration;
 pub mod scale;
+mod support;
 
 /// What the per-area demo seeders get: the platforms as created and the demo accounts.
 pub struct DemoCity {
@@ -352,6 +353,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     cycle::seed(&mut tx, &city).await?;
     midyear::seed(&mut tx, &city).await?;
     evaluation::seed(&mut tx, &city).await?;
+    support::seed(&mut tx, &city).await?;
 
     audit::record(
         &mut tx,

@@ -94,6 +94,7 @@ pub mod reminders;
 pub mod role;
 pub mod scope;
 pub mod scoring;
+pub mod support;
 pub mod uscc;
 pub mod validation;
 

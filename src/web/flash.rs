@@ -98,6 +98,8 @@ flashes! {
     LedgerAdded = "ledger_added" => "已添加。",
     LedgerDeleted = "ledger_deleted" => "已删除。",
     LedgerValuesSaved = "ledger_values" => "指标数值已保存。",
+    SupportClaimFiled = "support_claim_filed" => "已申报，等待审核。",
+    SupportClaimStepSaved = "support_claim_step" => "已保存，操作已记入审计日志。",
 
     // Annual configuration.
     ConfigSaved = "config_saved" => "配置已保存为新版本。",

@@ -64,6 +64,7 @@ pub mod rectification;
 pub mod registration;
 pub mod routes;
 pub mod security;
+pub mod support;
 pub mod timeline;
 pub mod todo;
 pub mod write;

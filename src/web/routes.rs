@@ -12,7 +12,7 @@ use super::{
     Guard, RouteDef, Scope, admin, annual, annual_config, audit, auth, checklist, cobuild,
     documents, evaluation, evaluation_round, expert, home, import, jurisdictions, ledger, mail,
     midyear, notices, operation, password_reset, platforms, policies, recovery, rectification,
-    security, timeline, todo,
+    security, support, timeline, todo,
 };
 use super::{api, api_tokens, api_v1, dashboards};
 use crate::domain::role::Role::{self, *};
@@ -26,6 +26,8 @@ const OVERSIGHT: &[Role] = &[Staff, Leader];
 /// Who keeps a platform's own records (registration dossier, documents, ledger): staff, and the platform's
 /// own operator (scope-checked).
 const RECORD_KEEPERS: &[Role] = &[Staff, Operator];
+/// Who reads a platform's 支持政策 tab: staff, leaders and the platform's own operator (scope-checked).
+const SUPPORT_READERS: &[Role] = &[Staff, Leader, Operator];
 /// Only advisors log service visits (on the platforms assigned to them).
 const ADVISOR: &[Role] = &[Advisor];
 /// The platform's own operator (data scope) files and reports; staff review.
@@ -71,6 +73,7 @@ pub const CREATE_ROUTES: &[&str] = &[
     "/platforms/{id}/visits",
     "/platforms/{id}/integrity",
     "/platforms/{id}/ledger/{kind}",
+    "/platforms/{id}/support/{kind}",
     "/platforms/{id}/midyear/actions",
     "/platforms/{id}/checklist",
     "/platforms/{id}/checklist/{cid}/comments",
@@ -627,6 +630,56 @@ fn routes() -> Vec<RouteDef> {
             "/platforms/{id}/ledger/import/{iid}",
             Roles(RECORD_KEEPERS, Scope::Platform),
             post(import::ledger_confirm),
+        ),
+        // The 支持政策 tab (SUPPORT-RULES.md) and the records behind it.
+        route(
+            M::GET,
+            "/platforms/{id}/support",
+            Roles(SUPPORT_READERS, Scope::Platform),
+            get(support::show),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support/{kind}",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(support::add),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support/{kind}/{rid}/delete",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(support::delete),
+        ),
+        // Support claims: 申报 by the operator or staff; 审核, 拨付 and 追回 by staff.
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims",
+            Roles(RECORD_KEEPERS, Scope::Platform),
+            post(support::add_claim),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/review",
+            Roles(STAFF, Scope::Platform),
+            post(support::review),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/pay",
+            Roles(STAFF, Scope::Platform),
+            post(support::pay),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/recover",
+            Roles(STAFF, Scope::Platform),
+            post(support::recover),
+        ),
+        route(
+            M::POST,
+            "/platforms/{id}/support-claims/{cid}/recovered",
+            Roles(STAFF, Scope::Platform),
+            post(support::recovered),
         ),
         // The 年度考核 tab and the year-start filing (年初备案).
         route(

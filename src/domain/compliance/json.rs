@@ -170,6 +170,17 @@ impl<'a> Node<'a> {
         Yuan::new(i).map_err(|e| self.error(format!("{e}（实际为{i}）")))
     }
 
+    /// The node as a finite number in `min..=max`.
+    pub(crate) fn number_in(&self, min: f64, max: f64) -> Result<f64, InputError> {
+        let Value::Number(n) = self.value else {
+            return Err(self.wrong_type(&format!("{min}–{max} 之间的数字")));
+        };
+        match n.as_f64() {
+            Some(f) if f.is_finite() && (min..=max).contains(&f) => Ok(f),
+            _ => Err(self.error(format!("应为 {min}–{max} 之间的数字，实际为{n}"))),
+        }
+    }
+
     /// The node as a finite number in `0..=1`.
     pub(crate) fn fraction(&self) -> Result<f64, InputError> {
         let Value::Number(n) = self.value else {

@@ -8,7 +8,7 @@ pub mod catalogue;
 pub mod citation;
 mod error;
 pub mod facts;
-mod json;
+pub(crate) mod json;
 pub mod params;
 mod report;
 mod rules;

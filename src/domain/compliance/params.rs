@@ -15,6 +15,7 @@ use super::error::InputError;
 use super::json::Node;
 use crate::domain::calendar::MonthDay;
 use crate::domain::money::Yuan;
+use crate::domain::support::programmes;
 
 /// A count (members, channels, tasks); 0–10000.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -41,10 +42,16 @@ pub struct Percent(pub u32);
 #[serde(transparent)]
 pub struct Fraction(pub f64);
 
+/// A multiplier such as a funding coefficient (1.2); 0–10.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct Coefficient(pub f64);
+
 const MAX_COUNT: i64 = 10_000;
 const MAX_DAYS: i64 = 36_600;
 const MAX_MONTHS: i64 = 1_200;
 const MAX_PERCENT: i64 = 100;
+const MAX_COEFFICIENT: f64 = 10.0;
 
 /// A parameter value of any kind; in JSON a number, or `"MM-DD"` for a month-day.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -56,6 +63,7 @@ pub enum ParamValue {
     Percent(Percent),
     Yuan(Yuan),
     Fraction(Fraction),
+    Coefficient(Coefficient),
     MonthDay(MonthDay),
 }
 
@@ -69,6 +77,7 @@ impl ParamValue {
             ParamValue::Percent(_) => "百分比（0–100 的整数）",
             ParamValue::Yuan(_) => "金额（元，非负整数）",
             ParamValue::Fraction(_) => "比例（0–1 之间的数）",
+            ParamValue::Coefficient(_) => "系数（0–10 之间的数）",
             ParamValue::MonthDay(_) => "月-日（如 03-31）",
         }
     }
@@ -86,6 +95,9 @@ impl ParamValue {
             ParamValue::Percent(_) => ParamValue::Percent(Percent(bounded(MAX_PERCENT)?)),
             ParamValue::Yuan(_) => ParamValue::Yuan(node.yuan()?),
             ParamValue::Fraction(_) => ParamValue::Fraction(Fraction(node.fraction()?)),
+            ParamValue::Coefficient(_) => {
+                ParamValue::Coefficient(Coefficient(node.number_in(0.0, MAX_COEFFICIENT)?))
+            }
             ParamValue::MonthDay(_) => ParamValue::MonthDay(
                 MonthDay::parse(node.str()?).map_err(|e| node.error(e.to_string()))?,
             ),
@@ -101,7 +113,9 @@ impl fmt::Display for ParamValue {
             | ParamValue::Months(Months(n))
             | ParamValue::Percent(Percent(n)) => write!(f, "{n}"),
             ParamValue::Yuan(y) => write!(f, "{}", y.get()),
-            ParamValue::Fraction(Fraction(x)) => write!(f, "{x}"),
+            ParamValue::Fraction(Fraction(x)) | ParamValue::Coefficient(Coefficient(x)) => {
+                write!(f, "{x}")
+            }
             ParamValue::MonthDay(md) => write!(f, "{md}"),
         }
     }
@@ -170,6 +184,7 @@ param_kind!(Months);
 param_kind!(Percent);
 param_kind!(Yuan);
 param_kind!(Fraction);
+param_kind!(Coefficient);
 param_kind!(MonthDay);
 
 /// Identifies a catalogue parameter: rule ID and name.
@@ -180,13 +195,20 @@ pub struct ParamKey {
 }
 
 impl ParamKey {
-    /// Looks up `"<RULE-ID>.<name>"` in the catalogue.
+    /// Looks up `"<RULE-ID>.<name>"` in the rule catalogue, then `"<PROGRAMME-ID>.<name>"` in the
+    /// support programme catalogue (SUPPORT-RULES.md): both share one namespace.
     pub fn lookup(key: &str) -> Option<(ParamKey, &'static ParamDef)> {
         let (rule_id, name) = key.split_once('.')?;
-        rules()
+        let rule_params = rules()
             .iter()
             .filter(|r| r.id == rule_id)
-            .flat_map(|r| r.params.iter().map(move |p| (r.id, p)))
+            .flat_map(|r| r.params.iter().map(move |p| (r.id, p)));
+        let programme_params = programmes()
+            .iter()
+            .filter(|p| p.id == rule_id)
+            .flat_map(|p| p.params.iter().map(move |d| (p.id, d)));
+        rule_params
+            .chain(programme_params)
             .find(|(_, p)| p.name == name)
             .map(|(rule, def)| {
                 (
@@ -267,7 +289,7 @@ impl Params {
     fn insert_json(&mut self, key: &str, node: Node<'_>) -> Result<(), InputError> {
         let (key, def) = ParamKey::lookup(key).ok_or_else(|| {
             node.error(
-                "未知参数（参数名应为“规则编号.参数名”，如 MKT-BREAK-EVEN.transition_months）",
+                "未知参数（参数名应为“规则编号.参数名”或“支持项目编号.参数名”，如 MKT-BREAK-EVEN.transition_months、JS-TECH-TRANSFER.percent）",
             )
         })?;
         let value = def.default.parse_same_kind(node).map_err(|e| {
@@ -314,26 +336,43 @@ impl Params {
         self.overrides.is_empty()
     }
 
-    /// Every catalogue parameter with its effective value, in catalogue order.
+    /// Every rule parameter with its effective value, in catalogue order.
     pub fn resolved(&self) -> Vec<ResolvedParam> {
-        rules()
-            .iter()
-            .flat_map(|r| r.params.iter().map(move |p| (r.id, p)))
-            .map(|(rule, def)| {
-                let key = ParamKey {
-                    rule,
-                    name: def.name,
-                };
-                let value = self.overrides.get(&key).copied();
-                ResolvedParam {
-                    key,
-                    value: value.unwrap_or(def.default),
-                    default: def.default,
-                    overridden: value.is_some(),
-                    description_zh: def.description_zh,
-                }
-            })
-            .collect()
+        self.resolve(
+            rules()
+                .iter()
+                .flat_map(|r| r.params.iter().map(move |p| (r.id, p))),
+        )
+    }
+
+    /// Every support programme parameter with its effective value, in programme order.
+    pub fn resolved_programmes(&self) -> Vec<ResolvedParam> {
+        self.resolve(
+            programmes()
+                .iter()
+                .flat_map(|p| p.params.iter().map(move |d| (p.id, d))),
+        )
+    }
+
+    fn resolve<'a>(
+        &self,
+        defs: impl Iterator<Item = (&'static str, &'a ParamDef)>,
+    ) -> Vec<ResolvedParam> {
+        defs.map(|(rule, def)| {
+            let key = ParamKey {
+                rule,
+                name: def.name,
+            };
+            let value = self.overrides.get(&key).copied();
+            ResolvedParam {
+                key,
+                value: value.unwrap_or(def.default),
+                default: def.default,
+                overridden: value.is_some(),
+                description_zh: def.description_zh,
+            }
+        })
+        .collect()
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Every field of the documented format is required, except that a nullable field (`"YYYY-MM-DD|null"`, `category`,
 //! `operating_company`, `target_completion`, `grade`, …) may also be left out, meaning `null`; `params` may be left out,
-//! and `acceptance` may be left out or `null`, meaning `none`.
+//! `acceptance` may be left out or `null`, meaning `none`, and so may `packs` and `platform.support`
+//! (SUPPORT-RULES.md).
 //! Unknown fields are ignored; unknown enum codes are refused.
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use super::json::{Node, Obj, ROOT};
 use super::params::Params;
 use crate::domain::money::Yuan;
 use crate::domain::platform::{Category, DecisionBody, Level, Stage};
+use crate::domain::support::{Pack, Support, parse_packs, parse_support};
 use crate::domain::uscc::Uscc;
 
 /// A platform as of a date, with parameter overrides: the input of the compliance check.
@@ -25,6 +27,8 @@ pub struct Snapshot {
     pub as_of: NaiveDate,
     /// Parameter overrides given with the snapshot (`check_json` evaluates with these).
     pub params: Params,
+    /// The support policy packs enabled (SUPPORT-RULES.md); default NT10 and JS.
+    pub packs: Vec<Pack>,
     /// The platform's record.
     pub platform: Platform,
 }
@@ -58,6 +62,8 @@ pub struct Platform {
     pub integrity_violations: Vec<IntegrityViolation>,
     pub instruments: Vec<Instrument>,
     pub years: Years,
+    /// What the support programmes read (SUPPORT-RULES.md); optional in the input, all zero by default.
+    pub support: Support,
 }
 
 code_enum! {
@@ -338,9 +344,11 @@ impl Snapshot {
             .opt("params", Params::from_json_node)?
             .unwrap_or_default();
         let platform = root.obj("platform", parse_platform)?;
+        let packs = parse_packs(&root)?;
         Ok(Snapshot {
             as_of,
             params,
+            packs,
             platform,
         })
     }
@@ -379,6 +387,7 @@ fn parse_platform(o: &Obj<'_>) -> Result<Platform, InputError> {
         integrity_violations: o.list("integrity_violations", |n| parse_violation(&n.object()?))?,
         instruments: o.list("instruments", |n| parse_instrument(&n.object()?))?,
         years: parse_years(o)?,
+        support: parse_support(o)?,
     })
 }
 

@@ -1,0 +1,464 @@
+//! A platform's support records (migration 0023): recognitions, technology transactions, enterprise-led
+//! projects, investments and fund first-equity results.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::domain::support::Recognition;
+use crate::domain::support::records::{InvestmentKind, NewRecord, RecordKind, Rows};
+
+/// Every platform's rows (all platforms when `ids` is `None`), one query per table.
+pub async fn rows(
+    conn: &mut PgConnection,
+    ids: Option<&[i64]>,
+) -> Result<HashMap<i64, Rows>, sqlx::Error> {
+    let mut out: HashMap<i64, Rows> = HashMap::new();
+    const SCOPE: &str = "($1::bigint[] IS NULL OR platform_id = ANY($1))";
+    let recs: Vec<(i64, String, NaiveDate)> = sqlx::query_as(&format!(
+        "SELECT platform_id, kind, recognised_on FROM support_recognitions WHERE {SCOPE} ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (pid, kind, date) in recs {
+        if let Some(kind) = Recognition::parse(&kind) {
+            out.entry(pid).or_default().recognitions.push((kind, date));
+        }
+    }
+    let tx: Vec<(i64, i32, i64)> = sqlx::query_as(&format!(
+        "SELECT platform_id, year, amount_yuan FROM support_tech_transactions WHERE {SCOPE} ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (pid, year, amount) in tx {
+        out.entry(pid)
+            .or_default()
+            .transactions
+            .push((year, amount));
+    }
+    let projects: Vec<(i64, i32, i64)> = sqlx::query_as(&format!(
+        "SELECT platform_id, year, receipts_yuan FROM support_enterprise_projects WHERE {SCOPE} ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (pid, year, receipts) in projects {
+        out.entry(pid).or_default().projects.push((year, receipts));
+    }
+    let inv: Vec<(i64, String, i32, i64)> = sqlx::query_as(&format!(
+        "SELECT platform_id, kind, year, amount_yuan FROM support_investments WHERE {SCOPE} ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (pid, kind, year, amount) in inv {
+        if let Some(kind) = InvestmentKind::parse(&kind) {
+            out.entry(pid)
+                .or_default()
+                .investments
+                .push((kind, year, amount));
+        }
+    }
+    let funds: Vec<(i64, i32, i32)> = sqlx::query_as(&format!(
+        "SELECT platform_id, year, results FROM support_fund_results WHERE {SCOPE} ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (pid, year, results) in funds {
+        out.entry(pid)
+            .or_default()
+            .funds
+            .push((year, i64::from(results)));
+    }
+    Ok(out)
+}
+
+/// A recognition as listed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecognitionRow {
+    pub id: i64,
+    pub kind: String,
+    pub recognised_on: NaiveDate,
+    pub issuing_body: String,
+    pub document_ref: String,
+    pub document_id: Option<i64>,
+    pub document_title: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TransactionRow {
+    pub id: i64,
+    pub year: i32,
+    pub counterparty: String,
+    pub amount_yuan: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub name: String,
+    pub enterprise: String,
+    pub year: i32,
+    pub receipts_yuan: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvestmentRow {
+    pub id: i64,
+    pub kind: String,
+    pub year: i32,
+    pub amount_yuan: i64,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FundRow {
+    pub id: i64,
+    pub year: i32,
+    pub results: i32,
+    pub description: String,
+}
+
+/// A platform's records for its support page.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub recognitions: Vec<RecognitionRow>,
+    pub transactions: Vec<TransactionRow>,
+    pub projects: Vec<ProjectRow>,
+    pub investments: Vec<InvestmentRow>,
+    pub funds: Vec<FundRow>,
+}
+
+/// The platform's records, newest year first.
+pub async fn listing(conn: &mut PgConnection, platform_id: i64) -> Result<Listing, sqlx::Error> {
+    Ok(Listing {
+        recognitions: sqlx::query_as(
+            "SELECT r.id, r.kind, r.recognised_on, r.issuing_body, r.document_ref, r.document_id,
+                    d.title AS document_title
+             FROM support_recognitions r LEFT JOIN documents d ON d.id = r.document_id
+             WHERE r.platform_id = $1 ORDER BY r.recognised_on DESC, r.id DESC",
+        )
+        .bind(platform_id)
+        .fetch_all(&mut *conn)
+        .await?,
+        transactions: sqlx::query_as(
+            "SELECT id, year, counterparty, amount_yuan FROM support_tech_transactions
+             WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+        )
+        .bind(platform_id)
+        .fetch_all(&mut *conn)
+        .await?,
+        projects: sqlx::query_as(
+            "SELECT id, name, enterprise, year, receipts_yuan FROM support_enterprise_projects
+             WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+        )
+        .bind(platform_id)
+        .fetch_all(&mut *conn)
+        .await?,
+        investments: sqlx::query_as(
+            "SELECT id, kind, year, amount_yuan, description FROM support_investments
+             WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+        )
+        .bind(platform_id)
+        .fetch_all(&mut *conn)
+        .await?,
+        funds: sqlx::query_as(
+            "SELECT id, year, results, description FROM support_fund_results
+             WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+        )
+        .bind(platform_id)
+        .fetch_all(&mut *conn)
+        .await?,
+    })
+}
+
+/// Why a record was not stored.
+#[derive(Debug)]
+pub enum InsertError {
+    /// The platform already holds this recognition.
+    DuplicateRecognition,
+    /// The linked document is not one of the platform's.
+    ForeignDocument,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for InsertError {
+    fn from(e: sqlx::Error) -> Self {
+        InsertError::Db(e)
+    }
+}
+
+/// Stores a record of the platform; its id.
+pub async fn insert(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    record: &NewRecord,
+) -> Result<i64, InsertError> {
+    Ok(match record {
+        NewRecord::Recognition(r) => {
+            if let Some(doc) = r.document_id {
+                let own: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM documents WHERE id = $1 AND platform_id = $2",
+                )
+                .bind(doc)
+                .bind(platform_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if own.is_none() {
+                    return Err(InsertError::ForeignDocument);
+                }
+            }
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO support_recognitions (platform_id, kind, recognised_on, issuing_body, document_ref, document_id)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform_id, kind) DO NOTHING RETURNING id",
+            )
+            .bind(platform_id)
+            .bind(r.kind.as_str())
+            .bind(r.recognised_on)
+            .bind(&r.issuing_body)
+            .bind(&r.document_ref)
+            .bind(r.document_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            id.ok_or(InsertError::DuplicateRecognition)?
+        }
+        NewRecord::Transaction(t) => {
+            sqlx::query_scalar(
+                "INSERT INTO support_tech_transactions (platform_id, year, counterparty, amount_yuan)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(platform_id)
+            .bind(t.year)
+            .bind(&t.counterparty)
+            .bind(t.amount_yuan)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        NewRecord::Project(p) => {
+            sqlx::query_scalar(
+                "INSERT INTO support_enterprise_projects (platform_id, name, enterprise, year, receipts_yuan)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(platform_id)
+            .bind(&p.name)
+            .bind(&p.enterprise)
+            .bind(p.year)
+            .bind(p.receipts_yuan)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        NewRecord::Investment(i) => {
+            sqlx::query_scalar(
+                "INSERT INTO support_investments (platform_id, kind, year, amount_yuan, description)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(platform_id)
+            .bind(i.kind.as_str())
+            .bind(i.year)
+            .bind(i.amount_yuan)
+            .bind(&i.description)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        NewRecord::Fund(f) => {
+            sqlx::query_scalar(
+                "INSERT INTO support_fund_results (platform_id, year, results, description)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(platform_id)
+            .bind(f.year)
+            .bind(f.results)
+            .bind(&f.description)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    })
+}
+
+/// The stored row as JSON (for the audit record); `None` if it is not this platform's.
+pub async fn row_json(
+    conn: &mut PgConnection,
+    kind: RecordKind,
+    platform_id: i64,
+    rid: i64,
+) -> Result<Option<Value>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(t) - 'created_at' FROM {} t WHERE id = $1 AND platform_id = $2",
+        kind.table()
+    ))
+    .bind(rid)
+    .bind(platform_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Deletes a row of the platform; the row as it was, or `None` if it is not this platform's.
+pub async fn delete(
+    conn: &mut PgConnection,
+    kind: RecordKind,
+    platform_id: i64,
+    rid: i64,
+) -> Result<Option<Value>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "DELETE FROM {} t WHERE id = $1 AND platform_id = $2 RETURNING to_jsonb(t) - 'created_at'",
+        kind.table()
+    ))
+    .bind(rid)
+    .bind(platform_id)
+    .fetch_optional(conn)
+    .await
+}
+
+// ---- claims (migration 0024) ----
+
+/// A claim as listed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimRow {
+    pub id: i64,
+    pub programme: String,
+    pub as_of: NaiveDate,
+    pub computed_yuan: i64,
+    pub up_to: bool,
+    pub document_id: i64,
+    pub document_title: String,
+    pub note: String,
+    pub status: String,
+    pub submitted_by: Option<String>,
+    pub granted_yuan: Option<i64>,
+    pub review_note: String,
+    pub reviewed_by: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+    pub paid_yuan: Option<i64>,
+    pub voucher_no: Option<String>,
+    pub recover_yuan: Option<i64>,
+    pub recover_reason: Option<String>,
+    pub recovered_on: Option<NaiveDate>,
+    pub recovered_yuan: Option<i64>,
+    pub version: i32,
+}
+
+const CLAIM_COLUMNS: &str = "c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
+    d.title AS document_title, c.note, c.status, su.display_name AS submitted_by, c.granted_yuan, c.review_note,
+    ru.display_name AS reviewed_by, c.paid_on, c.paid_yuan, c.voucher_no, c.recover_yuan, c.recover_reason,
+    c.recovered_on, c.recovered_yuan, c.version
+    FROM support_claims c JOIN documents d ON d.id = c.document_id
+    LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by";
+
+/// The platform's claims, newest first.
+pub async fn claims(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<ClaimRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {CLAIM_COLUMNS} WHERE c.platform_id = $1 ORDER BY c.submitted_at DESC, c.id DESC"
+    ))
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// One claim of the platform.
+pub async fn claim(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    cid: i64,
+) -> Result<Option<ClaimRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {CLAIM_COLUMNS} WHERE c.platform_id = $1 AND c.id = $2"
+    ))
+    .bind(platform_id)
+    .bind(cid)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The claim row as JSON (for the audit record).
+pub async fn claim_json(conn: &mut PgConnection, cid: i64) -> Result<Option<Value>, sqlx::Error> {
+    sqlx::query_scalar("SELECT to_jsonb(c) FROM support_claims c WHERE id = $1")
+        .bind(cid)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Files a claim (申报); its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_claim(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    claim: &crate::domain::support::claims::NewClaim,
+    as_of: NaiveDate,
+    computed_yuan: i64,
+    up_to: bool,
+    user_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, note, submitted_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(platform_id)
+    .bind(&claim.programme)
+    .bind(as_of)
+    .bind(computed_yuan)
+    .bind(up_to)
+    .bind(claim.document_id)
+    .bind(&claim.note)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Applies a step to the claim if it is still in the step's starting status at `version`; whether it did.
+pub async fn apply_step(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    cid: i64,
+    version: i32,
+    step: crate::domain::support::claims::ClaimStep,
+    input: &crate::domain::support::claims::StepInput,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    use crate::domain::support::claims::StepInput;
+    let from = step.from_status().as_str();
+    let guard = "WHERE id = $1 AND platform_id = $2 AND version = $3 AND status = $4";
+    let set = match input {
+        StepInput::Review { .. } => {
+            "status = CASE WHEN $5::bigint IS NULL THEN 'rejected' ELSE 'approved' END,
+             granted_yuan = $5, review_note = $6, reviewed_by = $7, reviewed_at = now()"
+        }
+        StepInput::Pay { .. } => "status = 'paid', paid_on = $5, paid_yuan = $6, voucher_no = $7",
+        StepInput::Recover { .. } => {
+            "status = 'recovering', recover_yuan = $5, recover_reason = $6"
+        }
+        StepInput::Recovered { .. } => {
+            "status = 'recovered', recovered_on = $5, recovered_yuan = $6"
+        }
+    };
+    let sql = format!("UPDATE support_claims SET {set}, version = version + 1 {guard}");
+    let q = sqlx::query(&sql)
+        .bind(cid)
+        .bind(platform_id)
+        .bind(version)
+        .bind(from);
+    let q = match input {
+        StepInput::Review { granted_yuan, note } => q.bind(*granted_yuan).bind(note).bind(user_id),
+        StepInput::Pay {
+            paid_on,
+            paid_yuan,
+            voucher_no,
+        } => q.bind(*paid_on).bind(*paid_yuan).bind(voucher_no),
+        StepInput::Recover {
+            recover_yuan,
+            reason,
+        } => q.bind(*recover_yuan).bind(reason),
+        StepInput::Recovered {
+            recovered_on,
+            recovered_yuan,
+        } => q.bind(*recovered_on).bind(*recovered_yuan),
+    };
+    Ok(q.execute(conn).await?.rows_affected() == 1)
+}

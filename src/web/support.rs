@@ -1,0 +1,767 @@
+//! The 支持政策 tab (SUPPORT-RULES.md): every programme of the enabled packs with its status, amount,
+//! basis and clause for one platform as of today, and the records behind them (recognitions, technology
+//! transactions, enterprise-led projects, investments, fund first-equity results), which the platform's own
+//! operator and staff add and delete through the write path. Staff, leaders and the platform's operator read it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::annual::PlatformHead;
+use super::auth::CurrentUser;
+use super::flash::Flash;
+use super::forms::{Form, Path, Query};
+use super::layout::Layout;
+use super::ledger::{AddForm, Opt};
+use super::write::{Entry, Writer};
+use crate::db::support::{self as db, InsertError};
+use crate::db::{compliance, documents, rule_params, snapshot};
+use crate::domain::compliance::snapshot::Grade;
+use crate::domain::fields::RawForm;
+use crate::domain::money::wan;
+use crate::domain::platform::Stage;
+use crate::domain::role::Role;
+use crate::domain::support::claims::{
+    ClaimFigures, ClaimStatus, ClaimStep, parse_claim, parse_step,
+};
+use crate::domain::support::records::{InvestmentKind, RecordKind, parse_record};
+use crate::domain::support::{
+    self, Pack, ProgrammeResult, Recognition, SupportOutput, SupportStatus, programme,
+};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// One programme's line.
+pub struct ProgrammeLine {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub pack: &'static str,
+    pub draft: bool,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    /// "50.00", "最高 500.00" or "—" (万元).
+    pub amount: String,
+    pub message: String,
+    pub basis: Vec<(String, String)>,
+    pub clause: &'static str,
+}
+
+/// What a refused post re-renders: the form as typed with its errors, or a conflict message.
+pub enum Retry {
+    None,
+    Record(RecordKind, AddForm),
+    Claim(AddForm),
+    Step(i64, AddForm),
+    Conflict(String),
+}
+
+/// A claim's line, with the step its state allows next.
+pub struct ClaimLine {
+    pub id: i64,
+    pub version: i32,
+    pub programme: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    /// (label, value) of what the claim has gathered so far.
+    pub facts: Vec<(&'static str, String)>,
+    /// The next step (staff only), if any: its path segment and label.
+    pub next: Option<(&'static str, &'static str)>,
+    pub form: AddForm,
+}
+
+/// A record's line: its id and cells.
+pub struct Line {
+    pub id: i64,
+    pub cells: Vec<String>,
+}
+
+/// The add forms, one per kind.
+#[derive(Default)]
+pub struct Forms {
+    pub recognition: AddForm,
+    pub transaction: AddForm,
+    pub project: AddForm,
+    pub investment: AddForm,
+    pub fund: AddForm,
+}
+
+impl Forms {
+    fn slot(&mut self, kind: RecordKind) -> &mut AddForm {
+        match kind {
+            RecordKind::Recognition => &mut self.recognition,
+            RecordKind::Transaction => &mut self.transaction,
+            RecordKind::Project => &mut self.project,
+            RecordKind::Investment => &mut self.investment,
+            RecordKind::Fund => &mut self.fund,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "support/show.html")]
+pub struct SupportPage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub tab_platform_id: i64,
+    pub head: PlatformHead,
+    pub as_of: String,
+    pub year_l: i32,
+    pub packs: Vec<(&'static str, bool)>,
+    pub programmes: Vec<ProgrammeLine>,
+    pub total: String,
+    pub can_write: bool,
+    pub notice: &'static str,
+    pub has_errors: bool,
+    pub recognitions: Vec<Line>,
+    pub transactions: Vec<Line>,
+    pub projects: Vec<Line>,
+    pub investments: Vec<Line>,
+    pub funds: Vec<Line>,
+    pub forms: Forms,
+    pub recognition_options: Vec<Opt>,
+    pub investment_options: Vec<Opt>,
+    pub document_options: Vec<(i64, String)>,
+    pub claims: Vec<ClaimLine>,
+    /// Programmes that may be claimed now (eligible with an amount): (id, label).
+    pub claimable: Vec<(&'static str, String)>,
+    pub claim_form: AddForm,
+    pub is_staff: bool,
+    pub conflict: String,
+}
+
+fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|&v| Opt {
+            value: code(v),
+            label: label(v),
+        })
+        .collect()
+}
+
+/// A fact of a programme's result in Chinese.
+fn basis_pair(key: &str, value: &Value) -> (String, String) {
+    let code = value.as_str().unwrap_or_default();
+    let money = || {
+        value
+            .as_i64()
+            .map(|y| format!("{} 万元", wan(y)))
+            .unwrap_or_default()
+    };
+    match key {
+        "year" => ("年度".into(), value.to_string()),
+        "grade" => (
+            "评估等次".into(),
+            Grade::parse(code)
+                .map(Grade::label_zh)
+                .unwrap_or(code)
+                .into(),
+        ),
+        "coefficient" => ("后续资金拨付系数".into(), value.to_string()),
+        "base_yuan" => ("测算基数".into(), money()),
+        "percent" => ("比例".into(), format!("{value}%")),
+        "cap_yuan" => ("上限".into(), money()),
+        "min_receipts_yuan" => ("单个项目到账门槛".into(), money()),
+        "projects" => ("符合条件的项目数".into(), value.to_string()),
+        "results" => ("基金首投成果数".into(), value.to_string()),
+        "recognition" => (
+            "认定".into(),
+            Recognition::parse(code)
+                .map(Recognition::label_zh)
+                .unwrap_or(code)
+                .into(),
+        ),
+        "stage" => (
+            "平台阶段".into(),
+            Stage::parse(code)
+                .map(Stage::label_zh)
+                .unwrap_or(code)
+                .into(),
+        ),
+        other => (other.to_owned(), value.to_string()),
+    }
+}
+
+fn amount_cell(amount: Option<i64>, up_to: bool) -> String {
+    match amount {
+        Some(a) if up_to => format!("最高 {}", wan(a)),
+        Some(a) => wan(a),
+        None => "—".into(),
+    }
+}
+
+/// The platform's support computation as of today, with the packs it used.
+async fn compute(state: &AppState, id: i64) -> AppResult<(SupportOutput, Vec<Pack>)> {
+    let mut conn = state.db.acquire().await?;
+    let today = compliance::today();
+    let params = rule_params::in_force(&mut conn, today).await?;
+    let built = snapshot::build_on(&mut conn, Some(&[id]), today, &params).await?;
+    let (_, snap) = built.into_iter().next().ok_or(AppError::NotFound)?;
+    Ok((support::evaluate(&snap, &params), snap.packs))
+}
+
+/// Programmes that may be claimed: eligible, with an amount or ceiling.
+fn claimable(output: &SupportOutput) -> Vec<&ProgrammeResult> {
+    output
+        .programmes
+        .iter()
+        .filter(|r| r.status == SupportStatus::Eligible && r.amount_yuan.is_some())
+        .collect()
+}
+
+fn claim_line(c: &db::ClaimRow, is_staff: bool) -> ClaimLine {
+    let status = ClaimStatus::parse(&c.status);
+    let money = |v: Option<i64>| v.map(wan).unwrap_or_default();
+    let mut facts = vec![
+        (
+            if c.up_to {
+                "测算最高限额（万元）"
+            } else {
+                "测算金额（万元）"
+            },
+            format!("{}（{} 测算）", wan(c.computed_yuan), c.as_of),
+        ),
+        ("申报材料", c.document_title.clone()),
+        (
+            "申报人",
+            c.submitted_by.clone().unwrap_or_else(|| "—".into()),
+        ),
+    ];
+    if !c.note.is_empty() {
+        facts.push(("申报说明", c.note.clone()));
+    }
+    if let Some(g) = c.granted_yuan {
+        facts.push(("核定金额（万元）", wan(g)));
+    }
+    if c.reviewed_by.is_some() {
+        facts.push((
+            "审核",
+            format!(
+                "{}{}",
+                c.reviewed_by.clone().unwrap_or_default(),
+                if c.review_note.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{}", c.review_note)
+                }
+            ),
+        ));
+    }
+    if let Some(d) = c.paid_on {
+        facts.push((
+            "拨付",
+            format!(
+                "{d}，{} 万元，凭证号 {}",
+                money(c.paid_yuan),
+                c.voucher_no.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(r) = c.recover_yuan {
+        facts.push((
+            "应追回（万元）",
+            format!(
+                "{}（{}）",
+                wan(r),
+                c.recover_reason.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(d) = c.recovered_on {
+        facts.push(("已追回", format!("{d}，{} 万元", money(c.recovered_yuan))));
+    }
+    let next = match status {
+        Some(ClaimStatus::Submitted) => Some(ClaimStep::Review),
+        Some(ClaimStatus::Approved) => Some(ClaimStep::Pay),
+        Some(ClaimStatus::Paid) => Some(ClaimStep::Recover),
+        Some(ClaimStatus::Recovering) => Some(ClaimStep::Recovered),
+        _ => None,
+    }
+    .filter(|_| is_staff)
+    .map(|s| (s.as_str(), s.label_zh()));
+    ClaimLine {
+        id: c.id,
+        version: c.version,
+        programme: programme(&c.programme)
+            .map(|p| format!("{}（{}）", p.name_zh, p.id))
+            .unwrap_or_else(|| c.programme.clone()),
+        status: status.map(ClaimStatus::as_str).unwrap_or("unknown"),
+        status_label: status.map(ClaimStatus::label_zh).unwrap_or("—"),
+        facts,
+        next,
+        form: AddForm::default(),
+    }
+}
+
+async fn support_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    notice: &'static str,
+    retry: Retry,
+) -> AppResult<SupportPage> {
+    let as_of = compliance::today();
+    let mut conn = state.db.acquire().await?;
+    let head = PlatformHead::load(&mut conn, id).await?;
+    let listing = db::listing(&mut conn, id).await?;
+    let claim_rows = db::claims(&mut conn, id).await?;
+    drop(conn);
+    let (output, packs) = compute(state, id).await?;
+    let docs = documents::list(&state.db, id, None).await?;
+    let is_staff = user.has_role(Role::Staff);
+
+    let programmes = output
+        .programmes
+        .iter()
+        .map(|r| ProgrammeLine {
+            id: r.id,
+            name: r.def().name_zh,
+            pack: r.pack.label_zh(),
+            draft: r.pack.is_draft(),
+            status: r.status.as_str(),
+            status_label: r.status.label_zh(),
+            amount: if r.status == SupportStatus::Eligible {
+                amount_cell(r.amount_yuan, r.up_to)
+            } else {
+                "—".into()
+            },
+            message: r.message.clone(),
+            basis: r.facts.iter().map(|(k, v)| basis_pair(k, v)).collect(),
+            clause: r.clause,
+        })
+        .collect();
+    let recognitions = listing
+        .recognitions
+        .iter()
+        .map(|r| Line {
+            id: r.id,
+            cells: vec![
+                Recognition::parse(&r.kind)
+                    .map(Recognition::label_zh)
+                    .unwrap_or("—")
+                    .to_owned(),
+                r.recognised_on.to_string(),
+                r.issuing_body.clone(),
+                if r.document_ref.is_empty() {
+                    "—".into()
+                } else {
+                    r.document_ref.clone()
+                },
+                r.document_title.clone().unwrap_or_else(|| "—".into()),
+            ],
+        })
+        .collect();
+    let transactions = listing
+        .transactions
+        .iter()
+        .map(|t| Line {
+            id: t.id,
+            cells: vec![
+                t.year.to_string(),
+                t.counterparty.clone(),
+                wan(t.amount_yuan),
+            ],
+        })
+        .collect();
+    let projects = listing
+        .projects
+        .iter()
+        .map(|p| Line {
+            id: p.id,
+            cells: vec![
+                p.year.to_string(),
+                p.name.clone(),
+                p.enterprise.clone(),
+                wan(p.receipts_yuan),
+            ],
+        })
+        .collect();
+    let investments = listing
+        .investments
+        .iter()
+        .map(|i| Line {
+            id: i.id,
+            cells: vec![
+                i.year.to_string(),
+                InvestmentKind::parse(&i.kind)
+                    .map(InvestmentKind::label_zh)
+                    .unwrap_or("—")
+                    .to_owned(),
+                wan(i.amount_yuan),
+                if i.description.is_empty() {
+                    "—".into()
+                } else {
+                    i.description.clone()
+                },
+            ],
+        })
+        .collect();
+    let funds = listing
+        .funds
+        .iter()
+        .map(|f| Line {
+            id: f.id,
+            cells: vec![
+                f.year.to_string(),
+                f.results.to_string(),
+                if f.description.is_empty() {
+                    "—".into()
+                } else {
+                    f.description.clone()
+                },
+            ],
+        })
+        .collect();
+    let mut forms = Forms::default();
+    let mut claims: Vec<ClaimLine> = claim_rows.iter().map(|c| claim_line(c, is_staff)).collect();
+    let mut claim_form = AddForm::default();
+    let mut conflict = String::new();
+    let has_errors = matches!(retry, Retry::Record(..) | Retry::Claim(_) | Retry::Step(..));
+    match retry {
+        Retry::None => {}
+        Retry::Record(kind, form) => *forms.slot(kind) = form,
+        Retry::Claim(form) => claim_form = form,
+        Retry::Step(cid, form) => {
+            if let Some(line) = claims.iter_mut().find(|c| c.id == cid) {
+                line.form = form;
+            }
+        }
+        Retry::Conflict(message) => conflict = message,
+    }
+    Ok(SupportPage {
+        layout: Layout::for_user(user, "platforms"),
+        tab: "support",
+        tab_platform_id: id,
+        head,
+        as_of: as_of.to_string(),
+        year_l: chrono::Datelike::year(&as_of) - 1,
+        packs: packs
+            .iter()
+            .map(|p: &Pack| (p.label_zh(), p.is_draft()))
+            .collect(),
+        programmes,
+        total: wan(output.total_yuan),
+        can_write: user.has_role(Role::Operator) || user.has_role(Role::Staff),
+        notice,
+        has_errors,
+        recognitions,
+        transactions,
+        projects,
+        investments,
+        funds,
+        forms,
+        recognition_options: options(Recognition::ALL, Recognition::as_str, Recognition::label_zh),
+        investment_options: options(
+            InvestmentKind::ALL,
+            InvestmentKind::as_str,
+            InvestmentKind::label_zh,
+        ),
+        document_options: docs.into_iter().map(|d| (d.id, d.title)).collect(),
+        claimable: claimable(&output)
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    format!(
+                        "{}（{} 万元{}）",
+                        r.def().name_zh,
+                        amount_cell(r.amount_yuan, r.up_to),
+                        if r.pack.is_draft() {
+                            "，征求意见稿"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+            })
+            .collect(),
+        claims,
+        claim_form,
+        is_staff,
+        conflict,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SupportQuery {
+    notice: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<SupportQuery>,
+) -> AppResult<SupportPage> {
+    support_page(&state, &user, id, Flash::text_of(&q.notice), Retry::None).await
+}
+
+fn parse_kind(kind: &str) -> AppResult<RecordKind> {
+    RecordKind::parse(kind).ok_or(AppError::NotFound)
+}
+
+async fn refused(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    kind: RecordKind,
+    f: RawForm,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let page = support_page(
+        state,
+        user,
+        id,
+        "",
+        Retry::Record(kind, AddForm { f, errors }),
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// Adds a record of the platform.
+pub async fn add(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, kind)): Path<(i64, String)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    let kind = parse_kind(&kind)?;
+    let record = match parse_record(kind, &f, compliance::today()) {
+        Ok(record) => record,
+        Err(errors) => return refused(&state, &user, id, kind, f, errors).await,
+    };
+    let mut tx = w.begin().await?;
+    let rid = match db::insert(&mut tx, id, &record).await {
+        Ok(rid) => rid,
+        Err(InsertError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            tx.rollback().await?;
+            let mut errors = FieldErrors::default();
+            match e {
+                InsertError::DuplicateRecognition => {
+                    errors.add("kind", "平台已登记该认定；如需更正，请先删除原记录再添加")
+                }
+                _ => errors.add("document_id", "请选择本平台文件中的一份"),
+            }
+            return refused(&state, &user, id, kind, f, errors).await;
+        }
+    };
+    let after = db::row_json(&mut tx, kind, id, rid)
+        .await?
+        .unwrap_or_else(|| json!({"id": rid}));
+    tx.audit(Entry::new("support.add", kind.table(), rid).after(after))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/support?notice={}#{}",
+        Flash::LedgerAdded,
+        kind.as_str()
+    ))
+    .await
+}
+
+/// Deletes a record of the platform (only a record of this platform).
+pub async fn delete(
+    w: Writer,
+    Path((id, kind, rid)): Path<(i64, String, i64)>,
+) -> AppResult<Response> {
+    let kind = parse_kind(&kind)?;
+    let mut tx = w.begin().await?;
+    let before = db::delete(&mut tx, kind, id, rid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.audit(Entry::new("support.delete", kind.table(), rid).before(before))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/support?notice={}#{}",
+        Flash::LedgerDeleted,
+        kind.as_str()
+    ))
+    .await
+}
+
+// ---- claims: 申报 → 审核 → 拨付 → 追回 ----
+
+/// 申报: the platform's operator or staff claim an eligible programme, with a document.
+pub async fn add_claim(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path(id): Path<i64>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    let (output, _) = compute(&state, id).await?;
+    let open = claimable(&output);
+    let ids: Vec<&str> = open.iter().map(|r| r.id).collect();
+    let docs: Vec<i64> = documents::list(&state.db, id, None)
+        .await?
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    let claim = match parse_claim(&f, &ids, &docs) {
+        Ok(claim) => claim,
+        Err(errors) => {
+            let page =
+                support_page(&state, &user, id, "", Retry::Claim(AddForm { f, errors })).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let result = open
+        .iter()
+        .find(|r| r.id == claim.programme)
+        .ok_or(AppError::NotFound)?;
+    let computed = result.amount_yuan.unwrap_or(0);
+    let mut tx = w.begin().await?;
+    let cid = db::insert_claim(
+        &mut tx,
+        id,
+        &claim,
+        output.as_of,
+        computed,
+        result.up_to,
+        user.id,
+    )
+    .await?;
+    let after = db::claim_json(&mut tx, cid).await?;
+    tx.audit(Entry::new("support.claim", "support_claims", cid).after(after))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/support?notice={}#claims",
+        Flash::SupportClaimFiled
+    ))
+    .await
+}
+
+async fn step(
+    state: AppState,
+    user: CurrentUser,
+    w: Writer,
+    id: i64,
+    cid: i64,
+    step: ClaimStep,
+    f: RawForm,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let claim = db::claim(&mut conn, id, cid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let conflict = |now: &db::ClaimRow| {
+        format!(
+            "第 {cid} 号申报已被他人处理（当前状态：{}），您的“{}”没有保存。请查看最新状态后再操作。",
+            ClaimStatus::parse(&now.status)
+                .map(ClaimStatus::label_zh)
+                .unwrap_or("—"),
+            step.label_zh()
+        )
+    };
+    let seen: Option<i32> = f.get("version").trim().parse().ok();
+    if seen != Some(claim.version) || claim.status != step.from_status().as_str() {
+        let page = support_page(&state, &user, id, "", Retry::Conflict(conflict(&claim))).await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
+    let figures = ClaimFigures {
+        computed_yuan: claim.computed_yuan,
+        up_to: claim.up_to,
+        granted_yuan: claim.granted_yuan,
+        paid_yuan: claim.paid_yuan,
+        paid_on: claim.paid_on,
+        recover_yuan: claim.recover_yuan,
+    };
+    let input = match parse_step(step, &f, &figures, compliance::today()) {
+        Ok(input) => input,
+        Err(errors) => {
+            let page = support_page(
+                &state,
+                &user,
+                id,
+                "",
+                Retry::Step(cid, AddForm { f, errors }),
+            )
+            .await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let mut tx = w.begin().await?;
+    let before = db::claim_json(&mut tx, cid).await?;
+    if !db::apply_step(&mut tx, id, cid, claim.version, step, &input, user.id).await? {
+        tx.rollback().await?;
+        let mut conn = state.db.acquire().await?;
+        let now = db::claim(&mut conn, id, cid)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        drop(conn);
+        let page = support_page(&state, &user, id, "", Retry::Conflict(conflict(&now))).await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
+    let after = db::claim_json(&mut tx, cid).await?;
+    tx.audit(
+        Entry::new(
+            &format!("support.claim.{}", step.as_str()),
+            "support_claims",
+            cid,
+        )
+        .before(before)
+        .after(after),
+    )
+    .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/support?notice={}#claim-{cid}",
+        Flash::SupportClaimStepSaved
+    ))
+    .await
+}
+
+/// 审核 (staff).
+pub async fn review(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Review, f).await
+}
+
+/// 拨付 (staff).
+pub async fn pay(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Pay, f).await
+}
+
+/// 追回: the amount to recover and why (staff).
+pub async fn recover(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Recover, f).await
+}
+
+/// 追回到账 (staff).
+pub async fn recovered(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    step(state, user, w, id, cid, ClaimStep::Recovered, f).await
+}
