@@ -62,8 +62,8 @@ impl Layout {
                     item("/evaluations", "年度评估", "evaluations"),
                 ];
                 nav.push(item("/annual/config", "年度配置", "annual_config"));
-                nav.push(item("/cobuild", "市县共建", "cobuild"));
-                nav.push(item("/recovery", "资金追回", "recovery"));
+                nav.push(item("/cobuild", "共建", "cobuild"));
+                nav.push(item("/recovery", "追回", "recovery"));
                 if user.is_city_staff {
                     nav.push(item("/jurisdictions", "地区管理", "jurisdictions"));
                 }
