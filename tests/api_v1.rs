@@ -141,7 +141,13 @@ async fn a_county_token_reads_its_county_only() {
     }
 
     // One platform and its records: its own county's, yes; another county's, as if missing.
-    for tail in ["", "/figures", "/findings", "/evaluations"] {
+    for tail in [
+        "",
+        "/figures",
+        "/findings",
+        "/evaluations",
+        "/support-claims",
+    ] {
         let own = client
             .get_with_token(&format!("/api/v1/platforms/{}{tail}", c.own), &county)
             .await;
@@ -175,9 +181,9 @@ async fn a_county_token_reads_its_county_only() {
     assert!(detail.get("advisor_name").is_none());
 
     // Every call is audited; the out-of-scope ones as refusals; the list shows the last use.
-    // 6 lists, 4 refused filters, 4 records and 1 detail of its own platform (the refused and
+    // 6 lists, 4 refused filters, 5 records and 1 detail of its own platform (the refused and
     // missing ones are not calls that reached data).
-    assert_eq!(c.app.audit_count("api.call").await, 15);
+    assert_eq!(c.app.audit_count("api.call").await, 16);
     let chain = kechuang::db::audit::verify(c.app.pool()).await.unwrap();
     assert_eq!(chain.total_breaks, 0, "{:?}", chain.breaks);
     let refused: i64 = sqlx::query_scalar(
@@ -187,7 +193,7 @@ async fn a_county_token_reads_its_county_only() {
     .fetch_one(c.app.pool())
     .await
     .unwrap();
-    assert_eq!(refused, 4);
+    assert_eq!(refused, 5);
     let used: i64 =
         sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL")
             .fetch_one(c.app.pool())
@@ -286,6 +292,63 @@ async fn figures_findings_and_results_are_the_dashboards_own() {
     );
     assert_eq!(results["platform_id"], c.own);
     assert_eq!(results["items"], serde_json::json!([]));
+
+    // Support claims: as the platform's 支持政策 page lists them, newest first.
+    let none = json(
+        &client
+            .get_with_token(
+                &format!("/api/v1/platforms/{}/support-claims", c.own),
+                &token,
+            )
+            .await,
+    );
+    assert_eq!(none["items"], serde_json::json!([]));
+    let mut tx =
+        kechuang::db::audit::begin(c.app.pool(), &kechuang::db::audit::Actor::system("test"))
+            .await
+            .unwrap();
+    let doc: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '申报书') RETURNING id",
+    )
+    .bind(c.own)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, status,
+                                     granted_yuan, reviewed_at, paid_on, paid_yuan, voucher_no)
+         VALUES ($1, 'JS-TECH-TRANSFER', '2026-03-01', 90000, false, $2, 'paid', 80000, now(), '2026-05-01', 80000, 'PZ-1'),
+                ($1, 'NT-REWARD', '2026-06-01', 200000, false, $2, 'submitted', NULL, NULL, NULL, NULL, NULL)",
+    )
+    .bind(c.own)
+    .bind(doc)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let claims = json(
+        &client
+            .get_with_token(
+                &format!("/api/v1/platforms/{}/support-claims", c.own),
+                &token,
+            )
+            .await,
+    );
+    let items = claims["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{claims}");
+    assert_eq!(items[0]["programme"], "NT-REWARD");
+    assert_eq!(items[0]["status_label"], "已申报，待审核");
+    assert_eq!(items[0]["granted_yuan"], Value::Null);
+    assert_eq!(items[1]["programme"], "JS-TECH-TRANSFER");
+    assert_eq!(items[1]["computed_yuan"], 90000);
+    assert_eq!(items[1]["granted_yuan"], 80000);
+    assert_eq!(items[1]["paid_on"], "2026-05-01");
+    assert_eq!(items[1]["status"], "paid");
+    assert!(
+        items[1]["programme_name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
 }
 
 #[tokio::test]
@@ -481,7 +544,7 @@ async fn the_openapi_document_describes_exactly_the_registered_api() {
         .map(|r| r.path.to_owned())
         .collect();
     assert_eq!(documented, registered);
-    assert_eq!(registered.len(), 5);
+    assert_eq!(registered.len(), 6);
 
     // Structure: every operation is a GET with an id, a summary, the bearer scheme, a 200
     // and a 401; every path parameter is declared; every reference resolves.

@@ -673,9 +673,12 @@ async fn support_tab_computes_programmes_from_the_records_entered() {
     assert_eq!(fx.app.audit_count("support.add").await, 2);
 
     // The snapshot carries the same figures (what `kechuang snapshot` prints).
-    let params = kechuang::db::compliance::params(fx.app.pool())
-        .await
-        .unwrap();
+    let params = kechuang::db::rule_params::in_force(
+        &mut fx.app.pool().acquire().await.unwrap(),
+        kechuang::db::compliance::today(),
+    )
+    .await
+    .unwrap();
     let snaps = kechuang::db::snapshot::build(
         fx.app.pool(),
         Some(&[own]),
@@ -1027,4 +1030,19 @@ async fn a_support_claim_runs_from_filing_to_payment_and_recovery_audited() {
         !page.body.contains(&format!("id=\"claim-{cid}-")),
         "no step form for the operator"
     );
+
+    // The leadership dashboard: what the city's platforms may claim, and what was granted, paid, recovered.
+    let board = staff.get("/leadership").await;
+    assert_eq!(board.status, StatusCode::OK);
+    let year = chrono::Datelike::year(&kechuang::db::compliance::today()).to_string();
+    let granted = board.texts("#support-granted tbody td");
+    assert_eq!(granted.len(), 6, "{granted:?}");
+    assert_eq!(granted[0], year);
+    assert_eq!(
+        &granted[2..],
+        ["1", "25.00", "25.00", "10.00"],
+        "{granted:?}"
+    );
+    let potential = board.text("#support-potential tr[data-programme=JS-TECH-TRANSFER]");
+    assert!(potential.contains("社会化技术转移"), "{potential}");
 }

@@ -779,3 +779,91 @@ async fn city_staff_change_a_parameter_with_a_reason_and_findings_history_and_sn
         .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn city_staff_change_a_support_programme_parameter_with_history() {
+    let app = synced_app().await;
+    let mut staff = staff(&app).await;
+    let page = staff.get("/programmes").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("#pack-JS h2").contains("征求意见稿"));
+    assert!(page.text("#pack-NJ h2").contains("未启用"));
+    assert!(page.text("#pack-NT10 h2").contains("本市启用"));
+    let row = "tr[data-param='JS-TECH-TRANSFER.percent'] td.current";
+    assert_eq!(page.text(row), "3%");
+    assert_eq!(
+        page.text("tr[data-param='JS-TECH-TRANSFER.cap_yuan'] td.current"),
+        "100.00 万元"
+    );
+    assert!(page.text("#param-history").contains("未调整过"));
+    let path = "/programmes/JS-TECH-TRANSFER/params/percent";
+
+    let resp = staff
+        .post(
+            path,
+            &[("seen", "0"), ("value", "三"), ("reason", "省厅新文件")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text("#f-JS-TECH-TRANSFER-percent-value-error")
+            .contains("百分比")
+    );
+    assert_eq!(
+        resp.text("#f-JS-TECH-TRANSFER-percent-reason"),
+        "省厅新文件"
+    );
+
+    let resp = staff
+        .post(
+            path,
+            &[("seen", "0"), ("value", "5"), ("reason", "省厅新文件")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(
+        resp.location(),
+        Some("/programmes?notice=programme_param_changed#programme-JS-TECH-TRANSFER")
+    );
+    assert_eq!(app.audit_count("rule_param.update").await, 1);
+    let page = staff
+        .get("/programmes?notice=programme_param_changed")
+        .await;
+    assert!(page.text("p.notice").contains("支持政策参数已修改"));
+    assert!(page.text(row).starts_with("5%"));
+    let history = page.texts("#param-history tbody td");
+    assert!(history.contains(&"5%".to_owned()), "{history:?}");
+    assert!(history.contains(&"省厅新文件".to_owned()), "{history:?}");
+
+    // The computation and the snapshot use the value in force.
+    let today = kechuang::db::compliance::today();
+    let params =
+        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), today)
+            .await
+            .unwrap();
+    assert_eq!(
+        params
+            .value("JS-TECH-TRANSFER.percent")
+            .map(|v| v.to_string()),
+        Some("5".to_owned())
+    );
+
+    // Stale forms are conflicts; leaders change nothing.
+    let resp = staff
+        .post(path, &[("seen", "0"), ("value", "4"), ("reason", "再改")])
+        .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+    let mut leader = leader(&app).await;
+    let page = leader.get("/programmes").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.doc()
+            .select(&scraper::Selector::parse("details.param-edit").unwrap())
+            .next()
+            .is_none()
+    );
+    let resp = leader
+        .post(path, &[("seen", "1"), ("value", "4"), ("reason", "x")])
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}

@@ -449,6 +449,42 @@ pub async fn ranking(
     Ok((rows.into_iter().map(|r| r.r).collect(), total))
 }
 
+/// The ids of the platforms in scope and filtered, ascending.
+pub async fn platform_ids(pool: &PgPool, f: &Filter) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!("WITH {SCOPED} SELECT id FROM sp ORDER BY id");
+    let rows: Vec<(i64,)> = query(&sql, f).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Support claims granted (审核通过) per programme and year of the review, over the platforms in scope and
+/// filtered: how many, and the amounts granted, paid and recovered (whole yuan).
+#[derive(Debug, Clone, FromRow)]
+pub struct GrantedSupport {
+    pub programme: String,
+    pub year: i32,
+    pub claims: i64,
+    pub granted_yuan: i64,
+    pub paid_yuan: i64,
+    pub recovered_yuan: i64,
+}
+
+pub async fn support_granted(
+    pool: &PgPool,
+    f: &Filter,
+) -> Result<Vec<GrantedSupport>, sqlx::Error> {
+    let sql = format!(
+        "WITH {SCOPED}
+         SELECT c.programme, extract(year FROM c.reviewed_at AT TIME ZONE 'Asia/Shanghai')::int AS year,
+                count(*) AS claims, sum(c.granted_yuan)::bigint AS granted_yuan,
+                coalesce(sum(c.paid_yuan), 0)::bigint AS paid_yuan,
+                coalesce(sum(c.recovered_yuan), 0)::bigint AS recovered_yuan
+         FROM support_claims c JOIN sp ON sp.id = c.platform_id
+         WHERE c.granted_yuan IS NOT NULL AND c.reviewed_at IS NOT NULL
+         GROUP BY 1, 2 ORDER BY 2 DESC, 1"
+    );
+    query(&sql, f).fetch_all(pool).await
+}
+
 /// The latest year whose evaluation results are published.
 pub async fn latest_published_year(pool: &PgPool) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar("SELECT max(year) FROM evaluation_rounds WHERE status = 'published'")

@@ -114,3 +114,20 @@ pub async fn history(conn: &mut PgConnection, rule_id: &str) -> Result<Vec<Chang
     .fetch_all(conn)
     .await
 }
+
+/// The changes of every support programme's parameters, newest first.
+pub async fn history_of_programmes(conn: &mut PgConnection) -> Result<Vec<Change>, sqlx::Error> {
+    let keys: Vec<String> = crate::domain::support::programmes()
+        .iter()
+        .flat_map(|p| p.params.iter().map(move |d| format!("{}.{}", p.id, d.name)))
+        .collect();
+    sqlx::query_as(
+        "SELECT r.id, r.key, r.value, r.reason, u.display_name AS changed_by, r.changed_at
+         FROM rule_params r LEFT JOIN users u ON u.id = r.changed_by
+         WHERE r.key = ANY($1)
+         ORDER BY r.changed_at DESC, r.id DESC",
+    )
+    .bind(keys)
+    .fetch_all(conn)
+    .await
+}

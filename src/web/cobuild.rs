@@ -152,6 +152,18 @@ pub struct Feedback {
     pub decision: DecisionFields,
 }
 
+impl Feedback {
+    /// The error of a field of the share form, or "" when another form was refused (the forms share
+    /// field names such as `reason`).
+    pub fn share_error(&self, field: &str) -> &str {
+        if self.section == "share" {
+            self.errors.get(field)
+        } else {
+            ""
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "cobuild/index.html")]
 pub struct CobuildPage {

@@ -25,12 +25,14 @@ use crate::db::dashboards::{
 };
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::{annual_config, platforms::Platform};
+use crate::db::{rule_params, snapshot};
 use crate::domain::annual::Step;
 use crate::domain::compliance::{Status, rule};
-use crate::domain::money::self_sufficiency;
+use crate::domain::money::{self_sufficiency, wan};
 use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::Grade;
+use crate::domain::support::{self, Pack, ProgrammeDef, SupportStatus};
 use std::sync::Arc;
 
 use super::cache::{Cached, Page};
@@ -792,6 +794,88 @@ pub struct LeadershipPage {
     pub ranking_href: String,
     pub ranking_year: i32,
     pub latest_published: Option<i32>,
+    /// What the platforms in view may claim today, per programme of the enabled packs.
+    pub support_potential: Vec<PotentialRow>,
+    /// Claims granted, per year of review and programme.
+    pub support_granted: Vec<GrantedRow>,
+}
+
+/// One programme's potential over the platforms in view.
+pub struct PotentialRow {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub pack: &'static str,
+    pub draft: bool,
+    pub platforms: usize,
+    /// 万元; "最高 …" when some amount is a ceiling; "—" without an amount.
+    pub amount: String,
+}
+
+/// Granted claims of one programme in one year.
+pub struct GrantedRow {
+    pub year: i32,
+    pub name: String,
+    pub claims: i64,
+    pub granted: String,
+    pub paid: String,
+    pub recovered: String,
+}
+
+/// The support figures of the leadership dashboard, for one scope and set of filters.
+pub struct SupportTotals {
+    /// `(programme, eligible platforms, amount, some amount is a ceiling)`.
+    pub potential: Vec<(&'static ProgrammeDef, usize, Option<i64>, bool)>,
+    pub granted: Vec<db::GrantedSupport>,
+}
+
+impl Cached for SupportTotals {
+    fn rows(&self) -> usize {
+        self.potential.len() + self.granted.len()
+    }
+}
+
+/// Every platform in view evaluated against the enabled support programmes as of today, and the claims
+/// granted; computed once per data version (a snapshot of every platform in view on a miss).
+async fn support_totals(
+    state: &AppState,
+    user: &CurrentUser,
+    v: &View,
+) -> AppResult<Arc<SupportTotals>> {
+    state
+        .cache
+        .get("leadership-support", user, v.filters.query(), async {
+            let pool = &state.db;
+            let ids = db::platform_ids(pool, &v.f).await?;
+            let mut conn = pool.acquire().await?;
+            let params = rule_params::in_force(&mut conn, v.today).await?;
+            let snapshots = snapshot::build_on(&mut conn, Some(&ids), v.today, &params).await?;
+            drop(conn);
+            let mut potential: Vec<(&'static ProgrammeDef, usize, Option<i64>, bool)> =
+                support::programmes()
+                    .iter()
+                    .filter(|p| Pack::DEFAULT.contains(&p.pack))
+                    .map(|p| (p, 0, None, false))
+                    .collect();
+            for (_, snap) in &snapshots {
+                for r in support::evaluate(snap, &params).programmes {
+                    if r.status != SupportStatus::Eligible {
+                        continue;
+                    }
+                    if let Some(row) = potential.iter_mut().find(|row| row.0.id == r.id) {
+                        row.1 += 1;
+                        if let Some(a) = r.amount_yuan {
+                            row.2 = Some(row.2.unwrap_or(0) + a);
+                            row.3 |= r.up_to;
+                        }
+                    }
+                }
+            }
+            Ok(SupportTotals {
+                potential,
+                granted: db::support_granted(pool, &v.f).await?,
+            })
+        })
+        .await
 }
 
 impl LeadershipPage {
@@ -971,6 +1055,7 @@ pub async fn leadership(
 ) -> AppResult<LeadershipPage> {
     let v = view(&state, &user, &q).await?;
     let data = leadership_data(&state, &user, &v, !q.year.is_empty()).await?;
+    let support_totals = support_totals(&state, &user, &v).await?;
     let View {
         today,
         filters,
@@ -1078,6 +1163,35 @@ pub async fn leadership(
         ranking_href: ranking_filters.platforms_link(&[("graded", "1")]),
         ranking_year,
         latest_published,
+        support_potential: support_totals
+            .potential
+            .iter()
+            .map(|&(p, platforms, amount, up_to)| PotentialRow {
+                id: p.id,
+                name: p.name_zh,
+                pack: p.pack.label_zh(),
+                draft: p.pack.is_draft(),
+                platforms,
+                amount: match amount {
+                    None => "—".into(),
+                    Some(a) if up_to => format!("最高 {}", wan(a)),
+                    Some(a) => wan(a),
+                },
+            })
+            .collect(),
+        support_granted: support_totals
+            .granted
+            .iter()
+            .map(|g| GrantedRow {
+                year: g.year,
+                name: support::programme(&g.programme)
+                    .map_or(g.programme.clone(), |p| p.name_zh.to_owned()),
+                claims: g.claims,
+                granted: wan(g.granted_yuan),
+                paid: wan(g.paid_yuan),
+                recovered: wan(g.recovered_yuan),
+            })
+            .collect(),
         q,
     })
 }

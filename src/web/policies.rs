@@ -20,13 +20,17 @@ use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
 use crate::db::{compliance, rule_params};
 use crate::domain::annual::is_cycle_deadline;
 use crate::domain::compliance::citation::{clause_zh, policy_name_zh};
-use crate::domain::compliance::{Params, Phase, RuleDef, facts, rules as catalogue};
+use crate::domain::compliance::{
+    ParamDef, ParamValue, Params, Phase, RuleDef, facts, rules as catalogue,
+};
 use crate::domain::fields::RawForm;
+use crate::domain::money::wan;
 use crate::domain::param_form;
 use crate::domain::policy_text::{
     Citation, ClauseKind, PolicyStatus, RuleLink, parse_citation, rule_links,
 };
 use crate::domain::role::Role;
+use crate::domain::support::{self, Pack, ProgrammeDef};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -343,37 +347,81 @@ impl RuleItem {
                     gloss: c.gloss.unwrap_or_default(),
                 })
                 .collect(),
-            params: rule
-                .params
-                .iter()
-                .map(|p| {
-                    let key = format!("{}.{}", rule.id, p.name);
-                    let value = params.value(&key).unwrap_or(p.default);
-                    let json = serde_json::to_value(value).unwrap_or_default();
-                    let cycle_year = is_cycle_deadline(&key).then(|| {
-                        // The year-end deadline in force this year is last year's cycle's.
-                        today.year() - i32::from(p.name == "deadline" && rule.id == "EVAL-YEAREND")
-                    });
-                    ParamItem {
-                        name: p.name,
-                        label: facts::label(p.name),
-                        default: facts::value_text(
-                            p.name,
-                            &serde_json::to_value(p.default).unwrap_or_default(),
-                        ),
-                        current: facts::value_text(p.name, &json),
-                        current_raw: value.to_string(),
-                        changed: value != p.default,
-                        cycle_year,
-                        phrase: facts::param_phrase(p, &json),
-                        seen: 0,
-                        kind: p.default.kind_zh(),
-                        description: p.description_zh,
-                    }
-                })
-                .collect(),
+            params: param_items(rule.id, rule.params, params, today),
         }
     }
+}
+
+/// The parameters of `owner_id` (a rule or a support programme) with their values in force.
+fn param_items(
+    owner_id: &str,
+    defs: &'static [ParamDef],
+    params: &Params,
+    today: NaiveDate,
+) -> Vec<ParamItem> {
+    defs.iter()
+        .map(|p| {
+            let key = format!("{owner_id}.{}", p.name);
+            let value = params.value(&key).unwrap_or(p.default);
+            let json = serde_json::to_value(value).unwrap_or_default();
+            let cycle_year = is_cycle_deadline(&key).then(|| {
+                // The year-end deadline in force this year is last year's cycle's.
+                today.year() - i32::from(owner_id == "EVAL-YEAREND")
+            });
+            let programme = support::programme(owner_id).is_some();
+            let text = |v: ParamValue| {
+                if programme {
+                    programme_value_text(v)
+                } else {
+                    facts::value_text(p.name, &serde_json::to_value(v).unwrap_or_default())
+                }
+            };
+            ParamItem {
+                name: p.name,
+                label: if programme {
+                    p.description_zh.to_owned()
+                } else {
+                    facts::label(p.name)
+                },
+                default: text(p.default),
+                current: text(value),
+                current_raw: value.to_string(),
+                changed: value != p.default,
+                cycle_year,
+                phrase: if programme {
+                    format!("{} {}", p.description_zh, text(value))
+                } else {
+                    facts::param_phrase(p, &json)
+                },
+                seen: 0,
+                kind: p.default.kind_zh(),
+                description: p.description_zh,
+            }
+        })
+        .collect()
+}
+
+/// A support programme's parameter value as shown: money in 万元, percentages with %, coefficients bare.
+fn programme_value_text(v: ParamValue) -> String {
+    match v {
+        ParamValue::Yuan(y) => format!("{} 万元", wan(y.get())),
+        ParamValue::Percent(p) => format!("{}%", p.0),
+        other => other.to_string(),
+    }
+}
+
+/// A stored parameter value as shown in the history.
+fn stored_value_text(key: &str, value: &serde_json::Value) -> String {
+    let (owner, name) = key.split_once('.').unwrap_or(("", key));
+    if support::programme(owner).is_some() {
+        let mut p = Params::new();
+        if p.set_json(key, value).is_ok()
+            && let Some(v) = p.value(key)
+        {
+            return programme_value_text(v);
+        }
+    }
+    facts::value_text(name, value)
 }
 
 pub struct PhaseGroup {
@@ -645,19 +693,7 @@ async fn rule_page(
         let key = format!("{}.{}", def.id, p.name);
         p.seen = changes.iter().find(|c| c.key == key).map_or(0, |c| c.id);
     }
-    let history = changes
-        .into_iter()
-        .map(|c| {
-            let name = c.key.split_once('.').map_or("", |(_, n)| n);
-            ChangeRow {
-                at: local_time(&c.changed_at),
-                label: facts::label(name),
-                value: facts::value_text(name, &c.value),
-                by: c.changed_by.unwrap_or_else(|| "系统".into()),
-                reason: c.reason,
-            }
-        })
-        .collect();
+    let history = changes.into_iter().map(change_row).collect();
     drop(conn);
     let count = |status: &str| {
         totals
@@ -681,7 +717,173 @@ async fn rule_page(
     })
 }
 
-// ---- POST /rules/{rule_id}/params/{name} -------------------------------------------------------
+// ---- GET /programmes ---------------------------------------------------------------------------
+
+/// A support programme with its parameters in force.
+pub struct ProgrammeItem {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub clause: &'static str,
+    pub params: Vec<ParamItem>,
+}
+
+/// A policy pack and its programmes.
+pub struct PackGroup {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub draft: bool,
+    pub enabled: bool,
+    pub programmes: Vec<ProgrammeItem>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "policies/programmes.html")]
+pub struct ProgrammesPage {
+    pub layout: Layout,
+    pub tab: &'static str,
+    pub packs: Vec<PackGroup>,
+    /// The reader may change the parameters (city staff).
+    pub can_edit: bool,
+    /// Every change of a programme parameter, newest first.
+    pub history: Vec<ChangeRow>,
+    /// The parameter form as submitted, when it was refused (`name` is `PROGRAMME-ID.name`).
+    pub form: Option<ParamForm>,
+    pub notice: &'static str,
+}
+
+impl ProgrammesPage {
+    /// The form state for `PROGRAMME-ID.name`: what was typed if that form was refused, else empty.
+    pub fn typed(&self, key: &str) -> (&str, &str) {
+        match &self.form {
+            Some(f) if f.name == key => (f.value.as_str(), f.reason.as_str()),
+            _ => ("", ""),
+        }
+    }
+
+    /// The error of `field` in the form of `PROGRAMME-ID.name`, or "".
+    pub fn error(&self, key: &str, field: &str) -> &str {
+        match &self.form {
+            Some(f) if f.name == key => f.errors.get(field),
+            _ => "",
+        }
+    }
+}
+
+pub async fn programmes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<ProgrammesPage> {
+    programmes_page(&state, &user, Flash::text_of(&q.notice), None).await
+}
+
+async fn programmes_page(
+    state: &AppState,
+    user: &CurrentUser,
+    notice: &'static str,
+    form: Option<ParamForm>,
+) -> AppResult<ProgrammesPage> {
+    let today = compliance::today();
+    let mut conn = state.db.acquire().await?;
+    let params = rule_params::in_force(&mut conn, today).await?;
+    let changes = rule_params::history_of_programmes(&mut conn).await?;
+    drop(conn);
+    let packs = Pack::ALL
+        .iter()
+        .map(|&pack| PackGroup {
+            code: pack.as_str(),
+            label: pack.label_zh(),
+            draft: pack.is_draft(),
+            enabled: Pack::DEFAULT.contains(&pack),
+            programmes: support::programmes()
+                .iter()
+                .filter(|p| p.pack == pack)
+                .map(|p| {
+                    let mut items = param_items(p.id, p.params, &params, today);
+                    for item in &mut items {
+                        let key = format!("{}.{}", p.id, item.name);
+                        item.seen = changes.iter().find(|c| c.key == key).map_or(0, |c| c.id);
+                    }
+                    ProgrammeItem {
+                        id: p.id,
+                        name: p.name_zh,
+                        clause: p.clause,
+                        params: items,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let history = changes.into_iter().map(change_row).collect();
+    Ok(ProgrammesPage {
+        layout: Layout::for_user(user, "policies"),
+        tab: "programmes",
+        packs,
+        can_edit: user.is_city_staff,
+        history,
+        form,
+        notice,
+    })
+}
+
+fn change_row(c: rule_params::Change) -> ChangeRow {
+    let (owner, name) = c.key.split_once('.').unwrap_or(("", &c.key));
+    let label = match support::programme(owner) {
+        Some(p) => {
+            let what = p
+                .params
+                .iter()
+                .find(|d| d.name == name)
+                .map_or(name, |d| d.description_zh);
+            format!("{}：{what}", p.name_zh)
+        }
+        None => facts::label(name),
+    };
+    ChangeRow {
+        at: local_time(&c.changed_at),
+        value: stored_value_text(&c.key, &c.value),
+        label,
+        by: c.changed_by.unwrap_or_else(|| "系统".into()),
+        reason: c.reason,
+    }
+}
+
+// ---- POST /rules/{rule_id}/params/{name}, /programmes/{pid}/params/{name} ----------------------
+
+/// What a parameter belongs to: a compliance rule or a support programme.
+#[derive(Clone, Copy)]
+enum Owner {
+    Rule(&'static RuleDef),
+    Programme(&'static ProgrammeDef),
+}
+
+impl Owner {
+    fn id(self) -> &'static str {
+        match self {
+            Owner::Rule(r) => r.id,
+            Owner::Programme(p) => p.id,
+        }
+    }
+
+    fn params(self) -> &'static [ParamDef] {
+        match self {
+            Owner::Rule(r) => r.params,
+            Owner::Programme(p) => p.params,
+        }
+    }
+
+    /// Where the browser goes after a change.
+    fn changed_location(self) -> String {
+        match self {
+            Owner::Rule(r) => format!("/rules/{}?notice={}#parameters", r.id, Flash::ParamChanged),
+            Owner::Programme(p) => format!(
+                "/programmes?notice={}#programme-{}",
+                Flash::ProgrammeParamChanged,
+                p.id
+            ),
+        }
+    }
+}
 
 /// City staff change one parameter of a rule, with a reason; the change is kept in the history, audited, and
 /// every platform's findings are recomputed with the new value. Refused forms come back with what was typed.
@@ -693,23 +895,54 @@ pub async fn update_param(
     Form(f): Form<RawForm>,
 ) -> AppResult<Response> {
     let (_, def) = find_rule(&rule_id)?;
-    let param = def
-        .params
+    change_param(&state, &user, w, Owner::Rule(def), &name, &f).await
+}
+
+/// City staff change one parameter of a support programme (same rules as a rule parameter).
+pub async fn update_programme_param(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((pid, name)): Path<(String, String)>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    let def = support::programme(&pid).ok_or(AppError::NotFound)?;
+    change_param(&state, &user, w, Owner::Programme(def), &name, &f).await
+}
+
+async fn change_param(
+    state: &AppState,
+    user: &CurrentUser,
+    w: Writer,
+    owner: Owner,
+    name: &str,
+    f: &RawForm,
+) -> AppResult<Response> {
+    let param = owner
+        .params()
         .iter()
         .find(|p| p.name == name)
         .ok_or(AppError::NotFound)?;
-    let key = format!("{}.{}", def.id, param.name);
+    let key = format!("{}.{}", owner.id(), param.name);
     let refuse = |errors: FieldErrors, status: StatusCode| {
         let form = ParamForm {
-            name: param.name.to_owned(),
+            name: match owner {
+                Owner::Rule(_) => param.name.to_owned(),
+                Owner::Programme(_) => key.clone(),
+            },
             value: f.get("value").to_owned(),
             reason: f.get("reason").to_owned(),
             errors,
         };
-        let state = state.clone();
-        let user = user.clone();
         async move {
-            let page = rule_page(&state, &user, def.id, "", Some(form)).await?;
+            let page = match owner {
+                Owner::Rule(r) => rule_page(state, user, r.id, "", Some(form))
+                    .await?
+                    .into_response(),
+                Owner::Programme(_) => programmes_page(state, user, "", Some(form))
+                    .await?
+                    .into_response(),
+            };
             Ok::<Response, AppError>((status, page).into_response())
         }
     };
@@ -730,7 +963,7 @@ pub async fn update_param(
             "value",
             format!(
                 "在您打开本页之后，该参数已被他人修改，现行值为 {}；请核对后重新提交",
-                facts::value_text(param.name, &serde_json::to_value(old).unwrap_or_default())
+                stored_value_text(&key, &serde_json::to_value(old).unwrap_or_default())
             ),
         );
     } else if change.value == old {
@@ -753,12 +986,7 @@ pub async fn update_param(
     )
     .await?;
     tx.touches_all();
-    tx.redirect(format!(
-        "/rules/{}?notice={}#parameters",
-        def.id,
-        Flash::ParamChanged
-    ))
-    .await
+    tx.redirect(owner.changed_location()).await
 }
 
 #[cfg(test)]

@@ -1070,6 +1070,19 @@ fn routes() -> Vec<RouteDef> {
             Roles(STAFF, Scope::City),
             post(policies::update_param),
         ),
+        // Support programmes (SUPPORT-RULES.md): packs, programmes and their parameters; city staff change them.
+        route(
+            M::GET,
+            "/programmes",
+            Roles(PLATFORM_READERS, Scope::Global),
+            get(policies::programmes),
+        ),
+        route(
+            M::POST,
+            "/programmes/{pid}/params/{name}",
+            Roles(STAFF, Scope::City),
+            post(policies::update_programme_param),
+        ),
         // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).
         route(
             M::GET,
@@ -1256,6 +1269,12 @@ fn routes() -> Vec<RouteDef> {
             "/api/v1/platforms/{id}/evaluations",
             ApiToken(Scope::Platform),
             get(api_v1::platform_evaluations),
+        ),
+        route(
+            M::GET,
+            "/api/v1/platforms/{id}/support-claims",
+            ApiToken(Scope::Platform),
+            get(api_v1::platform_support_claims),
         ),
         route(
             M::GET,

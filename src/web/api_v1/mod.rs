@@ -25,10 +25,12 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use self::guard::ApiClient;
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::platforms::{self, ListFilter};
-use crate::db::{compliance, dashboards};
+use crate::db::{compliance, dashboards, support};
 use crate::domain::compliance::citation::clause_zh;
 use crate::domain::compliance::{Status, rules};
 use crate::domain::platform::{Category, Cluster, LegalForm, Level, Stage};
+use crate::domain::support::claims::ClaimStatus;
+use crate::domain::support::programme;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::forms::MAX_PAGE;
@@ -691,6 +693,101 @@ pub async fn platform_evaluations(
     }))
 }
 
+// ---- support claims --------------------------------------------------------------------------
+
+/// 一笔支持政策申报及其审核、拨付、追回情况
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SupportClaimItem {
+    /// 申报编号
+    pub id: i64,
+    /// 支持项目代码，如 JS-TECH-TRANSFER
+    pub programme: String,
+    /// 支持项目名称
+    pub programme_name: String,
+    /// 申报时测算所依据的日期
+    pub as_of: NaiveDate,
+    /// 申报时测算的金额（元）；`up_to` 为真时为政策规定的最高额
+    pub computed_yuan: i64,
+    /// 政策只规定上限（“最高…”）
+    pub up_to: bool,
+    /// 状态代码：submitted 已申报待审核、approved 审核通过待拨付、rejected 审核未通过、paid 已拨付、recovering 追回中、recovered 已追回
+    pub status: String,
+    /// 状态（中文）
+    pub status_label: String,
+    /// 核定金额（元）
+    pub granted_yuan: Option<i64>,
+    /// 拨付日期
+    pub paid_on: Option<NaiveDate>,
+    /// 拨付金额（元）
+    pub paid_yuan: Option<i64>,
+    /// 应追回金额（元）
+    pub recover_yuan: Option<i64>,
+    /// 追回日期
+    pub recovered_on: Option<NaiveDate>,
+    /// 已追回金额（元）
+    pub recovered_yuan: Option<i64>,
+}
+
+/// 一个平台的支持政策申报
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SupportClaimsResponse {
+    /// 平台内部编号
+    pub platform_id: i64,
+    /// 申报记录，最新的在前
+    pub items: Vec<SupportClaimItem>,
+}
+
+/// 平台支持政策申报
+///
+/// 平台的支持政策申报（与平台「支持政策」页相同）：申报时测算的金额、审核核定金额、拨付与追回情况。
+#[utoipa::path(
+    get,
+    path = "/api/v1/platforms/{id}/support-claims",
+    tag = "平台",
+    params(("id" = i64, Path, description = "平台内部编号")),
+    responses(
+        (status = 200, description = "支持政策申报记录", body = SupportClaimsResponse),
+        (status = 401, description = "缺少令牌，或令牌无效、已过期、已吊销", body = ErrorBody),
+        (status = 404, description = "平台不存在或不在令牌数据范围内", body = ErrorBody),
+        (status = 429, description = "调用过于频繁", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn platform_support_claims(
+    State(state): State<AppState>,
+    _client: ApiClient,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<SupportClaimsResponse> {
+    let mut conn = state.db.acquire().await?;
+    let items = support::claims(&mut conn, id)
+        .await?
+        .into_iter()
+        .map(|c| SupportClaimItem {
+            programme_name: programme(&c.programme)
+                .map(|p| p.name_zh)
+                .unwrap_or_default()
+                .to_owned(),
+            status_label: label(&c.status, ClaimStatus::parse, ClaimStatus::label_zh),
+            id: c.id,
+            programme: c.programme,
+            as_of: c.as_of,
+            computed_yuan: c.computed_yuan,
+            up_to: c.up_to,
+            status: c.status,
+            granted_yuan: c.granted_yuan,
+            paid_on: c.paid_on,
+            paid_yuan: c.paid_yuan,
+            recover_yuan: c.recover_yuan,
+            recovered_on: c.recovered_on,
+            recovered_yuan: c.recovered_yuan,
+        })
+        .collect();
+    Ok(Json(SupportClaimsResponse {
+        platform_id: id,
+        items,
+    }))
+}
+
 // ---- the OpenAPI document --------------------------------------------------------------------
 
 /// The bearer scheme every data endpoint names.
@@ -721,7 +818,14 @@ impl Modify for BearerAuth {
         version = "1.0.0",
         description = "供省科技厅、市数据局等外部系统只读获取科创平台数据。每次调用须携带安全管理员签发的接口令牌；令牌限定一个地区（或全市）的数据范围，有有效期，可随时吊销，每次调用均记入审计日志；每个令牌的调用频率有上限，超过时返回 429 并在 Retry-After 响应头中给出需等待的秒数。"
     ),
-    paths(list_platforms, get_platform, platform_figures, platform_findings, platform_evaluations),
+    paths(
+        list_platforms,
+        get_platform,
+        platform_figures,
+        platform_findings,
+        platform_evaluations,
+        platform_support_claims
+    ),
     components(schemas(
         ErrorBody,
         PlatformSummary,
@@ -732,10 +836,12 @@ impl Modify for BearerAuth {
         FindingItem,
         FindingsResponse,
         EvaluationItem,
-        EvaluationsResponse
+        EvaluationsResponse,
+        SupportClaimItem,
+        SupportClaimsResponse
     )),
     modifiers(&BearerAuth),
-    tags((name = "平台", description = "平台名录及各平台的年度数据、合规检查与评估结果"))
+    tags((name = "平台", description = "平台名录及各平台的年度数据、合规检查、评估结果与支持政策申报"))
 )]
 pub struct ApiDoc;
 
