@@ -723,7 +723,7 @@ async fn rule_page(
 pub struct ProgrammeItem {
     pub id: &'static str,
     pub name: &'static str,
-    pub clause: &'static str,
+    pub clause: String,
     pub params: Vec<ParamItem>,
 }
 
@@ -807,7 +807,7 @@ async fn programmes_page(
                     ProgrammeItem {
                         id: p.id,
                         name: p.name_zh,
-                        clause: p.clause,
+                        clause: support::clause_zh(p.clause),
                         params: items,
                     }
                 })

@@ -48,7 +48,7 @@ pub struct ProgrammeLine {
     pub amount: String,
     pub message: String,
     pub basis: Vec<(String, String)>,
-    pub clause: &'static str,
+    pub clause: String,
 }
 
 /// What a refused post re-renders: the form as typed with its errors, or a conflict message.
@@ -335,7 +335,7 @@ async fn support_page(
             },
             message: r.message.clone(),
             basis: r.facts.iter().map(|(k, v)| basis_pair(k, v)).collect(),
-            clause: r.clause,
+            clause: support::clause_zh(r.clause),
         })
         .collect();
     let recognitions = listing

@@ -242,6 +242,12 @@ pub fn programme(id: &str) -> Option<&'static ProgrammeDef> {
     PROGRAMMES.iter().find(|p| p.id == id)
 }
 
+/// A programme's clause as shown to people: the citation of SUPPORT-RULES.md (the `support` contract), with our
+/// own evaluation scheme named as people know it rather than by its specification file.
+pub fn clause_zh(clause: &str) -> String {
+    clause.replace("EVALUATION.md §5", "本市绩效评估办法")
+}
+
 /// "未认定为X": the reason a recognition-gated programme does not apply.
 fn not_recognised(r: Recognition) -> Outcome {
     Outcome::not_eligible(format!("平台未获“{}”认定。", r.label_zh())).fact("recognition", r)

@@ -21,7 +21,7 @@ use crate::domain::compliance::{InputError, Params, Snapshot};
 use crate::domain::money::wan;
 use crate::domain::platform::Stage;
 
-pub use catalogue::{ProgrammeDef, programme, programmes};
+pub use catalogue::{ProgrammeDef, clause_zh, programme, programmes};
 pub use input::{Pack, Recognition, Support};
 pub(crate) use input::{parse_packs, parse_support};
 
