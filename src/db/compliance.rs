@@ -83,8 +83,14 @@ fn platform_key(id: i64) -> i32 {
 /// every refresh touching them to commit. Taken before evaluating, so the evaluation sees every
 /// write committed before the lock and a later refresh never stores older findings over newer ones.
 async fn lock_for_refresh(conn: &mut PgConnection, ids: Option<&[i64]>) -> Result<(), sqlx::Error> {
-    // Waiting for another refresh is expected: not the session's short lock timeout.
-    sqlx::query("SELECT set_config('lock_timeout', '60s', true), set_config('statement_timeout', '60s', true)")
+    // Waiting for another refresh is expected: not the session's short lock timeout. What a refresh
+    // writes is derived (findings, rule checklist items, their audit record) and is recomputed by the
+    // start-up refresh, so its commit does not wait for the WAL flush; a later commit that does wait
+    // flushes it too (WAL order), so nobody sees a write that depends on a lost refresh.
+    sqlx::query(
+        "SELECT set_config('lock_timeout', '60s', true), set_config('statement_timeout', '60s', true),
+                set_config('synchronous_commit', 'off', true)",
+    )
         .execute(&mut *conn)
         .await?;
     let Some(ids) = ids else {
@@ -128,10 +134,14 @@ async fn refresh_once(
     // Store only what changed. Each stored finding keeps a fingerprint of what it says; the new
     // findings are compared with those, and only the new or different ones are written, and those
     // of rules that no longer report deleted. (A refresh usually finds nothing new.)
-    let stored: Vec<(i64, String, Option<Vec<u8>>)> = sqlx::query_as(
-        "SELECT platform_id, rule_id, digest FROM findings WHERE platform_id = ANY($1)",
-    )
-    .bind(&platform_ids)
+    // The statements select the platforms by `ids` with one text for all and another for some
+    // (`snapshot::platforms_in`): one text for both gets a generic plan that scans every platform's
+    // findings and checklist when refreshing one (60 ms instead of 0.5 ms on the scale dataset).
+    let in_findings = snapshot::platforms_in(ids, "platform_id");
+    let stored: Vec<(i64, String, Option<Vec<u8>>)> = sqlx::query_as(&format!(
+        "SELECT platform_id, rule_id, digest FROM findings WHERE {in_findings}"
+    ))
+    .bind(ids)
     .fetch_all(&mut *tx)
     .await?;
     let mut stored: HashMap<(i64, String), Option<Vec<u8>>> =
@@ -194,47 +204,53 @@ async fn refresh_once(
         .await?;
     }
     sqlx::query(
-        "INSERT INTO compliance_checks AS c (platform_id, as_of) SELECT unnest($1::bigint[]), $2
-         ON CONFLICT (platform_id) DO UPDATE SET as_of = excluded.as_of WHERE c.as_of <> excluded.as_of",
+        // Only the platforms whose date changes: ON CONFLICT DO UPDATE locks (writes) the row it
+        // matches even when its WHERE says no, and a refresh that finds nothing new writes nothing.
+        "INSERT INTO compliance_checks AS c (platform_id, as_of)
+         SELECT id, $2 FROM unnest($1::bigint[]) AS id
+         WHERE NOT EXISTS (SELECT 1 FROM compliance_checks k WHERE k.platform_id = id AND k.as_of = $2)
+         ON CONFLICT (platform_id) DO UPDATE SET as_of = excluded.as_of",
     )
     .bind(&platform_ids)
     .bind(as_of)
     .execute(&mut *tx)
     .await?;
     // A rule's item is live while open or done-awaiting-confirmation: at most one per rule.
-    let reworded = sqlx::query(
+    let in_items = snapshot::platforms_in(ids, "c.platform_id");
+    let reworded = sqlx::query(&format!(
         "UPDATE checklist_items c SET description = f.message
          FROM findings f
-         WHERE c.platform_id = ANY($1) AND c.platform_id = f.platform_id AND c.source = 'rule:' || f.rule_id
-           AND c.status IN ('open', 'done') AND f.status IN ('fail', 'warn') AND c.description <> f.message",
-    )
-    .bind(&platform_ids)
+         WHERE {in_items} AND c.platform_id = f.platform_id AND c.source = 'rule:' || f.rule_id
+           AND c.status IN ('open', 'done') AND f.status IN ('fail', 'warn') AND c.description <> f.message"
+    ))
+    .bind(ids)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let opened = sqlx::query(
+    let in_found = snapshot::platforms_in(ids, "f.platform_id");
+    let opened = sqlx::query(&format!(
         "INSERT INTO checklist_items (platform_id, source, title, description)
          SELECT f.platform_id, 'rule:' || f.rule_id, t.title, f.message
          FROM findings f JOIN UNNEST($2::text[], $3::text[]) AS t (rule_id, title) ON t.rule_id = f.rule_id
-         WHERE f.platform_id = ANY($1) AND f.status IN ('fail', 'warn')
+         WHERE {in_found} AND f.status IN ('fail', 'warn')
            AND NOT EXISTS (SELECT 1 FROM checklist_items c WHERE c.platform_id = f.platform_id
-                           AND c.source = 'rule:' || f.rule_id AND c.status IN ('open', 'done'))",
-    )
-    .bind(&platform_ids)
+                           AND c.source = 'rule:' || f.rule_id AND c.status IN ('open', 'done'))"
+    ))
+    .bind(ids)
     .bind(&titles_ids)
     .bind(&titles)
     .execute(&mut *tx)
     .await?
     .rows_affected()
         + reworded;
-    let closed = sqlx::query(
+    let closed = sqlx::query(&format!(
         "UPDATE checklist_items c SET status = 'closed', closed_at = now(), version = version + 1,
                 evidence = CASE WHEN c.evidence = '' THEN '规则复核通过，自动关闭' ELSE c.evidence END
-         WHERE c.platform_id = ANY($1) AND c.status IN ('open', 'done') AND c.source LIKE 'rule:%'
+         WHERE {in_items} AND c.status IN ('open', 'done') AND c.source LIKE 'rule:%'
            AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.platform_id = c.platform_id
-                           AND 'rule:' || f.rule_id = c.source AND f.status IN ('fail', 'warn'))",
-    )
-    .bind(&platform_ids)
+                           AND 'rule:' || f.rule_id = c.source AND f.status IN ('fail', 'warn'))"
+    ))
+    .bind(ids)
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -419,6 +419,15 @@ impl Overdue {
         }
     }
 
+    /// What kind of thing is overdue, for counts: "2026 年度年初备案未提交", "清单事项逾期", "整改逾期".
+    pub fn kind_zh(&self) -> String {
+        match self.kind {
+            OverdueKind::Step { .. } => format!("{}{}", self.what_zh(), self.state_zh()),
+            OverdueKind::Checklist => "清单事项逾期".into(),
+            OverdueKind::Rectification => "整改逾期".into(),
+        }
+    }
+
     /// "已退回，未重新提交" / "未提交" for steps.
     pub fn state_zh(&self) -> &'static str {
         match (self.kind, self.returned) {

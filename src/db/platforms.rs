@@ -105,7 +105,10 @@ fn push_list_filter<'a>(
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        qb.push(" AND (p.name ILIKE ")
+        // The grams index finds the candidates (migration 0029), ILIKE checks them.
+        qb.push(" AND p.search_grams @> kc_term_grams(")
+            .push_bind(q)
+            .push(") AND (p.name ILIKE ")
             .push_bind(pattern.clone())
             .push(" OR p.code ILIKE ")
             .push_bind(pattern)

@@ -29,8 +29,16 @@ use crate::domain::uscc::Uscc;
 
 type Ids<'a> = Option<&'a [i64]>;
 
-/// `WHERE` fragment selecting the platforms asked for (all when `$1` is NULL).
-const IN_SCOPE: &str = "($1::bigint[] IS NULL OR platform_id = ANY($1))";
+/// `WHERE` fragment selecting the platforms asked for: `column = ANY($1)`, or `$1 IS NULL` (true: `$1`
+/// is bound as NULL) for all of them. Two statement texts, not one `($1 IS NULL OR column = ANY($1))`:
+/// a prepared statement's generic plan cannot use an index for that disjunction, so refreshing one
+/// platform scanned whole tables (2.9 ms instead of 0.16 ms per statement on the scale dataset).
+pub(crate) fn platforms_in(ids: Ids<'_>, column: &str) -> String {
+    match ids {
+        Some(_) => format!("{column} = ANY($1)"),
+        None => "$1::bigint[] IS NULL".to_string(),
+    }
+}
 
 fn yuan(v: i64) -> Yuan {
     Yuan::new(v.max(0)).unwrap_or(Yuan::MAX)
@@ -100,14 +108,15 @@ pub async fn build_on(
     as_of: NaiveDate,
     params: &Params,
 ) -> Result<Vec<(i64, Snapshot)>, sqlx::Error> {
-    let heads: Vec<Head> = sqlx::query_as(
+    let in_heads = platforms_in(ids, "p.id");
+    let heads: Vec<Head> = sqlx::query_as(&format!(
         "SELECT p.id, p.code, p.name, p.category, p.level, p.stage, p.operating_since, p.construction_end,
                 p.first_support_end, r.charter_status, r.operating_modes,
                 p.advisor_id IS NOT NULL AS advisor_assigned, p.responsible_staff_id IS NOT NULL AS staff_assigned
          FROM platforms p LEFT JOIN registrations r ON r.platform_id = p.id
-         WHERE ($1::bigint[] IS NULL OR p.id = ANY($1))
-         ORDER BY p.id",
-    )
+         WHERE {in_heads}
+         ORDER BY p.id"
+    ))
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
@@ -124,6 +133,7 @@ async fn gather(
     as_of: NaiveDate,
 ) -> Result<Gathered, sqlx::Error> {
     let mut g = Gathered::default();
+    let scope = platforms_in(ids, "platform_id");
     let year_end = as_of
         .format("%Y")
         .to_string()
@@ -133,7 +143,7 @@ async fn gather(
     let rows: Vec<(i64, String, i64, bool)> = sqlx::query_as(&format!(
         "SELECT b.platform_id, b.kind, count(m.id), coalesce(bool_or(m.is_chair), false)
          FROM decision_bodies b LEFT JOIN decision_body_members m ON m.body_id = b.id
-         WHERE {IN_SCOPE} GROUP BY b.id ORDER BY b.id"
+         WHERE {scope} GROUP BY b.id ORDER BY b.id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -151,7 +161,7 @@ async fn gather(
 
     let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
         "SELECT DISTINCT d.platform_id, d.kind FROM documents d
-         WHERE {IN_SCOPE} AND EXISTS (SELECT 1 FROM document_versions v WHERE v.document_id = d.id)"
+         WHERE {scope} AND EXISTS (SELECT 1 FROM document_versions v WHERE v.document_id = d.id)"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -162,7 +172,7 @@ async fn gather(
 
     let rows: Vec<(i64, String, bool)> = sqlx::query_as(&format!(
         "SELECT platform_id, uscc, mgmt_cash_controlling FROM platform_companies
-         WHERE {IN_SCOPE} AND mode = 'operating_company'"
+         WHERE {scope} AND mode = 'operating_company'"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -185,7 +195,7 @@ async fn gather(
     }
 
     let rows: Vec<(i64, NaiveDate)> = sqlx::query_as(&format!(
-        "SELECT platform_id, max(visit_date) FROM advisor_visits WHERE {IN_SCOPE} AND visit_date <= $2
+        "SELECT platform_id, max(visit_date) FROM advisor_visits WHERE {scope} AND visit_date <= $2
          GROUP BY platform_id"
     ))
     .bind(ids)
@@ -196,7 +206,7 @@ async fn gather(
 
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
         "SELECT platform_id, count(*), count(*) FILTER (WHERE status = 'open' AND due_date < $2)
-         FROM checklist_items WHERE {IN_SCOPE} GROUP BY platform_id"
+         FROM checklist_items WHERE {scope} GROUP BY platform_id"
     ))
     .bind(ids)
     .bind(as_of)
@@ -209,7 +219,7 @@ async fn gather(
 
     // The construction acceptance on record (one per platform), if dated on or before as_of.
     let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
-        "SELECT platform_id, result FROM construction_acceptances WHERE {IN_SCOPE} AND accepted_on <= $2"
+        "SELECT platform_id, result FROM construction_acceptances WHERE {scope} AND accepted_on <= $2"
     ))
     .bind(ids)
     .bind(as_of)
@@ -221,7 +231,7 @@ async fn gather(
     );
 
     let rows: Vec<(i64,)> = sqlx::query_as(&format!(
-        "SELECT DISTINCT platform_id FROM rectification_cases WHERE {IN_SCOPE} AND status = 'open'"
+        "SELECT DISTINCT platform_id FROM rectification_cases WHERE {scope} AND status = 'open'"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -230,7 +240,7 @@ async fn gather(
         .extend(rows.into_iter().map(|(pid,)| (pid, true)));
 
     let rows: Vec<(i64, NaiveDate, bool)> = sqlx::query_as(&format!(
-        "SELECT platform_id, occurred_on, serious FROM integrity_records WHERE {IN_SCOPE} AND occurred_on <= $2
+        "SELECT platform_id, occurred_on, serious FROM integrity_records WHERE {scope} AND occurred_on <= $2
          ORDER BY occurred_on"
     ))
     .bind(ids)
@@ -245,7 +255,7 @@ async fn gather(
     }
 
     let rows: Vec<(i64, i64, bool)> = sqlx::query_as(&format!(
-        "SELECT platform_id, value_yuan, open_shared FROM instruments WHERE {IN_SCOPE} ORDER BY id"
+        "SELECT platform_id, value_yuan, open_shared FROM instruments WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -274,11 +284,12 @@ async fn gather_years(
     last_year: i32,
     g: &mut Gathered,
 ) -> Result<(), sqlx::Error> {
+    let scope = platforms_in(ids, "platform_id");
     type Figures = (i64, i32, i64, i64, i64, i64, i64, i64, i64);
     let rows: Vec<Figures> = sqlx::query_as(&format!(
         "SELECT platform_id, year, service_orders, tech_contracts, achievement_transfer, gov_research_projects,
                 incubation_returns, fiscal_subsidy, expenditure
-         FROM platform_year_revenue WHERE {IN_SCOPE} AND year <= $2"
+         FROM platform_year_revenue WHERE {scope} AND year <= $2"
     ))
     .bind(ids)
     .bind(last_year)
@@ -296,7 +307,7 @@ async fn gather_years(
         g.year(pid, year).figures = Some((revenue, exp));
     }
     let rows: Vec<(i64, i32, i32, i32)> = sqlx::query_as(&format!(
-        "SELECT platform_id, year, rnd_staff, major_tasks FROM annual_figures WHERE {IN_SCOPE} AND year <= $2"
+        "SELECT platform_id, year, rnd_staff, major_tasks FROM annual_figures WHERE {scope} AND year <= $2"
     ))
     .bind(ids)
     .bind(last_year)
@@ -307,7 +318,7 @@ async fn gather_years(
     }
     let rows: Vec<(i64, i32, f64)> = sqlx::query_as(&format!(
         "SELECT platform_id, year, value::float8 FROM indicator_values
-         WHERE {IN_SCOPE} AND year <= $2 AND indicator_key = 'rnd_staff'"
+         WHERE {scope} AND year <= $2 AND indicator_key = 'rnd_staff'"
     ))
     .bind(ids)
     .bind(last_year)
@@ -317,7 +328,7 @@ async fn gather_years(
         g.year(pid, year).rnd_staff = Some(value.round() as i64);
     }
     let rows: Vec<(i64, i32, i64)> = sqlx::query_as(&format!(
-        "SELECT platform_id, year, count(*) FROM major_tasks WHERE {IN_SCOPE} AND year <= $2 GROUP BY platform_id, year"
+        "SELECT platform_id, year, count(*) FROM major_tasks WHERE {scope} AND year <= $2 GROUP BY platform_id, year"
     ))
     .bind(ids)
     .bind(last_year)
@@ -332,7 +343,7 @@ async fn gather_years(
         "SELECT f.platform_id, f.year, f.status,
                 (SELECT min(x.submitted_at AT TIME ZONE 'Asia/Shanghai')::date FROM filings x
                   WHERE x.platform_id = f.platform_id AND x.year = f.year)
-         FROM filings f WHERE {IN_SCOPE} AND f.year <= $2 AND f.status <> 'superseded'"
+         FROM filings f WHERE {scope} AND f.year <= $2 AND f.status <> 'superseded'"
     ))
     .bind(ids)
     .bind(last_year)
@@ -343,7 +354,7 @@ async fn gather_years(
     }
     let rows: Vec<(i64, i32, NaiveDate)> = sqlx::query_as(&format!(
         "SELECT platform_id, year, (submitted_at AT TIME ZONE 'Asia/Shanghai')::date FROM midyear_reports
-         WHERE {IN_SCOPE} AND year <= $2 AND status = 'submitted' AND submitted_at IS NOT NULL"
+         WHERE {scope} AND year <= $2 AND status = 'submitted' AND submitted_at IS NOT NULL"
     ))
     .bind(ids)
     .bind(last_year)
@@ -358,7 +369,7 @@ async fn gather_years(
                 (coalesce(e.first_submitted_at, e.submitted_at) AT TIME ZONE 'Asia/Shanghai')::date, e.status, e.grade,
                 coalesce(r.status = 'published', false)
          FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
-         WHERE {IN_SCOPE} AND e.year <= $2"
+         WHERE {scope} AND e.year <= $2"
     ))
     .bind(ids)
     .bind(last_year)
@@ -370,15 +381,16 @@ async fn gather_years(
 
     // Target completion: mean over the approved filing's targets of min(actual ÷ target, 1),
     // actuals from the year-end evaluation.
-    let rows: Vec<(i64, i32, Option<f64>)> = sqlx::query_as(
+    let in_filings = platforms_in(ids, "f.platform_id");
+    let rows: Vec<(i64, i32, Option<f64>)> = sqlx::query_as(&format!(
         "SELECT f.platform_id, f.year,
                 (SELECT avg(least((e.actuals ->> t.key)::float8 / t.value::text::float8, 1.0))
                    FROM jsonb_each(f.targets) t
                   WHERE jsonb_typeof(t.value) = 'number' AND t.value::text::float8 > 0
                     AND jsonb_typeof(e.actuals -> t.key) = 'number')
          FROM filings f JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = f.year
-         WHERE ($1::bigint[] IS NULL OR f.platform_id = ANY($1)) AND f.year <= $2 AND f.status = 'approved'",
-    )
+         WHERE {in_filings} AND f.year <= $2 AND f.status = 'approved'"
+    ))
     .bind(ids)
     .bind(last_year)
     .fetch_all(&mut *conn)

@@ -16,9 +16,9 @@ pub async fn rows(
     ids: Option<&[i64]>,
 ) -> Result<HashMap<i64, Rows>, sqlx::Error> {
     let mut out: HashMap<i64, Rows> = HashMap::new();
-    const SCOPE: &str = "($1::bigint[] IS NULL OR platform_id = ANY($1))";
+    let scope = super::snapshot::platforms_in(ids, "platform_id");
     let recs: Vec<(i64, String, NaiveDate)> = sqlx::query_as(&format!(
-        "SELECT platform_id, kind, recognised_on FROM support_recognitions WHERE {SCOPE} ORDER BY id"
+        "SELECT platform_id, kind, recognised_on FROM support_recognitions WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -29,7 +29,7 @@ pub async fn rows(
         }
     }
     let tx: Vec<(i64, i32, i64)> = sqlx::query_as(&format!(
-        "SELECT platform_id, year, amount_yuan FROM support_tech_transactions WHERE {SCOPE} ORDER BY id"
+        "SELECT platform_id, year, amount_yuan FROM support_tech_transactions WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -41,7 +41,7 @@ pub async fn rows(
             .push((year, amount));
     }
     let projects: Vec<(i64, i32, i64)> = sqlx::query_as(&format!(
-        "SELECT platform_id, year, receipts_yuan FROM support_enterprise_projects WHERE {SCOPE} ORDER BY id"
+        "SELECT platform_id, year, receipts_yuan FROM support_enterprise_projects WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -50,7 +50,7 @@ pub async fn rows(
         out.entry(pid).or_default().projects.push((year, receipts));
     }
     let inv: Vec<(i64, String, i32, i64)> = sqlx::query_as(&format!(
-        "SELECT platform_id, kind, year, amount_yuan FROM support_investments WHERE {SCOPE} ORDER BY id"
+        "SELECT platform_id, kind, year, amount_yuan FROM support_investments WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -64,7 +64,7 @@ pub async fn rows(
         }
     }
     let funds: Vec<(i64, i32, i32)> = sqlx::query_as(&format!(
-        "SELECT platform_id, year, results FROM support_fund_results WHERE {SCOPE} ORDER BY id"
+        "SELECT platform_id, year, results FROM support_fund_results WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)

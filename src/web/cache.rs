@@ -33,6 +33,15 @@ pub trait Cached: Send + Sync + 'static {
 /// Weight capacity of the cache, in rows (≈ 10 MB).
 const CAPACITY_ROWS: u64 = 40_000;
 
+/// Shards of the cache, fixed: quick_cache's default (4 × the cores) would make a shard's
+/// capacity — and so the largest entry it admits — depend on the machine.
+const SHARDS: usize = 4;
+
+/// The largest entry a shard admits (quick_cache refuses an entry heavier than a shard's hot
+/// allocation, 97 % of its capacity): a page whose value is heavier is recomputed on every view,
+/// so [`PageCache::get`] logs it. Pages keep digests (20 rows of a list, counts), not whole lists.
+pub const MAX_ENTRY_ROWS: u64 = CAPACITY_ROWS / SHARDS as u64 * 97 / 100;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     page: &'static str,
@@ -64,7 +73,17 @@ pub struct PageCache {
 impl Default for PageCache {
     fn default() -> Self {
         PageCache {
-            entries: quick_cache::sync::Cache::with_weighter(1_000, CAPACITY_ROWS, ByRows),
+            entries: quick_cache::sync::Cache::with_options(
+                quick_cache::OptionsBuilder::new()
+                    .estimated_items_capacity(1_000)
+                    .weight_capacity(CAPACITY_ROWS)
+                    .shards(SHARDS)
+                    .build()
+                    .expect("valid cache options"),
+                ByRows,
+                Default::default(),
+                Default::default(),
+            ),
         }
     }
 }
@@ -95,8 +114,16 @@ impl PageCache {
             .entries
             .get_or_insert_async(&key, async {
                 let value = compute.await?;
+                let rows = 1 + value.rows() as u64;
+                if rows > MAX_ENTRY_ROWS {
+                    tracing::warn!(
+                        page,
+                        rows,
+                        "too large for the page cache: recomputed on every view"
+                    );
+                }
                 Ok::<_, AppError>(Entry {
-                    rows: 1 + value.rows() as u64,
+                    rows,
                     value: Arc::new(value),
                 })
             })
@@ -136,5 +163,87 @@ pub struct Count(pub i64);
 impl Cached for Count {
     fn rows(&self) -> usize {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn viewer() -> CurrentUser {
+        CurrentUser {
+            id: 1,
+            username: "staff".into(),
+            display_name: "staff".into(),
+            role: None,
+            platform_id: None,
+            jurisdiction_id: None,
+            is_city_staff: true,
+            scope: PlatformScope::All,
+            csrf: String::new(),
+            addr: None,
+            unread_notices: 0,
+            crumbs: Vec::new(),
+            data_version: 7,
+        }
+    }
+
+    /// How many times two views of a `rows`-row value compute it.
+    async fn computations(rows: usize) -> usize {
+        let cache = PageCache::default();
+        let computed = AtomicUsize::new(0);
+        for _ in 0..2 {
+            let value = cache
+                .get("page", &viewer(), String::new(), async {
+                    computed.fetch_add(1, Ordering::SeqCst);
+                    Ok(vec![0u8; rows])
+                })
+                .await
+                .unwrap();
+            assert_eq!(value.len(), rows);
+        }
+        computed.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn an_entry_up_to_the_largest_a_shard_admits_is_kept_whatever_the_cores() {
+        // The entry weighs its rows + 1.
+        assert_eq!(computations(MAX_ENTRY_ROWS as usize - 1).await, 1);
+        assert_eq!(computations(2_040).await, 1, "a city-wide matrix fits");
+        assert_eq!(computations(MAX_ENTRY_ROWS as usize + 1).await, 2);
+    }
+
+    #[tokio::test]
+    async fn another_data_version_or_scope_misses() {
+        let cache = PageCache::default();
+        let computed = AtomicUsize::new(0);
+        let view = |user: CurrentUser| {
+            let (cache, computed) = (&cache, &computed);
+            async move {
+                cache
+                    .get("page", &user, String::new(), async {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        Ok(vec![1u8])
+                    })
+                    .await
+                    .unwrap();
+            }
+        };
+        view(viewer()).await;
+        view(viewer()).await;
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
+        view(CurrentUser {
+            data_version: 8,
+            ..viewer()
+        })
+        .await;
+        view(CurrentUser {
+            scope: PlatformScope::Jurisdiction(3),
+            ..viewer()
+        })
+        .await;
+        assert_eq!(computed.load(Ordering::SeqCst), 3);
     }
 }

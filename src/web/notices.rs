@@ -223,46 +223,106 @@ pub struct OverduePage {
 /// Rows listed per section of the overdue page (the section's heading counts all of them).
 const SECTION_ROWS: usize = 50;
 
-/// Everything overdue in the user's scope today ([`notices::overdue`]), kept until the next write.
+/// One section of everything overdue: its most overdue rows and how many there are.
+pub struct Section {
+    pub rows: Vec<Overdue>,
+    pub total: usize,
+}
+
+impl Section {
+    fn of<'a>(all: impl Iterator<Item = &'a Overdue>, keep: usize) -> Section {
+        let mut rows = Vec::new();
+        let mut total = 0;
+        for o in all {
+            if rows.len() < keep {
+                rows.push(o.clone());
+            }
+            total += 1;
+        }
+        Section { rows, total }
+    }
+}
+
+/// What the overdue page and the workbench's overdue group show of everything overdue in a scope
+/// ([`notices::overdue`], most overdue first): the count, the count by kind, the most overdue of
+/// all and of each section. The page cache keeps this digest, not the list: city-wide the list has
+/// thousands of rows, more than a cache shard takes, and it was recomputed on every view.
+pub struct OverdueDigest {
+    pub all: Section,
+    /// `(what, how many)` by kind, in order of first appearance.
+    pub by_kind: Vec<(String, usize)>,
+    pub steps: Section,
+    pub items: Section,
+    pub cases: Section,
+}
+
+impl OverdueDigest {
+    /// `keep_all` rows of the whole list are kept (the workbench group's length).
+    pub fn of(all: &[Overdue], keep_all: usize) -> OverdueDigest {
+        let mut by_kind: Vec<(String, usize)> = Vec::new();
+        for o in all {
+            let what = o.kind_zh();
+            match by_kind.iter_mut().find(|(w, _)| *w == what) {
+                Some((_, n)) => *n += 1,
+                None => by_kind.push((what, 1)),
+            }
+        }
+        OverdueDigest {
+            all: Section::of(all.iter(), keep_all),
+            by_kind,
+            steps: Section::of(all.iter().filter(|o| o.is_step()), SECTION_ROWS),
+            items: Section::of(
+                all.iter().filter(|o| o.kind == OverdueKind::Checklist),
+                SECTION_ROWS,
+            ),
+            cases: Section::of(
+                all.iter().filter(|o| o.kind == OverdueKind::Rectification),
+                SECTION_ROWS,
+            ),
+        }
+    }
+}
+
+impl super::cache::Cached for OverdueDigest {
+    fn rows(&self) -> usize {
+        self.all.rows.len()
+            + self.by_kind.len()
+            + self.steps.rows.len()
+            + self.items.rows.len()
+            + self.cases.rows.len()
+    }
+}
+
+/// Everything overdue in the user's scope today ([`notices::overdue`]), as its digest, kept until
+/// the next write.
 pub async fn overdue_in_scope(
     state: &AppState,
     user: &CurrentUser,
     today: NaiveDate,
-) -> AppResult<Arc<Vec<Overdue>>> {
+) -> AppResult<Arc<OverdueDigest>> {
     state
         .cache
         .get("overdue", user, today.to_string(), async {
             let mut conn = state.db.acquire().await?;
-            Ok(notices::overdue(&mut conn, user.scope, today).await?)
+            let all = notices::overdue(&mut conn, user.scope, today).await?;
+            Ok(OverdueDigest::of(&all, super::todo::GROUP_LIMIT))
         })
         .await
 }
 
 pub async fn overdue(State(state): State<AppState>, user: CurrentUser) -> AppResult<OverduePage> {
     let today = beijing_today(Utc::now());
-    let all = overdue_in_scope(&state, &user, today).await?;
-    // Each section lists the longest overdue first, at most SECTION_ROWS of them.
-    let pick = |want: fn(&Overdue) -> bool| -> (Vec<OverdueRow>, usize) {
-        let matching = all.iter().filter(|o| want(o));
-        let rows = matching
-            .clone()
-            .take(SECTION_ROWS)
-            .map(OverdueRow::of)
-            .collect();
-        (rows, matching.count())
-    };
-    let (steps, steps_total) = pick(|o| o.is_step());
-    let (items, items_total) = pick(|o| o.kind == OverdueKind::Checklist);
-    let (cases, cases_total) = pick(|o| o.kind == OverdueKind::Rectification);
+    let digest = overdue_in_scope(&state, &user, today).await?;
+    let rows = |s: &Section| s.rows.iter().map(OverdueRow::of).collect();
     Ok(OverduePage {
         layout: Layout::for_user(&user, "overdue"),
         today: today.to_string(),
-        total: all.len(),
-        steps,
-        steps_total,
-        items,
-        items_total,
-        cases,
-        cases_total,
+        total: digest.all.total,
+        steps: rows(&digest.steps),
+        steps_total: digest.steps.total,
+        items: rows(&digest.items),
+        items_total: digest.items.total,
+        cases: rows(&digest.cases),
+        cases_total: digest.cases.total,
     })
 }

@@ -19,10 +19,11 @@ use chrono::NaiveDate;
 use super::auth::CurrentUser;
 use super::dashboards::cycle_deadlines;
 use super::layout::{Layout, beijing_date, local_time};
+use super::notices::OverdueDigest;
 use crate::db::compliance::today;
 use crate::db::dashboards::{self as dash, Filter};
 use crate::db::evaluations::{self as evals, MyAssignment};
-use crate::db::notices::{self, Overdue, OverdueKind, step_link};
+use crate::db::notices::{self, OverdueKind, step_link};
 use crate::db::{rule_params, todo as db};
 use crate::domain::annual::Step;
 use crate::domain::compliance::catalogue::ADVISOR_MAX_LOG_GAP_DAYS;
@@ -33,7 +34,7 @@ use crate::error::AppResult;
 use crate::state::AppState;
 
 /// Rows shown per group (the count says how many there are).
-const GROUP_LIMIT: usize = 100;
+pub const GROUP_LIMIT: usize = 100;
 /// How far ahead a step counts as due, and how early a visit counts as due.
 pub const DUE_SOON_DAYS: i64 = 30;
 
@@ -114,24 +115,14 @@ pub fn needs_action(a: &MyAssignment) -> bool {
 }
 
 /// The overdue group, from THE definition of overdue (the 逾期事项 page lists the same).
-pub fn overdue_group(all: Vec<Overdue>, with_platform: bool) -> TodoGroup {
-    let mut summary: Vec<(String, usize)> = Vec::new();
-    for o in &all {
-        let what = match o.kind {
-            OverdueKind::Step { .. } => format!("{}{}", o.what_zh(), o.state_zh()),
-            OverdueKind::Checklist => "清单事项逾期".into(),
-            OverdueKind::Rectification => "整改逾期".into(),
-        };
-        match summary.iter_mut().find(|(w, _)| *w == what) {
-            Some((_, n)) => *n += 1,
-            None => summary.push((what, 1)),
-        }
-    }
-    let items = all
-        .into_iter()
+pub fn overdue_group(digest: &OverdueDigest, with_platform: bool) -> TodoGroup {
+    let items = digest
+        .all
+        .rows
+        .iter()
         .map(|o| TodoItem {
             what: match o.kind {
-                OverdueKind::Step { .. } => format!("{}{}", o.what_zh(), o.state_zh()),
+                OverdueKind::Step { .. } => o.kind_zh(),
                 OverdueKind::Checklist => format!("清单事项：{}", o.title),
                 OverdueKind::Rectification => o.what_zh(),
             },
@@ -144,7 +135,8 @@ pub fn overdue_group(all: Vec<Overdue>, with_platform: bool) -> TodoGroup {
         })
         .collect();
     let mut g = TodoGroup::new("overdue", "逾期事项", "截止日", "没有逾期事项。", items);
-    g.summary = summary;
+    g.count = digest.all.total;
+    g.summary = digest.by_kind.clone();
     g
 }
 
@@ -253,15 +245,12 @@ pub async fn staff_groups(
     f: &Filter,
 ) -> AppResult<Vec<TodoGroup>> {
     let review = review_group(state, user, f).await?;
-    let overdue = super::notices::overdue_in_scope(state, user, f.today)
-        .await?
-        .as_ref()
-        .clone();
+    let overdue = super::notices::overdue_in_scope(state, user, f.today).await?;
     let mut conn = state.db.acquire().await?;
     let cases = db::open_cases(&mut conn, user.scope).await?;
     Ok(vec![
         review,
-        overdue_group(overdue, true),
+        overdue_group(&overdue, true),
         cases_group(cases, f.today, true),
     ])
 }
