@@ -1083,6 +1083,13 @@ fn routes() -> Vec<RouteDef> {
             Roles(STAFF, Scope::City),
             post(policies::update_programme_param),
         ),
+        // City staff switch a pack on or off (with a reason; history kept, support recomputed).
+        route(
+            M::POST,
+            "/programmes/packs/{code}",
+            Roles(STAFF, Scope::City),
+            post(policies::switch_pack),
+        ),
         // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).
         route(
             M::GET,
