@@ -890,7 +890,10 @@ async fn city_staff_switch_a_policy_pack_with_a_reason_and_the_platforms_follow(
     let tab = staff.get(&format!("/platforms/{p}/support")).await;
     assert_eq!(tab.status, StatusCode::OK);
     assert!(tab.body.contains("id=\"programme-NT-REWARD\""));
-    assert!(!tab.body.contains("id=\"programme-NJ-JOINT-RND\""), "NJ ships off");
+    assert!(
+        !tab.body.contains("id=\"programme-NJ-JOINT-RND\""),
+        "NJ ships off"
+    );
     let page = staff.get("/programmes").await;
     let history = page.text("#pack-history");
     assert!(history.contains("部署默认"), "{history}");
@@ -909,7 +912,11 @@ async fn city_staff_switch_a_policy_pack_with_a_reason_and_the_platforms_follow(
     let resp = staff
         .post(
             "/programmes/packs/NJ",
-            &[("seen", &seen), ("enabled", "true"), ("reason", "参照南京市措施测算")],
+            &[
+                ("seen", &seen),
+                ("enabled", "true"),
+                ("reason", "参照南京市措施测算"),
+            ],
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
@@ -949,7 +956,10 @@ async fn city_staff_switch_a_policy_pack_with_a_reason_and_the_platforms_follow(
         )
         .await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
-    assert!(resp.text("#f-pack-NJ-enabled-error").contains("已被他人修改"));
+    assert!(
+        resp.text("#f-pack-NJ-enabled-error")
+            .contains("已被他人修改")
+    );
     assert_eq!(app.audit_count("support_pack.switch").await, 1);
 
     // Switching everything off is refused at the last enabled pack.
@@ -959,7 +969,11 @@ async fn city_staff_switch_a_policy_pack_with_a_reason_and_the_platforms_follow(
         let resp = staff
             .post(
                 &format!("/programmes/packs/{pack}"),
-                &[("seen", &seen), ("enabled", "false"), ("reason", "改用南京包")],
+                &[
+                    ("seen", &seen),
+                    ("enabled", "false"),
+                    ("reason", "改用南京包"),
+                ],
             )
             .await;
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{pack}: {}", resp.body);
@@ -969,7 +983,11 @@ async fn city_staff_switch_a_policy_pack_with_a_reason_and_the_platforms_follow(
     let resp = staff
         .post(
             "/programmes/packs/NJ",
-            &[("seen", &seen), ("enabled", "false"), ("reason", "全部停用")],
+            &[
+                ("seen", &seen),
+                ("enabled", "false"),
+                ("reason", "全部停用"),
+            ],
         )
         .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -1610,7 +1610,8 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
         .value(&format!("{form} input[name=reason]"))
         .unwrap_or_default();
     assert!(
-        reason.contains(&format!("第 {case} 号整改案件的退出")) && reason.contains("共建协议第八条"),
+        reason.contains(&format!("第 {case} 号整改案件的退出"))
+            && reason.contains("共建协议第八条"),
         "{reason}"
     );
     let options = tab.texts(&format!("{form} select[name=basis] option"));
@@ -1665,14 +1666,21 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     let list = alice.get("/recovery").await;
     let row = list.text(&format!("#due-{case}"));
-    assert!(row.contains(&format!("支持项目申报第 {claim} 号追回中")), "{row}");
+    assert!(
+        row.contains(&format!("支持项目申报第 {claim} 号追回中")),
+        "{row}"
+    );
     assert_eq!(list.text(&format!("#due-{case} .recovered")), "300,000元");
 
     // The money recovered on the claim counts toward the decision's total, once.
     let resp = alice
         .post(
             &format!("{base}/recovered"),
-            &[("recovered_on", &today), ("recovered", "50"), ("version", "2")],
+            &[
+                ("recovered_on", &today),
+                ("recovered", "50"),
+                ("version", "2"),
+            ],
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
@@ -1680,7 +1688,10 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
     assert_eq!(list.text(&format!("#due-{case} .recovered")), "800,000元");
     assert_eq!(list.text(&format!("#due-{case} .outstanding")), "200,000元");
     let row = list.text(&format!("#due-{case}"));
-    assert!(row.contains(&format!("支持项目申报第 {claim} 号追回到账")), "{row}");
+    assert!(
+        row.contains(&format!("支持项目申报第 {claim} 号追回到账")),
+        "{row}"
+    );
     let (direct, on_claims): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT sum(amount)::bigint FROM fund_recoveries WHERE case_id = $1),
                 (SELECT sum(recovered_yuan)::bigint FROM support_claims WHERE recover_case_id = $1)",
@@ -1689,7 +1700,11 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
     .fetch_one(app.pool())
     .await
     .unwrap();
-    assert_eq!((direct, on_claims), (300_000, 500_000), "each yuan held once");
+    assert_eq!(
+        (direct, on_claims),
+        (300_000, 500_000),
+        "each yuan held once"
+    );
     let page = alice.get(&case_path(p, case, "")).await;
     assert!(
         page.text("#recovery-status").contains("尚待追回200,000元"),

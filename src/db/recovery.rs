@@ -109,9 +109,9 @@ pub async fn lock_case(
     };
     // Directly, on claims, and on claims still being recovered: what remains is what may be recorded.
     let recovered: i64 = sqlx::query_scalar("SELECT kc_case_committed($1)")
-    .bind(case_id)
-    .fetch_one(conn)
-    .await?;
+        .bind(case_id)
+        .fetch_one(conn)
+        .await?;
     Ok(Some((status, due, recovered, decided_on)))
 }
 

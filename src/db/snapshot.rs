@@ -436,13 +436,7 @@ fn year_record(year: i32, d: &YearData) -> YearRecord {
     }
 }
 
-fn assemble(
-    h: Head,
-    g: &Gathered,
-    as_of: NaiveDate,
-    params: &Params,
-    packs: &[Pack],
-) -> Snapshot {
+fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params, packs: &[Pack]) -> Snapshot {
     let docs = g.documents.get(&h.id).map(Vec::as_slice).unwrap_or(&[]);
     let has_doc = |kind: &str| docs.iter().any(|k| k == kind);
     let (items, overdue) = g.checklist.get(&h.id).copied().unwrap_or((0, 0));

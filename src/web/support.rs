@@ -18,15 +18,15 @@ use super::forms::{Form, Path, Query};
 use super::layout::Layout;
 use super::ledger::{AddForm, Opt};
 use super::write::{Entry, Writer};
+use crate::db::recovery as recovery_db;
 use crate::db::support::{self as db, InsertError};
 use crate::db::{compliance, documents, rule_params, snapshot};
 use crate::domain::compliance::snapshot::Grade;
 use crate::domain::fields::RawForm;
 use crate::domain::money::wan;
 use crate::domain::platform::Stage;
-use crate::domain::role::Role;
-use crate::db::recovery as recovery_db;
 use crate::domain::rectification::DecisionKind;
+use crate::domain::role::Role;
 use crate::domain::support::claims::{
     BasisOption, ClaimFigures, ClaimStatus, ClaimStep, RecoverBasis, parse_claim, parse_step,
     suggested_recovery,

@@ -414,17 +414,25 @@ mod tests {
                 note: String::new()
             })
         );
-        let e = parse_step(ClaimStep::Review, &approve("100.0001"), &FIGURES, &[], today)
-            .expect_err("above the ceiling");
+        let e = parse_step(
+            ClaimStep::Review,
+            &approve("100.0001"),
+            &FIGURES,
+            &[],
+            today,
+        )
+        .expect_err("above the ceiling");
         assert_eq!(
             e.get("granted"),
             "核定金额 100.00 万元超过测算的最高限额 100.00 万元，不能核定"
         );
-        let e = parse_step(ClaimStep::Review, &approve("0"), &FIGURES, &[], today).expect_err("zero");
+        let e =
+            parse_step(ClaimStep::Review, &approve("0"), &FIGURES, &[], today).expect_err("zero");
         assert_eq!(e.get("granted"), "金额应大于 0");
         // Not supported: a reason is required.
         let reject = RawForm::from_pairs(&[("decision", "reject")]);
-        let e = parse_step(ClaimStep::Review, &reject, &FIGURES, &[], today).expect_err("no reason");
+        let e =
+            parse_step(ClaimStep::Review, &reject, &FIGURES, &[], today).expect_err("no reason");
         assert_eq!(e.get("note"), "请填写审核意见");
         let reject = RawForm::from_pairs(&[("decision", "reject"), ("note", "材料不全")]);
         assert!(matches!(
@@ -459,7 +467,8 @@ mod tests {
         assert_eq!(e.get("paid_on"), "日期不能晚于今天");
 
         let recover = RawForm::from_pairs(&[("recover", "81"), ("reason", "")]);
-        let e = parse_step(ClaimStep::Recover, &recover, &FIGURES, &[], today).expect_err("too much");
+        let e =
+            parse_step(ClaimStep::Recover, &recover, &FIGURES, &[], today).expect_err("too much");
         assert_eq!(e.get("recover"), "追回金额不能超过已拨付的 80.00 万元");
         assert!(e.has("reason"));
 
@@ -468,7 +477,8 @@ mod tests {
             ..FIGURES
         };
         let recovered = RawForm::from_pairs(&[("recovered_on", "2026-05-01"), ("recovered", "31")]);
-        let e = parse_step(ClaimStep::Recovered, &recovered, &figures, &[], today).expect_err("bad");
+        let e =
+            parse_step(ClaimStep::Recovered, &recovered, &figures, &[], today).expect_err("bad");
         assert_eq!(e.get("recovered_on"), "追回日期不能早于拨付日期");
         assert_eq!(
             e.get("recovered"),
@@ -506,11 +516,23 @@ mod tests {
         let form = |basis: &str, wan: &str| {
             RawForm::from_pairs(&[("basis", basis), ("recover", wan), ("reason", "依据")])
         };
-        let e = parse_step(ClaimStep::Recover, &form("case-7", "20.01"), &FIGURES, &bases, today)
-            .expect_err("above the decision's outstanding");
+        let e = parse_step(
+            ClaimStep::Recover,
+            &form("case-7", "20.01"),
+            &FIGURES,
+            &bases,
+            today,
+        )
+        .expect_err("above the decision's outstanding");
         assert!(e.get("recover").contains("尚待追回的 20.00 万元"), "{e:?}");
         assert_eq!(
-            parse_step(ClaimStep::Recover, &form("case-7", "20"), &FIGURES, &bases, today),
+            parse_step(
+                ClaimStep::Recover,
+                &form("case-7", "20"),
+                &FIGURES,
+                &bases,
+                today
+            ),
             Ok(StepInput::Recover {
                 recover_yuan: 200_000,
                 reason: "依据".into(),
@@ -519,20 +541,38 @@ mod tests {
         );
         // A violation bounds nothing but the paid amount.
         assert!(matches!(
-            parse_step(ClaimStep::Recover, &form("integrity-3", "80"), &FIGURES, &bases, today),
+            parse_step(
+                ClaimStep::Recover,
+                &form("integrity-3", "80"),
+                &FIGURES,
+                &bases,
+                today
+            ),
             Ok(StepInput::Recover {
                 basis: RecoverBasis::Integrity(3),
                 ..
             })
         ));
-        let e = parse_step(ClaimStep::Recover, &form("case-8", "1"), &FIGURES, &bases, today)
-            .expect_err("not offered");
+        let e = parse_step(
+            ClaimStep::Recover,
+            &form("case-8", "1"),
+            &FIGURES,
+            &bases,
+            today,
+        )
+        .expect_err("not offered");
         assert!(e.get("basis").contains("已不适用"));
         let e = parse_step(ClaimStep::Recover, &form("", "1"), &FIGURES, &bases, today)
             .expect_err("a basis is chosen when there are some");
         assert_eq!(e.get("basis"), "请选择追回依据");
         assert!(matches!(
-            parse_step(ClaimStep::Recover, &form("other", "1"), &FIGURES, &bases, today),
+            parse_step(
+                ClaimStep::Recover,
+                &form("other", "1"),
+                &FIGURES,
+                &bases,
+                today
+            ),
             Ok(StepInput::Recover {
                 basis: RecoverBasis::Other,
                 ..
