@@ -1666,10 +1666,7 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     let list = alice.get("/recovery").await;
     let row = list.text(&format!("#due-{case}"));
-    assert!(
-        row.contains(&format!("支持项目申报第 {claim} 号追回中")),
-        "{row}"
-    );
+    assert!(row.contains(&format!("申报第 {claim} 号追回中")), "{row}");
     assert_eq!(list.text(&format!("#due-{case} .recovered")), "300,000元");
 
     // The money recovered on the claim counts toward the decision's total, once.
@@ -1688,10 +1685,7 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
     assert_eq!(list.text(&format!("#due-{case} .recovered")), "800,000元");
     assert_eq!(list.text(&format!("#due-{case} .outstanding")), "200,000元");
     let row = list.text(&format!("#due-{case}"));
-    assert!(
-        row.contains(&format!("支持项目申报第 {claim} 号追回到账")),
-        "{row}"
-    );
+    assert!(row.contains(&format!("申报第 {claim} 号追回到账")), "{row}");
     let (direct, on_claims): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT sum(amount)::bigint FROM fund_recoveries WHERE case_id = $1),
                 (SELECT sum(recovered_yuan)::bigint FROM support_claims WHERE recover_case_id = $1)",

@@ -220,7 +220,8 @@ async fn claim(
     status: &str,
     granted: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
-    let doc = claim_document(conn, platform, &format!("{programme} 申报材料（示例）")).await?;
+    let name = crate::domain::support::programme(programme).map_or("支持项目", |p| p.name_zh);
+    let doc = claim_document(conn, platform, &format!("{name}申报材料（示例）")).await?;
     let paid = matches!(status, "paid" | "recovering" | "recovered");
     sqlx::query_scalar(
         "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, note, status,

@@ -63,20 +63,18 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> AppResul
     let mut claims_by_case: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
     for c in db::claim_recoveries(&state.db, &ids).await? {
         let what = match (c.recovered_on, c.recovered_yuan) {
-            (Some(on), Some(y)) => format!(
-                "{on} · {} · 支持项目申报第 {} 号追回到账",
-                yuan_text(y),
-                c.claim_id
-            ),
+            (Some(on), Some(y)) => {
+                format!("{on} · {} · 申报第 {} 号追回到账", yuan_text(y), c.claim_id)
+            }
             _ => format!(
-                "支持项目申报第 {} 号追回中（应追回{}）",
+                "申报第 {} 号追回中（{}）",
                 c.claim_id,
                 yuan_text(c.recover_yuan)
             ),
         };
         claims_by_case.entry(c.case_id).or_default().push((
             format!("/platforms/{}/support#claim-{}", c.platform_id, c.claim_id),
-            format!("{what}（{}）", c.programme),
+            what,
         ));
     }
     let total: i64 = due

@@ -67,7 +67,9 @@ pub enum Retry {
 pub struct ClaimLine {
     pub id: i64,
     pub version: i32,
+    /// The programme's Chinese name, and its id (shown marked as an id).
     pub programme: String,
+    pub programme_id: String,
     pub status: &'static str,
     pub status_label: &'static str,
     /// (label, value) of what the claim has gathered so far.
@@ -370,8 +372,9 @@ fn claim_line(c: &db::ClaimRow, is_staff: bool, bases: &[BasisOption]) -> ClaimL
         id: c.id,
         version: c.version,
         programme: programme(&c.programme)
-            .map(|p| format!("{}（{}）", p.name_zh, p.id))
+            .map(|p| p.name_zh.to_owned())
             .unwrap_or_else(|| c.programme.clone()),
+        programme_id: c.programme.clone(),
         status: status.map(ClaimStatus::as_str).unwrap_or("unknown"),
         status_label: status.map(ClaimStatus::label_zh).unwrap_or("—"),
         facts,
