@@ -217,6 +217,8 @@ fn concrete(path: &str, platform: i64, uid: i64) -> String {
         .replace("{oid}", "999999")
         .replace("{aid}", "999999")
         .replace("{tid}", "999999")
+        // A policy pack's code (the handler refuses the empty form).
+        .replace("{code}", "NJ")
 }
 
 async fn request(client: &mut Client, method: &Method, path: &str) -> (StatusCode, Option<String>) {

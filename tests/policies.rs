@@ -867,3 +867,156 @@ async fn city_staff_change_a_support_programme_parameter_with_history() {
         .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
 }
+
+/// The `seen` of a pack's switch form on the page.
+fn pack_seen(page: &common::Resp, pack: &str) -> String {
+    let sel = scraper::Selector::parse(&format!(
+        "form[action='/programmes/packs/{pack}'] input[name=seen]"
+    ))
+    .unwrap();
+    page.doc()
+        .select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .unwrap_or_else(|| panic!("no switch form for {pack}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn city_staff_switch_a_policy_pack_with_a_reason_and_the_platforms_follow() {
+    let app = synced_app().await;
+    let p = app.platform("NT-2024-001", "320613").await;
+    let mut staff = staff(&app).await;
+    let tab = staff.get(&format!("/platforms/{p}/support")).await;
+    assert_eq!(tab.status, StatusCode::OK);
+    assert!(tab.body.contains("id=\"programme-NT-REWARD\""));
+    assert!(
+        !tab.body.contains("id=\"programme-NJ-JOINT-RND\""),
+        "NJ ships off"
+    );
+    let page = staff.get("/programmes").await;
+    let history = page.text("#pack-history");
+    assert!(history.contains("部署默认"), "{history}");
+    let seen = pack_seen(&page, "NJ");
+
+    // A reason is required; what was typed is kept on a refusal.
+    let resp = staff
+        .post(
+            "/programmes/packs/NJ",
+            &[("seen", &seen), ("enabled", "true"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text("#f-pack-NJ-reason-error").contains("请填写原因"));
+
+    let resp = staff
+        .post(
+            "/programmes/packs/NJ",
+            &[
+                ("seen", &seen),
+                ("enabled", "true"),
+                ("reason", "参照南京市措施测算"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(
+        resp.location(),
+        Some("/programmes?notice=pack_switched#pack-NJ")
+    );
+    assert_eq!(app.audit_count("support_pack.switch").await, 1);
+    let page = staff.get("/programmes?notice=pack_switched").await;
+    assert!(page.text("p.notice").contains("政策包的启用状态已修改"));
+    assert!(page.text("#pack-NJ h2").contains("本市启用"));
+    let history = page.texts("#pack-history tbody tr");
+    assert!(history[0].contains("参照南京市措施测算"), "{history:?}");
+    assert!(history[0].contains("启用"), "{history:?}");
+    assert_eq!(history.len(), 4, "three defaults and the switch");
+
+    // The platform's 支持政策 tab and its snapshot follow.
+    let tab = staff.get(&format!("/platforms/{p}/support")).await;
+    assert!(tab.body.contains("id=\"programme-NJ-JOINT-RND\""));
+    assert!(tab.text("#programmes header").contains("南京"));
+    let today = kechuang::db::compliance::today();
+    let params =
+        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), today)
+            .await
+            .unwrap();
+    let snaps = kechuang::db::snapshot::build(app.pool(), Some(&[p]), today, &params)
+        .await
+        .unwrap();
+    let json = serde_json::to_value(&snaps[0].1).unwrap();
+    assert_eq!(json["packs"], serde_json::json!(["NT10", "JS", "NJ"]));
+
+    // A stale form (NJ switched since) is a conflict; nothing is saved.
+    let resp = staff
+        .post(
+            "/programmes/packs/NJ",
+            &[("seen", &seen), ("enabled", "false"), ("reason", "撤回")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+    assert!(
+        resp.text("#f-pack-NJ-enabled-error")
+            .contains("已被他人修改")
+    );
+    assert_eq!(app.audit_count("support_pack.switch").await, 1);
+
+    // Switching everything off is refused at the last enabled pack.
+    for pack in ["NT10", "JS"] {
+        let page = staff.get("/programmes").await;
+        let seen = pack_seen(&page, pack);
+        let resp = staff
+            .post(
+                &format!("/programmes/packs/{pack}"),
+                &[
+                    ("seen", &seen),
+                    ("enabled", "false"),
+                    ("reason", "改用南京包"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{pack}: {}", resp.body);
+    }
+    let page = staff.get("/programmes").await;
+    let seen = pack_seen(&page, "NJ");
+    let resp = staff
+        .post(
+            "/programmes/packs/NJ",
+            &[
+                ("seen", &seen),
+                ("enabled", "false"),
+                ("reason", "全部停用"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text("#f-pack-NJ-enabled-error")
+            .contains("至少须启用一个政策包")
+    );
+    assert_eq!(resp.text("#f-pack-NJ-reason"), "全部停用");
+    // The database refuses it too.
+    let err = sqlx::query(
+        "INSERT INTO support_pack_settings (pack, enabled, reason) VALUES ('NJ', false, 'x')",
+    )
+    .execute(app.pool())
+    .await
+    .expect_err("the last enabled pack stays on");
+    assert!(err.to_string().contains("at least one"), "{err}");
+    let tab = staff.get(&format!("/platforms/{p}/support")).await;
+    assert!(!tab.body.contains("id=\"programme-NT-REWARD\""));
+    assert!(tab.body.contains("id=\"programme-NJ-JOINT-RND\""));
+
+    // Leaders read the page without the switch.
+    let mut leader = leader(&app).await;
+    let page = leader.get("/programmes").await;
+    assert!(!page.body.contains("/programmes/packs/"));
+    let resp = leader
+        .post(
+            "/programmes/packs/NT10",
+            &[("seen", "1"), ("enabled", "true"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}

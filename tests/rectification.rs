@@ -1523,3 +1523,208 @@ async fn a_retain_decision_records_no_funds() {
     let resp = recover(&mut alice, p, case, &today, "1", "V").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A claim of the platform already paid (`paid` yuan), as the claim workflow leaves it after 拨付.
+async fn paid_claim(app: &TestApp, platform: i64, paid: i64) -> i64 {
+    let doc: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '奖补申报书') RETURNING id",
+    )
+    .bind(platform)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, status,
+                                     granted_yuan, paid_on, paid_yuan, voucher_no)
+         VALUES ($1, 'NT-REWARD', current_date - 200, $2, false, $3, 'paid', $2, current_date - 150, $2, '记-01')
+         RETURNING id",
+    )
+    .bind(platform)
+    .bind(paid)
+    .bind(doc)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its_total() {
+    let w = world().await;
+    let (app, p) = (&w.app, w.platform);
+    let mut alice = app.signed_in("staff-a").await;
+    let mut bob = app.signed_in("staff-b").await;
+    let claim = paid_claim(app, p, 800_000).await;
+    let case = open_case(&mut alice, p).await;
+    assess(app, &mut alice, p, case).await;
+    let resp = propose(
+        app,
+        &mut alice,
+        p,
+        case,
+        &[
+            ("decision", "exit"),
+            ("reason", "整改无望"),
+            ("funds_to_recover", "1,000,000"),
+            ("funds_basis", "共建协议第八条"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(
+        sign_off(app, &mut bob, p, case).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let today = beijing_today().to_string();
+    let resp = recover(&mut bob, p, case, &today, "300000", "JK-1").await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    // A serious integrity violation is a basis too (JY 新型研发机构 四(四)).
+    sqlx::query(
+        "INSERT INTO integrity_records (platform_id, occurred_on, serious, description)
+         VALUES ($1, current_date - 10, true, '伪造实验数据')",
+    )
+    .bind(p)
+    .execute(app.pool())
+    .await
+    .unwrap();
+
+    // The paid claim shows the decision, and the 追回 form starts from it.
+    let tab = alice.get(&format!("/platforms/{p}/support")).await;
+    let facts = tab.text(&format!("#claim-{claim} .claim-facts"));
+    assert!(
+        facts.contains(&format!("第 {case} 号整改案件的退出"))
+            && facts.contains("尚待追回 70.00 万元"),
+        "{facts}"
+    );
+    let form = format!("#claim-{claim}-recover");
+    assert_eq!(
+        tab.value(&format!("{form} select[name=basis] option[selected]"))
+            .as_deref(),
+        Some(format!("case-{case}").as_str())
+    );
+    assert_eq!(
+        tab.value(&format!("{form} input[name=recover]")).as_deref(),
+        Some("70.00"),
+        "the most the decision still takes (less than paid)"
+    );
+    let reason = tab
+        .value(&format!("{form} input[name=reason]"))
+        .unwrap_or_default();
+    assert!(
+        reason.contains(&format!("第 {case} 号整改案件的退出"))
+            && reason.contains("共建协议第八条"),
+        "{reason}"
+    );
+    let options = tab.texts(&format!("{form} select[name=basis] option"));
+    assert!(
+        options.iter().any(|o| o.contains("JY 新型研发机构 四(四)")),
+        "{options:?}"
+    );
+
+    // More than the decision still has to recover is refused beside the amount.
+    let base = format!("/platforms/{p}/support-claims/{claim}");
+    let basis = format!("case-{case}");
+    let resp = alice
+        .post(
+            &format!("{base}/recover"),
+            &[
+                ("basis", basis.as_str()),
+                ("recover", "70.01"),
+                ("reason", "依据退出决定"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text(&format!("#claim-{claim}-recover-error"))
+            .contains("尚待追回的 70.00 万元"),
+        "{}",
+        resp.text(&format!("#claim-{claim}-recover-error"))
+    );
+    let resp = alice
+        .post(
+            &format!("{base}/recover"),
+            &[
+                ("basis", basis.as_str()),
+                ("recover", "50"),
+                ("reason", "依据退出决定"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let linked: Option<i64> =
+        sqlx::query_scalar("SELECT recover_case_id FROM support_claims WHERE id = $1")
+            .bind(claim)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(linked, Some(case));
+
+    // While the claim is being recovered its 50 万元 are committed: a direct recovery fits in the 20 万元 left.
+    let resp = recover(&mut bob, p, case, &today, "200001", "JK-2").await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let list = alice.get("/recovery").await;
+    let row = list.text(&format!("#due-{case}"));
+    assert!(row.contains(&format!("申报第 {claim} 号追回中")), "{row}");
+    assert_eq!(list.text(&format!("#due-{case} .recovered")), "300,000元");
+
+    // The money recovered on the claim counts toward the decision's total, once.
+    let resp = alice
+        .post(
+            &format!("{base}/recovered"),
+            &[
+                ("recovered_on", &today),
+                ("recovered", "50"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let list = alice.get("/recovery").await;
+    assert_eq!(list.text(&format!("#due-{case} .recovered")), "800,000元");
+    assert_eq!(list.text(&format!("#due-{case} .outstanding")), "200,000元");
+    let row = list.text(&format!("#due-{case}"));
+    assert!(row.contains(&format!("申报第 {claim} 号追回到账")), "{row}");
+    let (direct, on_claims): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT sum(amount)::bigint FROM fund_recoveries WHERE case_id = $1),
+                (SELECT sum(recovered_yuan)::bigint FROM support_claims WHERE recover_case_id = $1)",
+    )
+    .bind(case)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (direct, on_claims),
+        (300_000, 500_000),
+        "each yuan held once"
+    );
+    let page = alice.get(&case_path(p, case, "")).await;
+    assert!(
+        page.text("#recovery-status").contains("尚待追回200,000元"),
+        "{}",
+        page.text("#recovery-status")
+    );
+    let resp = recover(&mut bob, p, case, &today, "200000", "JK-3").await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    let list = alice.get("/recovery").await;
+    assert_eq!(
+        list.text(&format!("#due-{case} .outstanding")),
+        "已追回完毕"
+    );
+    assert_eq!(app.audit_count("support.claim.recover").await, 1);
+    assert_eq!(app.audit_count("support.claim.recovered").await, 1);
+
+    // The database holds the decision's cap whatever the web layer does.
+    let second = paid_claim(app, p, 100_000).await;
+    let err = sqlx::query(
+        "UPDATE support_claims SET status = 'recovering', recover_yuan = 1, recover_reason = 'x',
+                recover_case_id = $2 WHERE id = $1",
+    )
+    .bind(second)
+    .bind(case)
+    .execute(app.pool())
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("does not fit"), "{err}");
+}

@@ -404,6 +404,73 @@ async fn entry(pool: &PgPool, route: &str) -> Entry {
             count_sql: count_of("support_tech_transactions"),
             again: allowed(),
         },
+        // Claims are not unique: the same form again is a second claim.
+        "/platforms/{id}/support-claims" => {
+            let doc = scalar_i64(
+                pool,
+                &format!("SELECT min(id) FROM documents WHERE platform_id = ({OPERATOR_PLATFORM})"),
+            )
+            .await;
+            Entry {
+                account: "demo-operator",
+                path: format!("/platforms/{own}/support-claims"),
+                payload: Payload::Form(vec![
+                    ("programme", "JS-TECH-TRANSFER".into()),
+                    ("document_id", doc.to_string()),
+                    ("note", "技术转移奖补".into()),
+                ]),
+                count_sql: count_of("support_claims"),
+                again: allowed(),
+            }
+        }
+        // One pending proposal per platform: the same proposal again is refused by design.
+        "/cobuild/{year}/proposals" => {
+            let year = &today[..4];
+            let p = scalar_i64(
+                pool,
+                &format!(
+                    "SELECT p.id FROM platforms p
+                     JOIN evaluations pe ON pe.platform_id = p.id AND pe.year = {year} - 2
+                     JOIN evaluations le ON le.platform_id = p.id AND le.year = {year} - 1
+                     WHERE p.level = 'county' AND p.stage = 'operating' AND p.first_support_end <= current_date
+                       AND pe.grade IN ('excellent', 'good') AND le.grade IN ('excellent', 'good')
+                       AND NOT EXISTS (SELECT 1 FROM cobuild_proposals c WHERE c.platform_id = p.id)
+                     ORDER BY p.id LIMIT 1"
+                ),
+            )
+            .await;
+            Entry {
+                account: "demo-staff",
+                path: format!("/cobuild/{year}/proposals"),
+                payload: Payload::Form(vec![
+                    ("platform_id", p.to_string()),
+                    ("reason", "连续两年评估良好，建议纳入市级支持".into()),
+                ]),
+                count_sql: count_of("cobuild_proposals"),
+                again: Again::Refused,
+            }
+        }
+        // A recovery against the demo's exit decision with funds still to recover.
+        "/platforms/{id}/rectification/{cid}/recoveries" => {
+            let (p, case) = pair(
+                pool,
+                "SELECT platform_id, id FROM rectification_cases
+                 WHERE status = 'decided' AND funds_to_recover > kc_case_committed(id) ORDER BY id LIMIT 1",
+            )
+            .await;
+            Entry {
+                account: "demo-staff",
+                path: format!("/platforms/{p}/rectification/{case}/recoveries"),
+                payload: Payload::form(&[
+                    ("recovered_on", &today),
+                    ("amount", "1000"),
+                    ("voucher", "缴款书-测试"),
+                    ("note", ""),
+                ]),
+                count_sql: count_of("fund_recoveries"),
+                again: allowed(),
+            }
+        }
         "/platforms/{id}/midyear/actions" => {
             let (p, year) = pair(
                 pool,

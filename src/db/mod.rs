@@ -20,6 +20,7 @@ pub mod mail;
 pub mod midyear;
 pub mod notices;
 pub mod operation;
+pub mod packs;
 pub mod platforms;
 pub mod policies;
 pub mod recovery;

@@ -1,4 +1,7 @@
-//! Funds to recover after a 退/转/并 decision, and the recoveries (追回) recorded against them.
+//! Funds to recover after a 退/转/并 decision, and the recoveries (追回) recorded against them: directly
+//! (`fund_recoveries`) or on a support claim paid to the platform (`support_claims.recover_case_id`). A
+//! decision's recovered total is `kc_case_recovered` (both books), what it has committed `kc_case_committed`
+//! (plus the claims still being recovered); see `domain::support::claims` for why each yuan is held once.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -26,7 +29,10 @@ pub struct DueRow {
     pub funds_to_recover: i64,
     pub funds_basis: String,
     pub agreement_end: Option<NaiveDate>,
+    /// Recovered directly and on claims.
     pub recovered: i64,
+    /// Recovered, plus claims still being recovered under the decision.
+    pub committed: i64,
 }
 
 impl DueRow {
@@ -46,8 +52,7 @@ pub async fn due(pool: &PgPool) -> Result<Vec<DueRow>, sqlx::Error> {
             SELECT c.id AS case_id, p.id AS platform_id, p.code, p.name, p.jurisdiction_id,
                    j.name AS jurisdiction_name, p.advisor_id, p.stage, c.decision, c.signed_off_at AS decided_at,
                    c.funds_to_recover, c.funds_basis, c.agreement_end,
-                   (SELECT coalesce(sum(r.amount), 0)::bigint FROM fund_recoveries r WHERE r.case_id = c.id)
-                     AS recovered
+                   kc_case_recovered(c.id) AS recovered, kc_case_committed(c.id) AS committed
             FROM rectification_cases c
             JOIN platforms p ON p.id = c.platform_id
             JOIN jurisdictions j ON j.id = p.jurisdiction_id
@@ -84,8 +89,8 @@ pub async fn recoveries(pool: &PgPool, case_ids: &[i64]) -> Result<Vec<RecoveryR
     .await
 }
 
-/// Locks the case against concurrent recoveries and returns `(status, funds_to_recover, recovered,
-/// decided on (Beijing))`, or `None` if it is not this platform's case.
+/// Locks the case against concurrent recoveries and returns `(status, funds_to_recover, recovered or
+/// committed on claims, decided on (Beijing))`, or `None` if it is not this platform's case.
 pub async fn lock_case(
     conn: &mut PgConnection,
     platform_id: i64,
@@ -102,12 +107,11 @@ pub async fn lock_case(
     let Some((status, due, decided_on)) = row else {
         return Ok(None);
     };
-    let recovered: i64 = sqlx::query_scalar(
-        "SELECT coalesce(sum(amount), 0)::bigint FROM fund_recoveries WHERE case_id = $1",
-    )
-    .bind(case_id)
-    .fetch_one(conn)
-    .await?;
+    // Directly, on claims, and on claims still being recovered: what remains is what may be recorded.
+    let recovered: i64 = sqlx::query_scalar("SELECT kc_case_committed($1)")
+        .bind(case_id)
+        .fetch_one(conn)
+        .await?;
     Ok(Some((status, due, recovered, decided_on)))
 }
 
@@ -130,5 +134,76 @@ pub async fn insert(
     .bind(&d.note)
     .bind(user_id)
     .fetch_one(conn)
+    .await
+}
+
+/// A claim's recovery under a decision, as `/recovery` lists it beside the direct recoveries.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimRecoveryRow {
+    pub case_id: i64,
+    pub claim_id: i64,
+    pub platform_id: i64,
+    pub programme: String,
+    pub status: String,
+    pub recover_yuan: i64,
+    pub recovered_on: Option<NaiveDate>,
+    pub recovered_yuan: Option<i64>,
+}
+
+/// The claims recovered (or being recovered) under these cases, oldest first.
+pub async fn claim_recoveries(
+    pool: &PgPool,
+    case_ids: &[i64],
+) -> Result<Vec<ClaimRecoveryRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT recover_case_id AS case_id, id AS claim_id, platform_id, programme, status, recover_yuan,
+                recovered_on, recovered_yuan
+         FROM support_claims WHERE recover_case_id = ANY($1) ORDER BY id",
+    )
+    .bind(case_ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// A signed-off 退/转/并 decision of the platform with funds still to recover (a claim's 追回 may rest on it).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenDecision {
+    pub case_id: i64,
+    pub decision: Option<String>,
+    pub decided_on: Option<NaiveDate>,
+    pub funds_to_recover: i64,
+    pub funds_basis: String,
+    pub committed: i64,
+}
+
+/// The platform's decisions with funds still to recover (recovered and committed below the amount).
+pub async fn open_decisions(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<OpenDecision>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM (
+            SELECT id AS case_id, decision, (signed_off_at AT TIME ZONE 'Asia/Shanghai')::date AS decided_on,
+                   funds_to_recover, funds_basis, kc_case_committed(id) AS committed
+            FROM rectification_cases
+            WHERE platform_id = $1 AND status = 'decided' AND funds_to_recover > 0
+         ) d WHERE d.committed < d.funds_to_recover ORDER BY d.case_id",
+    )
+    .bind(platform_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The platform's serious integrity violations (JY 新型研发机构 四(四): 按规定追回有关财政资金).
+pub async fn serious_violations(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Vec<(i64, NaiveDate, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, occurred_on, description FROM integrity_records
+         WHERE platform_id = $1 AND serious ORDER BY occurred_on, id",
+    )
+    .bind(platform_id)
+    .fetch_all(conn)
     .await
 }

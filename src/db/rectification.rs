@@ -51,8 +51,10 @@ pub struct CaseRow {
     pub funds_to_recover: Option<i64>,
     pub funds_basis: String,
     pub agreement_end: Option<NaiveDate>,
-    /// The sum of the recorded recoveries.
+    /// Recovered: the recorded recoveries plus what claims recovered under the decision (migration 0027).
     pub recovered: i64,
+    /// Recovered, plus claims still being recovered under the decision.
+    pub committed: i64,
 }
 
 impl CaseRow {
@@ -81,7 +83,7 @@ const SELECT_CASE: &str = "
            (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id) AS measures_total,
            (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS measures_done,
            c.funds_to_recover, c.funds_basis, c.agreement_end,
-           (SELECT coalesce(sum(r.amount), 0)::bigint FROM fund_recoveries r WHERE r.case_id = c.id) AS recovered
+           kc_case_recovered(c.id) AS recovered, kc_case_committed(c.id) AS committed
     FROM rectification_cases c
     LEFT JOIN users ua ON ua.id = c.assessed_by
     LEFT JOIN users up ON up.id = c.proposed_by

@@ -8,7 +8,7 @@
 //! after a return does not move them: filings keep every version, evaluations `first_submitted_at`); the grade is
 //! the published grade (`not_evaluated` when the platform was excluded); `support` is built from the
 //! support records (`db::support`, see `domain::support::records` for which rows count); `packs` are
-//! the deployment's default packs (NT10, JS).
+//! the packs the deployment enables now (`db::packs`, switched by city staff on `/programmes`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -121,9 +121,10 @@ pub async fn build_on(
     .fetch_all(&mut *conn)
     .await?;
     let g = gather(conn, ids, as_of).await?;
+    let packs = super::packs::enabled(conn).await?;
     Ok(heads
         .into_iter()
-        .map(|h| (h.id, assemble(h, &g, as_of, params)))
+        .map(|h| (h.id, assemble(h, &g, as_of, params, &packs)))
         .collect())
 }
 
@@ -447,7 +448,7 @@ fn year_record(year: i32, d: &YearData) -> YearRecord {
     }
 }
 
-fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params) -> Snapshot {
+fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params, packs: &[Pack]) -> Snapshot {
     let docs = g.documents.get(&h.id).map(Vec::as_slice).unwrap_or(&[]);
     let has_doc = |kind: &str| docs.iter().any(|k| k == kind);
     let (items, overdue) = g.checklist.get(&h.id).copied().unwrap_or((0, 0));
@@ -501,7 +502,7 @@ fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params) -> Snapsho
     Snapshot {
         as_of,
         params: params.clone(),
-        packs: Pack::DEFAULT.to_vec(),
+        packs: packs.to_vec(),
         platform,
     }
 }

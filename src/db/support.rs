@@ -316,6 +316,9 @@ pub async fn delete(
 
 // ---- claims (migration 0024) ----
 
+/// The database's cap on a claim's 追回 under a decision (trigger `support_claims_recovery_guard`).
+pub const RECOVER_WITHIN_DUE: &str = "support_claims_recover_within_due";
+
 /// A claim as listed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimRow {
@@ -339,13 +342,16 @@ pub struct ClaimRow {
     pub recover_reason: Option<String>,
     pub recovered_on: Option<NaiveDate>,
     pub recovered_yuan: Option<i64>,
+    /// The basis of the 追回 (migration 0027): a 退/转/并 decision's case, or a serious integrity violation.
+    pub recover_case_id: Option<i64>,
+    pub recover_integrity_id: Option<i64>,
     pub version: i32,
 }
 
 const CLAIM_COLUMNS: &str = "c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
     d.title AS document_title, c.note, c.status, su.display_name AS submitted_by, c.granted_yuan, c.review_note,
     ru.display_name AS reviewed_by, c.paid_on, c.paid_yuan, c.voucher_no, c.recover_yuan, c.recover_reason,
-    c.recovered_on, c.recovered_yuan, c.version
+    c.recovered_on, c.recovered_yuan, c.recover_case_id, c.recover_integrity_id, c.version
     FROM support_claims c JOIN documents d ON d.id = c.document_id
     LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by";
 
@@ -432,7 +438,8 @@ pub async fn apply_step(
         }
         StepInput::Pay { .. } => "status = 'paid', paid_on = $5, paid_yuan = $6, voucher_no = $7",
         StepInput::Recover { .. } => {
-            "status = 'recovering', recover_yuan = $5, recover_reason = $6"
+            "status = 'recovering', recover_yuan = $5, recover_reason = $6, recover_case_id = $7,
+             recover_integrity_id = $8"
         }
         StepInput::Recovered { .. } => {
             "status = 'recovered', recovered_on = $5, recovered_yuan = $6"
@@ -454,7 +461,12 @@ pub async fn apply_step(
         StepInput::Recover {
             recover_yuan,
             reason,
-        } => q.bind(*recover_yuan).bind(reason),
+            basis,
+        } => q
+            .bind(*recover_yuan)
+            .bind(reason)
+            .bind(basis.case_id())
+            .bind(basis.integrity_id()),
         StepInput::Recovered {
             recovered_on,
             recovered_yuan,

@@ -354,6 +354,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     midyear::seed(&mut tx, &city).await?;
     evaluation::seed(&mut tx, &city).await?;
     support::seed(&mut tx, &city).await?;
+    support::seed_workflows(&mut tx, &city).await?;
 
     audit::record(
         &mut tx,

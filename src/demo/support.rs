@@ -192,3 +192,229 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::
     .await?;
     Ok(())
 }
+
+/// A document of the platform a claim files (the claim workflow asks for one).
+async fn claim_document(
+    conn: &mut PgConnection,
+    platform: i64,
+    title: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', $2) RETURNING id",
+    )
+    .bind(platform)
+    .bind(title)
+    .fetch_one(conn)
+    .await
+}
+
+/// One demo claim as the workflow leaves it at `status`; its id.
+#[allow(clippy::too_many_arguments)]
+async fn claim(
+    conn: &mut PgConnection,
+    city: &DemoCity,
+    platform: i64,
+    programme: &str,
+    as_of: NaiveDate,
+    computed: i64,
+    status: &str,
+    granted: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    let name = crate::domain::support::programme(programme).map_or("支持项目", |p| p.name_zh);
+    let doc = claim_document(conn, platform, &format!("{name}申报材料（示例）")).await?;
+    let paid = matches!(status, "paid" | "recovering" | "recovered");
+    sqlx::query_scalar(
+        "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, note, status,
+                                     submitted_by, granted_yuan, review_note, reviewed_by, reviewed_at,
+                                     paid_on, paid_yuan, voucher_no)
+         VALUES ($1, $2, $3, $4, false, $5, '示例申报', $6, $7, $8, $9, $10, $11, $12, $8, $13)
+         RETURNING id",
+    )
+    .bind(platform)
+    .bind(programme)
+    .bind(as_of)
+    .bind(computed)
+    .bind(doc)
+    .bind(status)
+    .bind(city.operator_id)
+    .bind(granted)
+    .bind(if granted.is_some() { "材料齐全，同意支持" } else { "" })
+    .bind(granted.map(|_| city.staff_id))
+    .bind(granted.map(|_| (as_of + chrono::Duration::days(30)).and_hms_opt(10, 0, 0).expect("time").and_utc()))
+    .bind(paid.then(|| as_of + chrono::Duration::days(60)))
+    .bind(paid.then(|| format!("示例记-{}", as_of.format("%Y%m%d"))))
+    .fetch_one(conn)
+    .await
+}
+
+/// The workflows behind the support programmes, so a visitor sees each page with content: claims in every
+/// state (submitted, approved, paid, recovering), the first exit decision with funds to recover and a partial
+/// recovery (and a claim recovered under it), and a year's city–county co-building share with an approved
+/// and a pending proposal.
+pub async fn seed_workflows(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::Error> {
+    let operating: Vec<i64> = city
+        .platforms
+        .iter()
+        .filter(|(_, _, stage, _)| *stage == Stage::Operating)
+        .map(|(id, ..)| *id)
+        .take(2)
+        .collect();
+    let [a, b] = operating[..] else {
+        return Ok(());
+    };
+    let today: NaiveDate = sqlx::query_scalar("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+        .fetch_one(&mut *conn)
+        .await?;
+    let this_year = chrono::Datelike::year(&today);
+    // a: 3% of its 1,500 万元 of transactions, filed; b: its proof-of-concept centre, approved.
+    claim(
+        conn,
+        city,
+        a,
+        "JS-TECH-TRANSFER",
+        today,
+        450_000,
+        "submitted",
+        None,
+    )
+    .await?;
+    claim(
+        conn,
+        city,
+        b,
+        "JS-POC-CENTER",
+        today - chrono::Duration::days(90),
+        1_000_000,
+        "approved",
+        Some(1_000_000),
+    )
+    .await?;
+    // The NT reward of a platform graded excellent or good last year, paid.
+    let rewarded: Option<(i64, String)> = sqlx::query_as(
+        "SELECT platform_id, grade FROM evaluations WHERE year = $1 AND grade IN ('excellent', 'good')
+         ORDER BY grade, platform_id LIMIT 1",
+    )
+    .bind(LAST_YEAR)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((p, grade)) = rewarded {
+        let amount = if grade == "excellent" {
+            500_000
+        } else {
+            200_000
+        };
+        claim(
+            conn,
+            city,
+            p,
+            "NT-REWARD",
+            date(this_year, 3, 2),
+            amount,
+            "paid",
+            Some(amount),
+        )
+        .await?;
+    }
+
+    // The first exit decision: 60 万元 to recover under the co-building agreement, 20 万元 recovered directly,
+    // and 10 万元 being recovered on a claim paid before the exit.
+    let exit: Option<(i64, i64, NaiveDate)> = sqlx::query_as(
+        "SELECT id, platform_id, (signed_off_at AT TIME ZONE 'Asia/Shanghai')::date FROM rectification_cases
+         WHERE status = 'decided' AND decision = 'exit' ORDER BY id LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((case_id, p, decided)) = exit {
+        sqlx::query(
+            "UPDATE rectification_cases SET funds_to_recover = 600000, agreement_end = $2,
+                    funds_basis = '共建协议第八条：建设目标未达成的，按比例追回市级建设补助（示例）'
+             WHERE id = $1",
+        )
+        .bind(case_id)
+        .bind(decided)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO fund_recoveries (case_id, platform_id, recovered_on, amount, voucher, note, recorded_by)
+             VALUES ($1, $2, $3, 200000, '示例缴款书-001', '第一笔退回', $4)",
+        )
+        .bind(case_id)
+        .bind(p)
+        .bind(decided + chrono::Duration::days(40))
+        .bind(city.staff_id)
+        .execute(&mut *conn)
+        .await?;
+        let cid = claim(
+            conn,
+            city,
+            p,
+            "NT-REWARD",
+            decided - chrono::Duration::days(400),
+            200_000,
+            "paid",
+            Some(200_000),
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE support_claims SET status = 'recovering', recover_yuan = 100000, recover_case_id = $2,
+                    recover_reason = '依据第 ' || $2 || ' 号整改案件的退出决定追回财政资金', version = version + 3
+             WHERE id = $1",
+        )
+        .bind(cid)
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    // City–county co-building this year: the share, one admission, one proposal waiting for a second person.
+    sqlx::query(
+        "INSERT INTO cobuild_shares (year, share_pct, max_platforms, reason, set_by)
+         VALUES ($1, 50, 3, '按评估结果择优纳入市级支持、协同共建（示例）', $2)",
+    )
+    .bind(this_year)
+    .bind(city.staff_id)
+    .execute(&mut *conn)
+    .await?;
+    let eligible: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT p.id, pe.grade, le.grade FROM platforms p
+         JOIN evaluations pe ON pe.platform_id = p.id AND pe.year = $1 - 2
+         JOIN evaluations le ON le.platform_id = p.id AND le.year = $1 - 1
+         WHERE p.level = 'county' AND p.stage = 'operating' AND p.first_support_end <= $2
+           AND pe.grade IN ('excellent', 'good') AND le.grade IN ('excellent', 'good')
+         ORDER BY p.id LIMIT 2",
+    )
+    .bind(this_year)
+    .bind(today)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (n, (p, previous, last)) in eligible.iter().enumerate() {
+        let rid: i64 = sqlx::query_scalar(
+            "INSERT INTO cobuild_proposals (year, platform_id, previous_grade, last_grade, reason, proposed_by)
+             VALUES ($1, $2, $3, $4, '功能定位清晰、运行机制健全，连续两年评估良好及以上（示例）', $5) RETURNING id",
+        )
+        .bind(this_year)
+        .bind(p)
+        .bind(previous)
+        .bind(last)
+        .bind(city.staff_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if n == 0 {
+            sqlx::query(
+                "UPDATE cobuild_proposals SET status = 'approved', decided_by = $2, decided_at = now(),
+                        decision_reason = '同意纳入市级支持，按市县共建管理（示例）' WHERE id = $1",
+            )
+            .bind(rid)
+            .bind(city.county_staff_id)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE platforms SET level = 'city_county', version = version + 1 WHERE id = $1",
+            )
+            .bind(p)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -130,8 +130,8 @@ static SOURCES: [Source; 5] = [
         role: PolicyRole::Reference,
         jurisdiction_zh: "南京市",
         fallback_title: "南京市科技成果转化实施意见（22条）",
-        purpose_zh: "参考政策：支持与补助政策匹配（如新型研发机构按新增投入20%给予最高300万元资助），\
-                     公共技术服务平台的合同考核与退出机制。",
+        purpose_zh: "参考政策：支持与补助政策匹配（如新型研发机构协同企业开展联合攻关，根据新增投入20%给予最高300万元\
+                     资助），公共技术服务平台的合同考核退出机制。",
         note_zh: "原文未载标题、发文机关、文号和日期（发布于2024年7月以后）；标题为本系统据正文所拟。",
         parts: &[],
     },
@@ -143,7 +143,7 @@ static SOURCES: [Source; 5] = [
         jurisdiction_zh: "江阴市",
         fallback_title: "江阴市科技创新行动计划（2023—2025年）",
         purpose_zh: "参考政策：新型研发机构的年度认定与公示、理事会或董事会决策制和院长负责制、\
-                     共建期满验收、科研诚信（严重违背者3年内不得参与绩效评价）、信息公开。",
+                     共建期满验收、科研诚信（严重违背者3年内不得参与绩效评价，并按规定追回有关财政资金）、信息公开。",
         note_zh: "原文为繁体字，含三个行动计划；各计划的条款编号前冠以计划简称（创新型企业、新型研发机构、技术转移）。",
         parts: JY_PARTS,
     },
@@ -165,8 +165,8 @@ static SOURCES: [Source; 5] = [
         role: PolicyRole::Reference,
         jurisdiction_zh: "江苏省",
         fallback_title: "关于突出市场导向建设科技成果转化高地的若干措施（征求意见稿）",
-        purpose_zh: "参考政策（征求意见稿）：支持政策匹配（如省级概念验证中心每家100万元；\
-                     按技术交易额3%奖补，单个机构不超过100万元）。",
+        purpose_zh: "参考政策（征求意见稿）：支持政策匹配（如省概念验证中心每家100万元建设经费；\
+                     对促成重大成果转化的社会化技术转移机构按技术交易额的3%奖补，单个机构不超过100万元）。",
         note_zh: "征求意见稿，尚未正式印发，不作为现行政策适用；原文未载发文机关、文号和日期。",
         parts: &[],
     },
@@ -1037,6 +1037,17 @@ mod tests {
             clause("NJ", "四13")
                 .text
                 .contains("根据新增投入20%给予最高300万元资助")
+        );
+        // The 20% is tied to 协同企业开展联合攻关, in the text and in what the library says of it.
+        assert!(
+            clause("NJ", "四13")
+                .text
+                .contains("协同企业开展联合攻关,根据新增投入20%")
+        );
+        assert!(
+            nj.source
+                .purpose_zh
+                .contains("协同企业开展联合攻关，根据新增投入20%")
         );
         assert_eq!(nj.meta, Metadata::default());
         assert_eq!(nj.title(), nj.source.fallback_title);

@@ -32,7 +32,7 @@ use crate::domain::money::{self_sufficiency, wan};
 use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::Grade;
-use crate::domain::support::{self, Pack, ProgrammeDef, SupportStatus};
+use crate::domain::support::{self, ProgrammeDef, SupportStatus};
 use std::sync::Arc;
 
 use super::cache::{Cached, Page};
@@ -849,11 +849,12 @@ async fn support_totals(
             let mut conn = pool.acquire().await?;
             let params = rule_params::in_force(&mut conn, v.today).await?;
             let snapshots = snapshot::build_on(&mut conn, Some(&ids), v.today, &params).await?;
+            let enabled = crate::db::packs::enabled(&mut conn).await?;
             drop(conn);
             let mut potential: Vec<(&'static ProgrammeDef, usize, Option<i64>, bool)> =
                 support::programmes()
                     .iter()
-                    .filter(|p| Pack::DEFAULT.contains(&p.pack))
+                    .filter(|p| enabled.contains(&p.pack))
                     .map(|p| (p, 0, None, false))
                     .collect();
             for (_, snap) in &snapshots {

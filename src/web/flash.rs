@@ -105,6 +105,7 @@ flashes! {
     ConfigSaved = "config_saved" => "配置已保存为新版本。",
     ParamChanged = "param_changed" => "参数已修改并记入修改历史，所有平台的检查结果已按新参数重新计算。",
     ProgrammeParamChanged = "programme_param_changed" => "支持政策参数已修改并记入修改历史，各平台可申报的金额已按新参数测算。",
+    PackSwitched = "pack_switched" => "政策包的启用状态已修改并记入启用历史，各平台可申报的支持项目已按启用的政策包重新测算。",
     ConfigCopied = "config_copied" => "已以上一年度配置创建本年度配置（第 1 版）。",
 
     // Year-start filing.

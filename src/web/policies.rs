@@ -16,6 +16,7 @@ use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::write::{Entry, Writer};
+use crate::db::packs as packs_db;
 use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
 use crate::db::{compliance, rule_params};
 use crate::domain::annual::is_cycle_deadline;
@@ -30,6 +31,7 @@ use crate::domain::policy_text::{
     Citation, ClauseKind, PolicyStatus, RuleLink, parse_citation, rule_links,
 };
 use crate::domain::role::Role;
+use crate::domain::support::packs::parse_pack_change;
 use crate::domain::support::{self, Pack, ProgrammeDef};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -733,7 +735,26 @@ pub struct PackGroup {
     pub label: &'static str,
     pub draft: bool,
     pub enabled: bool,
+    /// The id of the setting in force (the switch form's `seen`).
+    pub seen: i64,
     pub programmes: Vec<ProgrammeItem>,
+}
+
+/// The pack switch form as submitted, when it was refused.
+pub struct PackForm {
+    pub code: String,
+    pub reason: String,
+    pub errors: FieldErrors,
+}
+
+/// One recorded pack setting.
+pub struct PackChangeRow {
+    pub at: String,
+    pub pack: String,
+    pub draft: bool,
+    pub enabled: bool,
+    pub by: String,
+    pub reason: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -748,10 +769,30 @@ pub struct ProgrammesPage {
     pub history: Vec<ChangeRow>,
     /// The parameter form as submitted, when it was refused (`name` is `PROGRAMME-ID.name`).
     pub form: Option<ParamForm>,
+    /// The pack switch form as submitted, when it was refused.
+    pub pack_form: Option<PackForm>,
+    /// Every pack setting, newest first (the deployment's defaults last).
+    pub pack_history: Vec<PackChangeRow>,
     pub notice: &'static str,
 }
 
 impl ProgrammesPage {
+    /// The reason typed in the switch form of pack `code`, if that form was refused.
+    pub fn pack_reason(&self, code: &str) -> &str {
+        match &self.pack_form {
+            Some(f) if f.code == code => f.reason.as_str(),
+            _ => "",
+        }
+    }
+
+    /// The error of `field` in the switch form of pack `code`, or "".
+    pub fn pack_error(&self, code: &str, field: &str) -> &str {
+        match &self.pack_form {
+            Some(f) if f.code == code => f.errors.get(field),
+            _ => "",
+        }
+    }
+
     /// The form state for `PROGRAMME-ID.name`: what was typed if that form was refused, else empty.
     pub fn typed(&self, key: &str) -> (&str, &str) {
         match &self.form {
@@ -774,7 +815,7 @@ pub async fn programmes(
     user: CurrentUser,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<ProgrammesPage> {
-    programmes_page(&state, &user, Flash::text_of(&q.notice), None).await
+    programmes_page(&state, &user, Flash::text_of(&q.notice), None, None).await
 }
 
 async fn programmes_page(
@@ -782,19 +823,23 @@ async fn programmes_page(
     user: &CurrentUser,
     notice: &'static str,
     form: Option<ParamForm>,
+    pack_form: Option<PackForm>,
 ) -> AppResult<ProgrammesPage> {
     let today = compliance::today();
     let mut conn = state.db.acquire().await?;
     let params = rule_params::in_force(&mut conn, today).await?;
     let changes = rule_params::history_of_programmes(&mut conn).await?;
+    let settings = packs_db::settings(&mut conn).await?;
+    let pack_changes = packs_db::history(&mut conn).await?;
     drop(conn);
-    let packs = Pack::ALL
+    let packs = settings
         .iter()
-        .map(|&pack| PackGroup {
+        .map(|&packs_db::Setting { pack, enabled, id }| PackGroup {
             code: pack.as_str(),
             label: pack.label_zh(),
             draft: pack.is_draft(),
-            enabled: Pack::DEFAULT.contains(&pack),
+            enabled,
+            seen: id,
             programmes: support::programmes()
                 .iter()
                 .filter(|p| p.pack == pack)
@@ -815,6 +860,20 @@ async fn programmes_page(
         })
         .collect();
     let history = changes.into_iter().map(change_row).collect();
+    let pack_history = pack_changes
+        .into_iter()
+        .map(|c| {
+            let pack = Pack::parse(&c.pack);
+            PackChangeRow {
+                at: local_time(&c.changed_at),
+                pack: pack.map_or(c.pack.clone(), |p| p.label_zh().to_owned()),
+                draft: pack.is_some_and(Pack::is_draft),
+                enabled: c.enabled,
+                by: c.changed_by.unwrap_or_else(|| "系统（部署默认）".into()),
+                reason: c.reason,
+            }
+        })
+        .collect();
     Ok(ProgrammesPage {
         layout: Layout::for_user(user, "policies"),
         tab: "programmes",
@@ -822,8 +881,87 @@ async fn programmes_page(
         can_edit: user.is_city_staff,
         history,
         form,
+        pack_form,
+        pack_history,
         notice,
     })
+}
+
+// ---- POST /programmes/packs/{code} -------------------------------------------------------------
+
+/// City staff switch a policy pack on or off, with a reason: kept in the pack history, audited, and every
+/// figure that depends on the enabled packs recomputed (`touches_all`, the data version advances). A stale
+/// form (another switch of this pack since the page was opened) is a 409 conflict; switching off the last
+/// enabled pack is refused.
+pub async fn switch_pack(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path(code): Path<String>,
+    Form(f): Form<RawForm>,
+) -> AppResult<Response> {
+    let pack = Pack::parse(&code).ok_or(AppError::NotFound)?;
+    let refuse = |errors: FieldErrors, status: StatusCode| {
+        let form = PackForm {
+            code: pack.as_str().to_owned(),
+            reason: f.get("reason").to_owned(),
+            errors,
+        };
+        let (state, user) = (&state, &user);
+        async move {
+            let page = programmes_page(state, user, "", None, Some(form)).await?;
+            Ok::<Response, AppError>((status, page).into_response())
+        }
+    };
+    let mut tx = w.begin().await?;
+    packs_db::lock(&mut tx).await?;
+    let settings = packs_db::settings(&mut tx).await?;
+    let now = settings
+        .iter()
+        .find(|s| s.pack == pack)
+        .copied()
+        .ok_or(AppError::NotFound)?;
+    let seen: i64 = f.get("seen").trim().parse().unwrap_or(-1);
+    if seen != now.id {
+        tx.rollback().await?;
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "enabled",
+            format!(
+                "在您打开本页之后，该政策包的启用状态已被他人修改，现为“{}”；请核对后重新提交",
+                if now.enabled { "启用" } else { "停用" }
+            ),
+        );
+        return refuse(errors, StatusCode::CONFLICT).await;
+    }
+    let enabled_now: Vec<Pack> = settings
+        .iter()
+        .filter(|s| s.enabled)
+        .map(|s| s.pack)
+        .collect();
+    let change = match parse_pack_change(pack, f.get("enabled"), f.get("reason"), &enabled_now) {
+        Ok(change) => change,
+        Err(errors) => {
+            tx.rollback().await?;
+            return refuse(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let id = packs_db::record(&mut tx, &change, user.id).await?;
+    tx.audit(
+        Entry::new("support_pack.switch", "support_pack_settings", id)
+            .before(serde_json::json!({ "pack": pack.as_str(), "enabled": now.enabled }))
+            .after(serde_json::json!({
+                "pack": pack.as_str(), "enabled": change.enabled, "reason": change.reason
+            })),
+    )
+    .await?;
+    tx.touches_all();
+    tx.redirect(format!(
+        "/programmes?notice={}#pack-{}",
+        Flash::PackSwitched,
+        pack.as_str()
+    ))
+    .await
 }
 
 fn change_row(c: rule_params::Change) -> ChangeRow {
@@ -939,7 +1077,7 @@ async fn change_param(
                 Owner::Rule(r) => rule_page(state, user, r.id, "", Some(form))
                     .await?
                     .into_response(),
-                Owner::Programme(_) => programmes_page(state, user, "", Some(form))
+                Owner::Programme(_) => programmes_page(state, user, "", Some(form), None)
                     .await?
                     .into_response(),
             };

@@ -1,5 +1,7 @@
 //! Funds to recover after 退/转/并 (staff): every decided case with funds to recover in the user's scope —
-//! the amount, what has been recovered, the recorded recoveries — outstanding ones first.
+//! the amount, what has been recovered, the recorded recoveries — outstanding ones first. What was
+//! recovered on the platform's support claims under the decision counts toward its total (and is listed
+//! with the claim's number); see `domain::support::claims` for why each recovered yuan is held once.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,8 @@ pub struct DueView {
     pub outstanding: String,
     pub done: bool,
     pub recoveries: Vec<RecoveryView>,
+    /// Claims recovered or being recovered under the decision: (link, text).
+    pub claims: Vec<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -55,6 +59,23 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> AppResul
             .entry(r.case_id)
             .or_default()
             .push(RecoveryView::from(&r));
+    }
+    let mut claims_by_case: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    for c in db::claim_recoveries(&state.db, &ids).await? {
+        let what = match (c.recovered_on, c.recovered_yuan) {
+            (Some(on), Some(y)) => {
+                format!("{on} · {} · 申报第 {} 号追回到账", yuan_text(y), c.claim_id)
+            }
+            _ => format!(
+                "申报第 {} 号追回中（{}）",
+                c.claim_id,
+                yuan_text(c.recover_yuan)
+            ),
+        };
+        claims_by_case.entry(c.case_id).or_default().push((
+            format!("/platforms/{}/support#claim-{}", c.platform_id, c.claim_id),
+            what,
+        ));
     }
     let total: i64 = due
         .iter()
@@ -86,6 +107,7 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> AppResul
             outstanding: yuan_text(outstanding(r.funds_to_recover, r.recovered)),
             done: r.recovered >= r.funds_to_recover,
             recoveries: by_case.remove(&r.case_id).unwrap_or_default(),
+            claims: claims_by_case.remove(&r.case_id).unwrap_or_default(),
         })
         .collect();
     Ok(RecoveryPage {

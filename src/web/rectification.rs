@@ -458,7 +458,7 @@ impl From<&CaseRow> for CaseView {
             recovered: yuan_text(c.recovered),
             outstanding: yuan_text(outstanding(c.funds_to_recover.unwrap_or(0), c.recovered)),
             recovery_open: c.status == CaseStatus::Decided.as_str()
-                && c.funds_to_recover.unwrap_or(0) > c.recovered,
+                && c.funds_to_recover.unwrap_or(0) > c.committed,
         }
     }
 }
@@ -1571,7 +1571,10 @@ pub async fn record_recovery(
         let msg = if status != CaseStatus::Decided.as_str() || due == 0 {
             "该案件没有应追回的财政资金（须为已生效的退/转/并决定且应追回金额大于0）。".to_owned()
         } else {
-            format!("应追回的{}已全部追回，不能再登记追回。", yuan_text(due))
+            format!(
+                "应追回的{}已全部追回（含支持项目申报上的追回和追回中的金额），不能再登记追回。",
+                yuan_text(due)
+            )
         };
         let fb = refusal_of("recovery", msg, kept());
         return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));

@@ -74,6 +74,9 @@ pub const CREATE_ROUTES: &[&str] = &[
     "/platforms/{id}/integrity",
     "/platforms/{id}/ledger/{kind}",
     "/platforms/{id}/support/{kind}",
+    "/platforms/{id}/support-claims",
+    "/cobuild/{year}/proposals",
+    "/platforms/{id}/rectification/{cid}/recoveries",
     "/platforms/{id}/midyear/actions",
     "/platforms/{id}/checklist",
     "/platforms/{id}/checklist/{cid}/comments",
@@ -1082,6 +1085,13 @@ fn routes() -> Vec<RouteDef> {
             "/programmes/{pid}/params/{name}",
             Roles(STAFF, Scope::City),
             post(policies::update_programme_param),
+        ),
+        // City staff switch a pack on or off (with a reason; history kept, support recomputed).
+        route(
+            M::POST,
+            "/programmes/packs/{code}",
+            Roles(STAFF, Scope::City),
+            post(policies::switch_pack),
         ),
         // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).
         route(

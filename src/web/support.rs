@@ -18,15 +18,18 @@ use super::forms::{Form, Path, Query};
 use super::layout::Layout;
 use super::ledger::{AddForm, Opt};
 use super::write::{Entry, Writer};
+use crate::db::recovery as recovery_db;
 use crate::db::support::{self as db, InsertError};
 use crate::db::{compliance, documents, rule_params, snapshot};
 use crate::domain::compliance::snapshot::Grade;
 use crate::domain::fields::RawForm;
 use crate::domain::money::wan;
 use crate::domain::platform::Stage;
+use crate::domain::rectification::DecisionKind;
 use crate::domain::role::Role;
 use crate::domain::support::claims::{
-    ClaimFigures, ClaimStatus, ClaimStep, parse_claim, parse_step,
+    BasisOption, ClaimFigures, ClaimStatus, ClaimStep, RecoverBasis, parse_claim, parse_step,
+    suggested_recovery,
 };
 use crate::domain::support::records::{InvestmentKind, RecordKind, parse_record};
 use crate::domain::support::{
@@ -64,7 +67,9 @@ pub enum Retry {
 pub struct ClaimLine {
     pub id: i64,
     pub version: i32,
+    /// The programme's Chinese name, and its id (shown marked as an id).
     pub programme: String,
+    pub programme_id: String,
     pub status: &'static str,
     pub status_label: &'static str,
     /// (label, value) of what the claim has gathered so far.
@@ -132,6 +137,8 @@ pub struct SupportPage {
     pub claim_form: AddForm,
     pub is_staff: bool,
     pub conflict: String,
+    /// The bases a 追回 may rest on: (form value, label).
+    pub basis_options: Vec<(String, String)>,
 }
 
 fn options<T: Copy>(
@@ -208,6 +215,54 @@ async fn compute(state: &AppState, id: i64) -> AppResult<(SupportOutput, Vec<Pac
     Ok((support::evaluate(&snap, &params), snap.packs))
 }
 
+/// The bases a claim's 追回 may rest on for the platform: its signed-off 退/转/并 decisions with funds still to
+/// recover (the amount then fits in what remains), its serious integrity violations (JY 新型研发机构 四(四)).
+async fn recover_bases(
+    conn: &mut sqlx::PgConnection,
+    platform_id: i64,
+) -> AppResult<Vec<BasisOption>> {
+    let mut bases = Vec::new();
+    for d in recovery_db::open_decisions(&mut *conn, platform_id).await? {
+        let kind = d
+            .decision
+            .as_deref()
+            .and_then(DecisionKind::parse)
+            .map_or("退/转/并", DecisionKind::label_zh);
+        let on = d.decided_on.map(|d| d.to_string()).unwrap_or_default();
+        let left = (d.funds_to_recover - d.committed).max(0);
+        bases.push(BasisOption {
+            basis: RecoverBasis::Decision(d.case_id),
+            label: format!(
+                "第 {} 号整改案件的{kind}决定（{on} 生效）：应追回 {} 万元，尚待追回 {} 万元",
+                d.case_id,
+                wan(d.funds_to_recover),
+                wan(left)
+            ),
+            reason: format!(
+                "依据第 {} 号整改案件的{kind}决定（{on} 生效）追回财政资金{}",
+                d.case_id,
+                if d.funds_basis.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{}", d.funds_basis)
+                }
+            ),
+            outstanding: Some(left),
+        });
+    }
+    for (rid, on, description) in recovery_db::serious_violations(&mut *conn, platform_id).await? {
+        bases.push(BasisOption {
+            basis: RecoverBasis::Integrity(rid),
+            label: format!("严重违背科研诚信（{on}）：JY 新型研发机构 四(四) 按规定追回有关财政资金"),
+            reason: format!(
+                "依据 JY 新型研发机构 四(四)，严重违背科研诚信（{on}：{description}），按规定追回有关财政资金"
+            ),
+            outstanding: None,
+        });
+    }
+    Ok(bases)
+}
+
 /// Programmes that may be claimed: eligible, with an amount or ceiling.
 fn claimable(output: &SupportOutput) -> Vec<&ProgrammeResult> {
     output
@@ -217,7 +272,7 @@ fn claimable(output: &SupportOutput) -> Vec<&ProgrammeResult> {
         .collect()
 }
 
-fn claim_line(c: &db::ClaimRow, is_staff: bool) -> ClaimLine {
+fn claim_line(c: &db::ClaimRow, is_staff: bool, bases: &[BasisOption]) -> ClaimLine {
     let status = ClaimStatus::parse(&c.status);
     let money = |v: Option<i64>| v.map(wan).unwrap_or_default();
     let mut facts = vec![
@@ -265,6 +320,17 @@ fn claim_line(c: &db::ClaimRow, is_staff: bool) -> ClaimLine {
             ),
         ));
     }
+    if status == Some(ClaimStatus::Paid) {
+        for b in bases.iter().filter(|b| b.basis.case_id().is_some()) {
+            facts.push(("可依据的退出决定", b.label.clone()));
+        }
+    }
+    if let Some(case_id) = c.recover_case_id {
+        facts.push((
+            "追回计入",
+            format!("第 {case_id} 号整改案件的应追回资金（资金追回页合计）"),
+        ));
+    }
     if let Some(r) = c.recover_yuan {
         facts.push((
             "应追回（万元）",
@@ -287,17 +353,33 @@ fn claim_line(c: &db::ClaimRow, is_staff: bool) -> ClaimLine {
     }
     .filter(|_| is_staff)
     .map(|s| (s.as_str(), s.label_zh()));
+    // The 追回 form starts from the first basis offered: its reason, and as much as it still takes.
+    let form = match (status, bases.first()) {
+        (Some(ClaimStatus::Paid), Some(b)) if is_staff => {
+            let amount = wan(suggested_recovery(b, c.paid_yuan.unwrap_or(0)));
+            AddForm {
+                f: RawForm::from_pairs(&[
+                    ("basis", &b.basis.key()),
+                    ("recover", &amount),
+                    ("reason", &b.reason),
+                ]),
+                errors: FieldErrors::default(),
+            }
+        }
+        _ => AddForm::default(),
+    };
     ClaimLine {
         id: c.id,
         version: c.version,
         programme: programme(&c.programme)
-            .map(|p| format!("{}（{}）", p.name_zh, p.id))
+            .map(|p| p.name_zh.to_owned())
             .unwrap_or_else(|| c.programme.clone()),
+        programme_id: c.programme.clone(),
         status: status.map(ClaimStatus::as_str).unwrap_or("unknown"),
         status_label: status.map(ClaimStatus::label_zh).unwrap_or("—"),
         facts,
         next,
-        form: AddForm::default(),
+        form,
     }
 }
 
@@ -313,6 +395,7 @@ async fn support_page(
     let head = PlatformHead::load(&mut conn, id).await?;
     let listing = db::listing(&mut conn, id).await?;
     let claim_rows = db::claims(&mut conn, id).await?;
+    let bases = recover_bases(&mut conn, id).await?;
     drop(conn);
     let (output, packs) = compute(state, id).await?;
     let docs = documents::list(&state.db, id, None).await?;
@@ -421,7 +504,10 @@ async fn support_page(
         })
         .collect();
     let mut forms = Forms::default();
-    let mut claims: Vec<ClaimLine> = claim_rows.iter().map(|c| claim_line(c, is_staff)).collect();
+    let mut claims: Vec<ClaimLine> = claim_rows
+        .iter()
+        .map(|c| claim_line(c, is_staff, &bases))
+        .collect();
     let mut claim_form = AddForm::default();
     let mut conflict = String::new();
     let has_errors = matches!(retry, Retry::Record(..) | Retry::Claim(_) | Retry::Step(..));
@@ -487,6 +573,14 @@ async fn support_page(
         claim_form,
         is_staff,
         conflict,
+        basis_options: bases
+            .iter()
+            .map(|b| (b.basis.key(), b.label.clone()))
+            .chain(std::iter::once((
+                RecoverBasis::Other.key(),
+                "其他依据（在说明中写明）".to_owned(),
+            )))
+            .collect(),
     })
 }
 
@@ -655,6 +749,11 @@ async fn step(
     let claim = db::claim(&mut conn, id, cid)
         .await?
         .ok_or(AppError::NotFound)?;
+    let bases = if step == ClaimStep::Recover {
+        recover_bases(&mut conn, id).await?
+    } else {
+        Vec::new()
+    };
     drop(conn);
     let conflict = |now: &db::ClaimRow| {
         format!(
@@ -678,7 +777,7 @@ async fn step(
         paid_on: claim.paid_on,
         recover_yuan: claim.recover_yuan,
     };
-    let input = match parse_step(step, &f, &figures, compliance::today()) {
+    let input = match parse_step(step, &f, &figures, &bases, compliance::today()) {
         Ok(input) => input,
         Err(errors) => {
             let page = support_page(
@@ -694,7 +793,30 @@ async fn step(
     };
     let mut tx = w.begin().await?;
     let before = db::claim_json(&mut tx, cid).await?;
-    if !db::apply_step(&mut tx, id, cid, claim.version, step, &input, user.id).await? {
+    let applied = match db::apply_step(&mut tx, id, cid, claim.version, step, &input, user.id).await
+    {
+        Ok(applied) => applied,
+        // The decision's funds were recovered elsewhere in the meantime (the database's cap).
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some(db::RECOVER_WITHIN_DUE) => {
+            tx.rollback().await?;
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "recover",
+                "该决定尚待追回的金额已变化（他人刚登记了追回），请按页面上的最新金额重新填写",
+            );
+            let page = support_page(
+                &state,
+                &user,
+                id,
+                "",
+                Retry::Step(cid, AddForm { f, errors }),
+            )
+            .await?;
+            return Ok((StatusCode::CONFLICT, page).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !applied {
         tx.rollback().await?;
         let mut conn = state.db.acquire().await?;
         let now = db::claim(&mut conn, id, cid)

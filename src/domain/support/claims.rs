@@ -2,6 +2,18 @@
 //! 审核 (staff: granted ≤ the computed amount or ceiling, or not supported, with the reason) → 拨付 (date,
 //! amount, voucher) → 追回 (amount to recover, then recovered). Each step is a form validated here; the
 //! database layer moves the claim only from the state the step expects.
+//!
+//! A 追回 rests on a basis ([`RecoverBasis`]): a signed-off 退/转/并 decision with funds to recover (NT10
+//! 三(一) 退出整改; the amount then fits in what the decision still has to recover), a serious integrity
+//! violation (JY 新型研发机构 四(四): 按规定追回有关财政资金), or another basis named in the reason.
+//!
+//! One place holds each recovered yuan (migration 0027): money recovered on a claim stays on the claim
+//! (`recovered_yuan`), money recovered directly under the decision is a `fund_recoveries` row, and the
+//! decision's recovered total on `/recovery` is the sum of the two, computed and never copied. This is the
+//! simpler of the two models (the other would copy a claim's recovery into `fund_recoveries` and keep the
+//! claim's figure in step with it): nothing is written twice, so nothing can disagree. While a claim is being
+//! recovered its amount counts as committed under the decision, so the two books together never exceed the
+//! decision's funds to recover (checked here, and by the database's triggers).
 
 use chrono::NaiveDate;
 
@@ -69,11 +81,65 @@ pub enum StepInput {
     Recover {
         recover_yuan: i64,
         reason: String,
+        basis: RecoverBasis,
     },
     Recovered {
         recovered_on: NaiveDate,
         recovered_yuan: i64,
     },
+}
+
+/// What a claim's 追回 rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoverBasis {
+    /// A signed-off 退/转/并 decision (its rectification case) with funds to recover.
+    Decision(i64),
+    /// A serious integrity violation (its record), JY 新型研发机构 四(四).
+    Integrity(i64),
+    /// Another basis, named in the reason.
+    Other,
+}
+
+impl RecoverBasis {
+    /// The value of the form's `basis` field.
+    pub fn key(self) -> String {
+        match self {
+            RecoverBasis::Decision(id) => format!("case-{id}"),
+            RecoverBasis::Integrity(id) => format!("integrity-{id}"),
+            RecoverBasis::Other => "other".into(),
+        }
+    }
+
+    /// The decision's case id, if the basis is a decision.
+    pub fn case_id(self) -> Option<i64> {
+        match self {
+            RecoverBasis::Decision(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The integrity record's id, if the basis is a violation.
+    pub fn integrity_id(self) -> Option<i64> {
+        match self {
+            RecoverBasis::Integrity(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A basis the 追回 form offers for the platform: its label, the reason it pre-fills (naming the decision or
+/// the clause), and the most a claim may still recover under it (`None`: only the paid amount bounds it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BasisOption {
+    pub basis: RecoverBasis,
+    pub label: String,
+    pub reason: String,
+    pub outstanding: Option<i64>,
+}
+
+/// The amount the 追回 form pre-fills under `option` for a claim that paid `paid` (yuan).
+pub fn suggested_recovery(option: &BasisOption, paid: i64) -> i64 {
+    option.outstanding.map_or(paid, |o| o.min(paid))
 }
 
 /// A claim's figures the steps are checked against.
@@ -167,11 +233,13 @@ pub fn parse_claim(
     }
 }
 
-/// Validates a step against the claim's figures; every refusal says why, beside its field.
+/// Validates a step against the claim's figures (and, for 追回, the bases the platform offers); every refusal
+/// says why, beside its field.
 pub fn parse_step(
     step: ClaimStep,
     f: &RawForm,
     figures: &ClaimFigures,
+    bases: &[BasisOption],
     today: NaiveDate,
 ) -> Result<StepInput, FieldErrors> {
     let mut errors = FieldErrors::default();
@@ -239,10 +307,38 @@ pub fn parse_step(
                     format!("追回金额不能超过已拨付的 {} 万元", wan(paid)),
                 );
             }
-            let reason = text(f, &mut errors, "reason", "追回依据", 1);
+            let key = f.get("basis").trim();
+            let chosen = if key.is_empty() || key == "other" {
+                if key.is_empty() && bases.iter().any(|b| b.basis != RecoverBasis::Other) {
+                    errors.add("basis", "请选择追回依据");
+                }
+                None
+            } else {
+                let found = bases.iter().find(|b| b.basis.key() == key);
+                if found.is_none() {
+                    errors.add(
+                        "basis",
+                        "所选依据已不适用（如决定的资金已追回完毕），请重新选择",
+                    );
+                }
+                found
+            };
+            if let Some(due) = chosen.and_then(|b| b.outstanding)
+                && recover_yuan > due
+            {
+                errors.add(
+                    "recover",
+                    format!(
+                        "追回金额不能超过该决定尚待追回的 {} 万元（已扣除已追回和追回中的金额）",
+                        wan(due)
+                    ),
+                );
+            }
+            let reason = text(f, &mut errors, "reason", "追回依据说明", 1);
             StepInput::Recover {
                 recover_yuan,
                 reason,
+                basis: chosen.map_or(RecoverBasis::Other, |b| b.basis),
             }
         }
         ClaimStep::Recovered => {
@@ -312,33 +408,41 @@ mod tests {
         let today = d("2026-11-21");
         let approve = |wan: &str| RawForm::from_pairs(&[("decision", "approve"), ("granted", wan)]);
         assert_eq!(
-            parse_step(ClaimStep::Review, &approve("100"), &FIGURES, today),
+            parse_step(ClaimStep::Review, &approve("100"), &FIGURES, &[], today),
             Ok(StepInput::Review {
                 granted_yuan: Some(1_000_000),
                 note: String::new()
             })
         );
-        let e = parse_step(ClaimStep::Review, &approve("100.0001"), &FIGURES, today)
-            .expect_err("above the ceiling");
+        let e = parse_step(
+            ClaimStep::Review,
+            &approve("100.0001"),
+            &FIGURES,
+            &[],
+            today,
+        )
+        .expect_err("above the ceiling");
         assert_eq!(
             e.get("granted"),
             "核定金额 100.00 万元超过测算的最高限额 100.00 万元，不能核定"
         );
-        let e = parse_step(ClaimStep::Review, &approve("0"), &FIGURES, today).expect_err("zero");
+        let e =
+            parse_step(ClaimStep::Review, &approve("0"), &FIGURES, &[], today).expect_err("zero");
         assert_eq!(e.get("granted"), "金额应大于 0");
         // Not supported: a reason is required.
         let reject = RawForm::from_pairs(&[("decision", "reject")]);
-        let e = parse_step(ClaimStep::Review, &reject, &FIGURES, today).expect_err("no reason");
+        let e =
+            parse_step(ClaimStep::Review, &reject, &FIGURES, &[], today).expect_err("no reason");
         assert_eq!(e.get("note"), "请填写审核意见");
         let reject = RawForm::from_pairs(&[("decision", "reject"), ("note", "材料不全")]);
         assert!(matches!(
-            parse_step(ClaimStep::Review, &reject, &FIGURES, today),
+            parse_step(ClaimStep::Review, &reject, &FIGURES, &[], today),
             Ok(StepInput::Review {
                 granted_yuan: None,
                 ..
             })
         ));
-        let e = parse_step(ClaimStep::Review, &RawForm::default(), &FIGURES, today)
+        let e = parse_step(ClaimStep::Review, &RawForm::default(), &FIGURES, &[], today)
             .expect_err("no decision");
         assert!(e.has("decision"));
     }
@@ -351,7 +455,7 @@ mod tests {
             ("paid", "80.0001"),
             ("voucher_no", ""),
         ]);
-        let e = parse_step(ClaimStep::Pay, &pay, &FIGURES, today).expect_err("too much");
+        let e = parse_step(ClaimStep::Pay, &pay, &FIGURES, &[], today).expect_err("too much");
         assert_eq!(e.get("paid"), "拨付金额不能超过核定金额 80.00 万元");
         assert_eq!(e.get("voucher_no"), "请填写凭证号");
         let pay = RawForm::from_pairs(&[
@@ -359,11 +463,12 @@ mod tests {
             ("paid", "80"),
             ("voucher_no", "记-2026-118"),
         ]);
-        let e = parse_step(ClaimStep::Pay, &pay, &FIGURES, today).expect_err("future");
+        let e = parse_step(ClaimStep::Pay, &pay, &FIGURES, &[], today).expect_err("future");
         assert_eq!(e.get("paid_on"), "日期不能晚于今天");
 
         let recover = RawForm::from_pairs(&[("recover", "81"), ("reason", "")]);
-        let e = parse_step(ClaimStep::Recover, &recover, &FIGURES, today).expect_err("too much");
+        let e =
+            parse_step(ClaimStep::Recover, &recover, &FIGURES, &[], today).expect_err("too much");
         assert_eq!(e.get("recover"), "追回金额不能超过已拨付的 80.00 万元");
         assert!(e.has("reason"));
 
@@ -372,7 +477,8 @@ mod tests {
             ..FIGURES
         };
         let recovered = RawForm::from_pairs(&[("recovered_on", "2026-05-01"), ("recovered", "31")]);
-        let e = parse_step(ClaimStep::Recovered, &recovered, &figures, today).expect_err("bad");
+        let e =
+            parse_step(ClaimStep::Recovered, &recovered, &figures, &[], today).expect_err("bad");
         assert_eq!(e.get("recovered_on"), "追回日期不能早于拨付日期");
         assert_eq!(
             e.get("recovered"),
@@ -380,12 +486,98 @@ mod tests {
         );
         let recovered = RawForm::from_pairs(&[("recovered_on", "2026-07-01"), ("recovered", "30")]);
         assert_eq!(
-            parse_step(ClaimStep::Recovered, &recovered, &figures, today),
+            parse_step(ClaimStep::Recovered, &recovered, &figures, &[], today),
             Ok(StepInput::Recovered {
                 recovered_on: d("2026-07-01"),
                 recovered_yuan: 300_000
             })
         );
+    }
+
+    #[test]
+    fn a_recovery_under_a_decision_fits_in_what_it_still_has_to_recover() {
+        let today = d("2026-11-21");
+        let bases = [
+            BasisOption {
+                basis: RecoverBasis::Decision(7),
+                label: "退出决定".into(),
+                reason: "依据退出决定追回".into(),
+                outstanding: Some(200_000),
+            },
+            BasisOption {
+                basis: RecoverBasis::Integrity(3),
+                label: "科研诚信".into(),
+                reason: "JY 新型研发机构 四(四)".into(),
+                outstanding: None,
+            },
+        ];
+        assert_eq!(suggested_recovery(&bases[0], 800_000), 200_000);
+        assert_eq!(suggested_recovery(&bases[1], 800_000), 800_000);
+        let form = |basis: &str, wan: &str| {
+            RawForm::from_pairs(&[("basis", basis), ("recover", wan), ("reason", "依据")])
+        };
+        let e = parse_step(
+            ClaimStep::Recover,
+            &form("case-7", "20.01"),
+            &FIGURES,
+            &bases,
+            today,
+        )
+        .expect_err("above the decision's outstanding");
+        assert!(e.get("recover").contains("尚待追回的 20.00 万元"), "{e:?}");
+        assert_eq!(
+            parse_step(
+                ClaimStep::Recover,
+                &form("case-7", "20"),
+                &FIGURES,
+                &bases,
+                today
+            ),
+            Ok(StepInput::Recover {
+                recover_yuan: 200_000,
+                reason: "依据".into(),
+                basis: RecoverBasis::Decision(7)
+            })
+        );
+        // A violation bounds nothing but the paid amount.
+        assert!(matches!(
+            parse_step(
+                ClaimStep::Recover,
+                &form("integrity-3", "80"),
+                &FIGURES,
+                &bases,
+                today
+            ),
+            Ok(StepInput::Recover {
+                basis: RecoverBasis::Integrity(3),
+                ..
+            })
+        ));
+        let e = parse_step(
+            ClaimStep::Recover,
+            &form("case-8", "1"),
+            &FIGURES,
+            &bases,
+            today,
+        )
+        .expect_err("not offered");
+        assert!(e.get("basis").contains("已不适用"));
+        let e = parse_step(ClaimStep::Recover, &form("", "1"), &FIGURES, &bases, today)
+            .expect_err("a basis is chosen when there are some");
+        assert_eq!(e.get("basis"), "请选择追回依据");
+        assert!(matches!(
+            parse_step(
+                ClaimStep::Recover,
+                &form("other", "1"),
+                &FIGURES,
+                &bases,
+                today
+            ),
+            Ok(StepInput::Recover {
+                basis: RecoverBasis::Other,
+                ..
+            })
+        ));
     }
 
     #[test]

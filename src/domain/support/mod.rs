@@ -8,6 +8,7 @@
 mod catalogue;
 pub mod claims;
 mod input;
+pub mod packs;
 pub mod records;
 #[cfg(test)]
 mod tests;

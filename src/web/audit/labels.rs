@@ -102,6 +102,7 @@ pub static ACTIONS: &[(&str, &str)] = &[
     // Annual cycle
     ("annual_config.update", "修改年度考核配置"),
     ("rule_param.update", "修改规则参数"),
+    ("support_pack.switch", "启用或停用支持政策包"),
     ("annual_config.copy", "沿用上年考核配置"),
     ("filing.save", "保存年初备案草稿"),
     ("filing.submit", "提交年初备案"),
@@ -198,6 +199,7 @@ pub static ENTITIES: &[(&str, &str)] = &[
     ("support_investments", "支持政策投入"),
     ("support_fund_results", "基金首投成果"),
     ("support_claims", "支持项目申报"),
+    ("support_pack_settings", "支持政策包启用设置"),
     ("ledger_expenditures", "支出台账"),
     ("tech_contracts", "技术合同台账"),
     ("licences", "成果转化台账"),
