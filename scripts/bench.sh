@@ -8,6 +8,7 @@
 #
 #   scripts/bench.sh                      # release build, private PostgreSQL under var-bench/
 #   SECONDS_PER_PATH=20 CONCURRENCY=64 scripts/bench.sh
+#   SERVER_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 scripts/bench.sh   # another allocator
 #
 # Not part of the test suite: timings belong here, not in tests (QUALITY.md).
 set -euo pipefail
@@ -26,7 +27,7 @@ BIN=target/release/kechuang
 BASE=http://127.0.0.1:$PORT
 
 echo "== loading the scale dataset and starting the server (port $PORT)"
-$BIN serve --demo scale --bind 127.0.0.1:$PORT > bench-server.log 2>&1 &
+env ${SERVER_PRELOAD:+LD_PRELOAD=$SERVER_PRELOAD} $BIN serve --demo scale --bind 127.0.0.1:$PORT > bench-server.log 2>&1 &
 SERVER=$!
 BARE=
 trap 'kill -TERM $SERVER $BARE 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
@@ -103,6 +104,7 @@ row "\`/workbench\` (city staff)" "/workbench" "$STAFF" 0.5
 row "\`/compliance\` (matrix, all platforms)" "/compliance" "$LEADER" 0.5
 row "\`/annual/overdue\` (overdue list)" "/annual/overdue" "$STAFF" 0.5
 echo
+[ -n "${SERVER_PRELOAD:-}" ] && echo "server allocator: $SERVER_PRELOAD (LD_PRELOAD)"
 echo "server RSS after the run: $(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' /proc/$SERVER/status) (bar 150 MB)"
 echo "compliance refresh of every platform at start-up (first evaluation of the loaded data): ${STARTUP_REFRESH} ms"
 target/release/examples/refreshtime --socket "$KECHUANG_DATA_DIR/postgres/run"

@@ -105,10 +105,15 @@ fn push_list_filter<'a>(
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        // The grams index finds the candidates (migration 0029), ILIKE checks them.
-        qb.push(" AND p.search_grams @> kc_term_grams(")
-            .push_bind(q)
-            .push(") AND (p.name ILIKE ")
+        // A term of one or two characters has no trigram: the grams index finds its candidates
+        // (migration 0029) and ILIKE checks them. Longer terms keep to the trigram indexes, whose
+        // estimates let a sorted page read the sort's index (its own statement text, its own plan).
+        if q.chars().count() <= 2 {
+            qb.push(" AND p.search_grams @> kc_term_grams(")
+                .push_bind(q)
+                .push(")");
+        }
+        qb.push(" AND (p.name ILIKE ")
             .push_bind(pattern.clone())
             .push(" OR p.code ILIKE ")
             .push_bind(pattern)
