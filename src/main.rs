@@ -278,7 +278,7 @@ async fn print_snapshot(
         .fetch_optional(&db.pool)
         .await?
         .with_context(|| format!("no platform with code {code}"))?;
-    let as_of = as_of.unwrap_or_else(kechuang::db::compliance::today);
+    let as_of = as_of.unwrap_or_else(kechuang::clock::today);
     let params = kechuang::db::rule_params::in_force(&mut *db.pool.acquire().await?, as_of).await?;
     let snapshots = kechuang::db::snapshot::build(&db.pool, Some(&[id]), as_of, &params).await?;
     let (_, snapshot) = snapshots.into_iter().next().context("platform vanished")?;

@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use common::TestApp;
 use kechuang::db::notices;
 use kechuang::domain::annual::Step;
-use kechuang::domain::reminders::{Reminder, beijing_today};
+use kechuang::domain::reminders::Reminder;
 use kechuang::domain::role::Role;
 
 fn d(s: &str) -> NaiveDate {
@@ -277,7 +277,7 @@ async fn the_overdue_list_respects_county_scope() {
     app.user("county", Some(Role::Staff), None, Some("320613"))
         .await;
     app.user("op1", Some(Role::Operator), Some(own), None).await;
-    let today = beijing_today(Utc::now());
+    let today = kechuang::clock::today();
     let week_ago = today - Duration::days(7);
     for (platform, title) in [(own, "本区逾期事项"), (other, "外区逾期事项")] {
         sqlx::query(
@@ -381,7 +381,7 @@ async fn returning_a_filing_notifies_the_operator_in_the_same_transaction() {
         .execute(app.pool())
         .await
         .unwrap();
-    let year = beijing_today(Utc::now()).format("%Y").to_string();
+    let year = kechuang::clock::today().format("%Y").to_string();
     let fid: i64 = sqlx::query_scalar(
         "INSERT INTO filings (platform_id, year, version, status, submitted_at)
          VALUES ($1, $2::int, 1, 'submitted', now()) RETURNING id",
@@ -465,7 +465,7 @@ async fn stale_reminders_are_not_shown_as_current() {
         .await
         .unwrap();
     let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
-    let today = beijing_today(Utc::now());
+    let today = kechuang::clock::today();
     // "今天截止" a week ago.
     let deadline = today - Duration::days(7);
     let year: i32 = deadline.format("%Y").to_string().parse().unwrap();

@@ -279,12 +279,6 @@ fn fingerprint(f: &Finding) -> Vec<u8> {
     h.finalize()[..16].to_vec()
 }
 
-/// Today in Beijing.
-pub fn today() -> NaiveDate {
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    chrono::Utc::now().with_timezone(&beijing).date_naive()
-}
-
 /// Counts of a status list, for summaries.
 pub fn count(findings: &[Finding], status: Status) -> usize {
     findings.iter().filter(|f| f.status == status).count()

@@ -286,7 +286,7 @@ pub async fn generate(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Erro
 pub fn spawn_daily(pool: PgPool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let today = reminders::beijing_today(Utc::now());
+            let today = crate::clock::today();
             let wait = match generate(&pool, today).await {
                 Ok(created) => {
                     tracing::info!(%today, created, "deadline reminders generated");

@@ -2,7 +2,9 @@
 //! and on the day; after the deadline a step that is not done is overdue instead. Nothing is ever
 //! sent outside the system. "Today" is always Asia/Shanghai's date, passed in.
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+
+use super::calendar::{BEIJING, today_beijing};
 
 /// The days before a deadline on which a reminder goes out (the deadline day itself is 0).
 pub const REMINDER_DAYS: [i64; 3] = [14, 3, 0];
@@ -65,23 +67,14 @@ pub fn is_late(submitted_on: NaiveDate, deadline: NaiveDate) -> bool {
     submitted_on > deadline
 }
 
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-/// Asia/Shanghai's date at `now` (China has no daylight saving; +08:00 is exact).
-pub fn beijing_today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&beijing()).date_naive()
-}
-
 /// How long from `now` until the next midnight in Beijing (never zero: at midnight exactly, a day).
 pub fn until_next_beijing_midnight(now: DateTime<Utc>) -> std::time::Duration {
-    let tomorrow = beijing_today(now)
+    let tomorrow = today_beijing(now)
         .checked_add_days(Days::new(1))
         .unwrap_or(NaiveDate::MAX);
     let midnight = tomorrow
         .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(beijing()).single())
+        .and_then(|t| t.and_local_timezone(BEIJING).single())
         .map(|t| t.with_timezone(&Utc));
     match midnight {
         Some(m) => (m - now)
@@ -175,10 +168,8 @@ mod tests {
     }
 
     #[test]
-    fn beijing_days_start_at_16_00_utc() {
+    fn the_next_beijing_midnight_is_16_00_utc() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        assert_eq!(beijing_today(t("2026-07-30T15:59:59Z")), d("2026-07-30"));
-        assert_eq!(beijing_today(t("2026-07-30T16:00:00Z")), d("2026-07-31"));
         assert_eq!(
             until_next_beijing_midnight(t("2026-07-30T15:00:00Z")).as_secs(),
             3600

@@ -18,13 +18,14 @@ use chrono::NaiveDate;
 
 use super::auth::CurrentUser;
 use super::dashboards::cycle_deadlines;
-use super::layout::{Layout, beijing_date, local_time};
-use crate::db::compliance::today;
+use super::layout::{Layout, local_time};
+use crate::clock::today;
 use crate::db::dashboards::{self as dash, Filter};
 use crate::db::evaluations::{self as evals, MyAssignment};
 use crate::db::notices::{self, Overdue, OverdueKind, step_link};
 use crate::db::{rule_params, todo as db};
 use crate::domain::annual::Step;
+use crate::domain::calendar::beijing_date;
 use crate::domain::compliance::catalogue::ADVISOR_MAX_LOG_GAP_DAYS;
 use crate::domain::evaluation::RoundStatus;
 use crate::domain::role::Role;
@@ -499,7 +500,7 @@ pub async fn groups_for(state: &AppState, user: &CurrentUser) -> AppResult<Vec<T
         (Some(Role::Advisor), _) => advisor_groups(state, user, today).await,
         (Some(Role::Expert), _) => expert_groups(state, user).await,
         (Some(Role::Staff), _) => {
-            let months = dash::transition_months(&state.db).await?;
+            let months = dash::transition_months(&state.db, today).await?;
             staff_groups(state, user, &filter_of(user, today, months)).await
         }
         _ => Ok(Vec::new()),
