@@ -85,7 +85,7 @@ pub async fn run_daily_holding(pool: &PgPool, hold: Duration) -> Result<Daily, s
 /// so a failure of either fails the run, and the retry redoes both.
 async fn work(pool: &PgPool) -> Result<Daily, sqlx::Error> {
     let today = crate::clock::today();
-    let reminders = notices::generate(pool, today).await;
+    let reminders = notices::generate(pool, today, &crate::web::links::NOTICES).await;
     match &reminders {
         Ok(created) => tracing::info!(created, "deadline reminders generated"),
         Err(e) => tracing::warn!(error = %e, "deadline reminders could not be generated"),

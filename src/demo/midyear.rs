@@ -684,6 +684,7 @@ async fn seed_notices(
                 for (user_id, name) in &recipients {
                     insert_reminder(
                         conn,
+                        &crate::web::links::NOTICES,
                         step,
                         CURRENT,
                         deadline,
@@ -712,6 +713,6 @@ async fn seed_notices(
             }
         }
     }
-    generate_on(conn, today).await?;
+    generate_on(conn, today, &crate::web::links::NOTICES).await?;
     Ok(())
 }

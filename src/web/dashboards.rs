@@ -33,7 +33,7 @@ use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::Grade;
 use crate::domain::support::{self, Pack, ProgrammeDef, SupportStatus};
-use crate::domain::transformation::{TransformationDeadline, self_sufficiency_of};
+use crate::domain::transformation::{Balance, TransformationDeadline, self_sufficiency_of};
 use std::sync::Arc;
 
 use super::cache::{Cached, Page};
@@ -712,23 +712,18 @@ pub fn leadership_revenue_chart(years: &[YearRevenue], f: &Filters) -> Chart {
 }
 
 pub fn break_even_share_chart(share: &db::BreakEvenShare, f: &Filters) -> Chart {
-    let buckets = vec![
-        (
-            "已收支平衡".to_string(),
-            share.balanced,
-            f.platforms_link(&[("balance", "yes")]),
-        ),
-        (
-            "未收支平衡".to_string(),
-            share.unbalanced,
-            f.platforms_link(&[("balance", "no")]),
-        ),
-        (
-            "无收支数据".to_string(),
-            share.no_data,
-            f.platforms_link(&[("balance", "none")]),
-        ),
-    ];
+    let buckets = Balance::ALL
+        .iter()
+        .map(|b| {
+            let count = match b {
+                Balance::Yes => share.balanced,
+                Balance::No => share.unbalanced,
+                Balance::NoFigures => share.no_data,
+            };
+            let link = f.platforms_link(&[("balance", b.as_str())]);
+            (b.label_zh().to_string(), count, link)
+        })
+        .collect();
     let mut c = charts::counts(
         "chart-break-even",
         format!("/api/leadership/break-even.json?{}", f.query()),
@@ -1269,10 +1264,7 @@ fn drill_criteria(
             q.cluster == UNSET || Cluster::parse(&q.cluster).is_some(),
         ),
         grade: keep(&q.grade, Grade::parse(&q.grade).is_some()),
-        balance: keep(
-            &q.balance,
-            matches!(q.balance.as_str(), "yes" | "no" | "none"),
-        ),
+        balance: keep(&q.balance, Balance::parse(&q.balance).is_some()),
         at_risk: q.at_risk == "1",
         with_figures: q.figures == "1",
         graded: q.graded == "1",
@@ -1298,10 +1290,10 @@ fn drill_criteria(
         criteria.push(format!(
             "{}年度{}",
             filters.year,
-            match b.as_str() {
-                "yes" => "已收支平衡",
-                "no" => "未收支平衡",
-                _ => "无收支数据的运行中平台",
+            match Balance::parse(b) {
+                Some(Balance::NoFigures) => "无收支数据的运行中平台",
+                Some(b) => b.label_zh(),
+                None => "",
             }
         ));
     }

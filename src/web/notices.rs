@@ -195,7 +195,7 @@ impl OverdueRow {
         };
         OverdueRow {
             what: o.what_zh(),
-            link: o.link(),
+            link: super::links::overdue(o),
             platform_id: o.platform_id,
             platform_name: o.platform_name.clone(),
             jurisdiction: o.jurisdiction_name.clone(),

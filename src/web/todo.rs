@@ -19,10 +19,11 @@ use chrono::NaiveDate;
 use super::auth::CurrentUser;
 use super::dashboards::cycle_deadlines;
 use super::layout::{Layout, local_time};
+use super::links;
 use crate::clock::today;
 use crate::db::dashboards::{self as dash, Filter};
 use crate::db::evaluations::{self as evals, MyAssignment};
-use crate::db::notices::{self, Overdue, OverdueKind, step_link};
+use crate::db::notices::{self, Overdue, OverdueKind};
 use crate::db::{rule_params, todo as db};
 use crate::domain::annual::Step;
 use crate::domain::calendar::beijing_date;
@@ -141,7 +142,7 @@ pub fn overdue_group(all: Vec<Overdue>, with_platform: bool) -> TodoGroup {
                 .flatten(),
             when: o.due.to_string(),
             chip: late_chip(o.days_late),
-            href: o.link(),
+            href: links::overdue(&o),
         })
         .collect();
     let mut g = TodoGroup::new("overdue", "逾期事项", "截止日", "没有逾期事项。", items);
@@ -306,7 +307,7 @@ async fn operator_groups(
                     Some(days) => late_chip(days),
                     None => chip("status status-returned", "已退回"),
                 },
-                href: step_link(step, platform_id, r.year),
+                href: links::step(step, platform_id, r.year),
             }
         })
         .collect();
@@ -320,7 +321,7 @@ async fn operator_groups(
             platform: None,
             when: o.due.to_string(),
             chip: late_chip(o.days_late),
-            href: o.link(),
+            href: links::overdue(o),
         })
         .collect();
     drop(conn);
@@ -362,7 +363,7 @@ async fn operator_groups(
                     format!("还剩 {left} 天"),
                 )
             },
-            href: step_link(step, platform_id, s.year),
+            href: links::step(step, platform_id, s.year),
         }
     }));
 
