@@ -46,7 +46,7 @@ async fn main() -> Result<(), sqlx::Error> {
         .max_connections(2)
         .connect_with(options)
         .await?;
-    let today = compliance::today();
+    let today = kechuang::clock::today();
 
     let mut full = Vec::new();
     for _ in 0..5 {

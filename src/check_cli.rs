@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::domain::compliance::{CheckOutput, InputError, check_json, render_text};
+use crate::domain::compliance::{InputError, check_json, render_text};
 
 /// How the findings are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -21,7 +21,7 @@ pub enum Format {
 }
 
 /// The exit status for input that cannot be evaluated.
-pub(crate) const INVALID_INPUT: u8 = 2;
+const INVALID_INPUT: u8 = 2;
 
 /// The largest input accepted (a real snapshot is a few kilobytes): 10 MiB.
 pub const MAX_INPUT: u64 = 10 * 1024 * 1024;
@@ -38,7 +38,22 @@ pub fn run(input: &Path, format: Format) -> ExitCode {
 
 /// [`run`] with its output streams as arguments.
 fn run_with(input: &Path, format: Format, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
-    let output = match read_input(input).and_then(|text| check_json(&text)) {
+    run_command(input, format, check_json, render_text, "检查结果", out, err)
+}
+
+/// The loop `kechuang check` and `kechuang support` share: read `input` ([`read_input`]), `compute`
+/// the result, print it as pretty JSON or as `render`'s text. Exit 2 with the message on `err` when
+/// the input cannot be evaluated, 1 when the result (`what`, for the message) could not be written.
+pub(crate) fn run_command<T: serde::Serialize>(
+    input: &Path,
+    format: Format,
+    compute: impl FnOnce(&str) -> Result<T, InputError>,
+    render: impl FnOnce(&T) -> String,
+    what: &str,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> ExitCode {
+    let output = match read_input(input).and_then(|text| compute(&text)) {
         Ok(output) => output,
         Err(e) => {
             // Nothing more can be done if stderr itself fails.
@@ -46,19 +61,25 @@ fn run_with(input: &Path, format: Format, out: &mut impl Write, err: &mut impl W
             return ExitCode::from(INVALID_INPUT);
         }
     };
-    match write_findings(out, &output, format) {
+    let written = match format {
+        Format::Json => serde_json::to_writer_pretty(&mut *out, &output)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Text => out.write_all(render(&output).as_bytes()),
+    }
+    .and_then(|()| out.flush());
+    match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(err, "无法输出检查结果：{e}");
+            let _ = writeln!(err, "无法输出{what}：{e}");
             ExitCode::FAILURE
         }
     }
 }
 
 /// The file's text (`-`: standard input), read up to [`MAX_INPUT`] bytes and never further: an
-/// unreadable, oversized or non-UTF-8 input is invalid input for the `--input` argument. Shared by
-/// `kechuang support` ([`crate::support_cli`]).
-pub(crate) fn read_input(path: &Path) -> Result<String, InputError> {
+/// unreadable, oversized or non-UTF-8 input is invalid input for the `--input` argument.
+fn read_input(path: &Path) -> Result<String, InputError> {
     let unreadable = |e: io::Error| {
         InputError::new(
             "--input",
@@ -111,17 +132,6 @@ fn io_reason_zh(e: &io::Error) -> String {
         io::ErrorKind::InvalidData => "不是 UTF-8 编码的文本".to_owned(),
         _ => e.to_string(),
     }
-}
-
-fn write_findings(out: &mut impl Write, output: &CheckOutput, format: Format) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, output)?;
-            writeln!(out)?;
-        }
-        Format::Text => out.write_all(render_text(output).as_bytes())?,
-    }
-    out.flush()
 }
 
 #[cfg(test)]

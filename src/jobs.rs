@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{FixedOffset, Utc};
+use chrono::Utc;
 use sqlx::{Connection, PgPool};
 
 use crate::db::compliance::{self, Refreshed};
@@ -29,15 +29,10 @@ pub const BACKOFF: [Duration; 4] = [
     Duration::from_secs(32),
 ];
 
-/// Seconds until the next midnight in Beijing.
+/// Until five seconds past the next midnight in Beijing (at least a minute).
 fn until_beijing_midnight() -> Duration {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    let now = Utc::now().with_timezone(&beijing);
-    let next = (now.date_naive() + chrono::Duration::days(1))
-        .and_hms_opt(0, 0, 5)
-        .expect("valid time");
-    let secs = (next - now.naive_local()).num_seconds().max(60);
-    Duration::from_secs(secs as u64)
+    (crate::domain::reminders::until_next_beijing_midnight(Utc::now()) + Duration::from_secs(5))
+        .max(Duration::from_secs(60))
 }
 
 /// What a run of the daily work did.
@@ -89,8 +84,8 @@ pub async fn run_daily_holding(pool: &PgPool, hold: Duration) -> Result<Daily, s
 /// Deadline reminders (in-app only), then the findings of every platform. Both are idempotent,
 /// so a failure of either fails the run, and the retry redoes both.
 async fn work(pool: &PgPool) -> Result<Daily, sqlx::Error> {
-    let today = compliance::today();
-    let reminders = notices::generate(pool, today).await;
+    let today = crate::clock::today();
+    let reminders = notices::generate(pool, today, &crate::web::links::NOTICES).await;
     match &reminders {
         Ok(created) => tracing::info!(created, "deadline reminders generated"),
         Err(e) => tracing::warn!(error = %e, "deadline reminders could not be generated"),

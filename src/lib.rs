@@ -4,6 +4,7 @@
 //! `main.rs` only parses the command line and serves it.
 
 pub mod check_cli;
+pub mod clock;
 pub mod config;
 pub mod database;
 pub mod db;

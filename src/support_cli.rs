@@ -9,8 +9,8 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::check_cli::{Format, INVALID_INPUT, read_input};
-use crate::domain::support::{SupportOutput, render_text, support_json};
+use crate::check_cli::{Format, run_command};
+use crate::domain::support::{render_text, support_json};
 
 /// Runs the computation on the file at `input`, printing to stdout and stderr.
 pub fn run(input: &Path, format: Format) -> ExitCode {
@@ -24,31 +24,15 @@ pub fn run(input: &Path, format: Format) -> ExitCode {
 
 /// [`run`] with its output streams as arguments.
 fn run_with(input: &Path, format: Format, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
-    let output = match read_input(input).and_then(|text| support_json(&text)) {
-        Ok(output) => output,
-        Err(e) => {
-            let _ = writeln!(err, "{e}");
-            return ExitCode::from(INVALID_INPUT);
-        }
-    };
-    match write_output(out, &output, format) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let _ = writeln!(err, "无法输出测算结果：{e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn write_output(out: &mut impl Write, output: &SupportOutput, format: Format) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, output)?;
-            writeln!(out)?;
-        }
-        Format::Text => out.write_all(render_text(output).as_bytes())?,
-    }
-    out.flush()
+    run_command(
+        input,
+        format,
+        support_json,
+        render_text,
+        "测算结果",
+        out,
+        err,
+    )
 }
 
 #[cfg(test)]

@@ -342,7 +342,7 @@ async fn moving_the_filing_deadline_moves_the_pages_and_the_rule() {
         .fetch_one(app.pool())
         .await
         .unwrap();
-    let today = kechuang::db::compliance::today();
+    let today = kechuang::clock::today();
     use chrono::Datelike;
     let year = today.year();
     let mut tx =

@@ -248,7 +248,7 @@ async fn figures_findings_and_results_are_the_dashboards_own() {
     assert_eq!(json(&from)["years"].as_array().unwrap().len(), 1);
     assert_eq!(json(&from)["years"][0]["year"], 2025);
 
-    kechuang::db::compliance::refresh(pool, Some(&[c.own]), kechuang::db::compliance::today())
+    kechuang::db::compliance::refresh(pool, Some(&[c.own]), kechuang::clock::today())
         .await
         .unwrap();
     let stored = kechuang::db::compliance::findings_of(pool, c.own)

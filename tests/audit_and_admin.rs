@@ -438,8 +438,8 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
             scope: kechuang::domain::scope::PlatformScope::All,
             jurisdiction: None,
             category: None,
-            year: kechuang::db::dashboards::last_complete_year(kechuang::db::compliance::today()),
-            today: kechuang::db::compliance::today(),
+            year: kechuang::db::dashboards::last_complete_year(kechuang::clock::today()),
+            today: kechuang::clock::today(),
             transition_months: 36,
         },
     )

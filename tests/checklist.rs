@@ -5,9 +5,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::TestApp;
-use kechuang::domain::reminders::beijing_today;
 use kechuang::domain::role::Role;
 
 struct Fx {
@@ -70,7 +69,7 @@ async fn items_go_from_open_to_done_to_closed_and_back() {
     let empty = staff.get(&format!("/platforms/{}/checklist", fx.p)).await;
     assert!(empty.text("#checklist-empty").contains("手工添加"));
 
-    let today = beijing_today(Utc::now());
+    let today = kechuang::clock::today();
     let yesterday = (today - Duration::days(1)).to_string();
     let later = (today + Duration::days(30)).to_string();
     let late_item = add_item(&mut staff, fx.p, "补充理事会会议纪要", &yesterday).await;
@@ -427,7 +426,7 @@ mod visible;
 async fn rule_items_are_named_by_the_rule_in_chinese() {
     let app = TestApp::new().await;
     let fx = fixture(&app).await;
-    kechuang::db::compliance::refresh(app.pool(), None, beijing_today(Utc::now()))
+    kechuang::db::compliance::refresh(app.pool(), None, kechuang::clock::today())
         .await
         .unwrap();
     let titles: Vec<String> = sqlx::query_scalar(

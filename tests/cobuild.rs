@@ -6,14 +6,13 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{Datelike, FixedOffset, Utc};
+use chrono::Datelike;
 use common::{Client, TestApp};
 use kechuang::domain::role::Role;
 
 /// The current year in Beijing: the round the page opens on.
 fn this_year() -> i32 {
-    let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
-    Utc::now().with_timezone(&beijing).year()
+    kechuang::clock::today().year()
 }
 
 struct World {
@@ -209,10 +208,9 @@ async fn the_page_lists_exactly_the_eligible_county_platforms_with_their_grades(
         vec!["优秀", "良好"]
     );
     // The same definition as the rule: COBUILD-ELIGIBLE's facts agree, platform by platform.
-    let all =
-        kechuang::db::compliance::evaluate(w.app.pool(), None, kechuang::db::compliance::today())
-            .await
-            .unwrap();
+    let all = kechuang::db::compliance::evaluate(w.app.pool(), None, kechuang::clock::today())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 5);
     for (id, _, findings) in all {
         let f = findings

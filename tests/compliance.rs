@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use kechuang::db::{compliance, snapshot};
+use kechuang::db::compliance;
 use kechuang::domain::compliance::check_json;
 use kechuang::domain::role::Role;
 
@@ -17,13 +17,7 @@ async fn every_demo_platforms_findings_equal_check_on_its_snapshot() {
     let refreshed = compliance::refresh(app.pool(), None, as_of).await.unwrap();
     assert_eq!(refreshed.platforms, kechuang::demo::PLATFORMS);
 
-    let params =
-        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), as_of)
-            .await
-            .unwrap();
-    let snapshots = snapshot::build(app.pool(), None, as_of, &params)
-        .await
-        .unwrap();
+    let snapshots = app.snapshots(None, as_of).await;
     assert_eq!(snapshots.len(), kechuang::demo::PLATFORMS);
     let mut statuses_seen = std::collections::BTreeSet::new();
     for (id, snap) in snapshots {
@@ -62,7 +56,7 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
         .execute(app.pool())
         .await
         .unwrap();
-    let today = compliance::today();
+    let today = kechuang::clock::today();
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await
         .unwrap();
@@ -160,7 +154,7 @@ async fn findings_pages_follow_scope() {
     let app = TestApp::new().await;
     let own = app.platform("NT-2026-001", "320613").await;
     let other = app.platform("NT-2026-002", "320614").await;
-    compliance::refresh(app.pool(), None, compliance::today())
+    compliance::refresh(app.pool(), None, kechuang::clock::today())
         .await
         .unwrap();
     app.user("county1", Some(Role::Staff), None, Some("320613"))
@@ -214,7 +208,7 @@ mod visible;
 async fn compliance_pages_name_rules_and_facts_in_chinese() {
     let app = TestApp::new().await;
     kechuang::demo::load(app.pool()).await.unwrap();
-    compliance::refresh(app.pool(), None, compliance::today())
+    compliance::refresh(app.pool(), None, kechuang::clock::today())
         .await
         .unwrap();
     app.user("leader1", Some(Role::Leader), None, None).await;

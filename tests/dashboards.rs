@@ -8,7 +8,7 @@ mod common;
 use axum::http::{StatusCode, header};
 use chrono::Datelike;
 use common::{Client, Resp, TestApp};
-use kechuang::db::compliance::today;
+use kechuang::clock::today;
 use kechuang::domain::role::Role;
 use serde_json::Value;
 
@@ -979,4 +979,171 @@ async fn every_cached_page_shows_a_write_on_the_next_view_in_every_scope() {
             }
         }
     }
+}
+
+/// The dashboards' SQL (`db::dashboards`) computes break-even, self-sufficiency, the
+/// transformation deadline and the at-risk window exactly as `domain::transformation` defines
+/// them: on the demo city and the scale dataset, for several days and transition lengths, every
+/// platform's break-even class, ratio, deadline and risk agree with the domain functions.
+#[tokio::test]
+async fn the_dashboards_sql_computes_the_domain_rules() {
+    use kechuang::db::dashboards::{self as dash, DrillDown, Filter};
+    use kechuang::domain::compliance::params::Months;
+    use kechuang::domain::platform::Stage;
+    use kechuang::domain::scope::PlatformScope;
+    use kechuang::domain::transformation as rules;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let app = TestApp::new().await;
+    kechuang::demo::scale::load_n(app.pool(), 60).await.unwrap();
+    let platforms: Vec<(
+        i64,
+        String,
+        Option<chrono::NaiveDate>,
+        Option<chrono::NaiveDate>,
+    )> = sqlx::query_as("SELECT id, stage, operating_since, construction_end FROM platforms")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    let figures: BTreeMap<(i64, i32), (i64, i64)> = sqlx::query_as::<_, (i64, i32, i64, i64)>(
+        "SELECT platform_id, year, self_generated, expenditure FROM platform_year_revenue",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(id, year, own, spent)| ((id, year), (own, spent)))
+    .collect();
+    assert!(platforms.len() >= 100, "{}", platforms.len());
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let mut at_risk_seen = 0;
+    let mut classes_seen = BTreeSet::new();
+    for (today, months) in [
+        (d(2026, 11, 21), 24),
+        (d(2025, 6, 30), 24),
+        (d(2024, 2, 29), 18),
+        (d(2027, 1, 31), 36),
+    ] {
+        let year = today.year() - 1;
+        let f = Filter {
+            scope: PlatformScope::All,
+            jurisdiction: None,
+            category: None,
+            year,
+            today,
+            transition_months: months,
+        };
+        // Break-even class of every platform in `year`: the drill-down by class.
+        for class in rules::Balance::ALL {
+            let drill = DrillDown {
+                balance: Some(class.as_str().to_owned()),
+                ..DrillDown::default()
+            };
+            let (rows, _) = dash::drill_down(app.pool(), &f, &drill, 100_000, 0)
+                .await
+                .unwrap();
+            let sql: BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
+            let domain: BTreeSet<i64> = platforms
+                .iter()
+                .filter(|(id, stage, since, _)| {
+                    let active = rules::active_in_year(Stage::parse(stage).unwrap(), *since, year);
+                    rules::balance(figures.get(&(*id, year)).copied(), active) == Some(*class)
+                })
+                .map(|p| p.0)
+                .collect();
+            assert_eq!(sql, domain, "{class:?} in {year}");
+            if !sql.is_empty() {
+                classes_seen.insert(class.as_str());
+            }
+            // The ratio shown beside each row is the domain's self-sufficiency.
+            for r in &rows {
+                assert_eq!(
+                    rules::self_sufficiency_of(r.self_generated, r.expenditure),
+                    figures
+                        .get(&(r.id, year))
+                        .and_then(|(own, spent)| rules::self_sufficiency(*own, *spent))
+                );
+            }
+        }
+        let share = dash::break_even_share(app.pool(), &f).await.unwrap();
+        let count = |c: rules::Balance| {
+            platforms
+                .iter()
+                .filter(|(id, stage, since, _)| {
+                    let active = rules::active_in_year(Stage::parse(stage).unwrap(), *since, year);
+                    rules::balance(figures.get(&(*id, year)).copied(), active) == Some(c)
+                })
+                .count() as i64
+        };
+        assert_eq!(
+            (share.balanced, share.unbalanced, share.no_data),
+            (
+                count(rules::Balance::Yes),
+                count(rules::Balance::No),
+                count(rules::Balance::NoFigures)
+            )
+        );
+    }
+    // The at-risk list on those days and on the edges of the window before each deadline in the
+    // data (six months before it to the day, and the day before that).
+    let mut days: Vec<(chrono::NaiveDate, u32)> = vec![
+        (d(2026, 11, 21), 24),
+        (d(2025, 6, 30), 24),
+        (d(2024, 2, 29), 18),
+        (d(2027, 1, 31), 36),
+    ];
+    let ends: BTreeSet<chrono::NaiveDate> = platforms.iter().filter_map(|p| p.3).collect();
+    for end in ends.iter().step_by((ends.len() / 6).max(1)) {
+        let deadline = rules::transformation_deadline(*end, Months(24));
+        let edge = kechuang::domain::calendar::add_months(deadline, -6);
+        days.push((edge, 24));
+        days.push((edge.pred_opt().unwrap(), 24));
+    }
+    for (today, months) in days {
+        let f = Filter {
+            scope: PlatformScope::All,
+            jurisdiction: None,
+            category: None,
+            year: today.year() - 1,
+            today,
+            transition_months: months,
+        };
+        // The at-risk list: deadline, ratio and the transformation risk of every platform.
+        let listed: BTreeMap<i64, dash::AtRisk> = dash::at_risk(app.pool(), &f)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        for (id, stage, _, end) in &platforms {
+            let stage = Stage::parse(stage).unwrap();
+            if !matches!(stage, Stage::Operating | Stage::Rectifying) {
+                assert!(!listed.contains_key(id));
+                continue;
+            }
+            let last = figures.get(&(*id, today.year() - 1)).copied();
+            let balanced = last.is_some_and(|(own, spent)| rules::is_break_even(own, spent));
+            let deadline = end.map(|end| rules::transformation_deadline(end, Months(months)));
+            let risk = end.zip(deadline).is_some_and(|(end, deadline)| {
+                rules::transformation_at_risk(end, deadline, today, balanced)
+            });
+            match listed.get(id) {
+                Some(r) => {
+                    assert_eq!(r.transition, risk, "platform {id} on {today}");
+                    assert_eq!(r.deadline, deadline, "platform {id}");
+                    assert_eq!(
+                        r.ratio,
+                        last.and_then(|(own, spent)| rules::self_sufficiency(own, spent))
+                    );
+                    at_risk_seen += usize::from(risk);
+                }
+                None => assert!(!risk, "platform {id} at risk on {today} but not listed"),
+            }
+        }
+    }
+    assert!(
+        at_risk_seen > 0,
+        "no platform at risk: the test compares nothing"
+    );
+    assert_eq!(classes_seen.len(), 3, "{classes_seen:?}");
 }

@@ -63,7 +63,7 @@ async fn session(name: &str) -> Option<Session> {
     let app = TestApp::new().await;
     kechuang::demo::load(app.pool()).await.unwrap();
     kechuang::db::policies::sync(app.pool()).await.unwrap();
-    kechuang::db::compliance::refresh(app.pool(), None, kechuang::db::compliance::today())
+    kechuang::db::compliance::refresh(app.pool(), None, kechuang::clock::today())
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

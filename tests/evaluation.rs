@@ -14,9 +14,9 @@ use axum::http::{Request, StatusCode, header};
 use chrono::Datelike;
 use common::{Client, Resp, TestApp};
 use http_body_util::BodyExt;
+use kechuang::clock::today;
 use kechuang::domain::role::Role;
 use kechuang::domain::scoring::{IndicatorKind, Rubric};
-use kechuang::web::evaluation::today;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -134,14 +134,7 @@ async fn snapshot_evaluation_date(
     platform: i64,
     year: i32,
 ) -> Option<chrono::NaiveDate> {
-    let params =
-        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), today())
-            .await
-            .unwrap();
-    let built = kechuang::db::snapshot::build(app.pool(), Some(&[platform]), today(), &params)
-        .await
-        .unwrap();
-    let (_, snap) = built.into_iter().next().expect("one snapshot");
+    let snap = app.snapshot(platform, today()).await;
     snap.platform
         .years
         .get(year)

@@ -8,7 +8,8 @@ use axum::http::{StatusCode, header};
 use chrono::Datelike;
 use common::xlsx::{self, Sheet};
 use common::{Client, TestApp};
-use kechuang::db::compliance::{self, today};
+use kechuang::clock::today;
+use kechuang::db::compliance;
 use kechuang::domain::role::Role;
 
 const CHONGCHUAN: &str = "320613";

@@ -47,14 +47,7 @@ fn rows(page: &common::Resp, selector: &str) -> Vec<String> {
 /// The 2090 filing in the platform's compliance snapshot (what `kechuang snapshot` writes).
 async fn snapshot_filing(app: &TestApp, platform: i64) -> Filing {
     let as_of = chrono::NaiveDate::from_ymd_opt(2090, 6, 1).unwrap();
-    let params =
-        kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), as_of)
-            .await
-            .unwrap();
-    let built = kechuang::db::snapshot::build(app.pool(), Some(&[platform]), as_of, &params)
-        .await
-        .unwrap();
-    let (_, snap) = built.into_iter().next().expect("one snapshot");
+    let snap = app.snapshot(platform, as_of).await;
     snap.platform
         .years
         .get(2090)
@@ -355,7 +348,7 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     .execute(fx.app.pool())
     .await
     .unwrap();
-    let first_submitted = kechuang::web::evaluation::today() - chrono::Duration::days(10);
+    let first_submitted = kechuang::clock::today() - chrono::Duration::days(10);
 
     // The fix is a new version; the returned one is kept as it was.
     let mut form = full_form(FUTURE, "submit", "0");

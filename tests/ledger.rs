@@ -618,7 +618,7 @@ async fn support_tab_computes_programmes_from_the_records_entered() {
     use chrono::Datelike;
     let fx = fixture().await;
     let (own, other) = (fx.own, fx.other);
-    let year_l = (kechuang::db::compliance::today().year() - 1).to_string();
+    let year_l = (kechuang::clock::today().year() - 1).to_string();
     let mut op = fx.app.signed_in("op-own").await;
     let url = format!("/platforms/{own}/support");
 
@@ -673,21 +673,8 @@ async fn support_tab_computes_programmes_from_the_records_entered() {
     assert_eq!(fx.app.audit_count("support.add").await, 2);
 
     // The snapshot carries the same figures (what `kechuang snapshot` prints).
-    let params = kechuang::db::rule_params::in_force(
-        &mut fx.app.pool().acquire().await.unwrap(),
-        kechuang::db::compliance::today(),
-    )
-    .await
-    .unwrap();
-    let snaps = kechuang::db::snapshot::build(
-        fx.app.pool(),
-        Some(&[own]),
-        kechuang::db::compliance::today(),
-        &params,
-    )
-    .await
-    .unwrap();
-    let json = serde_json::to_value(&snaps[0].1).unwrap();
+    let snap = fx.app.snapshot(own, kechuang::clock::today()).await;
+    let json = serde_json::to_value(&snap).unwrap();
     assert_eq!(
         json["platform"]["support"]["tech_transaction_yuan"],
         40_000_000
@@ -848,7 +835,7 @@ async fn a_support_claim_runs_from_filing_to_payment_and_recovery_audited() {
     use chrono::Datelike;
     let fx = fixture().await;
     let own = fx.own;
-    let year_l = (kechuang::db::compliance::today().year() - 1).to_string();
+    let year_l = (kechuang::clock::today().year() - 1).to_string();
     let mut op = fx.app.signed_in("op-own").await;
     let doc: i64 = sqlx::query_scalar(
         "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '技术转移奖补申报书') RETURNING id",
@@ -1034,7 +1021,7 @@ async fn a_support_claim_runs_from_filing_to_payment_and_recovery_audited() {
     // The leadership dashboard: what the city's platforms may claim, and what was granted, paid, recovered.
     let board = staff.get("/leadership").await;
     assert_eq!(board.status, StatusCode::OK);
-    let year = chrono::Datelike::year(&kechuang::db::compliance::today()).to_string();
+    let year = chrono::Datelike::year(&kechuang::clock::today()).to_string();
     let granted = board.texts("#support-granted tbody td");
     assert_eq!(granted.len(), 6, "{granted:?}");
     assert_eq!(granted[0], year);

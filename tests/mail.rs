@@ -397,9 +397,13 @@ async fn the_opt_out_suppresses_reminders_but_not_decisions() {
         .await
         .unwrap();
     let deadline = config.deadline(2090, Step::Filing);
-    let created = notices::generate_on(&mut tx, deadline - chrono::Duration::days(14))
-        .await
-        .unwrap();
+    let created = notices::generate_on(
+        &mut tx,
+        deadline - chrono::Duration::days(14),
+        &kechuang::web::links::NOTICES,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(created, 4, "two reminders for each operator");
     // Both still get the in-app notices.
@@ -485,9 +489,13 @@ async fn the_opt_out_suppresses_reminders_but_not_decisions() {
     let mut tx = audit::begin(app.pool(), &Actor::system("test"))
         .await
         .unwrap();
-    notices::generate_on(&mut tx, deadline - chrono::Duration::days(14))
-        .await
-        .unwrap();
+    notices::generate_on(
+        &mut tx,
+        deadline - chrono::Duration::days(14),
+        &kechuang::web::links::NOTICES,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(send_all(&app, &mailer).await, Round::default());
     assert_eq!(sink.messages().len(), 4);

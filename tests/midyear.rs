@@ -5,15 +5,14 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use common::TestApp;
 use kechuang::domain::annual::AnnualConfig;
 use kechuang::domain::calendar::MonthDay;
-use kechuang::domain::reminders::beijing_today;
 use kechuang::domain::role::Role;
 
 fn this_year() -> i32 {
-    beijing_today(Utc::now()).year()
+    kechuang::clock::today().year()
 }
 
 struct Fx {
@@ -167,7 +166,7 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
     .await
     .unwrap()
     .flatten();
-    assert_eq!(held, Some(beijing_today(Utc::now()).to_string()));
+    assert_eq!(held, Some(kechuang::clock::today().to_string()));
     let page = op.get(&url).await;
     assert_eq!(page.text("#midyear-status"), "已提交");
     assert!(page.texts("#midyear-late").is_empty(), "on time");
@@ -206,7 +205,7 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
 
     // Staff hold the review; each required action becomes a checklist item.
     let mut staff = app.signed_in("staff").await;
-    let today = beijing_today(Utc::now()).to_string();
+    let today = kechuang::clock::today().to_string();
     let due = format!("{}-12-31", year + 1);
     let resp = staff
         .post(
@@ -569,7 +568,7 @@ async fn bad_input_names_every_field_and_nothing_is_saved() {
         assert!(!resp.text(id).is_empty(), "{id}");
     }
     assert_eq!(resp.value("#f-action_title_2").as_deref(), Some("只有事项"));
-    let tomorrow = (beijing_today(Utc::now()) + chrono::Duration::days(1)).to_string();
+    let tomorrow = (kechuang::clock::today() + chrono::Duration::days(1)).to_string();
     let resp = staff
         .post(
             &format!("/platforms/{}/midyear/review", fx.p),

@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use common::TestApp;
 use kechuang::db::notices;
 use kechuang::domain::annual::Step;
-use kechuang::domain::reminders::{Reminder, beijing_today};
+use kechuang::domain::reminders::Reminder;
 use kechuang::domain::role::Role;
 
 fn d(s: &str) -> NaiveDate {
@@ -66,20 +66,20 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
 
     // 14 days before the 2030 filing deadline (03-31): the operator and the responsible staff.
     assert_eq!(
-        notices::generate(app.pool(), d("2030-03-17"))
+        notices::generate(app.pool(), d("2030-03-17"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        notices::generate(app.pool(), d("2030-03-17"))
+        notices::generate(app.pool(), d("2030-03-17"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         0,
         "idempotent"
     );
     assert_eq!(
-        notices::generate(app.pool(), d("2030-03-18"))
+        notices::generate(app.pool(), d("2030-03-18"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         0
@@ -100,25 +100,25 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
 
     // 3 days before and on the day; nothing after the deadline (overdue instead).
     assert_eq!(
-        notices::generate(app.pool(), d("2030-03-28"))
+        notices::generate(app.pool(), d("2030-03-28"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        notices::generate(app.pool(), d("2030-03-31"))
+        notices::generate(app.pool(), d("2030-03-31"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        notices::generate(app.pool(), d("2030-03-31"))
+        notices::generate(app.pool(), d("2030-03-31"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        notices::generate(app.pool(), d("2030-04-01"))
+        notices::generate(app.pool(), d("2030-04-01"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         0
@@ -128,7 +128,7 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
 
     // The mid-year report (07-31) and the year-end evaluation (01-31 of the next year).
     assert_eq!(
-        notices::generate(app.pool(), d("2030-07-17"))
+        notices::generate(app.pool(), d("2030-07-17"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         4
@@ -142,7 +142,7 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
     .await
     .unwrap();
     assert_eq!(
-        notices::generate(app.pool(), d("2031-01-28"))
+        notices::generate(app.pool(), d("2031-01-28"), &kechuang::web::links::NOTICES)
             .await
             .unwrap(),
         2
@@ -194,10 +194,10 @@ async fn notices_are_private_and_counted_in_the_header() {
         .execute(app.pool())
         .await
         .unwrap();
-    notices::generate(app.pool(), d("2030-03-17"))
+    notices::generate(app.pool(), d("2030-03-17"), &kechuang::web::links::NOTICES)
         .await
         .unwrap();
-    notices::generate(app.pool(), d("2030-03-28"))
+    notices::generate(app.pool(), d("2030-03-28"), &kechuang::web::links::NOTICES)
         .await
         .unwrap();
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM notices WHERE user_id = $1 ORDER BY id")
@@ -277,7 +277,7 @@ async fn the_overdue_list_respects_county_scope() {
     app.user("county", Some(Role::Staff), None, Some("320613"))
         .await;
     app.user("op1", Some(Role::Operator), Some(own), None).await;
-    let today = beijing_today(Utc::now());
+    let today = kechuang::clock::today();
     let week_ago = today - Duration::days(7);
     for (platform, title) in [(own, "本区逾期事项"), (other, "外区逾期事项")] {
         sqlx::query(
@@ -381,7 +381,7 @@ async fn returning_a_filing_notifies_the_operator_in_the_same_transaction() {
         .execute(app.pool())
         .await
         .unwrap();
-    let year = beijing_today(Utc::now()).format("%Y").to_string();
+    let year = kechuang::clock::today().format("%Y").to_string();
     let fid: i64 = sqlx::query_scalar(
         "INSERT INTO filings (platform_id, year, version, status, submitted_at)
          VALUES ($1, $2::int, 1, 'submitted', now()) RETURNING id",
@@ -465,13 +465,14 @@ async fn stale_reminders_are_not_shown_as_current() {
         .await
         .unwrap();
     let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
-    let today = beijing_today(Utc::now());
+    let today = kechuang::clock::today();
     // "今天截止" a week ago.
     let deadline = today - Duration::days(7);
     let year: i32 = deadline.format("%Y").to_string().parse().unwrap();
     let mut conn = app.pool().acquire().await.unwrap();
     notices::insert_reminder(
         &mut conn,
+        &kechuang::web::links::NOTICES,
         Step::Midyear,
         year,
         deadline,
@@ -504,7 +505,9 @@ async fn stale_reminders_are_not_shown_as_current() {
     assert!(text.contains("已办结"), "{text}");
     assert!(!text.contains("已逾期") && !text.contains("今天截止"));
     assert!(page.texts("#notices li.unread").is_empty());
-    notices::generate(app.pool(), today).await.unwrap();
+    notices::generate(app.pool(), today, &kechuang::web::links::NOTICES)
+        .await
+        .unwrap();
     let page = o.get("/notices").await;
     assert!(page.texts("#notice-bell .badge").is_empty());
 }

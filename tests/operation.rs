@@ -5,11 +5,10 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::TestApp;
 use kechuang::db::audit::{self, Actor};
 use kechuang::domain::calendar::add_months;
-use kechuang::domain::operation::shanghai_today;
 use kechuang::domain::role::Role;
 
 async fn scalar_i64(app: &TestApp, sql: &str, id: i64) -> i64 {
@@ -135,7 +134,7 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
         "staff who can see the platform: city staff and 崇川区's"
     );
     let v = version(&app, p).await;
-    kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::db::compliance::today())
+    kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::clock::today())
         .await
         .unwrap();
     assert_eq!(finding(&app, p, "OPS-STAFF").await, "fail");
@@ -249,7 +248,7 @@ async fn only_the_assigned_advisor_logs_visits() {
         .await;
     set(&app, p, &format!("advisor_id = {advisor}")).await;
     set(&app, other, &format!("advisor_id = {stranger}")).await;
-    let today = shanghai_today(Utc::now());
+    let today = kechuang::clock::today();
 
     let mut adv = app.signed_in("adv-a").await;
     let page = adv.get(&format!("/platforms/{p}/operation")).await;
@@ -396,7 +395,7 @@ async fn overdue_service_is_flagged() {
     let p = app.platform("OPS-004", "320613").await;
     let advisor = app.user("adv-a", Some(Role::Advisor), None, None).await;
     set(&app, p, &format!("advisor_id = {advisor}")).await;
-    let old = shanghai_today(Utc::now()) - Duration::days(200);
+    let old = kechuang::clock::today() - Duration::days(200);
     let mut tx = audit::begin(app.pool(), &Actor::system("test"))
         .await
         .unwrap();
@@ -438,7 +437,7 @@ async fn acceptance_and_the_transformation_deadline() {
     let charter = document(&app, p, "charter", "章程").await;
 
     // Construction ended more than 6 months ago with no acceptance on record: OPS-ACCEPTANCE warns.
-    kechuang::db::compliance::refresh(app.pool(), Some(&[p]), shanghai_today(Utc::now()))
+    kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::clock::today())
         .await
         .unwrap();
     assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "warn");
@@ -674,7 +673,7 @@ async fn a_serious_integrity_violation_bars_evaluation() {
         .await;
     app.user("op-a", Some(Role::Operator), Some(p), None).await;
     app.user("leader", Some(Role::Leader), None, None).await;
-    let today = shanghai_today(Utc::now());
+    let today = kechuang::clock::today();
     let when = today - Duration::days(100);
     let until = add_months(when, 36);
 

@@ -601,7 +601,7 @@ async fn rule_statuses(app: &TestApp, rule: &str) -> (i64, i64) {
 async fn city_staff_change_a_parameter_with_a_reason_and_findings_history_and_snapshot_follow() {
     let app = synced_app().await;
     kechuang::demo::load(app.pool()).await.unwrap();
-    let today = kechuang::db::compliance::today();
+    let today = kechuang::clock::today();
     kechuang::db::compliance::refresh(app.pool(), None, today)
         .await
         .unwrap();
@@ -723,19 +723,11 @@ async fn city_staff_change_a_parameter_with_a_reason_and_findings_history_and_sn
     assert_eq!(resp.text("#f-transition_months-reason"), "另一人修改");
 
     // The snapshot carries the values in force (the deadlines from the year's cycle configuration).
-    let mut conn = app.pool().acquire().await.unwrap();
-    let params = kechuang::db::rule_params::in_force(&mut conn, today)
-        .await
-        .unwrap();
-    drop(conn);
     let id: i64 = sqlx::query_scalar("SELECT min(id) FROM platforms")
         .fetch_one(app.pool())
         .await
         .unwrap();
-    let snapshot = kechuang::db::snapshot::build(app.pool(), Some(&[id]), today, &params)
-        .await
-        .unwrap();
-    let json = serde_json::to_value(&snapshot[0].1).unwrap();
+    let json = serde_json::to_value(app.snapshot(id, today).await).unwrap();
     assert_eq!(json["params"]["MKT-BREAK-EVEN.transition_months"], 1200);
     assert_eq!(json["params"]["EVAL-FILING.deadline"], "03-31");
     assert_eq!(json["params"]["INTEG-BAN.ban_months"], 36);
@@ -836,7 +828,7 @@ async fn city_staff_change_a_support_programme_parameter_with_history() {
     assert!(history.contains(&"省厅新文件".to_owned()), "{history:?}");
 
     // The computation and the snapshot use the value in force.
-    let today = kechuang::db::compliance::today();
+    let today = kechuang::clock::today();
     let params =
         kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), today)
             .await

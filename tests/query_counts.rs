@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::http::StatusCode;
 use chrono::Datelike;
 use common::{Client, TestApp};
-use kechuang::db::compliance::today;
+use kechuang::clock::today;
 use kechuang::domain::role::Role;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 

@@ -1258,11 +1258,6 @@ async fn recover(
         .await
 }
 
-fn beijing_today() -> chrono::NaiveDate {
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
-    chrono::Utc::now().with_timezone(&beijing).date_naive()
-}
-
 #[tokio::test]
 async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
     let w = world().await;
@@ -1340,7 +1335,7 @@ async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
     );
 
     // The agreement ends on the decision date; both shown on the case page and the timeline.
-    let today = beijing_today().to_string();
+    let today = kechuang::clock::today().to_string();
     let page = bob.get(&case_path(p, case, "")).await;
     assert_eq!(page.text("#decided .funds-to-recover"), "1,000,000元");
     assert_eq!(page.text("#decided .agreement-end"), today);
@@ -1366,7 +1361,7 @@ async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
         "追回金额400001元超过尚待追回的400000元（应追回1000000元，已追回600000元），不能多追回"
     );
     assert_eq!(resp.value("#f-voucher").as_deref(), Some("JK-2026-002"));
-    let tomorrow = (beijing_today() + chrono::Duration::days(1)).to_string();
+    let tomorrow = (kechuang::clock::today() + chrono::Duration::days(1)).to_string();
     let resp = recover(&mut bob, p, case, &tomorrow, "1", "JK").await;
     assert_eq!(resp.text("#f-recovered_on-error"), "追回日期不能晚于今天");
 
@@ -1463,7 +1458,7 @@ async fn recoveries_are_for_staff_in_scope_and_an_explicit_agreement_end_is_kept
             .unwrap();
     assert_eq!(end.unwrap().to_string(), "2026-01-31");
 
-    let today = beijing_today().to_string();
+    let today = kechuang::clock::today().to_string();
     for (who, status) in [
         ("operator", StatusCode::FORBIDDEN),
         ("leader", StatusCode::FORBIDDEN),
@@ -1519,7 +1514,7 @@ async fn a_retain_decision_records_no_funds() {
     assert_eq!((funds, end), (None, None));
     let page = alice.get(&case_path(p, case, "")).await;
     assert!(page.texts("#recovery").is_empty());
-    let today = beijing_today().to_string();
+    let today = kechuang::clock::today().to_string();
     let resp = recover(&mut alice, p, case, &today, "1", "V").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

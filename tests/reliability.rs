@@ -159,7 +159,7 @@ async fn two_servers_refresh_one_platform_concurrently_without_error() {
     let tasks = (0..24).map(|i| {
         let pool = pools[i % 2].clone();
         tokio::spawn(async move {
-            let today = compliance::today();
+            let today = kechuang::clock::today();
             if i % 6 == 5 {
                 return compliance::refresh(&pool, None, today).await.map(|_| ());
             }
@@ -188,7 +188,7 @@ async fn two_servers_refresh_one_platform_concurrently_without_error() {
 
     // Consistent: the stored findings are those of the final state, each rule once, and the
     // checklist has one live item per failing or warning rule and none for the others.
-    let fresh = compliance::evaluate(app.pool(), Some(&[p]), compliance::today())
+    let fresh = compliance::evaluate(app.pool(), Some(&[p]), kechuang::clock::today())
         .await
         .unwrap();
     let mut expected: Vec<(String, String)> = fresh[0]

@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, Resp, TestApp};
-use kechuang::db::compliance::today;
+use kechuang::clock::today;
 
 async fn demo(app: &TestApp, username: &str) -> Client {
     let mut c = app.client();

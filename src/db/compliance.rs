@@ -217,16 +217,24 @@ async fn refresh_once(
     .await?;
     // A rule's item is live while open or done-awaiting-confirmation: at most one per rule.
     let in_items = snapshot::platforms_in(ids, "c.platform_id");
-    let reworded = sqlx::query(&format!(
-        "UPDATE checklist_items c SET description = f.message
-         FROM findings f
-         WHERE {in_items} AND c.platform_id = f.platform_id AND c.source = 'rule:' || f.rule_id
-           AND c.status IN ('open', 'done') AND f.status IN ('fail', 'warn') AND c.description <> f.message"
-    ))
-    .bind(ids)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    // An item says what its finding says: only a finding written above can say something new (the
+    // whole join took 0.5 s of a city-wide refresh that found nothing new).
+    let reworded = if p.is_empty() {
+        0
+    } else {
+        sqlx::query(
+            "UPDATE checklist_items c SET description = f.message
+             FROM UNNEST($1::bigint[], $2::text[]) AS ch (platform_id, rule_id)
+             JOIN findings f ON f.platform_id = ch.platform_id AND f.rule_id = ch.rule_id
+             WHERE c.platform_id = ch.platform_id AND c.source = 'rule:' || ch.rule_id
+               AND c.status IN ('open', 'done') AND f.status IN ('fail', 'warn') AND c.description <> f.message",
+        )
+        .bind(&p)
+        .bind(&r)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    };
     let in_found = snapshot::platforms_in(ids, "f.platform_id");
     let opened = sqlx::query(&format!(
         "INSERT INTO checklist_items (platform_id, source, title, description)
@@ -248,7 +256,7 @@ async fn refresh_once(
                 evidence = CASE WHEN c.evidence = '' THEN '规则复核通过，自动关闭' ELSE c.evidence END
          WHERE {in_items} AND c.status IN ('open', 'done') AND c.source LIKE 'rule:%'
            AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.platform_id = c.platform_id
-                           AND 'rule:' || f.rule_id = c.source AND f.status IN ('fail', 'warn'))"
+                           AND f.rule_id = substr(c.source, 6) AND f.status IN ('fail', 'warn'))"
     ))
     .bind(ids)
     .execute(&mut *tx)
@@ -293,12 +301,6 @@ fn fingerprint(f: &Finding) -> Vec<u8> {
             .as_bytes(),
     );
     h.finalize()[..16].to_vec()
-}
-
-/// Today in Beijing.
-pub fn today() -> NaiveDate {
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    chrono::Utc::now().with_timezone(&beijing).date_naive()
 }
 
 /// Counts of a status list, for summaries.

@@ -16,6 +16,7 @@ use crate::domain::annual::Step;
 use crate::domain::compliance::catalogue::BREAK_EVEN_TRANSITION_MONTHS;
 use crate::domain::compliance::snapshot::Channel;
 use crate::domain::scope::PlatformScope;
+use crate::domain::transformation::{AT_RISK_WINDOW_MONTHS, Balance, self_sufficiency};
 
 // ---- a platform's own figures ---------------------------------------------------------------
 
@@ -49,9 +50,9 @@ impl YearRevenue {
         ]
     }
 
-    /// Self-generated income ÷ expenditure; `None` without expenditure.
+    /// Self-generated income ÷ expenditure ([`self_sufficiency`]); `None` without expenditure.
     pub fn ratio(&self) -> Option<f64> {
-        (self.expenditure > 0).then(|| self.self_generated as f64 / self.expenditure as f64)
+        self_sufficiency(self.self_generated, self.expenditure)
     }
 
     pub fn has_revenue(&self) -> bool {
@@ -105,34 +106,14 @@ pub async fn platform_evaluations(
     .await
 }
 
-/// The transformation deadline: construction end + the `MKT-BREAK-EVEN.transition_months` in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Transition {
-    pub construction_end: Option<NaiveDate>,
-    pub months: u32,
-    pub deadline: Option<NaiveDate>,
-}
-
-/// The transformation months in force (rule parameter, else the catalogue default).
-pub async fn transition_months(pool: &PgPool) -> Result<u32, sqlx::Error> {
+/// The transformation months in force on `today` (rule parameter, else the catalogue default).
+pub async fn transition_months(pool: &PgPool, today: NaiveDate) -> Result<u32, sqlx::Error> {
     Ok(
-        super::rule_params::in_force(&mut *pool.acquire().await?, super::compliance::today())
+        super::rule_params::in_force(&mut *pool.acquire().await?, today)
             .await?
             .get(&BREAK_EVEN_TRANSITION_MONTHS)
             .0,
     )
-}
-
-impl Transition {
-    pub fn new(construction_end: Option<NaiveDate>, months: u32) -> Transition {
-        Transition {
-            construction_end,
-            months,
-            deadline: construction_end.map(|end| {
-                crate::domain::calendar::add_months(end, i32::try_from(months).unwrap_or(i32::MAX))
-            }),
-        }
-    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -242,28 +223,61 @@ pub const UNSET: &str = "unset";
 
 /// The platforms in scope and filtered, as `sp`. Binds: `$1` all, `$2` county, `$3` platform,
 /// `$4` advisor (the scope), `$5` jurisdiction filter, `$6` category filter, `$7` year,
-/// `$8` today, `$9` transformation months. Every cross-platform query starts with it and binds
-/// all nine through [`query`]; later binds start at `$10`.
+/// `$8` today, `$9` transformation months, `$10` the at-risk window in months. Every cross-platform
+/// query starts with it and binds
+/// all nine through [`query`]; later binds start at `$11`.
 const SCOPED: &str = "
     sp AS (SELECT p.* FROM platforms p
            WHERE ($1 OR p.jurisdiction_id = $2 OR p.id = $3 OR p.advisor_id = $4)
              AND ($5::int IS NULL OR p.jurisdiction_id = $5)
              AND ($6::text IS NULL OR coalesce(p.category, 'unset') = $6))";
 
-/// Break-even class of `sp` joined with `v` (its `platform_year_revenue` of year `$7`): `yes`,
-/// `no`, `none` (an active platform without figures), or NULL (not counted).
-const BALANCE: &str = "
-    CASE WHEN v.expenditure > 0 AND v.self_generated >= v.expenditure THEN 'yes'
-         WHEN v.expenditure > 0 THEN 'no'
-         WHEN v.platform_id IS NOT NULL
-              OR (sp.stage IN ('operating', 'rectifying')
-                  AND (sp.operating_since IS NULL OR sp.operating_since <= make_date($7, 12, 31))) THEN 'none'
-    END";
+/// SQL of [`crate::domain::transformation::is_break_even`] over the `self_generated` and
+/// `expenditure` columns of `v` (a `platform_year_revenue` row).
+fn is_break_even_sql(v: &str) -> String {
+    format!("({v}.expenditure > 0 AND {v}.self_generated >= {v}.expenditure)")
+}
+
+/// SQL of [`crate::domain::transformation::self_sufficiency`] over the columns of `v`
+/// (NULL without expenditure).
+fn self_sufficiency_sql(v: &str) -> String {
+    format!("CASE WHEN {v}.expenditure > 0 THEN {v}.self_generated::float8 / {v}.expenditure END")
+}
+
+/// SQL of [`crate::domain::transformation::transformation_deadline`]: `end` + `months` (both SQL
+/// expressions; PostgreSQL's month arithmetic clamps to the month's end like `add_months`).
+fn transformation_deadline_sql(end: &str, months: &str) -> String {
+    format!("({end} + make_interval(months => {months}))::date")
+}
+
+/// SQL of [`crate::domain::transformation::balance`] for `sp` joined with `v` (its
+/// `platform_year_revenue` of year `$7`): the [`Balance`] code, or NULL (not counted); the
+/// "active in the year" of [`crate::domain::transformation::active_in_year`].
+fn balance_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "CASE WHEN {break_even} THEN '{yes}'
+                  WHEN v.expenditure > 0 THEN '{no}'
+                  WHEN v.platform_id IS NOT NULL
+                       OR (sp.stage IN ('operating', 'rectifying')
+                           AND (sp.operating_since IS NULL OR sp.operating_since <= make_date($7, 12, 31))) THEN '{none}'
+             END",
+            break_even = is_break_even_sql("v"),
+            yes = Balance::Yes.as_str(),
+            no = Balance::No.as_str(),
+            none = Balance::NoFigures.as_str(),
+        )
+    })
+}
 
 /// The at-risk platforms of `sp`, as `risk (id, construction_end, deadline, ratio, transition, rules)`:
-/// operating or rectifying platforms whose construction ended and whose transformation deadline
-/// has passed or is within 6 months while the latest complete year is not at break-even
-/// (`transition`), or with a `RECT-*` warning/failure or an `MKT-BREAK-EVEN` failure (`rules`).
+/// operating or rectifying platforms that are [`transformation_at_risk`] on `$8` (`transition`: the
+/// deadline `$9` months after construction end has passed or is within `$10` months
+/// ([`AT_RISK_WINDOW_MONTHS`]) while the latest complete year is not at break-even), or with a
+/// `RECT-*` warning/failure or an `MKT-BREAK-EVEN` failure (`rules`).
+///
+/// [`transformation_at_risk`]: crate::domain::transformation::transformation_at_risk
 fn risk_cte() -> &'static str {
     static RISK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     RISK.get_or_init(|| {
@@ -273,21 +287,34 @@ fn risk_cte() -> &'static str {
             .filter(|r| r.id.starts_with("RECT-") || r.id == "MKT-BREAK-EVEN")
             .map(|r| format!("'{}'", r.id))
             .collect();
-        RISK_TEMPLATE.replace("{RISK_RULES}", &ids.join(", "))
+        RISK_TEMPLATE
+            .replace("{RISK_RULES}", &ids.join(", "))
+            .replace(
+                "{DEADLINE}",
+                &transformation_deadline_sql("sp.construction_end", "$9"),
+            )
+            .replace(
+                "{WINDOW_END}",
+                &transformation_deadline_sql("$8::date", "$10"),
+            )
+            .replace("{BREAK_EVEN}", &is_break_even_sql("rv"))
+            .replace("{RATIO}", &self_sufficiency_sql("rv"))
     })
 }
 
+/// The SQL of [`risk_cte`]: `{DEADLINE}`, `{WINDOW_END}`, `{BREAK_EVEN}` and `{RATIO}` are the
+/// domain's rules in SQL, `{RISK_RULES}` the rule ids.
 const RISK_TEMPLATE: &str = "
     risk AS (
         SELECT * FROM (
             SELECT r.*,
-                   r.construction_end < $8 AND r.deadline <= ($8 + interval '6 months')::date
+                   r.construction_end < $8 AND r.deadline <= {WINDOW_END}
                        AND NOT r.balanced AS transition
             FROM (
                 SELECT sp.id, sp.construction_end,
-                       (sp.construction_end + make_interval(months => $9))::date AS deadline,
-                       coalesce(rv.expenditure > 0 AND rv.self_generated >= rv.expenditure, false) AS balanced,
-                       CASE WHEN rv.expenditure > 0 THEN rv.self_generated::float8 / rv.expenditure END AS ratio,
+                       {DEADLINE} AS deadline,
+                       coalesce({BREAK_EVEN}, false) AS balanced,
+                       {RATIO} AS ratio,
                        coalesce(rf.rules, '{}') AS rules
                 FROM sp
                 LEFT JOIN platform_year_revenue rv
@@ -311,7 +338,7 @@ fn scope_binds(scope: PlatformScope) -> (bool, Option<i32>, Option<i64>, Option<
     }
 }
 
-/// A query starting `WITH {SCOPED}`, with the filter's nine binds.
+/// A query starting `WITH {SCOPED}`, with the filter's ten binds.
 fn query<'q, O>(sql: &'q str, f: &Filter) -> QueryAs<'q, Postgres, O, PgArguments>
 where
     O: for<'r> FromRow<'r, PgRow>,
@@ -331,6 +358,7 @@ where
         .bind(f.year)
         .bind(f.today)
         .bind(i32::try_from(f.transition_months).unwrap_or(i32::MAX))
+        .bind(i32::try_from(AT_RISK_WINDOW_MONTHS.0).unwrap_or(i32::MAX))
 }
 
 /// Platform counts by one dimension: `(dimension, key, count)` where dimension is `category`,
@@ -402,8 +430,9 @@ pub async fn break_even_share(pool: &PgPool, f: &Filter) -> Result<BreakEvenShar
         "WITH {SCOPED}
          SELECT count(*) FILTER (WHERE b = 'yes') AS balanced, count(*) FILTER (WHERE b = 'no') AS unbalanced,
                 count(*) FILTER (WHERE b = 'none') AS no_data
-         FROM (SELECT {BALANCE} AS b
-               FROM sp LEFT JOIN platform_year_revenue v ON v.platform_id = sp.id AND v.year = $7) x"
+         FROM (SELECT {} AS b
+               FROM sp LEFT JOIN platform_year_revenue v ON v.platform_id = sp.id AND v.year = $7) x",
+        balance_sql()
     );
     query(&sql, f).fetch_one(pool).await
 }
@@ -436,7 +465,7 @@ pub async fn ranking(
          JOIN evaluation_rounds r ON r.year = e.year AND r.status = 'published'
          WHERE e.year = $7 AND (e.total_score IS NOT NULL OR e.grade IS NOT NULL)
          ORDER BY e.rank NULLS LAST, e.total_score DESC NULLS LAST, sp.code
-         LIMIT $10"
+         LIMIT $11"
     );
     #[derive(FromRow)]
     struct Row {
@@ -573,16 +602,17 @@ pub async fn drill_down(
          LEFT JOIN (SELECT e.* FROM evaluations e
                     JOIN evaluation_rounds r ON r.year = e.year AND r.status = 'published') e
                 ON e.platform_id = sp.id AND e.year = $7
-         WHERE ($10::text IS NULL OR sp.stage = $10)
-           AND ($11::text IS NULL OR coalesce(sp.industry_cluster, 'unset') = $11)
-           AND ($12::text IS NULL OR e.grade = $12)
-           AND ($13::text IS NULL OR ({BALANCE}) = $13)
-           AND (NOT $14 OR EXISTS (SELECT 1 FROM risk WHERE risk.id = sp.id))
-           AND (NOT $15 OR v.platform_id IS NOT NULL)
-           AND (NOT $16 OR e.total_score IS NOT NULL OR e.grade IS NOT NULL)
+         WHERE ($11::text IS NULL OR sp.stage = $11)
+           AND ($12::text IS NULL OR coalesce(sp.industry_cluster, 'unset') = $12)
+           AND ($13::text IS NULL OR e.grade = $13)
+           AND ($14::text IS NULL OR ({balance}) = $14)
+           AND (NOT $15 OR EXISTS (SELECT 1 FROM risk WHERE risk.id = sp.id))
+           AND (NOT $16 OR v.platform_id IS NOT NULL)
+           AND (NOT $17 OR e.total_score IS NOT NULL OR e.grade IS NOT NULL)
          ORDER BY e.rank NULLS LAST, e.total_score DESC NULLS LAST, sp.code
-         LIMIT $17 OFFSET $18",
-        risk_cte()
+         LIMIT $18 OFFSET $19",
+        risk_cte(),
+        balance = balance_sql()
     );
     #[derive(FromRow)]
     struct Row {
@@ -642,7 +672,7 @@ pub async fn review_queue(
              UNION ALL
              SELECT 'evaluation', sp.id, sp.code, sp.name, e.year, NULL, coalesce(e.county_reviewed_at, e.submitted_at)
              FROM evaluations e JOIN sp ON sp.id = e.platform_id
-             WHERE CASE WHEN $11 THEN e.status = 'county_passed' OR (e.status = 'submitted' AND sp.level = 'city')
+             WHERE CASE WHEN $12 THEN e.status = 'county_passed' OR (e.status = 'submitted' AND sp.level = 'city')
                         ELSE e.status = 'submitted' AND sp.level <> 'city' END
              UNION ALL
              SELECT 'midyear', sp.id, sp.code, sp.name, m.year, NULL, m.submitted_at
@@ -653,7 +683,7 @@ pub async fn review_queue(
              SELECT 'rectification', sp.id, sp.code, sp.name, NULL, c.id, c.proposed_at
              FROM rectification_cases c JOIN sp ON sp.id = c.platform_id
              WHERE c.status = 'open' AND c.proposed_by IS NOT NULL AND c.signed_off_by IS NULL
-               AND c.proposed_by <> $10
+               AND c.proposed_by <> $11
              UNION ALL
              SELECT 'registration', sp.id, sp.code, sp.name, NULL, NULL,
                     (SELECT max(rr.at) FROM registration_reviews rr
@@ -709,12 +739,12 @@ pub async fn missing_steps(
     let sql = format!(
         "WITH {SCOPED}
          SELECT s.step, s.year, s.deadline, sp.id AS platform_id, sp.code, sp.name, count(*) OVER () AS n
-         FROM UNNEST($10::text[], $11::int[], $12::date[]) AS s (step, year, deadline)
+         FROM UNNEST($11::text[], $12::int[], $13::date[]) AS s (step, year, deadline)
          JOIN sp ON sp.stage IN ('operating', 'rectifying')
                 AND (sp.operating_since IS NULL OR sp.operating_since <= s.deadline)
          WHERE NOT {done}
          ORDER BY s.deadline, sp.code
-         LIMIT $13",
+         LIMIT $14",
         done = super::notices::by_step("s.step", |step| super::notices::done_sql(
             step, "sp.id", "s.year"
         ))
@@ -763,14 +793,14 @@ pub async fn due_items(
              SELECT 'checklist' AS kind, sp.id AS platform_id, sp.code, sp.name, c.id AS ref_id, c.title,
                     c.due_date
              FROM checklist_items c JOIN sp ON sp.id = c.platform_id
-             WHERE c.status = 'open' AND c.due_date BETWEEN $10 AND $11
+             WHERE c.status = 'open' AND c.due_date BETWEEN $11 AND $12
              UNION ALL
              SELECT 'rectification', sp.id, sp.code, sp.name, r.id, '整改期限', r.deadline
              FROM rectification_cases r JOIN sp ON sp.id = r.platform_id
-             WHERE r.status = 'open' AND r.deadline BETWEEN $10 AND $11
+             WHERE r.status = 'open' AND r.deadline BETWEEN $11 AND $12
          ) d
          ORDER BY due_date, code
-         LIMIT $12"
+         LIMIT $13"
     );
     #[derive(FromRow)]
     struct Row {
@@ -814,7 +844,7 @@ pub async fn my_platforms(
                    AND c.due_date < $8) AS overdue_items,
                 (SELECT count(*) FROM findings x WHERE x.platform_id = sp.id AND x.status = 'fail') AS failing
          FROM sp JOIN jurisdictions j ON j.id = sp.jurisdiction_id
-         WHERE sp.responsible_staff_id = $10
+         WHERE sp.responsible_staff_id = $11
          ORDER BY sp.code"
     );
     query(&sql, f).bind(user_id).fetch_all(pool).await

@@ -406,22 +406,6 @@ pub async fn integrity_records(
         .collect())
 }
 
-/// The rule parameter in force for `key` (the latest row), as a whole number, if set and valid.
-pub async fn rule_param_u32(
-    conn: &mut PgConnection,
-    key: &str,
-) -> Result<Option<u32>, sqlx::Error> {
-    let value: Option<Value> = sqlx::query_scalar(
-        "SELECT value FROM rule_params WHERE key = $1 ORDER BY changed_at DESC, id DESC LIMIT 1",
-    )
-    .bind(key)
-    .fetch_optional(conn)
-    .await?;
-    Ok(value
-        .and_then(|v| v.as_u64())
-        .and_then(|n| u32::try_from(n).ok()))
-}
-
 /// The targets of the platform's APPROVED filing for `year` (latest approved version), if any.
 pub async fn approved_targets(
     conn: &mut PgConnection,

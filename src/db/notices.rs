@@ -29,22 +29,14 @@ pub fn step_code(step: Step) -> &'static str {
     }
 }
 
-/// What the operator has to hand in for a step.
-fn step_task_zh(step: Step) -> &'static str {
-    match step {
-        Step::Filing => "年初备案（年度目标、收入计划和支出预算）",
-        Step::Midyear => "半年报告（上半年指标完成情况）",
-        Step::Yearend => "年度评估材料（全年实绩、自评和佐证）",
-    }
-}
-
-/// Where a step of a platform's year is handled.
-pub fn step_link(step: Step, platform_id: i64, year: i32) -> String {
-    match step {
-        Step::Midyear => format!("/platforms/{platform_id}/midyear?year={year}"),
-        Step::Filing => format!("/platforms/{platform_id}/annual?year={year}"),
-        Step::Yearend => format!("/platforms/{platform_id}/evaluation?year={year}"),
-    }
+/// Where the generated notices lead: the web layer's paths (`web::links::NOTICES`), passed in so
+/// that the database layer writes no URL (the texts are `domain::reminders`').
+#[derive(Debug, Clone, Copy)]
+pub struct Links {
+    /// A step of a platform's year: `(step, platform id, year)`.
+    pub step: fn(Step, i64, i32) -> String,
+    /// A checklist item: `(platform id, item id)`.
+    pub checklist_item: fn(i64, i64) -> String,
 }
 
 /// SQL: whether the platform `platform` has done `step` of `year` (both SQL expressions written
@@ -123,7 +115,11 @@ struct Recipient {
 }
 
 /// Creates the reminders due on `today` in the caller's transaction; returns how many were new.
-pub async fn generate_on(conn: &mut PgConnection, today: NaiveDate) -> Result<u64, sqlx::Error> {
+pub async fn generate_on(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    links: &Links,
+) -> Result<u64, sqlx::Error> {
     let mut created = 0;
     for year in today.year() - 1..=today.year() + 1 {
         let (config, _) = annual_config::get(conn, year).await?;
@@ -151,6 +147,7 @@ pub async fn generate_on(conn: &mut PgConnection, today: NaiveDate) -> Result<u6
                 };
                 created += insert_reminder(
                     conn,
+                    links,
                     step,
                     year,
                     deadline,
@@ -162,7 +159,7 @@ pub async fn generate_on(conn: &mut PgConnection, today: NaiveDate) -> Result<u6
             }
         }
     }
-    created += insert_checklist_overdue(conn, today).await?;
+    created += insert_checklist_overdue(conn, today, links).await?;
     Ok(created)
 }
 
@@ -172,22 +169,49 @@ pub async fn generate_on(conn: &mut PgConnection, today: NaiveDate) -> Result<u6
 async fn insert_checklist_overdue(
     conn: &mut PgConnection,
     today: NaiveDate,
+    links: &Links,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO notices (user_id, kind, subject, days_left, text, link, due_on)
-         SELECT u.id, 'overdue.checklist', 'checklist:' || i.id, 0,
-                p.name || '：清单事项「' || i.title || '」的完成期限为 '
-                    || to_char(i.due_date, 'YYYY-MM-DD') || '，已逾期，请尽快办理。',
-                '/platforms/' || p.id || '/checklist/' || i.id, i.due_date
+    let rows: Vec<(i64, i64, i64, String, String, NaiveDate)> = sqlx::query_as(
+        "SELECT u.id, i.id, p.id, p.name, i.title, i.due_date
          FROM checklist_items i
          JOIN platforms p ON p.id = i.platform_id
          JOIN users u ON ((u.role = 'operator' AND u.platform_id = p.id) OR u.id = p.responsible_staff_id)
                          AND NOT u.disabled
          WHERE i.status = 'open' AND i.due_date < $1
-         ORDER BY i.id, u.id
-         ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
+         ORDER BY i.id, u.id",
     )
     .bind(today)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let (mut users, mut subjects, mut texts, mut hrefs, mut dues) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (user_id, item, platform_id, platform_name, title, due) in rows {
+        users.push(user_id);
+        subjects.push(format!("checklist:{item}"));
+        texts.push(reminders::checklist_overdue_text(
+            &platform_name,
+            &title,
+            due,
+        ));
+        hrefs.push((links.checklist_item)(platform_id, item));
+        dues.push(due);
+    }
+    let done = sqlx::query(
+        "INSERT INTO notices (user_id, kind, subject, days_left, text, link, due_on)
+         SELECT n.user_id, 'overdue.checklist', n.subject, 0, n.text, n.link, n.due_on
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[])
+              WITH ORDINALITY AS n (user_id, subject, text, link, due_on, ord)
+         ORDER BY n.ord
+         ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
+    )
+    .bind(users)
+    .bind(subjects)
+    .bind(texts)
+    .bind(hrefs)
+    .bind(dues)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -195,8 +219,10 @@ async fn insert_checklist_overdue(
 
 /// One reminder to one user about a platform's step (nothing when it exists already); returns
 /// 1 when it was new.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_reminder(
     conn: &mut PgConnection,
+    links: &Links,
     step: Step,
     year: i32,
     deadline: NaiveDate,
@@ -204,13 +230,6 @@ pub async fn insert_reminder(
     (platform_id, platform_name): (i64, &str),
     user_id: i64,
 ) -> Result<u64, sqlx::Error> {
-    // How far away the deadline is is said when the notice is read (never "今天截止" on a later
-    // day): the text carries the date only.
-    let text = format!(
-        "{platform_name}：{year} 年度{}截止日期为 {deadline}，请及时提交{}。",
-        step.label_zh(),
-        step_task_zh(step),
-    );
     let done = sqlx::query(
         "INSERT INTO notices (user_id, kind, subject, days_left, text, link, due_on)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -220,8 +239,13 @@ pub async fn insert_reminder(
     .bind(format!("deadline.{}", step_code(step)))
     .bind(format!("{}:{year}:platform:{platform_id}", step_code(step)))
     .bind(reminder.days_left as i32)
-    .bind(text)
-    .bind(step_link(step, platform_id, year))
+    .bind(reminders::reminder_text(
+        platform_name,
+        step,
+        year,
+        deadline,
+    ))
+    .bind((links.step)(step, platform_id, year))
     .bind(deadline)
     .execute(conn)
     .await?;
@@ -260,10 +284,10 @@ pub async fn resolve_done(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
 
 /// Generates the reminders due on `today` (Asia/Shanghai) in its own transaction, audited when it
 /// created any. Safe to run any number of times.
-pub async fn generate(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Error> {
+pub async fn generate(pool: &PgPool, today: NaiveDate, links: &Links) -> Result<u64, sqlx::Error> {
     let actor = Actor::system("reminders");
     let mut tx = audit::begin(pool, &actor).await?;
-    let created = generate_on(&mut tx, today).await?;
+    let created = generate_on(&mut tx, today, links).await?;
     let resolved = resolve_done(&mut tx).await?;
     if created > 0 || resolved > 0 {
         audit::record(
@@ -279,28 +303,6 @@ pub async fn generate(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Erro
     }
     tx.commit().await?;
     Ok(created)
-}
-
-/// Runs the generator now and then every day just after midnight in Beijing, for as long as the
-/// server runs (a failed run is retried an hour later).
-pub fn spawn_daily(pool: PgPool) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let today = reminders::beijing_today(Utc::now());
-            let wait = match generate(&pool, today).await {
-                Ok(created) => {
-                    tracing::info!(%today, created, "deadline reminders generated");
-                    reminders::until_next_beijing_midnight(Utc::now())
-                        + std::time::Duration::from_secs(1)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "deadline reminders could not be generated; retrying in an hour");
-                    std::time::Duration::from_secs(3600)
-                }
-            };
-            tokio::time::sleep(wait).await;
-        }
-    })
 }
 
 // ---- a user's notices ------------------------------------------------------------------------------
@@ -376,16 +378,7 @@ pub async fn mark_all_read(conn: &mut PgConnection, user_id: i64) -> Result<u64,
 
 // ---- overdue: one definition for the workbench, the overdue list and the to-do lists ------------
 
-/// What is overdue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OverdueKind {
-    /// A step of the annual cycle not done by its deadline (of `year`'s cycle).
-    Step { step: Step, year: i32 },
-    /// An open checklist item past its due date.
-    Checklist,
-    /// An open rectification case past its deadline.
-    Rectification,
-}
+pub use crate::domain::reminders::OverdueKind;
 
 /// One overdue thing of a platform.
 #[derive(Debug, Clone)]
@@ -410,13 +403,9 @@ pub struct Overdue {
 }
 
 impl Overdue {
-    /// "2026 年度年初备案" / the checklist item's title / "整改期限".
+    /// "2026 年度年初备案" / the checklist item's title / "整改期限已到，整改尚未办结".
     pub fn what_zh(&self) -> String {
-        match self.kind {
-            OverdueKind::Step { step, year } => format!("{year} 年度{}", step.label_zh()),
-            OverdueKind::Checklist => self.title.clone(),
-            OverdueKind::Rectification => "整改期限已到，整改尚未办结".into(),
-        }
+        self.kind.what_zh(&self.title)
     }
 
     /// What kind of thing is overdue, for counts: "2026 年度年初备案未提交", "清单事项逾期", "整改逾期".
@@ -430,28 +419,7 @@ impl Overdue {
 
     /// "已退回，未重新提交" / "未提交" for steps.
     pub fn state_zh(&self) -> &'static str {
-        match (self.kind, self.returned) {
-            (OverdueKind::Step { .. }, true) => "已退回，未重新提交",
-            (OverdueKind::Step { .. }, false) => "未提交",
-            (OverdueKind::Checklist, _) => "未完成",
-            (OverdueKind::Rectification, _) => "整改中",
-        }
-    }
-
-    /// Where it is handled.
-    pub fn link(&self) -> String {
-        match self.kind {
-            OverdueKind::Step { step, year } => step_link(step, self.platform_id, year),
-            OverdueKind::Checklist => {
-                format!("/platforms/{}/checklist/{}", self.platform_id, self.ref_id)
-            }
-            OverdueKind::Rectification => {
-                format!(
-                    "/platforms/{}/rectification/{}",
-                    self.platform_id, self.ref_id
-                )
-            }
-        }
+        self.kind.state_zh(self.returned)
     }
 
     pub fn is_step(&self) -> bool {

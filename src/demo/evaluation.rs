@@ -341,9 +341,10 @@ async fn past_year(
     let next = year + 1;
     let reviewed_on = date(next, 1, 25);
     // Barred platforms are recorded as not evaluated: those with a ban in force on the round's year-end deadline.
-    let ban_months = db::rule_param_u32(conn, &BAN_MONTHS.key())
+    let ban_months = crate::db::rule_params::in_force(conn, crate::clock::today())
         .await?
-        .unwrap_or(BAN_MONTHS.default.0);
+        .get(&BAN_MONTHS)
+        .0;
     let mut platforms = Vec::new();
     for c in all.iter().filter(|c| operating_in(city, c, year)) {
         let records = db::integrity_records(conn, c.id).await?;

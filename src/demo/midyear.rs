@@ -21,7 +21,7 @@ use super::{DemoCity, Lcg, insert_event};
 use crate::db::notices::{generate_on, insert_reminder};
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::platform::Stage;
-use crate::domain::reminders::{REMINDER_DAYS, Reminder, beijing_today};
+use crate::domain::reminders::{REMINDER_DAYS, Reminder};
 use crate::domain::scoring::Values;
 
 /// The years seeded: three complete ones and the current one in progress.
@@ -318,7 +318,7 @@ struct Seeded {
 /// Seeds the demo city's filings (where missing), mid-year reports and reviews, checklist items
 /// with comments, and this year's deadline notices.
 pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()> {
-    let today = beijing_today(Utc::now());
+    let today = crate::domain::calendar::today_beijing(Utc::now());
     let mut rng = Lcg(20260731);
     let mut seeded = Seeded {
         submitted: BTreeMap::new(),
@@ -684,6 +684,7 @@ async fn seed_notices(
                 for (user_id, name) in &recipients {
                     insert_reminder(
                         conn,
+                        &crate::web::links::NOTICES,
                         step,
                         CURRENT,
                         deadline,
@@ -712,6 +713,6 @@ async fn seed_notices(
             }
         }
     }
-    generate_on(conn, today).await?;
+    generate_on(conn, today, &crate::web::links::NOTICES).await?;
     Ok(())
 }

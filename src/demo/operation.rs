@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 use super::DemoCity;
 use crate::db::documents;
 use crate::domain::documents::{DocumentKind, UploadedFile, check_file};
-use crate::domain::operation::{AcceptanceResult, VisitForm, shanghai_today};
+use crate::domain::operation::{AcceptanceResult, VisitForm};
 use crate::domain::platform::Stage;
 
 /// `(topics, advice, follow-up)` of the demo visits, used in turn.
@@ -182,7 +182,7 @@ async fn document(
 
 /// Seeds the demo city's advisor visits, construction acceptances, integrity records, documents (idempotency is handled by the caller).
 pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()> {
-    let today = shanghai_today(Utc::now());
+    let today = crate::domain::calendar::today_beijing(Utc::now());
     let staff = (city.staff_id, "demo-staff");
     let code_of = |id: i64| {
         city.platforms

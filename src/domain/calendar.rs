@@ -2,11 +2,33 @@
 //!
 //! Policy deadlines add calendar months with end-of-month clamping (2024-02-29 + 12 months = 2025-02-28),
 //! and annual deadlines are given as a month and day ("03-31") placed in a year.
+//!
+//! "Today" is Beijing's date ([`today_beijing`]), computed from a `now` passed in: the domain never
+//! reads the clock (`crate::clock::today()` is the one place that does).
 
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+
+/// Beijing time, UTC+08:00 (Asia/Shanghai has had no daylight saving since 1991: a fixed offset is exact).
+pub const BEIJING: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+08:00 is a valid offset"),
+};
+
+/// Beijing's date at the instant `t`.
+pub fn beijing_date(t: &DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&BEIJING).date_naive()
+}
+
+/// Today in Beijing at `now` (the date every deadline, reminder and rule is judged on).
+pub fn today_beijing(now: DateTime<Utc>) -> NaiveDate {
+    beijing_date(&now)
+}
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The years the system keeps records for: a year outside is a page that does not exist.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 /// Whether `year` is a Gregorian leap year.
 pub fn is_leap_year(year: i32) -> bool {
@@ -149,6 +171,21 @@ pub fn parse_iso_date(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn today_is_beijing_time() {
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("test time")
+                .with_timezone(&Utc)
+        };
+        let d = |s: &str| parse_iso_date(s).expect("test date");
+        assert_eq!(today_beijing(t("2026-07-30T15:59:59Z")), d("2026-07-30"));
+        assert_eq!(today_beijing(t("2026-07-30T16:00:00Z")), d("2026-07-31"));
+        assert_eq!(today_beijing(t("2026-03-31T16:30:00Z")), d("2026-04-01"));
+        assert_eq!(beijing_date(&t("2026-12-31T16:00:00Z")), d("2027-01-01"));
+        assert_eq!(BEIJING.local_minus_utc(), 8 * 3600);
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_iso_date(s).expect("test date")

@@ -407,7 +407,7 @@ pub fn derive(items: &LedgerYear) -> Derived {
         rnd_expenditure: expenditure_by_category[&ExpenditureCategory::Research],
         expenditure_by_category,
         expenditure,
-        self_sufficiency: (expenditure > 0).then(|| self_generated as f64 / expenditure as f64),
+        self_sufficiency: super::transformation::self_sufficiency(self_generated, expenditure),
         contracts: items.contracts.len(),
         contract_value: items.contracts.iter().map(|c| c.amount).sum(),
         registered_contracts: registered().count(),

@@ -95,6 +95,7 @@ pub mod role;
 pub mod scope;
 pub mod scoring;
 pub mod support;
+pub mod transformation;
 pub mod uscc;
 pub mod validation;
 

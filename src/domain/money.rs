@@ -9,14 +9,6 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Self-generated income ÷ expenditure (自给率), when both are known and something was spent.
-pub fn self_sufficiency(own: Option<i64>, spent: Option<i64>) -> Option<f64> {
-    match (own, spent) {
-        (Some(own), Some(spent)) if spent > 0 => Some(own as f64 / spent as f64),
-        _ => None,
-    }
-}
-
 /// `12_345_678` yuan → `"1,234.57"` (万元, rounded half away from zero, thousands separated).
 pub fn wan(yuan: i64) -> String {
     let hundreds = (yuan.unsigned_abs() + 50) / 100; // units of 0.01 万元
@@ -105,14 +97,6 @@ impl<'de> Deserialize<'de> for Yuan {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn self_sufficiency_needs_both_figures_and_spending() {
-        assert_eq!(self_sufficiency(Some(6), Some(4)), Some(1.5));
-        assert_eq!(self_sufficiency(Some(6), Some(0)), None);
-        assert_eq!(self_sufficiency(None, Some(4)), None);
-        assert_eq!(self_sufficiency(Some(6), None), None);
-    }
 
     #[test]
     fn formats_in_wan_yuan() {

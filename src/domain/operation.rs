@@ -2,7 +2,7 @@
 //! transformation deadline and the time left to it, research-integrity records and the
 //! evaluation ban a serious one brings. Pure: today's date is passed in.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::calendar::{add_months, parse_iso_date};
 use super::compliance::params::{Days, Months};
@@ -37,21 +37,11 @@ code_enum! {
     }
 }
 
-/// Today in Beijing time (Asia/Shanghai has no daylight saving: +08:00 is exact).
-pub fn shanghai_today(now: DateTime<Utc>) -> NaiveDate {
-    (now + Duration::hours(8)).date_naive()
-}
-
 fn months_i32(m: Months) -> i32 {
     i32::try_from(m.0).unwrap_or(i32::MAX)
 }
 
-// ---- the transformation deadline ------------------------------------------------------
-
-/// The market-transformation deadline: construction end + N months (MKT-BREAK-EVEN.transition_months).
-pub fn transformation_deadline(construction_end: NaiveDate, months: Months) -> NaiveDate {
-    add_months(construction_end, months_i32(months))
-}
+// ---- the time left to a deadline (the transformation deadline: `domain::transformation`) ----
 
 /// How far a date is from today, for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -503,40 +493,6 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         parse_iso_date(s).expect("test date")
-    }
-
-    #[test]
-    fn today_is_beijing_time() {
-        let late_utc = d("2026-03-31")
-            .and_hms_opt(16, 30, 0)
-            .expect("time")
-            .and_utc();
-        assert_eq!(shanghai_today(late_utc), d("2026-04-01"));
-        let early_utc = d("2026-03-31")
-            .and_hms_opt(15, 59, 59)
-            .expect("time")
-            .and_utc();
-        assert_eq!(shanghai_today(early_utc), d("2026-03-31"));
-    }
-
-    #[test]
-    fn deadline_is_construction_end_plus_the_parameter() {
-        assert_eq!(
-            transformation_deadline(d("2024-06-30"), Months(24)),
-            d("2026-06-30")
-        );
-        assert_eq!(
-            transformation_deadline(d("2024-02-29"), Months(24)),
-            d("2026-02-28")
-        );
-        assert_eq!(
-            transformation_deadline(d("2024-06-30"), Months(0)),
-            d("2024-06-30")
-        );
-        assert_eq!(
-            transformation_deadline(d("2023-08-31"), Months(30)),
-            d("2026-02-28")
-        );
     }
 
     #[test]

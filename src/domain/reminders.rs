@@ -2,7 +2,69 @@
 //! and on the day; after the deadline a step that is not done is overdue instead. Nothing is ever
 //! sent outside the system. "Today" is always Asia/Shanghai's date, passed in.
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+
+use super::annual::Step;
+use super::calendar::{BEIJING, today_beijing};
+
+/// What the operator has to hand in for a step.
+pub fn step_task_zh(step: Step) -> &'static str {
+    match step {
+        Step::Filing => "年初备案（年度目标、收入计划和支出预算）",
+        Step::Midyear => "半年报告（上半年指标完成情况）",
+        Step::Yearend => "年度评估材料（全年实绩、自评和佐证）",
+    }
+}
+
+/// The text of a deadline reminder about a platform's step. How far away the deadline is is said
+/// when the notice is read (never "今天截止" on a later day): the text carries the date only.
+pub fn reminder_text(platform_name: &str, step: Step, year: i32, deadline: NaiveDate) -> String {
+    format!(
+        "{platform_name}：{year} 年度{}截止日期为 {deadline}，请及时提交{}。",
+        step.label_zh(),
+        step_task_zh(step),
+    )
+}
+
+/// The text of the notice that a checklist item is past its due date.
+pub fn checklist_overdue_text(platform_name: &str, title: &str, due: NaiveDate) -> String {
+    format!(
+        "{platform_name}：清单事项「{title}」的完成期限为 {}，已逾期，请尽快办理。",
+        due.format("%Y-%m-%d")
+    )
+}
+
+/// What is overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverdueKind {
+    /// A step of the annual cycle not done by its deadline (of `year`'s cycle).
+    Step { step: Step, year: i32 },
+    /// An open checklist item past its due date.
+    Checklist,
+    /// An open rectification case past its deadline.
+    Rectification,
+}
+
+impl OverdueKind {
+    /// "2026 年度年初备案" / the checklist item's `title` / "整改期限已到，整改尚未办结".
+    pub fn what_zh(self, title: &str) -> String {
+        match self {
+            OverdueKind::Step { step, year } => format!("{year} 年度{}", step.label_zh()),
+            OverdueKind::Checklist => title.to_owned(),
+            OverdueKind::Rectification => "整改期限已到，整改尚未办结".into(),
+        }
+    }
+
+    /// "已退回，未重新提交" (`returned`) / "未提交" for steps; "未完成", "整改中" otherwise.
+    pub fn state_zh(self, returned: bool) -> &'static str {
+        match (self, returned) {
+            (OverdueKind::Step { .. }, true) => "已退回，未重新提交",
+            (OverdueKind::Step { .. }, false) => "未提交",
+            (OverdueKind::Checklist, _) => "未完成",
+            (OverdueKind::Rectification, _) => "整改中",
+        }
+    }
+}
 
 /// The days before a deadline on which a reminder goes out (the deadline day itself is 0).
 pub const REMINDER_DAYS: [i64; 3] = [14, 3, 0];
@@ -65,23 +127,14 @@ pub fn is_late(submitted_on: NaiveDate, deadline: NaiveDate) -> bool {
     submitted_on > deadline
 }
 
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-/// Asia/Shanghai's date at `now` (China has no daylight saving; +08:00 is exact).
-pub fn beijing_today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&beijing()).date_naive()
-}
-
 /// How long from `now` until the next midnight in Beijing (never zero: at midnight exactly, a day).
 pub fn until_next_beijing_midnight(now: DateTime<Utc>) -> std::time::Duration {
-    let tomorrow = beijing_today(now)
+    let tomorrow = today_beijing(now)
         .checked_add_days(Days::new(1))
         .unwrap_or(NaiveDate::MAX);
     let midnight = tomorrow
         .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(beijing()).single())
+        .and_then(|t| t.and_local_timezone(BEIJING).single())
         .map(|t| t.with_timezone(&Utc));
     match midnight {
         Some(m) => (m - now)
@@ -97,6 +150,26 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn notice_texts() {
+        assert_eq!(
+            reminder_text("示例平台", Step::Filing, 2026, d("2026-03-31")),
+            "示例平台：2026 年度年初备案截止日期为 2026-03-31，请及时提交年初备案（年度目标、收入计划和支出预算）。"
+        );
+        assert_eq!(
+            checklist_overdue_text("示例平台", "完成验收", d("2026-01-05")),
+            "示例平台：清单事项「完成验收」的完成期限为 2026-01-05，已逾期，请尽快办理。"
+        );
+        let step = OverdueKind::Step {
+            step: Step::Midyear,
+            year: 2026,
+        };
+        assert_eq!(step.what_zh(""), "2026 年度半年过堂");
+        assert_eq!(step.state_zh(true), "已退回，未重新提交");
+        assert_eq!(OverdueKind::Checklist.what_zh("某事项"), "某事项");
+        assert_eq!(OverdueKind::Rectification.state_zh(false), "整改中");
     }
 
     #[test]
@@ -175,10 +248,8 @@ mod tests {
     }
 
     #[test]
-    fn beijing_days_start_at_16_00_utc() {
+    fn the_next_beijing_midnight_is_16_00_utc() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        assert_eq!(beijing_today(t("2026-07-30T15:59:59Z")), d("2026-07-30"));
-        assert_eq!(beijing_today(t("2026-07-30T16:00:00Z")), d("2026-07-31"));
         assert_eq!(
             until_next_beijing_midnight(t("2026-07-30T15:00:00Z")).as_secs(),
             3600

@@ -21,13 +21,13 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
-use super::annual_config::valid_year;
 use super::auth::CurrentUser;
 use super::flash::Flash;
+use super::forms::valid_year;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::write::{Entry, Writer};
@@ -46,8 +46,8 @@ use crate::domain::scoring::Rubric;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Today in Asia/Shanghai.
-pub use crate::db::compliance::today;
+use crate::clock::today;
+use crate::domain::calendar::beijing_date;
 
 /// The current year in Asia/Shanghai.
 pub fn current_year() -> i32 {
@@ -66,7 +66,7 @@ pub fn year_links(mut years: Vec<i32>, selected: i32) -> Vec<YearLink> {
     years.dedup();
     years
         .into_iter()
-        .filter(|y| (2000..=2100).contains(y))
+        .filter(|y| crate::domain::calendar::YEARS.contains(y))
         .map(|year| YearLink {
             year,
             selected: year == selected,
@@ -234,7 +234,7 @@ fn version_late(row: &FilingRow, first_submitted: Option<i64>, deadline: NaiveDa
         && row
             .submitted_at
             .as_ref()
-            .is_some_and(|t| filing::submitted_late(shanghai_date(t), deadline))
+            .is_some_and(|t| filing::submitted_late(beijing_date(t), deadline))
 }
 
 fn filing_view(
@@ -375,11 +375,6 @@ pub struct FilingSection {
     pub is_operator: bool,
 }
 
-fn shanghai_date(t: &chrono::DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("valid offset"))
-        .date_naive()
-}
-
 pub async fn filing_section(
     conn: &mut PgConnection,
     user: &CurrentUser,
@@ -393,7 +388,7 @@ pub async fn filing_section(
     let first_submitted = rows
         .iter()
         .filter_map(|r| r.submitted_at.as_ref())
-        .map(shanghai_date)
+        .map(beijing_date)
         .min();
     let timeliness = Timeliness::of(deadline, first_submitted, today());
     let first_id = first_submitted_id(&rows);
@@ -784,7 +779,7 @@ pub async fn save_filing(
         .get("year")
         .parse()
         .ok()
-        .filter(|y| (2000..=2100).contains(y))
+        .filter(|y| crate::domain::calendar::YEARS.contains(y))
         .ok_or_else(|| AppError::BadRequest("缺少有效的年度，请返回年度考核页面重试。".into()))?;
     let submitting = f.get("action") == "submit";
     let change = f.get("change") == "1";

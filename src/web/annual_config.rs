@@ -27,16 +27,8 @@ use crate::domain::scoring::{Dimension, IndicatorKind};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-use super::annual::today;
-
-/// Years outside this range are pages that do not exist.
-pub fn valid_year(year: i32) -> AppResult<i32> {
-    if (2000..=2100).contains(&year) {
-        Ok(year)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
+use super::forms::valid_year;
+use crate::clock::today;
 
 // ---- list -----------------------------------------------------------------------------
 

@@ -8,17 +8,18 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, FixedOffset, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Pagination, Path, Query};
-use super::layout::{Layout, beijing_date, local_time};
+use super::layout::{Layout, local_time};
 use super::platforms::Opt;
 use super::write::{Entry, Writer};
 use crate::db::api_tokens::{self, NewToken, TokenRow};
 use crate::db::jurisdictions::{self, Jurisdiction};
+use crate::domain::calendar::{BEIJING, beijing_date};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -162,7 +163,7 @@ pub async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<TokensPage> {
-    let today = beijing_date(&Utc::now());
+    let today = crate::clock::today();
     let f = TokenForm {
         expires_on: latest_expiry(today).to_string(),
         ..TokenForm::default()
@@ -220,9 +221,8 @@ fn validate(f: &TokenForm, all: &[Jurisdiction], today: NaiveDate) -> Result<Val
 
 /// The instant a token that works through `last_day` (Beijing) stops working.
 fn end_of(last_day: NaiveDate) -> DateTime<Utc> {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
     let next = last_day.succ_opt().unwrap_or(last_day);
-    beijing
+    BEIJING
         .from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default())
         .single()
         .map(|t| t.with_timezone(&Utc))
@@ -236,7 +236,7 @@ pub async fn issue(
     Form(f): Form<TokenForm>,
 ) -> AppResult<Response> {
     let all = jurisdictions::list(&state.db).await?;
-    let today = beijing_date(&Utc::now());
+    let today = crate::clock::today();
     let v = match validate(&f, &all, today) {
         Ok(v) => v,
         Err(errors) => {

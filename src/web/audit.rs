@@ -17,10 +17,11 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::forms::Query;
 use super::forms::{Pagination, non_empty, query_string};
-use super::layout::{Layout, beijing_date, local_time};
+use super::layout::{Layout, local_time};
 use super::xlsx::{self, Cell};
 use crate::db::audit::{self, AuditFilter, ListedRow, Verification};
 use crate::db::platforms;
+use crate::domain::calendar::beijing_date;
 use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 use crate::error::AppResult;
@@ -141,8 +142,7 @@ pub struct ListPage {
 fn beijing_day_start(s: &str, plus_days: i64) -> Option<chrono::DateTime<Utc>> {
     let d =
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()? + chrono::Duration::days(plus_days);
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600)?;
-    beijing
+    crate::domain::calendar::BEIJING
         .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
         .single()
         .map(|t| t.with_timezone(&Utc))

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::auth::CurrentUser;
-use crate::db::compliance::today;
+use crate::clock::today;
 use crate::domain::scope::PlatformScope;
 use crate::error::{AppError, AppResult};
 

@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
-use crate::db::dashboards::{EvaluationResult, Transition, YearRevenue};
+use crate::db::dashboards::{EvaluationResult, YearRevenue};
 use crate::domain::compliance::snapshot::Channel;
 use crate::domain::scoring::{Dimension, Grade};
+use crate::domain::transformation::TransformationDeadline;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -333,7 +334,7 @@ pub fn break_even(
     id: &'static str,
     src: String,
     years: &[YearRevenue],
-    t: &Transition,
+    t: &TransformationDeadline,
     link: impl Fn(i32) -> String,
 ) -> Chart {
     let mut c = Chart::new(id, src, Kind::Line, "自给率（自主收入 ÷ 支出）".into());
@@ -562,7 +563,7 @@ mod tests {
     #[test]
     fn break_even_runs_to_the_deadline_and_marks_it() {
         let years = [year(2023, 500, 1000), year(2024, 1500, 1000)];
-        let t = Transition::new(chrono::NaiveDate::from_ymd_opt(2025, 6, 30), 24);
+        let t = TransformationDeadline::new(chrono::NaiveDate::from_ymd_opt(2025, 6, 30), 24);
         let c = break_even("b", "/x".into(), &years, &t, |y| y.to_string());
         assert_eq!(c.categories, ["2023", "2024", "2025", "2026", "2027"]);
         assert_eq!(c.series[0].data, [Some(0.5), Some(1.5), None, None, None]);

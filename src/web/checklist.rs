@@ -8,7 +8,6 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
@@ -17,13 +16,13 @@ use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::platforms::Opt;
 use super::write::{Entry, Writer};
+use crate::clock::today;
 use crate::db::checklist::{self, Item};
 use crate::db::{lifecycle, platforms};
 use crate::domain::checklist::{
     Action, ItemFields, ItemStatus, Progress, Source, check, check_comment, check_evidence,
     is_overdue, sort_key,
 };
-use crate::domain::reminders::beijing_today;
 use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -96,10 +95,6 @@ impl ItemRow {
             version: i.version,
         }
     }
-}
-
-fn today() -> chrono::NaiveDate {
-    beijing_today(Utc::now())
 }
 
 fn status_options() -> Vec<Opt> {

@@ -10,15 +10,16 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, Path, Query, valid_year};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::write::{Entry, Writer};
+use crate::clock::today;
 use crate::db::cobuild::{self as db, PlatformRow, ProposalRow};
 use crate::db::{lifecycle, unique_violation};
 use crate::domain::cobuild::{
@@ -32,11 +33,6 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-fn today() -> NaiveDate {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&beijing).date_naive()
-}
-
 fn check_violation(e: &sqlx::Error) -> Option<String> {
     match e {
         sqlx::Error::Database(db) if db.is_check_violation() => db.constraint().map(str::to_string),
@@ -46,14 +42,6 @@ fn check_violation(e: &sqlx::Error) -> Option<String> {
 
 fn grade_label(code: Option<&str>) -> &'static str {
     grade_text(code.and_then(Grade::parse))
-}
-
-fn valid_year(year: i32) -> AppResult<i32> {
-    if (2000..=2100).contains(&year) {
-        Ok(year)
-    } else {
-        Err(AppError::NotFound)
-    }
 }
 
 // ---- the page ---------------------------------------------------------------------------

@@ -87,7 +87,7 @@ pub async fn platform(
     let mut stored = compliance::findings_of(&state.db, id).await?;
     if stored.is_empty() {
         // Not evaluated yet (a platform created moments ago): evaluate now.
-        compliance::refresh(&state.db, Some(&[id]), compliance::today()).await?;
+        compliance::refresh(&state.db, Some(&[id]), crate::clock::today()).await?;
         stored = compliance::findings_of(&state.db, id).await?;
     }
     let as_of = stored

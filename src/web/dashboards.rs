@@ -18,21 +18,22 @@ use super::layout::{Layout, local_time};
 use super::platforms::Opt;
 use super::todo::{self, TodoGroup};
 use super::xlsx::{self, Cell, opt};
-use crate::db::compliance::today;
+use crate::clock::today;
 use crate::db::dashboards::{
-    self as db, AtRisk, DrillDown, DrillRow, EvaluationResult, Filter, MissingStep, Transition,
-    UNSET, YearRevenue,
+    self as db, AtRisk, DrillDown, DrillRow, EvaluationResult, Filter, MissingStep, UNSET,
+    YearRevenue,
 };
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::{annual_config, platforms::Platform};
 use crate::db::{rule_params, snapshot};
 use crate::domain::annual::Step;
 use crate::domain::compliance::{Status, rule};
-use crate::domain::money::{self_sufficiency, wan};
+use crate::domain::money::wan;
 use crate::domain::platform::{Category, Cluster, Stage};
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::Grade;
 use crate::domain::support::{self, ProgrammeDef, SupportStatus};
+use crate::domain::transformation::{Balance, TransformationDeadline, self_sufficiency_of};
 use std::sync::Arc;
 
 use super::cache::{Cached, Page};
@@ -70,7 +71,7 @@ pub fn mix_chart(id: i64, years: &[YearRevenue], this_year: i32) -> Chart {
     )
 }
 
-pub fn break_even_chart(id: i64, years: &[YearRevenue], t: &Transition) -> Chart {
+pub fn break_even_chart(id: i64, years: &[YearRevenue], t: &TransformationDeadline) -> Chart {
     charts::break_even(
         "chart-break-even",
         format!("/api/platforms/{id}/break-even.json"),
@@ -162,7 +163,10 @@ pub async fn platform_dashboard(
     let overview = db::platform_overview(pool, p.id, today).await?;
     let years = db::platform_years(pool, p.id).await?;
     let results = db::platform_evaluations(pool, p.id).await?;
-    let t = Transition::new(p.construction_end, db::transition_months(pool).await?);
+    let t = TransformationDeadline::new(
+        p.construction_end,
+        db::transition_months(pool, today).await?,
+    );
     Ok(PlatformDashboard {
         platform_id: p.id,
         timeline: overview
@@ -708,23 +712,18 @@ pub fn leadership_revenue_chart(years: &[YearRevenue], f: &Filters) -> Chart {
 }
 
 pub fn break_even_share_chart(share: &db::BreakEvenShare, f: &Filters) -> Chart {
-    let buckets = vec![
-        (
-            "已收支平衡".to_string(),
-            share.balanced,
-            f.platforms_link(&[("balance", "yes")]),
-        ),
-        (
-            "未收支平衡".to_string(),
-            share.unbalanced,
-            f.platforms_link(&[("balance", "no")]),
-        ),
-        (
-            "无收支数据".to_string(),
-            share.no_data,
-            f.platforms_link(&[("balance", "none")]),
-        ),
-    ];
+    let buckets = Balance::ALL
+        .iter()
+        .map(|b| {
+            let count = match b {
+                Balance::Yes => share.balanced,
+                Balance::No => share.unbalanced,
+                Balance::NoFigures => share.no_data,
+            };
+            let link = f.platforms_link(&[("balance", b.as_str())]);
+            (b.label_zh().to_string(), count, link)
+        })
+        .collect();
     let mut c = charts::counts(
         "chart-break-even",
         format!("/api/leadership/break-even.json?{}", f.query()),
@@ -958,7 +957,7 @@ pub async fn reference(state: &AppState, user: &CurrentUser) -> AppResult<Arc<Re
         .get("reference", user, String::new(), async {
             Ok(Reference {
                 jurisdictions: jurisdictions::list(&state.db).await?,
-                transition_months: db::transition_months(&state.db).await?,
+                transition_months: db::transition_months(&state.db, today()).await?,
             })
         })
         .await
@@ -1219,7 +1218,7 @@ pub struct DrillView {
 impl From<DrillRow> for DrillView {
     fn from(r: DrillRow) -> DrillView {
         let money = |v: Option<i64>| v.map_or("—".into(), crate::domain::money::wan);
-        let ratio = self_sufficiency(r.self_generated, r.expenditure);
+        let ratio = self_sufficiency_of(r.self_generated, r.expenditure);
         DrillView {
             id: r.id,
             category: category_label(r.category.as_deref()),
@@ -1266,10 +1265,7 @@ fn drill_criteria(
             q.cluster == UNSET || Cluster::parse(&q.cluster).is_some(),
         ),
         grade: keep(&q.grade, Grade::parse(&q.grade).is_some()),
-        balance: keep(
-            &q.balance,
-            matches!(q.balance.as_str(), "yes" | "no" | "none"),
-        ),
+        balance: keep(&q.balance, Balance::parse(&q.balance).is_some()),
         at_risk: q.at_risk == "1",
         with_figures: q.figures == "1",
         graded: q.graded == "1",
@@ -1295,10 +1291,10 @@ fn drill_criteria(
         criteria.push(format!(
             "{}年度{}",
             filters.year,
-            match b.as_str() {
-                "yes" => "已收支平衡",
-                "no" => "未收支平衡",
-                _ => "无收支数据的运行中平台",
+            match Balance::parse(b) {
+                Some(Balance::NoFigures) => "无收支数据的运行中平台",
+                Some(b) => b.label_zh(),
+                None => "",
             }
         ));
     }
@@ -1433,7 +1429,7 @@ pub async fn drill_down_xlsx(
         ("等次", 8.0),
     ];
     let cells = rows.into_iter().map(|r| {
-        let ratio = self_sufficiency(r.self_generated, r.expenditure);
+        let ratio = self_sufficiency_of(r.self_generated, r.expenditure);
         vec![
             r.code.into(),
             r.name.into(),

@@ -16,7 +16,7 @@ use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, Path, Query, valid_year};
 use super::layout::{Layout, local_time};
 use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
@@ -36,17 +36,7 @@ use crate::domain::scoring::{Grade, IndicatorKind, Values, display};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Today in Asia/Shanghai.
-pub use crate::db::compliance::today;
-
-/// A year from a path or query: 2000–2100, else the page does not exist.
-pub(crate) fn checked_year(year: i32) -> AppResult<i32> {
-    if (2000..=2100).contains(&year) {
-        Ok(year)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
+use crate::clock::today;
 
 pub(crate) fn actor_of(user: &CurrentUser) -> Actor {
     Actor {
@@ -95,10 +85,10 @@ pub(crate) async fn bar_of(
     platform_id: i64,
     deadline: NaiveDate,
 ) -> AppResult<Option<Bar>> {
-    let months = db::rule_param_u32(conn, &BAN_MONTHS.key())
+    let months = crate::db::rule_params::in_force(conn, today())
         .await?
-        .filter(|m| *m <= 1200)
-        .unwrap_or(BAN_MONTHS.default.0);
+        .get(&BAN_MONTHS)
+        .0;
     let records = db::integrity_records(conn, platform_id).await?;
     Ok(rules::integrity_bar(&records, months, deadline))
 }
@@ -491,7 +481,7 @@ pub async fn page(
     let today = today();
     let year = match q.year.trim() {
         "" => rules::default_year(today),
-        y => checked_year(y.parse().map_err(|_| AppError::NotFound)?)?,
+        y => valid_year(y.parse().map_err(|_| AppError::NotFound)?)?,
     };
     let notice = Flash::text_of(&q.notice);
     let mut conn = state.db.acquire().await?;
@@ -674,7 +664,7 @@ pub async fn save(
     Path((id, year)): Path<(i64, i32)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let action = match field(&fields, "action") {
         Some("save") => EvalAction::Save,
         Some("submit") => EvalAction::Submit,
@@ -963,7 +953,7 @@ async fn review(
     action: EvalAction,
     comment: String,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let today = today();
     let mut tx = w.begin().await?;
     let p = platforms::get(&mut tx, id)
@@ -1095,7 +1085,7 @@ pub async fn reopen(
     Path((id, year)): Path<(i64, i32)>,
     Form(form): Form<ReopenForm>,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let today = today();
     let mut tx = w.begin().await?;
     let p = platforms::get(&mut tx, id)

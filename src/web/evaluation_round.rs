@@ -16,14 +16,13 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
-use super::evaluation::{
-    actor_of, bar_of, checked_year, grade_label, persist_exclusion, refused, status_label, today,
-};
+use super::evaluation::{actor_of, bar_of, grade_label, persist_exclusion, refused, status_label};
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, Path, Query, valid_year};
 use super::layout::{Layout, local_time};
 use super::write::{self, Entry, WriteTx, Writer};
 use super::xlsx::{self, Cell, opt};
+use crate::clock::today;
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, RoundRow, values_of};
 use crate::db::lifecycle;
@@ -223,7 +222,7 @@ pub async fn show(
     Path(year): Path<i32>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<RoundPage> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let notice = Flash::text_of(&q.notice);
     let mut conn = state.db.acquire().await?;
     round_page(
@@ -469,7 +468,7 @@ async fn done(tx: WriteTx, year: i32, flash: Flash) -> AppResult<Response> {
 
 /// `POST /evaluations/{year}/compute`: the quantitative score of every city-passed evaluation.
 pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let today = today();
     let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
@@ -564,7 +563,7 @@ pub async fn assign(
     Path((year, eid)): Path<(i32, i64)>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     let back = round_href(year);
@@ -630,7 +629,7 @@ pub async fn assign(
 /// `POST /evaluations/{year}/propose` (生成拟评等次): final scores (quantitative + experts), ranks and grades
 /// with the quota. Refused while reviews are pending or any evaluation lacks two experts' scores.
 pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let today = today();
     let actor = actor_of(&user);
     let mut tx = w.begin().await?;
@@ -737,7 +736,7 @@ pub async fn start_notice(
     w: Writer,
     Path(year): Path<i32>,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let today = today();
     let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
@@ -801,7 +800,7 @@ pub async fn record_objection(
     Path(year): Path<i32>,
     Form(form): Form<ObjectionForm>,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let today = today();
     let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
@@ -883,7 +882,7 @@ pub async fn answer_objection(
     Path((year, oid)): Path<(i32, i64)>,
     Form(form): Form<AnswerForm>,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     if let Err(r) = rules::check_round(
@@ -959,7 +958,7 @@ pub async fn answer_objection(
 /// `POST /evaluations/{year}/publish`: after the notice, with every objection answered. Stores grade, rank,
 /// reward and funding coefficient; opens a DRAFT rectification case for every 不合格 without an open one.
 pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let today = today();
     let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
@@ -1095,7 +1094,7 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
 
 /// `POST /evaluations/{year}/withdraw`: proposed or noticed grades are withdrawn; the round reopens.
 pub async fn withdraw(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let mut tx = w.begin().await?;
     let round = db::lock_round(&mut tx, year).await?;
     if let Err(r) = rules::check_round(
@@ -1237,7 +1236,7 @@ pub async fn results(
     Path(year): Path<i32>,
     Query(pq): Query<super::print::PrintQuery>,
 ) -> AppResult<ResultsPage> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let mut conn = state.db.acquire().await?;
     let round = db::round(&mut conn, year).await?;
     let (rows, excluded) = result_lines(&mut conn, &user, year).await?;
@@ -1263,7 +1262,7 @@ pub async fn results_xlsx(
     user: CurrentUser,
     Path(year): Path<i32>,
 ) -> AppResult<Response> {
-    let year = checked_year(year)?;
+    let year = valid_year(year)?;
     let mut conn = state.db.acquire().await?;
     let (rows, _) = result_lines(&mut conn, &user, year).await?;
     drop(conn);

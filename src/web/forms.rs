@@ -1,6 +1,7 @@
 //! Helpers shared by pages: extractors with Chinese rejections, pagination, query strings.
 
-use crate::error::AppError;
+use crate::domain::calendar::YEARS;
+use crate::error::{AppError, AppResult};
 
 /// The highest page number a link may ask for (any larger one shows the last page's
 /// neighbourhood: empty, never an arithmetic overflow).
@@ -100,6 +101,15 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 }
 
 /// An empty form field means "none".
+/// A year from a path or query: within [`YEARS`], else the page does not exist (404).
+pub fn valid_year(year: i32) -> AppResult<i32> {
+    if YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 pub fn non_empty(s: &str) -> Option<&str> {
     let s = s.trim();
     (!s.is_empty()).then_some(s)

@@ -1,7 +1,9 @@
 //! What every page's `base.html` needs: the signed-in user, the CSRF token for forms, and
 //! the navigation for the user's role.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::calendar::BEIJING;
 
 use super::auth::CurrentUser;
 use crate::domain::role::Role;
@@ -127,16 +129,9 @@ impl Layout {
 
 /// A timestamp in Beijing time (China has no daylight saving; a fixed +08:00 is exact).
 pub fn local_time(t: &DateTime<Utc>) -> String {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&beijing)
+    t.with_timezone(&BEIJING)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
-}
-
-/// The calendar date in Beijing (UTC+8) of an instant.
-pub fn beijing_date(t: &DateTime<Utc>) -> NaiveDate {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&beijing).date_naive()
 }
 
 pub fn date_or_dash(d: &Option<NaiveDate>) -> String {

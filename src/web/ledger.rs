@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::annual::{PlatformHead, YearLink, current_year, year_links};
-use super::annual_config::valid_year;
 use super::auth::CurrentUser;
 use super::flash::Flash;
+use super::forms::valid_year;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash};
 use super::write::{Entry, Writer};
@@ -539,7 +539,7 @@ fn form_year(f: &RawForm) -> AppResult<i32> {
     f.get("year")
         .parse::<i32>()
         .ok()
-        .filter(|y| (2000..=2100).contains(y))
+        .filter(|y| crate::domain::calendar::YEARS.contains(y))
         .ok_or_else(|| AppError::BadRequest("缺少有效的年度，请返回台账页面重试。".into()))
 }
 

@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use serde::Deserialize;
 use sqlx::PgConnection;
 
@@ -23,6 +23,7 @@ use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::write::{self, Entry, WriteTx, Writer};
+use crate::clock::today;
 use crate::db::{annual_config, checklist, lifecycle, midyear, platforms};
 use crate::domain::annual::Step;
 use crate::domain::checklist::{ItemDraft, ItemStatus, Source, is_overdue};
@@ -31,7 +32,7 @@ use crate::domain::midyear::{
     actual_field, completion_table, display_grouped, display_number, is_money, mean_completion,
     parse_actuals,
 };
-use crate::domain::reminders::{beijing_today, is_late};
+use crate::domain::reminders::is_late;
 use crate::domain::role::Role;
 use crate::domain::scoring::Values;
 use crate::domain::validation::FieldErrors;
@@ -274,10 +275,6 @@ struct Typed {
     action: Option<(ActionFields, FieldErrors)>,
     error: String,
     notice: &'static str,
-}
-
-fn today() -> chrono::NaiveDate {
-    beijing_today(Utc::now())
 }
 
 async fn build_page(

@@ -51,6 +51,7 @@ pub mod jurisdictions;
 pub mod layout;
 pub mod ledger;
 pub mod limits;
+pub mod links;
 pub mod mail;
 pub mod midyear;
 pub mod notices;

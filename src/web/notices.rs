@@ -8,16 +8,17 @@ use axum::extract::State;
 use axum::response::Response;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::forms::{Form, Pagination, Path, Query};
 use super::layout::{Layout, local_time};
 use super::write::{Entry, Writer};
+use crate::clock::today;
 use crate::db::notices::{self, Overdue, OverdueKind};
 use crate::domain::checklist::Source;
-use crate::domain::reminders::{beijing_today, standing_zh};
+use crate::domain::reminders::standing_zh;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -88,7 +89,7 @@ pub async fn list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<ListPage> {
-    let today = beijing_today(Utc::now());
+    let today = today();
     let mut pagination = Pagination::new(q.page, 20, String::new()).with_size(q.size);
     let (rows, total) =
         notices::list(&state.db, user.id, pagination.per_page, pagination.offset()).await?;
@@ -194,7 +195,7 @@ impl OverdueRow {
         };
         OverdueRow {
             what: o.what_zh(),
-            link: o.link(),
+            link: super::links::overdue(o),
             platform_id: o.platform_id,
             platform_name: o.platform_name.clone(),
             jurisdiction: o.jurisdiction_name.clone(),
@@ -311,7 +312,7 @@ pub async fn overdue_in_scope(
 }
 
 pub async fn overdue(State(state): State<AppState>, user: CurrentUser) -> AppResult<OverduePage> {
-    let today = beijing_today(Utc::now());
+    let today = today();
     let digest = overdue_in_scope(&state, &user, today).await?;
     let rows = |s: &Section| s.rows.iter().map(OverdueRow::of).collect();
     Ok(OverduePage {

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
@@ -16,6 +16,7 @@ use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::platforms::Opt;
 use super::write::{Entry, Writer};
+use crate::clock::today;
 use crate::db::operation::{self as db, AcceptanceRow, AccountChoice, Assignment};
 use crate::db::platforms::{self, Platform};
 use crate::db::{documents, lifecycle, rule_params};
@@ -27,10 +28,11 @@ use crate::domain::money::wan;
 use crate::domain::operation::{
     AcceptanceContext, AcceptanceFields, AcceptanceResult, Action, AmountUnit, Ban, Countdown,
     IntegrityFields, VisitFields, VisitForm, VisitGap, active_ban, choose_account, countdown,
-    shanghai_today, stage_refusal, transformation_deadline, visit_gap,
+    stage_refusal, visit_gap,
 };
 use crate::domain::platform::Stage;
 use crate::domain::role::Role;
+use crate::domain::transformation::transformation_deadline;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -153,10 +155,6 @@ enum Failed {
     Integrity(IntegrityFields, FieldErrors),
 }
 
-fn today() -> NaiveDate {
-    shanghai_today(Utc::now())
-}
-
 fn stage_of(p: &Platform) -> Stage {
     Stage::parse(&p.stage).unwrap_or(Stage::Registration)
 }
@@ -182,7 +180,7 @@ async fn page(
         .await?
         .ok_or(AppError::NotFound)?;
     let acceptance = db::acceptance(&mut conn, id).await?;
-    let params = rule_params::in_force(&mut conn, crate::db::compliance::today()).await?;
+    let params = rule_params::in_force(&mut conn, crate::clock::today()).await?;
     drop(conn);
     let visits = db::visits(&state.db, id).await?;
     let integrity = db::integrity_records(&state.db, id).await?;
@@ -851,7 +849,7 @@ pub async fn record_integrity(
         Err(errors) => return invalid(&state, &user, id, Failed::Integrity(form, errors)).await,
     };
     let mut tx = w.begin().await?;
-    let params = rule_params::in_force(&mut tx, crate::db::compliance::today()).await?;
+    let params = rule_params::in_force(&mut tx, crate::clock::today()).await?;
     let rid = db::insert_integrity(&mut tx, id, &record, user.id).await?;
     tx.audit(
         Entry::new("integrity.record", "integrity_record", rid).after(serde_json::json!({

@@ -16,17 +16,19 @@ use super::auth::CurrentUser;
 use super::cache::Count;
 use super::flash::Flash;
 use super::forms::{Pagination, non_empty, query_string};
-use super::layout::{Layout, beijing_date, date_or_dash, local_time};
+use super::layout::{Layout, date_or_dash, local_time};
 use super::write::{self, Entry, Writer};
 use super::xlsx::{self, Cell, opt};
 use crate::db::jurisdictions::{self, Jurisdiction};
 use crate::db::platforms::{self, AnnualFigures, ListFilter, ListRow, Platform, SortKey};
 use crate::db::{lifecycle, rectification};
-use crate::domain::money::{self_sufficiency, wan};
+use crate::domain::calendar::beijing_date;
+use crate::domain::money::wan;
 use crate::domain::platform::{
     Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformFields, Stage,
 };
 use crate::domain::role::Role;
+use crate::domain::transformation::{is_break_even, self_sufficiency, self_sufficiency_of};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -281,7 +283,7 @@ pub async fn export_xlsx(
     Query(q): Query<ListQuery>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let year = crate::db::dashboards::last_complete_year(crate::db::compliance::today());
+    let year = crate::db::dashboards::last_complete_year(crate::clock::today());
     let rows = platforms::export(&state.db, user.scope, &q.filter(), year).await?;
     xlsx::audit_export(&state.db, &user, "platforms", raw.as_deref(), rows.len()).await?;
     let self_generated = format!("{year}年自我造血收入（元）");
@@ -307,7 +309,7 @@ pub async fn export_xlsx(
         ("登记时间", 12.0),
     ];
     let cells = rows.into_iter().map(|r| {
-        let ratio = self_sufficiency(r.self_generated, r.expenditure);
+        let ratio = self_sufficiency_of(r.self_generated, r.expenditure);
         vec![
             r.code.into(),
             r.name.into(),
@@ -398,12 +400,8 @@ impl From<&AnnualFigures> for YearRow {
             expenditure: wan(f.expenditure),
             expenditure_source: source_label(f.expenditure_from_ledger),
             expenditure_note: reported_note(f.reported_expenditure, f.expenditure_gap()),
-            ratio: if f.expenditure > 0 {
-                format!("{:.2}", own as f64 / f.expenditure as f64)
-            } else {
-                "—".into()
-            },
-            balanced: f.expenditure > 0 && own >= f.expenditure,
+            ratio: self_sufficiency(own, f.expenditure).map_or("—".into(), |r| format!("{r:.2}")),
+            balanced: is_break_even(own, f.expenditure),
             rnd_staff: count(f.rnd_staff),
             major_tasks: count(f.major_tasks),
         }
@@ -458,7 +456,7 @@ pub async fn overview(state: &AppState, user: &CurrentUser, id: i64) -> AppResul
                 .await?
                 .ok_or(AppError::NotFound)?;
             drop(conn);
-            let today = crate::db::compliance::today();
+            let today = crate::clock::today();
             Ok(Overview {
                 years: platforms::annual_figures(&state.db, id).await?,
                 merged_from: rectification::merged_from(&state.db, id).await?,

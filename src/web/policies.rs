@@ -18,7 +18,7 @@ use super::layout::{Layout, date_or_dash, local_time};
 use super::write::{Entry, Writer};
 use crate::db::packs as packs_db;
 use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};
-use crate::db::{compliance, rule_params};
+use crate::db::rule_params;
 use crate::domain::annual::is_cycle_deadline;
 use crate::domain::compliance::citation::{clause_zh, policy_name_zh};
 use crate::domain::compliance::{
@@ -468,7 +468,7 @@ pub async fn rules(State(state): State<AppState>, user: CurrentUser) -> AppResul
         .flat_map(|r| parse_citation(r.clause))
         .collect();
     let loaded = cited_rows(&state, &all).await?;
-    let today = compliance::today();
+    let today = crate::clock::today();
     let params = rule_params::in_force(&mut *state.db.acquire().await?, today).await?;
     let items: Vec<(Phase, RuleItem)> = catalogue()
         .iter()
@@ -684,7 +684,7 @@ async fn rule_page(
         });
     }
     let totals = crate::db::compliance::rule_totals(&state.db, user.scope).await?;
-    let today = compliance::today();
+    let today = crate::clock::today();
     let mut conn = state.db.acquire().await?;
     let params = rule_params::in_force(&mut conn, today).await?;
     let mut changes = rule_params::history(&mut conn, def.id).await?;
@@ -825,7 +825,7 @@ async fn programmes_page(
     form: Option<ParamForm>,
     pack_form: Option<PackForm>,
 ) -> AppResult<ProgrammesPage> {
-    let today = compliance::today();
+    let today = crate::clock::today();
     let mut conn = state.db.acquire().await?;
     let params = rule_params::in_force(&mut conn, today).await?;
     let changes = rule_params::history_of_programmes(&mut conn).await?;
@@ -1093,7 +1093,7 @@ async fn change_param(
     rule_params::lock(&mut tx, &key).await?;
     let seen: i64 = f.get("seen").parse().unwrap_or(-1);
     let latest = rule_params::latest_id(&mut tx, &key).await?;
-    let before = rule_params::in_force(&mut tx, compliance::today()).await?;
+    let before = rule_params::in_force(&mut tx, crate::clock::today()).await?;
     let old = before.value(&key).unwrap_or(param.default);
     let mut errors = FieldErrors::default();
     if latest != seen {

@@ -2,10 +2,8 @@
 //! without tabs, forms or buttons, with a head naming the issuing unit and the date, and for
 //! documents that are signed or filed a signature block (`templates/_print.html`).
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use serde::Deserialize;
-
-use super::layout::beijing_date;
 
 /// The `print` query parameter of a page that has a print view.
 #[derive(Deserialize, Default)]
@@ -23,7 +21,7 @@ impl PrintQuery {
 
 /// Today in Beijing, as a document's date is written: `2026年5月12日`.
 pub fn today() -> String {
-    let d = beijing_date(&Utc::now());
+    let d = crate::clock::today();
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
@@ -17,10 +17,12 @@ use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::platforms::{ConflictRow, Opt};
 use super::write::{Entry, Writer};
+use crate::clock::today;
 use crate::db::platforms::{self, Platform};
 use crate::db::recovery as recoveries;
 use crate::db::rectification::{self as cases, CaseRow, MeasureRow, NoteRow};
 use crate::db::{lifecycle, unique_violation};
+use crate::domain::calendar::beijing_date;
 use crate::domain::lifecycle::{RefusalReason, Signatory, Transition, Trigger, check};
 use crate::domain::platform::{Category, Stage};
 use crate::domain::recovery::{
@@ -35,17 +37,6 @@ use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-
-/// Today in Beijing (deadlines and due dates are Chinese calendar dates).
-fn today() -> NaiveDate {
-    beijing_date(&Utc::now())
-}
-
-/// The calendar day of an instant in Beijing.
-fn beijing_date(t: &chrono::DateTime<Utc>) -> NaiveDate {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&beijing).date_naive()
-}
 
 /// A posted `version`; anything unreadable never matches a case (→ 409).
 fn parse_version(s: &str) -> i32 {

@@ -20,7 +20,7 @@ use super::ledger::{AddForm, Opt};
 use super::write::{Entry, Writer};
 use crate::db::recovery as recovery_db;
 use crate::db::support::{self as db, InsertError};
-use crate::db::{compliance, documents, rule_params, snapshot};
+use crate::db::{documents, rule_params, snapshot};
 use crate::domain::compliance::snapshot::Grade;
 use crate::domain::fields::RawForm;
 use crate::domain::money::wan;
@@ -208,7 +208,7 @@ fn amount_cell(amount: Option<i64>, up_to: bool) -> String {
 /// The platform's support computation as of today, with the packs it used.
 async fn compute(state: &AppState, id: i64) -> AppResult<(SupportOutput, Vec<Pack>)> {
     let mut conn = state.db.acquire().await?;
-    let today = compliance::today();
+    let today = crate::clock::today();
     let params = rule_params::in_force(&mut conn, today).await?;
     let built = snapshot::build_on(&mut conn, Some(&[id]), today, &params).await?;
     let (_, snap) = built.into_iter().next().ok_or(AppError::NotFound)?;
@@ -390,7 +390,7 @@ async fn support_page(
     notice: &'static str,
     retry: Retry,
 ) -> AppResult<SupportPage> {
-    let as_of = compliance::today();
+    let as_of = crate::clock::today();
     let mut conn = state.db.acquire().await?;
     let head = PlatformHead::load(&mut conn, id).await?;
     let listing = db::listing(&mut conn, id).await?;
@@ -631,7 +631,7 @@ pub async fn add(
     Form(f): Form<RawForm>,
 ) -> AppResult<Response> {
     let kind = parse_kind(&kind)?;
-    let record = match parse_record(kind, &f, compliance::today()) {
+    let record = match parse_record(kind, &f, crate::clock::today()) {
         Ok(record) => record,
         Err(errors) => return refused(&state, &user, id, kind, f, errors).await,
     };
@@ -777,7 +777,7 @@ async fn step(
         paid_on: claim.paid_on,
         recover_yuan: claim.recover_yuan,
     };
-    let input = match parse_step(step, &f, &figures, &bases, compliance::today()) {
+    let input = match parse_step(step, &f, &figures, &bases, crate::clock::today()) {
         Ok(input) => input,
         Err(errors) => {
             let page = support_page(

@@ -18,14 +18,16 @@ use chrono::NaiveDate;
 
 use super::auth::CurrentUser;
 use super::dashboards::cycle_deadlines;
-use super::layout::{Layout, beijing_date, local_time};
+use super::layout::{Layout, local_time};
+use super::links;
 use super::notices::OverdueDigest;
-use crate::db::compliance::today;
+use crate::clock::today;
 use crate::db::dashboards::{self as dash, Filter};
 use crate::db::evaluations::{self as evals, MyAssignment};
-use crate::db::notices::{self, OverdueKind, step_link};
+use crate::db::notices::{self, OverdueKind};
 use crate::db::{rule_params, todo as db};
 use crate::domain::annual::Step;
+use crate::domain::calendar::beijing_date;
 use crate::domain::compliance::catalogue::ADVISOR_MAX_LOG_GAP_DAYS;
 use crate::domain::evaluation::RoundStatus;
 use crate::domain::role::Role;
@@ -131,7 +133,7 @@ pub fn overdue_group(digest: &OverdueDigest, with_platform: bool) -> TodoGroup {
                 .flatten(),
             when: o.due.to_string(),
             chip: late_chip(o.days_late),
-            href: o.link(),
+            href: links::overdue(&o),
         })
         .collect();
     let mut g = TodoGroup::new("overdue", "逾期事项", "截止日", "没有逾期事项。", items);
@@ -294,7 +296,7 @@ async fn operator_groups(
                     Some(days) => late_chip(days),
                     None => chip("status status-returned", "已退回"),
                 },
-                href: step_link(step, platform_id, r.year),
+                href: links::step(step, platform_id, r.year),
             }
         })
         .collect();
@@ -308,7 +310,7 @@ async fn operator_groups(
             platform: None,
             when: o.due.to_string(),
             chip: late_chip(o.days_late),
-            href: o.link(),
+            href: links::overdue(o),
         })
         .collect();
     drop(conn);
@@ -350,7 +352,7 @@ async fn operator_groups(
                     format!("还剩 {left} 天"),
                 )
             },
-            href: step_link(step, platform_id, s.year),
+            href: links::step(step, platform_id, s.year),
         }
     }));
 
@@ -488,7 +490,7 @@ pub async fn groups_for(state: &AppState, user: &CurrentUser) -> AppResult<Vec<T
         (Some(Role::Advisor), _) => advisor_groups(state, user, today).await,
         (Some(Role::Expert), _) => expert_groups(state, user).await,
         (Some(Role::Staff), _) => {
-            let months = dash::transition_months(&state.db).await?;
+            let months = dash::transition_months(&state.db, today).await?;
             staff_groups(state, user, &filter_of(user, today, months)).await
         }
         _ => Ok(Vec::new()),

@@ -322,7 +322,7 @@ impl WriteTx {
             self.platforms.sort_unstable();
             let ids = (!self.all_platforms).then_some(self.platforms.as_slice());
             // The write is committed: a failed refresh is logged, and the daily run repairs it.
-            if let Err(e) = compliance::refresh(&self.db, ids, compliance::today()).await {
+            if let Err(e) = compliance::refresh(&self.db, ids, crate::clock::today()).await {
                 tracing::warn!(platforms = ?self.platforms, error = %e, "findings refresh after a write failed");
             }
         }

@@ -218,6 +218,37 @@ impl TestApp {
         &self.db.pool
     }
 
+    /// The compliance snapshots of `ids` (`None`: every platform) on `as_of` with the parameters in
+    /// force then: what `kechuang snapshot` writes and `kechuang check` reads.
+    pub async fn snapshots(
+        &self,
+        ids: Option<&[i64]>,
+        as_of: chrono::NaiveDate,
+    ) -> Vec<(i64, kechuang::domain::compliance::Snapshot)> {
+        let mut conn = self.pool().acquire().await.unwrap();
+        let params = kechuang::db::rule_params::in_force(&mut conn, as_of)
+            .await
+            .unwrap();
+        kechuang::db::snapshot::build_on(&mut conn, ids, as_of, &params)
+            .await
+            .unwrap()
+    }
+
+    /// The compliance snapshot of one platform on `as_of` ([`TestApp::snapshots`]).
+    pub async fn snapshot(
+        &self,
+        platform: i64,
+        as_of: chrono::NaiveDate,
+    ) -> kechuang::domain::compliance::Snapshot {
+        let (_, snap) = self
+            .snapshots(Some(&[platform]), as_of)
+            .await
+            .into_iter()
+            .next()
+            .expect("one snapshot");
+        snap
+    }
+
     pub fn client(&self) -> Client {
         Client {
             router: self.router.clone(),

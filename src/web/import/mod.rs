@@ -28,9 +28,9 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::annual::current_year;
-use super::annual_config::valid_year;
 use super::auth::CurrentUser;
 use super::flash::Flash;
+use super::forms::valid_year;
 use super::forms::{Pagination, Path, Query, query_string};
 use super::layout::{Layout, local_time};
 use super::write::{Entry, Writer};

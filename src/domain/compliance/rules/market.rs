@@ -1,18 +1,13 @@
 //! Market transformation (NT10 一, 二): break-even, revenue channels, operating company, category-specific duties.
 
 use super::{Ctx, Outcome, missing_year, percent_text, ratio4, wan};
-use crate::domain::calendar::add_months;
 use crate::domain::compliance::Status;
 use crate::domain::compliance::catalogue::{
     BREAK_EVEN_TRANSITION_MONTHS, CHANNELS_MAX_SHARE_PERCENT, CHANNELS_MIN,
     STRATEGIC_MIN_MAJOR_TASKS, TECH_SERVICE_MIN_PERCENT,
 };
 use crate::domain::compliance::snapshot::OperatingMode;
-
-/// Months as the `i32` that date arithmetic takes (parameters are at most 1200).
-fn months_i32(months: u32) -> i32 {
-    i32::try_from(months).unwrap_or(i32::MAX)
-}
+use crate::domain::transformation::{is_break_even, self_sufficiency, transformation_deadline};
 
 /// MKT-BREAK-EVEN: from construction end + [24] months, self-generated income covers expenditure.
 pub(crate) fn break_even(c: &Ctx<'_>) -> Outcome {
@@ -24,8 +19,9 @@ pub(crate) fn break_even(c: &Ctx<'_>) -> Outcome {
         return Outcome::new(Status::NotApplicable, message)
             .fact("construction_end", c.platform.construction_end);
     };
-    let months = c.params.get(&BREAK_EVEN_TRANSITION_MONTHS).0;
-    let deadline = add_months(end, months_i32(months));
+    let months = c.params.get(&BREAK_EVEN_TRANSITION_MONTHS);
+    let deadline = transformation_deadline(end, months);
+    let months = months.0;
     let with_dates = |o: Outcome| {
         o.fact("year", c.last)
             .fact("construction_end", end)
@@ -53,7 +49,7 @@ pub(crate) fn break_even(c: &Ctx<'_>) -> Outcome {
         wan(spent),
         percent_text(income, spent)
     );
-    let outcome = if income >= spent {
+    let outcome = if is_break_even(income, spent) {
         Outcome::new(Status::Pass, format!("{figures}，已实现收支平衡。"))
     } else if c.as_of > deadline {
         Outcome::new(
@@ -73,7 +69,10 @@ pub(crate) fn break_even(c: &Ctx<'_>) -> Outcome {
     with_dates(outcome)
         .fact("self_income_yuan", income)
         .fact("expenditure_yuan", spent)
-        .fact("ratio", ratio4(income, spent))
+        .fact(
+            "ratio",
+            self_sufficiency(income, spent).map(|r| (r * 10_000.0).round() / 10_000.0),
+        )
 }
 
 /// MKT-CHANNELS: at least [3] channels earn income and the largest is at most [70]% of self-generated income.
