@@ -929,7 +929,7 @@ async fn city_staff_switch_a_policy_pack_with_a_reason_and_the_platforms_follow(
     let tab = staff.get(&format!("/platforms/{p}/support")).await;
     assert!(tab.body.contains("id=\"programme-NJ-JOINT-RND\""));
     assert!(tab.text("#programmes header").contains("南京"));
-    let today = kechuang::db::compliance::today();
+    let today = kechuang::clock::today();
     let params =
         kechuang::db::rule_params::in_force(&mut app.pool().acquire().await.unwrap(), today)
             .await

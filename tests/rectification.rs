@@ -1569,7 +1569,7 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
         sign_off(app, &mut bob, p, case).await.status,
         StatusCode::SEE_OTHER
     );
-    let today = beijing_today().to_string();
+    let today = kechuang::clock::today().to_string();
     let resp = recover(&mut bob, p, case, &today, "300000", "JK-1").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     // A serious integrity violation is a basis too (JY 新型研发机构 四(四)).

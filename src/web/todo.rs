@@ -133,7 +133,7 @@ pub fn overdue_group(digest: &OverdueDigest, with_platform: bool) -> TodoGroup {
                 .flatten(),
             when: o.due.to_string(),
             chip: late_chip(o.days_late),
-            href: links::overdue(&o),
+            href: links::overdue(o),
         })
         .collect();
     let mut g = TodoGroup::new("overdue", "逾期事项", "截止日", "没有逾期事项。", items);
