@@ -889,6 +889,13 @@ async fn every_cached_page_shows_a_write_on_the_next_view_in_every_scope() {
                 "registry count",
                 c.get("/platforms").await.text(".pager > span:first-child"),
             );
+            let found = c
+                .get("/platforms?q=%E7%A4%BA%E4%BE%8B%E7%BC%93%E5%AD%98")
+                .await;
+            add(
+                "registry rows (search 示例缓存)",
+                found.body.contains("示例缓存测试研究院").to_string(),
+            );
             let bench = c.get("/workbench").await;
             if bench.status == StatusCode::OK {
                 add("workbench overdue", bench.text("#overdue .todo-count"));

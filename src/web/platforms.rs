@@ -206,16 +206,30 @@ pub async fn list(
     let base_query = query_string(&[&filters[..], &sort_pairs[..]].concat());
     let export_href = format!("/platforms.xlsx?{base_query}");
     let mut pagination = Pagination::new(q.page, 20, base_query).with_size(q.size);
-    let rows = platforms::list(
-        &state.db,
-        user.scope,
-        &filter,
-        pagination.per_page,
-        pagination.offset(),
-    )
-    .await?;
-    // The count scans every match (a search term matches by trigram or by scan): it is kept until
-    // the next write, like the reference data below.
+    // The page of rows and the count are kept until the next write (keyed by the data version,
+    // like every cached page): paging back and forth, sorting and a repeated search read no table.
+    let rows = state
+        .cache
+        .get(
+            "registry_rows",
+            &user,
+            format!(
+                "{}&page={}&size={}",
+                pagination.base_query, pagination.page, pagination.per_page
+            ),
+            async {
+                Ok(platforms::list(
+                    &state.db,
+                    user.scope,
+                    &filter,
+                    pagination.per_page,
+                    pagination.offset(),
+                )
+                .await?)
+            },
+        )
+        .await?;
+    // The count scans every match (a search term matches by trigram or by scan).
     let total = state
         .cache
         .get(
@@ -265,7 +279,7 @@ pub async fn list(
     Ok(ListPage {
         layout: Layout::for_user(&user, "platforms"),
         choices: Choices::new(&reference.jurisdictions),
-        rows: rows.into_iter().map(Row::from).collect(),
+        rows: rows.iter().cloned().map(Row::from).collect(),
         pagination,
         headers,
         export_href,
