@@ -30,6 +30,7 @@ use super::flash::Flash;
 use super::forms::valid_year;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::widgets::{ConflictRow, YearLink, year_links};
 use super::write::{Entry, Writer};
 use crate::db::filings::{self, FilingRow};
 use crate::db::{annual_config, lifecycle, platforms, unique_violation};
@@ -49,29 +50,24 @@ use crate::state::AppState;
 use crate::clock::today;
 use crate::domain::calendar::beijing_date;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The 年度考核 tab and the year-start filing (年初备案).
+        get( "/platforms/{id}/annual",                     Roles(PLATFORM_READERS, Platform), page),
+        get( "/platforms/{id}/annual/filing",              Roles(OPERATOR, Platform),         filing_form),
+        post("/platforms/{id}/annual/filing",              Roles(OPERATOR, Platform),         save_filing),
+        get( "/platforms/{id}/annual/filing/{fid}",        Roles(PLATFORM_READERS, Platform), filing_version),
+        post("/platforms/{id}/annual/filing/{fid}/review", Roles(STAFF, Platform),            review_filing),
+    ]
+}
+
 /// The current year in Asia/Shanghai.
 pub fn current_year() -> i32 {
     today().year()
-}
-
-/// A year of the year selector.
-pub struct YearLink {
-    pub year: i32,
-    pub selected: bool,
-}
-
-/// The year selector: each year once, in order, with the selected one marked.
-pub fn year_links(mut years: Vec<i32>, selected: i32) -> Vec<YearLink> {
-    years.sort_unstable();
-    years.dedup();
-    years
-        .into_iter()
-        .filter(|y| crate::domain::calendar::YEARS.contains(y))
-        .map(|year| YearLink {
-            year,
-            selected: year == selected,
-        })
-        .collect()
 }
 
 /// What every platform sub-page shows at the top.
@@ -463,13 +459,6 @@ pub struct RefusedPage {
     pub message: String,
     /// Mine against what is saved, when somebody saved first.
     pub rows: Vec<ConflictRow>,
-}
-
-pub struct ConflictRow {
-    pub label: String,
-    pub mine: String,
-    pub theirs: String,
-    pub differs: bool,
 }
 
 async fn refused(

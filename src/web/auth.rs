@@ -31,6 +31,20 @@ use crate::error::{AppError, AppResult};
 use crate::password_hash;
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/login",    Public,          login_page),
+        post("/login",    Public,          login),
+        post("/logout",   PasswordPending, logout),
+        get( "/password", PasswordPending, password_page),
+        post("/password", PasswordPending, change_password),
+    ]
+}
+
 pub const SESSION_COOKIE: &str = "kc_session";
 /// Double-submit token for the only form posted before sign-in: the login form.
 pub const PRELOGIN_COOKIE: &str = "kc_prelogin";

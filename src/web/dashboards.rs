@@ -13,10 +13,10 @@ use sqlx::PgPool;
 
 use super::auth::CurrentUser;
 use super::charts::{self, Chart, Kind};
-use super::forms::{Pagination, Query, query_string};
+use super::forms::{Query, query_string};
 use super::layout::{Layout, local_time};
-use super::platforms::Opt;
 use super::todo::{self, TodoGroup};
+use super::widgets::{Opt, Pagination};
 use super::xlsx::{self, Cell, opt};
 use crate::clock::today;
 use crate::db::dashboards::{
@@ -39,6 +39,21 @@ use std::sync::Arc;
 use super::cache::{Cached, Page};
 use crate::error::AppResult;
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Dashboards (PRODUCT.md "Screens") and their charts' JSON, each endpoint with the roles
+        // and scope of the page that shows it.
+        get( "/workbench",                 Roles(STAFF, Global),     workbench),
+        get( "/leadership",                Roles(OVERSIGHT, Global), leadership),
+        get( "/leadership/platforms",      Roles(OVERSIGHT, Global), drill_down),
+        get( "/leadership/platforms.xlsx", Roles(OVERSIGHT, Global), drill_down_xlsx),
+    ]
+}
 
 fn stage_label(code: &str) -> &'static str {
     Stage::parse(code).map_or("", Stage::label_zh)

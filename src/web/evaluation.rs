@@ -18,6 +18,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query, valid_year};
 use super::layout::{Layout, local_time};
+use super::widgets::ConflictRow;
 use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, Evaluation};
@@ -37,6 +38,21 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 use crate::clock::today;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The year-end evaluation (年底评估), platform side.
+        get( "/platforms/{id}/evaluation",                      Roles(PLATFORM_READERS, Platform), page),
+        post("/platforms/{id}/evaluation/{year}",               Roles(OPERATOR, Platform),         save),
+        post("/platforms/{id}/evaluation/{year}/county-review", Roles(STAFF, Platform),            county_review),
+        post("/platforms/{id}/evaluation/{year}/city-review",   Roles(STAFF, Platform),            city_review),
+        post("/platforms/{id}/evaluation/{year}/reopen",        Roles(STAFF, Platform),            reopen),
+    ]
+}
 
 pub(crate) fn actor_of(user: &CurrentUser) -> Actor {
     Actor {
@@ -831,14 +847,6 @@ pub async fn save(
     };
     tx.redirect(format!("{}&notice={notice}", back(id, year)))
         .await
-}
-
-/// One line of the conflict page.
-pub struct ConflictRow {
-    pub label: String,
-    pub mine: String,
-    pub theirs: String,
-    pub differs: bool,
 }
 
 #[derive(Template, WebTemplate)]

@@ -20,6 +20,7 @@ use super::evaluation::{actor_of, bar_of, grade_label, persist_exclusion, refuse
 use super::flash::Flash;
 use super::forms::{Form, Path, Query, valid_year};
 use super::layout::{Layout, local_time};
+use super::widgets::Opt;
 use super::write::{self, Entry, WriteTx, Writer};
 use super::xlsx::{self, Cell, opt};
 use crate::clock::today;
@@ -37,6 +38,28 @@ use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::{Dimension, Grade, assign_grades, display};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The year's evaluation round: city staff act, county staff (their county) and leaders read.
+        get( "/evaluations",                                  Roles(OVERSIGHT, Global), index),
+        get( "/evaluations/{year}",                           Roles(OVERSIGHT, Global), show),
+        post("/evaluations/{year}/compute",                   Roles(STAFF, City),       compute),
+        post("/evaluations/{year}/evaluations/{eid}/experts", Roles(STAFF, City),       assign),
+        post("/evaluations/{year}/propose",                   Roles(STAFF, City),       propose),
+        post("/evaluations/{year}/notice",                    Roles(STAFF, City),       start_notice),
+        post("/evaluations/{year}/objections",                Roles(STAFF, City),       record_objection),
+        post("/evaluations/{year}/objections/{oid}/answer",   Roles(STAFF, City),       answer_objection),
+        post("/evaluations/{year}/publish",                   Roles(STAFF, City),       publish),
+        post("/evaluations/{year}/withdraw",                  Roles(STAFF, City),       withdraw),
+        get( "/evaluations/{year}/results",                   Roles(OVERSIGHT, Global), results),
+        get( "/evaluations/{year}/results.xlsx",              Roles(OVERSIGHT, Global), results_xlsx),
+    ]
+}
 
 fn round_href(year: i32) -> String {
     format!("/evaluations/{year}")
@@ -103,11 +126,6 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> AppResul
 }
 
 // ---- the round page -------------------------------------------------------------------------------
-
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-}
 
 pub struct ExpertLine {
     pub name: String,

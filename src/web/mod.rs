@@ -68,6 +68,7 @@ pub mod security;
 pub mod support;
 pub mod timeline;
 pub mod todo;
+pub mod widgets;
 pub mod write;
 pub mod xlsx;
 

@@ -23,6 +23,17 @@ use crate::error::AppResult;
 use crate::password_hash;
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/reset/{token}", Public, form),
+        post("/reset/{token}", Public, submit),
+    ]
+}
+
 /// Where the reset page lives; the form's double-submit cookie is scoped to it.
 const PREFIX: &str = "/reset";
 

@@ -37,6 +37,27 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The policy library and the rule catalogue (read-only; path params are not platforms).
+        get( "/policies",                       Roles(PLATFORM_READERS, Global), list),
+        get( "/policies/{short_id}",            Roles(PLATFORM_READERS, Global), show),
+        get( "/rules",                          Roles(PLATFORM_READERS, Global), rules),
+        get( "/rules/{rule_id}",                Roles(PLATFORM_READERS, Global), rule),
+        // City staff change a rule's parameters (with a reason; history kept, findings recomputed).
+        post("/rules/{rule_id}/params/{name}",  Roles(STAFF, City),              update_param),
+        // Support programmes (SUPPORT-RULES.md): packs, programmes and their parameters; city staff change them.
+        get( "/programmes",                     Roles(PLATFORM_READERS, Global), programmes),
+        post("/programmes/{pid}/params/{name}", Roles(STAFF, City),              update_programme_param),
+        // City staff switch a pack on or off (with a reason; history kept, support recomputed).
+        post("/programmes/packs/{code}",        Roles(STAFF, City),              switch_pack),
+    ]
+}
+
 /// A policy's status as a badge.
 pub struct Badge {
     /// CSS suffix.

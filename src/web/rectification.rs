@@ -15,7 +15,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
-use super::platforms::{ConflictRow, Opt};
+use super::widgets::{ConflictRow, Opt};
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::platforms::{self, Platform};
@@ -37,6 +37,28 @@ use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Exit / rectification (退出整改) and the 退/转/并/留 decision: staff write, readers in scope read.
+        get( "/platforms/{id}/rectification",                      Roles(PLATFORM_READERS, Platform), index),
+        post("/platforms/{id}/rectification",                      Roles(STAFF, Platform),            open),
+        get( "/platforms/{id}/rectification/{cid}",                Roles(PLATFORM_READERS, Platform), show),
+        post("/platforms/{id}/rectification/{cid}/measures",       Roles(STAFF, Platform),            add_measure),
+        post("/platforms/{id}/rectification/{cid}/measures/{mid}", Roles(STAFF, Platform),            set_measure_done),
+        post("/platforms/{id}/rectification/{cid}/notes",          Roles(STAFF, Platform),            add_note),
+        post("/platforms/{id}/rectification/{cid}/assessment",     Roles(STAFF, Platform),            assess),
+        post("/platforms/{id}/rectification/{cid}/propose",        Roles(STAFF, Platform),            propose),
+        post("/platforms/{id}/rectification/{cid}/withdraw",       Roles(STAFF, Platform),            withdraw),
+        post("/platforms/{id}/rectification/{cid}/signoff",        Roles(STAFF, Platform),            sign_off),
+        // Funds to recover after 退/转/并: staff list them and record recoveries (追回).
+        post("/platforms/{id}/rectification/{cid}/recoveries",     Roles(STAFF, Platform),            record_recovery),
+    ]
+}
 
 /// A posted `version`; anything unreadable never matches a case (→ 409).
 fn parse_version(s: &str) -> i32 {
@@ -687,7 +709,7 @@ pub struct ConflictPage {
 fn row(label: &'static str, mine: impl Into<String>, theirs: impl Into<String>) -> ConflictRow {
     let (mine, theirs) = (mine.into(), theirs.into());
     ConflictRow {
-        label,
+        label: label.into(),
         differs: mine.trim() != theirs.trim(),
         mine,
         theirs,

@@ -16,7 +16,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
-use super::platforms::{ConflictRow, Opt};
+use super::widgets::{ConflictRow, Opt, enum_options};
 use super::write::{self, Entry, Writer};
 use crate::db::lifecycle;
 use crate::db::platforms::{self, Platform};
@@ -34,6 +34,44 @@ use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, error_page};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Setup registration (设立登记): the dossier, its forms, and the staff approval.
+        get( "/platforms/{id}/registration",                                         Roles(PLATFORM_READERS, Platform), show),
+        post("/platforms/{id}/registration/charter",                                 Roles(RECORD_KEEPERS, Platform),   set_charter),
+        get( "/platforms/{id}/registration/plan",                                    Roles(RECORD_KEEPERS, Platform),   plan_form),
+        post("/platforms/{id}/registration/plan",                                    Roles(RECORD_KEEPERS, Platform),   save_plan),
+        get( "/platforms/{id}/registration/bodies/new",                              Roles(RECORD_KEEPERS, Platform),   new_body_form),
+        post("/platforms/{id}/registration/bodies",                                  Roles(RECORD_KEEPERS, Platform),   create_body),
+        get( "/platforms/{id}/registration/bodies/{body_id}",                        Roles(RECORD_KEEPERS, Platform),   edit_body_form),
+        post("/platforms/{id}/registration/bodies/{body_id}",                        Roles(RECORD_KEEPERS, Platform),   update_body),
+        post("/platforms/{id}/registration/bodies/{body_id}/delete",                 Roles(RECORD_KEEPERS, Platform),   delete_body),
+        get( "/platforms/{id}/registration/bodies/{body_id}/members/new",            Roles(RECORD_KEEPERS, Platform),   new_member_form),
+        post("/platforms/{id}/registration/bodies/{body_id}/members",                Roles(RECORD_KEEPERS, Platform),   create_member),
+        get( "/platforms/{id}/registration/members/{member_id}",                     Roles(RECORD_KEEPERS, Platform),   edit_member_form),
+        post("/platforms/{id}/registration/members/{member_id}",                     Roles(RECORD_KEEPERS, Platform),   update_member),
+        post("/platforms/{id}/registration/members/{member_id}/delete",              Roles(RECORD_KEEPERS, Platform),   delete_member),
+        get( "/platforms/{id}/registration/companies/new",                           Roles(RECORD_KEEPERS, Platform),   new_company_form),
+        post("/platforms/{id}/registration/companies",                               Roles(RECORD_KEEPERS, Platform),   create_company),
+        get( "/platforms/{id}/registration/companies/{company_id}",                  Roles(RECORD_KEEPERS, Platform),   edit_company_form),
+        post("/platforms/{id}/registration/companies/{company_id}",                  Roles(RECORD_KEEPERS, Platform),   update_company),
+        post("/platforms/{id}/registration/companies/{company_id}/delete",           Roles(RECORD_KEEPERS, Platform),   delete_company),
+        get( "/platforms/{id}/registration/companies/{company_id}/shareholders/new", Roles(RECORD_KEEPERS, Platform),   new_shareholder_form),
+        post("/platforms/{id}/registration/companies/{company_id}/shareholders",     Roles(RECORD_KEEPERS, Platform),   create_shareholder),
+        get( "/platforms/{id}/registration/shareholders/{shareholder_id}",           Roles(RECORD_KEEPERS, Platform),   edit_shareholder_form),
+        post("/platforms/{id}/registration/shareholders/{shareholder_id}",           Roles(RECORD_KEEPERS, Platform),   update_shareholder),
+        post("/platforms/{id}/registration/shareholders/{shareholder_id}/delete",    Roles(RECORD_KEEPERS, Platform),   delete_shareholder),
+        post("/platforms/{id}/registration/submit",                                  Roles(RECORD_KEEPERS, Platform),   submit),
+        get( "/platforms/{id}/approve",                                              Roles(STAFF, Platform),            approve_form),
+        post("/platforms/{id}/registration/return",                                  Roles(STAFF, Platform),            return_registration),
+        post("/platforms/{id}/approve",                                              Roles(STAFF, Platform),            approve),
+    ]
+}
 
 // ---- shared helpers -----------------------------------------------------------------------
 
@@ -82,19 +120,6 @@ fn constraint_errors(e: &sqlx::Error) -> Option<FieldErrors> {
     let mut errors = FieldErrors::default();
     errors.add(field, message);
     Some(errors)
-}
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Opt> {
-    all.iter()
-        .map(|&v| Opt {
-            value: code(v).into(),
-            label: label(v).into(),
-        })
-        .collect()
 }
 
 fn company_modes() -> Vec<Opt> {
@@ -784,13 +809,13 @@ pub async fn save_plan(
         let theirs = before.modes();
         let rows = vec![
             ConflictRow {
-                label: "建设目标",
+                label: "建设目标".into(),
                 mine: draft.plan_targets.clone(),
                 theirs: before.plan_targets.clone(),
                 differs: draft.plan_targets != before.plan_targets,
             },
             ConflictRow {
-                label: "运营模式",
+                label: "运营模式".into(),
                 mine: domain::modes_label(&draft.modes),
                 theirs: domain::modes_label(&theirs),
                 differs: draft.modes != theirs,
@@ -842,7 +867,7 @@ fn body_page(
         body_id,
         f,
         errors,
-        kinds: options(
+        kinds: enum_options(
             DecisionBodyKind::ALL,
             DecisionBodyKind::as_str,
             DecisionBodyKind::label_zh,
@@ -1503,7 +1528,7 @@ fn shareholder_page(
         shareholder_id,
         f,
         errors,
-        contributions: options(
+        contributions: enum_options(
             Contribution::ALL,
             Contribution::as_str,
             Contribution::label_zh,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::layout::Layout;
-use super::platforms::Opt;
+use super::widgets::Opt;
 use super::write::{Entry, Writer};
 use crate::db::admin_requests::{self, Kind};
 use crate::db::security_policy::{self, SecurityPolicy};
@@ -26,6 +26,21 @@ use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/security/users",              Roles(SECADMIN, Global), users),
+        get( "/security/users/{uid}",        Roles(SECADMIN, Global), role_form),
+        post("/security/users/{uid}",        Roles(SECADMIN, Global), assign_role),
+        post("/security/users/{uid}/unlock", Roles(SECADMIN, Global), unlock),
+        get( "/security/policy",             Roles(SECADMIN, Global), policy_form),
+        post("/security/policy",             Roles(SECADMIN, Global), update_policy),
+    ]
+}
 
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {
