@@ -32,7 +32,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cache;
-pub mod charts;
+pub use dashboards::charts;
 pub mod checklist;
 pub mod cobuild;
 pub mod compliance;
