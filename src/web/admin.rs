@@ -48,6 +48,26 @@ use crate::state::AppState;
 use crate::web::flash::Flash;
 use crate::web::write::{Entry, Writer};
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // 三员分立: accounts (system admin), roles and security policy (security admin), audit (audit admin).
+        get( "/admin/users",                  Roles(SYSADMIN, Global),  list),
+        post("/admin/users",                  Roles(SYSADMIN, Global),  create),
+        post("/admin/users/{uid}/password",   Roles(SYSADMIN, Global),  reset_password),
+        post("/admin/users/{uid}/status",     Roles(SYSADMIN, Global),  set_status),
+        post("/admin/users/{uid}/email",      Roles(SYSADMIN, Global),  set_email),
+        // Dual control over administrator accounts, and the owner's one-time reset link.
+        get( "/admin/users/{uid}",            Roles(SYSADMIN, Global),  account),
+        get( "/admin/requests",               Roles(APPROVERS, Global), requests),
+        post("/admin/requests/{rid}/approve", Roles(APPROVERS, Global), approve),
+        post("/admin/requests/{rid}/reject",  Roles(APPROVERS, Global), reject),
+    ]
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct NewUserForm {

@@ -13,6 +13,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::widgets::{ConflictRow, Opt};
 use super::write::{Entry, Writer};
 use crate::db::annual_config;
 use crate::domain::annual::{AnnualConfig, Step};
@@ -29,6 +30,21 @@ use crate::state::AppState;
 
 use super::forms::valid_year;
 use crate::clock::today;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The annual cycle: configuration per year (city staff edit, county staff read).
+        get( "/annual/config",             Roles(STAFF, Global), list),
+        get( "/annual/config/{year}",      Roles(STAFF, Global), show),
+        get( "/annual/config/{year}/edit", Roles(STAFF, City),   edit_form),
+        post("/annual/config/{year}",      Roles(STAFF, City),   update),
+        post("/annual/config/{year}/copy", Roles(STAFF, City),   copy),
+    ]
+}
 
 // ---- list -----------------------------------------------------------------------------
 
@@ -345,11 +361,6 @@ pub struct DimensionSum {
     pub error: String,
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "annual/config_form.html")]
 pub struct EditPage {
@@ -480,14 +491,6 @@ pub async fn edit_form(
         &keys,
         ConfigErrors::default(),
     ))
-}
-
-/// One line of the conflict page.
-pub struct ConflictRow {
-    pub label: String,
-    pub mine: String,
-    pub theirs: String,
-    pub differs: bool,
 }
 
 #[derive(Template, WebTemplate)]

@@ -14,6 +14,23 @@ use crate::state::AppState;
 
 use super::auth::CurrentUser;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/api/leadership/counts.json",          Roles(OVERSIGHT, Global),          leadership_counts),
+        get( "/api/leadership/grades.json",          Roles(OVERSIGHT, Global),          leadership_grades),
+        get( "/api/leadership/revenue.json",         Roles(OVERSIGHT, Global),          leadership_revenue),
+        get( "/api/leadership/break-even.json",      Roles(OVERSIGHT, Global),          leadership_break_even),
+        get( "/api/platforms/{id}/revenue.json",     Roles(PLATFORM_READERS, Platform), platform_revenue),
+        get( "/api/platforms/{id}/revenue-mix.json", Roles(PLATFORM_READERS, Platform), platform_mix),
+        get( "/api/platforms/{id}/break-even.json",  Roles(PLATFORM_READERS, Platform), platform_break_even),
+        get( "/api/platforms/{id}/evaluations.json", Roles(PLATFORM_READERS, Platform), platform_evaluations),
+    ]
+}
+
 // ---- one platform (Scope::Platform, like `GET /platforms/{id}`) ---------------------------------
 
 // The platform's charts are those of its overview, kept with it until the next write.

@@ -13,9 +13,9 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Pagination, Path, Query};
+use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
-use super::platforms::Opt;
+use super::widgets::{Opt, Pagination};
 use super::write::{Entry, Writer};
 use crate::db::api_tokens::{self, NewToken, TokenRow};
 use crate::db::jurisdictions::{self, Jurisdiction};
@@ -23,6 +23,20 @@ use crate::domain::calendar::{BEIJING, beijing_date};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // API tokens for other systems (security admin), and the versioned JSON API they read:
+        // a bearer token instead of a session, within the token's jurisdiction.
+        get( "/security/api-tokens",              Roles(SECADMIN, Global), list),
+        post("/security/api-tokens",              Roles(SECADMIN, Global), issue),
+        post("/security/api-tokens/{tid}/revoke", Roles(SECADMIN, Global), revoke),
+    ]
+}
 
 /// The longest a token may live: a year, then the security admin issues a new one.
 const MAX_VALIDITY_MONTHS: u32 = 12;

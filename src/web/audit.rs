@@ -16,8 +16,9 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::forms::Query;
-use super::forms::{Pagination, non_empty, query_string};
+use super::forms::{non_empty, query_string};
 use super::layout::{Layout, local_time};
+use super::widgets::Pagination;
 use super::xlsx::{self, Cell};
 use crate::db::audit::{self, AuditFilter, ListedRow, Verification};
 use crate::db::platforms;
@@ -27,6 +28,18 @@ use crate::domain::scope::PlatformScope;
 use crate::error::AppResult;
 use crate::state::AppState;
 use labels::{Change, action_zh, entity_zh};
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/audit",        Roles(AUDITOR, Global), list),
+        get( "/audit.xlsx",   Roles(AUDITOR, Global), export_xlsx),
+        get( "/audit/verify", Roles(AUDITOR, Global), verify),
+    ]
+}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -14,7 +14,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
-use super::platforms::Opt;
+use super::widgets::Opt;
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::checklist::{self, Item};
@@ -27,6 +27,24 @@ use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // 清单 (一平台一清单).
+        get( "/platforms/{id}/checklist",                Roles(PLATFORM_READERS, Platform),     list),
+        post("/platforms/{id}/checklist",                Roles(STAFF, Platform),                create),
+        get( "/platforms/{id}/checklist/{cid}",          Roles(PLATFORM_READERS, Platform),     show),
+        post("/platforms/{id}/checklist/{cid}",          Roles(STAFF, Platform),                update),
+        post("/platforms/{id}/checklist/{cid}/close",    Roles(STAFF, Platform),                close),
+        post("/platforms/{id}/checklist/{cid}/reopen",   Roles(STAFF, Platform),                reopen),
+        post("/platforms/{id}/checklist/{cid}/progress", Roles(OPERATOR, Platform),             progress),
+        post("/platforms/{id}/checklist/{cid}/comments", Roles(CHECKLIST_COMMENTERS, Platform), comment),
+    ]
+}
 
 /// One line of a "what you sent / what is saved" table.
 pub struct Diff {

@@ -33,6 +33,21 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // City–county co-building (市县共建): city staff set the share, propose and decide (two people);
+        // county staff read their county's part, leaders read.
+        get( "/cobuild",                        Roles(OVERSIGHT, Global), index),
+        post("/cobuild/{year}/share",           Roles(STAFF, City),       set_share),
+        post("/cobuild/{year}/proposals",       Roles(STAFF, City),       propose),
+        post("/cobuild/proposals/{rid}/decide", Roles(STAFF, City),       decide),
+    ]
+}
+
 fn check_violation(e: &sqlx::Error) -> Option<String> {
     match e {
         sqlx::Error::Database(db) if db.is_check_violation() => db.constraint().map(str::to_string),

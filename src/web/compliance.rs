@@ -11,8 +11,9 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::cache::Page;
 use super::dashboards;
-use super::forms::{Pagination, Path, Query, query_string};
+use super::forms::{Path, Query, query_string};
 use super::layout::Layout;
+use super::widgets::Pagination;
 use super::xlsx::{self, Cell};
 use crate::db::compliance::{self, MatrixRow};
 use crate::db::platforms;
@@ -21,6 +22,20 @@ use crate::domain::compliance::{Phase, RuleDef, Status, facts, rule, rules};
 use crate::domain::platform::Stage;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Compliance findings (POLICY-RULES.md).
+        get( "/platforms/{id}/compliance",  Roles(PLATFORM_READERS, Platform), platform),
+        get( "/compliance",                 Roles(OVERSIGHT, Global),          matrix),
+        get( "/compliance.xlsx",            Roles(OVERSIGHT, Global),          matrix_xlsx),
+        get( "/compliance/rules/{rule_id}", Roles(OVERSIGHT, Global),          rule_view),
+    ]
+}
 
 /// A finding as shown.
 pub struct FindingView {

@@ -13,7 +13,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Path, Query, query_string};
 use super::layout::{Layout, local_time};
-use super::platforms::Opt;
+use super::widgets::Opt;
 use super::write::{Entry, Writer};
 use crate::db::platforms::{self, Platform};
 use crate::db::{documents as db, lifecycle};
@@ -25,6 +25,20 @@ use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Documents (issue 3): listed by kind with every version; uploads never overwrite.
+        get( "/platforms/{id}/documents",                      Roles(PLATFORM_READERS, Platform), list),
+        post("/platforms/{id}/documents",                      Roles(RECORD_KEEPERS, Platform),   create).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        post("/platforms/{id}/documents/{did}/versions",       Roles(RECORD_KEEPERS, Platform),   create_version).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        get( "/platforms/{id}/documents/{did}/versions/{vid}", Roles(PLATFORM_READERS, Platform), download),
+    ]
+}
 
 /// The request body limit of the upload routes: what the guard buffers. The guard hands the
 /// body on in one piece, so a lower limit here would refuse it before a single field is read;

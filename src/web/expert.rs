@@ -29,6 +29,20 @@ use crate::domain::scoring::IndicatorKind;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The expert's own assignments (another expert's is a 404).
+        get( "/expert",                               Roles(EXPERT, Global), list),
+        get( "/expert/assignments/{aid}",             Roles(EXPERT, Global), show),
+        post("/expert/assignments/{aid}/declaration", Roles(EXPERT, Global), declare),
+        post("/expert/assignments/{aid}/scores",      Roles(EXPERT, Global), scores),
+    ]
+}
+
 fn category_label(code: &Option<String>) -> &'static str {
     code.as_deref()
         .and_then(Category::parse)

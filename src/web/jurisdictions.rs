@@ -17,6 +17,18 @@ use crate::domain::validation::FieldErrors;
 use crate::error::AppResult;
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Jurisdictions: city staff add more.
+        get( "/jurisdictions", Roles(STAFF, City), list),
+        post("/jurisdictions", Roles(STAFF, City), create),
+    ]
+}
+
 #[derive(Deserialize, Default)]
 pub struct JurisdictionForm {
     #[serde(default)]

@@ -11,12 +11,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::annual::{PlatformHead, YearLink, current_year, year_links};
+use super::annual::{PlatformHead, current_year};
 use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::valid_year;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash};
+use super::widgets::{Opt, YearLink, enum_options, year_links};
 use super::write::{Entry, Writer};
 use crate::db::{annual_config, ledger as db};
 use crate::domain::fields::{FieldMessages, RawForm};
@@ -31,23 +32,17 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// A `<select>` option.
-pub struct Opt {
-    pub value: &'static str,
-    pub label: &'static str,
-}
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Opt> {
-    all.iter()
-        .map(|&v| Opt {
-            value: code(v),
-            label: label(v),
-        })
-        .collect()
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The ledger (台账) of a platform.
+        get( "/platforms/{id}/ledger",                     Roles(PLATFORM_READERS, Platform), show),
+        post("/platforms/{id}/ledger/{kind}",              Roles(RECORD_KEEPERS, Platform),   add),
+        post("/platforms/{id}/ledger/{kind}/{rid}/delete", Roles(RECORD_KEEPERS, Platform),   delete),
+    ]
 }
 
 /// An add form as typed, with its errors.
@@ -464,28 +459,28 @@ async fn ledger_page(
         instruments,
         indicators,
         forms,
-        channel_options: options(Channel::ALL, Channel::as_str, Channel::label_zh),
-        category_options: options(
+        channel_options: enum_options(Channel::ALL, Channel::as_str, Channel::label_zh),
+        category_options: enum_options(
             ExpenditureCategory::ALL,
             ExpenditureCategory::as_str,
             ExpenditureCategory::label_zh,
         ),
-        contract_type_options: options(
+        contract_type_options: enum_options(
             ContractType::ALL,
             ContractType::as_str,
             ContractType::label_zh,
         ),
-        payment_model_options: options(
+        payment_model_options: enum_options(
             PaymentModel::ALL,
             PaymentModel::as_str,
             PaymentModel::label_zh,
         ),
-        investment_options: options(
+        investment_options: enum_options(
             InvestmentForm::ALL,
             InvestmentForm::as_str,
             InvestmentForm::label_zh,
         ),
-        level_options: options(TaskLevel::ALL, TaskLevel::as_str, TaskLevel::label_zh),
+        level_options: enum_options(TaskLevel::ALL, TaskLevel::as_str, TaskLevel::label_zh),
     })
 }
 

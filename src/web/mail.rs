@@ -14,14 +14,28 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Pagination, Query};
+use super::forms::{Form, Query};
 use super::layout::{Layout, local_time};
+use super::widgets::Pagination;
 use super::write::{Entry, Writer};
 use crate::db::mail::{self as outbox, Counts, FailureRow};
 use crate::db::users;
 use crate::domain::mail::{is_reminder, topic_zh};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // E-mail notices: one's own settings; the outbox for the system admin.
+        get( "/notices/settings", SignedIn,                settings),
+        post("/notices/settings", SignedIn,                save_settings),
+        get( "/admin/mail",       Roles(SYSADMIN, Global), admin_page),
+    ]
+}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

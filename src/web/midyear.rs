@@ -39,6 +39,21 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // 半年过堂: the operator's H1 report, the review meeting and its actions.
+        get( "/platforms/{id}/midyear",         Roles(PLATFORM_READERS, Platform), page),
+        post("/platforms/{id}/midyear/report",  Roles(OPERATOR, Platform),         save_report),
+        post("/platforms/{id}/midyear/submit",  Roles(OPERATOR, Platform),         submit_report),
+        post("/platforms/{id}/midyear/review",  Roles(STAFF, Platform),            record_review),
+        post("/platforms/{id}/midyear/actions", Roles(STAFF, Platform),            add_action),
+    ]
+}
+
 /// One line of the completion table, ready to show.
 pub struct CompletionRow {
     pub key: String,

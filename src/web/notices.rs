@@ -12,8 +12,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
-use super::forms::{Form, Pagination, Path, Query};
+use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::widgets::Pagination;
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::notices::{self, Overdue, OverdueKind};
@@ -21,6 +22,19 @@ use crate::domain::checklist::Source;
 use crate::domain::reminders::standing_zh;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/notices",            SignedIn,             list),
+        post("/notices/read-all",   SignedIn,             mark_all_read),
+        post("/notices/{nid}/read", SignedIn,             mark_read),
+        get( "/annual/overdue",     Roles(STAFF, Global), overdue),
+    ]
+}
 
 pub struct NoticeRow {
     pub id: i64,

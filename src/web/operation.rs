@@ -14,7 +14,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
-use super::platforms::Opt;
+use super::widgets::{ConflictRow, Opt, enum_options};
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::operation::{self as db, AcceptanceRow, AccountChoice, Assignment};
@@ -37,17 +37,19 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Opt> {
-    all.iter()
-        .map(|&v| Opt {
-            value: code(v).into(),
-            label: label(v).into(),
-        })
-        .collect()
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Operation (运行管理): advisor and staff, visits, acceptance, deadline, integrity.
+        get( "/platforms/{id}/operation",  Roles(PLATFORM_READERS, Platform), show),
+        post("/platforms/{id}/assignment", Roles(STAFF, Platform),            assign),
+        post("/platforms/{id}/visits",     Roles(ADVISOR, Platform),          log_visit),
+        post("/platforms/{id}/acceptance", Roles(STAFF, Platform),            record_acceptance),
+        post("/platforms/{id}/integrity",  Roles(STAFF, Platform),            record_integrity),
+    ]
 }
 
 fn account_options(choices: &[AccountChoice]) -> Vec<Opt> {
@@ -304,7 +306,7 @@ async fn page(
                 label: "一般违规".into(),
             },
         ],
-        units: options(AmountUnit::ALL, AmountUnit::as_str, AmountUnit::label_zh),
+        units: enum_options(AmountUnit::ALL, AmountUnit::as_str, AmountUnit::label_zh),
         can_assign: staff,
         assign_refusal: stage_refusal(Action::Assign, stage).unwrap_or(""),
         assign_form,
@@ -333,7 +335,7 @@ async fn page(
         visit_refusal: stage_refusal(Action::Visit, stage).unwrap_or(""),
         visit_form,
         visit_errors,
-        visit_forms: options(VisitForm::ALL, VisitForm::as_str, VisitForm::label_zh),
+        visit_forms: enum_options(VisitForm::ALL, VisitForm::as_str, VisitForm::label_zh),
         acceptance_token: token_of(acceptance.as_ref()),
         acceptance: acceptance.map(|a| AcceptanceView {
             result: AcceptanceResult::parse(&a.result)
@@ -355,7 +357,7 @@ async fn page(
         accept_refusal: stage_refusal(Action::Acceptance, stage).unwrap_or(""),
         acceptance_form,
         acceptance_errors,
-        results: options(
+        results: enum_options(
             AcceptanceResult::ALL,
             AcceptanceResult::as_str,
             AcceptanceResult::label_zh,
@@ -406,13 +408,6 @@ fn refused(errors: &mut FieldErrors, reason: Option<&'static str>) {
 
 // ---- conflict page --------------------------------------------------------------------
 
-pub struct ConflictRow {
-    pub label: &'static str,
-    pub mine: String,
-    pub theirs: String,
-    pub differs: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "operation/conflict.html")]
 pub struct ConflictPage {
@@ -440,7 +435,7 @@ fn conflict(
         rows: rows
             .into_iter()
             .map(|(label, mine, theirs)| ConflictRow {
-                label,
+                label: label.into(),
                 differs: mine != theirs,
                 mine,
                 theirs,

@@ -15,8 +15,9 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::cache::Count;
 use super::flash::Flash;
-use super::forms::{Pagination, non_empty, query_string};
+use super::forms::{non_empty, query_string};
 use super::layout::{Layout, date_or_dash, local_time};
+use super::widgets::{ConflictRow, Opt, Pagination, enum_options};
 use super::write::{self, Entry, Writer};
 use super::xlsx::{self, Cell, opt};
 use crate::db::jurisdictions::{self, Jurisdiction};
@@ -33,23 +34,21 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// A `<select>` option.
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-}
-
-fn enum_options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Opt> {
-    all.iter()
-        .map(|&v| Opt {
-            value: code(v).into(),
-            label: label(v).into(),
-        })
-        .collect()
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The platform registry.
+        get( "/platforms",           Roles(PLATFORM_READERS, Global),   list),
+        get( "/platforms.xlsx",      Roles(PLATFORM_READERS, Global),   export_xlsx),
+        get( "/platforms/new",       Roles(STAFF, Global),              new_form),
+        post("/platforms",           Roles(STAFF, Global),              create),
+        get( "/platforms/{id}",      Roles(PLATFORM_READERS, Platform), show),
+        get( "/platforms/{id}/edit", Roles(STAFF, Platform),            edit_form),
+        post("/platforms/{id}",      Roles(STAFF, Platform),            update),
+    ]
 }
 
 /// The option lists every registry form and filter bar needs.
@@ -742,14 +741,6 @@ pub async fn edit_form(
     .await
 }
 
-/// One line of the conflict page: what the user sent against what is saved now.
-pub struct ConflictRow {
-    pub label: &'static str,
-    pub mine: String,
-    pub theirs: String,
-    pub differs: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "platforms/conflict.html")]
 pub struct ConflictPage {
@@ -789,7 +780,7 @@ fn conflict_rows(mine: &PlatformFields, theirs: &PlatformFields) -> Vec<Conflict
     pairs
         .into_iter()
         .map(|(label, m, t)| ConflictRow {
-            label,
+            label: label.into(),
             mine: m.trim().to_string(),
             theirs: t.clone(),
             differs: m.trim() != t.as_str(),

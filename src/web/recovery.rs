@@ -18,6 +18,16 @@ use crate::domain::rectification::DecisionKind;
 use crate::error::AppResult;
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/recovery", Roles(STAFF, Global), index),
+    ]
+}
+
 pub struct DueView {
     pub case_id: i64,
     pub platform_id: i64,

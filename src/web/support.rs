@@ -16,7 +16,8 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::Layout;
-use super::ledger::{AddForm, Opt};
+use super::ledger::AddForm;
+use super::widgets::{Opt, enum_options};
 use super::write::{Entry, Writer};
 use crate::db::recovery as recovery_db;
 use crate::db::support::{self as db, InsertError};
@@ -38,6 +39,25 @@ use crate::domain::support::{
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The 支持政策 tab (SUPPORT-RULES.md) and the records behind it.
+        get( "/platforms/{id}/support",                        Roles(SUPPORT_READERS, Platform), show),
+        post("/platforms/{id}/support/{kind}",                 Roles(RECORD_KEEPERS, Platform),  add),
+        post("/platforms/{id}/support/{kind}/{rid}/delete",    Roles(RECORD_KEEPERS, Platform),  delete),
+        // Support claims: 申报 by the operator or staff; 审核, 拨付 and 追回 by staff.
+        post("/platforms/{id}/support-claims",                 Roles(RECORD_KEEPERS, Platform),  add_claim),
+        post("/platforms/{id}/support-claims/{cid}/review",    Roles(STAFF, Platform),           review),
+        post("/platforms/{id}/support-claims/{cid}/pay",       Roles(STAFF, Platform),           pay),
+        post("/platforms/{id}/support-claims/{cid}/recover",   Roles(STAFF, Platform),           recover),
+        post("/platforms/{id}/support-claims/{cid}/recovered", Roles(STAFF, Platform),           recovered),
+    ]
+}
 
 /// One programme's line.
 pub struct ProgrammeLine {
@@ -139,19 +159,6 @@ pub struct SupportPage {
     pub conflict: String,
     /// The bases a 追回 may rest on: (form value, label).
     pub basis_options: Vec<(String, String)>,
-}
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Opt> {
-    all.iter()
-        .map(|&v| Opt {
-            value: code(v),
-            label: label(v),
-        })
-        .collect()
 }
 
 /// A fact of a programme's result in Chinese.
@@ -544,8 +551,12 @@ async fn support_page(
         investments,
         funds,
         forms,
-        recognition_options: options(Recognition::ALL, Recognition::as_str, Recognition::label_zh),
-        investment_options: options(
+        recognition_options: enum_options(
+            Recognition::ALL,
+            Recognition::as_str,
+            Recognition::label_zh,
+        ),
+        investment_options: enum_options(
             InvestmentKind::ALL,
             InvestmentKind::as_str,
             InvestmentKind::label_zh,

@@ -17,6 +17,17 @@ use crate::domain::platform::Stage;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // The timeline of stage changes and key events.
+        get( "/platforms/{id}/timeline", Roles(PLATFORM_READERS, Platform), show),
+    ]
+}
+
 /// A stage badge: the code (for the colour) and the Chinese label.
 pub struct StageBadge {
     pub code: &'static str,

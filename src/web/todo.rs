@@ -35,6 +35,18 @@ use crate::domain::scope::PlatformScope;
 use crate::error::AppResult;
 use crate::state::AppState;
 
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Each user's own to-do list (scoped by their role's data scope; empty for roles
+        // without platform work), in-app notices (each user's own) and the staff's overdue list.
+        get( "/todo", SignedIn, page),
+    ]
+}
+
 /// Rows shown per group (the count says how many there are).
 pub const GROUP_LIMIT: usize = 100;
 /// How far ahead a step counts as due, and how early a visit counts as due.

@@ -33,7 +33,24 @@ use crate::domain::support::claims::ClaimStatus;
 use crate::domain::support::programme;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::forms::MAX_PAGE;
+use crate::web::widgets::MAX_PAGE;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/api-docs",                             Public,             docs::page),
+        get( "/api/v1/openapi.json",                  Public,             openapi_json),
+        get( "/api/v1/platforms",                     ApiToken(Global),   list_platforms),
+        get( "/api/v1/platforms/{id}",                ApiToken(Platform), get_platform),
+        get( "/api/v1/platforms/{id}/figures",        ApiToken(Platform), platform_figures),
+        get( "/api/v1/platforms/{id}/findings",       ApiToken(Platform), platform_findings),
+        get( "/api/v1/platforms/{id}/evaluations",    ApiToken(Platform), platform_evaluations),
+        get( "/api/v1/platforms/{id}/support-claims", ApiToken(Platform), platform_support_claims),
+    ]
+}
 
 /// Page size when the caller names none.
 pub const DEFAULT_PER_PAGE: i64 = 20;

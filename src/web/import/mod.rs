@@ -31,8 +31,9 @@ use super::annual::current_year;
 use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::valid_year;
-use super::forms::{Pagination, Path, Query, query_string};
+use super::forms::{Path, Query, query_string};
 use super::layout::{Layout, local_time};
+use super::widgets::Pagination;
 use super::write::{Entry, Writer};
 use crate::db::imports::{self, Done, HistoryScope, NewImport};
 use crate::db::jurisdictions::{self, Jurisdiction};
@@ -46,6 +47,29 @@ use crate::password_hash;
 use crate::state::AppState;
 use check::Checked;
 use read::Refusal;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        // Excel import of the registry (bulk onboarding): staff, county staff into their county.
+        get( "/platforms/import",                           Roles(STAFF, Global),            platforms_page),
+        get( "/platforms/import/template.xlsx",             Roles(STAFF, Global),            platforms_template),
+        post("/platforms/import",                           Roles(STAFF, Global),            platforms_upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)),
+        post("/platforms/import/{iid}",                     Roles(STAFF, Global),            platforms_confirm),
+        // Excel import of a year's ledger: the platform's operator and staff.
+        get( "/platforms/{id}/ledger/import",               Roles(RECORD_KEEPERS, Platform), ledger_page),
+        get( "/platforms/{id}/ledger/import/template.xlsx", Roles(RECORD_KEEPERS, Platform), ledger_template),
+        post("/platforms/{id}/ledger/import",               Roles(RECORD_KEEPERS, Platform), ledger_upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)),
+        post("/platforms/{id}/ledger/import/{iid}",         Roles(RECORD_KEEPERS, Platform), ledger_confirm),
+        get( "/admin/users/import",                         Roles(SYSADMIN, Global),         accounts_page),
+        get( "/admin/users/import/template.xlsx",           Roles(SYSADMIN, Global),         accounts_template),
+        post("/admin/users/import",                         Roles(SYSADMIN, Global),         accounts_upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)),
+        post("/admin/users/import/{iid}",                   Roles(SYSADMIN, Global),         accounts_confirm),
+    ]
+}
 
 /// Most rows of a preview table (the problems are always listed in full).
 const PREVIEW_ROWS: usize = 200;

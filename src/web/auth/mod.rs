@@ -31,6 +31,28 @@ use crate::error::{AppError, AppResult};
 use crate::password_hash;
 use crate::state::AppState;
 
+mod login;
+mod password;
+pub mod password_reset;
+pub mod security;
+
+pub use login::*;
+pub use password::*;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(super) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/login",    Public,          login_page),
+        post("/login",    Public,          login),
+        post("/logout",   PasswordPending, logout),
+        get( "/password", PasswordPending, password_page),
+        post("/password", PasswordPending, change_password),
+    ]
+}
+
 pub const SESSION_COOKIE: &str = "kc_session";
 /// Double-submit token for the only form posted before sign-in: the login form.
 pub const PRELOGIN_COOKIE: &str = "kc_prelogin";
@@ -654,291 +676,6 @@ pub fn safe_next(next: &str) -> &str {
             .parse::<axum::http::Uri>()
             .is_ok_and(|u| u.host().is_none() && u.scheme().is_none());
     if same_site { next } else { "/" }
-}
-
-// ---- the login page -------------------------------------------------------------------
-
-#[derive(Template, WebTemplate)]
-#[template(path = "auth/login.html")]
-pub struct LoginPage {
-    pub layout: Layout,
-    pub csrf: String,
-    pub username: String,
-    pub next: String,
-    pub error: String,
-    pub notice: &'static str,
-}
-
-#[derive(Deserialize, Default)]
-pub struct LoginQuery {
-    #[serde(default)]
-    next: String,
-    #[serde(default)]
-    notice: String,
-}
-
-pub async fn login_page(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    user: Option<axum::Extension<CurrentUser>>,
-    Query(q): Query<LoginQuery>,
-) -> Response {
-    if user.is_some() {
-        return Redirect::to(safe_next(&q.next)).into_response();
-    }
-    let token = sessions::random_token();
-    let cookie = Cookie::build((PRELOGIN_COOKIE, token.clone()))
-        .path("/login")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.config.secure_cookies)
-        .build();
-    let notice = Flash::text_of(&q.notice);
-    let page = LoginPage {
-        layout: Layout::anonymous(),
-        csrf: token,
-        username: String::new(),
-        next: safe_next(&q.next).to_string(),
-        error: String::new(),
-        notice,
-    };
-    (jar.add(cookie), page).into_response()
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
-/// The one message for every failure, so it tells nothing about which accounts exist.
-const LOGIN_FAILED: &str = "用户名或密码错误，或账户已被锁定。连续失败次数过多的账户将被暂时锁定。";
-
-pub async fn login(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    ClientAddr(addr): ClientAddr,
-    Form(form): Form<LoginForm>,
-) -> AppResult<Response> {
-    if state.limits.sign_in.hit(addr.as_deref()) == super::limits::Hit::Limited {
-        return Err(AppError::TooManyRequests);
-    }
-    let policy = security_policy::get(&state.db).await?;
-    let username = form.username.trim().to_lowercase();
-    let found = users::find_by_username(&state.db, &username).await?;
-    let stored = found
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| password_hash::dummy_hash().to_string());
-    // Always verify, so that unknown users, locked users and wrong passwords take as long.
-    let password_ok = password_hash::verify_async(form.password.clone(), stored).await?;
-    let actor = Actor {
-        id: found.as_ref().map(|u| u.id),
-        name: username.clone(),
-        role: None,
-        addr: addr.clone(),
-    };
-    let mut tx = audit::begin(&state.db, &Actor::system("login")).await?;
-
-    let user = match found {
-        Some(u) if password_ok && !u.disabled && !u.is_locked(Utc::now()) => u,
-        other => {
-            let (action, after) = match &other {
-                None => (
-                    "login.failed",
-                    serde_json::json!({"reason": "unknown_user"}),
-                ),
-                Some(u) if u.disabled => {
-                    ("login.refused", serde_json::json!({"reason": "disabled"}))
-                }
-                Some(u) if u.is_locked(Utc::now()) => {
-                    ("login.refused", serde_json::json!({"reason": "locked"}))
-                }
-                Some(u) => {
-                    let after = users::record_failure(
-                        &mut tx,
-                        u.id,
-                        policy.max_failures,
-                        policy.lockout_minutes,
-                    )
-                    .await?;
-                    if after.is_locked(Utc::now()) {
-                        (
-                            "account.locked",
-                            serde_json::json!({"reason": "too_many_failures", "locked_until": after.locked_until}),
-                        )
-                    } else {
-                        (
-                            "login.failed",
-                            serde_json::json!({"reason": "wrong_password", "failures": after.failed_logins}),
-                        )
-                    }
-                }
-            };
-            audit::record(
-                &mut tx,
-                &actor,
-                action,
-                "user",
-                other.map(|u| u.id.to_string()),
-                None,
-                Some(after),
-            )
-            .await?;
-            tx.commit().await?;
-            let token = jar
-                .get(PRELOGIN_COOKIE)
-                .map(|c| c.value().to_string())
-                .unwrap_or_default();
-            let page = LoginPage {
-                layout: Layout::anonymous(),
-                csrf: token,
-                username: form.username,
-                next: safe_next(&form.next).to_string(),
-                error: LOGIN_FAILED.into(),
-                notice: "",
-            };
-            return Ok((axum::http::StatusCode::UNAUTHORIZED, page).into_response());
-        }
-    };
-
-    users::reset_failures(&mut tx, user.id).await?;
-    // A fresh session id at every sign-in (no fixation); any older cookie is replaced.
-    if let Some(old) = jar.get(SESSION_COOKIE) {
-        sessions::delete(&mut tx, old.value()).await?;
-    }
-    let cookie = sessions::create(&mut tx, user.id, addr.as_deref()).await?;
-    let actor = Actor {
-        role: user.role(),
-        ..actor
-    };
-    audit::record(
-        &mut tx,
-        &actor,
-        "login",
-        "user",
-        Some(user.id.to_string()),
-        None,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    let jar = jar
-        .add(session_cookie(&state, cookie))
-        .remove(Cookie::build(PRELOGIN_COOKIE).path("/login"));
-    Ok((jar, Redirect::to(safe_next(&form.next))).into_response())
-}
-
-pub async fn logout(w: Writer, jar: CookieJar, user: CurrentUser) -> AppResult<Response> {
-    let mut tx = w.begin().await?;
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        sessions::delete(&mut tx, cookie.value()).await?;
-    }
-    tx.audit(Entry::new("logout", "user", user.id)).await?;
-    tx.commit().await?;
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    let to = format!("/login?notice={}", Flash::LoggedOut);
-    Ok((jar, Redirect::to(&to)).into_response())
-}
-
-// ---- changing one's password ----------------------------------------------------------
-
-#[derive(Template, WebTemplate)]
-#[template(path = "auth/password.html")]
-pub struct PasswordPage {
-    pub layout: Layout,
-    pub forced: bool,
-    pub errors: FieldErrors,
-    pub rules: String,
-}
-
-async fn password_page_for(
-    state: &AppState,
-    user: &CurrentUser,
-    errors: FieldErrors,
-) -> AppResult<PasswordPage> {
-    let policy = security_policy::get(&state.db).await?;
-    let mut conn = state.db.acquire().await?;
-    let account = users::get(&mut conn, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let expired = user.role.is_some_and(Role::password_expires)
-        && Utc::now() - account.password_changed_at
-            > Duration::days(policy.password_max_age_days.into());
-    Ok(PasswordPage {
-        layout: Layout::for_user(user, ""),
-        forced: account.must_change_password || expired,
-        errors,
-        rules: format!(
-            "至少{}个字符，包含大写字母、小写字母、数字、符号中的至少{}类，且不含用户名。",
-            policy.min_length, policy.min_classes
-        ),
-    })
-}
-
-pub async fn password_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> AppResult<PasswordPage> {
-    password_page_for(&state, &user, FieldErrors::default()).await
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    current: String,
-    #[serde(default)]
-    new: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-pub async fn change_password(
-    w: Writer,
-    State(state): State<AppState>,
-    jar: CookieJar,
-    user: CurrentUser,
-    Form(form): Form<PasswordForm>,
-) -> AppResult<Response> {
-    let policy = security_policy::get(&state.db).await?;
-    let mut conn = state.db.acquire().await?;
-    let account = users::get(&mut conn, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    drop(conn);
-
-    let mut errors = FieldErrors::default();
-    if !password_hash::verify_async(form.current.clone(), account.password_hash.clone()).await? {
-        errors.add("current", "当前密码不正确");
-    }
-    if let Err(msg) = policy.password_rules().check(&form.new, &account.username) {
-        errors.add("new", msg);
-    } else if form.new == form.current {
-        errors.add("new", "新密码不能与当前密码相同");
-    }
-    if form.confirm != form.new {
-        errors.add("confirm", "两次输入的新密码不一致");
-    }
-    if !errors.is_empty() {
-        let page = password_page_for(&state, &user, errors).await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-
-    let hash = password_hash::hash_async(form.new).await?;
-    let mut tx = w.begin().await?;
-    users::set_password(&mut tx, user.id, &hash, false).await?;
-    // Every session of the account ends; this browser gets a fresh one.
-    sessions::delete_for_user(&mut tx, user.id).await?;
-    let cookie = sessions::create(&mut tx, user.id, user.addr.as_deref()).await?;
-    tx.audit(Entry::new("password.change", "user", user.id))
-        .await?;
-    let to = format!("/?notice={}", Flash::PasswordChanged);
-    tx.commit_at(Some(&to)).await?;
-    Ok((jar.add(session_cookie(&state, cookie)), Redirect::to(&to)).into_response())
 }
 
 #[cfg(test)]

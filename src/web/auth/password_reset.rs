@@ -12,9 +12,6 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::auth::{ClientAddr, PRELOGIN_COOKIE};
-use super::forms::{Form, Path};
-use super::layout::Layout;
 use crate::db::audit::{self, Actor};
 use crate::db::users::{self, LinkState, ResetLink, User};
 use crate::db::{security_policy, sessions};
@@ -22,6 +19,20 @@ use crate::domain::validation::FieldErrors;
 use crate::error::AppResult;
 use crate::password_hash;
 use crate::state::AppState;
+use crate::web::auth::{ClientAddr, PRELOGIN_COOKIE};
+use crate::web::forms::{Form, Path};
+use crate::web::layout::Layout;
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(in crate::web) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/reset/{token}", Public, form),
+        post("/reset/{token}", Public, submit),
+    ]
+}
 
 /// Where the reset page lives; the form's double-submit cookie is scoped to it.
 const PREFIX: &str = "/reset";

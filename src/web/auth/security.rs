@@ -6,17 +6,12 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::forms::{Form, Path, Query};
+use crate::web::forms::{Form, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::auth::CurrentUser;
-use super::flash::Flash;
-use super::layout::Layout;
-use super::platforms::Opt;
-use super::write::{Entry, Writer};
 use crate::db::admin_requests::{self, Kind};
 use crate::db::security_policy::{self, SecurityPolicy};
 use crate::db::users::{self, User, UserListRow};
@@ -26,6 +21,26 @@ use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::flash::Flash;
+use crate::web::layout::Layout;
+use crate::web::widgets::Opt;
+use crate::web::write::{Entry, Writer};
+
+/// Every route of this feature, one line each: method, path, who may use it (roles and data
+/// scope), handler. `web::routes::registry()` is the union of the features' tables.
+#[rustfmt::skip]
+pub(in crate::web) fn routes() -> Vec<crate::web::RouteDef> {
+    use crate::web::routes::prelude::*;
+    vec![
+        get( "/security/users",              Roles(SECADMIN, Global), users),
+        get( "/security/users/{uid}",        Roles(SECADMIN, Global), role_form),
+        post("/security/users/{uid}",        Roles(SECADMIN, Global), assign_role),
+        post("/security/users/{uid}/unlock", Roles(SECADMIN, Global), unlock),
+        get( "/security/policy",             Roles(SECADMIN, Global), policy_form),
+        post("/security/policy",             Roles(SECADMIN, Global), update_policy),
+    ]
+}
 
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {
@@ -294,7 +309,7 @@ async fn request_role_change(
                 .into_response(),
         );
     }
-    let reason = match super::admin::check_reason(&f.reason, true) {
+    let reason = match crate::web::admin::check_reason(&f.reason, true) {
         Ok(r) => r,
         Err(msg) => {
             let mut errors = FieldErrors::default();
@@ -309,7 +324,9 @@ async fn request_role_change(
         "jurisdiction_id": grant.jurisdiction_id,
         "version": f.version,
     });
-    match super::admin::file_request(w, user, &before, Kind::RoleChange, payload, &reason).await? {
+    match crate::web::admin::file_request(w, user, &before, Kind::RoleChange, payload, &reason)
+        .await?
+    {
         Ok(_) => Ok(Redirect::to(&format!(
             "/security/users?notice={}",
             Flash::RoleChangeRequested

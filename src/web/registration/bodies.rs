@@ -1,0 +1,411 @@
+//! Decision bodies (理事会, 专家委员会 …) and their members.
+
+use super::*;
+
+// ---- decision bodies ----------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "registration/body_form.html")]
+pub struct BodyPage {
+    pub layout: Layout,
+    pub head: Head,
+    pub body_id: Option<i64>,
+    pub f: BodyFields,
+    pub errors: FieldErrors,
+    pub kinds: Vec<Opt>,
+    pub members: Vec<Member>,
+}
+
+fn body_page(
+    user: &CurrentUser,
+    p: &Platform,
+    body_id: Option<i64>,
+    f: BodyFields,
+    errors: FieldErrors,
+    members: Vec<Member>,
+) -> BodyPage {
+    BodyPage {
+        layout: Layout::for_user(user, "platforms"),
+        head: Head::of(p),
+        body_id,
+        f,
+        errors,
+        kinds: enum_options(
+            DecisionBodyKind::ALL,
+            DecisionBodyKind::as_str,
+            DecisionBodyKind::label_zh,
+        ),
+        members,
+    }
+}
+
+async fn load_body(state: &AppState, id: i64, body_id: i64) -> AppResult<(Body, Vec<Member>)> {
+    let mut conn = state.db.acquire().await?;
+    let body = reg::body(&mut conn, id, body_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let members = reg::body_members(&mut conn, body.id).await?;
+    Ok((body, members))
+}
+
+pub async fn new_body_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let f = BodyFields {
+        kind: DecisionBodyKind::Council.as_str().into(),
+        name: String::new(),
+    };
+    Ok(body_page(&user, &p, None, f, FieldErrors::default(), Vec::new()).into_response())
+}
+
+pub async fn create_body(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path(id): Path<i64>,
+    Form(f): Form<BodyFields>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let draft = match f.validate() {
+        Ok(d) => d,
+        Err(errors) => return Ok(invalid(body_page(&user, &p, None, f, errors, Vec::new()))),
+    };
+    let mut tx = w.begin().await?;
+    let body_id = reg::insert_body(&mut tx, id, &draft).await?;
+    let after = reg::body(&mut tx, id, body_id).await?;
+    tx.audit(Entry::new("decision_body.create", "decision_body", body_id).after(json(&after)))
+        .await?;
+    tx.redirect(format!(
+        "/platforms/{id}/registration/bodies/{body_id}/members/new?notice={}",
+        Flash::DecisionBodySaved
+    ))
+    .await
+}
+
+pub async fn edit_body_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, body_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (body, members) = load_body(&state, id, body_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let f = BodyFields {
+        kind: body.kind.clone(),
+        name: body.name.clone(),
+    };
+    Ok(body_page(&user, &p, Some(body.id), f, FieldErrors::default(), members).into_response())
+}
+
+pub async fn update_body(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, body_id)): Path<(i64, i64)>,
+    Form(f): Form<BodyFields>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (before, members) = load_body(&state, id, body_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let draft = match f.validate() {
+        Ok(d) => d,
+        Err(errors) => {
+            return Ok(invalid(body_page(
+                &user,
+                &p,
+                Some(body_id),
+                f,
+                errors,
+                members,
+            )));
+        }
+    };
+    let mut tx = w.begin().await?;
+    reg::update_body(&mut tx, before.id, &draft).await?;
+    let after = reg::body(&mut tx, id, body_id).await?;
+    tx.audit(
+        Entry::new("decision_body.update", "decision_body", body_id)
+            .before(json(&before))
+            .after(json(&after)),
+    )
+    .await?;
+    tx.redirect(back_to(id, Flash::DecisionBodySaved, "bodies"))
+        .await
+}
+
+pub async fn delete_body(
+    State(state): State<AppState>,
+    w: Writer,
+    Path((id, body_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (before, members) = load_body(&state, id, body_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let mut tx = w.begin().await?;
+    reg::delete_body(&mut tx, before.id).await?;
+    tx.audit(
+        Entry::new("decision_body.delete", "decision_body", body_id)
+            .before(serde_json::json!({"body": before, "members": members})),
+    )
+    .await?;
+    tx.redirect(back_to(id, Flash::DecisionBodyDeleted, "bodies"))
+        .await
+}
+
+// ---- members ------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "registration/member_form.html")]
+pub struct MemberPage {
+    pub layout: Layout,
+    pub head: Head,
+    pub body: Body,
+    pub member_id: Option<i64>,
+    pub f: MemberFields,
+    pub errors: FieldErrors,
+    pub members: Vec<Member>,
+    pub notice: &'static str,
+}
+
+fn member_page(
+    user: &CurrentUser,
+    p: &Platform,
+    body: Body,
+    members: Vec<Member>,
+    member_id: Option<i64>,
+    f: MemberFields,
+    errors: FieldErrors,
+) -> MemberPage {
+    MemberPage {
+        layout: Layout::for_user(user, "platforms"),
+        head: Head::of(p),
+        body,
+        member_id,
+        f,
+        errors,
+        members,
+        notice: "",
+    }
+}
+
+fn member_fields(m: &Member) -> MemberFields {
+    MemberFields {
+        name: m.name.clone(),
+        position: m.position.clone(),
+        affiliation: m.affiliation.clone(),
+        is_chair: if m.is_chair {
+            "on".into()
+        } else {
+            String::new()
+        },
+    }
+}
+
+pub async fn new_member_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, body_id)): Path<(i64, i64)>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (body, members) = load_body(&state, id, body_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let mut page = member_page(
+        &user,
+        &p,
+        body,
+        members,
+        None,
+        MemberFields::default(),
+        FieldErrors::default(),
+    );
+    page.notice = Flash::text_of(&q.notice);
+    Ok(page.into_response())
+}
+
+pub async fn create_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, body_id)): Path<(i64, i64)>,
+    Form(f): Form<MemberFields>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (body, members) = load_body(&state, id, body_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let draft = match f.validate() {
+        Ok(d) => d,
+        Err(errors) => {
+            return Ok(invalid(member_page(
+                &user, &p, body, members, None, f, errors,
+            )));
+        }
+    };
+    let mut tx = w.begin().await?;
+    let member_id = match reg::insert_member(&mut tx, body.id, &draft).await {
+        Ok(mid) => mid,
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
+            tx.rollback().await?;
+            return Ok(invalid(member_page(
+                &user, &p, body, members, None, f, errors,
+            )));
+        }
+    };
+    tx.audit(
+        Entry::new(
+            "decision_body_member.create",
+            "decision_body_member",
+            member_id,
+        )
+        .after(serde_json::json!({"platform_id": id, "body_id": body.id, "member": draft})),
+    )
+    .await?;
+    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+        .await
+}
+
+async fn load_member(
+    state: &AppState,
+    id: i64,
+    member_id: i64,
+) -> AppResult<(Member, Body, Vec<Member>)> {
+    let mut conn = state.db.acquire().await?;
+    let member = reg::member(&mut conn, id, member_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let body = reg::body(&mut conn, id, member.body_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let members = reg::body_members(&mut conn, body.id).await?;
+    Ok((member, body, members))
+}
+
+pub async fn edit_member_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, member_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (member, body, members) = load_member(&state, id, member_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let f = member_fields(&member);
+    Ok(member_page(
+        &user,
+        &p,
+        body,
+        members,
+        Some(member.id),
+        f,
+        FieldErrors::default(),
+    )
+    .into_response())
+}
+
+pub async fn update_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    w: Writer,
+    Path((id, member_id)): Path<(i64, i64)>,
+    Form(f): Form<MemberFields>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (before, body, members) = load_member(&state, id, member_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let draft = match f.validate() {
+        Ok(d) => d,
+        Err(errors) => {
+            return Ok(invalid(member_page(
+                &user,
+                &p,
+                body,
+                members,
+                Some(member_id),
+                f,
+                errors,
+            )));
+        }
+    };
+    let mut tx = w.begin().await?;
+    match reg::update_member(&mut tx, before.id, &draft).await {
+        Ok(()) => {}
+        Err(e) => {
+            let Some(errors) = constraint_errors(&e) else {
+                return Err(e.into());
+            };
+            tx.rollback().await?;
+            return Ok(invalid(member_page(
+                &user,
+                &p,
+                body,
+                members,
+                Some(member_id),
+                f,
+                errors,
+            )));
+        }
+    }
+    let after = reg::member(&mut tx, id, member_id).await?;
+    tx.audit(
+        Entry::new(
+            "decision_body_member.update",
+            "decision_body_member",
+            member_id,
+        )
+        .before(json(&before))
+        .after(json(&after)),
+    )
+    .await?;
+    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+        .await
+}
+
+pub async fn delete_member(
+    State(state): State<AppState>,
+    w: Writer,
+    Path((id, member_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let p = load_platform(&state, id).await?;
+    let (before, _, _) = load_member(&state, id, member_id).await?;
+    if let Some(resp) = read_only(&p) {
+        return Ok(resp);
+    }
+    let mut tx = w.begin().await?;
+    reg::delete_member(&mut tx, before.id).await?;
+    tx.audit(
+        Entry::new(
+            "decision_body_member.delete",
+            "decision_body_member",
+            member_id,
+        )
+        .before(json(&before)),
+    )
+    .await?;
+    tx.redirect(back_to(id, Flash::BodyMemberDeleted, "bodies"))
+        .await
+}
