@@ -32,6 +32,7 @@ pub mod sessions;
 pub mod snapshot;
 pub mod support;
 pub mod todo;
+pub mod types;
 pub mod users;
 
 /// Advances the data version (migration 0014), so that the page caches (`web::cache`) miss on the
