@@ -21,7 +21,7 @@ use crate::domain::uscc::Uscc;
 
 /// A stored value that its Rust type refuses: the type's name, the value and why.
 #[derive(Debug, thiserror::Error)]
-#[error("column value {value:?} is not a valid {type_name}{}", reason.map(|r| format!(": {r}")).unwrap_or_default())]
+#[error("column value {value:?} is not a valid {type_name}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
 pub struct InvalidStoredValue {
     pub type_name: &'static str,
     pub value: String,
@@ -143,8 +143,8 @@ code_enums! {
     VisitForm in operation,
     AcceptanceResult in operation,
     AmountUnit in operation,
-    Pack in support::input,
-    Recognition in support::input,
+    Pack in support,
+    Recognition in support,
     ClaimStatus in support::claims,
     ClaimStep in support::claims,
     RecordKind in support::records,

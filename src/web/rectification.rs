@@ -170,7 +170,7 @@ async fn tab_page(
     drop(conn);
     let list = cases::list(&state.db, id).await?;
     let has_open = list.iter().any(|c| c.status == CaseStatus::Open.as_str());
-    let stage = Stage::parse(&p.stage);
+    let stage = Some(p.stage);
     let is_staff = user.has_role(Role::Staff);
     let can_open = is_staff && stage == Some(Stage::Operating) && !has_open;
     let open_hint = match (is_staff, can_open, has_open) {
@@ -596,7 +596,7 @@ async fn case_page(
     } else {
         Vec::new()
     };
-    let current = p.category.as_deref();
+    let current = p.category.map(Category::as_str);
     let today = today();
     Ok(CasePage {
         layout: Layout::for_user(user, "platforms"),
@@ -1172,7 +1172,7 @@ pub async fn propose(
     let target_stage = visible_stage(&mut tx, &state, &user, proposal.merge_into).await?;
     let snapshot = CaseSnapshot {
         platform_id: id,
-        category: p.category.as_deref().and_then(Category::parse),
+        category: p.category,
         assessment: before.assessment.clone(),
         proposal: Some(proposal.clone()),
         proposer: Some(Signatory {
@@ -1416,7 +1416,7 @@ pub async fn sign_off(
         });
     let snapshot = CaseSnapshot {
         platform_id: id,
-        category: p_before.category.as_deref().and_then(Category::parse),
+        category: p_before.category,
         assessment: before.assessment.clone(),
         proposal: Some(proposal.clone()),
         proposer,
@@ -1557,9 +1557,9 @@ pub async fn record_recovery(
         .await?
         .ok_or(AppError::NotFound)?;
     let due = due.unwrap_or(0);
-    if status != CaseStatus::Decided.as_str() || due == 0 || recovered >= due {
+    if status != CaseStatus::Decided || due == 0 || recovered >= due {
         tx.rollback().await?;
-        let msg = if status != CaseStatus::Decided.as_str() || due == 0 {
+        let msg = if status != CaseStatus::Decided || due == 0 {
             "该案件没有应追回的财政资金（须为已生效的退/转/并决定且应追回金额大于0）。".to_owned()
         } else {
             format!(
