@@ -54,7 +54,10 @@ async fn an_unknown_code_is_a_decode_error() {
         .unwrap_err();
     assert!(matches!(err, sqlx::Error::ColumnDecode { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("\"Operating\"") && text.contains("Stage"), "{text}");
+    assert!(
+        text.contains("\"Operating\"") && text.contains("Stage"),
+        "{text}"
+    );
 
     let none: Option<Stage> = sqlx::query_scalar("SELECT NULL::text")
         .fetch_one(&db.pool)

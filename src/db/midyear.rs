@@ -218,7 +218,10 @@ pub async fn indicator_values(
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.indicator_key, r.value)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.indicator_key, r.value))
+        .collect())
 }
 
 /// Years with a report or a review for the platform, newest first.

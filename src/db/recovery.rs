@@ -10,9 +10,9 @@ use sqlx::{PgConnection, PgPool};
 use crate::domain::platform::Stage;
 use crate::domain::recovery::RecoveryDraft;
 use crate::domain::rectification::CaseStatus;
-use crate::domain::support::claims::ClaimStatus;
 use crate::domain::rectification::DecisionKind;
 use crate::domain::scope::PlatformRef;
+use crate::domain::support::claims::ClaimStatus;
 
 /// The database's own cap (trigger `fund_recoveries_guard`): recovered never above the amount to recover.
 pub const WITHIN_DUE: &str = "fund_recoveries_within_due";
@@ -126,7 +126,12 @@ pub async fn lock_case(
     let recovered = sqlx::query_scalar!(r#"SELECT kc_case_committed($1) AS "committed!""#, case_id)
         .fetch_one(conn)
         .await?;
-    Ok(Some((row.status, row.funds_to_recover, recovered, row.decided_on)))
+    Ok(Some((
+        row.status,
+        row.funds_to_recover,
+        recovered,
+        row.decided_on,
+    )))
 }
 
 pub async fn insert(

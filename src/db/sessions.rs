@@ -166,7 +166,7 @@ pub async fn touch(pool: &PgPool, cookie: &str) -> Result<(), sqlx::Error> {
         id_hash(cookie)
     )
     .execute(pool)
-        .await?;
+    .await?;
     Ok(())
 }
 

@@ -258,7 +258,7 @@ pub async fn reset_failures(conn: &mut PgConnection, id: i64) -> Result<(), sqlx
         id
     )
     .execute(conn)
-        .await?;
+    .await?;
     Ok(())
 }
 
@@ -273,7 +273,7 @@ pub async fn set_disabled(
         disabled
     )
     .execute(conn)
-        .await?;
+    .await?;
     Ok(())
 }
 

@@ -679,7 +679,10 @@ fn fields_of(p: &Platform) -> PlatformFields {
         jurisdiction_id: p.jurisdiction_id.to_string(),
         level: p.level.as_str().into(),
         category: p.category.map(|c| c.as_str().into()).unwrap_or_default(),
-        industry_cluster: p.industry_cluster.map(|c| c.as_str().into()).unwrap_or_default(),
+        industry_cluster: p
+            .industry_cluster
+            .map(|c| c.as_str().into())
+            .unwrap_or_default(),
         legal_form: p.legal_form.as_str().into(),
         co_builders: p.co_builders.clone(),
         construction_start: date(p.construction_start),

@@ -862,15 +862,13 @@ async fn programmes_page(
     let history = changes.into_iter().map(change_row).collect();
     let pack_history = pack_changes
         .into_iter()
-        .map(|c| {
-            PackChangeRow {
-                at: local_time(&c.changed_at),
-                pack: c.pack.label_zh().to_owned(),
-                draft: c.pack.is_draft(),
-                enabled: c.enabled,
-                by: c.changed_by.unwrap_or_else(|| "系统（部署默认）".into()),
-                reason: c.reason,
-            }
+        .map(|c| PackChangeRow {
+            at: local_time(&c.changed_at),
+            pack: c.pack.label_zh().to_owned(),
+            draft: c.pack.is_draft(),
+            enabled: c.enabled,
+            by: c.changed_by.unwrap_or_else(|| "系统（部署默认）".into()),
+            reason: c.reason,
         })
         .collect();
     Ok(ProgrammesPage {
