@@ -1,19 +1,21 @@
 //! The per-year configuration of the annual cycle, versioned.
 
 use sqlx::PgConnection;
+use sqlx::types::Json;
 
 use crate::domain::annual::AnnualConfig;
 
 /// The configuration in force for `year` and its version; the defaults (version 0) when staff have
 /// not configured that year yet.
 pub async fn get(conn: &mut PgConnection, year: i32) -> Result<(AnnualConfig, i32), sqlx::Error> {
-    let row: Option<(sqlx::types::Json<AnnualConfig>, i32)> =
-        sqlx::query_as("SELECT config, version FROM annual_configs WHERE year = $1")
-            .bind(year)
-            .fetch_optional(conn)
-            .await?;
+    let row = sqlx::query!(
+        r#"SELECT config AS "config: Json<AnnualConfig>", version FROM annual_configs WHERE year = $1"#,
+        year
+    )
+    .fetch_optional(conn)
+    .await?;
     Ok(row
-        .map(|(c, v)| (c.0, v))
+        .map(|r| (r.config.0, r.version))
         .unwrap_or_else(|| (AnnualConfig::default(), 0)))
 }
 
@@ -26,14 +28,15 @@ pub async fn get_version(
     if version == 0 {
         return Ok(Some(AnnualConfig::default()));
     }
-    let row: Option<(sqlx::types::Json<AnnualConfig>,)> = sqlx::query_as(
-        "SELECT config FROM annual_config_versions WHERE year = $1 AND version = $2",
+    let config = sqlx::query_scalar!(
+        r#"SELECT config AS "config: Json<AnnualConfig>" FROM annual_config_versions
+         WHERE year = $1 AND version = $2"#,
+        year,
+        version
     )
-    .bind(year)
-    .bind(version)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(c,)| c.0))
+    Ok(config.map(|c| c.0))
 }
 
 /// A configured year, as the list shows it.
@@ -47,10 +50,11 @@ pub struct ConfiguredYear {
 
 /// Every configured year, newest first.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<ConfiguredYear>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT c.year, c.version, u.display_name AS updated_by_name, c.updated_at
+    sqlx::query_as!(
+        ConfiguredYear,
+        r#"SELECT c.year, c.version, u.display_name AS "updated_by_name?", c.updated_at
          FROM annual_configs c LEFT JOIN users u ON u.id = c.updated_by
-         ORDER BY c.year DESC",
+         ORDER BY c.year DESC"#
     )
     .fetch_all(conn)
     .await
@@ -61,12 +65,13 @@ pub async fn meta(
     conn: &mut PgConnection,
     year: i32,
 ) -> Result<Option<ConfiguredYear>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT c.year, c.version, u.display_name AS updated_by_name, c.updated_at
+    sqlx::query_as!(
+        ConfiguredYear,
+        r#"SELECT c.year, c.version, u.display_name AS "updated_by_name?", c.updated_at
          FROM annual_configs c LEFT JOIN users u ON u.id = c.updated_by
-         WHERE c.year = $1",
+         WHERE c.year = $1"#,
+        year
     )
-    .bind(year)
     .fetch_optional(conn)
     .await
 }
@@ -82,12 +87,13 @@ pub struct VersionEntry {
 
 /// Every saved version of a year's configuration, newest first.
 pub async fn history(conn: &mut PgConnection, year: i32) -> Result<Vec<VersionEntry>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT v.version, v.reason, u.display_name AS changed_by_name, v.changed_at
+    sqlx::query_as!(
+        VersionEntry,
+        r#"SELECT v.version, v.reason, u.display_name AS "changed_by_name?", v.changed_at
          FROM annual_config_versions v LEFT JOIN users u ON u.id = v.changed_by
-         WHERE v.year = $1 ORDER BY v.version DESC",
+         WHERE v.year = $1 ORDER BY v.version DESC"#,
+        year
     )
-    .bind(year)
     .fetch_all(conn)
     .await
 }
@@ -103,40 +109,40 @@ pub async fn save(
     reason: &str,
     changed_by: Option<i64>,
 ) -> Result<Option<i32>, sqlx::Error> {
-    let json = sqlx::types::Json(config);
+    let json = Json(config);
     let version: Option<i32> = if expected == 0 {
-        sqlx::query_scalar(
+        sqlx::query_scalar!(
             "INSERT INTO annual_configs (year, version, config, updated_by) VALUES ($1, 1, $2, $3)
              ON CONFLICT (year) DO NOTHING RETURNING version",
+            year,
+            json as _,
+            changed_by
         )
-        .bind(year)
-        .bind(json)
-        .bind(changed_by)
         .fetch_optional(&mut *conn)
         .await?
     } else {
-        sqlx::query_scalar(
+        sqlx::query_scalar!(
             "UPDATE annual_configs SET version = version + 1, config = $3, updated_by = $4, updated_at = now()
              WHERE year = $1 AND version = $2 RETURNING version",
+            year,
+            expected,
+            json as _,
+            changed_by
         )
-        .bind(year)
-        .bind(expected)
-        .bind(json)
-        .bind(changed_by)
         .fetch_optional(&mut *conn)
         .await?
     };
     let Some(version) = version else {
         return Ok(None);
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO annual_config_versions (year, version, config, reason, changed_by) VALUES ($1, $2, $3, $4, $5)",
+        year,
+        version,
+        json as _,
+        reason,
+        changed_by
     )
-    .bind(year)
-    .bind(version)
-    .bind(json)
-    .bind(reason)
-    .bind(changed_by)
     .execute(&mut *conn)
     .await?;
     Ok(Some(version))

@@ -52,21 +52,22 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<TokenRow>, i64), sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT t.id, t.name, j.name AS jurisdiction_name, (j.kind = 'city') AS jurisdiction_is_city,
+    let rows = sqlx::query_as!(
+        TokenRow,
+        r#"SELECT t.id, t.name, j.name AS jurisdiction_name, (j.kind = 'city') AS "jurisdiction_is_city!",
                 t.token_prefix, t.expires_at, u.display_name AS created_by_name, t.created_at,
                 t.revoked_at, t.last_used_at
          FROM api_tokens t
          JOIN jurisdictions j ON j.id = t.jurisdiction_id
          JOIN users u ON u.id = t.created_by
          ORDER BY t.created_at DESC, t.id DESC
-         LIMIT $1 OFFSET $2",
+         LIMIT $1 OFFSET $2"#,
+        limit,
+        offset
     )
-    .bind(limit)
-    .bind(offset)
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM api_tokens")
+    let total = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM api_tokens"#)
         .fetch_one(pool)
         .await?;
     Ok((rows, total))
@@ -87,16 +88,16 @@ pub async fn insert(
     t: &NewToken<'_>,
     token: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO api_tokens (name, jurisdiction_id, token_hash, token_prefix, expires_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        t.name,
+        t.jurisdiction_id,
+        hash(token),
+        shown_prefix(token),
+        t.expires_at,
+        t.created_by
     )
-    .bind(t.name)
-    .bind(t.jurisdiction_id)
-    .bind(hash(token))
-    .bind(shown_prefix(token))
-    .bind(t.expires_at)
-    .bind(t.created_by)
     .fetch_one(conn)
     .await
 }
@@ -108,12 +109,12 @@ pub async fn revoke(
     id: i64,
     by: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now(), revoked_by = $2
          WHERE id = $1 AND revoked_at IS NULL RETURNING name",
+        id,
+        by
     )
-    .bind(id)
-    .bind(by)
     .fetch_optional(conn)
     .await
 }
@@ -142,23 +143,26 @@ impl Presented {
 
 /// The token with this value, live or not (`None`: no such token).
 pub async fn find(pool: &PgPool, token: &str) -> Result<Option<Presented>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT t.id, t.name, t.jurisdiction_id, (j.kind = 'city') AS jurisdiction_is_city,
+    sqlx::query_as!(
+        Presented,
+        r#"SELECT t.id, t.name, t.jurisdiction_id, (j.kind = 'city') AS "jurisdiction_is_city!",
                 t.expires_at, t.revoked_at
          FROM api_tokens t JOIN jurisdictions j ON j.id = t.jurisdiction_id
-         WHERE t.token_hash = $1",
+         WHERE t.token_hash = $1"#,
+        hash(token)
     )
-    .bind(hash(token))
     .fetch_optional(pool)
     .await
 }
 
 /// Records that the token was used now (in the call's audit transaction).
 pub async fn mark_used(conn: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE api_tokens SET last_used_at = now() WHERE id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -10,15 +10,9 @@ use crate::domain::documents::{CheckedFile, DocumentKind};
 pub struct Document {
     pub id: i64,
     pub platform_id: i64,
-    pub kind: String,
+    pub kind: DocumentKind,
     pub title: String,
     pub created_at: DateTime<Utc>,
-}
-
-impl Document {
-    pub fn kind(&self) -> Option<DocumentKind> {
-        DocumentKind::parse(&self.kind)
-    }
 }
 
 /// A version as listed (no content).
@@ -43,13 +37,14 @@ pub async fn list(
     platform_id: i64,
     kind: Option<DocumentKind>,
 ) -> Result<Vec<Document>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, platform_id, kind, title, created_at FROM documents
+    sqlx::query_as!(
+        Document,
+        r#"SELECT id, platform_id, kind AS "kind: DocumentKind", title, created_at FROM documents
          WHERE platform_id = $1 AND ($2::text IS NULL OR kind = $2)
-         ORDER BY kind, created_at DESC, id DESC",
+         ORDER BY kind, created_at DESC, id DESC"#,
+        platform_id,
+        kind as Option<DocumentKind>
     )
-    .bind(platform_id)
-    .bind(kind.map(DocumentKind::as_str))
     .fetch_all(pool)
     .await
 }
@@ -61,17 +56,18 @@ pub async fn versions(
     platform_id: i64,
     kind: Option<DocumentKind>,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT v.id, v.document_id, v.version, v.file_name, v.content_type, v.size_bytes, v.sha256, v.note,
-                u.display_name AS uploader, v.uploaded_at
+    sqlx::query_as!(
+        VersionRow,
+        r#"SELECT v.id, v.document_id, v.version, v.file_name, v.content_type, v.size_bytes, v.sha256, v.note,
+                u.display_name AS "uploader?", v.uploaded_at
          FROM document_versions v
          JOIN documents d ON d.id = v.document_id
          LEFT JOIN users u ON u.id = v.uploaded_by
          WHERE d.platform_id = $1 AND ($2::text IS NULL OR d.kind = $2)
-         ORDER BY v.document_id, v.version DESC",
+         ORDER BY v.document_id, v.version DESC"#,
+        platform_id,
+        kind as Option<DocumentKind>
     )
-    .bind(platform_id)
-    .bind(kind.map(DocumentKind::as_str))
     .fetch_all(pool)
     .await
 }
@@ -82,12 +78,13 @@ pub async fn get_for_update(
     platform_id: i64,
     id: i64,
 ) -> Result<Option<Document>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, platform_id, kind, title, created_at FROM documents
-         WHERE id = $1 AND platform_id = $2 FOR UPDATE",
+    sqlx::query_as!(
+        Document,
+        r#"SELECT id, platform_id, kind AS "kind: DocumentKind", title, created_at FROM documents
+         WHERE id = $1 AND platform_id = $2 FOR UPDATE"#,
+        id,
+        platform_id
     )
-    .bind(id)
-    .bind(platform_id)
     .fetch_optional(conn)
     .await
 }
@@ -98,13 +95,14 @@ pub async fn options(
     platform_id: i64,
     kind: DocumentKind,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT id, title FROM documents WHERE platform_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC",
+        platform_id,
+        kind as DocumentKind
     )
-    .bind(platform_id)
-    .bind(kind.as_str())
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.title)).collect())
 }
 
 pub async fn insert(
@@ -114,13 +112,13 @@ pub async fn insert(
     title: &str,
     created_by: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO documents (platform_id, kind, title, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
+        platform_id,
+        kind as DocumentKind,
+        title,
+        created_by
     )
-    .bind(platform_id)
-    .bind(kind.as_str())
-    .bind(title)
-    .bind(created_by)
     .fetch_one(conn)
     .await
 }
@@ -135,23 +133,24 @@ pub async fn insert_version(
     note: &str,
     uploaded_by: i64,
 ) -> Result<(i64, i32), sqlx::Error> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "INSERT INTO document_versions (document_id, version, file_name, content_type, size_bytes, sha256, content,
                                         note, uploaded_by)
          SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8
          FROM document_versions WHERE document_id = $1
          RETURNING id, version",
+        document_id,
+        &file.file_name,
+        file.file_type.content_type(),
+        file.size,
+        &file.sha256,
+        content,
+        note,
+        uploaded_by
     )
-    .bind(document_id)
-    .bind(&file.file_name)
-    .bind(file.file_type.content_type())
-    .bind(file.size)
-    .bind(&file.sha256)
-    .bind(content)
-    .bind(note)
-    .bind(uploaded_by)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((row.id, row.version))
 }
 
 /// A stored file, ready to send.
@@ -171,14 +170,15 @@ pub async fn file(
     did: i64,
     vid: i64,
 ) -> Result<Option<StoredFile>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        StoredFile,
         "SELECT v.file_name, v.content_type, v.sha256, v.content
          FROM document_versions v JOIN documents d ON d.id = v.document_id
          WHERE v.id = $3 AND v.document_id = $2 AND d.platform_id = $1",
+        platform_id,
+        did,
+        vid
     )
-    .bind(platform_id)
-    .bind(did)
-    .bind(vid)
     .fetch_optional(pool)
     .await
 }

@@ -20,7 +20,7 @@ pub struct FilingRow {
     pub platform_id: i64,
     pub year: i32,
     pub version: i32,
-    pub status: String,
+    pub status: FilingStatus,
     pub targets: Json<BTreeMap<String, f64>>,
     pub revenue_plan: Json<BTreeMap<String, i64>>,
     pub expenditure_budget: i64,
@@ -37,7 +37,7 @@ pub struct FilingRow {
 
 impl FilingRow {
     pub fn status(&self) -> FilingStatus {
-        FilingStatus::parse(&self.status).unwrap_or(FilingStatus::Draft)
+        self.status
     }
 
     pub fn info(&self) -> VersionInfo {
@@ -73,24 +73,27 @@ impl FilingRow {
     }
 }
 
-const SELECT: &str = "SELECT f.id, f.platform_id, f.year, f.version, f.status, f.targets, f.revenue_plan,
-        f.expenditure_budget, f.change_reason, f.submitted_at, su.display_name AS submitted_by_name, f.reviewed_at,
-        ru.display_name AS reviewed_by_name, f.review_comment, f.field_comments, f.lock_version, f.created_at
-    FROM filings f
-    LEFT JOIN users su ON su.id = f.submitted_by
-    LEFT JOIN users ru ON ru.id = f.reviewed_by";
-
 /// Every version of the platform's filing for `year`, oldest first.
 pub async fn list_year(
     conn: &mut PgConnection,
     platform_id: i64,
     year: i32,
 ) -> Result<Vec<FilingRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE f.platform_id = $1 AND f.year = $2 ORDER BY f.version"
-    ))
-    .bind(platform_id)
-    .bind(year)
+    sqlx::query_as!(
+        FilingRow,
+        r#"SELECT f.id, f.platform_id, f.year, f.version, f.status AS "status: FilingStatus",
+                f.targets AS "targets: Json<BTreeMap<String, f64>>",
+                f.revenue_plan AS "revenue_plan: Json<BTreeMap<String, i64>>", f.expenditure_budget,
+                f.change_reason, f.submitted_at, su.display_name AS "submitted_by_name?", f.reviewed_at,
+                ru.display_name AS "reviewed_by_name?", f.review_comment,
+                f.field_comments AS "field_comments: Json<BTreeMap<String, String>>", f.lock_version, f.created_at
+         FROM filings f
+         LEFT JOIN users su ON su.id = f.submitted_by
+         LEFT JOIN users ru ON ru.id = f.reviewed_by
+         WHERE f.platform_id = $1 AND f.year = $2 ORDER BY f.version"#,
+        platform_id,
+        year
+    )
     .fetch_all(conn)
     .await
 }
@@ -106,11 +109,23 @@ pub async fn get(
     platform_id: i64,
     id: i64,
 ) -> Result<Option<FilingRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE f.id = $1 AND f.platform_id = $2"))
-        .bind(id)
-        .bind(platform_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        FilingRow,
+        r#"SELECT f.id, f.platform_id, f.year, f.version, f.status AS "status: FilingStatus",
+                f.targets AS "targets: Json<BTreeMap<String, f64>>",
+                f.revenue_plan AS "revenue_plan: Json<BTreeMap<String, i64>>", f.expenditure_budget,
+                f.change_reason, f.submitted_at, su.display_name AS "submitted_by_name?", f.reviewed_at,
+                ru.display_name AS "reviewed_by_name?", f.review_comment,
+                f.field_comments AS "field_comments: Json<BTreeMap<String, String>>", f.lock_version, f.created_at
+         FROM filings f
+         LEFT JOIN users su ON su.id = f.submitted_by
+         LEFT JOIN users ru ON ru.id = f.reviewed_by
+         WHERE f.id = $1 AND f.platform_id = $2"#,
+        id,
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 fn plan_json(content: &FilingContent) -> Json<BTreeMap<String, i64>> {
@@ -133,21 +148,21 @@ pub async fn insert(
     change_reason: &str,
     submitted_by: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO filings (platform_id, year, version, status, targets, revenue_plan, expenditure_budget,
                               change_reason, submitted_at, submitted_by)
          VALUES ($1, $2, $3, CASE WHEN $8::bigint IS NULL THEN 'draft' ELSE 'submitted' END, $4, $5, $6, $7,
                  CASE WHEN $8::bigint IS NULL THEN NULL ELSE now() END, $8)
          RETURNING id",
+        platform_id,
+        year,
+        version,
+        Json(&content.targets) as _,
+        plan_json(content) as _,
+        content.expenditure_budget,
+        change_reason,
+        submitted_by
     )
-    .bind(platform_id)
-    .bind(year)
-    .bind(version)
-    .bind(Json(&content.targets))
-    .bind(plan_json(content))
-    .bind(content.expenditure_budget)
-    .bind(change_reason)
-    .bind(submitted_by)
     .fetch_one(conn)
     .await
 }
@@ -163,21 +178,21 @@ pub async fn update_draft(
     change_reason: &str,
     submitted_by: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE filings SET targets = $4, revenue_plan = $5, expenditure_budget = $6, change_reason = $7,
                 status = CASE WHEN $8::bigint IS NULL THEN 'draft' ELSE 'submitted' END,
                 submitted_at = CASE WHEN $8::bigint IS NULL THEN NULL ELSE now() END, submitted_by = $8,
                 lock_version = lock_version + 1
          WHERE id = $1 AND platform_id = $2 AND lock_version = $3 AND status = 'draft'",
+        id,
+        platform_id,
+        lock_version,
+        Json(&content.targets) as _,
+        plan_json(content) as _,
+        content.expenditure_budget,
+        change_reason,
+        submitted_by
     )
-    .bind(id)
-    .bind(platform_id)
-    .bind(lock_version)
-    .bind(Json(&content.targets))
-    .bind(plan_json(content))
-    .bind(content.expenditure_budget)
-    .bind(change_reason)
-    .bind(submitted_by)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -198,40 +213,47 @@ pub async fn review(
     field_comments: &BTreeMap<String, String>,
 ) -> Result<bool, sqlx::Error> {
     // Lock the version first so two reviewers cannot both pass the checks below.
-    let row: Option<(i32, String, i32)> = sqlx::query_as(
-        "SELECT year, status, lock_version FROM filings WHERE id = $1 AND platform_id = $2 FOR UPDATE",
+    let row = sqlx::query!(
+        r#"SELECT year, status AS "status: FilingStatus", lock_version FROM filings
+         WHERE id = $1 AND platform_id = $2 FOR UPDATE"#,
+        id,
+        platform_id
     )
-    .bind(id)
-    .bind(platform_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((year, status, current)) = row else {
+    let Some(row) = row else {
         return Ok(false);
     };
-    if status != "submitted" || current != lock_version {
+    let year = row.year;
+    if row.status != FilingStatus::Submitted || row.lock_version != lock_version {
         return Ok(false);
     }
     if approve {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE filings SET status = 'superseded', lock_version = lock_version + 1
              WHERE platform_id = $1 AND year = $2 AND status = 'approved'",
+            platform_id,
+            year
         )
-        .bind(platform_id)
-        .bind(year)
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query(
+    let status = if approve {
+        FilingStatus::Approved
+    } else {
+        FilingStatus::Returned
+    };
+    sqlx::query!(
         "UPDATE filings SET status = $3, reviewed_at = now(), reviewed_by = $4, review_comment = $5,
                 field_comments = $6, lock_version = lock_version + 1
          WHERE id = $1 AND platform_id = $2",
+        id,
+        platform_id,
+        status as FilingStatus,
+        reviewer,
+        comment,
+        Json(field_comments) as _
     )
-    .bind(id)
-    .bind(platform_id)
-    .bind(if approve { "approved" } else { "returned" })
-    .bind(reviewer)
-    .bind(comment)
-    .bind(Json(field_comments))
     .execute(&mut *conn)
     .await?;
     Ok(true)
@@ -243,12 +265,13 @@ pub async fn approved_targets(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Values>, sqlx::Error> {
-    let row: Option<(Json<BTreeMap<String, f64>>,)> = sqlx::query_as(
-        "SELECT targets FROM filings WHERE platform_id = $1 AND year = $2 AND status = 'approved'",
+    let targets = sqlx::query_scalar!(
+        r#"SELECT targets AS "targets: Json<BTreeMap<String, f64>>" FROM filings
+         WHERE platform_id = $1 AND year = $2 AND status = 'approved'"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(t,)| t.0))
+    Ok(targets.map(|t| t.0))
 }

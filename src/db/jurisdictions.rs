@@ -25,9 +25,12 @@ impl Jurisdiction {
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Jurisdiction>, sqlx::Error> {
-    sqlx::query_as("SELECT id, code, name, kind FROM jurisdictions ORDER BY sort_order, id")
-        .fetch_all(pool)
-        .await
+    sqlx::query_as!(
+        Jurisdiction,
+        "SELECT id, code, name, kind FROM jurisdictions ORDER BY sort_order, id"
+    )
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn insert(
@@ -36,13 +39,14 @@ pub async fn insert(
     name: &str,
     sort_order: i32,
 ) -> Result<Jurisdiction, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Jurisdiction,
         "INSERT INTO jurisdictions (code, name, kind, sort_order) VALUES ($1, $2, 'county', $3)
          RETURNING id, code, name, kind",
+        code,
+        name,
+        sort_order
     )
-    .bind(code)
-    .bind(name)
-    .bind(sort_order)
     .fetch_one(conn)
     .await
 }

@@ -23,20 +23,20 @@ pub async fn record(
     actor: &Actor,
     e: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO lifecycle_events (platform_id, actor_id, actor_name, kind, from_stage, to_stage, summary,
                                        reason, document_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        e.platform_id,
+        actor.id,
+        &actor.name,
+        e.kind,
+        e.from_stage as Option<Stage>,
+        e.to_stage as Option<Stage>,
+        e.summary,
+        e.reason,
+        e.document_id
     )
-    .bind(e.platform_id)
-    .bind(actor.id)
-    .bind(&actor.name)
-    .bind(e.kind)
-    .bind(e.from_stage.map(Stage::as_str))
-    .bind(e.to_stage.map(Stage::as_str))
-    .bind(e.summary)
-    .bind(e.reason)
-    .bind(e.document_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -49,8 +49,8 @@ pub struct TimelineEntry {
     pub actor_name: String,
     pub actor_display: Option<String>,
     pub kind: String,
-    pub from_stage: Option<String>,
-    pub to_stage: Option<String>,
+    pub from_stage: Option<Stage>,
+    pub to_stage: Option<Stage>,
     pub summary: String,
     pub reason: String,
     pub document_id: Option<i64>,
@@ -59,16 +59,18 @@ pub struct TimelineEntry {
 
 /// A platform's events, oldest first.
 pub async fn timeline(pool: &PgPool, platform_id: i64) -> Result<Vec<TimelineEntry>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT e.id, e.at, e.actor_name, u.display_name AS actor_display, e.kind, e.from_stage, e.to_stage,
-                e.summary, e.reason, e.document_id, d.title AS document_title
+    sqlx::query_as!(
+        TimelineEntry,
+        r#"SELECT e.id, e.at, e.actor_name, u.display_name AS "actor_display?", e.kind,
+                e.from_stage AS "from_stage: Stage", e.to_stage AS "to_stage: Stage",
+                e.summary, e.reason, e.document_id, d.title AS "document_title?"
          FROM lifecycle_events e
          LEFT JOIN users u ON u.id = e.actor_id
          LEFT JOIN documents d ON d.id = e.document_id
          WHERE e.platform_id = $1
-         ORDER BY e.at, e.id",
+         ORDER BY e.at, e.id"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(pool)
     .await
 }

@@ -31,8 +31,9 @@ pub struct Claimed {
 /// committed on return). Rows another server is claiming at the same moment are skipped, not
 /// waited for.
 pub async fn claim(pool: &PgPool, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
-    sqlx::query_as(
-        "WITH claimed AS (
+    sqlx::query_as!(
+        Claimed,
+        r#"WITH claimed AS (
          UPDATE mail_outbox o
             SET status = 'sending', attempts = o.attempts + 1, claimed_at = now()
            FROM notices n, users u
@@ -42,20 +43,22 @@ pub async fn claim(pool: &PgPool, limit: i64) -> Result<Vec<Claimed>, sqlx::Erro
                           FOR UPDATE SKIP LOCKED)
             AND n.id = o.notice_id AND u.id = o.user_id
       RETURNING o.id, o.to_address, o.attempts, u.display_name, n.kind, n.text, n.link, n.due_on)
-         SELECT * FROM claimed ORDER BY id",
+         SELECT id AS "id!", to_address AS "to_address!", attempts AS "attempts!",
+                display_name AS "display_name!", kind AS "kind!", text AS "text!", link AS "link!", due_on
+           FROM claimed ORDER BY id"#,
+        limit
     )
-    .bind(limit)
     .fetch_all(pool)
     .await
 }
 
 /// The mail server took the message.
 pub async fn delivered(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE mail_outbox SET status = 'sent', delivered_at = now(), last_error = NULL
           WHERE id = $1 AND status = 'sending'",
+        id
     )
-    .bind(id)
     .execute(pool)
     .await?;
     Ok(())
@@ -68,16 +71,16 @@ pub async fn failed(
     error: &str,
     retry_in: Option<Duration>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE mail_outbox
             SET status = CASE WHEN $3::bigint IS NULL THEN 'failed' ELSE 'pending' END,
                 next_attempt_at = now() + make_interval(secs => coalesce($3::bigint, 0)),
                 last_error = $2
           WHERE id = $1 AND status = 'sending'",
+        id,
+        error,
+        retry_in.map(|d| d.as_secs() as i64)
     )
-    .bind(id)
-    .bind(error)
-    .bind(retry_in.map(|d| d.as_secs() as i64))
     .execute(pool)
     .await?;
     Ok(())
@@ -90,12 +93,12 @@ pub const STALE_ERROR: &str =
 /// Gives up the rows left `sending` for longer than `after` (the sender died between claiming
 /// and recording): failed, never re-sent. Returns how many.
 pub async fn give_up_stale(pool: &PgPool, after: Duration) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE mail_outbox SET status = 'failed', last_error = $2
           WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => $1)",
+        after.as_secs_f64(),
+        STALE_ERROR
     )
-    .bind(after.as_secs_f64())
-    .bind(STALE_ERROR)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
@@ -111,12 +114,13 @@ pub struct Counts {
 }
 
 pub async fn counts(pool: &PgPool) -> Result<Counts, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-                count(*) FILTER (WHERE status = 'sending') AS sending,
-                count(*) FILTER (WHERE status = 'sent') AS sent,
-                count(*) FILTER (WHERE status = 'failed') AS failed
-           FROM mail_outbox",
+    sqlx::query_as!(
+        Counts,
+        r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "pending!",
+                count(*) FILTER (WHERE status = 'sending') AS "sending!",
+                count(*) FILTER (WHERE status = 'sent') AS "sent!",
+                count(*) FILTER (WHERE status = 'failed') AS "failed!"
+           FROM mail_outbox"#
     )
     .fetch_one(pool)
     .await
@@ -144,20 +148,21 @@ pub async fn failures(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<FailureRow>, i64), sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT o.id, u.username, u.display_name, o.to_address, n.kind, o.status, o.attempts,
-                o.last_error, o.claimed_at, o.next_attempt_at
+    let rows = sqlx::query_as!(
+        FailureRow,
+        r#"SELECT o.id, u.username, u.display_name, o.to_address, n.kind, o.status, o.attempts,
+                o.last_error AS "last_error!", o.claimed_at, o.next_attempt_at
            FROM mail_outbox o JOIN users u ON u.id = o.user_id JOIN notices n ON n.id = o.notice_id
           WHERE o.last_error IS NOT NULL AND o.status IN ('pending', 'failed')
-          ORDER BY o.claimed_at DESC NULLS LAST, o.id DESC LIMIT $1 OFFSET $2",
+          ORDER BY o.claimed_at DESC NULLS LAST, o.id DESC LIMIT $1 OFFSET $2"#,
+        limit,
+        offset
     )
-    .bind(limit)
-    .bind(offset)
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar(
-        "SELECT count(*) FROM mail_outbox
-          WHERE last_error IS NOT NULL AND status IN ('pending', 'failed')",
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM mail_outbox
+          WHERE last_error IS NOT NULL AND status IN ('pending', 'failed')"#
     )
     .fetch_one(pool)
     .await?;

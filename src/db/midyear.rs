@@ -14,7 +14,7 @@ pub struct Report {
     pub platform_id: i64,
     pub year: i32,
     pub actuals: Json<Values>,
-    pub status: String,
+    pub status: ReportStatus,
     pub submitted_at: Option<DateTime<Utc>>,
     pub submitted_by: Option<i64>,
     pub submitted_by_name: Option<String>,
@@ -24,7 +24,7 @@ pub struct Report {
 
 impl Report {
     pub fn status(&self) -> ReportStatus {
-        ReportStatus::parse(&self.status).unwrap_or(ReportStatus::Draft)
+        self.status
     }
 
     pub fn audit_json(&self) -> serde_json::Value {
@@ -41,14 +41,16 @@ pub async fn report(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Report>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.platform_id, r.year, r.actuals, r.status, r.submitted_at, r.submitted_by,
-                u.display_name AS submitted_by_name, r.late, r.lock_version
+    sqlx::query_as!(
+        Report,
+        r#"SELECT r.id, r.platform_id, r.year, r.actuals AS "actuals: Json<Values>",
+                r.status AS "status: ReportStatus", r.submitted_at, r.submitted_by,
+                u.display_name AS "submitted_by_name?", r.late, r.lock_version
          FROM midyear_reports r LEFT JOIN users u ON u.id = r.submitted_by
-         WHERE r.platform_id = $1 AND r.year = $2",
+         WHERE r.platform_id = $1 AND r.year = $2"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(conn)
     .await
 }
@@ -60,11 +62,13 @@ pub async fn report_for_update(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Report>, sqlx::Error> {
-    sqlx::query("SELECT 1 FROM midyear_reports WHERE platform_id = $1 AND year = $2 FOR UPDATE")
-        .bind(platform_id)
-        .bind(year)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "SELECT 1 AS one FROM midyear_reports WHERE platform_id = $1 AND year = $2 FOR UPDATE",
+        platform_id,
+        year
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     report(conn, platform_id, year).await
 }
 
@@ -83,33 +87,33 @@ pub async fn save(
         None => (ReportStatus::Draft, None, false),
     };
     let done = if version == 0 {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO midyear_reports (platform_id, year, actuals, status, submitted_at, submitted_by, late)
              VALUES ($1, $2, $3, $4, CASE WHEN $5::bigint IS NULL THEN NULL ELSE now() END, $5, $6)
              ON CONFLICT ON CONSTRAINT midyear_reports_key DO NOTHING",
+            platform_id,
+            year,
+            Json(actuals) as _,
+            status as ReportStatus,
+            by,
+            late
         )
-        .bind(platform_id)
-        .bind(year)
-        .bind(Json(actuals))
-        .bind(status.as_str())
-        .bind(by)
-        .bind(late)
         .execute(conn)
         .await?
     } else {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE midyear_reports
              SET actuals = $4, status = $5, submitted_at = CASE WHEN $6::bigint IS NULL THEN NULL ELSE now() END,
                  submitted_by = $6, late = $7, lock_version = lock_version + 1
              WHERE platform_id = $1 AND year = $2 AND lock_version = $3 AND status = 'draft'",
+            platform_id,
+            year,
+            version,
+            Json(actuals) as _,
+            status as ReportStatus,
+            by,
+            late
         )
-        .bind(platform_id)
-        .bind(year)
-        .bind(version)
-        .bind(Json(actuals))
-        .bind(status.as_str())
-        .bind(by)
-        .bind(late)
         .execute(conn)
         .await?
     };
@@ -134,14 +138,15 @@ pub async fn review(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Review>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.platform_id, r.year, r.meeting_date, r.attendees, r.assessment, r.problems,
-                u.display_name AS recorded_by_name, r.recorded_at
+    sqlx::query_as!(
+        Review,
+        r#"SELECT r.id, r.platform_id, r.year, r.meeting_date, r.attendees, r.assessment, r.problems,
+                u.display_name AS "recorded_by_name?", r.recorded_at
          FROM midyear_reviews r LEFT JOIN users u ON u.id = r.recorded_by
-         WHERE r.platform_id = $1 AND r.year = $2",
+         WHERE r.platform_id = $1 AND r.year = $2"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(conn)
     .await
 }
@@ -154,17 +159,17 @@ pub async fn insert_review(
     d: &ReviewDraft,
     recorded_by: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO midyear_reviews (platform_id, year, meeting_date, attendees, assessment, problems, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        platform_id,
+        year,
+        d.meeting_date,
+        &d.attendees,
+        &d.assessment,
+        &d.problems,
+        recorded_by
     )
-    .bind(platform_id)
-    .bind(year)
-    .bind(d.meeting_date)
-    .bind(&d.attendees)
-    .bind(&d.assessment)
-    .bind(&d.problems)
-    .bind(recorded_by)
     .fetch_one(conn)
     .await
 }
@@ -176,16 +181,16 @@ pub async fn approved_targets(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<(i32, Values)>, sqlx::Error> {
-    let row: Option<(i32, serde_json::Value)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT version, targets FROM filings
          WHERE platform_id = $1 AND year = $2 AND status = 'approved'
          ORDER BY version DESC LIMIT 1",
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(v, targets)| (v, numbers(&targets))))
+    Ok(row.map(|r| (r.version, numbers(&r.targets))))
 }
 
 /// Indicator → number from a JSON object, skipping anything that is not a number.
@@ -205,24 +210,28 @@ pub async fn indicator_values(
     platform_id: i64,
     year: i32,
 ) -> Result<Values, sqlx::Error> {
-    let rows: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT indicator_key, value::float8 FROM indicator_values WHERE platform_id = $1 AND year = $2",
+    let rows = sqlx::query!(
+        r#"SELECT indicator_key, value::float8 AS "value!" FROM indicator_values
+         WHERE platform_id = $1 AND year = $2"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.indicator_key, r.value))
+        .collect())
 }
 
 /// Years with a report or a review for the platform, newest first.
 pub async fn years(conn: &mut PgConnection, platform_id: i64) -> Result<Vec<i32>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT year FROM midyear_reports WHERE platform_id = $1
+    sqlx::query_scalar!(
+        r#"SELECT year AS "year!" FROM midyear_reports WHERE platform_id = $1
          UNION SELECT year FROM midyear_reviews WHERE platform_id = $1
-         ORDER BY 1 DESC",
+         ORDER BY 1 DESC"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }

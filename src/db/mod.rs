@@ -32,6 +32,7 @@ pub mod sessions;
 pub mod snapshot;
 pub mod support;
 pub mod todo;
+pub mod types;
 pub mod users;
 
 /// Advances the data version (migration 0014), so that the page caches (`web::cache`) miss on the
@@ -39,7 +40,7 @@ pub mod users;
 /// write path for every form (`web::write`), and the writes outside it (the findings refresh, the
 /// policy library's sync, the command line) through this function.
 pub async fn data_changed(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE data_version SET version = version + 1")
+    sqlx::query!("UPDATE data_version SET version = version + 1")
         .execute(conn)
         .await?;
     Ok(())

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::operation::{Acceptance, IntegrityRecord, Visit};
+use crate::domain::operation::{Acceptance, AcceptanceResult, IntegrityRecord, Visit, VisitForm};
 
 // ---- advisor and responsible staff member ---------------------------------------------
 
@@ -21,10 +21,13 @@ pub async fn assignment(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Option<Assignment>, sqlx::Error> {
-    sqlx::query_as("SELECT advisor_id, responsible_staff_id, version FROM platforms WHERE id = $1")
-        .bind(platform_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        Assignment,
+        "SELECT advisor_id, responsible_staff_id, version FROM platforms WHERE id = $1",
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Saves both assignments if the platform is still at `version`; `false` means somebody saved
@@ -36,14 +39,14 @@ pub async fn assign(
     advisor_id: Option<i64>,
     staff_id: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE platforms SET advisor_id = $3, responsible_staff_id = $4, version = version + 1, updated_at = now()
          WHERE id = $1 AND version = $2",
+        platform_id,
+        version,
+        advisor_id,
+        staff_id
     )
-    .bind(platform_id)
-    .bind(version)
-    .bind(advisor_id)
-    .bind(staff_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -58,9 +61,10 @@ pub struct AccountChoice {
 
 /// Active advisor accounts.
 pub async fn advisor_choices(pool: &PgPool) -> Result<Vec<AccountChoice>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, display_name || '（' || username || '）' AS label FROM users
-         WHERE role = 'advisor' AND NOT disabled ORDER BY display_name COLLATE \"zh-Hans-x-icu\", id",
+    sqlx::query_as!(
+        AccountChoice,
+        r#"SELECT id, display_name || '（' || username || '）' AS "label!" FROM users
+         WHERE role = 'advisor' AND NOT disabled ORDER BY display_name COLLATE "zh-Hans-x-icu", id"#
     )
     .fetch_all(pool)
     .await
@@ -72,13 +76,14 @@ pub async fn staff_choices(
     pool: &PgPool,
     jurisdiction_id: i32,
 ) -> Result<Vec<AccountChoice>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT u.id, u.display_name || '（' || j.name || '）' AS label
+    sqlx::query_as!(
+        AccountChoice,
+        r#"SELECT u.id, u.display_name || '（' || j.name || '）' AS "label!"
          FROM users u JOIN jurisdictions j ON j.id = u.jurisdiction_id
          WHERE u.role = 'staff' AND NOT u.disabled AND (j.kind = 'city' OR u.jurisdiction_id = $1)
-         ORDER BY j.kind = 'city' DESC, u.display_name COLLATE \"zh-Hans-x-icu\", u.id",
+         ORDER BY j.kind = 'city' DESC, u.display_name COLLATE "zh-Hans-x-icu", u.id"#,
+        jurisdiction_id
     )
-    .bind(jurisdiction_id)
     .fetch_all(pool)
     .await
 }
@@ -88,8 +93,7 @@ pub async fn display_name(
     conn: &mut PgConnection,
     user_id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
-        .bind(user_id)
+    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1", user_id)
         .fetch_optional(conn)
         .await
 }
@@ -101,7 +105,7 @@ pub struct VisitRow {
     pub id: i64,
     pub advisor_name: String,
     pub visit_date: NaiveDate,
-    pub form: String,
+    pub form: VisitForm,
     pub topics: String,
     pub advice: String,
     pub follow_up: String,
@@ -111,14 +115,15 @@ pub struct VisitRow {
 /// A platform's visits, newest first.
 #[tracing::instrument(skip(pool))]
 pub async fn visits(pool: &PgPool, platform_id: i64) -> Result<Vec<VisitRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT v.id, u.display_name AS advisor_name, v.visit_date, v.form, v.topics, v.advice, v.follow_up,
-                v.created_at
+    sqlx::query_as!(
+        VisitRow,
+        r#"SELECT v.id, u.display_name AS advisor_name, v.visit_date, v.form AS "form: VisitForm", v.topics,
+                v.advice, v.follow_up, v.created_at
          FROM advisor_visits v JOIN users u ON u.id = v.advisor_id
          WHERE v.platform_id = $1
-         ORDER BY v.visit_date DESC, v.id DESC",
+         ORDER BY v.visit_date DESC, v.id DESC"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(pool)
     .await
 }
@@ -129,17 +134,17 @@ pub async fn insert_visit(
     advisor_id: i64,
     v: &Visit,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO advisor_visits (platform_id, advisor_id, visit_date, form, topics, advice, follow_up)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        platform_id,
+        advisor_id,
+        v.visit_date,
+        v.form as VisitForm,
+        &v.topics,
+        &v.advice,
+        &v.follow_up
     )
-    .bind(platform_id)
-    .bind(advisor_id)
-    .bind(v.visit_date)
-    .bind(v.form.as_str())
-    .bind(&v.topics)
-    .bind(&v.advice)
-    .bind(&v.follow_up)
     .fetch_one(conn)
     .await
 }
@@ -148,7 +153,7 @@ pub async fn insert_visit(
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct AcceptanceRow {
-    pub result: String,
+    pub result: AcceptanceResult,
     pub accepted_on: NaiveDate,
     pub remarks: String,
     pub document_id: Option<i64>,
@@ -161,15 +166,16 @@ pub async fn acceptance(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Option<AcceptanceRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.result, a.accepted_on, a.remarks, a.document_id, d.title AS document_title,
-                u.display_name AS recorded_by_name, a.recorded_at
+    sqlx::query_as!(
+        AcceptanceRow,
+        r#"SELECT a.result AS "result: AcceptanceResult", a.accepted_on, a.remarks, a.document_id,
+                d.title AS "document_title?", u.display_name AS "recorded_by_name?", a.recorded_at
          FROM construction_acceptances a
          LEFT JOIN documents d ON d.id = a.document_id
          LEFT JOIN users u ON u.id = a.recorded_by
-         WHERE a.platform_id = $1",
+         WHERE a.platform_id = $1"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_optional(conn)
     .await
 }
@@ -186,35 +192,35 @@ pub async fn save_acceptance(
 ) -> Result<bool, sqlx::Error> {
     let done = match replaces {
         None => {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO construction_acceptances (platform_id, result, accepted_on, remarks, document_id,
                                                        recorded_by, recorded_at)
                  VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())
                  ON CONFLICT (platform_id) DO NOTHING",
+                platform_id,
+                a.result as AcceptanceResult,
+                a.accepted_on,
+                &a.remarks,
+                a.document_id,
+                recorded_by
             )
-            .bind(platform_id)
-            .bind(a.result.as_str())
-            .bind(a.accepted_on)
-            .bind(&a.remarks)
-            .bind(a.document_id)
-            .bind(recorded_by)
             .execute(conn)
             .await?
         }
         Some(seen) => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE construction_acceptances
                  SET result = $2, accepted_on = $3, remarks = $4, document_id = $5, recorded_by = $6,
                      recorded_at = clock_timestamp()
                  WHERE platform_id = $1 AND recorded_at = $7",
+                platform_id,
+                a.result as AcceptanceResult,
+                a.accepted_on,
+                &a.remarks,
+                a.document_id,
+                recorded_by,
+                seen
             )
-            .bind(platform_id)
-            .bind(a.result.as_str())
-            .bind(a.accepted_on)
-            .bind(&a.remarks)
-            .bind(a.document_id)
-            .bind(recorded_by)
-            .bind(seen)
             .execute(conn)
             .await?
         }
@@ -224,10 +230,10 @@ pub async fn save_acceptance(
 
 /// The ids of the platform's acceptance reports (what an acceptance record may point at).
 pub async fn report_ids(pool: &PgPool, platform_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM documents WHERE platform_id = $1 AND kind = 'acceptance_report'",
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(pool)
     .await
 }
@@ -251,14 +257,15 @@ pub async fn integrity_records(
     pool: &PgPool,
     platform_id: i64,
 ) -> Result<Vec<IntegrityRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.occurred_on, r.serious, r.description, r.funds_to_recover,
-                u.display_name AS recorded_by_name, r.recorded_at
+    sqlx::query_as!(
+        IntegrityRow,
+        r#"SELECT r.id, r.occurred_on, r.serious, r.description, r.funds_to_recover,
+                u.display_name AS "recorded_by_name?", r.recorded_at
          FROM integrity_records r LEFT JOIN users u ON u.id = r.recorded_by
          WHERE r.platform_id = $1
-         ORDER BY r.occurred_on DESC, r.id DESC",
+         ORDER BY r.occurred_on DESC, r.id DESC"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(pool)
     .await
 }
@@ -269,16 +276,16 @@ pub async fn insert_integrity(
     r: &IntegrityRecord,
     recorded_by: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO integrity_records (platform_id, occurred_on, serious, description, funds_to_recover, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        platform_id,
+        r.occurred_on,
+        r.serious,
+        &r.description,
+        r.funds_to_recover,
+        recorded_by
     )
-    .bind(platform_id)
-    .bind(r.occurred_on)
-    .bind(r.serious)
-    .bind(&r.description)
-    .bind(r.funds_to_recover)
-    .bind(recorded_by)
     .fetch_one(conn)
     .await
 }

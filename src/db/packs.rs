@@ -21,19 +21,20 @@ pub struct Setting {
 
 /// Every pack's setting in force, in catalogue order (a pack without a row is off).
 pub async fn settings(conn: &mut PgConnection) -> Result<Vec<Setting>, sqlx::Error> {
-    let rows: Vec<(String, bool, i64)> = sqlx::query_as(
-        "SELECT DISTINCT ON (pack) pack, enabled, id FROM support_pack_settings ORDER BY pack, id DESC",
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (pack) pack AS "pack: Pack", enabled, id FROM support_pack_settings
+         ORDER BY pack, id DESC"#
     )
     .fetch_all(conn)
     .await?;
     Ok(Pack::ALL
         .iter()
         .map(|&pack| {
-            let row = rows.iter().find(|(p, _, _)| p == pack.as_str());
+            let row = rows.iter().find(|r| r.pack == pack);
             Setting {
                 pack,
-                enabled: row.is_some_and(|r| r.1),
-                id: row.map_or(0, |r| r.2),
+                enabled: row.is_some_and(|r| r.enabled),
+                id: row.map_or(0, |r| r.id),
             }
         })
         .collect())
@@ -51,7 +52,7 @@ pub async fn enabled(conn: &mut PgConnection) -> Result<Vec<Pack>, sqlx::Error> 
 
 /// Serialises pack switches until the transaction ends (the "at least one enabled" check reads every pack).
 pub async fn lock(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('support_pack_settings'))")
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('support_pack_settings'))")
         .execute(conn)
         .await?;
     Ok(())
@@ -63,14 +64,14 @@ pub async fn record(
     change: &PackChange,
     user_id: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO support_pack_settings (pack, enabled, reason, changed_by) VALUES ($1, $2, $3, $4)
          RETURNING id",
+        change.pack as Pack,
+        change.enabled,
+        &change.reason,
+        user_id
     )
-    .bind(change.pack.as_str())
-    .bind(change.enabled)
-    .bind(&change.reason)
-    .bind(user_id)
     .fetch_one(conn)
     .await
 }
@@ -79,7 +80,7 @@ pub async fn record(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Change {
     pub id: i64,
-    pub pack: String,
+    pub pack: Pack,
     pub enabled: bool,
     pub reason: String,
     pub changed_by: Option<String>,
@@ -88,10 +89,11 @@ pub struct Change {
 
 /// Every recorded setting, newest first (the deployment's defaults last, by 系统).
 pub async fn history(conn: &mut PgConnection) -> Result<Vec<Change>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.id, s.pack, s.enabled, s.reason, u.display_name AS changed_by, s.changed_at
+    sqlx::query_as!(
+        Change,
+        r#"SELECT s.id, s.pack AS "pack: Pack", s.enabled, s.reason, u.display_name AS "changed_by?", s.changed_at
          FROM support_pack_settings s LEFT JOIN users u ON u.id = s.changed_by
-         ORDER BY s.id DESC",
+         ORDER BY s.id DESC"#
     )
     .fetch_all(conn)
     .await

@@ -83,10 +83,10 @@ pub struct ListRow {
     pub code: String,
     pub name: String,
     pub jurisdiction_name: String,
-    pub level: String,
-    pub category: Option<String>,
-    pub stage: String,
-    pub industry_cluster: Option<String>,
+    pub level: Level,
+    pub category: Option<Category>,
+    pub stage: Stage,
+    pub industry_cluster: Option<Cluster>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -185,10 +185,10 @@ pub struct ExportRow {
     pub code: String,
     pub name: String,
     pub jurisdiction_name: String,
-    pub level: String,
-    pub category: Option<String>,
-    pub stage: String,
-    pub industry_cluster: Option<String>,
+    pub level: Level,
+    pub category: Option<Category>,
+    pub stage: Stage,
+    pub industry_cluster: Option<Cluster>,
     pub co_builders: String,
     pub construction_start: Option<NaiveDate>,
     pub construction_end: Option<NaiveDate>,
@@ -230,11 +230,11 @@ pub struct Platform {
     pub name: String,
     pub jurisdiction_id: i32,
     pub jurisdiction_name: String,
-    pub level: String,
-    pub category: Option<String>,
-    pub stage: String,
-    pub industry_cluster: Option<String>,
-    pub legal_form: String,
+    pub level: Level,
+    pub category: Option<Category>,
+    pub stage: Stage,
+    pub industry_cluster: Option<Cluster>,
+    pub legal_form: LegalForm,
     pub co_builders: String,
     pub construction_start: Option<NaiveDate>,
     pub construction_end: Option<NaiveDate>,
@@ -254,29 +254,19 @@ pub struct Platform {
 
 impl Platform {
     pub fn stage_label(&self) -> &'static str {
-        Stage::parse(&self.stage).map(Stage::label_zh).unwrap_or("")
+        self.stage.label_zh()
     }
     pub fn level_label(&self) -> &'static str {
-        Level::parse(&self.level).map(Level::label_zh).unwrap_or("")
+        self.level.label_zh()
     }
     pub fn category_label(&self) -> &'static str {
-        self.category
-            .as_deref()
-            .and_then(Category::parse)
-            .map(Category::label_zh)
-            .unwrap_or("未设置")
+        self.category.map_or("未设置", Category::label_zh)
     }
     pub fn cluster_label(&self) -> &'static str {
-        self.industry_cluster
-            .as_deref()
-            .and_then(Cluster::parse)
-            .map(Cluster::label_zh)
-            .unwrap_or("—")
+        self.industry_cluster.map_or("—", Cluster::label_zh)
     }
     pub fn legal_form_label(&self) -> &'static str {
-        LegalForm::parse(&self.legal_form)
-            .map(LegalForm::label_zh)
-            .unwrap_or("")
+        self.legal_form.label_zh()
     }
 
     /// The registry fields as the edit form shows them.
@@ -292,37 +282,36 @@ impl Platform {
     }
 }
 
-const SELECT_PLATFORM: &str = "
-    SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.level, p.category, p.stage,
-           p.industry_cluster, p.legal_form, p.co_builders, p.construction_start, p.construction_end,
-           p.first_support_end, p.operating_since, p.merged_into_id, m.name AS merged_into_name,
-           a.display_name AS advisor_name, s.display_name AS responsible_staff_name,
-           p.uscc, p.version, p.created_at, p.updated_at
-    FROM platforms p
-    JOIN jurisdictions j ON j.id = p.jurisdiction_id
-    LEFT JOIN platforms m ON m.id = p.merged_into_id
-    LEFT JOIN users a ON a.id = p.advisor_id
-    LEFT JOIN users s ON s.id = p.responsible_staff_id";
-
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Platform>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_PLATFORM} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        Platform,
+        r#"SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.level AS "level: Level",
+               p.category AS "category: Category", p.stage AS "stage: Stage",
+               p.industry_cluster AS "industry_cluster: Cluster", p.legal_form AS "legal_form: LegalForm",
+               p.co_builders, p.construction_start, p.construction_end, p.first_support_end, p.operating_since,
+               p.merged_into_id, m.name AS "merged_into_name?", a.display_name AS "advisor_name?",
+               s.display_name AS "responsible_staff_name?", p.uscc, p.version, p.created_at, p.updated_at
+        FROM platforms p
+        JOIN jurisdictions j ON j.id = p.jurisdiction_id
+        LEFT JOIN platforms m ON m.id = p.merged_into_id
+        LEFT JOIN users a ON a.id = p.advisor_id
+        LEFT JOIN users s ON s.id = p.responsible_staff_id
+        WHERE p.id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// What the scope check needs, or `None` if there is no such platform.
 pub async fn scope_ref(pool: &PgPool, id: i64) -> Result<Option<PlatformRef>, sqlx::Error> {
-    let row: Option<(i64, i32, Option<i64>)> =
-        sqlx::query_as("SELECT id, jurisdiction_id, advisor_id FROM platforms WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(id, jurisdiction_id, advisor_id)| PlatformRef {
-        id,
-        jurisdiction_id,
-        advisor_id,
-    }))
+    sqlx::query_as!(
+        PlatformRef,
+        "SELECT id, jurisdiction_id, advisor_id FROM platforms WHERE id = $1",
+        id
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// Platforms other platforms can point at (merge targets, operator binding), in scope.
@@ -338,23 +327,23 @@ pub async fn options(
 }
 
 pub async fn insert(conn: &mut PgConnection, d: &PlatformDraft) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO platforms (code, name, jurisdiction_id, level, category, industry_cluster, legal_form,
                                 co_builders, construction_start, construction_end, first_support_end, uscc)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        d.code.as_str(),
+        &d.name,
+        d.jurisdiction_id,
+        d.level as Level,
+        d.category as Option<Category>,
+        d.industry_cluster as Option<Cluster>,
+        d.legal_form as LegalForm,
+        &d.co_builders,
+        d.construction_start,
+        d.construction_end,
+        d.first_support_end,
+        d.uscc.as_ref().map(|u| u.as_str())
     )
-    .bind(d.code.as_str())
-    .bind(&d.name)
-    .bind(d.jurisdiction_id)
-    .bind(d.level.as_str())
-    .bind(d.category.map(Category::as_str))
-    .bind(d.industry_cluster.map(Cluster::as_str))
-    .bind(d.legal_form.as_str())
-    .bind(&d.co_builders)
-    .bind(d.construction_start)
-    .bind(d.construction_end)
-    .bind(d.first_support_end)
-    .bind(d.uscc.as_ref().map(|u| u.as_str()))
     .fetch_one(conn)
     .await
 }
@@ -366,14 +355,15 @@ pub async fn same_uscc(
     uscc: &str,
     except: Option<i64>,
 ) -> Result<Option<(i64, String, String)>, sqlx::Error> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, code, name FROM platforms
          WHERE uscc = $1 AND ($2::bigint IS NULL OR id <> $2) ORDER BY code LIMIT 1",
+        uscc,
+        except
     )
-    .bind(uscc)
-    .bind(except)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|r| (r.id, r.code, r.name)))
 }
 
 /// Saves the registry fields if the row is still at `version`: `false` means somebody else
@@ -384,27 +374,27 @@ pub async fn update(
     version: i32,
     d: &PlatformDraft,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE platforms SET code = $3, name = $4, jurisdiction_id = $5, level = $6, category = $7,
                 industry_cluster = $8, legal_form = $9, co_builders = $10, construction_start = $11,
                 construction_end = $12, first_support_end = $13, uscc = $14, version = version + 1,
                 updated_at = now()
          WHERE id = $1 AND version = $2",
+        id,
+        version,
+        d.code.as_str(),
+        &d.name,
+        d.jurisdiction_id,
+        d.level as Level,
+        d.category as Option<Category>,
+        d.industry_cluster as Option<Cluster>,
+        d.legal_form as LegalForm,
+        &d.co_builders,
+        d.construction_start,
+        d.construction_end,
+        d.first_support_end,
+        d.uscc.as_ref().map(|u| u.as_str())
     )
-    .bind(id)
-    .bind(version)
-    .bind(d.code.as_str())
-    .bind(&d.name)
-    .bind(d.jurisdiction_id)
-    .bind(d.level.as_str())
-    .bind(d.category.map(Category::as_str))
-    .bind(d.industry_cluster.map(Cluster::as_str))
-    .bind(d.legal_form.as_str())
-    .bind(&d.co_builders)
-    .bind(d.construction_start)
-    .bind(d.construction_end)
-    .bind(d.first_support_end)
-    .bind(d.uscc.as_ref().map(|u| u.as_str()))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -464,18 +454,20 @@ pub async fn annual_figures(
     pool: &PgPool,
     platform_id: i64,
 ) -> Result<Vec<AnnualFigures>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT v.year, v.service_orders, v.tech_contracts, v.achievement_transfer, v.gov_research_projects,
+    sqlx::query_as!(
+        AnnualFigures,
+        r#"SELECT v.year, v.service_orders, v.tech_contracts, v.achievement_transfer, v.gov_research_projects,
                 v.incubation_returns, v.fiscal_subsidy, v.expenditure, v.revenue_from_ledger,
                 v.expenditure_from_ledger,
                 a.service_orders + a.tech_contracts + a.achievement_transfer + a.gov_research_projects
                     + a.incubation_returns AS reported_self_generated,
-                a.expenditure AS reported_expenditure, a.rnd_staff, a.major_tasks
+                a.expenditure AS "reported_expenditure?", a.rnd_staff AS "rnd_staff?",
+                a.major_tasks AS "major_tasks?"
          FROM platform_year_revenue v
          LEFT JOIN annual_figures a ON a.platform_id = v.platform_id AND a.year = v.year
-         WHERE v.platform_id = $1 ORDER BY v.year",
+         WHERE v.platform_id = $1 ORDER BY v.year"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(pool)
     .await
 }

@@ -16,13 +16,14 @@ use crate::domain::param_form::ParamChange;
 /// wrong kind) is skipped with a warning, so the default applies.
 #[tracing::instrument(skip_all)]
 pub async fn in_force(conn: &mut PgConnection, as_of: NaiveDate) -> Result<Params, sqlx::Error> {
-    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
-        "SELECT DISTINCT ON (key) key, value FROM rule_params ORDER BY key, changed_at DESC, id DESC",
+    let rows = sqlx::query!(
+        "SELECT DISTINCT ON (key) key, value FROM rule_params ORDER BY key, changed_at DESC, id DESC"
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut stored = Params::new();
-    for (key, value) in rows {
+    for row in rows {
+        let (key, value) = (row.key, row.value);
         if is_cycle_deadline(&key) {
             continue;
         }
@@ -31,16 +32,18 @@ pub async fn in_force(conn: &mut PgConnection, as_of: NaiveDate) -> Result<Param
         }
     }
     let year = as_of.year();
-    let configs: Vec<(i32, sqlx::types::Json<AnnualConfig>)> =
-        sqlx::query_as("SELECT year, config FROM annual_configs WHERE year IN ($1, $1 - 1)")
-            .bind(year)
-            .fetch_all(&mut *conn)
-            .await?;
+    let configs = sqlx::query!(
+        r#"SELECT year, config AS "config: sqlx::types::Json<AnnualConfig>" FROM annual_configs
+         WHERE year IN ($1, $1 - 1)"#,
+        year
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let config_of = |y: i32| {
         configs
             .iter()
-            .find(|(cy, _)| *cy == y)
-            .map(|(_, c)| c.0.clone())
+            .find(|c| c.year == y)
+            .map(|c| c.config.0.clone())
             .unwrap_or_default()
     };
     let mut params = Params::new();
@@ -60,19 +63,23 @@ pub async fn in_force(conn: &mut PgConnection, as_of: NaiveDate) -> Result<Param
 
 /// Serialises changes of `key` until the transaction ends.
 pub async fn lock(conn: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('rule_params'), hashtext($1))")
-        .bind(key)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('rule_params'), hashtext($1))",
+        key
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The id of the latest recorded change of `key`, 0 when it was never changed.
 pub async fn latest_id(conn: &mut PgConnection, key: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM rule_params WHERE key = $1")
-        .bind(key)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT coalesce(max(id), 0) AS "id!" FROM rule_params WHERE key = $1"#,
+        key
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Records a change of one parameter (the history is the table itself).
@@ -81,13 +88,15 @@ pub async fn record(
     change: &ParamChange,
     user_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO rule_params (key, value, reason, changed_by) VALUES ($1, $2, $3, $4)")
-        .bind(change.key.to_string())
-        .bind(serde_json::to_value(change.value).unwrap_or_default())
-        .bind(&change.reason)
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO rule_params (key, value, reason, changed_by) VALUES ($1, $2, $3, $4)",
+        change.key.to_string(),
+        serde_json::to_value(change.value).unwrap_or_default(),
+        &change.reason,
+        user_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -104,13 +113,14 @@ pub struct Change {
 
 /// The changes of one rule's parameters, newest first.
 pub async fn history(conn: &mut PgConnection, rule_id: &str) -> Result<Vec<Change>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.key, r.value, r.reason, u.display_name AS changed_by, r.changed_at
+    sqlx::query_as!(
+        Change,
+        r#"SELECT r.id, r.key, r.value, r.reason, u.display_name AS "changed_by?", r.changed_at
          FROM rule_params r LEFT JOIN users u ON u.id = r.changed_by
          WHERE r.key LIKE $1 || '.%'
-         ORDER BY r.changed_at DESC, r.id DESC",
+         ORDER BY r.changed_at DESC, r.id DESC"#,
+        rule_id
     )
-    .bind(rule_id)
     .fetch_all(conn)
     .await
 }
@@ -121,13 +131,14 @@ pub async fn history_of_programmes(conn: &mut PgConnection) -> Result<Vec<Change
         .iter()
         .flat_map(|p| p.params.iter().map(move |d| format!("{}.{}", p.id, d.name)))
         .collect();
-    sqlx::query_as(
-        "SELECT r.id, r.key, r.value, r.reason, u.display_name AS changed_by, r.changed_at
+    sqlx::query_as!(
+        Change,
+        r#"SELECT r.id, r.key, r.value, r.reason, u.display_name AS "changed_by?", r.changed_at
          FROM rule_params r LEFT JOIN users u ON u.id = r.changed_by
          WHERE r.key = ANY($1)
-         ORDER BY r.changed_at DESC, r.id DESC",
+         ORDER BY r.changed_at DESC, r.id DESC"#,
+        &keys
     )
-    .bind(keys)
     .fetch_all(conn)
     .await
 }

@@ -30,9 +30,14 @@ impl SecurityPolicy {
 }
 
 pub async fn get(pool: &PgPool) -> Result<SecurityPolicy, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM security_policy WHERE id = 1")
-        .fetch_one(pool)
-        .await
+    sqlx::query_as!(
+        SecurityPolicy,
+        "SELECT min_length, min_classes, max_failures, lockout_minutes, idle_minutes, admin_idle_minutes,
+                absolute_hours, password_max_age_days, version, updated_at
+         FROM security_policy WHERE id = 1"
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// Saves the policy if still at `version`; `None` on a stale version.
@@ -40,21 +45,24 @@ pub async fn update(
     conn: &mut PgConnection,
     p: &SecurityPolicy,
 ) -> Result<Option<SecurityPolicy>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SecurityPolicy,
         "UPDATE security_policy SET min_length = $1, min_classes = $2, max_failures = $3, lockout_minutes = $4,
                 idle_minutes = $5, admin_idle_minutes = $6, absolute_hours = $7, password_max_age_days = $8,
                 version = version + 1, updated_at = now()
-         WHERE id = 1 AND version = $9 RETURNING *",
+         WHERE id = 1 AND version = $9
+         RETURNING min_length, min_classes, max_failures, lockout_minutes, idle_minutes, admin_idle_minutes,
+                absolute_hours, password_max_age_days, version, updated_at",
+        p.min_length,
+        p.min_classes,
+        p.max_failures,
+        p.lockout_minutes,
+        p.idle_minutes,
+        p.admin_idle_minutes,
+        p.absolute_hours,
+        p.password_max_age_days,
+        p.version
     )
-    .bind(p.min_length)
-    .bind(p.min_classes)
-    .bind(p.max_failures)
-    .bind(p.lockout_minutes)
-    .bind(p.idle_minutes)
-    .bind(p.admin_idle_minutes)
-    .bind(p.absolute_hours)
-    .bind(p.password_max_age_days)
-    .bind(p.version)
     .fetch_optional(conn)
     .await
 }

@@ -26,17 +26,20 @@ pub async fn returned(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<Returned>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT 'filing' AS step, f.year, f.platform_id, f.reviewed_at AS returned_at, f.review_comment AS comment
+    // A UNION's columns carry no nullability: `!` states what both branches' tables guarantee.
+    sqlx::query_as!(
+        Returned,
+        r#"SELECT 'filing' AS "step!", f.year AS "year!", f.platform_id AS "platform_id!",
+                f.reviewed_at AS returned_at, f.review_comment AS "comment!"
          FROM filings f WHERE f.platform_id = $1 AND f.status = 'returned'
          UNION ALL
          SELECT 'yearend', e.year, e.platform_id,
                 CASE WHEN e.status = 'city_returned' THEN e.city_reviewed_at ELSE e.county_reviewed_at END,
                 CASE WHEN e.status = 'city_returned' THEN e.city_comment ELSE e.county_comment END
          FROM evaluations e WHERE e.platform_id = $1 AND e.status IN ('county_returned', 'city_returned')
-         ORDER BY year DESC, step",
+         ORDER BY 2 DESC, 1"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }

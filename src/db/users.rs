@@ -13,7 +13,7 @@ pub struct User {
     pub display_name: String,
     #[serde(skip)]
     pub password_hash: String,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub platform_id: Option<i64>,
     pub jurisdiction_id: Option<i32>,
     pub must_change_password: bool,
@@ -31,7 +31,7 @@ pub struct User {
 
 impl User {
     pub fn role(&self) -> Option<Role> {
-        self.role.as_deref().and_then(Role::parse)
+        self.role
     }
 
     pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
@@ -50,7 +50,7 @@ pub struct UserListRow {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub platform_name: Option<String>,
     pub jurisdiction_name: Option<String>,
     pub locked_until: Option<DateTime<Utc>>,
@@ -61,36 +61,41 @@ pub struct UserListRow {
 
 impl UserListRow {
     pub fn role_label(&self) -> &'static str {
-        self.role
-            .as_deref()
-            .and_then(Role::parse)
-            .map(Role::label_zh)
-            .unwrap_or("未分配")
+        self.role.map_or("未分配", Role::label_zh)
     }
     pub fn is_locked(&self) -> bool {
         self.locked_until.is_some_and(|t| t > Utc::now())
     }
     /// An administrator account: resets and status changes need a second administrator.
     pub fn is_admin(&self) -> bool {
-        self.role
-            .as_deref()
-            .and_then(Role::parse)
-            .is_some_and(Role::is_admin)
+        self.role.is_some_and(Role::is_admin)
     }
 }
 
 pub async fn find_by_username(pool: &PgPool, username: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM users WHERE username = $1")
-        .bind(username.trim().to_lowercase())
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        User,
+        r#"SELECT id, username, display_name, password_hash, role AS "role: Role", platform_id, jurisdiction_id,
+                must_change_password, password_changed_at, failed_logins, locked_until, disabled, is_demo,
+                version, email, mail_reminders
+         FROM users WHERE username = $1"#,
+        username.trim().to_lowercase()
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        User,
+        r#"SELECT id, username, display_name, password_hash, role AS "role: Role", platform_id, jurisdiction_id,
+                must_change_password, password_changed_at, failed_logins, locked_until, disabled, is_demo,
+                version, email, mail_reminders
+         FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Sets (or clears) an account's e-mail address; the account as it is now.
@@ -99,11 +104,17 @@ pub async fn set_email(
     id: i64,
     email: Option<&str>,
 ) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as("UPDATE users SET email = $2 WHERE id = $1 RETURNING *")
-        .bind(id)
-        .bind(email)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        User,
+        r#"UPDATE users SET email = $2 WHERE id = $1
+         RETURNING id, username, display_name, password_hash, role AS "role: Role", platform_id, jurisdiction_id,
+                must_change_password, password_changed_at, failed_logins, locked_until, disabled, is_demo,
+                version, email, mail_reminders"#,
+        id,
+        email
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Whether the account's reminders are e-mailed too (its owner decides).
@@ -112,25 +123,24 @@ pub async fn set_mail_reminders(
     id: i64,
     on: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET mail_reminders = $2 WHERE id = $1")
-        .bind(id)
-        .bind(on)
+    sqlx::query!("UPDATE users SET mail_reminders = $2 WHERE id = $1", id, on)
         .execute(conn)
         .await?;
     Ok(())
 }
 
 pub async fn list(pool: &PgPool, q: &str) -> Result<Vec<UserListRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, u.role, p.name AS platform_name, j.name AS jurisdiction_name,
-                u.locked_until, u.disabled, u.must_change_password, u.version
+    sqlx::query_as!(
+        UserListRow,
+        r#"SELECT u.id, u.username, u.display_name, u.role AS "role: Role", p.name AS "platform_name?",
+                j.name AS "jurisdiction_name?", u.locked_until, u.disabled, u.must_change_password, u.version
          FROM users u
          LEFT JOIN platforms p ON p.id = u.platform_id
          LEFT JOIN jurisdictions j ON j.id = u.jurisdiction_id
          WHERE $1 = '' OR u.username ILIKE '%' || $1 || '%' OR u.display_name ILIKE '%' || $1 || '%'
-         ORDER BY u.username",
+         ORDER BY u.username"#,
+        q.trim()
     )
-    .bind(q.trim())
     .fetch_all(pool)
     .await
 }
@@ -149,19 +159,23 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<User, sqlx::Error> {
-    sqlx::query_as(
-        "INSERT INTO users (username, display_name, password_hash, role, platform_id, jurisdiction_id,
+    sqlx::query_as!(
+        User,
+        r#"INSERT INTO users (username, display_name, password_hash, role, platform_id, jurisdiction_id,
                             must_change_password, is_demo)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, username, display_name, password_hash, role AS "role: Role", platform_id, jurisdiction_id,
+                must_change_password, password_changed_at, failed_logins, locked_until, disabled, is_demo,
+                version, email, mail_reminders"#,
+        u.username,
+        u.display_name,
+        u.password_hash,
+        u.role as Option<Role>,
+        u.platform_id,
+        u.jurisdiction_id,
+        u.must_change_password,
+        u.is_demo
     )
-    .bind(u.username)
-    .bind(u.display_name)
-    .bind(u.password_hash)
-    .bind(u.role.map(Role::as_str))
-    .bind(u.platform_id)
-    .bind(u.jurisdiction_id)
-    .bind(u.must_change_password)
-    .bind(u.is_demo)
     .fetch_one(conn)
     .await
 }
@@ -175,15 +189,19 @@ pub async fn set_role(
     platform_id: Option<i64>,
     jurisdiction_id: Option<i32>,
 ) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE users SET role = $3, platform_id = $4, jurisdiction_id = $5, version = version + 1
-         WHERE id = $1 AND version = $2 RETURNING *",
+    sqlx::query_as!(
+        User,
+        r#"UPDATE users SET role = $3, platform_id = $4, jurisdiction_id = $5, version = version + 1
+         WHERE id = $1 AND version = $2
+         RETURNING id, username, display_name, password_hash, role AS "role: Role", platform_id, jurisdiction_id,
+                must_change_password, password_changed_at, failed_logins, locked_until, disabled, is_demo,
+                version, email, mail_reminders"#,
+        id,
+        version,
+        role as Option<Role>,
+        platform_id,
+        jurisdiction_id
     )
-    .bind(id)
-    .bind(version)
-    .bind(role.map(Role::as_str))
-    .bind(platform_id)
-    .bind(jurisdiction_id)
     .fetch_optional(conn)
     .await
 }
@@ -194,14 +212,14 @@ pub async fn set_password(
     password_hash: &str,
     must_change: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = now(),
                           failed_logins = 0, locked_until = NULL, version = version + 1
          WHERE id = $1",
+        id,
+        password_hash,
+        must_change
     )
-    .bind(id)
-    .bind(password_hash)
-    .bind(must_change)
     .execute(conn)
     .await?;
     Ok(())
@@ -215,25 +233,32 @@ pub async fn record_failure(
     max_failures: i32,
     lockout_minutes: i32,
 ) -> Result<User, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE users SET
+    sqlx::query_as!(
+        User,
+        r#"UPDATE users SET
             failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3)
                                 ELSE locked_until END
-         WHERE id = $1 RETURNING *",
+         WHERE id = $1
+         RETURNING id, username, display_name, password_hash, role AS "role: Role", platform_id, jurisdiction_id,
+                must_change_password, password_changed_at, failed_logins, locked_until, disabled, is_demo,
+                version, email, mail_reminders"#,
+        id,
+        max_failures,
+        lockout_minutes
     )
-    .bind(id)
-    .bind(max_failures)
-    .bind(lockout_minutes)
     .fetch_one(conn)
     .await
 }
 
 pub async fn reset_failures(conn: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL
+         WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)",
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -242,11 +267,13 @@ pub async fn set_disabled(
     id: i64,
     disabled: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET disabled = $2, version = version + 1 WHERE id = $1")
-        .bind(id)
-        .bind(disabled)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET disabled = $2, version = version + 1 WHERE id = $1",
+        id,
+        disabled
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -312,23 +339,24 @@ pub async fn issue_reset_link(
     issued_by: i64,
     request_id: Option<i64>,
 ) -> Result<(String, ResetLink), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE password_reset_links SET revoked_at = now()
          WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+        user_id
     )
-    .bind(user_id)
     .execute(&mut *conn)
     .await?;
     let token = crate::db::sessions::random_token();
-    let link = sqlx::query_as(
+    let link = sqlx::query_as!(
+        ResetLink,
         "INSERT INTO password_reset_links (user_id, token_hash, issued_by, request_id)
          VALUES ($1, $2, $3, $4)
          RETURNING id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at",
+        user_id,
+        token_hash(&token),
+        issued_by,
+        request_id
     )
-    .bind(user_id)
-    .bind(token_hash(&token))
-    .bind(issued_by)
-    .bind(request_id)
     .fetch_one(conn)
     .await?;
     Ok((token, link))
@@ -340,26 +368,35 @@ pub async fn find_reset_link(
     token: &str,
     lock: bool,
 ) -> Result<Option<ResetLink>, sqlx::Error> {
-    let sql = if lock {
-        "SELECT id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at
-         FROM password_reset_links WHERE token_hash = $1 FOR UPDATE"
-    } else {
-        "SELECT id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at
-         FROM password_reset_links WHERE token_hash = $1"
-    };
-    sqlx::query_as(sql)
-        .bind(token_hash(token))
+    let hash = token_hash(token);
+    if lock {
+        sqlx::query_as!(
+            ResetLink,
+            "SELECT id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at
+             FROM password_reset_links WHERE token_hash = $1 FOR UPDATE",
+            hash
+        )
         .fetch_optional(conn)
         .await
+    } else {
+        sqlx::query_as!(
+            ResetLink,
+            "SELECT id, user_id, issued_by, request_id, created_at, expires_at, used_at, revoked_at
+             FROM password_reset_links WHERE token_hash = $1",
+            hash
+        )
+        .fetch_optional(conn)
+        .await
+    }
 }
 
 /// Consumes a live link (the owner acting); `false` if it was no longer live.
 pub async fn use_reset_link(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE password_reset_links SET used_at = now()
          WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
+        id
     )
-    .bind(id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -180,7 +180,7 @@ async fn page(
         .filter_map(|&kind| {
             let docs: Vec<DocView> = docs
                 .iter()
-                .filter(|d| d.kind() == Some(kind))
+                .filter(|d| d.kind == kind)
                 .map(|d| DocView {
                     id: d.id,
                     title: d.title.clone(),
@@ -490,7 +490,7 @@ pub async fn create_version(
     let doc = db::get_for_update(&mut tx, id, did)
         .await?
         .ok_or(AppError::NotFound)?;
-    let kind = doc.kind().ok_or(AppError::NotFound)?;
+    let kind = doc.kind;
     if !may_upload_kind(&user, kind) {
         return Err(AppError::Forbidden);
     }

@@ -158,7 +158,7 @@ enum Failed {
 }
 
 fn stage_of(p: &Platform) -> Stage {
-    Stage::parse(&p.stage).unwrap_or(Stage::Registration)
+    p.stage
 }
 
 /// The acceptance form's concurrency token: when the record shown was saved ("" = none).
@@ -226,7 +226,7 @@ async fn page(
     let mut visit_errors = FieldErrors::default();
     let mut acceptance_form = match &acceptance {
         Some(a) => AcceptanceFields {
-            result: a.result.clone(),
+            result: a.result.as_str().into(),
             accepted_on: a.accepted_on.to_string(),
             remarks: a.remarks.clone(),
             document_id: a.document_id.map(|d| d.to_string()).unwrap_or_default(),
@@ -321,9 +321,7 @@ async fn page(
             .into_iter()
             .map(|v| VisitView {
                 date: v.visit_date.to_string(),
-                form: VisitForm::parse(&v.form)
-                    .map(VisitForm::label_zh)
-                    .unwrap_or(""),
+                form: v.form.label_zh(),
                 advisor: v.advisor_name,
                 topics: v.topics,
                 advice: v.advice,
@@ -338,10 +336,8 @@ async fn page(
         visit_forms: enum_options(VisitForm::ALL, VisitForm::as_str, VisitForm::label_zh),
         acceptance_token: token_of(acceptance.as_ref()),
         acceptance: acceptance.map(|a| AcceptanceView {
-            result: AcceptanceResult::parse(&a.result)
-                .map(AcceptanceResult::label_zh)
-                .unwrap_or(""),
-            result_code: a.result,
+            result: a.result.label_zh(),
+            result_code: a.result.as_str().into(),
             accepted_on: a.accepted_on.to_string(),
             remarks: a.remarks,
             document: a.document_id.map(|d| {
@@ -715,10 +711,7 @@ fn acceptance_rows(a: Option<&AcceptanceRow>) -> [String; 3] {
     match a {
         None => ["（无记录）".into(), String::new(), String::new()],
         Some(a) => [
-            AcceptanceResult::parse(&a.result)
-                .map(AcceptanceResult::label_zh)
-                .unwrap_or("")
-                .to_string(),
+            a.result.label_zh().to_string(),
             a.accepted_on.to_string(),
             a.remarks.clone(),
         ],

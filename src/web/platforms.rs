@@ -116,7 +116,7 @@ pub struct Row {
     pub level: &'static str,
     pub category: &'static str,
     pub stage: &'static str,
-    pub stage_code: String,
+    pub stage_code: Stage,
     pub cluster: &'static str,
     pub registered: String,
 }
@@ -125,20 +125,10 @@ impl From<ListRow> for Row {
     fn from(r: ListRow) -> Row {
         Row {
             id: r.id,
-            level: Level::parse(&r.level).map(Level::label_zh).unwrap_or(""),
-            category: r
-                .category
-                .as_deref()
-                .and_then(Category::parse)
-                .map(Category::label_zh)
-                .unwrap_or("未设置"),
-            stage: Stage::parse(&r.stage).map(Stage::label_zh).unwrap_or(""),
-            cluster: r
-                .industry_cluster
-                .as_deref()
-                .and_then(Cluster::parse)
-                .map(Cluster::label_zh)
-                .unwrap_or("—"),
+            level: r.level.label_zh(),
+            category: r.category.map_or("未设置", Category::label_zh),
+            stage: r.stage.label_zh(),
+            cluster: r.industry_cluster.map_or("—", Cluster::label_zh),
             registered: local_time(&r.created_at)[..10].to_string(),
             stage_code: r.stage,
             code: r.code,
@@ -327,18 +317,10 @@ pub async fn export_xlsx(
             r.code.into(),
             r.name.into(),
             r.jurisdiction_name.into(),
-            Level::parse(&r.level).map_or("", Level::label_zh).into(),
-            r.category
-                .as_deref()
-                .and_then(Category::parse)
-                .map_or("未设置", Category::label_zh)
-                .into(),
-            Stage::parse(&r.stage).map_or("", Stage::label_zh).into(),
-            r.industry_cluster
-                .as_deref()
-                .and_then(Cluster::parse)
-                .map_or("—", Cluster::label_zh)
-                .into(),
+            r.level.label_zh().into(),
+            r.category.map_or("未设置", Category::label_zh).into(),
+            r.stage.label_zh().into(),
+            r.industry_cluster.map_or("—", Cluster::label_zh).into(),
             r.co_builders.into(),
             opt(r.construction_start, Cell::Date),
             opt(r.construction_end, Cell::Date),
@@ -708,10 +690,13 @@ fn fields_of(p: &Platform) -> PlatformFields {
         code: p.code.clone(),
         name: p.name.clone(),
         jurisdiction_id: p.jurisdiction_id.to_string(),
-        level: p.level.clone(),
-        category: p.category.clone().unwrap_or_default(),
-        industry_cluster: p.industry_cluster.clone().unwrap_or_default(),
-        legal_form: p.legal_form.clone(),
+        level: p.level.as_str().into(),
+        category: p.category.map(|c| c.as_str().into()).unwrap_or_default(),
+        industry_cluster: p
+            .industry_cluster
+            .map(|c| c.as_str().into())
+            .unwrap_or_default(),
+        legal_form: p.legal_form.as_str().into(),
         co_builders: p.co_builders.clone(),
         construction_start: date(p.construction_start),
         construction_end: date(p.construction_end),

@@ -99,12 +99,7 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> AppResul
             code: r.code.clone(),
             name: r.name.clone(),
             jurisdiction: r.jurisdiction_name.clone(),
-            decision: r
-                .decision
-                .as_deref()
-                .and_then(DecisionKind::parse)
-                .map(DecisionKind::label_zh)
-                .unwrap_or(""),
+            decision: r.decision.map_or("", DecisionKind::label_zh),
             decided_on: r
                 .decided_at
                 .as_ref()

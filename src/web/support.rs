@@ -230,11 +230,7 @@ async fn recover_bases(
 ) -> AppResult<Vec<BasisOption>> {
     let mut bases = Vec::new();
     for d in recovery_db::open_decisions(&mut *conn, platform_id).await? {
-        let kind = d
-            .decision
-            .as_deref()
-            .and_then(DecisionKind::parse)
-            .map_or("退/转/并", DecisionKind::label_zh);
+        let kind = d.decision.map_or("退/转/并", DecisionKind::label_zh);
         let on = d.decided_on.map(|d| d.to_string()).unwrap_or_default();
         let left = (d.funds_to_recover - d.committed).max(0);
         bases.push(BasisOption {

@@ -34,11 +34,11 @@ pub struct StageBadge {
     pub label: &'static str,
 }
 
-fn badge(code: Option<&str>) -> Option<StageBadge> {
-    code.and_then(Stage::parse).map(|s| StageBadge {
+fn badge(s: Stage) -> StageBadge {
+    StageBadge {
         code: s.as_str(),
         label: s.label_zh(),
-    })
+    }
 }
 
 pub struct EventView {
@@ -69,8 +69,8 @@ impl EventView {
             id: e.id,
             at: local_time(&e.at)[..16].to_owned(),
             who,
-            from: badge(e.from_stage.as_deref()),
-            to: badge(e.to_stage.as_deref()),
+            from: e.from_stage.map(badge),
+            to: e.to_stage.map(badge),
             kind: e.kind,
             summary: e.summary,
             reason: e.reason,

@@ -85,7 +85,7 @@ pub struct PlatformHead {
     pub id: i64,
     pub name: String,
     pub code: String,
-    pub stage: String,
+    pub stage: crate::domain::platform::Stage,
     pub stage_label: &'static str,
 }
 
@@ -95,7 +95,7 @@ impl PlatformHead {
         Ok(PlatformHead {
             id,
             stage_label: p.stage_label(),
-            stage: p.stage.clone(),
+            stage: p.stage,
             name: p.name,
             code: p.code,
         })

@@ -28,7 +28,7 @@ use crate::db::platforms::{self, ListFilter};
 use crate::db::{compliance, dashboards, support};
 use crate::domain::compliance::citation::clause_zh;
 use crate::domain::compliance::{Status, rules};
-use crate::domain::platform::{Category, Cluster, LegalForm, Level, Stage};
+use crate::domain::platform::{Category, Cluster, Level, Stage};
 use crate::domain::support::claims::ClaimStatus;
 use crate::domain::support::programme;
 use crate::error::AppError;
@@ -330,21 +330,17 @@ pub async fn list_platforms(
         .into_iter()
         .map(|r| PlatformSummary {
             jurisdiction_code: code_of(&all, &r.jurisdiction_name),
-            level_label: label(&r.level, Level::parse, Level::label_zh),
-            category_label: r
-                .category
-                .as_deref()
-                .map(|c| label(c, Category::parse, Category::label_zh))
-                .unwrap_or_else(|| "未设置".into()),
-            stage_label: label(&r.stage, Stage::parse, Stage::label_zh),
+            level_label: r.level.label_zh().into(),
+            category_label: r.category.map_or("未设置", Category::label_zh).into(),
+            stage_label: r.stage.label_zh().into(),
             id: r.id,
             code: r.code,
             name: r.name,
             jurisdiction_name: r.jurisdiction_name,
-            level: r.level,
-            category: r.category,
-            stage: r.stage,
-            industry_cluster: r.industry_cluster,
+            level: r.level.as_str().into(),
+            category: r.category.map(|c| c.as_str().into()),
+            stage: r.stage.as_str().into(),
+            industry_cluster: r.industry_cluster.map(|c| c.as_str().into()),
             created_at: r.created_at,
         })
         .collect();
@@ -415,10 +411,10 @@ pub async fn get_platform(
     Ok(Json(PlatformDetail {
         industry_cluster_label: p
             .industry_cluster
-            .as_deref()
-            .map(|c| label(c, Cluster::parse, Cluster::label_zh))
-            .unwrap_or_default(),
-        legal_form_label: label(&p.legal_form, LegalForm::parse, LegalForm::label_zh),
+            .map(Cluster::label_zh)
+            .unwrap_or_default()
+            .into(),
+        legal_form_label: p.legal_form.label_zh().into(),
         summary: PlatformSummary {
             id: p.id,
             jurisdiction_code: all
@@ -432,13 +428,13 @@ pub async fn get_platform(
             code: p.code,
             name: p.name,
             jurisdiction_name: p.jurisdiction_name,
-            level: p.level,
-            category: p.category,
-            stage: p.stage,
-            industry_cluster: p.industry_cluster,
+            level: p.level.as_str().into(),
+            category: p.category.map(|c| c.as_str().into()),
+            stage: p.stage.as_str().into(),
+            industry_cluster: p.industry_cluster.map(|c| c.as_str().into()),
             created_at: p.created_at,
         },
-        legal_form: p.legal_form,
+        legal_form: p.legal_form.as_str().into(),
         co_builders: p.co_builders,
         uscc: p.uscc,
         construction_start: p.construction_start,

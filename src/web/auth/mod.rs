@@ -82,7 +82,7 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     fn from_session(s: &SessionUser, addr: Option<String>) -> CurrentUser {
-        let role = s.role.as_deref().and_then(Role::parse);
+        let role = s.role;
         let jurisdiction = s
             .jurisdiction_id
             .map(|id| (id, s.jurisdiction_is_city.unwrap_or(false)));
@@ -392,11 +392,7 @@ async fn live_session(
     let Some(s) = session else {
         return Ok(None);
     };
-    let is_admin = s
-        .role
-        .as_deref()
-        .and_then(Role::parse)
-        .is_some_and(Role::is_admin);
+    let is_admin = s.role.is_some_and(Role::is_admin);
     let idle = if is_admin {
         policy.admin_idle_minutes
     } else {

@@ -147,7 +147,7 @@ async fn role_page(
 
 fn form_of(u: &User) -> RoleForm {
     RoleForm {
-        role: u.role.clone().unwrap_or_default(),
+        role: u.role.map(|r| r.as_str().into()).unwrap_or_default(),
         platform_id: u.platform_id.map(|p| p.to_string()).unwrap_or_default(),
         jurisdiction_id: u.jurisdiction_id.map(|j| j.to_string()).unwrap_or_default(),
         version: u.version,

@@ -164,11 +164,11 @@ pub(crate) async fn persist_exclusion(
 }
 
 fn level_of(p: &Platform) -> Level {
-    Level::parse(&p.level).unwrap_or(Level::County)
+    p.level
 }
 
 fn stage_of(p: &Platform) -> Stage {
-    Stage::parse(&p.stage).unwrap_or(Stage::Registration)
+    p.stage
 }
 
 fn facts(

@@ -145,16 +145,13 @@ pub(super) async fn programmes_page(
     let history = changes.into_iter().map(change_row).collect();
     let pack_history = pack_changes
         .into_iter()
-        .map(|c| {
-            let pack = Pack::parse(&c.pack);
-            PackChangeRow {
-                at: local_time(&c.changed_at),
-                pack: pack.map_or(c.pack.clone(), |p| p.label_zh().to_owned()),
-                draft: pack.is_some_and(Pack::is_draft),
-                enabled: c.enabled,
-                by: c.changed_by.unwrap_or_else(|| "系统（部署默认）".into()),
-                reason: c.reason,
-            }
+        .map(|c| PackChangeRow {
+            at: local_time(&c.changed_at),
+            pack: c.pack.label_zh().to_owned(),
+            draft: c.pack.is_draft(),
+            enabled: c.enabled,
+            by: c.changed_by.unwrap_or_else(|| "系统（部署默认）".into()),
+            reason: c.reason,
         })
         .collect();
     Ok(ProgrammesPage {

@@ -200,7 +200,7 @@ pub async fn propose(
     let target_stage = visible_stage(&mut tx, &state, &user, proposal.merge_into).await?;
     let snapshot = CaseSnapshot {
         platform_id: id,
-        category: p.category.as_deref().and_then(Category::parse),
+        category: p.category,
         assessment: before.assessment.clone(),
         proposal: Some(proposal.clone()),
         proposer: Some(Signatory {
@@ -444,7 +444,7 @@ pub async fn sign_off(
         });
     let snapshot = CaseSnapshot {
         platform_id: id,
-        category: p_before.category.as_deref().and_then(Category::parse),
+        category: p_before.category,
         assessment: before.assessment.clone(),
         proposal: Some(proposal.clone()),
         proposer,

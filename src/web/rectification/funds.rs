@@ -22,9 +22,9 @@ pub async fn record_recovery(
         .await?
         .ok_or(AppError::NotFound)?;
     let due = due.unwrap_or(0);
-    if status != CaseStatus::Decided.as_str() || due == 0 || recovered >= due {
+    if status != CaseStatus::Decided || due == 0 || recovered >= due {
         tx.rollback().await?;
-        let msg = if status != CaseStatus::Decided.as_str() || due == 0 {
+        let msg = if status != CaseStatus::Decided || due == 0 {
             "该案件没有应追回的财政资金（须为已生效的退/转/并决定且应追回金额大于0）。".to_owned()
         } else {
             format!(

@@ -80,7 +80,7 @@ async fn tab_page(
     drop(conn);
     let list = cases::list(&state.db, id).await?;
     let has_open = list.iter().any(|c| c.status == CaseStatus::Open.as_str());
-    let stage = Stage::parse(&p.stage);
+    let stage = Some(p.stage);
     let is_staff = user.has_role(Role::Staff);
     let can_open = is_staff && stage == Some(Stage::Operating) && !has_open;
     let open_hint = match (is_staff, can_open, has_open) {
@@ -510,7 +510,7 @@ pub(super) async fn case_page(
     } else {
         Vec::new()
     };
-    let current = p.category.as_deref();
+    let current = p.category.map(Category::as_str);
     let today = today();
     Ok(CasePage {
         layout: Layout::for_user(user, "platforms"),

@@ -95,7 +95,7 @@ async fn load_platform(state: &AppState, id: i64) -> AppResult<Platform> {
 }
 
 fn stage_of(p: &Platform) -> Stage {
-    Stage::parse(&p.stage).unwrap_or(Stage::Registration)
+    p.stage
 }
 
 /// A 409 page when the platform has left the lifecycle (exited, converted, merged).
