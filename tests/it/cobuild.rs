@@ -5,10 +5,9 @@
 
 use crate::common;
 
-use crate::common::{Client, TestApp};
+use crate::common::{CHONGCHUAN, CITY, Client, HAIMEN, TestApp, cast, platform};
 use axum::http::StatusCode;
 use chrono::Datelike;
-use kechuang::domain::role::Role;
 
 /// The current year in Beijing: the round the page opens on.
 fn this_year() -> i32 {
@@ -30,43 +29,23 @@ struct World {
     young: i64,
 }
 
-async fn grade(app: &TestApp, platform: i64, year: i32, grade: &str) {
-    sqlx::query(
-        "INSERT INTO evaluation_rounds (year, status) VALUES ($1, 'published') ON CONFLICT (year) DO NOTHING",
-    )
-    .bind(year)
-    .execute(app.pool())
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO evaluations (platform_id, year, status, total_score, rank, grade) VALUES ($1, $2, 'scored', 90, 1, $3)",
-    )
-    .bind(platform)
-    .bind(year)
-    .bind(grade)
-    .execute(app.pool())
-    .await
-    .unwrap();
-}
-
+/// A county platform whose first support period ends on `support_end`, graded `grades` in the two years
+/// before `year`.
 async fn county_platform(
     app: &TestApp,
     code: &str,
     county: &str,
     support_end: &str,
-    grades: (&str, &str),
+    grades: (&'static str, &'static str),
     year: i32,
 ) -> i64 {
-    let id = app.platform(code, county).await;
-    sqlx::query("UPDATE platforms SET first_support_end = $2::date WHERE id = $1")
-        .bind(id)
-        .bind(support_end)
-        .execute(app.pool())
+    platform(code)
+        .in_county(county)
+        .first_support_end(support_end)
+        .evaluated(year - 2, 90.0, 1, grades.0)
+        .evaluated(year - 1, 90.0, 1, grades.1)
+        .insert(app)
         .await
-        .unwrap();
-    grade(app, id, year - 2, grades.0).await;
-    grade(app, id, year - 1, grades.1).await;
-    id
 }
 
 async fn world() -> World {
@@ -111,18 +90,15 @@ async fn world() -> World {
         year,
     )
     .await;
-    app.data_changed().await;
-    app.user("city-a", Some(Role::Staff), None, Some("320600"))
+    cast()
+        .staff("city-a", CITY)
+        .staff("city-b", CITY)
+        .staff("chongchuan", CHONGCHUAN)
+        .staff("haimen", HAIMEN)
+        .operator("operator", a)
+        .leader("leader")
+        .insert(&app)
         .await;
-    app.user("city-b", Some(Role::Staff), None, Some("320600"))
-        .await;
-    app.user("chongchuan", Some(Role::Staff), None, Some("320613"))
-        .await;
-    app.user("haimen", Some(Role::Staff), None, Some("320614"))
-        .await;
-    app.user("operator", Some(Role::Operator), Some(a), None)
-        .await;
-    app.user("leader", Some(Role::Leader), None, None).await;
     World {
         app,
         year,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::{Client, TestApp};
+use crate::common::{Client, Figures, TestApp, platform};
 use axum::http::StatusCode;
 use chrono::Datelike;
 use kechuang::clock::today;
@@ -29,51 +29,35 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
 async fn grow(app: &TestApp, from: usize, n: usize) {
     let counties = ["320613", "320614", "320612", "320682"];
     let last = today().year() - 1;
-    for i in from..from + n {
-        let id = app
-            .platform(&format!("QC-{i:03}"), counties[i % counties.len()])
-            .await;
-        sqlx::query(
-            "UPDATE platforms SET construction_start = '2019-01-01', construction_end = '2021-12-31',
-                    operating_since = '2019-06-01', industry_cluster = 'new_materials',
-                    advisor_id = (SELECT id FROM users WHERE username = 'advisor'),
-                    responsible_staff_id = (SELECT id FROM users WHERE username = 'staff')
-             WHERE id = $1",
-        )
-        .bind(id)
-        .execute(app.pool())
-        .await
-        .unwrap();
-        for year in last - 2..=last {
-            sqlx::query(
-                "INSERT INTO annual_figures (platform_id, year, service_orders, tech_contracts, fiscal_subsidy, expenditure)
-                 VALUES ($1, $2, $3, 100000, 500000, 2000000)",
-            )
-            .bind(id)
-            .bind(year)
-            .bind(1_000_000 + 100_000 * i as i64)
-            .execute(app.pool())
+    let id_of = |username: &'static str| async move {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(app.pool())
             .await
-            .unwrap();
-        }
-        sqlx::query(
-            "INSERT INTO evaluation_rounds (year, status) VALUES ($1, 'published') ON CONFLICT (year) DO NOTHING",
-        )
-        .bind(last)
-        .execute(app.pool())
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO evaluations (platform_id, year, status, total_score, rank, grade)
-             VALUES ($1, $2, 'scored', $3, $4, 'good')",
-        )
-        .bind(id)
-        .bind(last)
-        .bind(80.0 + i as f64 / 10.0)
-        .bind(i as i32 + 1)
-        .execute(app.pool())
-        .await
-        .unwrap();
+            .unwrap()
+    };
+    let (advisor, staff) = (id_of("advisor").await, id_of("staff").await);
+    for i in from..from + n {
+        let figures = Figures {
+            service_orders: 1_000_000 + 100_000 * i as i64,
+            tech_contracts: 100_000,
+            fiscal_subsidy: 500_000,
+            expenditure: 2_000_000,
+            ..Figures::default()
+        };
+        (last - 2..=last)
+            .fold(platform(&format!("QC-{i:03}")), |p, year| {
+                p.with_ledger(year, figures)
+            })
+            .in_county(counties[i % counties.len()])
+            .construction("2019-01-01", "2021-12-31")
+            .operating_since("2019-06-01")
+            .cluster("new_materials")
+            .advisor(advisor)
+            .responsible_staff(staff)
+            .evaluated(last, 80.0 + i as f64 / 10.0, i as i32 + 1, "good")
+            .insert(app)
+            .await;
     }
     kechuang::db::compliance::refresh(app.pool(), None, today())
         .await
@@ -85,6 +69,10 @@ async fn count(app: &TestApp, pages: &[(&str, &str)]) -> Vec<usize> {
     let counter = Arc::new(AtomicUsize::new(0));
     let subscriber = tracing_subscriber::registry().with(Statements(counter.clone()));
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests of this binary run on other threads without a subscriber: a callsite first hit there
+    // may have cached "never interested". Recompute every callsite's interest now that this thread's
+    // subscriber exists.
+    tracing::callsite::rebuild_interest_cache();
     let mut out = Vec::new();
     for (user, path) in pages {
         let mut c: Client = app.signed_in(user).await;

@@ -4,20 +4,18 @@
 
 use crate::common;
 
-use crate::common::{Client, TestApp};
+use crate::common::{Client, TestApp, platform};
 use axum::http::StatusCode;
 use kechuang::domain::role::Role;
 
 /// A platform in the registration stage (no category unless `category`).
 async fn registering(app: &TestApp, code: &str, jurisdiction: &str, category: bool) -> i64 {
-    let id = app.platform(code, jurisdiction).await;
-    sqlx::query("UPDATE platforms SET stage = 'registration', category = CASE WHEN $2 THEN category END WHERE id = $1")
-        .bind(id)
-        .bind(category)
-        .execute(app.pool())
+    platform(code)
+        .in_county(jurisdiction)
+        .registering()
+        .category(category.then_some("technical_service"))
+        .insert(app)
         .await
-        .unwrap();
-    id
 }
 
 /// A document row of `kind` on file for the platform (the upload pages are another feature).

@@ -41,9 +41,13 @@ pub fn platform(code: &str) -> PlatformBuilder {
         category: Some("technical_service"),
         cluster: None,
         construction: None,
+        first_support_end: None,
+        operating_since: None,
         co_builders: None,
         advisor: None,
+        responsible_staff: None,
         ledger: Vec::new(),
+        evaluations: Vec::new(),
     }
 }
 
@@ -55,9 +59,17 @@ pub struct PlatformBuilder {
     category: Option<&'static str>,
     cluster: Option<&'static str>,
     construction: Option<(NaiveDate, NaiveDate)>,
+    first_support_end: Option<NaiveDate>,
+    operating_since: Option<NaiveDate>,
     co_builders: Option<String>,
     advisor: Option<i64>,
+    responsible_staff: Option<i64>,
     ledger: Vec<(i32, Figures)>,
+    evaluations: Vec<(i32, f64, i32, &'static str)>,
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date like 2020-03-01")
 }
 
 impl PlatformBuilder {
@@ -99,9 +111,19 @@ impl PlatformBuilder {
 
     /// Construction period (建设期), both days included.
     pub fn construction(mut self, start: &str, end: &str) -> Self {
-        let day =
-            |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date like 2020-03-01");
         self.construction = Some((day(start), day(end)));
+        self
+    }
+
+    /// The end of the first support period (首个支持期).
+    pub fn first_support_end(mut self, on: &str) -> Self {
+        self.first_support_end = Some(day(on));
+        self
+    }
+
+    /// In operation since (运行起始).
+    pub fn operating_since(mut self, on: &str) -> Self {
+        self.operating_since = Some(day(on));
         self
     }
 
@@ -113,6 +135,19 @@ impl PlatformBuilder {
     /// The advisor (产业顾问) looking after it.
     pub fn advisor(mut self, user: i64) -> Self {
         self.advisor = Some(user);
+        self
+    }
+
+    /// The staff member responsible for it (责任处室人员).
+    pub fn responsible_staff(mut self, user: i64) -> Self {
+        self.responsible_staff = Some(user);
+        self
+    }
+
+    /// A scored evaluation of `year` (total score, rank, grade `excellent`/`good`/`pass`/`fail`) in
+    /// that year's published round.
+    pub fn evaluated(mut self, year: i32, score: f64, rank: i32, grade: &'static str) -> Self {
+        self.evaluations.push((year, score, rank, grade));
         self
     }
 
@@ -135,8 +170,10 @@ impl PlatformBuilder {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO platforms (code, name, jurisdiction_id, level, category, stage,
                                     construction_start, construction_end, co_builders, advisor_id,
-                                    industry_cluster)
-             SELECT $1, '测试平台' || $1, id, $3, $4, $5, $6, $7, coalesce($8, ''), $9, $10
+                                    industry_cluster, first_support_end, operating_since,
+                                    responsible_staff_id)
+             SELECT $1, '测试平台' || $1, id, $3, $4, $5, $6, $7, coalesce($8, ''), $9, $10, $11,
+                    $12, $13
                FROM jurisdictions WHERE code = $2
              RETURNING id",
         )
@@ -150,6 +187,9 @@ impl PlatformBuilder {
         .bind(&self.co_builders)
         .bind(self.advisor)
         .bind(self.cluster)
+        .bind(self.first_support_end)
+        .bind(self.operating_since)
+        .bind(self.responsible_staff)
         .fetch_one(&mut *tx)
         .await
         .unwrap_or_else(|e| panic!("insert platform {}: {e}", self.code));
@@ -167,6 +207,28 @@ impl PlatformBuilder {
             .bind(f.expenditure)
             .bind(f.rnd_staff)
             .bind(f.major_tasks)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        for (year, score, rank, grade) in &self.evaluations {
+            sqlx::query(
+                "INSERT INTO evaluation_rounds (year, status) VALUES ($1, 'published')
+                 ON CONFLICT (year) DO NOTHING",
+            )
+            .bind(year)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO evaluations (platform_id, year, status, total_score, rank, grade)
+                 VALUES ($1, $2, 'scored', $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(year)
+            .bind(score)
+            .bind(rank)
+            .bind(grade)
             .execute(&mut *tx)
             .await
             .unwrap();
