@@ -80,7 +80,7 @@ macro_rules! code_enums {
         }
 
         /// Sends every variant of every type [`code_enums!`] covers through the server as `text` and
-        /// decodes it back (the round-trip test, `tests/db_types.rs`): the number of values checked.
+        /// decodes it back (the round-trip test, `tests/it/db_types.rs`): the number of values checked.
         #[doc(hidden)]
         pub async fn round_trip_all(pool: &sqlx::PgPool) -> Result<usize, String> {
             let mut n = 0;

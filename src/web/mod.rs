@@ -107,7 +107,7 @@ pub struct RouteDef {
     /// The largest request body the route takes (uploads are larger than forms).
     pub body_limit: usize,
     /// The route creates or submits something: it must be safe against double submission
-    /// (tests/write_path.rs submits every such route twice, in parallel and as a replay).
+    /// (tests/it/write_path.rs submits every such route twice, in parallel and as a replay).
     pub creates: bool,
 }
 

@@ -108,7 +108,7 @@ fn def(
 }
 
 /// POST routes that create a record or submit something new: each must answer a double
-/// submission with the first one's result (tests/write_path.rs walks this list).
+/// submission with the first one's result (tests/it/write_path.rs walks this list).
 pub const CREATE_ROUTES: &[&str] = &[
     "/platforms",
     "/platforms/{id}/rectification",

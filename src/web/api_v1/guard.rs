@@ -110,7 +110,7 @@ pub async fn check(
     };
     match scope {
         Scope::Platform => req = check_platform(app, req, client.scope).await?,
-        // Lists filter by the token's scope in their SQL (tests/authz_matrix.rs checks that no
+        // Lists filter by the token's scope in their SQL (tests/it/authz_matrix.rs checks that no
         // API route is registered with `Scope::City`).
         Scope::Global | Scope::City => {}
     }
