@@ -7,7 +7,7 @@
 //! when the ledger has any for that year, else the self-reported totals — the same figures the
 //! compliance snapshot uses — kept per platform and year by triggers, so no page sums ledger items.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::QueryAs;
 use sqlx::{FromRow, PgPool, Postgres};
@@ -848,9 +848,4 @@ pub async fn my_platforms(
          ORDER BY sp.code"
     );
     query(&sql, f).bind(user_id).fetch_all(pool).await
-}
-
-/// The latest complete year on `today`.
-pub fn last_complete_year(today: NaiveDate) -> i32 {
-    today.year() - 1
 }

@@ -25,6 +25,12 @@ pub fn beijing_date(t: &DateTime<Utc>) -> NaiveDate {
 pub fn today_beijing(now: DateTime<Utc>) -> NaiveDate {
     beijing_date(&now)
 }
+
+/// The latest year whose records are complete on `today` (the year before): the year the dashboards,
+/// the registry export and the reference figures report by default.
+pub fn last_complete_year(today: NaiveDate) -> i32 {
+    today.year() - 1
+}
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The years the system keeps records for: a year outside is a page that does not exist.
@@ -189,6 +195,18 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         parse_iso_date(s).expect("test date")
+    }
+
+    #[test]
+    fn the_last_complete_year_is_the_year_before_today_in_beijing() {
+        assert_eq!(last_complete_year(d("2026-01-01")), 2025);
+        assert_eq!(last_complete_year(d("2026-12-31")), 2025);
+        // 2026-12-31 16:00 UTC is already 2027-01-01 in Beijing: 2026 is complete.
+        let new_year = DateTime::parse_from_rfc3339("2026-12-31T16:00:00Z").expect("test time");
+        assert_eq!(
+            last_complete_year(today_beijing(new_year.with_timezone(&Utc))),
+            2026
+        );
     }
 
     #[test]

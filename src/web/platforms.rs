@@ -286,7 +286,7 @@ pub async fn export_xlsx(
     Query(q): Query<ListQuery>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let year = crate::db::dashboards::last_complete_year(crate::clock::today());
+    let year = crate::domain::calendar::last_complete_year(crate::clock::today());
     let rows = platforms::export(&state.db, user.scope, &q.filter(), year).await?;
     xlsx::audit_export(&state.db, &user, "platforms", raw.as_deref(), rows.len()).await?;
     let self_generated = format!("{year}年自我造血收入（元）");

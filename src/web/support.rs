@@ -618,15 +618,21 @@ async fn refused(
     f: RawForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let page = support_page(
-        state,
-        user,
-        id,
-        "",
-        Retry::Record(kind, AddForm { f, errors }),
-    )
-    .await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let retry = Retry::Record(kind, AddForm { f, errors });
+    answer(state, user, id, StatusCode::UNPROCESSABLE_ENTITY, retry).await
+}
+
+/// The tab again with `status`, showing what was refused (the typed form and its errors, or
+/// the conflict), so nothing typed is lost.
+async fn answer(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    status: StatusCode,
+    retry: Retry,
+) -> AppResult<Response> {
+    let page = support_page(state, user, id, "", retry).await?;
+    Ok((status, page).into_response())
 }
 
 /// Adds a record of the platform.
@@ -712,9 +718,8 @@ pub async fn add_claim(
     let claim = match parse_claim(&f, &ids, &docs) {
         Ok(claim) => claim,
         Err(errors) => {
-            let page =
-                support_page(&state, &user, id, "", Retry::Claim(AddForm { f, errors })).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let retry = Retry::Claim(AddForm { f, errors });
+            return answer(&state, &user, id, StatusCode::UNPROCESSABLE_ENTITY, retry).await;
         }
     };
     let result = open
@@ -773,8 +778,8 @@ async fn step(
     };
     let seen: Option<i32> = f.get("version").trim().parse().ok();
     if seen != Some(claim.version) || claim.status != step.from_status().as_str() {
-        let page = support_page(&state, &user, id, "", Retry::Conflict(conflict(&claim))).await?;
-        return Ok((StatusCode::CONFLICT, page).into_response());
+        let retry = Retry::Conflict(conflict(&claim));
+        return answer(&state, &user, id, StatusCode::CONFLICT, retry).await;
     }
     let figures = ClaimFigures {
         computed_yuan: claim.computed_yuan,
@@ -787,15 +792,8 @@ async fn step(
     let input = match parse_step(step, &f, &figures, &bases, crate::clock::today()) {
         Ok(input) => input,
         Err(errors) => {
-            let page = support_page(
-                &state,
-                &user,
-                id,
-                "",
-                Retry::Step(cid, AddForm { f, errors }),
-            )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let retry = Retry::Step(cid, AddForm { f, errors });
+            return answer(&state, &user, id, StatusCode::UNPROCESSABLE_ENTITY, retry).await;
         }
     };
     let mut tx = w.begin().await?;
@@ -811,15 +809,8 @@ async fn step(
                 "recover",
                 "该决定尚待追回的金额已变化（他人刚登记了追回），请按页面上的最新金额重新填写",
             );
-            let page = support_page(
-                &state,
-                &user,
-                id,
-                "",
-                Retry::Step(cid, AddForm { f, errors }),
-            )
-            .await?;
-            return Ok((StatusCode::CONFLICT, page).into_response());
+            let retry = Retry::Step(cid, AddForm { f, errors });
+            return answer(&state, &user, id, StatusCode::CONFLICT, retry).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -830,8 +821,8 @@ async fn step(
             .await?
             .ok_or(AppError::NotFound)?;
         drop(conn);
-        let page = support_page(&state, &user, id, "", Retry::Conflict(conflict(&now))).await?;
-        return Ok((StatusCode::CONFLICT, page).into_response());
+        let retry = Retry::Conflict(conflict(&now));
+        return answer(&state, &user, id, StatusCode::CONFLICT, retry).await;
     }
     let after = db::claim_json(&mut tx, cid).await?;
     tx.audit(

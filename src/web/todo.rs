@@ -246,7 +246,7 @@ pub fn filter_of(user: &CurrentUser, today: NaiveDate, months: u32) -> Filter {
         scope: user.scope,
         jurisdiction: None,
         category: None,
-        year: dash::last_complete_year(today),
+        year: crate::domain::calendar::last_complete_year(today),
         today,
         transition_months: months,
     }
@@ -336,7 +336,7 @@ async fn operator_groups(
         scope,
         jurisdiction: None,
         category: None,
-        year: dash::last_complete_year(today),
+        year: crate::domain::calendar::last_complete_year(today),
         today,
         transition_months: 0,
     };

@@ -438,7 +438,7 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
             scope: kechuang::domain::scope::PlatformScope::All,
             jurisdiction: None,
             category: None,
-            year: kechuang::db::dashboards::last_complete_year(kechuang::clock::today()),
+            year: kechuang::domain::calendar::last_complete_year(kechuang::clock::today()),
             today: kechuang::clock::today(),
             transition_months: 36,
         },

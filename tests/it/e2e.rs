@@ -680,17 +680,22 @@ fn not_a_page(pattern: &str) -> bool {
         || matches!(pattern, "/" | "/logout" | "/login" | "/notices/read-all")
 }
 
-/// The registry pattern a concrete path belongs to.
+/// The registry pattern a concrete path belongs to: as in the router, a literal segment wins over a
+/// parameter (`/platforms/import` is not `/platforms/{id}`), whatever the registry's order.
 fn pattern_of(path: &str, patterns: &[&'static str]) -> Option<&'static str> {
     let segs: Vec<&str> = path.split('/').collect();
-    patterns.iter().copied().find(|p| {
-        let ps: Vec<&str> = p.split('/').collect();
-        ps.len() == segs.len()
-            && ps
-                .iter()
-                .zip(&segs)
-                .all(|(a, b)| a == b || (a.starts_with('{') && !b.is_empty()))
-    })
+    patterns
+        .iter()
+        .copied()
+        .filter(|p| {
+            let ps: Vec<&str> = p.split('/').collect();
+            ps.len() == segs.len()
+                && ps
+                    .iter()
+                    .zip(&segs)
+                    .all(|(a, b)| a == b || (a.starts_with('{') && !b.is_empty()))
+        })
+        .max_by_key(|p| p.split('/').filter(|s| !s.starts_with('{')).count())
 }
 
 /// One page per shape: the route it belongs to and the names (not values) of its query.

@@ -17,7 +17,7 @@ pub struct RiskRow {
 }
 
 pub(super) fn risk_rows(rows: Vec<AtRisk>, today: NaiveDate) -> Vec<RiskRow> {
-    let year = db::last_complete_year(today);
+    let year = crate::domain::calendar::last_complete_year(today);
     rows.into_iter()
         .map(|r| {
             let mut reasons = Vec::new();

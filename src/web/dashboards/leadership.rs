@@ -35,7 +35,7 @@ pub struct Filters {
 
 impl Filters {
     pub fn parse(q: &LeadershipQuery, today: NaiveDate) -> Filters {
-        let latest = db::last_complete_year(today);
+        let latest = crate::domain::calendar::last_complete_year(today);
         Filters {
             year: q
                 .year
