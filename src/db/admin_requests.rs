@@ -64,7 +64,7 @@ pub const APPROVER_ROLES: [Role; 2] = [Role::Sysadmin, Role::Secadmin];
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AdminRequest {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub target_id: i64,
     pub payload: Value,
     pub reason: String,
@@ -77,14 +77,10 @@ pub struct AdminRequest {
 }
 
 impl AdminRequest {
-    pub fn kind(&self) -> Option<Kind> {
-        Kind::parse(&self.kind)
-    }
-
     /// The audit view of a request.
     pub fn audit_json(&self) -> Value {
         serde_json::json!({
-            "kind": self.kind,
+            "kind": self.kind.as_str(),
             "target_id": self.target_id,
             "payload": self.payload,
             "reason": self.reason,
@@ -100,7 +96,7 @@ impl AdminRequest {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub target_id: i64,
     pub reason: String,
     pub requested_by: i64,
@@ -110,18 +106,16 @@ pub struct RequestRow {
     pub decided_at: Option<DateTime<Utc>>,
     pub target_username: String,
     pub target_name: String,
-    pub target_role: Option<String>,
+    pub target_role: Option<Role>,
     pub requester_name: String,
     pub decider_name: Option<String>,
-    pub new_role: Option<String>,
+    pub new_role: Option<Role>,
     pub new_scope: Option<String>,
 }
 
 impl RequestRow {
     pub fn kind_label(&self) -> &'static str {
-        Kind::parse(&self.kind)
-            .map(Kind::label_zh)
-            .unwrap_or("其他")
+        self.kind.label_zh()
     }
 
     pub fn status_label(&self) -> &'static str {
@@ -149,31 +143,27 @@ impl RequestRow {
         self.status == "pending" && self.expires_at > Utc::now()
     }
 
-    pub fn role_label(role: &Option<String>) -> &'static str {
-        role.as_deref()
-            .and_then(Role::parse)
-            .map(Role::label_zh)
-            .unwrap_or("未分配角色")
+    pub fn role_label(role: Option<Role>) -> &'static str {
+        role.map(Role::label_zh).unwrap_or("未分配角色")
     }
 
     pub fn target_role_label(&self) -> &'static str {
-        Self::role_label(&self.target_role)
+        Self::role_label(self.target_role)
     }
 
     /// What the request would do, in words.
     pub fn summary(&self) -> String {
-        match Kind::parse(&self.kind) {
-            Some(Kind::RoleChange) => {
-                let role = Self::role_label(&self.new_role);
+        match self.kind {
+            Kind::RoleChange => {
+                let role = Self::role_label(self.new_role);
                 match &self.new_scope {
                     Some(scope) => format!("角色改为：{role}（{scope}）"),
                     None => format!("角色改为：{role}"),
                 }
             }
-            Some(Kind::PasswordReset) => "原密码失效，向本人发放一次性重置链接".into(),
-            Some(Kind::Disable) => "停用账户并结束其全部会话".into(),
-            Some(Kind::Enable) => "恢复账户登录".into(),
-            None => String::new(),
+            Kind::PasswordReset => "原密码失效，向本人发放一次性重置链接".into(),
+            Kind::Disable => "停用账户并结束其全部会话".into(),
+            Kind::Enable => "恢复账户登录".into(),
         }
     }
 }
@@ -194,9 +184,12 @@ impl From<sqlx::Error> for FileError {
 
 /// Marks overdue pending requests as expired; returns them (for the audit trail).
 pub async fn expire_overdue(conn: &mut PgConnection) -> Result<Vec<AdminRequest>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE admin_requests SET status = 'expired'
-         WHERE status = 'pending' AND expires_at <= now() RETURNING *",
+    sqlx::query_as!(
+        AdminRequest,
+        r#"UPDATE admin_requests SET status = 'expired'
+           WHERE status = 'pending' AND expires_at <= now()
+           RETURNING id, kind AS "kind: Kind", target_id, payload, reason, requested_by, requested_at, expires_at,
+                   status, decided_by, decided_at"#
     )
     .fetch_all(conn)
     .await
@@ -211,15 +204,18 @@ pub async fn file(
     reason: &str,
     requested_by: i64,
 ) -> Result<AdminRequest, FileError> {
-    let inserted = sqlx::query_as(
-        "INSERT INTO admin_requests (kind, target_id, payload, reason, requested_by)
-         VALUES ($1, $2, $3, $4, $5) RETURNING *",
+    let inserted = sqlx::query_as!(
+        AdminRequest,
+        r#"INSERT INTO admin_requests (kind, target_id, payload, reason, requested_by)
+           VALUES ($1, $2, $3, $4, $5)
+           RETURNING id, kind AS "kind: Kind", target_id, payload, reason, requested_by, requested_at, expires_at,
+                   status, decided_by, decided_at"#,
+        kind as Kind,
+        target_id,
+        payload,
+        reason.trim(),
+        requested_by
     )
-    .bind(kind.as_str())
-    .bind(target_id)
-    .bind(payload)
-    .bind(reason.trim())
-    .bind(requested_by)
     .fetch_one(conn)
     .await;
     match inserted {
@@ -234,10 +230,15 @@ pub async fn file(
 }
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<AdminRequest>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM admin_requests WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        AdminRequest,
+        r#"SELECT id, kind AS "kind: Kind", target_id, payload, reason, requested_by, requested_at, expires_at,
+                  status, decided_by, decided_at
+           FROM admin_requests WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Records the decision if the request is still pending and not overdue; `None` otherwise
@@ -248,62 +249,92 @@ pub async fn decide(
     approve: bool,
     decided_by: i64,
 ) -> Result<Option<AdminRequest>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE admin_requests SET status = $2, decided_by = $3, decided_at = now()
-         WHERE id = $1 AND status = 'pending' AND expires_at > now() RETURNING *",
+    sqlx::query_as!(
+        AdminRequest,
+        r#"UPDATE admin_requests SET status = $2, decided_by = $3, decided_at = now()
+           WHERE id = $1 AND status = 'pending' AND expires_at > now()
+           RETURNING id, kind AS "kind: Kind", target_id, payload, reason, requested_by, requested_at, expires_at,
+                   status, decided_by, decided_at"#,
+        id,
+        if approve { "approved" } else { "rejected" },
+        decided_by
     )
-    .bind(id)
-    .bind(if approve { "approved" } else { "rejected" })
-    .bind(decided_by)
     .fetch_optional(conn)
     .await
 }
 
-const ROW_SELECT: &str =
-    "SELECT r.id, r.kind, r.target_id, r.reason, r.requested_by, r.requested_at, r.expires_at,
-        r.status, r.decided_at, t.username AS target_username, t.display_name AS target_name,
-        t.role AS target_role, q.display_name AS requester_name, d.display_name AS decider_name,
-        r.payload ->> 'role' AS new_role, coalesce(p.name, j.name) AS new_scope
- FROM admin_requests r
- JOIN users t ON t.id = r.target_id
- JOIN users q ON q.id = r.requested_by
- LEFT JOIN users d ON d.id = r.decided_by
- LEFT JOIN platforms p ON p.id = (r.payload ->> 'platform_id')::bigint
- LEFT JOIN jurisdictions j ON j.id = (r.payload ->> 'jurisdiction_id')::int";
-
 /// Open requests first (oldest first), then the 50 most recent others.
 pub async fn list(pool: &PgPool) -> Result<Vec<RequestRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT * FROM (
-             ({ROW_SELECT} WHERE r.status = 'pending')
-             UNION ALL
-             ({ROW_SELECT} WHERE r.status <> 'pending' ORDER BY r.requested_at DESC LIMIT 50)
-         ) x
-         ORDER BY x.status = 'pending' DESC,
-                  CASE WHEN x.status = 'pending' THEN x.requested_at END,
-                  x.requested_at DESC"
-    ))
+    sqlx::query_as!(
+        RequestRow,
+        r#"SELECT x.id AS "id!", x.kind AS "kind!: Kind", x.target_id AS "target_id!", x.reason AS "reason!",
+                  x.requested_by AS "requested_by!", x.requested_at AS "requested_at!",
+                  x.expires_at AS "expires_at!", x.status AS "status!", x.decided_at,
+                  x.target_username AS "target_username!", x.target_name AS "target_name!",
+                  x.target_role AS "target_role?: Role", x.requester_name AS "requester_name!",
+                  x.decider_name AS "decider_name?", x.new_role AS "new_role?: Role", x.new_scope AS "new_scope?"
+           FROM (
+               (SELECT r.id, r.kind, r.target_id, r.reason, r.requested_by, r.requested_at, r.expires_at,
+                      r.status, r.decided_at, t.username AS target_username, t.display_name AS target_name,
+                      t.role AS target_role, q.display_name AS requester_name, d.display_name AS decider_name,
+                      r.payload ->> 'role' AS new_role, coalesce(p.name, j.name) AS new_scope
+                FROM admin_requests r
+           JOIN users t ON t.id = r.target_id
+           JOIN users q ON q.id = r.requested_by
+           LEFT JOIN users d ON d.id = r.decided_by
+           LEFT JOIN platforms p ON p.id = (r.payload ->> 'platform_id')::bigint
+           LEFT JOIN jurisdictions j ON j.id = (r.payload ->> 'jurisdiction_id')::int
+                WHERE r.status = 'pending')
+               UNION ALL
+               (SELECT r.id, r.kind, r.target_id, r.reason, r.requested_by, r.requested_at, r.expires_at,
+                      r.status, r.decided_at, t.username AS target_username, t.display_name AS target_name,
+                      t.role AS target_role, q.display_name AS requester_name, d.display_name AS decider_name,
+                      r.payload ->> 'role' AS new_role, coalesce(p.name, j.name) AS new_scope
+                FROM admin_requests r
+           JOIN users t ON t.id = r.target_id
+           JOIN users q ON q.id = r.requested_by
+           LEFT JOIN users d ON d.id = r.decided_by
+           LEFT JOIN platforms p ON p.id = (r.payload ->> 'platform_id')::bigint
+           LEFT JOIN jurisdictions j ON j.id = (r.payload ->> 'jurisdiction_id')::int
+                WHERE r.status <> 'pending' ORDER BY r.requested_at DESC LIMIT 50)
+           ) x
+           ORDER BY x.status = 'pending' DESC,
+                    CASE WHEN x.status = 'pending' THEN x.requested_at END,
+                    x.requested_at DESC"#
+    )
     .fetch_all(pool)
     .await
 }
 
 /// Requests concerning one account, newest first.
 pub async fn for_target(pool: &PgPool, target_id: i64) -> Result<Vec<RequestRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{ROW_SELECT} WHERE r.target_id = $1 ORDER BY r.requested_at DESC LIMIT 20"
-    ))
-    .bind(target_id)
+    sqlx::query_as!(
+        RequestRow,
+        r#"SELECT r.id, r.kind AS "kind: Kind", r.target_id, r.reason, r.requested_by, r.requested_at, r.expires_at,
+                  r.status, r.decided_at, t.username AS target_username, t.display_name AS target_name,
+                  t.role AS "target_role?: Role", q.display_name AS requester_name,
+                  d.display_name AS "decider_name?", r.payload ->> 'role' AS "new_role?: Role",
+                  coalesce(p.name, j.name) AS "new_scope?"
+           FROM admin_requests r
+           JOIN users t ON t.id = r.target_id
+           JOIN users q ON q.id = r.requested_by
+           LEFT JOIN users d ON d.id = r.decided_by
+           LEFT JOIN platforms p ON p.id = (r.payload ->> 'platform_id')::bigint
+           LEFT JOIN jurisdictions j ON j.id = (r.payload ->> 'jurisdiction_id')::int
+           WHERE r.target_id = $1 ORDER BY r.requested_at DESC LIMIT 20"#,
+        target_id
+    )
     .fetch_all(pool)
     .await
 }
 
 /// Open requests `user_id` may decide (not theirs, not about them).
 pub async fn open_for_approver(pool: &PgPool, user_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM admin_requests
-         WHERE status = 'pending' AND expires_at > now() AND requested_by <> $1 AND target_id <> $1",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM admin_requests
+           WHERE status = 'pending' AND expires_at > now() AND requested_by <> $1 AND target_id <> $1"#,
+        user_id
     )
-    .bind(user_id)
     .fetch_one(pool)
     .await
 }
@@ -320,14 +351,15 @@ pub async fn act_as(
         (Some(_), Some(role)) => role.as_str(),
         (Some(_), None) => "none",
     };
-    sqlx::query(
-        "SELECT set_config('kechuang.actor_role', $1, true), set_config('kechuang.actor_id', $2, true),
-                set_config('kechuang.admin_request', $3, true)",
+    sqlx::query!(
+        "SELECT set_config('kechuang.actor_role', $1, true) AS actor_role,
+                set_config('kechuang.actor_id', $2, true) AS actor_id,
+                set_config('kechuang.admin_request', $3, true) AS admin_request",
+        role,
+        actor.id.map(|i| i.to_string()).unwrap_or_default(),
+        request_id.map(|i| i.to_string()).unwrap_or_default()
     )
-    .bind(role)
-    .bind(actor.id.map(|i| i.to_string()).unwrap_or_default())
-    .bind(request_id.map(|i| i.to_string()).unwrap_or_default())
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
     Ok(())
 }

@@ -5,24 +5,24 @@
 //! [`close_rule_item`]: one call each, audited inside, at most one live item per rule and platform.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::platforms::push_scope;
 use crate::domain::checklist::{ItemDraft, ItemStatus, Source};
+use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 
 /// An item as stored, with the number of comments and who created it.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Item {
     pub id: i64,
     pub platform_id: i64,
-    pub source: String,
+    pub source: Source,
     pub title: String,
     pub description: String,
     pub owner: String,
     pub due_date: Option<NaiveDate>,
-    pub status: String,
+    pub status: ItemStatus,
     pub evidence: String,
     pub created_by: Option<i64>,
     pub created_by_name: Option<String>,
@@ -33,35 +33,28 @@ pub struct Item {
 }
 
 impl Item {
-    pub fn status(&self) -> ItemStatus {
-        ItemStatus::parse(&self.status).unwrap_or(ItemStatus::Open)
-    }
-
-    pub fn source(&self) -> Source {
-        Source::parse(&self.source)
-    }
-
     /// The fields the audit trail keeps before and after a change.
     pub fn audit_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "platform_id": self.platform_id, "source": self.source, "title": self.title,
+            "platform_id": self.platform_id, "source": self.source.code(), "title": self.title,
             "description": self.description, "owner": self.owner, "due_date": self.due_date,
-            "status": self.status, "evidence": self.evidence, "version": self.version,
+            "status": self.status.as_str(), "evidence": self.evidence, "version": self.version,
         })
     }
 }
 
-const SELECT_ITEM: &str = "SELECT i.id, i.platform_id, i.source, i.title, i.description, i.owner, i.due_date, i.status,
-            i.evidence, i.created_by, u.display_name AS created_by_name, i.created_at, i.closed_at, i.version,
-            (SELECT count(*) FROM checklist_comments c WHERE c.item_id = i.id) AS comments
-     FROM checklist_items i LEFT JOIN users u ON u.id = i.created_by";
-
 /// The platform's items (any order: the page sorts them with `domain::checklist::sort_key`).
 pub async fn list(conn: &mut PgConnection, platform_id: i64) -> Result<Vec<Item>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_ITEM} WHERE i.platform_id = $1 ORDER BY i.id"
-    ))
-    .bind(platform_id)
+    sqlx::query_as!(
+        Item,
+        r#"SELECT i.id, i.platform_id, i.source AS "source: Source", i.title, i.description, i.owner, i.due_date,
+                  i.status AS "status: ItemStatus", i.evidence, i.created_by, u.display_name AS "created_by_name?",
+                  i.created_at, i.closed_at, i.version,
+                  (SELECT count(*) FROM checklist_comments c WHERE c.item_id = i.id) AS "comments!"
+           FROM checklist_items i LEFT JOIN users u ON u.id = i.created_by
+           WHERE i.platform_id = $1 ORDER BY i.id"#,
+        platform_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -72,11 +65,17 @@ pub async fn list_from(
     platform_id: i64,
     source: &str,
 ) -> Result<Vec<Item>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_ITEM} WHERE i.platform_id = $1 AND i.source = $2 ORDER BY i.id"
-    ))
-    .bind(platform_id)
-    .bind(source)
+    sqlx::query_as!(
+        Item,
+        r#"SELECT i.id, i.platform_id, i.source AS "source: Source", i.title, i.description, i.owner, i.due_date,
+                  i.status AS "status: ItemStatus", i.evidence, i.created_by, u.display_name AS "created_by_name?",
+                  i.created_at, i.closed_at, i.version,
+                  (SELECT count(*) FROM checklist_comments c WHERE c.item_id = i.id) AS "comments!"
+           FROM checklist_items i LEFT JOIN users u ON u.id = i.created_by
+           WHERE i.platform_id = $1 AND i.source = $2 ORDER BY i.id"#,
+        platform_id,
+        source
+    )
     .fetch_all(conn)
     .await
 }
@@ -87,11 +86,17 @@ pub async fn get(
     platform_id: i64,
     id: i64,
 ) -> Result<Option<Item>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_ITEM} WHERE i.id = $1 AND i.platform_id = $2"
-    ))
-    .bind(id)
-    .bind(platform_id)
+    sqlx::query_as!(
+        Item,
+        r#"SELECT i.id, i.platform_id, i.source AS "source: Source", i.title, i.description, i.owner, i.due_date,
+                  i.status AS "status: ItemStatus", i.evidence, i.created_by, u.display_name AS "created_by_name?",
+                  i.created_at, i.closed_at, i.version,
+                  (SELECT count(*) FROM checklist_comments c WHERE c.item_id = i.id) AS "comments!"
+           FROM checklist_items i LEFT JOIN users u ON u.id = i.created_by
+           WHERE i.id = $1 AND i.platform_id = $2"#,
+        id,
+        platform_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -104,21 +109,21 @@ pub async fn insert(
     d: &ItemDraft,
     created_by: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO checklist_items (platform_id, source, title, description, owner, due_date, status, evidence,
                                       created_by, closed_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7 = 'closed' THEN now() END)
          RETURNING id",
+        platform_id,
+        source as &Source,
+        d.title,
+        d.description,
+        d.owner,
+        d.due_date,
+        d.status as ItemStatus,
+        d.evidence,
+        created_by
     )
-    .bind(platform_id)
-    .bind(source.code())
-    .bind(&d.title)
-    .bind(&d.description)
-    .bind(&d.owner)
-    .bind(d.due_date)
-    .bind(d.status.as_str())
-    .bind(&d.evidence)
-    .bind(created_by)
     .fetch_one(conn)
     .await
 }
@@ -131,21 +136,21 @@ pub async fn update(
     version: i32,
     d: &ItemDraft,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE checklist_items
          SET title = $4, description = $5, owner = $6, due_date = $7, status = $8, evidence = $9,
              closed_at = CASE WHEN $8 = 'closed' THEN coalesce(closed_at, now()) END, version = version + 1
          WHERE id = $1 AND platform_id = $2 AND version = $3",
+        id,
+        platform_id,
+        version,
+        d.title,
+        d.description,
+        d.owner,
+        d.due_date,
+        d.status as ItemStatus,
+        d.evidence
     )
-    .bind(id)
-    .bind(platform_id)
-    .bind(version)
-    .bind(&d.title)
-    .bind(&d.description)
-    .bind(&d.owner)
-    .bind(d.due_date)
-    .bind(d.status.as_str())
-    .bind(&d.evidence)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -160,17 +165,17 @@ pub async fn set_status(
     status: ItemStatus,
     evidence: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE checklist_items
          SET status = $4, evidence = $5,
              closed_at = CASE WHEN $4 = 'closed' THEN coalesce(closed_at, now()) END, version = version + 1
          WHERE id = $1 AND platform_id = $2 AND version = $3",
+        id,
+        platform_id,
+        version,
+        status as ItemStatus,
+        evidence
     )
-    .bind(id)
-    .bind(platform_id)
-    .bind(version)
-    .bind(status.as_str())
-    .bind(evidence)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -181,19 +186,21 @@ pub struct Comment {
     pub id: i64,
     pub author_id: Option<i64>,
     pub author_name: Option<String>,
-    pub author_role: Option<String>,
+    pub author_role: Option<Role>,
     pub comment: String,
     pub created_at: DateTime<Utc>,
 }
 
 /// The comments on an item, oldest first.
 pub async fn comments(conn: &mut PgConnection, item_id: i64) -> Result<Vec<Comment>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT c.id, c.author_id, u.display_name AS author_name, u.role AS author_role, c.comment, c.created_at
-         FROM checklist_comments c LEFT JOIN users u ON u.id = c.author_id
-         WHERE c.item_id = $1 ORDER BY c.created_at, c.id",
+    sqlx::query_as!(
+        Comment,
+        r#"SELECT c.id, c.author_id, u.display_name AS "author_name?", u.role AS "author_role?: Role", c.comment,
+                  c.created_at
+           FROM checklist_comments c LEFT JOIN users u ON u.id = c.author_id
+           WHERE c.item_id = $1 ORDER BY c.created_at, c.id"#,
+        item_id
     )
-    .bind(item_id)
     .fetch_all(conn)
     .await
 }
@@ -204,12 +211,12 @@ pub async fn add_comment(
     author_id: i64,
     comment: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO checklist_comments (item_id, author_id, comment) VALUES ($1, $2, $3) RETURNING id",
+        item_id,
+        author_id,
+        comment
     )
-    .bind(item_id)
-    .bind(author_id)
-    .bind(comment)
     .fetch_one(conn)
     .await
 }
@@ -221,7 +228,7 @@ pub struct OverdueItem {
     pub platform_id: i64,
     pub platform_name: String,
     pub jurisdiction_name: String,
-    pub source: String,
+    pub source: Source,
     pub title: String,
     pub owner: String,
     pub due_date: NaiveDate,

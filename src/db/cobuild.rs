@@ -90,10 +90,12 @@ pub async fn platform_for_update(
     id: i64,
     years: (i32, i32),
 ) -> Result<Option<PlatformRow>, sqlx::Error> {
-    sqlx::query("SELECT 1 FROM platforms WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "SELECT 1 AS one FROM platforms WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     sqlx::query_as(&select_platforms("p.id = $3"))
         .bind(years.0)
         .bind(years.1)
@@ -104,8 +106,7 @@ pub async fn platform_for_update(
 
 /// Serializes the admissions of one year (the share is checked and used in the same transaction).
 pub async fn lock_year(conn: &mut PgConnection, year: i32) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(26, $1)")
-        .bind(year)
+    sqlx::query!("SELECT pg_advisory_xact_lock(26, $1)", year)
         .execute(conn)
         .await?;
     Ok(())
@@ -135,12 +136,13 @@ impl ShareRow {
 
 /// A year's share settings, newest first (the first is in force).
 pub async fn shares(conn: &mut PgConnection, year: i32) -> Result<Vec<ShareRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.id, s.year, s.share_pct, s.max_platforms, s.reason, u.display_name AS set_by_name, s.set_at
-         FROM cobuild_shares s LEFT JOIN users u ON u.id = s.set_by
-         WHERE s.year = $1 ORDER BY s.id DESC",
+    sqlx::query_as!(
+        ShareRow,
+        r#"SELECT s.id, s.year, s.share_pct, s.max_platforms, s.reason, u.display_name AS "set_by_name?", s.set_at
+           FROM cobuild_shares s LEFT JOIN users u ON u.id = s.set_by
+           WHERE s.year = $1 ORDER BY s.id DESC"#,
+        year
     )
-    .bind(year)
     .fetch_all(conn)
     .await
 }
@@ -152,15 +154,15 @@ pub async fn insert_share(
     reason: &str,
     user_id: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO cobuild_shares (year, share_pct, max_platforms, reason, set_by)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        year,
+        share.pct.and_then(|p| i32::try_from(p).ok()),
+        share.max_platforms.and_then(|m| i32::try_from(m).ok()),
+        reason,
+        user_id
     )
-    .bind(year)
-    .bind(share.pct.and_then(|p| i32::try_from(p).ok()))
-    .bind(share.max_platforms.and_then(|m| i32::try_from(m).ok()))
-    .bind(reason)
-    .bind(user_id)
     .fetch_one(conn)
     .await
 }
@@ -245,13 +247,15 @@ pub async fn proposal(
 
 /// Admitted and pending proposals of a year: `(approved, pending)`.
 pub async fn taken(conn: &mut PgConnection, year: i32) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'pending')
-         FROM cobuild_proposals WHERE year = $1",
+    let r = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'approved') AS "approved!",
+                  count(*) FILTER (WHERE status = 'pending') AS "pending!"
+           FROM cobuild_proposals WHERE year = $1"#,
+        year
     )
-    .bind(year)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((r.approved, r.pending))
 }
 
 pub struct NewProposal<'a> {
@@ -268,16 +272,16 @@ pub async fn insert_proposal(
     conn: &mut PgConnection,
     p: &NewProposal<'_>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO cobuild_proposals (year, platform_id, previous_grade, last_grade, reason, proposed_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        p.year,
+        p.platform_id,
+        p.previous_grade as Option<Grade>,
+        p.last_grade as Option<Grade>,
+        p.reason,
+        p.proposed_by
     )
-    .bind(p.year)
-    .bind(p.platform_id)
-    .bind(p.previous_grade.map(Grade::as_str))
-    .bind(p.last_grade.map(Grade::as_str))
-    .bind(p.reason)
-    .bind(p.proposed_by)
     .fetch_one(conn)
     .await
 }
@@ -291,15 +295,15 @@ pub async fn decide(
     reason: &str,
     user_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE cobuild_proposals
          SET status = $2, decision_reason = $3, decided_by = $4, decided_at = now()
          WHERE id = $1 AND status = 'pending'",
+        id,
+        if approve { "approved" } else { "rejected" },
+        reason,
+        user_id
     )
-    .bind(id)
-    .bind(if approve { "approved" } else { "rejected" })
-    .bind(reason)
-    .bind(user_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -307,11 +311,11 @@ pub async fn decide(
 
 /// Moves a county platform to `city_county`; `false` if it was no longer county-level.
 pub async fn admit(conn: &mut PgConnection, platform_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE platforms SET level = 'city_county', version = version + 1, updated_at = now()
          WHERE id = $1 AND level = 'county'",
+        platform_id
     )
-    .bind(platform_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use super::audit::{self, Actor};
-use crate::domain::policy_text::{Policy, library};
+use crate::domain::policy_text::{ClauseKind, Policy, PolicyRole, PolicyStatus, library};
 
 /// Serialises concurrent syncs (several app servers starting at once).
 const SYNC_LOCK: i64 = 0x006b_6370_6f6c_6963; // "kcpolic"
@@ -43,8 +43,7 @@ pub fn sha256_hex(text: &str) -> String {
 pub async fn sync(pool: &PgPool) -> Result<SyncReport, sqlx::Error> {
     let actor = Actor::system("policy-sync");
     let mut tx = audit::begin(pool, &actor).await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(SYNC_LOCK)
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", SYNC_LOCK)
         .execute(&mut *tx)
         .await?;
     let mut report = SyncReport::default();
@@ -52,11 +51,12 @@ pub async fn sync(pool: &PgPool) -> Result<SyncReport, sqlx::Error> {
         sync_policy(&mut tx, &actor, policy, i as i32 + 1, &mut report).await?;
     }
     let keep: Vec<&str> = library().iter().map(Policy::short_id).collect();
-    let removed: Vec<String> =
-        sqlx::query_scalar("DELETE FROM policies WHERE short_id <> ALL($1) RETURNING short_id")
-            .bind(&keep)
-            .fetch_all(&mut *tx)
-            .await?;
+    let removed: Vec<String> = sqlx::query_scalar!(
+        "DELETE FROM policies WHERE short_id <> ALL($1) RETURNING short_id",
+        &keep as &[&str]
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     for short_id in &removed {
         audit::record(
             &mut tx,
@@ -97,16 +97,18 @@ async fn sync_policy(
 ) -> Result<(), sqlx::Error> {
     let short_id = policy.short_id();
     let sha = sha256_hex(policy.source.text);
-    let before: Option<(String, i64)> = sqlx::query_as(
-        "SELECT source_sha256, (SELECT count(*) FROM policy_clauses c WHERE c.policy = p.short_id)
-         FROM policies p WHERE short_id = $1",
+    let before = sqlx::query!(
+        r#"SELECT source_sha256,
+                  (SELECT count(*) FROM policy_clauses c WHERE c.policy = p.short_id) AS "clauses!"
+           FROM policies p WHERE short_id = $1"#,
+        short_id
     )
-    .bind(short_id)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await?
+    .map(|r| (r.source_sha256, r.clauses));
 
     let meta = &policy.meta;
-    let row_changed = sqlx::query(
+    let row_changed = sqlx::query!(
         "INSERT INTO policies (short_id, title, issuer, number, issued_on, published_on, validity, status,
                                role, jurisdiction, purpose, note, preamble, source_file, source_sha256, sort_order)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -126,23 +128,23 @@ async fn sync_policy(
                 EXCLUDED.validity, EXCLUDED.status, EXCLUDED.role, EXCLUDED.jurisdiction, EXCLUDED.purpose,
                 EXCLUDED.note, EXCLUDED.preamble, EXCLUDED.source_file, EXCLUDED.source_sha256,
                 EXCLUDED.sort_order)",
+        short_id,
+        policy.title(),
+        meta.issuer.as_deref(),
+        meta.number.as_deref(),
+        meta.issued_on,
+        meta.published_on,
+        meta.validity.as_deref(),
+        policy.status() as PolicyStatus,
+        policy.source.role as PolicyRole,
+        policy.source.jurisdiction_zh,
+        policy.source.purpose_zh,
+        policy.source.note_zh,
+        policy.preamble,
+        policy.source.file,
+        sha,
+        sort_order
     )
-    .bind(short_id)
-    .bind(policy.title())
-    .bind(&meta.issuer)
-    .bind(&meta.number)
-    .bind(meta.issued_on)
-    .bind(meta.published_on)
-    .bind(&meta.validity)
-    .bind(policy.status().as_str())
-    .bind(policy.source.role.as_str())
-    .bind(policy.source.jurisdiction_zh)
-    .bind(policy.source.purpose_zh)
-    .bind(policy.source.note_zh)
-    .bind(&policy.preamble)
-    .bind(policy.source.file)
-    .bind(&sha)
-    .bind(sort_order)
     .execute(&mut *conn)
     .await?
     .rows_affected()
@@ -157,7 +159,7 @@ async fn sync_policy(
     let anchors: Vec<&str> = clauses.iter().map(|c| c.anchor.as_str()).collect();
     let headings: Vec<&str> = clauses.iter().map(|c| c.heading.as_str()).collect();
     let texts: Vec<&str> = clauses.iter().map(|c| c.text.as_str()).collect();
-    let written = sqlx::query(
+    let written = sqlx::query!(
         "INSERT INTO policy_clauses (policy, clause_id, parent_id, kind, level, ordinal, anchor, heading, text)
          SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::int2[], $6::int4[], $7::text[],
                                   $8::text[], $9::text[])
@@ -170,26 +172,27 @@ async fn sync_policy(
                IS DISTINCT FROM
                (EXCLUDED.parent_id, EXCLUDED.kind, EXCLUDED.level, EXCLUDED.ordinal, EXCLUDED.anchor,
                 EXCLUDED.heading, EXCLUDED.text)",
+        short_id,
+        &ids as &[&str],
+        &parents as &[Option<&str>],
+        &kinds as &[&str],
+        &levels,
+        &ordinals,
+        &anchors as &[&str],
+        &headings as &[&str],
+        &texts as &[&str]
     )
-    .bind(short_id)
-    .bind(&ids)
-    .bind(&parents)
-    .bind(&kinds)
-    .bind(&levels)
-    .bind(&ordinals)
-    .bind(&anchors)
-    .bind(&headings)
-    .bind(&texts)
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    let deleted =
-        sqlx::query("DELETE FROM policy_clauses WHERE policy = $1 AND clause_id <> ALL($2)")
-            .bind(short_id)
-            .bind(&ids)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+    let deleted = sqlx::query!(
+        "DELETE FROM policy_clauses WHERE policy = $1 AND clause_id <> ALL($2)",
+        short_id,
+        &ids as &[&str]
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
 
     if row_changed || written > 0 || deleted > 0 {
         report.policies_changed.push(short_id.to_owned());
@@ -227,8 +230,8 @@ pub struct PolicyRow {
     pub issued_on: Option<NaiveDate>,
     pub published_on: Option<NaiveDate>,
     pub validity: Option<String>,
-    pub status: String,
-    pub role: String,
+    pub status: PolicyStatus,
+    pub role: PolicyRole,
     pub jurisdiction: String,
     pub purpose: String,
     pub note: String,
@@ -239,27 +242,32 @@ pub struct PolicyRow {
     pub clause_count: i64,
 }
 
-const POLICY_COLUMNS: &str = "p.short_id, p.title, p.issuer, p.number, p.issued_on, p.published_on,
-    p.validity, p.status, p.role, p.jurisdiction, p.purpose, p.note, p.preamble, p.source_file,
-    p.source_sha256, p.synced_at,
-    (SELECT count(*) FROM policy_clauses c WHERE c.policy = p.short_id) AS clause_count";
-
 /// Every policy, in library order.
 #[tracing::instrument(skip(pool))]
 pub async fn list(pool: &PgPool) -> Result<Vec<PolicyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {POLICY_COLUMNS} FROM policies p ORDER BY p.sort_order, p.short_id"
-    ))
+    sqlx::query_as!(
+        PolicyRow,
+        r#"SELECT p.short_id, p.title, p.issuer, p.number, p.issued_on, p.published_on, p.validity,
+                  p.status AS "status: PolicyStatus", p.role AS "role: PolicyRole", p.jurisdiction, p.purpose,
+                  p.note, p.preamble, p.source_file, p.source_sha256, p.synced_at,
+                  (SELECT count(*) FROM policy_clauses c WHERE c.policy = p.short_id) AS "clause_count!"
+           FROM policies p ORDER BY p.sort_order, p.short_id"#
+    )
     .fetch_all(pool)
     .await
 }
 
 #[tracing::instrument(skip(pool))]
 pub async fn get(pool: &PgPool, short_id: &str) -> Result<Option<PolicyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {POLICY_COLUMNS} FROM policies p WHERE p.short_id = $1"
-    ))
-    .bind(short_id)
+    sqlx::query_as!(
+        PolicyRow,
+        r#"SELECT p.short_id, p.title, p.issuer, p.number, p.issued_on, p.published_on, p.validity,
+                  p.status AS "status: PolicyStatus", p.role AS "role: PolicyRole", p.jurisdiction, p.purpose,
+                  p.note, p.preamble, p.source_file, p.source_sha256, p.synced_at,
+                  (SELECT count(*) FROM policy_clauses c WHERE c.policy = p.short_id) AS "clause_count!"
+           FROM policies p WHERE p.short_id = $1"#,
+        short_id
+    )
     .fetch_optional(pool)
     .await
 }
@@ -269,7 +277,7 @@ pub struct ClauseRow {
     pub policy: String,
     pub clause_id: String,
     pub parent_id: Option<String>,
-    pub kind: String,
+    pub kind: ClauseKind,
     pub level: i16,
     pub ordinal: i32,
     pub anchor: String,
@@ -280,11 +288,12 @@ pub struct ClauseRow {
 /// A policy's clauses in document order.
 #[tracing::instrument(skip(pool))]
 pub async fn clauses(pool: &PgPool, short_id: &str) -> Result<Vec<ClauseRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT policy, clause_id, parent_id, kind, level, ordinal, anchor, heading, text
-         FROM policy_clauses WHERE policy = $1 ORDER BY ordinal",
+    sqlx::query_as!(
+        ClauseRow,
+        r#"SELECT policy, clause_id, parent_id, kind AS "kind: ClauseKind", level, ordinal, anchor, heading, text
+           FROM policy_clauses WHERE policy = $1 ORDER BY ordinal"#,
+        short_id
     )
-    .bind(short_id)
     .fetch_all(pool)
     .await
 }
@@ -302,8 +311,9 @@ pub struct CitedClause {
 pub async fn cited(pool: &PgPool, keys: &[(&str, &str)]) -> Result<Vec<CitedClause>, sqlx::Error> {
     let policies: Vec<&str> = keys.iter().map(|(p, _)| *p).collect();
     let ids: Vec<&str> = keys.iter().map(|(_, c)| *c).collect();
-    let rows: Vec<(String, ClauseRow)> = sqlx::query_as::<_, RootedClause>(
-        "WITH RECURSIVE tree AS (
+    let rows: Vec<(String, ClauseRow)> = sqlx::query_as!(
+        RootedClause,
+        r#"WITH RECURSIVE tree AS (
              SELECT c.*, c.clause_id AS root
              FROM policy_clauses c
              JOIN UNNEST($1::text[], $2::text[]) AS w(policy, clause_id) USING (policy, clause_id)
@@ -311,11 +321,13 @@ pub async fn cited(pool: &PgPool, keys: &[(&str, &str)]) -> Result<Vec<CitedClau
              SELECT c.*, t.root
              FROM policy_clauses c JOIN tree t ON c.policy = t.policy AND c.parent_id = t.clause_id
          )
-         SELECT root, policy, clause_id, parent_id, kind, level, ordinal, anchor, heading, text
-         FROM tree ORDER BY policy, root, ordinal",
+         SELECT root AS "root!", policy AS "policy!", clause_id AS "clause_id!", parent_id,
+                kind AS "kind!: ClauseKind", level AS "level!", ordinal AS "ordinal!", anchor AS "anchor!",
+                heading AS "heading!", text AS "text!"
+         FROM tree ORDER BY policy, root, ordinal"#,
+        &policies as &[&str],
+        &ids as &[&str]
     )
-    .bind(&policies)
-    .bind(&ids)
     .fetch_all(pool)
     .await?
     .into_iter()
@@ -337,13 +349,12 @@ pub async fn cited(pool: &PgPool, keys: &[(&str, &str)]) -> Result<Vec<CitedClau
         .collect())
 }
 
-#[derive(sqlx::FromRow)]
 struct RootedClause {
     root: String,
     policy: String,
     clause_id: String,
     parent_id: Option<String>,
-    kind: String,
+    kind: ClauseKind,
     level: i16,
     ordinal: i32,
     anchor: String,

@@ -167,6 +167,8 @@ code_enums! {
 text_coded! {
     Uscc => "Uscc", |s| Uscc::parse(s).ok(), |v| v.as_str();
     PlatformCode => "PlatformCode", |s| PlatformCode::parse(s).ok(), |v| v.as_str();
+    crate::db::admin_requests::Kind => "admin_requests::Kind", |s| crate::db::admin_requests::Kind::parse(s), |v| v.as_str();
+    domain::checklist::Source => "Source", |s| Some(domain::checklist::Source::parse(s)), |v| v.code().as_str();
 }
 
 /// Whole yuan, stored as `bigint`; a stored amount outside `0..=Yuan::MAX` is a decode error.

@@ -692,7 +692,7 @@ async fn decide(
     if let Some(msg) = refusal(req.requested_by, req.target_id, user.id, is_approver(user)) {
         return refused(state, user, StatusCode::FORBIDDEN, msg).await;
     }
-    let kind = req.kind().ok_or(AppError::NotFound)?;
+    let kind = req.kind;
     // argon2 runs before the transaction opens.
     let unusable = if approve && kind == Kind::PasswordReset {
         Some(unusable_password_hash().await?)

@@ -87,8 +87,8 @@ pub struct ItemRow {
 
 impl ItemRow {
     fn of(i: &Item, today: chrono::NaiveDate) -> ItemRow {
-        let status = i.status();
-        let source = i.source();
+        let status = i.status;
+        let source = &i.source;
         ItemRow {
             id: i.id,
             title: source.display_title(&i.title),
@@ -157,7 +157,7 @@ async fn list_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let mut items = checklist::list(&mut conn, id).await?;
-    items.sort_by_key(|i| sort_key(i.status(), i.due_date, i.id));
+    items.sort_by_key(|i| sort_key(i.status, i.due_date, i.id));
     let today = today();
     let rows: Vec<ItemRow> = items.iter().map(|i| ItemRow::of(i, today)).collect();
     Ok(ListPage {
@@ -166,7 +166,7 @@ async fn list_page(
         tab_platform_id: id,
         platform_name: p.name,
         platform_code: p.code,
-        progress: Progress::of(items.iter().map(Item::status)),
+        progress: Progress::of(items.iter().map(|i| i.status)),
         overdue: rows.iter().filter(|r| r.overdue).count(),
         items: rows,
         can_add: user.has_role(Role::Staff),
@@ -297,7 +297,7 @@ fn fields_of(i: &Item) -> ItemFields {
         description: i.description.clone(),
         owner: i.owner.clone(),
         due_date: i.due_date.map(|d| d.to_string()).unwrap_or_default(),
-        status: i.status.clone(),
+        status: i.status.as_str().to_owned(),
         evidence: i.evidence.clone(),
     }
 }
@@ -324,7 +324,7 @@ async fn item_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let comments = checklist::comments(&mut conn, cid).await?;
-    let status = item.status();
+    let status = item.status;
     let role = user.role.unwrap_or(Role::Leader);
     let allowed = |action| check(status, action, role, "x").is_ok();
     let (f, errors) = typed
@@ -344,12 +344,7 @@ async fn item_page(
             .into_iter()
             .map(|c| CommentRow {
                 author: c.author_name.unwrap_or_else(|| "系统".into()),
-                role: c
-                    .author_role
-                    .as_deref()
-                    .and_then(Role::parse)
-                    .map(Role::label_zh)
-                    .unwrap_or(""),
+                role: c.author_role.map(Role::label_zh).unwrap_or(""),
                 at: local_time(&c.created_at),
                 comment: c.comment,
             })
@@ -478,7 +473,7 @@ pub async fn update(
     };
     let role = user.role.unwrap_or(Role::Leader);
     if let Err(refusal) = check(
-        before.status(),
+        before.status,
         Action::Edit(draft.status),
         role,
         &draft.evidence,
@@ -515,7 +510,7 @@ async fn status_event(
     id: i64,
     item: &Item,
 ) -> AppResult<()> {
-    let (kind, verb) = match item.status() {
+    let (kind, verb) = match item.status {
         ItemStatus::Open => ("checklist.reopened", "重新打开清单事项"),
         ItemStatus::Done => ("checklist.done", "清单事项报告完成"),
         ItemStatus::Closed => ("checklist.closed", "关闭清单事项"),
@@ -580,7 +575,7 @@ async fn change(
     } else {
         before.evidence.clone()
     };
-    let status = match check(before.status(), action, role, &evidence) {
+    let status = match check(before.status, action, role, &evidence) {
         Ok(s) => s,
         Err(refusal) => {
             let typed = if reporting {
@@ -595,7 +590,7 @@ async fn change(
                 }
             };
             let page = item_page(state, user, id, cid, typed).await?;
-            let code = if before.status() == ItemStatus::Closed || !reporting {
+            let code = if before.status == ItemStatus::Closed || !reporting {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY

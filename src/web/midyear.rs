@@ -202,9 +202,9 @@ impl MidyearSummary {
                     title: i.title.clone(),
                     owner: i.owner.clone(),
                     due_date: i.due_date.map(|d| d.to_string()).unwrap_or_default(),
-                    status: i.status.clone(),
-                    status_label: i.status().label_zh(),
-                    overdue: is_overdue(i.status(), i.due_date, today),
+                    status: i.status.as_str().to_owned(),
+                    status_label: i.status.label_zh(),
+                    overdue: is_overdue(i.status, i.due_date, today),
                 })
                 .collect(),
         })

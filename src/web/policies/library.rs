@@ -88,14 +88,14 @@ pub(super) fn groups(clauses: &[ClauseRow], links: &[RuleLink]) -> Vec<Group> {
         id.as_ref().is_some_and(|id| {
             clauses
                 .iter()
-                .any(|c| &c.clause_id == id && c.kind == ClauseKind::Part.as_str())
+                .any(|c| &c.clause_id == id && c.kind == ClauseKind::Part)
         })
     };
     let mut out: Vec<Group> = Vec::new();
     let mut pending_part: Option<ClauseView> = None;
     for c in clauses {
         let view = ClauseView::new(c, links);
-        if c.kind == ClauseKind::Part.as_str() {
+        if c.kind == ClauseKind::Part {
             if let Some(part) = pending_part.replace(view) {
                 // A plan without chapters: show it on its own.
                 out.push(Group {

@@ -75,17 +75,17 @@ pub struct Badge {
     pub label: &'static str,
 }
 
-fn badge(status: &str) -> Badge {
-    match PolicyStatus::parse(status) {
-        Some(PolicyStatus::InForce) => Badge {
+fn badge(status: PolicyStatus) -> Badge {
+    match status {
+        PolicyStatus::InForce => Badge {
             code: "in-force",
             label: "主要政策 · 现行有效",
         },
-        Some(PolicyStatus::Draft) => Badge {
+        PolicyStatus::Draft => Badge {
             code: "draft",
             label: "征求意见稿",
         },
-        Some(PolicyStatus::Reference) | None => Badge {
+        PolicyStatus::Reference => Badge {
             code: "reference",
             label: "参考政策",
         },
@@ -131,8 +131,8 @@ impl PolicyItem {
             jurisdiction: row.jurisdiction.clone(),
             purpose: row.purpose.clone(),
             note: row.note.clone(),
-            badge: badge(&row.status),
-            is_draft: row.status == PolicyStatus::Draft.as_str(),
+            badge: badge(row.status),
+            is_draft: row.status == PolicyStatus::Draft,
             clause_count: row.clause_count,
             rule_count: citing.len(),
         }

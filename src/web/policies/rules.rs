@@ -394,7 +394,7 @@ pub(super) async fn rule_page(
             policy: policy.short_id.clone(),
             policy_name: policy_name_zh(&policy.short_id).to_owned(),
             policy_title: policy.title.clone(),
-            badge: badge(&policy.status),
+            badge: badge(policy.status),
             clause_id: hit.clause.clause_id.clone(),
             heading: hit.clause.heading.clone(),
             href: clause_href(&hit.clause.policy, &hit.clause.anchor),
