@@ -1,8 +1,8 @@
 //! The checklist (一平台一清单): items and their comments. Every item query names its platform
 //! (`WHERE id = $item AND platform_id = $platform`), so an item id from another platform is a 404.
 //!
-//! Rule findings (issue 5) come in through [`upsert_rule_item`] and leave through
-//! [`close_rule_item`]: one call each, audited inside, at most one live item per rule and platform.
+//! Items of rule findings (source `rule:<id>`) are opened, reworded and closed in bulk by the
+//! findings refresh (`db::compliance::refresh`), at most one live item per rule and platform.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
