@@ -56,11 +56,7 @@ pub async fn run_daily(pool: &PgPool) -> Result<Daily, sqlx::Error> {
 pub async fn run_daily_holding(pool: &PgPool, hold: Duration) -> Result<Daily, sqlx::Error> {
     // A connection of its own: the session lock lives exactly as long as it (and dies with the process).
     let mut lock_conn = pool.acquire().await?.detach();
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-        .bind(DAILY_LOCK.0)
-        .bind(DAILY_LOCK.1)
-        .fetch_one(&mut lock_conn)
-        .await?;
+    let locked = crate::db::try_session_lock(&mut lock_conn, DAILY_LOCK).await?;
     if !locked {
         let _ = lock_conn.close().await;
         tracing::info!("daily work skipped: another app server is running it");
@@ -72,11 +68,7 @@ pub async fn run_daily_holding(pool: &PgPool, hold: Duration) -> Result<Daily, s
         tokio::time::sleep(hold.saturating_sub(started.elapsed())).await;
     }
     // Released now (a closing session releases it only once its backend has exited).
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-        .bind(DAILY_LOCK.0)
-        .bind(DAILY_LOCK.1)
-        .execute(&mut lock_conn)
-        .await;
+    let _ = crate::db::session_unlock(&mut lock_conn, DAILY_LOCK).await;
     let _ = lock_conn.close().await;
     result
 }
@@ -91,7 +83,7 @@ async fn work(pool: &PgPool) -> Result<Daily, sqlx::Error> {
         Err(e) => tracing::warn!(error = %e, "deadline reminders could not be generated"),
     }
     // One-time form tokens only need to outlive a browser's back button and a replay.
-    match crate::web::write::forget_old_submissions(pool).await {
+    match crate::db::submissions::forget_old(pool).await {
         Ok(n) => tracing::info!(forgotten = n, "old form tokens removed"),
         Err(e) => tracing::warn!(error = %e, "old form tokens could not be removed"),
     }

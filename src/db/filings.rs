@@ -73,6 +73,31 @@ impl FilingRow {
     }
 }
 
+/// The years the platform has filed for (any version), in no order.
+pub async fn years(conn: &mut PgConnection, platform_id: i64) -> Result<Vec<i32>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT year AS "year!" FROM filings WHERE platform_id = $1"#,
+        platform_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Serialises the writers of a platform's filings for a year (until the transaction ends).
+pub async fn lock_year(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    year: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('filing'), hashtext($1))",
+        format!("{platform_id}:{year}")
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Every version of the platform's filing for `year`, oldest first.
 pub async fn list_year(
     conn: &mut PgConnection,

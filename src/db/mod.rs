@@ -30,6 +30,7 @@ pub mod rule_params;
 pub mod security_policy;
 pub mod sessions;
 pub mod snapshot;
+pub mod submissions;
 pub mod support;
 pub mod todo;
 pub mod types;
@@ -43,6 +44,34 @@ pub async fn data_changed(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Err
     sqlx::query!("UPDATE data_version SET version = version + 1")
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Takes a session advisory lock (two-key form) if it is free; false if another session holds it.
+pub async fn try_session_lock(
+    conn: &mut sqlx::PgConnection,
+    key: (i32, i32),
+) -> Result<bool, sqlx::Error> {
+    let locked = sqlx::query_scalar!("SELECT pg_try_advisory_lock($1, $2)", key.0, key.1)
+        .fetch_one(conn)
+        .await?;
+    Ok(locked == Some(true))
+}
+
+/// Releases a session advisory lock taken with [`try_session_lock`].
+pub async fn session_unlock(
+    conn: &mut sqlx::PgConnection,
+    key: (i32, i32),
+) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!("SELECT pg_advisory_unlock($1, $2)", key.0, key.1)
+        .fetch_one(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether the database answers (the health check).
+pub async fn ping(db: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!("SELECT 1").fetch_one(db).await?;
     Ok(())
 }
 

@@ -117,6 +117,13 @@ pub async fn set_email(
     .await
 }
 
+/// Whether the account's reminders are e-mailed too.
+pub async fn mail_reminders(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!("SELECT mail_reminders FROM users WHERE id = $1", id)
+        .fetch_one(conn)
+        .await
+}
+
 /// Whether the account's reminders are e-mailed too (its owner decides).
 pub async fn set_mail_reminders(
     conn: &mut PgConnection,

@@ -14,11 +14,7 @@ use crate::state::AppState;
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    let ping = tokio::time::timeout(
-        TIMEOUT,
-        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db),
-    )
-    .await;
+    let ping = tokio::time::timeout(TIMEOUT, crate::db::ping(&state.db)).await;
     let (status, body) = match ping {
         Ok(Ok(_)) => (StatusCode::OK, "ok"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),

@@ -87,10 +87,7 @@ pub async fn save_settings(
 ) -> AppResult<Response> {
     let on = !f.mail_reminders.is_empty();
     let mut tx = w.begin().await?;
-    let before: bool = sqlx::query_scalar("SELECT mail_reminders FROM users WHERE id = $1")
-        .bind(user.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let before = users::mail_reminders(&mut tx, user.id).await?;
     users::set_mail_reminders(&mut tx, user.id, on).await?;
     tx.audit(
         Entry::new("user.mail_reminders", "user", user.id)

@@ -27,7 +27,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::auth::{CurrentUser, ScopedPlatform};
 use crate::db::audit::{self, Actor};
-use crate::db::compliance;
+use crate::db::{compliance, submissions};
 use crate::domain::registration;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -135,18 +135,7 @@ impl Writer {
         let mut tx = audit::begin(&self.db, &self.actor).await?;
         if let Some(token) = &self.token {
             // Waits while a parallel submission of the same form holds the key.
-            let claimed = sqlx::query(
-                "INSERT INTO submissions (token, user_id, route) VALUES ($1, $2, $3)
-                 ON CONFLICT (token) DO NOTHING",
-            )
-            .bind(token)
-            .bind(self.user_id)
-            .bind(&self.route)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if !claimed {
+            if !submissions::claim(&mut tx, token, self.user_id, &self.route).await? {
                 tx.rollback().await?;
                 return Err(resubmitted(&self.db, token, self.user_id).await?);
             }
@@ -170,12 +159,7 @@ impl Writer {
 
 /// Where the submission of `token` led, if it has been made before (by this user).
 async fn resubmitted(db: &PgPool, token: &str, user_id: i64) -> AppResult<AppError> {
-    let location: Option<Option<String>> =
-        sqlx::query_scalar("SELECT location FROM submissions WHERE token = $1 AND user_id = $2")
-            .bind(token)
-            .bind(user_id)
-            .fetch_optional(db)
-            .await?;
+    let location = submissions::result_of(db, token, user_id).await?;
     Ok(AppError::Resubmitted(location.flatten()))
 }
 
@@ -186,23 +170,8 @@ pub async fn replay_of(
     token: &FormToken,
     user_id: i64,
 ) -> AppResult<Option<Response>> {
-    let done: Option<Option<String>> =
-        sqlx::query_scalar("SELECT location FROM submissions WHERE token = $1 AND user_id = $2")
-            .bind(&token.0)
-            .bind(user_id)
-            .fetch_optional(db)
-            .await?;
+    let done = submissions::result_of(db, &token.0, user_id).await?;
     Ok(done.map(|location| AppError::Resubmitted(location).into_response()))
-}
-
-/// Forgets form tokens older than a week (the daily work): a replay after that is a new submission.
-pub async fn forget_old_submissions(db: &PgPool) -> Result<u64, sqlx::Error> {
-    Ok(
-        sqlx::query("DELETE FROM submissions WHERE created_at < now() - interval '7 days'")
-            .execute(db)
-            .await?
-            .rows_affected(),
-    )
 }
 
 /// One audit entry: what was done to which record, with its before and after.
@@ -309,14 +278,7 @@ impl WriteTx {
             self.tx.rollback().await?;
             return Err(AppError::Confirm(page));
         }
-        sqlx::query(
-            "WITH s AS (UPDATE submissions SET location = $2 WHERE token = $1)
-             UPDATE data_version SET version = version + 1",
-        )
-        .bind(self.token.as_deref().unwrap_or(""))
-        .bind(location)
-        .execute(&mut *self.tx)
-        .await?;
+        submissions::complete(&mut self.tx, self.token.as_deref().unwrap_or(""), location).await?;
         self.tx.commit().await?;
         if self.all_platforms || !self.platforms.is_empty() {
             self.platforms.sort_unstable();

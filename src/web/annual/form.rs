@@ -268,10 +268,7 @@ pub async fn save_filing(
     let rubric = &config.rubric;
     let deadline = config.deadline(year, Step::Filing);
     // Serialise writers of this platform's filings for the year.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('filing'), hashtext($1))")
-        .bind(format!("{id}:{year}"))
-        .execute(&mut *tx)
-        .await?;
+    filings::lock_year(&mut tx, id, year).await?;
     let rows = filings::list_year(&mut tx, id, year).await?;
     let versions = filings::versions(&rows);
     let plan = match filing::plan_save(&versions, submitting, change) {

@@ -70,11 +70,7 @@ pub async fn page(
     let year = valid_year(q.year.unwrap_or_else(current_year))?;
     let mut conn = state.db.acquire().await?;
     let head = PlatformHead::load(&mut conn, id).await?;
-    let filed_years: Vec<i32> =
-        sqlx::query_scalar("SELECT DISTINCT year FROM filings WHERE platform_id = $1")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let filed_years = crate::db::filings::years(&mut conn, id).await?;
     let filing = filing_section(&mut conn, &user, id, year).await?;
     drop(conn);
     let this_year = current_year();
