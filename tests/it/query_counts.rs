@@ -65,7 +65,17 @@ async fn grow(app: &TestApp, from: usize, n: usize) {
 }
 
 /// The statements each page issues, in order.
+/// While exactly one `Dispatch` exists, tracing-core caches a callsite's interest from the
+/// subscriber of whichever thread registers the callsite first (tokio-rs/tracing#3611): a
+/// statement first run by another test's thread, which has no subscriber, would cache "never"
+/// for this test's counter too. A second dispatch, alive for the whole run, makes tracing combine
+/// the interests of all dispatches and ask the current thread's subscriber at each event.
+static SECOND_DISPATCH: std::sync::LazyLock<tracing::Dispatch> = std::sync::LazyLock::new(|| {
+    tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default())
+});
+
 async fn count(app: &TestApp, pages: &[(&str, &str)]) -> Vec<usize> {
+    std::sync::LazyLock::force(&SECOND_DISPATCH);
     let counter = Arc::new(AtomicUsize::new(0));
     let subscriber = tracing_subscriber::registry().with(Statements(counter.clone()));
     let _guard = tracing::subscriber::set_default(subscriber);
