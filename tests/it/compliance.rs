@@ -1,7 +1,7 @@
 //! Compliance from the database: snapshots equal to what `kechuang check` sees, findings stored,
 //! checklist items opened and closed by the findings, refreshed by writes.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, platform};
 use axum::http::StatusCode;
 use kechuang::db::compliance;
 use kechuang::domain::compliance::check_json;
@@ -47,12 +47,11 @@ async fn every_demo_platforms_findings_equal_check_on_its_snapshot() {
 #[tokio::test]
 async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
     let app = TestApp::new().await;
-    let id = app.platform("NT-2026-001", "320613").await;
-    sqlx::query("UPDATE platforms SET stage = 'registration', category = NULL WHERE id = $1")
-        .bind(id)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let id = platform("NT-2026-001")
+        .registering()
+        .category(None)
+        .insert(&app)
+        .await;
     let today = kechuang::clock::today();
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await

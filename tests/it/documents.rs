@@ -1,7 +1,7 @@
 //! Documents: upload → list → download round trip, versions that never overwrite, uploads
 //! refused by content, data scope on downloads by guessed ids, CSRF on multipart forms.
 
-use crate::common::{Client, Resp, TestApp};
+use crate::common::{Client, HAIMEN, Resp, TestApp, platform};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -483,21 +483,19 @@ async fn malicious_uploads_are_refused() {
 #[tokio::test]
 async fn documents_stay_within_their_platform() {
     let app = TestApp::new().await;
+    let advisor = app.user("adv1", Some(Role::Advisor), None, None).await;
     let a = app.platform("DOC-A", "320613").await;
-    let b = app.platform("DOC-B", "320614").await;
+    let b = platform("DOC-B")
+        .in_county(HAIMEN)
+        .advisor(advisor)
+        .insert(&app)
+        .await;
     app.user("op-a", Some(Role::Operator), Some(a), None).await;
     app.user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
     app.user("county-a", Some(Role::Staff), None, Some("320613"))
         .await;
     app.user("leader", Some(Role::Leader), None, None).await;
-    let advisor = app.user("adv1", Some(Role::Advisor), None, None).await;
-    sqlx::query("UPDATE platforms SET advisor_id = $1 WHERE id = $2")
-        .bind(advisor)
-        .bind(b)
-        .execute(app.pool())
-        .await
-        .unwrap();
 
     let mut staff = app.signed_in("staff1").await;
     let resp = upload(&mut staff, b, "other", "B 的文件", "b.pdf", &pdf("B")).await;

@@ -3,7 +3,7 @@
 //! step; notices are private; the header counts unread ones; the overdue list follows data scope;
 //! events (a filing returned…) notify in the same transaction; stale reminders are not current.
 
-use crate::common::TestApp;
+use crate::common::{HAIMEN, TestApp, platform};
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use kechuang::db::notices;
@@ -28,31 +28,31 @@ async fn notices_of(app: &TestApp, user: i64) -> Vec<(String, String, i32, Strin
 #[tokio::test]
 async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
     let app = TestApp::new().await;
-    let p = app.platform("NT-001", "320613").await;
-    let filed = app.platform("NT-002", "320613").await;
-    let registering = app.platform("NT-003", "320613").await;
-    sqlx::query("UPDATE platforms SET stage = 'registration' WHERE id = $1")
-        .bind(registering)
-        .execute(app.pool())
-        .await
-        .unwrap();
-    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
-    let op2 = app
-        .user("op2", Some(Role::Operator), Some(filed), None)
-        .await;
-    app.user("op3", Some(Role::Operator), Some(registering), None)
-        .await;
     let staff = app
         .user("staff", Some(Role::Staff), None, Some("320600"))
         .await;
     let other_staff = app
         .user("other-staff", Some(Role::Staff), None, Some("320600"))
         .await;
-    sqlx::query("UPDATE platforms SET responsible_staff_id = $1")
-        .bind(staff)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let p = platform("NT-001")
+        .responsible_staff(staff)
+        .insert(&app)
+        .await;
+    let filed = platform("NT-002")
+        .responsible_staff(staff)
+        .insert(&app)
+        .await;
+    let registering = platform("NT-003")
+        .registering()
+        .responsible_staff(staff)
+        .insert(&app)
+        .await;
+    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let op2 = app
+        .user("op2", Some(Role::Operator), Some(filed), None)
+        .await;
+    app.user("op3", Some(Role::Operator), Some(registering), None)
+        .await;
     // NT-002 has filed for 2030 already.
     sqlx::query(
         "INSERT INTO filings (platform_id, year, version, status) VALUES ($1, 2030, 1, 'submitted')",
@@ -182,16 +182,14 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
 #[tokio::test]
 async fn notices_are_private_and_counted_in_the_header() {
     let app = TestApp::new().await;
-    let p = app.platform("NT-001", "320613").await;
-    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
     let staff = app
         .user("staff", Some(Role::Staff), None, Some("320600"))
         .await;
-    sqlx::query("UPDATE platforms SET responsible_staff_id = $1")
-        .bind(staff)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let p = platform("NT-001")
+        .responsible_staff(staff)
+        .insert(&app)
+        .await;
+    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
     notices::generate(app.pool(), d("2030-03-17"), &kechuang::web::links::NOTICES)
         .await
         .unwrap();
@@ -264,12 +262,15 @@ async fn notices_are_private_and_counted_in_the_header() {
 #[tokio::test]
 async fn the_overdue_list_respects_county_scope() {
     let app = TestApp::new().await;
-    let own = app.platform("OD-001", "320613").await;
-    let other = app.platform("OD-002", "320614").await;
-    sqlx::query("UPDATE platforms SET operating_since = '2020-06-01'")
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let own = platform("OD-001")
+        .operating_since("2020-06-01")
+        .insert(&app)
+        .await;
+    let other = platform("OD-002")
+        .in_county(HAIMEN)
+        .operating_since("2020-06-01")
+        .insert(&app)
+        .await;
     app.user("city", Some(Role::Staff), None, Some("320600"))
         .await;
     app.user("county", Some(Role::Staff), None, Some("320613"))
@@ -369,16 +370,14 @@ async fn the_overdue_list_respects_county_scope() {
 #[tokio::test]
 async fn returning_a_filing_notifies_the_operator_in_the_same_transaction() {
     let app = TestApp::new().await;
-    let p = app.platform("NT-001", "320613").await;
-    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
     let staff = app
         .user("staff", Some(Role::Staff), None, Some("320600"))
         .await;
-    sqlx::query("UPDATE platforms SET responsible_staff_id = $1")
-        .bind(staff)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let p = platform("NT-001")
+        .responsible_staff(staff)
+        .insert(&app)
+        .await;
+    let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
     let year = kechuang::clock::today().format("%Y").to_string();
     let fid: i64 = sqlx::query_scalar(
         "INSERT INTO filings (platform_id, year, version, status, submitted_at)
@@ -456,12 +455,10 @@ async fn returning_a_filing_notifies_the_operator_in_the_same_transaction() {
 #[tokio::test]
 async fn stale_reminders_are_not_shown_as_current() {
     let app = TestApp::new().await;
-    let p = app.platform("NT-001", "320613").await;
-    sqlx::query("UPDATE platforms SET operating_since = '2020-06-01' WHERE id = $1")
-        .bind(p)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let p = platform("NT-001")
+        .operating_since("2020-06-01")
+        .insert(&app)
+        .await;
     let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
     let today = kechuang::clock::today();
     // "今天截止" a week ago.

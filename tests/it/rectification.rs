@@ -710,13 +710,8 @@ async fn deciding_without_an_assessment_is_refused() {
 async fn bad_proposals_are_refused_with_reasons() {
     let w = world().await;
     let (app, p) = (&w.app, w.platform);
-    let exited = app.platform("NT-2019-009", "320613").await;
-    let haimen = app.platform("HM-2020-001", "320614").await;
-    sqlx::query("UPDATE platforms SET stage = 'exited' WHERE id = $1")
-        .bind(exited)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let exited = platform("NT-2019-009").stage("exited").insert(app).await;
+    let haimen = platform("HM-2020-001").in_county(HAIMEN).insert(app).await;
     let mut bob = app.signed_in("staff-b").await; // 崇川区 staff
     let case = open_case(&mut bob, p).await;
     assess(app, &mut bob, p, case).await;

@@ -989,12 +989,7 @@ async fn a_stale_plan_edit_is_a_conflict() {
 #[tokio::test]
 async fn a_platform_that_has_exited_keeps_its_dossier_read_only() {
     let app = TestApp::new().await;
-    let p = app.platform("NT-2020-001", "320613").await;
-    sqlx::query("UPDATE platforms SET stage = 'exited' WHERE id = $1")
-        .bind(p)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    let p = platform("NT-2020-001").stage("exited").insert(&app).await;
     app.user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
     let mut staff = app.signed_in("staff1").await;
