@@ -49,11 +49,14 @@ pub async fn begin(
     actor: &Actor,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT set_config('kechuang.actor_role', $1, true), set_config('kechuang.actor_id', $2, true)")
-        .bind(actor.role_setting())
-        .bind(actor.id.map(|i| i.to_string()).unwrap_or_default())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT set_config('kechuang.actor_role', $1, true) AS actor_role,
+                set_config('kechuang.actor_id', $2, true) AS actor_id",
+        actor.role_setting(),
+        actor.id.map(|i| i.to_string()).unwrap_or_default()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     Ok(tx)
 }
 
@@ -67,28 +70,28 @@ pub async fn record(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(CHAIN_LOCK)
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK)
         .execute(&mut *conn)
         .await?;
     // PostgreSQL normalises JSON as `jsonb` (numbers as exact decimals, `-0` as `0`, keys
     // reordered, duplicates dropped): hash the values as they come back, in the same
     // statement that reads the chain's end, and store that very text. The verifier parses
     // the stored `jsonb` the same way, so it recomputes the same hash.
+    let end = sqlx::query!(
+        r#"SELECT last.seq AS "seq?", last.hash AS "hash?", $1::jsonb::text AS "before?", $2::jsonb::text AS "after?"
+             FROM (SELECT 1) AS one
+             LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS last ON true"#,
+        before,
+        after
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let (last_seq, last_hash, before, after): (
         Option<i64>,
         Option<String>,
         Option<String>,
         Option<String>,
-    ) = sqlx::query_as(
-        "SELECT last.seq, last.hash, $1::jsonb::text, $2::jsonb::text
-             FROM (SELECT 1) AS one
-             LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS last ON true",
-    )
-    .bind(&before)
-    .bind(&after)
-    .fetch_one(&mut *conn)
-    .await?;
+    ) = (end.seq, end.hash, end.before, end.after);
     let parse = |text: &Option<String>| -> Result<Option<Value>, sqlx::Error> {
         text.as_deref()
             .map(serde_json::from_str)
@@ -109,30 +112,31 @@ pub async fn record(
         client_addr: actor.addr.clone(),
     };
     let hash = audit_chain::record_hash(&prev_hash, &r);
-    sqlx::query(
+    // `before`/`after` are the text PostgreSQL gave back above, bound as `text` and cast to
+    // `jsonb` (`$8::text::jsonb`: the parameter's type is `text`, as the hashed text was).
+    sqlx::query!(
         "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, before, after,
                                 client_addr, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9::text::jsonb, $10, $11, $12)",
+        r.seq,
+        r.at,
+        r.actor_id,
+        r.actor_name,
+        r.action,
+        r.entity,
+        r.entity_id,
+        before,
+        after,
+        r.client_addr,
+        prev_hash,
+        hash
     )
-    .bind(r.seq)
-    .bind(r.at)
-    .bind(r.actor_id)
-    .bind(&r.actor_name)
-    .bind(&r.action)
-    .bind(&r.entity)
-    .bind(&r.entity_id)
-    .bind(&before)
-    .bind(&after)
-    .bind(&r.client_addr)
-    .bind(&prev_hash)
-    .bind(&hash)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 /// A stored row with its JSON as PostgreSQL writes it (for the verifier).
-#[derive(sqlx::FromRow)]
 struct StoredRow {
     seq: i64,
     at: DateTime<Utc>,
@@ -226,7 +230,7 @@ pub struct ListedRow {
     pub actor_id: Option<i64>,
     pub actor_name: String,
     pub actor_display: Option<String>,
-    pub actor_role: Option<String>,
+    pub actor_role: Option<Role>,
     pub action: String,
     pub entity: String,
     pub entity_id: Option<String>,
@@ -256,6 +260,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ListedRow>, i64), sqlx::Error> {
+    // Runtime SQL: the filters are pushed at run time (`push_filter`).
     let mut qb = QueryBuilder::new(LIST_SELECT);
     push_filter(&mut qb, f);
     qb.push(" ORDER BY a.seq DESC LIMIT ")
@@ -270,12 +275,13 @@ pub async fn list(
 }
 
 /// The people who appear in the trail, for the filter: `(login, display name, role)`, by name.
-pub async fn actors(pool: &PgPool) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT u.username, u.display_name, u.role FROM users u
-         WHERE EXISTS (SELECT 1 FROM audit_log a WHERE a.actor_name = u.username)
-         ORDER BY u.display_name, u.username",
+pub async fn actors(pool: &PgPool) -> Result<Vec<(String, String, Option<Role>)>, sqlx::Error> {
+    sqlx::query!(
+        r#"SELECT u.username, u.display_name, u.role AS "role: Role" FROM users u
+           WHERE EXISTS (SELECT 1 FROM audit_log a WHERE a.actor_name = u.username)
+           ORDER BY u.display_name, u.username"#
     )
+    .map(|r| (r.username, r.display_name, r.role))
     .fetch_all(pool)
     .await
 }
@@ -285,12 +291,16 @@ pub async fn display_names(
     pool: &PgPool,
     logins: &[String],
 ) -> Result<HashMap<String, String>, sqlx::Error> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT username, display_name FROM users WHERE username = ANY($1)")
-            .bind(logins)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows.into_iter().collect())
+    let rows = sqlx::query!(
+        "SELECT username, display_name FROM users WHERE username = ANY($1)",
+        logins
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.username, r.display_name))
+        .collect())
 }
 
 /// Walks the whole chain in `seq` order (streaming) and lists every broken link. When some
@@ -300,10 +310,11 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
     let mut verifier = Verifier::default();
     // The JSON as text, parsed here exactly as `record` parsed it before hashing; a value
     // that does not parse (never written by `record`) is reported, not an error.
-    let mut rows = sqlx::query_as::<_, StoredRow>(
-        "SELECT seq, at, actor_id, actor_name, action, entity, entity_id, before::text AS before,
-                after::text AS after, client_addr, prev_hash, hash
-         FROM audit_log ORDER BY seq",
+    let mut rows = sqlx::query_as!(
+        StoredRow,
+        r#"SELECT seq, at, actor_id, actor_name, action, entity, entity_id, before::text AS "before?",
+                  after::text AS "after?", client_addr, prev_hash, hash
+           FROM audit_log ORDER BY seq"#
     )
     .fetch(pool);
     while let Some(row) = rows.try_next().await? {
@@ -317,12 +328,15 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
     let located: HashMap<String, i64> = if wanted.is_empty() {
         HashMap::new()
     } else {
-        sqlx::query_as("SELECT hash, seq FROM audit_log WHERE hash = ANY($1)")
-            .bind(&wanted)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .collect()
+        sqlx::query!(
+            "SELECT hash, seq FROM audit_log WHERE hash = ANY($1)",
+            &wanted
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.hash, r.seq))
+        .collect()
     };
     Ok(verifier.finish(&located))
 }

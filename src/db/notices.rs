@@ -17,6 +17,7 @@ use super::annual_config;
 use super::audit::{self, Actor};
 use super::platforms::push_scope;
 use crate::domain::annual::Step;
+use crate::domain::checklist::Source;
 use crate::domain::reminders::{self, Reminder};
 use crate::domain::scope::PlatformScope;
 
@@ -171,16 +172,17 @@ async fn insert_checklist_overdue(
     today: NaiveDate,
     links: &Links,
 ) -> Result<u64, sqlx::Error> {
-    let rows: Vec<(i64, i64, i64, String, String, NaiveDate)> = sqlx::query_as(
-        "SELECT u.id, i.id, p.id, p.name, i.title, i.due_date
-         FROM checklist_items i
-         JOIN platforms p ON p.id = i.platform_id
-         JOIN users u ON ((u.role = 'operator' AND u.platform_id = p.id) OR u.id = p.responsible_staff_id)
-                         AND NOT u.disabled
-         WHERE i.status = 'open' AND i.due_date < $1
-         ORDER BY i.id, u.id",
+    let rows = sqlx::query!(
+        r#"SELECT u.id AS user_id, i.id AS item_id, p.id AS platform_id, p.name AS platform_name, i.title,
+                  i.due_date AS "due_date!"
+           FROM checklist_items i
+           JOIN platforms p ON p.id = i.platform_id
+           JOIN users u ON ((u.role = 'operator' AND u.platform_id = p.id) OR u.id = p.responsible_staff_id)
+                           AND NOT u.disabled
+           WHERE i.status = 'open' AND i.due_date < $1
+           ORDER BY i.id, u.id"#,
+        today
     )
-    .bind(today)
     .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {
@@ -188,30 +190,30 @@ async fn insert_checklist_overdue(
     }
     let (mut users, mut subjects, mut texts, mut hrefs, mut dues) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (user_id, item, platform_id, platform_name, title, due) in rows {
-        users.push(user_id);
-        subjects.push(format!("checklist:{item}"));
+    for r in rows {
+        users.push(r.user_id);
+        subjects.push(format!("checklist:{}", r.item_id));
         texts.push(reminders::checklist_overdue_text(
-            &platform_name,
-            &title,
-            due,
+            &r.platform_name,
+            &r.title,
+            r.due_date,
         ));
-        hrefs.push((links.checklist_item)(platform_id, item));
-        dues.push(due);
+        hrefs.push((links.checklist_item)(r.platform_id, r.item_id));
+        dues.push(r.due_date);
     }
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO notices (user_id, kind, subject, days_left, text, link, due_on)
          SELECT n.user_id, 'overdue.checklist', n.subject, 0, n.text, n.link, n.due_on
          FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[])
               WITH ORDINALITY AS n (user_id, subject, text, link, due_on, ord)
          ORDER BY n.ord
          ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
+        &users,
+        &subjects,
+        &texts,
+        &hrefs,
+        &dues
     )
-    .bind(users)
-    .bind(subjects)
-    .bind(texts)
-    .bind(hrefs)
-    .bind(dues)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -230,23 +232,18 @@ pub async fn insert_reminder(
     (platform_id, platform_name): (i64, &str),
     user_id: i64,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO notices (user_id, kind, subject, days_left, text, link, due_on)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
+        user_id,
+        format!("deadline.{}", step_code(step)),
+        format!("{}:{year}:platform:{platform_id}", step_code(step)),
+        reminder.days_left as i32,
+        reminders::reminder_text(platform_name, step, year, deadline),
+        (links.step)(step, platform_id, year),
+        deadline
     )
-    .bind(user_id)
-    .bind(format!("deadline.{}", step_code(step)))
-    .bind(format!("{}:{year}:platform:{platform_id}", step_code(step)))
-    .bind(reminder.days_left as i32)
-    .bind(reminders::reminder_text(
-        platform_name,
-        step,
-        year,
-        deadline,
-    ))
-    .bind((links.step)(step, platform_id, year))
-    .bind(deadline)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -275,6 +272,8 @@ fn resolved_sql(n: &str) -> String {
 /// Marks read the unread reminders whose step has been done since (the daily work, so the
 /// header's count does not keep them); returns how many.
 pub async fn resolve_done(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    // Runtime SQL: the condition is [`resolved_sql`], built from [`done_sql`] (the one definition of
+    // "done", shared with the QueryBuilder statements).
     let sql = format!(
         "UPDATE notices n SET read_at = now() WHERE n.read_at IS NULL AND {}",
         resolved_sql("n")
@@ -330,6 +329,8 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Notice>, i64), sqlx::Error> {
+    // Runtime SQL: `resolved` is [`resolved_sql`], built from [`done_sql`] (the one definition of
+    // "done", shared with the QueryBuilder statements).
     let sql = format!(
         "SELECT n.id, n.kind, n.subject, n.days_left, n.text, n.link, n.created_at, n.read_at, n.due_on,
                 {} AS resolved
@@ -344,10 +345,12 @@ pub async fn list(
         .bind(offset)
         .fetch_all(pool)
         .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM notices WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM notices WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await?;
     Ok((rows, total))
 }
 
@@ -357,22 +360,23 @@ pub async fn mark_read(
     user_id: i64,
     id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE notices SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2 RETURNING link",
+        id,
+        user_id
     )
-    .bind(id)
-    .bind(user_id)
     .fetch_optional(conn)
     .await
 }
 
 /// Marks all the user's notices read; returns how many were unread.
 pub async fn mark_all_read(conn: &mut PgConnection, user_id: i64) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE notices SET read_at = now() WHERE user_id = $1 AND read_at IS NULL")
-            .bind(user_id)
-            .execute(conn)
-            .await?;
+    let done = sqlx::query!(
+        "UPDATE notices SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
+        user_id
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -392,8 +396,8 @@ pub struct Overdue {
     pub ref_id: i64,
     /// The checklist item's title (empty otherwise).
     pub title: String,
-    /// The checklist item's source code (empty otherwise).
-    pub source: String,
+    /// The checklist item's source (None otherwise).
+    pub source: Option<Source>,
     /// The checklist item's owner (empty otherwise).
     pub owner: String,
     pub due: NaiveDate,
@@ -438,7 +442,8 @@ struct OverdueRow {
     jurisdiction_name: String,
     ref_id: i64,
     title: String,
-    source: String,
+    /// The checklist item's source ('' for a step or a case).
+    source: Source,
     owner: String,
     due: NaiveDate,
     returned: bool,
@@ -514,8 +519,8 @@ pub async fn overdue(
     let rows: Vec<OverdueRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
     let mut out: Vec<Overdue> = rows
         .into_iter()
-        .map(|r| Overdue {
-            kind: match r.kind.as_str() {
+        .map(|r| {
+            let kind = match r.kind.as_str() {
                 "checklist" => OverdueKind::Checklist,
                 "rectification" => OverdueKind::Rectification,
                 "filing" => OverdueKind::Step {
@@ -530,18 +535,21 @@ pub async fn overdue(
                     step: Step::Yearend,
                     year: r.year,
                 },
-            },
-            days_late: (today - r.due).num_days(),
-            platform_id: r.platform_id,
-            platform_code: r.platform_code,
-            platform_name: r.platform_name,
-            jurisdiction_name: r.jurisdiction_name,
-            ref_id: r.ref_id,
-            title: r.title,
-            source: r.source,
-            owner: r.owner,
-            due: r.due,
-            returned: r.returned,
+            };
+            Overdue {
+                kind,
+                days_late: (today - r.due).num_days(),
+                platform_id: r.platform_id,
+                platform_code: r.platform_code,
+                platform_name: r.platform_name,
+                jurisdiction_name: r.jurisdiction_name,
+                ref_id: r.ref_id,
+                title: r.title,
+                source: (kind == OverdueKind::Checklist).then_some(r.source),
+                owner: r.owner,
+                due: r.due,
+                returned: r.returned,
+            }
         })
         .collect();
     // Stable: equally late things keep the query's order (platform code, then id).
@@ -586,7 +594,7 @@ pub async fn event(
         To::UsersAbout(ids, id) => (Some(id), false, false, ids),
     };
     // One notice per event and user: the subject is the link and this transaction.
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO notices (user_id, kind, subject, days_left, text, link)
          SELECT u.id, $4, $6 || '@' || txid_current(), 0,
                 coalesce((SELECT p.name FROM platforms p WHERE p.id = $1) || '：', '') || $5, $6
@@ -598,14 +606,14 @@ pub async fn event(
                 OR ($7 AND NOT $2
                     AND u.id = (SELECT p.responsible_staff_id FROM platforms p WHERE p.id = $1)))
          ON CONFLICT ON CONSTRAINT notices_once DO NOTHING",
+        platform,
+        operators_only,
+        users,
+        kind,
+        text,
+        link,
+        its_people
     )
-    .bind(platform)
-    .bind(operators_only)
-    .bind(users)
-    .bind(kind)
-    .bind(text)
-    .bind(link)
-    .bind(its_people)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())

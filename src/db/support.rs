@@ -8,6 +8,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::domain::support::Recognition;
+use crate::domain::support::claims::ClaimStatus;
 use crate::domain::support::records::{InvestmentKind, NewRecord, RecordKind, Rows};
 
 /// Every platform's rows (all platforms when `ids` is `None`), one query per table.
@@ -16,17 +17,17 @@ pub async fn rows(
     ids: Option<&[i64]>,
 ) -> Result<HashMap<i64, Rows>, sqlx::Error> {
     let mut out: HashMap<i64, Rows> = HashMap::new();
+    // Runtime SQL: the WHERE clause is one of two texts chosen at run time (`snapshot::platforms_in`:
+    // one for some platforms, one for all, so that each gets its own plan). The kinds decode typed.
     let scope = super::snapshot::platforms_in(ids, "platform_id");
-    let recs: Vec<(i64, String, NaiveDate)> = sqlx::query_as(&format!(
+    let recs: Vec<(i64, Recognition, NaiveDate)> = sqlx::query_as(&format!(
         "SELECT platform_id, kind, recognised_on FROM support_recognitions WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
     for (pid, kind, date) in recs {
-        if let Some(kind) = Recognition::parse(&kind) {
-            out.entry(pid).or_default().recognitions.push((kind, date));
-        }
+        out.entry(pid).or_default().recognitions.push((kind, date));
     }
     let tx: Vec<(i64, i32, i64)> = sqlx::query_as(&format!(
         "SELECT platform_id, year, amount_yuan FROM support_tech_transactions WHERE {scope} ORDER BY id"
@@ -49,19 +50,17 @@ pub async fn rows(
     for (pid, year, receipts) in projects {
         out.entry(pid).or_default().projects.push((year, receipts));
     }
-    let inv: Vec<(i64, String, i32, i64)> = sqlx::query_as(&format!(
+    let inv: Vec<(i64, InvestmentKind, i32, i64)> = sqlx::query_as(&format!(
         "SELECT platform_id, kind, year, amount_yuan FROM support_investments WHERE {scope} ORDER BY id"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
     for (pid, kind, year, amount) in inv {
-        if let Some(kind) = InvestmentKind::parse(&kind) {
-            out.entry(pid)
-                .or_default()
-                .investments
-                .push((kind, year, amount));
-        }
+        out.entry(pid)
+            .or_default()
+            .investments
+            .push((kind, year, amount));
     }
     let funds: Vec<(i64, i32, i32)> = sqlx::query_as(&format!(
         "SELECT platform_id, year, results FROM support_fund_results WHERE {scope} ORDER BY id"
@@ -82,7 +81,7 @@ pub async fn rows(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RecognitionRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: Recognition,
     pub recognised_on: NaiveDate,
     pub issuing_body: String,
     pub document_ref: String,
@@ -110,7 +109,7 @@ pub struct ProjectRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvestmentRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: InvestmentKind,
     pub year: i32,
     pub amount_yuan: i64,
     pub description: String,
@@ -137,41 +136,46 @@ pub struct Listing {
 /// The platform's records, newest year first.
 pub async fn listing(conn: &mut PgConnection, platform_id: i64) -> Result<Listing, sqlx::Error> {
     Ok(Listing {
-        recognitions: sqlx::query_as(
-            "SELECT r.id, r.kind, r.recognised_on, r.issuing_body, r.document_ref, r.document_id,
-                    d.title AS document_title
-             FROM support_recognitions r LEFT JOIN documents d ON d.id = r.document_id
-             WHERE r.platform_id = $1 ORDER BY r.recognised_on DESC, r.id DESC",
+        recognitions: sqlx::query_as!(
+            RecognitionRow,
+            r#"SELECT r.id, r.kind AS "kind: Recognition", r.recognised_on, r.issuing_body, r.document_ref,
+                      r.document_id, d.title AS "document_title?"
+               FROM support_recognitions r LEFT JOIN documents d ON d.id = r.document_id
+               WHERE r.platform_id = $1 ORDER BY r.recognised_on DESC, r.id DESC"#,
+            platform_id
         )
-        .bind(platform_id)
         .fetch_all(&mut *conn)
         .await?,
-        transactions: sqlx::query_as(
+        transactions: sqlx::query_as!(
+            TransactionRow,
             "SELECT id, year, counterparty, amount_yuan FROM support_tech_transactions
              WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+            platform_id
         )
-        .bind(platform_id)
         .fetch_all(&mut *conn)
         .await?,
-        projects: sqlx::query_as(
+        projects: sqlx::query_as!(
+            ProjectRow,
             "SELECT id, name, enterprise, year, receipts_yuan FROM support_enterprise_projects
              WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+            platform_id
         )
-        .bind(platform_id)
         .fetch_all(&mut *conn)
         .await?,
-        investments: sqlx::query_as(
-            "SELECT id, kind, year, amount_yuan, description FROM support_investments
-             WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+        investments: sqlx::query_as!(
+            InvestmentRow,
+            r#"SELECT id, kind AS "kind: InvestmentKind", year, amount_yuan, description FROM support_investments
+               WHERE platform_id = $1 ORDER BY year DESC, id DESC"#,
+            platform_id
         )
-        .bind(platform_id)
         .fetch_all(&mut *conn)
         .await?,
-        funds: sqlx::query_as(
+        funds: sqlx::query_as!(
+            FundRow,
             "SELECT id, year, results, description FROM support_fund_results
              WHERE platform_id = $1 ORDER BY year DESC, id DESC",
+            platform_id
         )
-        .bind(platform_id)
         .fetch_all(&mut *conn)
         .await?,
     })
@@ -202,78 +206,78 @@ pub async fn insert(
     Ok(match record {
         NewRecord::Recognition(r) => {
             if let Some(doc) = r.document_id {
-                let own: Option<i64> = sqlx::query_scalar(
+                let own = sqlx::query_scalar!(
                     "SELECT id FROM documents WHERE id = $1 AND platform_id = $2",
+                    doc,
+                    platform_id
                 )
-                .bind(doc)
-                .bind(platform_id)
                 .fetch_optional(&mut *conn)
                 .await?;
                 if own.is_none() {
                     return Err(InsertError::ForeignDocument);
                 }
             }
-            let id: Option<i64> = sqlx::query_scalar(
+            let id = sqlx::query_scalar!(
                 "INSERT INTO support_recognitions (platform_id, kind, recognised_on, issuing_body, document_ref, document_id)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform_id, kind) DO NOTHING RETURNING id",
+                platform_id,
+                r.kind as Recognition,
+                r.recognised_on,
+                r.issuing_body,
+                r.document_ref,
+                r.document_id
             )
-            .bind(platform_id)
-            .bind(r.kind.as_str())
-            .bind(r.recognised_on)
-            .bind(&r.issuing_body)
-            .bind(&r.document_ref)
-            .bind(r.document_id)
             .fetch_optional(&mut *conn)
             .await?;
             id.ok_or(InsertError::DuplicateRecognition)?
         }
         NewRecord::Transaction(t) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO support_tech_transactions (platform_id, year, counterparty, amount_yuan)
                  VALUES ($1, $2, $3, $4) RETURNING id",
+                platform_id,
+                t.year,
+                t.counterparty,
+                t.amount_yuan
             )
-            .bind(platform_id)
-            .bind(t.year)
-            .bind(&t.counterparty)
-            .bind(t.amount_yuan)
             .fetch_one(&mut *conn)
             .await?
         }
         NewRecord::Project(p) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO support_enterprise_projects (platform_id, name, enterprise, year, receipts_yuan)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                platform_id,
+                p.name,
+                p.enterprise,
+                p.year,
+                p.receipts_yuan
             )
-            .bind(platform_id)
-            .bind(&p.name)
-            .bind(&p.enterprise)
-            .bind(p.year)
-            .bind(p.receipts_yuan)
             .fetch_one(&mut *conn)
             .await?
         }
         NewRecord::Investment(i) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO support_investments (platform_id, kind, year, amount_yuan, description)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                platform_id,
+                i.kind as InvestmentKind,
+                i.year,
+                i.amount_yuan,
+                i.description
             )
-            .bind(platform_id)
-            .bind(i.kind.as_str())
-            .bind(i.year)
-            .bind(i.amount_yuan)
-            .bind(&i.description)
             .fetch_one(&mut *conn)
             .await?
         }
         NewRecord::Fund(f) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO support_fund_results (platform_id, year, results, description)
                  VALUES ($1, $2, $3, $4) RETURNING id",
+                platform_id,
+                f.year,
+                f.results,
+                f.description
             )
-            .bind(platform_id)
-            .bind(f.year)
-            .bind(f.results)
-            .bind(&f.description)
             .fetch_one(&mut *conn)
             .await?
         }
@@ -287,6 +291,7 @@ pub async fn row_json(
     platform_id: i64,
     rid: i64,
 ) -> Result<Option<Value>, sqlx::Error> {
+    // Runtime SQL: the table is the record kind's, chosen at run time.
     sqlx::query_scalar(&format!(
         "SELECT to_jsonb(t) - 'created_at' FROM {} t WHERE id = $1 AND platform_id = $2",
         kind.table()
@@ -304,6 +309,7 @@ pub async fn delete(
     platform_id: i64,
     rid: i64,
 ) -> Result<Option<Value>, sqlx::Error> {
+    // Runtime SQL: the table is the record kind's, chosen at run time.
     sqlx::query_scalar(&format!(
         "DELETE FROM {} t WHERE id = $1 AND platform_id = $2 RETURNING to_jsonb(t) - 'created_at'",
         kind.table()
@@ -330,7 +336,7 @@ pub struct ClaimRow {
     pub document_id: i64,
     pub document_title: String,
     pub note: String,
-    pub status: String,
+    pub status: ClaimStatus,
     pub submitted_by: Option<String>,
     pub granted_yuan: Option<i64>,
     pub review_note: String,
@@ -348,22 +354,24 @@ pub struct ClaimRow {
     pub version: i32,
 }
 
-const CLAIM_COLUMNS: &str = "c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
-    d.title AS document_title, c.note, c.status, su.display_name AS submitted_by, c.granted_yuan, c.review_note,
-    ru.display_name AS reviewed_by, c.paid_on, c.paid_yuan, c.voucher_no, c.recover_yuan, c.recover_reason,
-    c.recovered_on, c.recovered_yuan, c.recover_case_id, c.recover_integrity_id, c.version
-    FROM support_claims c JOIN documents d ON d.id = c.document_id
-    LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by";
-
 /// The platform's claims, newest first.
 pub async fn claims(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<ClaimRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {CLAIM_COLUMNS} WHERE c.platform_id = $1 ORDER BY c.submitted_at DESC, c.id DESC"
-    ))
-    .bind(platform_id)
+    sqlx::query_as!(
+        ClaimRow,
+        r#"SELECT c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
+                  d.title AS document_title, c.note, c.status AS "status: ClaimStatus",
+                  su.display_name AS "submitted_by?", c.granted_yuan, c.review_note,
+                  ru.display_name AS "reviewed_by?", c.paid_on, c.paid_yuan, c.voucher_no, c.recover_yuan,
+                  c.recover_reason, c.recovered_on, c.recovered_yuan, c.recover_case_id, c.recover_integrity_id,
+                  c.version
+           FROM support_claims c JOIN documents d ON d.id = c.document_id
+           LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by
+           WHERE c.platform_id = $1 ORDER BY c.submitted_at DESC, c.id DESC"#,
+        platform_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -374,21 +382,32 @@ pub async fn claim(
     platform_id: i64,
     cid: i64,
 ) -> Result<Option<ClaimRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {CLAIM_COLUMNS} WHERE c.platform_id = $1 AND c.id = $2"
-    ))
-    .bind(platform_id)
-    .bind(cid)
+    sqlx::query_as!(
+        ClaimRow,
+        r#"SELECT c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
+                  d.title AS document_title, c.note, c.status AS "status: ClaimStatus",
+                  su.display_name AS "submitted_by?", c.granted_yuan, c.review_note,
+                  ru.display_name AS "reviewed_by?", c.paid_on, c.paid_yuan, c.voucher_no, c.recover_yuan,
+                  c.recover_reason, c.recovered_on, c.recovered_yuan, c.recover_case_id, c.recover_integrity_id,
+                  c.version
+           FROM support_claims c JOIN documents d ON d.id = c.document_id
+           LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by
+           WHERE c.platform_id = $1 AND c.id = $2"#,
+        platform_id,
+        cid
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// The claim row as JSON (for the audit record).
 pub async fn claim_json(conn: &mut PgConnection, cid: i64) -> Result<Option<Value>, sqlx::Error> {
-    sqlx::query_scalar("SELECT to_jsonb(c) FROM support_claims c WHERE id = $1")
-        .bind(cid)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT to_jsonb(c) AS "json!" FROM support_claims c WHERE id = $1"#,
+        cid
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Files a claim (申报); its id.
@@ -402,18 +421,18 @@ pub async fn insert_claim(
     up_to: bool,
     user_id: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, note, submitted_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        platform_id,
+        claim.programme,
+        as_of,
+        computed_yuan,
+        up_to,
+        claim.document_id,
+        claim.note,
+        user_id
     )
-    .bind(platform_id)
-    .bind(&claim.programme)
-    .bind(as_of)
-    .bind(computed_yuan)
-    .bind(up_to)
-    .bind(claim.document_id)
-    .bind(&claim.note)
-    .bind(user_id)
     .fetch_one(conn)
     .await
 }
@@ -429,48 +448,86 @@ pub async fn apply_step(
     user_id: i64,
 ) -> Result<bool, sqlx::Error> {
     use crate::domain::support::claims::StepInput;
-    let from = step.from_status().as_str();
-    let guard = "WHERE id = $1 AND platform_id = $2 AND version = $3 AND status = $4";
-    let set = match input {
-        StepInput::Review { .. } => {
-            "status = CASE WHEN $5::bigint IS NULL THEN 'rejected' ELSE 'approved' END,
-             granted_yuan = $5, review_note = $6, reviewed_by = $7, reviewed_at = now()"
+    // One statement per step: each sets its own columns, guarded by the claim's version and the
+    // step's starting status.
+    let from = step.from_status();
+    let done = match input {
+        StepInput::Review { granted_yuan, note } => {
+            sqlx::query!(
+                "UPDATE support_claims SET status = CASE WHEN $5::bigint IS NULL THEN 'rejected' ELSE 'approved' END,
+                        granted_yuan = $5, review_note = $6, reviewed_by = $7, reviewed_at = now(),
+                        version = version + 1
+                 WHERE id = $1 AND platform_id = $2 AND version = $3 AND status = $4",
+                cid,
+                platform_id,
+                version,
+                from as ClaimStatus,
+                *granted_yuan,
+                note,
+                user_id
+            )
+            .execute(conn)
+            .await?
         }
-        StepInput::Pay { .. } => "status = 'paid', paid_on = $5, paid_yuan = $6, voucher_no = $7",
-        StepInput::Recover { .. } => {
-            "status = 'recovering', recover_yuan = $5, recover_reason = $6, recover_case_id = $7,
-             recover_integrity_id = $8"
-        }
-        StepInput::Recovered { .. } => {
-            "status = 'recovered', recovered_on = $5, recovered_yuan = $6"
-        }
-    };
-    let sql = format!("UPDATE support_claims SET {set}, version = version + 1 {guard}");
-    let q = sqlx::query(&sql)
-        .bind(cid)
-        .bind(platform_id)
-        .bind(version)
-        .bind(from);
-    let q = match input {
-        StepInput::Review { granted_yuan, note } => q.bind(*granted_yuan).bind(note).bind(user_id),
         StepInput::Pay {
             paid_on,
             paid_yuan,
             voucher_no,
-        } => q.bind(*paid_on).bind(*paid_yuan).bind(voucher_no),
+        } => {
+            sqlx::query!(
+                "UPDATE support_claims SET status = 'paid', paid_on = $5, paid_yuan = $6, voucher_no = $7,
+                        version = version + 1
+                 WHERE id = $1 AND platform_id = $2 AND version = $3 AND status = $4",
+                cid,
+                platform_id,
+                version,
+                from as ClaimStatus,
+                *paid_on,
+                *paid_yuan,
+                voucher_no
+            )
+            .execute(conn)
+            .await?
+        }
         StepInput::Recover {
             recover_yuan,
             reason,
             basis,
-        } => q
-            .bind(*recover_yuan)
-            .bind(reason)
-            .bind(basis.case_id())
-            .bind(basis.integrity_id()),
+        } => {
+            sqlx::query!(
+                "UPDATE support_claims SET status = 'recovering', recover_yuan = $5, recover_reason = $6,
+                        recover_case_id = $7, recover_integrity_id = $8, version = version + 1
+                 WHERE id = $1 AND platform_id = $2 AND version = $3 AND status = $4",
+                cid,
+                platform_id,
+                version,
+                from as ClaimStatus,
+                *recover_yuan,
+                reason,
+                basis.case_id(),
+                basis.integrity_id()
+            )
+            .execute(conn)
+            .await?
+        }
         StepInput::Recovered {
             recovered_on,
             recovered_yuan,
-        } => q.bind(*recovered_on).bind(*recovered_yuan),
+        } => {
+            sqlx::query!(
+                "UPDATE support_claims SET status = 'recovered', recovered_on = $5, recovered_yuan = $6,
+                        version = version + 1
+                 WHERE id = $1 AND platform_id = $2 AND version = $3 AND status = $4",
+                cid,
+                platform_id,
+                version,
+                from as ClaimStatus,
+                *recovered_on,
+                *recovered_yuan
+            )
+            .execute(conn)
+            .await?
+        }
     };
-    Ok(q.execute(conn).await?.rows_affected() == 1)
+    Ok(done.rows_affected() == 1)
 }

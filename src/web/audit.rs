@@ -23,7 +23,6 @@ use super::xlsx::{self, Cell};
 use crate::db::audit::{self, AuditFilter, ListedRow, Verification};
 use crate::db::platforms;
 use crate::domain::calendar::beijing_date;
-use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -78,10 +77,7 @@ pub struct Entry {
 
 /// `张三（科技局业务人员）`; the system's own actors as 系统.
 fn who(r: &ListedRow) -> String {
-    match (
-        &r.actor_display,
-        r.actor_role.as_deref().and_then(Role::parse),
-    ) {
+    match (&r.actor_display, r.actor_role) {
         (Some(name), Some(role)) => format!("{name}（{}）", role.label_zh()),
         (Some(name), None) => name.clone(),
         (None, _) if r.actor_id.is_none() => "系统".to_owned(),
@@ -214,7 +210,7 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|(login, name, role)| {
-            let label = match role.as_deref().and_then(Role::parse) {
+            let label = match role {
                 Some(r) => format!("{name}（{}）", r.label_zh()),
                 None => name,
             };

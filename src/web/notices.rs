@@ -18,7 +18,6 @@ use super::widgets::Pagination;
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::notices::{self, Overdue, OverdueKind};
-use crate::domain::checklist::Source;
 use crate::domain::reminders::standing_zh;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -195,10 +194,10 @@ pub struct OverdueRow {
 
 impl OverdueRow {
     pub fn of(o: &Overdue) -> OverdueRow {
-        let detail = match o.kind {
-            OverdueKind::Checklist => format!(
+        let detail = match (o.kind, &o.source) {
+            (OverdueKind::Checklist, Some(source)) => format!(
                 "{}{}",
-                Source::parse(&o.source).label_zh(),
+                source.label_zh(),
                 if o.owner.is_empty() {
                     String::new()
                 } else {

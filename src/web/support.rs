@@ -276,7 +276,7 @@ fn claimable(output: &SupportOutput) -> Vec<&ProgrammeResult> {
 }
 
 fn claim_line(c: &db::ClaimRow, is_staff: bool, bases: &[BasisOption]) -> ClaimLine {
-    let status = ClaimStatus::parse(&c.status);
+    let status = c.status;
     let money = |v: Option<i64>| v.map(wan).unwrap_or_default();
     let mut facts = vec![
         (
@@ -323,7 +323,7 @@ fn claim_line(c: &db::ClaimRow, is_staff: bool, bases: &[BasisOption]) -> ClaimL
             ),
         ));
     }
-    if status == Some(ClaimStatus::Paid) {
+    if status == ClaimStatus::Paid {
         for b in bases.iter().filter(|b| b.basis.case_id().is_some()) {
             facts.push(("可依据的退出决定", b.label.clone()));
         }
@@ -348,17 +348,17 @@ fn claim_line(c: &db::ClaimRow, is_staff: bool, bases: &[BasisOption]) -> ClaimL
         facts.push(("已追回", format!("{d}，{} 万元", money(c.recovered_yuan))));
     }
     let next = match status {
-        Some(ClaimStatus::Submitted) => Some(ClaimStep::Review),
-        Some(ClaimStatus::Approved) => Some(ClaimStep::Pay),
-        Some(ClaimStatus::Paid) => Some(ClaimStep::Recover),
-        Some(ClaimStatus::Recovering) => Some(ClaimStep::Recovered),
+        ClaimStatus::Submitted => Some(ClaimStep::Review),
+        ClaimStatus::Approved => Some(ClaimStep::Pay),
+        ClaimStatus::Paid => Some(ClaimStep::Recover),
+        ClaimStatus::Recovering => Some(ClaimStep::Recovered),
         _ => None,
     }
     .filter(|_| is_staff)
     .map(|s| (s.as_str(), s.label_zh()));
     // The 追回 form starts from the first basis offered: its reason, and as much as it still takes.
     let form = match (status, bases.first()) {
-        (Some(ClaimStatus::Paid), Some(b)) if is_staff => {
+        (ClaimStatus::Paid, Some(b)) if is_staff => {
             let amount = wan(suggested_recovery(b, c.paid_yuan.unwrap_or(0)));
             AddForm {
                 f: RawForm::from_pairs(&[
@@ -378,8 +378,8 @@ fn claim_line(c: &db::ClaimRow, is_staff: bool, bases: &[BasisOption]) -> ClaimL
             .map(|p| p.name_zh.to_owned())
             .unwrap_or_else(|| c.programme.clone()),
         programme_id: c.programme.clone(),
-        status: status.map(ClaimStatus::as_str).unwrap_or("unknown"),
-        status_label: status.map(ClaimStatus::label_zh).unwrap_or("—"),
+        status: status.as_str(),
+        status_label: status.label_zh(),
         facts,
         next,
         form,
@@ -430,10 +430,7 @@ async fn support_page(
         .map(|r| Line {
             id: r.id,
             cells: vec![
-                Recognition::parse(&r.kind)
-                    .map(Recognition::label_zh)
-                    .unwrap_or("—")
-                    .to_owned(),
+                r.kind.label_zh().to_owned(),
                 r.recognised_on.to_string(),
                 r.issuing_body.clone(),
                 if r.document_ref.is_empty() {
@@ -477,10 +474,7 @@ async fn support_page(
             id: i.id,
             cells: vec![
                 i.year.to_string(),
-                InvestmentKind::parse(&i.kind)
-                    .map(InvestmentKind::label_zh)
-                    .unwrap_or("—")
-                    .to_owned(),
+                i.kind.label_zh().to_owned(),
                 wan(i.amount_yuan),
                 if i.description.is_empty() {
                     "—".into()
@@ -770,14 +764,12 @@ async fn step(
     let conflict = |now: &db::ClaimRow| {
         format!(
             "第 {cid} 号申报已被他人处理（当前状态：{}），您的“{}”没有保存。请查看最新状态后再操作。",
-            ClaimStatus::parse(&now.status)
-                .map(ClaimStatus::label_zh)
-                .unwrap_or("—"),
+            now.status.label_zh(),
             step.label_zh()
         )
     };
     let seen: Option<i32> = f.get("version").trim().parse().ok();
-    if seen != Some(claim.version) || claim.status != step.from_status().as_str() {
+    if seen != Some(claim.version) || claim.status != step.from_status() {
         let retry = Retry::Conflict(conflict(&claim));
         return answer(&state, &user, id, StatusCode::CONFLICT, retry).await;
     }

@@ -29,7 +29,6 @@ use crate::db::{compliance, dashboards, support};
 use crate::domain::compliance::citation::clause_zh;
 use crate::domain::compliance::{Status, rules};
 use crate::domain::platform::{Category, Cluster, Level, Stage};
-use crate::domain::support::claims::ClaimStatus;
 use crate::domain::support::programme;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -780,13 +779,13 @@ pub async fn platform_support_claims(
                 .map(|p| p.name_zh)
                 .unwrap_or_default()
                 .to_owned(),
-            status_label: label(&c.status, ClaimStatus::parse, ClaimStatus::label_zh),
+            status_label: c.status.label_zh().to_owned(),
             id: c.id,
             programme: c.programme,
             as_of: c.as_of,
             computed_yuan: c.computed_yuan,
             up_to: c.up_to,
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             granted_yuan: c.granted_yuan,
             paid_on: c.paid_on,
             paid_yuan: c.paid_yuan,
