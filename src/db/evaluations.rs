@@ -7,11 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
+use crate::domain::documents::DocumentKind;
 use crate::domain::evaluation::{
     Assignment, EvalStatus, IntegrityRecord, ObjectionDraft, RoundStatus, ScoreDetail,
 };
+use crate::domain::platform::{Category, Level, Stage};
 use crate::domain::scope::PlatformScope;
-use crate::domain::scoring::Values;
+use crate::domain::scoring::{Grade, Values};
 
 /// Restricts a query on `platforms p` to what the scope may see.
 fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: PlatformScope) {
@@ -42,7 +44,7 @@ pub struct Evaluation {
     pub id: i64,
     pub platform_id: i64,
     pub year: i32,
-    pub status: String,
+    pub status: EvalStatus,
     pub actuals: Value,
     pub self_assessment: String,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -58,7 +60,7 @@ pub struct Evaluation {
     pub score_detail: Option<Value>,
     pub total_score: Option<f64>,
     pub rank: Option<i32>,
-    pub grade: Option<String>,
+    pub grade: Option<Grade>,
     pub reward_yuan: Option<i64>,
     pub funding_coefficient: Option<f64>,
     pub lock_version: i32,
@@ -67,8 +69,8 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    pub fn status(&self) -> Option<EvalStatus> {
-        EvalStatus::parse(&self.status)
+    pub fn status(&self) -> EvalStatus {
+        self.status
     }
 
     pub fn actual_values(&self) -> Values {
@@ -105,29 +107,29 @@ impl Evaluation {
     }
 }
 
-const SELECT_EVALUATION: &str = "
-    SELECT e.id, e.platform_id, e.year, e.status, e.actuals, e.self_assessment,
-           e.submitted_at, us.display_name AS submitted_by_name,
-           e.county_reviewed_at, uc.display_name AS county_reviewed_by_name, e.county_comment,
-           e.city_reviewed_at, ui.display_name AS city_reviewed_by_name, e.city_comment,
-           e.excluded_reason, e.config_version, e.score_detail, e.total_score, e.rank, e.grade,
-           e.reward_yuan, e.funding_coefficient, e.lock_version, e.reopened_until, e.reopened_reason
-    FROM evaluations e
-    LEFT JOIN users us ON us.id = e.submitted_by
-    LEFT JOIN users uc ON uc.id = e.county_reviewed_by
-    LEFT JOIN users ui ON ui.id = e.city_reviewed_by";
-
 /// A platform's evaluation of `year`, if one was started.
 pub async fn get(
     conn: &mut PgConnection,
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Evaluation>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_EVALUATION} WHERE e.platform_id = $1 AND e.year = $2"
-    ))
-    .bind(platform_id)
-    .bind(year)
+    sqlx::query_as!(
+        Evaluation,
+        r#"SELECT e.id, e.platform_id, e.year, e.status AS "status: EvalStatus", e.actuals, e.self_assessment,
+                  e.submitted_at, us.display_name AS "submitted_by_name?",
+                  e.county_reviewed_at, uc.display_name AS "county_reviewed_by_name?", e.county_comment,
+                  e.city_reviewed_at, ui.display_name AS "city_reviewed_by_name?", e.city_comment,
+                  e.excluded_reason, e.config_version, e.score_detail, e.total_score, e.rank,
+                  e.grade AS "grade: Grade", e.reward_yuan, e.funding_coefficient, e.lock_version,
+                  e.reopened_until, e.reopened_reason
+           FROM evaluations e
+           LEFT JOIN users us ON us.id = e.submitted_by
+           LEFT JOIN users uc ON uc.id = e.county_reviewed_by
+           LEFT JOIN users ui ON ui.id = e.city_reviewed_by
+           WHERE e.platform_id = $1 AND e.year = $2"#,
+        platform_id,
+        year
+    )
     .fetch_optional(conn)
     .await
 }
@@ -138,11 +140,23 @@ pub async fn get_in_year(
     id: i64,
     year: i32,
 ) -> Result<Option<Evaluation>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_EVALUATION} WHERE e.id = $1 AND e.year = $2"
-    ))
-    .bind(id)
-    .bind(year)
+    sqlx::query_as!(
+        Evaluation,
+        r#"SELECT e.id, e.platform_id, e.year, e.status AS "status: EvalStatus", e.actuals, e.self_assessment,
+                  e.submitted_at, us.display_name AS "submitted_by_name?",
+                  e.county_reviewed_at, uc.display_name AS "county_reviewed_by_name?", e.county_comment,
+                  e.city_reviewed_at, ui.display_name AS "city_reviewed_by_name?", e.city_comment,
+                  e.excluded_reason, e.config_version, e.score_detail, e.total_score, e.rank,
+                  e.grade AS "grade: Grade", e.reward_yuan, e.funding_coefficient, e.lock_version,
+                  e.reopened_until, e.reopened_reason
+           FROM evaluations e
+           LEFT JOIN users us ON us.id = e.submitted_by
+           LEFT JOIN users uc ON uc.id = e.county_reviewed_by
+           LEFT JOIN users ui ON ui.id = e.city_reviewed_by
+           WHERE e.id = $1 AND e.year = $2"#,
+        id,
+        year
+    )
     .fetch_optional(conn)
     .await
 }
@@ -153,11 +167,11 @@ pub async fn lock(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Evaluation>, sqlx::Error> {
-    let id: Option<i64> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "SELECT id FROM evaluations WHERE platform_id = $1 AND year = $2 FOR UPDATE",
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(&mut *conn)
     .await?;
     match id {
@@ -172,11 +186,11 @@ pub async fn lock_or_create(
     platform_id: i64,
     year: i32,
 ) -> Result<Evaluation, sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO evaluations (platform_id, year) VALUES ($1, $2) ON CONFLICT (platform_id, year) DO NOTHING",
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .execute(&mut *conn)
     .await?;
     lock(conn, platform_id, year)
@@ -192,14 +206,14 @@ pub async fn save_draft(
     actuals: &Values,
     self_assessment: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE evaluations SET actuals = $3, self_assessment = $4, lock_version = lock_version + 1
          WHERE id = $1 AND lock_version = $2 AND status IN ('draft', 'county_returned', 'city_returned')",
+        id,
+        lock_version,
+        json!(actuals),
+        self_assessment
     )
-    .bind(id)
-    .bind(lock_version)
-    .bind(json!(actuals))
-    .bind(self_assessment)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -211,15 +225,17 @@ pub async fn set_evidence(
     evaluation_id: i64,
     document_ids: &[i64],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM evaluation_evidence WHERE evaluation_id = $1")
-        .bind(evaluation_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO evaluation_evidence (evaluation_id, document_id) SELECT $1, unnest($2::bigint[])",
+    sqlx::query!(
+        "DELETE FROM evaluation_evidence WHERE evaluation_id = $1",
+        evaluation_id
     )
-    .bind(evaluation_id)
-    .bind(document_ids)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO evaluation_evidence (evaluation_id, document_id) SELECT $1, unnest($2::bigint[])",
+        evaluation_id,
+        document_ids
+    )
     .execute(conn)
     .await?;
     Ok(())
@@ -232,12 +248,12 @@ pub async fn set_status(
     from: EvalStatus,
     to: EvalStatus,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE evaluations SET status = $3, lock_version = lock_version + 1 WHERE id = $1 AND status = $2",
+        id,
+        from as EvalStatus,
+        to as EvalStatus
     )
-    .bind(id)
-    .bind(from.as_str())
-    .bind(to.as_str())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -250,13 +266,13 @@ pub async fn record_submission(
     id: i64,
     by: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluations SET submitted_at = now(), submitted_by = $2,
                 first_submitted_at = coalesce(first_submitted_at, now())
          WHERE id = $1",
+        id,
+        by
     )
-    .bind(id)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
@@ -269,12 +285,12 @@ pub async fn record_county_review(
     by: i64,
     comment: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluations SET county_reviewed_at = now(), county_reviewed_by = $2, county_comment = $3 WHERE id = $1",
+        id,
+        by,
+        comment
     )
-    .bind(id)
-    .bind(by)
-    .bind(comment)
     .execute(conn)
     .await?;
     Ok(())
@@ -287,12 +303,12 @@ pub async fn record_city_review(
     by: i64,
     comment: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluations SET city_reviewed_at = now(), city_reviewed_by = $2, city_comment = $3 WHERE id = $1",
+        id,
+        by,
+        comment
     )
-    .bind(id)
-    .bind(by)
-    .bind(comment)
     .execute(conn)
     .await?;
     Ok(())
@@ -300,13 +316,13 @@ pub async fn record_city_review(
 
 /// Marks an evaluation not evaluated (INTEG-BAN), with the reason; false if already graded or excluded.
 pub async fn exclude(conn: &mut PgConnection, id: i64, reason: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE evaluations SET status = 'excluded', excluded_reason = $2, total_score = NULL, rank = NULL,
                 grade = NULL, lock_version = lock_version + 1
          WHERE id = $1 AND status NOT IN ('scored', 'excluded')",
+        id,
+        reason
     )
-    .bind(id)
-    .bind(reason)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -320,15 +336,15 @@ pub async fn reopen(
     reason: &str,
     by: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluations SET reopened_until = $2, reopened_reason = $3, reopened_by = $4,
                 lock_version = lock_version + 1
          WHERE id = $1",
+        id,
+        until,
+        reason,
+        by
     )
-    .bind(id)
-    .bind(until)
-    .bind(reason)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
@@ -340,7 +356,7 @@ pub async fn reopen(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Doc {
     pub id: i64,
-    pub kind: String,
+    pub kind: DocumentKind,
     pub title: String,
     pub created_at: DateTime<Utc>,
 }
@@ -350,10 +366,12 @@ pub async fn platform_documents(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<Doc>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, kind, title, created_at FROM documents WHERE platform_id = $1 ORDER BY created_at DESC, id DESC",
+    sqlx::query_as!(
+        Doc,
+        r#"SELECT id, kind AS "kind: DocumentKind", title, created_at FROM documents WHERE platform_id = $1
+           ORDER BY created_at DESC, id DESC"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }
@@ -364,11 +382,11 @@ pub async fn documents_of_platform(
     platform_id: i64,
     ids: &[i64],
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM documents WHERE platform_id = $1 AND id = ANY($2) ORDER BY id",
+        platform_id,
+        ids
     )
-    .bind(platform_id)
-    .bind(ids)
     .fetch_all(conn)
     .await
 }
@@ -378,11 +396,12 @@ pub async fn evidence(
     conn: &mut PgConnection,
     evaluation_id: i64,
 ) -> Result<Vec<Doc>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.id, d.kind, d.title, d.created_at FROM evaluation_evidence x
-         JOIN documents d ON d.id = x.document_id WHERE x.evaluation_id = $1 ORDER BY d.id",
+    sqlx::query_as!(
+        Doc,
+        r#"SELECT d.id, d.kind AS "kind: DocumentKind", d.title, d.created_at FROM evaluation_evidence x
+           JOIN documents d ON d.id = x.document_id WHERE x.evaluation_id = $1 ORDER BY d.id"#,
+        evaluation_id
     )
-    .bind(evaluation_id)
     .fetch_all(conn)
     .await
 }
@@ -392,18 +411,13 @@ pub async fn integrity_records(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<IntegrityRecord>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, bool)> =
-        sqlx::query_as("SELECT occurred_on, serious FROM integrity_records WHERE platform_id = $1")
-            .bind(platform_id)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(occurred_on, serious)| IntegrityRecord {
-            occurred_on,
-            serious,
-        })
-        .collect())
+    sqlx::query_as!(
+        IntegrityRecord,
+        "SELECT occurred_on, serious FROM integrity_records WHERE platform_id = $1",
+        platform_id
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// The targets of the platform's APPROVED filing for `year` (latest approved version), if any.
@@ -412,12 +426,12 @@ pub async fn approved_targets(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Values>, sqlx::Error> {
-    let targets: Option<Value> = sqlx::query_scalar(
+    let targets = sqlx::query_scalar!(
         "SELECT targets FROM filings WHERE platform_id = $1 AND year = $2 AND status = 'approved'
          ORDER BY version DESC LIMIT 1",
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(conn)
     .await?;
     Ok(targets.as_ref().map(values_of))
@@ -429,14 +443,18 @@ pub async fn indicator_values(
     platform_id: i64,
     year: i32,
 ) -> Result<Values, sqlx::Error> {
-    let rows: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT indicator_key, value::float8 FROM indicator_values WHERE platform_id = $1 AND year = $2",
+    let rows = sqlx::query!(
+        r#"SELECT indicator_key, value::float8 AS "value!" FROM indicator_values
+           WHERE platform_id = $1 AND year = $2"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.indicator_key, r.value))
+        .collect())
 }
 
 // ---- the round ----------------------------------------------------------------------------
@@ -444,7 +462,7 @@ pub async fn indicator_values(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Round {
     pub year: i32,
-    pub status: String,
+    pub status: RoundStatus,
     pub config_version: Option<i32>,
     pub proposed_at: Option<DateTime<Utc>>,
     pub notice_starts: Option<NaiveDate>,
@@ -455,7 +473,7 @@ pub struct Round {
 
 impl Round {
     pub fn status(&self) -> RoundStatus {
-        RoundStatus::parse(&self.status).unwrap_or(RoundStatus::Open)
+        self.status
     }
 
     pub fn audit_json(&self) -> Value {
@@ -469,18 +487,20 @@ impl Round {
     }
 }
 
-const SELECT_ROUND: &str = "SELECT year, status, config_version, proposed_at, notice_starts, notice_ends,
-                                   published_at, lock_version FROM evaluation_rounds WHERE year = $1";
-
 /// The year's round; an `open` one when nothing was done yet (not stored).
 pub async fn round(conn: &mut PgConnection, year: i32) -> Result<Round, sqlx::Error> {
-    let r: Option<Round> = sqlx::query_as(SELECT_ROUND)
-        .bind(year)
-        .fetch_optional(conn)
-        .await?;
+    let r = sqlx::query_as!(
+        Round,
+        r#"SELECT year, status AS "status: RoundStatus", config_version, proposed_at, notice_starts,
+                  notice_ends, published_at, lock_version
+           FROM evaluation_rounds WHERE year = $1"#,
+        year
+    )
+    .fetch_optional(conn)
+    .await?;
     Ok(r.unwrap_or(Round {
         year,
-        status: RoundStatus::Open.as_str().into(),
+        status: RoundStatus::Open,
         config_version: None,
         proposed_at: None,
         notice_starts: None,
@@ -492,22 +512,34 @@ pub async fn round(conn: &mut PgConnection, year: i32) -> Result<Round, sqlx::Er
 
 /// The year's round, created if needed and locked for the caller's transaction.
 pub async fn lock_round(conn: &mut PgConnection, year: i32) -> Result<Round, sqlx::Error> {
-    sqlx::query("INSERT INTO evaluation_rounds (year) VALUES ($1) ON CONFLICT (year) DO NOTHING")
-        .bind(year)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query_as(&format!("{SELECT_ROUND} FOR UPDATE"))
-        .bind(year)
-        .fetch_one(conn)
-        .await
+    sqlx::query!(
+        "INSERT INTO evaluation_rounds (year) VALUES ($1) ON CONFLICT (year) DO NOTHING",
+        year
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_as!(
+        Round,
+        r#"SELECT year, status AS "status: RoundStatus", config_version, proposed_at, notice_starts,
+                  notice_ends, published_at, lock_version
+           FROM evaluation_rounds WHERE year = $1 FOR UPDATE"#,
+        year
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// The round's lock without creating it: the round in force for a platform's evaluation step.
 pub async fn round_for_update(conn: &mut PgConnection, year: i32) -> Result<Round, sqlx::Error> {
-    let r: Option<Round> = sqlx::query_as(&format!("{SELECT_ROUND} FOR SHARE"))
-        .bind(year)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let r = sqlx::query_as!(
+        Round,
+        r#"SELECT year, status AS "status: RoundStatus", config_version, proposed_at, notice_starts,
+                  notice_ends, published_at, lock_version
+           FROM evaluation_rounds WHERE year = $1 FOR SHARE"#,
+        year
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     match r {
         Some(r) => Ok(r),
         None => round(conn, year).await,
@@ -520,14 +552,14 @@ pub async fn round_proposed(
     config_version: i32,
     by: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluation_rounds SET status = 'proposed', config_version = $2, proposed_at = now(), proposed_by = $3,
                 notice_starts = NULL, notice_ends = NULL, lock_version = lock_version + 1
          WHERE year = $1",
+        year,
+        config_version,
+        by
     )
-    .bind(year)
-    .bind(config_version)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
@@ -539,14 +571,14 @@ pub async fn round_notice(
     starts: NaiveDate,
     ends: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluation_rounds SET status = 'notice', notice_starts = $2, notice_ends = $3,
                 lock_version = lock_version + 1
          WHERE year = $1",
+        year,
+        starts,
+        ends
     )
-    .bind(year)
-    .bind(starts)
-    .bind(ends)
     .execute(conn)
     .await?;
     Ok(())
@@ -557,13 +589,13 @@ pub async fn round_published(
     year: i32,
     by: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluation_rounds SET status = 'published', published_at = now(), published_by = $2,
                 lock_version = lock_version + 1
          WHERE year = $1",
+        year,
+        by
     )
-    .bind(year)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
@@ -571,20 +603,20 @@ pub async fn round_published(
 
 /// Back to `open`: the proposed grades are cleared and the graded evaluations return to `city_passed`.
 pub async fn round_withdrawn(conn: &mut PgConnection, year: i32) -> Result<u64, sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluation_rounds SET status = 'open', notice_starts = NULL, notice_ends = NULL,
                 lock_version = lock_version + 1
          WHERE year = $1",
+        year
     )
-    .bind(year)
     .execute(&mut *conn)
     .await?;
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE evaluations SET status = 'city_passed', total_score = NULL, rank = NULL, grade = NULL,
                 lock_version = lock_version + 1
          WHERE year = $1 AND status = 'scored'",
+        year
     )
-    .bind(year)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -598,24 +630,24 @@ pub struct RoundRow {
     pub code: String,
     pub name: String,
     pub jurisdiction_name: String,
-    pub level: String,
-    pub category: Option<String>,
-    pub stage: String,
-    pub status: String,
+    pub level: Level,
+    pub category: Option<Category>,
+    pub stage: Stage,
+    pub status: EvalStatus,
     pub actuals: Value,
     pub submitted_at: Option<DateTime<Utc>>,
     pub excluded_reason: String,
     pub score_detail: Option<Value>,
     pub total_score: Option<f64>,
     pub rank: Option<i32>,
-    pub grade: Option<String>,
+    pub grade: Option<Grade>,
     pub reward_yuan: Option<i64>,
     pub funding_coefficient: Option<f64>,
 }
 
 impl RoundRow {
-    pub fn status(&self) -> Option<EvalStatus> {
-        EvalStatus::parse(&self.status)
+    pub fn status(&self) -> EvalStatus {
+        self.status
     }
 
     pub fn detail(&self) -> Option<ScoreDetail> {
@@ -625,7 +657,8 @@ impl RoundRow {
     }
 }
 
-/// Every evaluation of `year` the scope may see, by platform code.
+/// Every evaluation of `year` the scope may see, by platform code. Runtime SQL: the scope's filter
+/// is pushed at run time (`push_scope`).
 pub async fn list_year(
     conn: &mut PgConnection,
     year: i32,
@@ -646,6 +679,7 @@ pub async fn list_year(
 }
 
 /// Operating platforms in scope that have not started their evaluation of `year`: `(id, code, name)`.
+/// Runtime SQL: the scope's filter is pushed at run time (`push_scope`).
 pub async fn not_started(
     conn: &mut PgConnection,
     year: i32,
@@ -664,10 +698,11 @@ pub async fn not_started(
 
 /// Number of the year's evaluations submitted but not through the reviews.
 pub async fn count_in_review(conn: &mut PgConnection, year: i32) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM evaluations WHERE year = $1 AND status IN ('submitted', 'county_passed')",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM evaluations
+           WHERE year = $1 AND status IN ('submitted', 'county_passed')"#,
+        year
     )
-    .bind(year)
     .fetch_one(conn)
     .await
 }
@@ -679,13 +714,13 @@ pub async fn store_quantitative(
     config_version: i32,
     detail: &ScoreDetail,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluations SET config_version = $2, score_detail = $3, lock_version = lock_version + 1
          WHERE id = $1 AND status = 'city_passed'",
+        id,
+        config_version,
+        json!(detail)
     )
-    .bind(id)
-    .bind(config_version)
-    .bind(json!(detail))
     .execute(conn)
     .await?;
     Ok(())
@@ -697,20 +732,20 @@ pub async fn store_proposed(
     id: i64,
     detail: &ScoreDetail,
     rank: i32,
-    grade: &str,
+    grade: Grade,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluations SET status = 'scored', config_version = $2, score_detail = $3, total_score = $4,
                 rank = $5, grade = $6, reward_yuan = NULL, funding_coefficient = NULL,
                 lock_version = lock_version + 1
          WHERE id = $1 AND status IN ('city_passed', 'scored')",
+        id,
+        detail.config_version,
+        json!(detail),
+        detail.score.total,
+        rank,
+        grade as Grade
     )
-    .bind(id)
-    .bind(detail.config_version)
-    .bind(json!(detail))
-    .bind(detail.score.total)
-    .bind(rank)
-    .bind(grade)
     .execute(conn)
     .await?;
     Ok(())
@@ -721,20 +756,20 @@ pub async fn store_published(
     conn: &mut PgConnection,
     id: i64,
     rank: i32,
-    grade: &str,
+    grade: Grade,
     reward_yuan: i64,
     funding_coefficient: f64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE evaluations SET rank = $2, grade = $3, reward_yuan = $4, funding_coefficient = $5,
                 lock_version = lock_version + 1
          WHERE id = $1 AND status = 'scored'",
+        id,
+        rank,
+        grade as Grade,
+        reward_yuan,
+        funding_coefficient
     )
-    .bind(id)
-    .bind(rank)
-    .bind(grade)
-    .bind(reward_yuan)
-    .bind(funding_coefficient)
     .execute(conn)
     .await?;
     Ok(())
@@ -763,20 +798,19 @@ impl AssignmentRow {
     }
 }
 
-const SELECT_ASSIGNMENT: &str =
-    "SELECT a.id, a.evaluation_id, a.expert_id, u.display_name AS expert_name,
-                                        a.conflict, a.conflict_note, a.declared_at, a.submitted_at
-                                 FROM expert_assignments a JOIN users u ON u.id = a.expert_id";
-
 /// Every assignment of the year's evaluations.
 pub async fn assignments_for_year(
     conn: &mut PgConnection,
     year: i32,
 ) -> Result<Vec<AssignmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_ASSIGNMENT} JOIN evaluations e ON e.id = a.evaluation_id WHERE e.year = $1 ORDER BY a.id"
-    ))
-    .bind(year)
+    sqlx::query_as!(
+        AssignmentRow,
+        "SELECT a.id, a.evaluation_id, a.expert_id, u.display_name AS expert_name,
+                a.conflict, a.conflict_note, a.declared_at, a.submitted_at
+         FROM expert_assignments a JOIN users u ON u.id = a.expert_id
+         JOIN evaluations e ON e.id = a.evaluation_id WHERE e.year = $1 ORDER BY a.id",
+        year
+    )
     .fetch_all(conn)
     .await
 }
@@ -786,10 +820,14 @@ pub async fn assignments_of(
     conn: &mut PgConnection,
     evaluation_id: i64,
 ) -> Result<Vec<AssignmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_ASSIGNMENT} WHERE a.evaluation_id = $1 ORDER BY a.id"
-    ))
-    .bind(evaluation_id)
+    sqlx::query_as!(
+        AssignmentRow,
+        "SELECT a.id, a.evaluation_id, a.expert_id, u.display_name AS expert_name,
+                a.conflict, a.conflict_note, a.declared_at, a.submitted_at
+         FROM expert_assignments a JOIN users u ON u.id = a.expert_id
+         WHERE a.evaluation_id = $1 ORDER BY a.id",
+        evaluation_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -800,11 +838,11 @@ pub async fn scores_for_evaluation(
     evaluation_id: i64,
 ) -> Result<Vec<(Assignment, Values)>, sqlx::Error> {
     let assignments = assignments_of(conn, evaluation_id).await?;
-    let rows: Vec<(i64, String, f64)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT s.assignment_id, s.indicator_key, s.score FROM expert_scores s
          JOIN expert_assignments a ON a.id = s.assignment_id WHERE a.evaluation_id = $1",
+        evaluation_id
     )
-    .bind(evaluation_id)
     .fetch_all(conn)
     .await?;
     Ok(assignments
@@ -812,8 +850,8 @@ pub async fn scores_for_evaluation(
         .map(|a| {
             let scores = rows
                 .iter()
-                .filter(|(aid, _, _)| *aid == a.id)
-                .map(|(_, k, s)| (k.clone(), *s))
+                .filter(|r| r.assignment_id == a.id)
+                .map(|r| (r.indicator_key.clone(), r.score))
                 .collect();
             (a.state(), scores)
         })
@@ -822,11 +860,16 @@ pub async fn scores_for_evaluation(
 
 /// Active expert accounts: `(id, display name, username)`.
 pub async fn experts(conn: &mut PgConnection) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, display_name, username FROM users WHERE role = 'expert' AND NOT disabled ORDER BY display_name COLLATE \"zh-Hans-x-icu\", id",
+    let rows = sqlx::query!(
+        r#"SELECT id, display_name, username FROM users WHERE role = 'expert' AND NOT disabled
+           ORDER BY display_name COLLATE "zh-Hans-x-icu", id"#
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.display_name, r.username))
+        .collect())
 }
 
 /// Assigns an expert; the unique constraint `expert_assignments_key` refuses a second assignment of the same one.
@@ -836,12 +879,12 @@ pub async fn assign(
     expert_id: i64,
     by: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO expert_assignments (evaluation_id, expert_id, assigned_by) VALUES ($1, $2, $3) RETURNING id",
+        evaluation_id,
+        expert_id,
+        by
     )
-    .bind(evaluation_id)
-    .bind(expert_id)
-    .bind(by)
     .fetch_one(conn)
     .await
 }
@@ -855,14 +898,14 @@ pub struct MyAssignment {
     pub year: i32,
     pub platform_code: String,
     pub platform_name: String,
-    pub category: Option<String>,
-    pub eval_status: String,
+    pub category: Option<Category>,
+    pub eval_status: EvalStatus,
     pub conflict: Option<bool>,
     pub conflict_note: String,
     pub declared_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub assigned_at: DateTime<Utc>,
-    pub round_status: Option<String>,
+    pub round_status: Option<RoundStatus>,
 }
 
 impl MyAssignment {
@@ -874,31 +917,28 @@ impl MyAssignment {
     }
 
     pub fn round(&self) -> RoundStatus {
-        self.round_status
-            .as_deref()
-            .and_then(RoundStatus::parse)
-            .unwrap_or(RoundStatus::Open)
+        self.round_status.unwrap_or(RoundStatus::Open)
     }
 }
-
-const SELECT_MY_ASSIGNMENT: &str = "
-    SELECT a.id, a.evaluation_id, e.platform_id, e.year, p.code AS platform_code, p.name AS platform_name,
-           p.category, e.status AS eval_status, a.conflict, a.conflict_note, a.declared_at, a.submitted_at,
-           a.assigned_at, r.status AS round_status
-    FROM expert_assignments a
-    JOIN evaluations e ON e.id = a.evaluation_id
-    JOIN platforms p ON p.id = e.platform_id
-    LEFT JOIN evaluation_rounds r ON r.year = e.year";
 
 /// The expert's own assignments, newest year first.
 pub async fn my_assignments(
     conn: &mut PgConnection,
     expert_id: i64,
 ) -> Result<Vec<MyAssignment>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_MY_ASSIGNMENT} WHERE a.expert_id = $1 ORDER BY e.year DESC, p.code"
-    ))
-    .bind(expert_id)
+    sqlx::query_as!(
+        MyAssignment,
+        r#"SELECT a.id, a.evaluation_id, e.platform_id, e.year, p.code AS platform_code,
+                  p.name AS platform_name, p.category AS "category: Category",
+                  e.status AS "eval_status: EvalStatus", a.conflict, a.conflict_note, a.declared_at,
+                  a.submitted_at, a.assigned_at, r.status AS "round_status?: RoundStatus"
+           FROM expert_assignments a
+           JOIN evaluations e ON e.id = a.evaluation_id
+           JOIN platforms p ON p.id = e.platform_id
+           LEFT JOIN evaluation_rounds r ON r.year = e.year
+           WHERE a.expert_id = $1 ORDER BY e.year DESC, p.code"#,
+        expert_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -909,11 +949,20 @@ pub async fn my_assignment(
     id: i64,
     expert_id: i64,
 ) -> Result<Option<MyAssignment>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_MY_ASSIGNMENT} WHERE a.id = $1 AND a.expert_id = $2"
-    ))
-    .bind(id)
-    .bind(expert_id)
+    sqlx::query_as!(
+        MyAssignment,
+        r#"SELECT a.id, a.evaluation_id, e.platform_id, e.year, p.code AS platform_code,
+                  p.name AS platform_name, p.category AS "category: Category",
+                  e.status AS "eval_status: EvalStatus", a.conflict, a.conflict_note, a.declared_at,
+                  a.submitted_at, a.assigned_at, r.status AS "round_status?: RoundStatus"
+           FROM expert_assignments a
+           JOIN evaluations e ON e.id = a.evaluation_id
+           JOIN platforms p ON p.id = e.platform_id
+           LEFT JOIN evaluation_rounds r ON r.year = e.year
+           WHERE a.id = $1 AND a.expert_id = $2"#,
+        id,
+        expert_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -924,11 +973,11 @@ pub async fn lock_my_assignment(
     id: i64,
     expert_id: i64,
 ) -> Result<Option<MyAssignment>, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
+    let found = sqlx::query_scalar!(
         "SELECT id FROM expert_assignments WHERE id = $1 AND expert_id = $2 FOR UPDATE",
+        id,
+        expert_id
     )
-    .bind(id)
-    .bind(expert_id)
     .fetch_optional(&mut *conn)
     .await?;
     match found {
@@ -944,13 +993,13 @@ pub async fn declare(
     conflict: bool,
     note: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE expert_assignments SET conflict = $2, conflict_note = $3, declared_at = now()
          WHERE id = $1 AND conflict IS NULL",
+        id,
+        conflict,
+        note
     )
-    .bind(id)
-    .bind(conflict)
-    .bind(note)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -958,12 +1007,16 @@ pub async fn declare(
 
 /// The scores of one assignment.
 pub async fn scores(conn: &mut PgConnection, assignment_id: i64) -> Result<Values, sqlx::Error> {
-    let rows: Vec<(String, f64)> =
-        sqlx::query_as("SELECT indicator_key, score FROM expert_scores WHERE assignment_id = $1")
-            .bind(assignment_id)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().collect())
+    let rows = sqlx::query!(
+        "SELECT indicator_key, score FROM expert_scores WHERE assignment_id = $1",
+        assignment_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.indicator_key, r.score))
+        .collect())
 }
 
 /// Replaces an assignment's scores.
@@ -972,19 +1025,21 @@ pub async fn save_scores(
     assignment_id: i64,
     scores: &Values,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM expert_scores WHERE assignment_id = $1")
-        .bind(assignment_id)
-        .execute(&mut *conn)
-        .await?;
-    let keys: Vec<&str> = scores.keys().map(String::as_str).collect();
+    sqlx::query!(
+        "DELETE FROM expert_scores WHERE assignment_id = $1",
+        assignment_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    let keys: Vec<String> = scores.keys().cloned().collect();
     let values: Vec<f64> = scores.values().copied().collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO expert_scores (assignment_id, indicator_key, score)
          SELECT $1, k, s FROM unnest($2::text[], $3::float8[]) AS t(k, s)",
+        assignment_id,
+        &keys,
+        &values
     )
-    .bind(assignment_id)
-    .bind(&keys)
-    .bind(&values)
     .execute(conn)
     .await?;
     Ok(())
@@ -995,10 +1050,10 @@ pub async fn submit_scores(
     conn: &mut PgConnection,
     assignment_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE expert_assignments SET submitted_at = now() WHERE id = $1 AND submitted_at IS NULL AND conflict = false",
+        assignment_id
     )
-    .bind(assignment_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -1026,7 +1081,8 @@ impl ObjectionRow {
     }
 }
 
-/// The year's objections the scope may see, oldest first.
+/// The year's objections the scope may see, oldest first. Runtime SQL: the scope's filter is pushed
+/// at run time (`push_scope`).
 pub async fn objections(
     conn: &mut PgConnection,
     year: i32,
@@ -1047,10 +1103,12 @@ pub async fn objections(
 }
 
 pub async fn count_unanswered(conn: &mut PgConnection, year: i32) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM objections WHERE year = $1 AND responded_at IS NULL")
-        .bind(year)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM objections WHERE year = $1 AND responded_at IS NULL"#,
+        year
+    )
+    .fetch_one(conn)
+    .await
 }
 
 pub async fn insert_objection(
@@ -1060,16 +1118,16 @@ pub async fn insert_objection(
     o: &ObjectionDraft,
     by: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO objections (year, platform_id, raised_by, raised_on, content, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        year,
+        platform_id,
+        &o.raised_by,
+        o.raised_on,
+        &o.content,
+        by
     )
-    .bind(year)
-    .bind(platform_id)
-    .bind(&o.raised_by)
-    .bind(o.raised_on)
-    .bind(&o.content)
-    .bind(by)
     .fetch_one(conn)
     .await
 }
@@ -1082,28 +1140,28 @@ pub async fn answer_objection(
     response: &str,
     by: i64,
 ) -> Result<Option<(bool, i64)>, sqlx::Error> {
-    let found: Option<(i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+    let found = sqlx::query!(
         "SELECT platform_id, responded_at FROM objections WHERE id = $1 AND year = $2 FOR UPDATE",
+        id,
+        year
     )
-    .bind(id)
-    .bind(year)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((platform_id, responded_at)) = found else {
+    let Some(found) = found else {
         return Ok(None);
     };
-    if responded_at.is_some() {
-        return Ok(Some((false, platform_id)));
+    if found.responded_at.is_some() {
+        return Ok(Some((false, found.platform_id)));
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE objections SET response = $2, responded_by = $3, responded_at = now() WHERE id = $1",
+        id,
+        response,
+        by
     )
-    .bind(id)
-    .bind(response)
-    .bind(by)
     .execute(conn)
     .await?;
-    Ok(Some((true, platform_id)))
+    Ok(Some((true, found.platform_id)))
 }
 
 // ---- results application --------------------------------------------------------------------
@@ -1113,10 +1171,10 @@ pub async fn open_case(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM rectification_cases WHERE platform_id = $1 AND status IN ('draft', 'open') LIMIT 1",
+        platform_id
     )
-    .bind(platform_id)
     .fetch_optional(conn)
     .await
 }
@@ -1130,15 +1188,15 @@ pub async fn insert_fail_case(
     plan_summary: &str,
     by: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO rectification_cases (platform_id, status, triggers, trigger_note, plan_summary, source, opened_by)
          VALUES ($1, 'draft', '{fail_grade}', $2, $3, $4, $5) RETURNING id",
+        platform_id,
+        trigger_note,
+        plan_summary,
+        format!("evaluation:{year}"),
+        by
     )
-    .bind(platform_id)
-    .bind(trigger_note)
-    .bind(plan_summary)
-    .bind(format!("evaluation:{year}"))
-    .bind(by)
     .fetch_one(conn)
     .await
 }
@@ -1146,13 +1204,18 @@ pub async fn insert_fail_case(
 /// The years that have evaluations or a round, newest first, with the round's status.
 pub async fn years(
     conn: &mut PgConnection,
-) -> Result<Vec<(i32, Option<String>, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT y.year, r.status, (SELECT count(*) FROM evaluations e WHERE e.year = y.year)
-         FROM (SELECT year FROM evaluations UNION SELECT year FROM evaluation_rounds) y
-         LEFT JOIN evaluation_rounds r ON r.year = y.year
-         ORDER BY y.year DESC",
+) -> Result<Vec<(i32, Option<RoundStatus>, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT y.year AS "year!", r.status AS "status?: RoundStatus",
+                  (SELECT count(*) FROM evaluations e WHERE e.year = y.year) AS "count!"
+           FROM (SELECT year FROM evaluations UNION SELECT year FROM evaluation_rounds) y
+           LEFT JOIN evaluation_rounds r ON r.year = y.year
+           ORDER BY y.year DESC"#
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.year, r.status, r.count))
+        .collect())
 }

@@ -6,9 +6,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
+use crate::domain::lifecycle::Trigger;
 use crate::domain::platform::{Category, Stage};
 use crate::domain::recovery::Settlement;
-use crate::domain::rectification::{MeasureDraft, OpenCaseDraft, Proposal};
+use crate::domain::rectification::{
+    CaseStatus, DecisionKind, MeasureDraft, OpenCaseDraft, Proposal,
+};
 use crate::domain::role::Role;
 use crate::domain::scope::PlatformScope;
 
@@ -22,17 +25,17 @@ pub const TWO_PEOPLE: &str = "rectification_two_people";
 pub struct CaseRow {
     pub id: i64,
     pub platform_id: i64,
-    pub status: String,
-    pub triggers: Vec<String>,
+    pub status: CaseStatus,
+    pub triggers: Vec<Trigger>,
     pub trigger_note: String,
     pub plan_summary: String,
     pub deadline: Option<NaiveDate>,
     pub assessment: String,
     pub assessed_by_name: Option<String>,
     pub assessed_at: Option<DateTime<Utc>>,
-    pub decision: Option<String>,
+    pub decision: Option<DecisionKind>,
     pub decision_reason: String,
-    pub convert_to: Option<String>,
+    pub convert_to: Option<Category>,
     pub merge_into_id: Option<i64>,
     pub merge_into_name: Option<String>,
     pub proposed_by: Option<i64>,
@@ -73,30 +76,31 @@ impl CaseRow {
     }
 }
 
-const SELECT_CASE: &str = "
-    SELECT c.id, c.platform_id, c.status, c.triggers, c.trigger_note, c.plan_summary, c.deadline,
-           c.assessment, ua.display_name AS assessed_by_name, c.assessed_at,
-           c.decision, c.decision_reason, c.convert_to, c.merge_into_id, m.code || ' ' || m.name AS merge_into_name,
-           c.proposed_by, up.display_name AS proposed_by_name, c.proposed_at,
-           c.signed_off_by, us.display_name AS signed_off_by_name, c.signed_off_at,
-           c.source, uo.display_name AS opened_by_name, c.opened_at, c.version,
-           (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id) AS measures_total,
-           (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS measures_done,
-           c.funds_to_recover, c.funds_basis, c.agreement_end,
-           kc_case_recovered(c.id) AS recovered, kc_case_committed(c.id) AS committed
-    FROM rectification_cases c
-    LEFT JOIN users ua ON ua.id = c.assessed_by
-    LEFT JOIN users up ON up.id = c.proposed_by
-    LEFT JOIN users us ON us.id = c.signed_off_by
-    LEFT JOIN users uo ON uo.id = c.opened_by
-    LEFT JOIN platforms m ON m.id = c.merge_into_id";
-
 /// A platform's cases, newest first.
 pub async fn list(pool: &PgPool, platform_id: i64) -> Result<Vec<CaseRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_CASE} WHERE c.platform_id = $1 ORDER BY c.opened_at DESC, c.id DESC"
-    ))
-    .bind(platform_id)
+    sqlx::query_as!(
+        CaseRow,
+        r#"SELECT c.id, c.platform_id, c.status AS "status: CaseStatus", c.triggers AS "triggers: Vec<Trigger>",
+                  c.trigger_note, c.plan_summary, c.deadline,
+                  c.assessment, ua.display_name AS "assessed_by_name?", c.assessed_at,
+                  c.decision AS "decision: DecisionKind", c.decision_reason, c.convert_to AS "convert_to: Category",
+                  c.merge_into_id, m.code || ' ' || m.name AS "merge_into_name?",
+                  c.proposed_by, up.display_name AS "proposed_by_name?", c.proposed_at,
+                  c.signed_off_by, us.display_name AS "signed_off_by_name?", c.signed_off_at,
+                  c.source, uo.display_name AS "opened_by_name?", c.opened_at, c.version,
+                  (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id) AS "measures_total!",
+                  (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS "measures_done!",
+                  c.funds_to_recover, c.funds_basis, c.agreement_end,
+                  kc_case_recovered(c.id) AS "recovered!", kc_case_committed(c.id) AS "committed!"
+           FROM rectification_cases c
+           LEFT JOIN users ua ON ua.id = c.assessed_by
+           LEFT JOIN users up ON up.id = c.proposed_by
+           LEFT JOIN users us ON us.id = c.signed_off_by
+           LEFT JOIN users uo ON uo.id = c.opened_by
+           LEFT JOIN platforms m ON m.id = c.merge_into_id
+           WHERE c.platform_id = $1 ORDER BY c.opened_at DESC, c.id DESC"#,
+        platform_id
+    )
     .fetch_all(pool)
     .await
 }
@@ -107,11 +111,30 @@ pub async fn get(
     platform_id: i64,
     case_id: i64,
 ) -> Result<Option<CaseRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_CASE} WHERE c.id = $1 AND c.platform_id = $2"
-    ))
-    .bind(case_id)
-    .bind(platform_id)
+    sqlx::query_as!(
+        CaseRow,
+        r#"SELECT c.id, c.platform_id, c.status AS "status: CaseStatus", c.triggers AS "triggers: Vec<Trigger>",
+                  c.trigger_note, c.plan_summary, c.deadline,
+                  c.assessment, ua.display_name AS "assessed_by_name?", c.assessed_at,
+                  c.decision AS "decision: DecisionKind", c.decision_reason, c.convert_to AS "convert_to: Category",
+                  c.merge_into_id, m.code || ' ' || m.name AS "merge_into_name?",
+                  c.proposed_by, up.display_name AS "proposed_by_name?", c.proposed_at,
+                  c.signed_off_by, us.display_name AS "signed_off_by_name?", c.signed_off_at,
+                  c.source, uo.display_name AS "opened_by_name?", c.opened_at, c.version,
+                  (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id) AS "measures_total!",
+                  (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS "measures_done!",
+                  c.funds_to_recover, c.funds_basis, c.agreement_end,
+                  kc_case_recovered(c.id) AS "recovered!", kc_case_committed(c.id) AS "committed!"
+           FROM rectification_cases c
+           LEFT JOIN users ua ON ua.id = c.assessed_by
+           LEFT JOIN users up ON up.id = c.proposed_by
+           LEFT JOIN users us ON us.id = c.signed_off_by
+           LEFT JOIN users uo ON uo.id = c.opened_by
+           LEFT JOIN platforms m ON m.id = c.merge_into_id
+           WHERE c.id = $1 AND c.platform_id = $2"#,
+        case_id,
+        platform_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -129,11 +152,12 @@ pub async fn measures(
     conn: &mut PgConnection,
     case_id: i64,
 ) -> Result<Vec<MeasureRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        MeasureRow,
         "SELECT id, description, owner, due_date, done FROM rectification_measures
          WHERE case_id = $1 ORDER BY due_date, id",
+        case_id
     )
-    .bind(case_id)
     .fetch_all(conn)
     .await
 }
@@ -148,12 +172,13 @@ pub struct NoteRow {
 
 /// Progress notes, oldest first.
 pub async fn notes(conn: &mut PgConnection, case_id: i64) -> Result<Vec<NoteRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT n.id, u.display_name AS author_name, n.note, n.created_at
-         FROM rectification_notes n LEFT JOIN users u ON u.id = n.author_id
-         WHERE n.case_id = $1 ORDER BY n.created_at, n.id",
+    sqlx::query_as!(
+        NoteRow,
+        r#"SELECT n.id, u.display_name AS "author_name?", n.note, n.created_at
+           FROM rectification_notes n LEFT JOIN users u ON u.id = n.author_id
+           WHERE n.case_id = $1 ORDER BY n.created_at, n.id"#,
+        case_id
     )
-    .bind(case_id)
     .fetch_all(conn)
     .await
 }
@@ -165,17 +190,16 @@ pub async fn insert(
     d: &OpenCaseDraft,
     opened_by: i64,
 ) -> Result<i64, sqlx::Error> {
-    let triggers: Vec<&str> = d.triggers.iter().map(|t| t.as_str()).collect();
-    let id: i64 = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO rectification_cases (platform_id, status, triggers, trigger_note, plan_summary, deadline, opened_by)
          VALUES ($1, 'open', $2, $3, $4, $5, $6) RETURNING id",
+        platform_id,
+        &d.triggers[..] as &[Trigger],
+        &d.reason,
+        &d.plan_summary,
+        d.deadline,
+        opened_by
     )
-    .bind(platform_id)
-    .bind(&triggers)
-    .bind(&d.reason)
-    .bind(&d.plan_summary)
-    .bind(d.deadline)
-    .bind(opened_by)
     .fetch_one(&mut *conn)
     .await?;
     for m in &d.measures {
@@ -189,14 +213,14 @@ pub async fn insert_measure(
     case_id: i64,
     m: &MeasureDraft,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO rectification_measures (case_id, description, owner, due_date) VALUES ($1, $2, $3, $4)
          RETURNING id",
+        case_id,
+        &m.description,
+        &m.owner,
+        m.due_date
     )
-    .bind(case_id)
-    .bind(&m.description)
-    .bind(&m.owner)
-    .bind(m.due_date)
     .fetch_one(conn)
     .await
 }
@@ -208,13 +232,14 @@ pub async fn set_measure_done(
     measure_id: i64,
     done: bool,
 ) -> Result<Option<MeasureRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        MeasureRow,
         "UPDATE rectification_measures SET done = $3 WHERE id = $2 AND case_id = $1
          RETURNING id, description, owner, due_date, done",
+        case_id,
+        measure_id,
+        done
     )
-    .bind(case_id)
-    .bind(measure_id)
-    .bind(done)
     .fetch_optional(conn)
     .await
 }
@@ -225,12 +250,12 @@ pub async fn insert_note(
     author_id: i64,
     note: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO rectification_notes (case_id, author_id, note) VALUES ($1, $2, $3) RETURNING id",
+        case_id,
+        author_id,
+        note
     )
-    .bind(case_id)
-    .bind(author_id)
-    .bind(note)
     .fetch_one(conn)
     .await
 }
@@ -241,12 +266,12 @@ pub async fn touch(
     case_id: i64,
     version: i32,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE rectification_cases SET version = version + 1
          WHERE id = $1 AND version = $2 AND status = 'open'",
+        case_id,
+        version
     )
-    .bind(case_id)
-    .bind(version)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -260,14 +285,14 @@ pub async fn record_assessment(
     assessment: &str,
     user_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE rectification_cases SET assessment = $3, assessed_by = $4, assessed_at = now(), version = version + 1
          WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NULL",
+        case_id,
+        version,
+        assessment,
+        user_id
     )
-    .bind(case_id)
-    .bind(version)
-    .bind(assessment)
-    .bind(user_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -282,23 +307,23 @@ pub async fn propose(
     settlement: Option<&Settlement>,
     user_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE rectification_cases
          SET decision = $3, decision_reason = $4, convert_to = $5, merge_into_id = $6,
              proposed_by = $7, proposed_at = now(), version = version + 1,
              funds_to_recover = $8, funds_basis = $9, agreement_end = $10
          WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NULL",
+        case_id,
+        version,
+        p.kind as DecisionKind,
+        &p.reason,
+        p.convert_to as Option<Category>,
+        p.merge_into,
+        user_id,
+        settlement.map(|s| s.funds_to_recover),
+        settlement.map(|s| s.funds_basis.as_str()).unwrap_or(""),
+        settlement.and_then(|s| s.agreement_end)
     )
-    .bind(case_id)
-    .bind(version)
-    .bind(p.kind.as_str())
-    .bind(&p.reason)
-    .bind(p.convert_to.map(Category::as_str))
-    .bind(p.merge_into)
-    .bind(user_id)
-    .bind(settlement.map(|s| s.funds_to_recover))
-    .bind(settlement.map(|s| s.funds_basis.as_str()).unwrap_or(""))
-    .bind(settlement.and_then(|s| s.agreement_end))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -310,15 +335,15 @@ pub async fn withdraw(
     case_id: i64,
     version: i32,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE rectification_cases
          SET decision = NULL, decision_reason = '', convert_to = NULL, merge_into_id = NULL,
              proposed_by = NULL, proposed_at = NULL, version = version + 1,
              funds_to_recover = NULL, funds_basis = '', agreement_end = NULL
          WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NOT NULL",
+        case_id,
+        version
     )
-    .bind(case_id)
-    .bind(version)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -332,16 +357,16 @@ pub async fn sign_off(
     version: i32,
     user_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE rectification_cases
          SET signed_off_by = $3, signed_off_at = now(), status = 'decided', version = version + 1,
              agreement_end = CASE WHEN funds_to_recover IS NULL THEN agreement_end
                                   ELSE coalesce(agreement_end, (now() AT TIME ZONE 'Asia/Shanghai')::date) END
          WHERE id = $1 AND version = $2 AND status = 'open' AND proposed_by IS NOT NULL",
+        case_id,
+        version,
+        user_id
     )
-    .bind(case_id)
-    .bind(version)
-    .bind(user_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -349,11 +374,13 @@ pub async fn sign_off(
 
 /// A user's current role (for the proposer of a decision).
 pub async fn user_role(conn: &mut PgConnection, user_id: i64) -> Result<Option<Role>, sqlx::Error> {
-    let role: Option<Option<String>> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(role.flatten().as_deref().and_then(Role::parse))
+    let role = sqlx::query_scalar!(
+        r#"SELECT role AS "role: Role" FROM users WHERE id = $1"#,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(role.flatten())
 }
 
 /// A platform's stage, locked against concurrent changes until the transaction ends.
@@ -361,12 +388,12 @@ pub async fn lock_stage(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Option<Stage>, sqlx::Error> {
-    let stage: Option<String> =
-        sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1 FOR UPDATE")
-            .bind(platform_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(stage.as_deref().and_then(Stage::parse))
+    sqlx::query_scalar!(
+        r#"SELECT stage AS "stage: Stage" FROM platforms WHERE id = $1 FOR UPDATE"#,
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Moves a platform from `from` to `to` (the caller has run `lifecycle::check`); a conversion also sets the
@@ -379,23 +406,24 @@ pub async fn move_platform(
     category: Option<Category>,
     merged_into: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE platforms
          SET stage = $3, category = COALESCE($4, category), merged_into_id = $5,
              version = version + 1, updated_at = now()
          WHERE id = $1 AND stage = $2",
+        platform_id,
+        from as Stage,
+        to as Stage,
+        category as Option<Category>,
+        merged_into
     )
-    .bind(platform_id)
-    .bind(from.as_str())
-    .bind(to.as_str())
-    .bind(category.map(Category::as_str))
-    .bind(merged_into)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Operating platforms a platform may be merged into: in the user's scope, not the platform itself.
+/// Runtime SQL: the scope's filter is pushed at run time.
 pub async fn merge_targets(
     pool: &PgPool,
     scope: PlatformScope,
@@ -429,10 +457,11 @@ pub async fn merged_from(
     pool: &PgPool,
     platform_id: i64,
 ) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT id, code, name FROM platforms WHERE merged_into_id = $1 AND stage = 'merged' ORDER BY code",
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.code, r.name)).collect())
 }

@@ -14,9 +14,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
-use super::evaluation::{
-    IndicatorRow, document_kind_label, indicator_rows, number_text, refused, status_label,
-};
+use super::evaluation::{IndicatorRow, document_kind_label, indicator_rows, number_text, refused};
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
@@ -43,11 +41,8 @@ pub(super) fn routes() -> Vec<crate::web::RouteDef> {
     ]
 }
 
-fn category_label(code: &Option<String>) -> &'static str {
-    code.as_deref()
-        .and_then(Category::parse)
-        .map(Category::label_zh)
-        .unwrap_or("未设置")
+fn category_label(category: Option<Category>) -> &'static str {
+    category.map_or("未设置", Category::label_zh)
 }
 
 fn href(aid: i64) -> String {
@@ -89,7 +84,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult
                 needs_action: super::todo::needs_action(&a),
                 platform: a.platform_name.clone(),
                 code: a.platform_code.clone(),
-                category: category_label(&a.category),
+                category: category_label(a.category),
                 state: s.state_zh(),
                 round: a.round().label_zh(),
             }
@@ -198,7 +193,7 @@ async fn assignment_page(
     let evidence = db::evidence(conn, e.id)
         .await?
         .into_iter()
-        .map(|d| (d.title, document_kind_label(&d.kind)))
+        .map(|d| (d.title, document_kind_label(d.kind)))
         .collect();
     let saved: BTreeMap<String, String> = db::scores(conn, a.id)
         .await?
@@ -208,7 +203,7 @@ async fn assignment_page(
     let typed = typed.unwrap_or(saved);
     let s = a.state();
     let round = a.round();
-    let scoring_phase = e.status() == Some(EvalStatus::CityPassed);
+    let scoring_phase = e.status() == EvalStatus::CityPassed;
     let items = config
         .rubric
         .indicators
@@ -228,8 +223,8 @@ async fn assignment_page(
         year: a.year,
         platform: a.platform_name.clone(),
         code: a.platform_code.clone(),
-        category: category_label(&a.category),
-        eval_status: status_label(&a.eval_status),
+        category: category_label(a.category),
+        eval_status: a.eval_status.label_zh(),
         state: s.state_zh(),
         conflict: a.conflict,
         conflict_note: a.conflict_note.clone(),
@@ -350,13 +345,13 @@ pub async fn scores(
         };
         return Ok(refused(&user, title, &r, href(aid)));
     }
-    if a.eval_status != EvalStatus::CityPassed.as_str() {
+    if a.eval_status != EvalStatus::CityPassed {
         tx.rollback().await?;
         let r = rules::Refusal {
             kind: RefusalKind::State,
             reasons: vec![format!(
                 "该平台的评估当前为「{}」，不在专家评审阶段",
-                status_label(&a.eval_status)
+                a.eval_status.label_zh()
             )],
         };
         return Ok(refused(&user, "不能评分", &r, href(aid)));

@@ -41,16 +41,8 @@ pub(crate) fn score_view(d: &ScoreDetail) -> ScoreView {
     }
 }
 
-pub(crate) fn grade_label(code: Option<&str>) -> &'static str {
-    code.and_then(Grade::parse)
-        .map(Grade::label_zh)
-        .unwrap_or("—")
-}
-
-pub(crate) fn status_label(code: &str) -> &'static str {
-    EvalStatus::parse(code)
-        .map(EvalStatus::label_zh)
-        .unwrap_or("—")
+pub(crate) fn grade_label(grade: Option<Grade>) -> &'static str {
+    grade.map_or("—", Grade::label_zh)
 }
 
 /// A number as typed back into a form: no trailing `.0`.
@@ -62,8 +54,8 @@ pub(crate) fn number_text(v: f64) -> String {
     }
 }
 
-pub(crate) fn document_kind_label(kind: &str) -> &'static str {
-    match kind {
+pub(crate) fn document_kind_label(kind: DocumentKind) -> &'static str {
+    match kind.as_str() {
         "charter" => "章程",
         "co_building_agreement" => "共建协议",
         "construction_plan" => "建设方案",

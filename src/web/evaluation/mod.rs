@@ -26,6 +26,7 @@ use crate::db::lifecycle;
 use crate::db::platforms::{self, Platform};
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::compliance::catalogue::BAN_MONTHS;
+use crate::domain::documents::DocumentKind;
 use crate::domain::evaluation::{
     self as rules, Actor, Bar, Errors, EvalAction, EvalFacts, EvalInput, EvalStatus, Refusal,
     RefusalKind, RoundStatus, ScoreDetail, indicator_unit,
@@ -129,7 +130,7 @@ pub(crate) async fn persist_exclusion(
     e: &Evaluation,
     bar: &Bar,
 ) -> AppResult<bool> {
-    if !rules::may_exclude(e.status()) {
+    if !rules::may_exclude(Some(e.status())) {
         return Ok(false);
     }
     let reason = bar.reason();
@@ -184,7 +185,7 @@ fn facts(
         year,
         level: level_of(p),
         stage: stage_of(p),
-        status: e.and_then(Evaluation::status),
+        status: e.map(Evaluation::status),
         today,
         deadline: config.deadline(year, Step::Yearend),
         reopened_until: e.and_then(|e| e.reopened_until),

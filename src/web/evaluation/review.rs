@@ -98,7 +98,7 @@ pub(super) async fn review(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let from = e.status().unwrap_or(EvalStatus::Draft);
+    let from = e.status();
     if !db::set_status(&mut tx, e.id, from, to).await? {
         tx.rollback().await?;
         return Err(AppError::BadRequest("评估状态已变化，请刷新页面。".into()));

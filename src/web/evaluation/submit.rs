@@ -129,7 +129,7 @@ pub async fn save(
     }
     db::set_evidence(&mut tx, e.id, &draft.evidence).await?;
     if submitting {
-        let from = e.status().unwrap_or(EvalStatus::Draft);
+        let from = e.status();
         if !db::set_status(&mut tx, e.id, from, EvalStatus::Submitted).await? {
             tx.rollback().await?;
             return Err(AppError::BadRequest("评估状态已变化，请刷新页面。".into()));

@@ -57,17 +57,12 @@ pub(super) fn summary_of(
     config: &AnnualConfig,
     round: RoundStatus,
 ) -> YearendSummary {
-    let status = e.map(|e| e.status.clone()).unwrap_or_default();
-    let graded = e.is_some_and(|e| e.status() == Some(EvalStatus::Scored));
+    let graded = e.is_some_and(|e| e.status() == EvalStatus::Scored);
     YearendSummary {
         platform_id,
         year,
-        status_label: if status.is_empty() {
-            "未填报"
-        } else {
-            status_label(&status)
-        },
-        status,
+        status_label: e.map_or("未填报", |e| e.status.label_zh()),
+        status: e.map(|e| e.status.as_str().to_owned()).unwrap_or_default(),
         deadline: config.deadline(year, Step::Yearend).to_string(),
         excluded_reason: e.map(|e| e.excluded_reason.clone()).unwrap_or_default(),
         submitted_at: e
@@ -80,7 +75,7 @@ pub(super) fn summary_of(
             .and_then(|e| e.total_score)
             .map(display)
             .unwrap_or_else(|| "—".into()),
-        grade: grade_label(e.and_then(|e| e.grade.as_deref())),
+        grade: grade_label(e.and_then(|e| e.grade)),
         rank: e
             .and_then(|e| e.rank)
             .map(|r| r.to_string())

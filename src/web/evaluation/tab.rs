@@ -148,7 +148,7 @@ pub(super) async fn build_page(
         .map(|d| DocRow {
             checked: typed.evidence.contains(&d.id),
             id: d.id,
-            kind: document_kind_label(&d.kind),
+            kind: document_kind_label(d.kind),
             uploaded: local_time(&d.created_at)[..10].to_string(),
             title: d.title,
         })
@@ -168,7 +168,7 @@ pub(super) async fn build_page(
         Some(at) => format!("{} · {}", local_time(&at), by.as_deref().unwrap_or("—")),
         None => String::new(),
     };
-    let status = e.as_ref().and_then(Evaluation::status);
+    let status = e.as_ref().map(Evaluation::status);
     let is_staff = user.has_role(Role::Staff);
     let graded = status == Some(EvalStatus::Scored);
     let score = e

@@ -17,10 +17,7 @@ pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     }
     let (config, version) = annual_config::get(&mut tx, year).await?;
     let rows = db::list_year(&mut tx, year, PlatformScope::All).await?;
-    for r in rows
-        .iter()
-        .filter(|r| r.status() == Some(EvalStatus::CityPassed))
-    {
+    for r in rows.iter().filter(|r| r.status() == EvalStatus::CityPassed) {
         if exclude_if_barred(
             &mut tx,
             &user,
@@ -35,7 +32,7 @@ pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
         let targets = db::approved_targets(&mut tx, r.platform_id, year)
             .await?
             .unwrap_or_default();
-        let category = r.category.as_deref().and_then(Category::parse);
+        let category = r.category;
         let Ok(detail) = rules::score(
             &config.rubric,
             category,
@@ -116,13 +113,13 @@ pub async fn assign(
     let e = db::get_in_year(&mut tx, eid, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    if e.status() != Some(EvalStatus::CityPassed) {
+    if e.status() != EvalStatus::CityPassed {
         tx.rollback().await?;
         let r = rules::Refusal {
             kind: rules::RefusalKind::State,
             reasons: vec![format!(
                 "只有通过市级复审、尚未评定等次的评估可以分配专家（当前状态：{}）",
-                status_label(&e.status)
+                e.status.label_zh()
             )],
         };
         return Ok(refused(&user, "不能分配专家", &r, back));
@@ -183,16 +180,10 @@ pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     }
     let (config, version) = annual_config::get(&mut tx, year).await?;
     let rows = db::list_year(&mut tx, year, PlatformScope::All).await?;
-    let in_review = rows
-        .iter()
-        .filter(|r| r.status().is_some_and(EvalStatus::is_in_review))
-        .count();
+    let in_review = rows.iter().filter(|r| r.status().is_in_review()).count();
     let mut scored = Vec::new();
     let mut not_ready = Vec::new();
-    for r in rows
-        .iter()
-        .filter(|r| r.status() == Some(EvalStatus::CityPassed))
-    {
+    for r in rows.iter().filter(|r| r.status() == EvalStatus::CityPassed) {
         if exclude_if_barred(
             &mut tx,
             &user,
@@ -215,7 +206,7 @@ pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
             .unwrap_or_default();
         match rules::score(
             &config.rubric,
-            r.category.as_deref().and_then(Category::parse),
+            r.category,
             version,
             &targets,
             &values_of(&r.actuals),
@@ -250,7 +241,7 @@ pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     for g in &grades {
         let (r, detail) = &scored[g.id];
         let rank = i32::try_from(g.rank).unwrap_or(i32::MAX);
-        db::store_proposed(&mut tx, r.id, detail, rank, g.grade.as_str()).await?;
+        db::store_proposed(&mut tx, r.id, detail, rank, g.grade).await?;
         results.push(
             json!({"evaluation_id": r.id, "platform_id": r.platform_id, "total": g.score,
                             "rank": g.rank, "grade": g.grade}),
@@ -290,10 +281,7 @@ pub async fn start_notice(
     let (starts, ends) = rules::notice_period(today, config.notice_days);
     db::round_notice(&mut tx, year, starts, ends).await?;
     let rows = db::list_year(&mut tx, year, PlatformScope::All).await?;
-    for r in rows
-        .iter()
-        .filter(|r| r.status() == Some(EvalStatus::Scored))
-    {
+    for r in rows.iter().filter(|r| r.status() == EvalStatus::Scored) {
         lifecycle::record(
             &mut tx,
             &user.actor(),
@@ -304,7 +292,7 @@ pub async fn start_notice(
                 to_stage: None,
                 summary: &format!(
                     "{year}年度评估拟评结果公示（{starts}至{ends}）：拟评{}",
-                    grade_label(r.grade.as_deref())
+                    grade_label(r.grade)
                 ),
                 reason: "",
                 document_id: None,
@@ -353,7 +341,7 @@ pub async fn record_objection(
     let evaluation = match form.evaluation_id.parse::<i64>() {
         Ok(eid) => db::get_in_year(&mut tx, eid, year)
             .await?
-            .filter(|e| e.status() == Some(EvalStatus::Scored)),
+            .filter(|e| e.status() == EvalStatus::Scored),
         Err(_) => None,
     };
     let checked = rules::validate_objection(
@@ -511,7 +499,7 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     let rows: Vec<RoundRow> = db::list_year(&mut tx, year, PlatformScope::All)
         .await?
         .into_iter()
-        .filter(|r| r.status() == Some(EvalStatus::Scored))
+        .filter(|r| r.status() == EvalStatus::Scored)
         .collect();
     let totals: Vec<(usize, f64)> = rows
         .iter()
@@ -528,7 +516,7 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
             &mut tx,
             r.id,
             rank,
-            g.grade.as_str(),
+            g.grade,
             g.reward_yuan,
             g.funding_coefficient,
         )

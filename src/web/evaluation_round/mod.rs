@@ -16,7 +16,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
-use super::evaluation::{actor_of, bar_of, grade_label, persist_exclusion, refused, status_label};
+use super::evaluation::{actor_of, bar_of, grade_label, persist_exclusion, refused};
 use super::flash::Flash;
 use super::forms::{Form, Path, Query, valid_year};
 use super::layout::{Layout, local_time};
@@ -33,7 +33,7 @@ use crate::domain::evaluation::{
     ScoreStage,
 };
 use crate::domain::money::wan;
-use crate::domain::platform::{Category, Level};
+use crate::domain::platform::Category;
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::{Dimension, Grade, assign_grades, display};
 use crate::error::{AppError, AppResult};
@@ -75,11 +75,8 @@ fn round_href(year: i32) -> String {
     format!("/evaluations/{year}")
 }
 
-fn category_label(code: &Option<String>) -> &'static str {
-    code.as_deref()
-        .and_then(Category::parse)
-        .map(Category::label_zh)
-        .unwrap_or("未设置")
+fn category_label(category: Option<Category>) -> &'static str {
+    category.map_or("未设置", Category::label_zh)
 }
 
 /// The configuration a round was graded with (its recorded version), else the one in force.

@@ -13,7 +13,7 @@ pub struct ResultLine {
     pub dimensions: Vec<Option<f64>>,
     pub total: Option<f64>,
     pub grade: &'static str,
-    pub grade_code: String,
+    pub grade_code: &'static str,
     pub reward: Option<i64>,
     pub coefficient: Option<f64>,
 }
@@ -63,7 +63,7 @@ async fn result_lines(
     let rows = db::list_year(conn, year, user.scope).await?;
     let mut graded: Vec<&RoundRow> = rows
         .iter()
-        .filter(|r| r.status() == Some(EvalStatus::Scored))
+        .filter(|r| r.status() == EvalStatus::Scored)
         .collect();
     graded.sort_by(|a, b| {
         a.rank
@@ -80,14 +80,14 @@ async fn result_lines(
                 code: r.code.clone(),
                 name: r.name.clone(),
                 jurisdiction: r.jurisdiction_name.clone(),
-                category: category_label(&r.category),
+                category: category_label(r.category),
                 dimensions: Dimension::ALL
                     .iter()
                     .map(|d| detail.as_ref().and_then(|x| x.score.dimension_score(*d)))
                     .collect(),
                 total: r.total_score,
-                grade: grade_label(r.grade.as_deref()),
-                grade_code: r.grade.clone().unwrap_or_default(),
+                grade: grade_label(r.grade),
+                grade_code: r.grade.map(Grade::as_str).unwrap_or_default(),
                 reward: r.reward_yuan,
                 coefficient: r.funding_coefficient,
             }
@@ -95,7 +95,7 @@ async fn result_lines(
         .collect();
     let excluded = rows
         .iter()
-        .filter(|r| r.status() == Some(EvalStatus::Excluded))
+        .filter(|r| r.status() == EvalStatus::Excluded)
         .map(|r| (r.code.clone(), r.name.clone(), r.excluded_reason.clone()))
         .collect();
     Ok((lines, excluded))
@@ -130,7 +130,7 @@ pub async fn results(
     Ok(ResultsPage {
         layout: Layout::for_user(&user, "evaluations"),
         year,
-        status: round.status.clone(),
+        status: round.status.as_str().to_owned(),
         status_label: round.status().label_zh(),
         dimension_labels: Dimension::ALL.iter().map(|d| d.label_zh()).collect(),
         rows,

@@ -19,7 +19,7 @@ pub struct EvalLine {
     pub jurisdiction: String,
     pub level: &'static str,
     pub category: &'static str,
-    pub status: String,
+    pub status: EvalStatus,
     pub status_label: &'static str,
     pub submitted: String,
     pub quantitative: String,
@@ -27,7 +27,7 @@ pub struct EvalLine {
     pub total: String,
     pub rank: String,
     pub grade: &'static str,
-    pub grade_code: String,
+    pub grade_code: &'static str,
     pub excluded_reason: String,
     pub experts: Vec<ExpertLine>,
     pub progress: String,
@@ -152,10 +152,7 @@ pub(super) async fn round_page(
     let objections = db::objections(conn, year, user.scope).await?;
     let not_started = db::not_started(conn, year, user.scope).await?;
     let unanswered = objections.iter().filter(|o| !o.answered()).count();
-    let in_review = rows
-        .iter()
-        .filter(|r| r.status().is_some_and(EvalStatus::is_in_review))
-        .count();
+    let in_review = rows.iter().filter(|r| r.status().is_in_review()).count();
     let actor = actor_of(user);
     let facts = RoundFacts {
         status,
@@ -175,24 +172,24 @@ pub(super) async fn round_page(
         .iter()
         .map(|r| {
             let eval_status = r.status();
-            *counts.entry(status_label(&r.status)).or_default() += 1;
+            *counts.entry(r.status.label_zh()).or_default() += 1;
             let mine: Vec<_> = assignments
                 .iter()
                 .filter(|a| a.evaluation_id == r.id)
                 .collect();
             let progress = ExpertProgress::of(&mine.iter().map(|a| a.state()).collect::<Vec<_>>());
             let detail = r.detail();
-            let city_passed = eval_status == Some(EvalStatus::CityPassed);
+            let city_passed = eval_status == EvalStatus::CityPassed;
             EvalLine {
                 id: r.id,
                 platform_id: r.platform_id,
                 code: r.code.clone(),
                 name: r.name.clone(),
                 jurisdiction: r.jurisdiction_name.clone(),
-                level: Level::parse(&r.level).map(Level::label_zh).unwrap_or(""),
-                category: category_label(&r.category),
-                status: r.status.clone(),
-                status_label: status_label(&r.status),
+                level: r.level.label_zh(),
+                category: category_label(r.category),
+                status: r.status,
+                status_label: r.status.label_zh(),
                 submitted: r
                     .submitted_at
                     .map(|t| local_time(&t)[..10].to_string())
@@ -205,8 +202,8 @@ pub(super) async fn round_page(
                 warnings: detail.as_ref().map(|d| d.warnings_zh.len()).unwrap_or(0),
                 total: r.total_score.map(display).unwrap_or_else(|| "—".into()),
                 rank: r.rank.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
-                grade: grade_label(r.grade.as_deref()),
-                grade_code: r.grade.clone().unwrap_or_default(),
+                grade: grade_label(r.grade),
+                grade_code: r.grade.map(Grade::as_str).unwrap_or_default(),
                 excluded_reason: r.excluded_reason.clone(),
                 experts: mine
                     .iter()
@@ -217,7 +214,7 @@ pub(super) async fn round_page(
                         note: a.conflict_note.clone(),
                     })
                     .collect(),
-                progress: if !city_passed && eval_status != Some(EvalStatus::Scored) {
+                progress: if !city_passed && eval_status != EvalStatus::Scored {
                     String::new()
                 } else if progress.is_complete() {
                     format!("专家评分已完成（{}份）", progress.submitted)
@@ -247,7 +244,7 @@ pub(super) async fn round_page(
     };
     let objection_options = rows
         .iter()
-        .filter(|r| r.status() == Some(EvalStatus::Scored))
+        .filter(|r| r.status() == EvalStatus::Scored)
         .map(|r| Opt {
             value: r.id.to_string(),
             label: format!("{} {}", r.code, r.name),
@@ -255,10 +252,7 @@ pub(super) async fn round_page(
         .collect();
     let mut fails = Vec::new();
     if status == RoundStatus::Published {
-        for r in rows
-            .iter()
-            .filter(|r| r.grade.as_deref() == Some(Grade::Fail.as_str()))
-        {
+        for r in rows.iter().filter(|r| r.grade == Some(Grade::Fail)) {
             fails.push(FailLine {
                 platform_id: r.platform_id,
                 name: r.name.clone(),
@@ -285,9 +279,7 @@ pub(super) async fn round_page(
         notice,
         is_city_staff: user.is_city_staff,
         can_compute: may(RoundAction::ComputeQuantitative)
-            && rows
-                .iter()
-                .any(|r| r.status() == Some(EvalStatus::CityPassed)),
+            && rows.iter().any(|r| r.status() == EvalStatus::CityPassed),
         can_propose: may(RoundAction::Propose),
         can_notice: may(RoundAction::StartNotice),
         can_publish: user.is_city_staff && status == RoundStatus::Notice,

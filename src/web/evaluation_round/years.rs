@@ -26,11 +26,7 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> AppResul
         .into_iter()
         .map(|(year, status, count)| YearLine {
             year,
-            status: status
-                .as_deref()
-                .and_then(RoundStatus::parse)
-                .unwrap_or(RoundStatus::Open)
-                .label_zh(),
+            status: status.unwrap_or(RoundStatus::Open).label_zh(),
             count,
         })
         .collect();

@@ -86,14 +86,8 @@ pub(super) async fn case_for_write(
 }
 
 pub(super) fn closed_refusal(c: &CaseRow) -> Option<String> {
-    (c.status != CaseStatus::Open.as_str()).then(|| {
-        format!(
-            "该案件状态为「{}」，不能再修改。",
-            CaseStatus::parse(&c.status)
-                .map(CaseStatus::label_zh)
-                .unwrap_or("")
-        )
-    })
+    (c.status != CaseStatus::Open)
+        .then(|| format!("该案件状态为「{}」，不能再修改。", c.status.label_zh()))
 }
 
 pub(super) fn refusal_of(section: &'static str, message: String, kept: Kept) -> Feedback {

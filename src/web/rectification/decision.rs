@@ -151,8 +151,8 @@ pub async fn propose(
         vec![
             row(
                 "决定",
-                decision_label(Some(fields.decision.as_str())),
-                decision_label(c.decision.as_deref()),
+                decision_label(DecisionKind::parse(fields.decision.as_str())),
+                decision_label(c.decision),
             ),
             row("理由", fields.reason.clone(), c.decision_reason.clone()),
         ]
@@ -298,11 +298,7 @@ pub async fn withdraw(
     let before = case_for_write(&mut tx, id, cid).await?;
     if before.version != version {
         tx.rollback().await?;
-        let rows = vec![row(
-            "撤回提议",
-            decision_label(before.decision.as_deref()),
-            "",
-        )];
+        let rows = vec![row("撤回提议", decision_label(before.decision), "")];
         return conflict(&state, &user, &before, version, "撤回提议", rows).await;
     }
     let blocked = closed_refusal(&before).or_else(|| {
@@ -331,11 +327,7 @@ pub async fn withdraw(
     let proposal = proposal_of(&before);
     if !cases::withdraw(&mut tx, cid, version).await? {
         tx.rollback().await?;
-        let rows = vec![row(
-            "撤回提议",
-            decision_label(before.decision.as_deref()),
-            "",
-        )];
+        let rows = vec![row("撤回提议", decision_label(before.decision), "")];
         return conflict(&state, &user, &before, version, "撤回提议", rows).await;
     }
     let after = case_for_write(&mut tx, id, cid).await?;
@@ -398,8 +390,8 @@ pub async fn sign_off(
     let mine = |c: &CaseRow| {
         vec![row(
             "签核的决定",
-            decision_label(c.decision.as_deref()),
-            decision_label(c.decision.as_deref()),
+            decision_label(c.decision),
+            decision_label(c.decision),
         )]
     };
     if before.version != version {

@@ -89,27 +89,21 @@ async fn platform(conn: &mut PgConnection, id: i64) -> AppResult<Platform> {
     platforms::get(conn, id).await?.ok_or(AppError::NotFound)
 }
 
-fn trigger_labels(codes: &[String]) -> Vec<&'static str> {
-    codes
-        .iter()
-        .filter_map(|c| Trigger::parse(c))
-        .map(Trigger::label_zh)
-        .collect()
+fn trigger_labels(triggers: &[Trigger]) -> Vec<&'static str> {
+    triggers.iter().map(|t| t.label_zh()).collect()
 }
 
-fn decision_label(code: Option<&str>) -> &'static str {
-    code.and_then(DecisionKind::parse)
-        .map(DecisionKind::label_zh)
-        .unwrap_or("")
+fn decision_label(kind: Option<DecisionKind>) -> &'static str {
+    kind.map_or("", DecisionKind::label_zh)
 }
 
 /// The proposal stored on a case, if any.
 fn proposal_of(c: &CaseRow) -> Option<Proposal> {
-    let kind = DecisionKind::parse(c.decision.as_deref()?)?;
+    let kind = c.decision?;
     Some(Proposal {
         kind,
         reason: c.decision_reason.clone(),
-        convert_to: c.convert_to.as_deref().and_then(Category::parse),
+        convert_to: c.convert_to,
         merge_into: c.merge_into_id,
     })
 }

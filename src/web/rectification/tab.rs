@@ -8,7 +8,7 @@ pub struct CaseListRow {
     pub id: i64,
     pub opened: String,
     pub triggers: String,
-    pub status_code: String,
+    pub status_code: CaseStatus,
     pub status: &'static str,
     pub decision: String,
     pub deadline: String,
@@ -17,19 +17,17 @@ pub struct CaseListRow {
 
 impl From<&CaseRow> for CaseListRow {
     fn from(c: &CaseRow) -> CaseListRow {
-        let decided = c.status == CaseStatus::Decided.as_str();
+        let decided = c.status == CaseStatus::Decided;
         let pending = c.decision.is_some() && !decided;
         CaseListRow {
             id: c.id,
             opened: local_time(&c.opened_at)[..10].to_owned(),
             triggers: trigger_labels(&c.triggers).join("、"),
-            status_code: c.status.clone(),
-            status: CaseStatus::parse(&c.status)
-                .map(CaseStatus::label_zh)
-                .unwrap_or(""),
+            status_code: c.status,
+            status: c.status.label_zh(),
             decision: match (decided, pending) {
-                (true, _) => decision_label(c.decision.as_deref()).to_owned(),
-                (false, true) => format!("待签核：{}", decision_label(c.decision.as_deref())),
+                (true, _) => decision_label(c.decision).to_owned(),
+                (false, true) => format!("待签核：{}", decision_label(c.decision)),
                 _ => "—".to_owned(),
             },
             deadline: date_or_dash(&c.deadline),
@@ -79,7 +77,7 @@ async fn tab_page(
     let p = platform(&mut conn, id).await?;
     drop(conn);
     let list = cases::list(&state.db, id).await?;
-    let has_open = list.iter().any(|c| c.status == CaseStatus::Open.as_str());
+    let has_open = list.iter().any(|c| c.status == CaseStatus::Open);
     let stage = Some(p.stage);
     let is_staff = user.has_role(Role::Staff);
     let can_open = is_staff && stage == Some(Stage::Operating) && !has_open;
@@ -241,7 +239,7 @@ pub async fn open(
 
 pub struct CaseView {
     pub id: i64,
-    pub status_code: String,
+    pub status_code: CaseStatus,
     pub status: &'static str,
     pub decided: bool,
     pub triggers: Vec<&'static str>,
@@ -320,11 +318,9 @@ impl From<&CaseRow> for CaseView {
         let proposal = proposal_of(c);
         CaseView {
             id: c.id,
-            status_code: c.status.clone(),
-            status: CaseStatus::parse(&c.status)
-                .map(CaseStatus::label_zh)
-                .unwrap_or(""),
-            decided: c.status == CaseStatus::Decided.as_str(),
+            status_code: c.status,
+            status: c.status.label_zh(),
+            decided: c.status == CaseStatus::Decided,
             triggers: trigger_labels(&c.triggers),
             trigger_note: c.trigger_note.clone(),
             plan_summary: c.plan_summary.clone(),
@@ -340,7 +336,7 @@ impl From<&CaseRow> for CaseView {
             assessed_by: c.assessed_by_name.clone().unwrap_or_default(),
             assessed_at: time_or_dash(&c.assessed_at),
             has_proposal: proposal.is_some(),
-            decision: decision_label(c.decision.as_deref()),
+            decision: decision_label(c.decision),
             decision_text: proposal
                 .as_ref()
                 .map(|p| decision_summary(p, c.merge_into_name.as_deref()))
@@ -362,7 +358,7 @@ impl From<&CaseRow> for CaseView {
             },
             recovered: yuan_text(c.recovered),
             outstanding: yuan_text(outstanding(c.funds_to_recover.unwrap_or(0), c.recovered)),
-            recovery_open: c.status == CaseStatus::Decided.as_str()
+            recovery_open: c.status == CaseStatus::Decided
                 && c.funds_to_recover.unwrap_or(0) > c.committed,
         }
     }
@@ -497,7 +493,7 @@ pub(super) async fn case_page(
     let notes = cases::notes(&mut conn, cid).await?;
     drop(conn);
     let recovered = recoveries::recoveries(&state.db, &[cid]).await?;
-    let can_edit = user.has_role(Role::Staff) && c.status == CaseStatus::Open.as_str();
+    let can_edit = user.has_role(Role::Staff) && c.status == CaseStatus::Open;
     let merge_options = if can_edit && c.decision.is_none() {
         cases::merge_targets(&state.db, user.scope, id)
             .await?
