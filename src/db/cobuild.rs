@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use crate::domain::cobuild::{Candidate, Share};
+use crate::domain::cobuild::{Candidate, ProposalStatus, Share};
 use crate::domain::compliance::snapshot::Grade;
 use crate::domain::platform::{Level, Stage};
 use crate::domain::scope::PlatformRef;
@@ -17,12 +17,6 @@ pub const ONE_PENDING: &str = "cobuild_one_pending";
 /// The partial unique index: a platform is admitted once.
 pub const ONE_ADMISSION: &str = "cobuild_one_admission";
 
-/// A year's grade as the rules read it: the published grade, `not_evaluated` when excluded, else none.
-const GRADE_OF: &str = "(SELECT CASE WHEN e.status = 'excluded' THEN 'not_evaluated'
-                                    WHEN r.status = 'published' THEN e.grade END
-                       FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
-                       WHERE e.platform_id = p.id AND e.year = ";
-
 /// A county (or any) platform with what eligibility looks at.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PlatformRow {
@@ -32,11 +26,11 @@ pub struct PlatformRow {
     pub jurisdiction_id: i32,
     pub jurisdiction_name: String,
     pub advisor_id: Option<i64>,
-    pub level: String,
-    pub stage: String,
+    pub level: Level,
+    pub stage: Stage,
     pub first_support_end: Option<NaiveDate>,
-    pub previous_grade: Option<String>,
-    pub last_grade: Option<String>,
+    pub previous_grade: Option<Grade>,
+    pub last_grade: Option<Grade>,
 }
 
 impl PlatformRow {
@@ -48,40 +42,46 @@ impl PlatformRow {
         }
     }
 
-    /// The platform as eligibility sees it (`None` if a stored code is unknown).
-    pub fn candidate(&self) -> Option<Candidate> {
-        Some(Candidate {
-            level: Level::parse(&self.level)?,
-            stage: Stage::parse(&self.stage)?,
+    /// The platform as eligibility sees it.
+    pub fn candidate(&self) -> Candidate {
+        Candidate {
+            level: self.level,
+            stage: self.stage,
             first_support_end: self.first_support_end,
-            previous_grade: self.previous_grade.as_deref().and_then(Grade::parse),
-            last_grade: self.last_grade.as_deref().and_then(Grade::parse),
-        })
+            previous_grade: self.previous_grade,
+            last_grade: self.last_grade,
+        }
     }
 }
 
-fn select_platforms(filter: &str) -> String {
-    format!(
-        "SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.advisor_id, p.level,
-                p.stage, p.first_support_end,
-                {GRADE_OF} $1) AS previous_grade,
-                {GRADE_OF} $2) AS last_grade
-         FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
-         WHERE {filter}
-         ORDER BY p.code"
-    )
-}
+// A year's grade as the rules read it (the two subqueries of `county_platforms` and
+// `platform_for_update`): the published grade, `not_evaluated` when excluded, else none.
 
 /// Every county-level platform, with its grades of `years` = (L−1, L).
 pub async fn county_platforms(
     conn: &mut PgConnection,
     years: (i32, i32),
 ) -> Result<Vec<PlatformRow>, sqlx::Error> {
-    sqlx::query_as(&select_platforms("p.level = 'county'"))
-        .bind(years.0)
-        .bind(years.1)
-        .fetch_all(conn)
-        .await
+    sqlx::query_as!(
+        PlatformRow,
+        r#"SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.advisor_id,
+                  p.level AS "level: Level", p.stage AS "stage: Stage", p.first_support_end,
+                  (SELECT CASE WHEN e.status = 'excluded' THEN 'not_evaluated'
+                                 WHEN r.status = 'published' THEN e.grade END
+                    FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
+                    WHERE e.platform_id = p.id AND e.year = $1) AS "previous_grade?: Grade",
+                  (SELECT CASE WHEN e.status = 'excluded' THEN 'not_evaluated'
+                                 WHEN r.status = 'published' THEN e.grade END
+                    FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
+                    WHERE e.platform_id = p.id AND e.year = $2) AS "last_grade?: Grade"
+           FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
+           WHERE p.level = 'county'
+           ORDER BY p.code"#,
+        years.0,
+        years.1
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// One platform with its grades of `years`, locked until the transaction ends.
@@ -96,12 +96,27 @@ pub async fn platform_for_update(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    sqlx::query_as(&select_platforms("p.id = $3"))
-        .bind(years.0)
-        .bind(years.1)
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        PlatformRow,
+        r#"SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.advisor_id,
+                  p.level AS "level: Level", p.stage AS "stage: Stage", p.first_support_end,
+                  (SELECT CASE WHEN e.status = 'excluded' THEN 'not_evaluated'
+                                 WHEN r.status = 'published' THEN e.grade END
+                    FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
+                    WHERE e.platform_id = p.id AND e.year = $1) AS "previous_grade?: Grade",
+                  (SELECT CASE WHEN e.status = 'excluded' THEN 'not_evaluated'
+                                 WHEN r.status = 'published' THEN e.grade END
+                    FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
+                    WHERE e.platform_id = p.id AND e.year = $2) AS "last_grade?: Grade"
+           FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
+           WHERE p.id = $3
+           ORDER BY p.code"#,
+        years.0,
+        years.1,
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Serializes the admissions of one year (the share is checked and used in the same transaction).
@@ -179,13 +194,13 @@ pub struct ProposalRow {
     pub jurisdiction_id: i32,
     pub jurisdiction_name: String,
     pub advisor_id: Option<i64>,
-    pub previous_grade: Option<String>,
-    pub last_grade: Option<String>,
+    pub previous_grade: Option<Grade>,
+    pub last_grade: Option<Grade>,
     pub reason: String,
     pub proposed_by: i64,
     pub proposed_by_name: Option<String>,
     pub proposed_at: DateTime<Utc>,
-    pub status: String,
+    pub status: ProposalStatus,
     pub decided_by: Option<i64>,
     pub decided_by_name: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -211,26 +226,26 @@ impl ProposalRow {
     }
 }
 
-const SELECT_PROPOSAL: &str = "
-    SELECT c.id, c.year, c.platform_id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name,
-           p.advisor_id, c.previous_grade, c.last_grade, c.reason, c.proposed_by,
-           up.display_name AS proposed_by_name, c.proposed_at, c.status, c.decided_by,
-           ud.display_name AS decided_by_name, c.decided_at, c.decision_reason
-    FROM cobuild_proposals c
-    JOIN platforms p ON p.id = c.platform_id
-    JOIN jurisdictions j ON j.id = p.jurisdiction_id
-    LEFT JOIN users up ON up.id = c.proposed_by
-    LEFT JOIN users ud ON ud.id = c.decided_by";
-
 /// A year's proposals, pending first, then by platform code.
 pub async fn proposals(
     conn: &mut PgConnection,
     year: i32,
 ) -> Result<Vec<ProposalRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_PROPOSAL} WHERE c.year = $1 ORDER BY c.status <> 'pending', p.code, c.id"
-    ))
-    .bind(year)
+    sqlx::query_as!(
+        ProposalRow,
+        r#"SELECT c.id, c.year, c.platform_id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name,
+                  p.advisor_id, c.previous_grade AS "previous_grade: Grade", c.last_grade AS "last_grade: Grade",
+                  c.reason, c.proposed_by, up.display_name AS "proposed_by_name?", c.proposed_at,
+                  c.status AS "status: ProposalStatus", c.decided_by, ud.display_name AS "decided_by_name?",
+                  c.decided_at, c.decision_reason
+           FROM cobuild_proposals c
+           JOIN platforms p ON p.id = c.platform_id
+           JOIN jurisdictions j ON j.id = p.jurisdiction_id
+           LEFT JOIN users up ON up.id = c.proposed_by
+           LEFT JOIN users ud ON ud.id = c.decided_by
+           WHERE c.year = $1 ORDER BY c.status <> 'pending', p.code, c.id"#,
+        year
+    )
     .fetch_all(conn)
     .await
 }
@@ -239,10 +254,23 @@ pub async fn proposal(
     conn: &mut PgConnection,
     id: i64,
 ) -> Result<Option<ProposalRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_PROPOSAL} WHERE c.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        ProposalRow,
+        r#"SELECT c.id, c.year, c.platform_id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name,
+                  p.advisor_id, c.previous_grade AS "previous_grade: Grade", c.last_grade AS "last_grade: Grade",
+                  c.reason, c.proposed_by, up.display_name AS "proposed_by_name?", c.proposed_at,
+                  c.status AS "status: ProposalStatus", c.decided_by, ud.display_name AS "decided_by_name?",
+                  c.decided_at, c.decision_reason
+           FROM cobuild_proposals c
+           JOIN platforms p ON p.id = c.platform_id
+           JOIN jurisdictions j ON j.id = p.jurisdiction_id
+           LEFT JOIN users up ON up.id = c.proposed_by
+           LEFT JOIN users ud ON ud.id = c.decided_by
+           WHERE c.id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Admitted and pending proposals of a year: `(approved, pending)`.
@@ -331,7 +359,7 @@ pub struct AdmittedRow {
     pub jurisdiction_id: i32,
     pub jurisdiction_name: String,
     pub advisor_id: Option<i64>,
-    pub stage: String,
+    pub stage: Stage,
     pub admitted_year: Option<i32>,
 }
 
@@ -347,13 +375,15 @@ impl AdmittedRow {
 
 /// Every city–county platform, with the year it was admitted through this workflow (if it was).
 pub async fn admitted(conn: &mut PgConnection) -> Result<Vec<AdmittedRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.advisor_id, p.stage,
-                (SELECT c.year FROM cobuild_proposals c WHERE c.platform_id = p.id AND c.status = 'approved')
-                  AS admitted_year
-         FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
-         WHERE p.level = 'city_county'
-         ORDER BY p.code",
+    sqlx::query_as!(
+        AdmittedRow,
+        r#"SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.advisor_id,
+                  p.stage AS "stage: Stage",
+                  (SELECT c.year FROM cobuild_proposals c WHERE c.platform_id = p.id AND c.status = 'approved')
+                    AS "admitted_year?"
+           FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
+           WHERE p.level = 'city_county'
+           ORDER BY p.code"#
     )
     .fetch_all(conn)
     .await
@@ -363,16 +393,21 @@ pub async fn admitted(conn: &mut PgConnection) -> Result<Vec<AdmittedRow>, sqlx:
 pub async fn grades(
     conn: &mut PgConnection,
     platform_ids: &[i64],
-) -> Result<Vec<(i64, i32, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT e.platform_id, e.year,
-                CASE WHEN e.status = 'excluded' THEN 'not_evaluated' ELSE e.grade END
-         FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
-         WHERE e.platform_id = ANY($1)
-           AND (e.status = 'excluded' OR (r.status = 'published' AND e.grade IS NOT NULL))
-         ORDER BY e.year",
+) -> Result<Vec<(i64, i32, Grade)>, sqlx::Error> {
+    // The WHERE keeps only rows whose CASE is not null (excluded, or a published grade).
+    let rows = sqlx::query!(
+        r#"SELECT e.platform_id, e.year,
+                  CASE WHEN e.status = 'excluded' THEN 'not_evaluated' ELSE e.grade END AS "grade!: Grade"
+           FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
+           WHERE e.platform_id = ANY($1)
+             AND (e.status = 'excluded' OR (r.status = 'published' AND e.grade IS NOT NULL))
+           ORDER BY e.year"#,
+        platform_ids
     )
-    .bind(platform_ids)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.platform_id, r.year, r.grade))
+        .collect())
 }

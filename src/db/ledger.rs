@@ -22,7 +22,7 @@ use crate::domain::scoring::Values;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RevenueRow {
     pub id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub amount: i64,
     pub counterparty: String,
     pub description: String,
@@ -32,7 +32,7 @@ pub struct RevenueRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExpenditureRow {
     pub id: i64,
-    pub category: String,
+    pub category: ExpenditureCategory,
     pub amount: i64,
     pub description: String,
 }
@@ -40,7 +40,7 @@ pub struct ExpenditureRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContractRow {
     pub id: i64,
-    pub contract_type: String,
+    pub contract_type: ContractType,
     pub counterparty: String,
     pub amount: i64,
     pub registration_no: String,
@@ -52,7 +52,7 @@ pub struct LicenceRow {
     pub id: i64,
     pub licensee: String,
     pub achievement: String,
-    pub payment_model: String,
+    pub payment_model: PaymentModel,
     pub use_first_pay_later: bool,
     pub schedule: String,
     pub amount_agreed: i64,
@@ -66,14 +66,14 @@ pub struct CompanyRow {
     pub uscc: String,
     /// As text, exactly as stored (numeric(5,2)).
     pub equity_pct: String,
-    pub investment_form: String,
+    pub investment_form: InvestmentForm,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskRow {
     pub id: i64,
     pub name: String,
-    pub level: String,
+    pub level: TaskLevel,
     pub funding: i64,
 }
 
@@ -99,70 +99,58 @@ pub struct LedgerRows {
 }
 
 impl LedgerRows {
-    /// What derivation needs of the rows. Rows whose codes the domain does not know (impossible under
-    /// the table constraints) are left out.
+    /// What derivation needs of the rows.
     pub fn items(&self, year: i32) -> LedgerYear {
         LedgerYear {
             year,
             revenue: self
                 .revenue
                 .iter()
-                .filter_map(|r| {
-                    Channel::parse(&r.channel).map(|channel| RevenueItem {
-                        channel,
-                        amount: r.amount,
-                    })
+                .map(|r| RevenueItem {
+                    channel: r.channel,
+                    amount: r.amount,
                 })
                 .collect(),
             expenditures: self
                 .expenditures
                 .iter()
-                .filter_map(|e| {
-                    ExpenditureCategory::parse(&e.category).map(|category| ExpenditureItem {
-                        category,
-                        amount: e.amount,
-                    })
+                .map(|e| ExpenditureItem {
+                    category: e.category,
+                    amount: e.amount,
                 })
                 .collect(),
             contracts: self
                 .contracts
                 .iter()
-                .filter_map(|c| {
-                    ContractType::parse(&c.contract_type).map(|contract_type| ContractItem {
-                        contract_type,
-                        amount: c.amount,
-                        registration_no: c.registration_no.clone(),
-                    })
+                .map(|c| ContractItem {
+                    contract_type: c.contract_type,
+                    amount: c.amount,
+                    registration_no: c.registration_no.clone(),
                 })
                 .collect(),
             licences: self
                 .licences
                 .iter()
-                .filter_map(|l| {
-                    PaymentModel::parse(&l.payment_model).map(|payment_model| LicenceItem {
-                        payment_model,
-                        use_first_pay_later: l.use_first_pay_later,
-                        amount_agreed: l.amount_agreed,
-                        amount_received: l.amount_received,
-                    })
+                .map(|l| LicenceItem {
+                    payment_model: l.payment_model,
+                    use_first_pay_later: l.use_first_pay_later,
+                    amount_agreed: l.amount_agreed,
+                    amount_received: l.amount_received,
                 })
                 .collect(),
             companies: self
                 .companies
                 .iter()
-                .filter_map(|c| {
-                    InvestmentForm::parse(&c.investment_form)
-                        .map(|investment_form| CompanyItem { investment_form })
+                .map(|c| CompanyItem {
+                    investment_form: c.investment_form,
                 })
                 .collect(),
             tasks: self
                 .tasks
                 .iter()
-                .filter_map(|t| {
-                    TaskLevel::parse(&t.level).map(|level| TaskItem {
-                        level,
-                        funding: t.funding,
-                    })
+                .map(|t| TaskItem {
+                    level: t.level,
+                    funding: t.funding,
                 })
                 .collect(),
         }
@@ -176,53 +164,61 @@ pub async fn rows(
     year: i32,
 ) -> Result<LedgerRows, sqlx::Error> {
     Ok(LedgerRows {
-        revenue: sqlx::query_as(
-            "SELECT id, channel, amount, counterparty, description, received_on FROM ledger_revenue
-             WHERE platform_id = $1 AND year = $2 ORDER BY id",
+        revenue: sqlx::query_as!(
+            RevenueRow,
+            r#"SELECT id, channel AS "channel: Channel", amount, counterparty, description, received_on
+               FROM ledger_revenue WHERE platform_id = $1 AND year = $2 ORDER BY id"#,
+            platform_id,
+            year
         )
-        .bind(platform_id)
-        .bind(year)
         .fetch_all(&mut *conn)
         .await?,
-        expenditures: sqlx::query_as(
-            "SELECT id, category, amount, description FROM ledger_expenditures
-             WHERE platform_id = $1 AND year = $2 ORDER BY id",
+        expenditures: sqlx::query_as!(
+            ExpenditureRow,
+            r#"SELECT id, category AS "category: ExpenditureCategory", amount, description
+               FROM ledger_expenditures WHERE platform_id = $1 AND year = $2 ORDER BY id"#,
+            platform_id,
+            year
         )
-        .bind(platform_id)
-        .bind(year)
         .fetch_all(&mut *conn)
         .await?,
-        contracts: sqlx::query_as(
-            "SELECT id, contract_type, counterparty, amount, registration_no, signed_on FROM tech_contracts
-             WHERE platform_id = $1 AND year = $2 ORDER BY signed_on, id",
+        contracts: sqlx::query_as!(
+            ContractRow,
+            r#"SELECT id, contract_type AS "contract_type: ContractType", counterparty, amount, registration_no,
+                      signed_on
+               FROM tech_contracts WHERE platform_id = $1 AND year = $2 ORDER BY signed_on, id"#,
+            platform_id,
+            year
         )
-        .bind(platform_id)
-        .bind(year)
         .fetch_all(&mut *conn)
         .await?,
-        licences: sqlx::query_as(
-            "SELECT id, licensee, achievement, payment_model, use_first_pay_later, schedule, amount_agreed,
-                    amount_received
-             FROM licences WHERE platform_id = $1 AND year = $2 ORDER BY id",
+        licences: sqlx::query_as!(
+            LicenceRow,
+            r#"SELECT id, licensee, achievement, payment_model AS "payment_model: PaymentModel",
+                      use_first_pay_later, schedule, amount_agreed, amount_received
+               FROM licences WHERE platform_id = $1 AND year = $2 ORDER BY id"#,
+            platform_id,
+            year
         )
-        .bind(platform_id)
-        .bind(year)
         .fetch_all(&mut *conn)
         .await?,
-        companies: sqlx::query_as(
-            "SELECT id, name, uscc, equity_pct::text AS equity_pct, investment_form FROM incubated_companies
-             WHERE platform_id = $1 AND year = $2 ORDER BY id",
+        companies: sqlx::query_as!(
+            CompanyRow,
+            r#"SELECT id, name, uscc, equity_pct::text AS "equity_pct!",
+                      investment_form AS "investment_form: InvestmentForm"
+               FROM incubated_companies WHERE platform_id = $1 AND year = $2 ORDER BY id"#,
+            platform_id,
+            year
         )
-        .bind(platform_id)
-        .bind(year)
         .fetch_all(&mut *conn)
         .await?,
-        tasks: sqlx::query_as(
-            "SELECT id, name, level, funding FROM major_tasks
-             WHERE platform_id = $1 AND year = $2 ORDER BY id",
+        tasks: sqlx::query_as!(
+            TaskRow,
+            r#"SELECT id, name, level AS "level: TaskLevel", funding FROM major_tasks
+               WHERE platform_id = $1 AND year = $2 ORDER BY id"#,
+            platform_id,
+            year
         )
-        .bind(platform_id)
-        .bind(year)
         .fetch_all(&mut *conn)
         .await?,
     })
@@ -242,11 +238,12 @@ pub async fn instruments(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<InstrumentRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        InstrumentRow,
         "SELECT id, name, value_yuan, acquired_on, open_shared, on_provincial_platform FROM instruments
          WHERE platform_id = $1 ORDER BY id",
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }
@@ -257,14 +254,18 @@ pub async fn entered_values(
     platform_id: i64,
     year: i32,
 ) -> Result<Values, sqlx::Error> {
-    let rows: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT indicator_key, value::float8 FROM indicator_values WHERE platform_id = $1 AND year = $2",
+    let rows = sqlx::query!(
+        r#"SELECT indicator_key, value::float8 AS "value!" FROM indicator_values
+           WHERE platform_id = $1 AND year = $2"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.indicator_key, r.value))
+        .collect())
 }
 
 /// Saves entered values: `Some` upserts, `None` removes.
@@ -277,25 +278,25 @@ pub async fn set_values(
     for (key, value) in values {
         match value {
             Some(v) => {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO indicator_values (platform_id, year, indicator_key, value)
                      VALUES ($1, $2, $3, $4::float8::numeric)
                      ON CONFLICT (platform_id, year, indicator_key) DO UPDATE SET value = EXCLUDED.value",
+                    platform_id,
+                    year,
+                    key,
+                    v
                 )
-                .bind(platform_id)
-                .bind(year)
-                .bind(key)
-                .bind(v)
                 .execute(&mut *conn)
                 .await?;
             }
             None => {
-                sqlx::query(
+                sqlx::query!(
                     "DELETE FROM indicator_values WHERE platform_id = $1 AND year = $2 AND indicator_key = $3",
+                    platform_id,
+                    year,
+                    key
                 )
-                .bind(platform_id)
-                .bind(year)
-                .bind(key)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -321,49 +322,47 @@ pub async fn reported(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Reported>, sqlx::Error> {
-    type Row = (i64, i64, i64, i64, i64, i64, i64, i32, i32);
-    let row: Option<Row> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT service_orders, tech_contracts, achievement_transfer, gov_research_projects, incubation_returns,
                 fiscal_subsidy, expenditure, rnd_staff, major_tasks
          FROM annual_figures WHERE platform_id = $1 AND year = $2",
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(
-        |(so, tc, at, gr, ir, fs, expenditure, rnd_staff, major_tasks)| {
-            let channels = [
-                (Channel::ServiceOrders, so),
-                (Channel::TechContracts, tc),
-                (Channel::AchievementTransfer, at),
-                (Channel::GovResearchProjects, gr),
-                (Channel::IncubationReturns, ir),
-                (Channel::FiscalSubsidy, fs),
-            ]
-            .into_iter()
-            .collect();
-            Reported {
-                channels,
-                expenditure,
-                rnd_staff: i64::from(rnd_staff),
-                major_tasks: i64::from(major_tasks),
-            }
-        },
-    ))
+    Ok(row.map(|r| {
+        let channels = [
+            (Channel::ServiceOrders, r.service_orders),
+            (Channel::TechContracts, r.tech_contracts),
+            (Channel::AchievementTransfer, r.achievement_transfer),
+            (Channel::GovResearchProjects, r.gov_research_projects),
+            (Channel::IncubationReturns, r.incubation_returns),
+            (Channel::FiscalSubsidy, r.fiscal_subsidy),
+        ]
+        .into_iter()
+        .collect();
+        Reported {
+            channels,
+            expenditure: r.expenditure,
+            rnd_staff: i64::from(r.rnd_staff),
+            major_tasks: i64::from(r.major_tasks),
+        }
+    }))
 }
 
 /// The years that have ledger items or reported figures for the platform.
 pub async fn years(conn: &mut PgConnection, platform_id: i64) -> Result<Vec<i32>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT year FROM (
-             SELECT year FROM annual_figures WHERE platform_id = $1
-             UNION SELECT year FROM ledger_revenue WHERE platform_id = $1
-             UNION SELECT year FROM ledger_expenditures WHERE platform_id = $1
-             UNION SELECT year FROM indicator_values WHERE platform_id = $1
-         ) y ORDER BY year",
+    // A UNION's column carries no nullability: every branch's `year` is NOT NULL.
+    sqlx::query_scalar!(
+        r#"SELECT year AS "year!" FROM (
+               SELECT year FROM annual_figures WHERE platform_id = $1
+               UNION SELECT year FROM ledger_revenue WHERE platform_id = $1
+               UNION SELECT year FROM ledger_expenditures WHERE platform_id = $1
+               UNION SELECT year FROM indicator_values WHERE platform_id = $1
+           ) y ORDER BY year"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }
@@ -377,105 +376,105 @@ pub async fn insert(
 ) -> Result<i64, sqlx::Error> {
     match row {
         NewRow::Revenue(r) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO ledger_revenue (platform_id, year, channel, amount, counterparty, description, received_on)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                platform_id,
+                year,
+                r.channel as Channel,
+                r.amount,
+                r.counterparty,
+                r.description,
+                r.received_on
             )
-            .bind(platform_id)
-            .bind(year)
-            .bind(r.channel.as_str())
-            .bind(r.amount)
-            .bind(&r.counterparty)
-            .bind(&r.description)
-            .bind(r.received_on)
             .fetch_one(conn)
             .await
         }
         NewRow::Expenditure(e) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO ledger_expenditures (platform_id, year, category, amount, description)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                platform_id,
+                year,
+                e.category as ExpenditureCategory,
+                e.amount,
+                e.description
             )
-            .bind(platform_id)
-            .bind(year)
-            .bind(e.category.as_str())
-            .bind(e.amount)
-            .bind(&e.description)
             .fetch_one(conn)
             .await
         }
         NewRow::Contract(c) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO tech_contracts (platform_id, year, contract_type, counterparty, amount, registration_no,
                                              signed_on)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                platform_id,
+                year,
+                c.contract_type as ContractType,
+                c.counterparty,
+                c.amount,
+                c.registration_no,
+                c.signed_on
             )
-            .bind(platform_id)
-            .bind(year)
-            .bind(c.contract_type.as_str())
-            .bind(&c.counterparty)
-            .bind(c.amount)
-            .bind(&c.registration_no)
-            .bind(c.signed_on)
             .fetch_one(conn)
             .await
         }
         NewRow::Licence(l) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO licences (platform_id, year, licensee, achievement, payment_model, use_first_pay_later,
                                        schedule, amount_agreed, amount_received)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                platform_id,
+                year,
+                l.licensee,
+                l.achievement,
+                l.payment_model as PaymentModel,
+                l.use_first_pay_later,
+                l.schedule,
+                l.amount_agreed,
+                l.amount_received
             )
-            .bind(platform_id)
-            .bind(year)
-            .bind(&l.licensee)
-            .bind(&l.achievement)
-            .bind(l.payment_model.as_str())
-            .bind(l.use_first_pay_later)
-            .bind(&l.schedule)
-            .bind(l.amount_agreed)
-            .bind(l.amount_received)
             .fetch_one(conn)
             .await
         }
         NewRow::Company(c) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO incubated_companies (platform_id, year, name, uscc, equity_pct, investment_form)
                  VALUES ($1, $2, $3, $4, ($5::bigint / 100.0)::numeric(5, 2), $6) RETURNING id",
+                platform_id,
+                year,
+                c.name,
+                c.uscc.as_str(),
+                c.equity_bp,
+                c.investment_form as InvestmentForm
             )
-            .bind(platform_id)
-            .bind(year)
-            .bind(&c.name)
-            .bind(c.uscc.as_str())
-            .bind(c.equity_bp)
-            .bind(c.investment_form.as_str())
             .fetch_one(conn)
             .await
         }
         NewRow::Task(t) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO major_tasks (platform_id, year, name, level, funding)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                platform_id,
+                year,
+                t.name,
+                t.level as TaskLevel,
+                t.funding
             )
-            .bind(platform_id)
-            .bind(year)
-            .bind(&t.name)
-            .bind(t.level.as_str())
-            .bind(t.funding)
             .fetch_one(conn)
             .await
         }
         NewRow::Instrument(i) => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO instruments (platform_id, name, value_yuan, acquired_on, open_shared, on_provincial_platform)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                platform_id,
+                i.name,
+                i.value_yuan,
+                i.acquired_on,
+                i.open_shared,
+                i.on_provincial_platform
             )
-            .bind(platform_id)
-            .bind(&i.name)
-            .bind(i.value_yuan)
-            .bind(i.acquired_on)
-            .bind(i.open_shared)
-            .bind(i.on_provincial_platform)
             .fetch_one(conn)
             .await
         }
@@ -492,6 +491,7 @@ pub async fn row_json(
     let Some(table) = kind.table() else {
         return Ok(None);
     };
+    // Runtime SQL: the table is the kind's, named at run time.
     sqlx::query_scalar(&format!(
         "SELECT to_jsonb(t) - 'created_at' FROM {table} t WHERE id = $1 AND platform_id = $2"
     ))
@@ -512,6 +512,7 @@ pub async fn delete(
     let Some(table) = kind.table() else {
         return Ok(None);
     };
+    // Runtime SQL: the table is the kind's, named at run time.
     sqlx::query_scalar(&format!(
         "DELETE FROM {table} t WHERE id = $1 AND platform_id = $2 RETURNING to_jsonb(t) - 'created_at'"
     ))

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 
+use crate::domain::documents::DocumentKind;
 use crate::domain::lifecycle::LifecycleFacts;
 use crate::domain::platform::{Category, DecisionBodyKind, Stage};
 use crate::domain::registration::{
@@ -23,28 +25,25 @@ use crate::domain::registration::{
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Registration {
     pub platform_id: i64,
-    pub charter_status: String,
+    pub charter_status: Charter,
     pub plan_targets: String,
-    pub operating_modes: Vec<String>,
+    pub operating_modes: Vec<OperatingMode>,
     pub approved_at: Option<DateTime<Utc>>,
     pub approved_by: Option<i64>,
     pub approved_by_name: Option<String>,
     pub version: i32,
-    /// Where the dossier is in its review (`ReviewStatus` code).
-    pub status: String,
+    /// Where the dossier is in its review.
+    pub status: ReviewStatus,
 }
 
 impl Registration {
-    pub fn charter(&self) -> Charter {
-        Charter::parse(&self.charter_status).unwrap_or(Charter::None)
-    }
-
+    /// The modes ticked, in the form's order, each once.
     pub fn modes(&self) -> Vec<OperatingMode> {
-        registration::modes_from_codes(&self.operating_modes)
-    }
-
-    pub fn review_status(&self) -> ReviewStatus {
-        ReviewStatus::parse(&self.status).unwrap_or(ReviewStatus::Draft)
+        OperatingMode::ALL
+            .iter()
+            .copied()
+            .filter(|m| self.operating_modes.contains(m))
+            .collect()
     }
 
     pub fn audit_json(&self) -> serde_json::Value {
@@ -56,20 +55,21 @@ impl Registration {
     }
 }
 
-const SELECT_REGISTRATION: &str = "
-    SELECT r.platform_id, r.charter_status, r.plan_targets, r.operating_modes, r.approved_at, r.approved_by,
-           u.display_name AS approved_by_name, r.version, r.status
-    FROM registrations r LEFT JOIN users u ON u.id = r.approved_by
-    WHERE r.platform_id = $1";
-
 pub async fn get(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Option<Registration>, sqlx::Error> {
-    sqlx::query_as(SELECT_REGISTRATION)
-        .bind(platform_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        Registration,
+        r#"SELECT r.platform_id, r.charter_status AS "charter_status: Charter", r.plan_targets,
+                  r.operating_modes AS "operating_modes: Vec<OperatingMode>", r.approved_at, r.approved_by,
+                  u.display_name AS "approved_by_name?", r.version, r.status AS "status: ReviewStatus"
+           FROM registrations r LEFT JOIN users u ON u.id = r.approved_by
+           WHERE r.platform_id = $1"#,
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// The row, locked until the transaction ends (writes to the dossier's own row go through it).
@@ -77,10 +77,18 @@ pub async fn lock(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Option<Registration>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_REGISTRATION} FOR UPDATE OF r"))
-        .bind(platform_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        Registration,
+        r#"SELECT r.platform_id, r.charter_status AS "charter_status: Charter", r.plan_targets,
+                  r.operating_modes AS "operating_modes: Vec<OperatingMode>", r.approved_at, r.approved_by,
+                  u.display_name AS "approved_by_name?", r.version, r.status AS "status: ReviewStatus"
+           FROM registrations r LEFT JOIN users u ON u.id = r.approved_by
+           WHERE r.platform_id = $1
+           FOR UPDATE OF r"#,
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Sets the charter status. The version guards the plan form only, so it is left alone.
@@ -89,11 +97,13 @@ pub async fn set_charter(
     platform_id: i64,
     status: Charter,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE registrations SET charter_status = $2 WHERE platform_id = $1")
-        .bind(platform_id)
-        .bind(status.as_str())
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE registrations SET charter_status = $2 WHERE platform_id = $1",
+        platform_id,
+        status as Charter
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -105,15 +115,14 @@ pub async fn update_plan(
     version: i32,
     d: &PlanDraft,
 ) -> Result<bool, sqlx::Error> {
-    let modes: Vec<&str> = d.modes.iter().map(|m| m.as_str()).collect();
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE registrations SET plan_targets = $3, operating_modes = $4, version = version + 1
          WHERE platform_id = $1 AND version = $2",
+        platform_id,
+        version,
+        d.plan_targets,
+        &d.modes as &[OperatingMode]
     )
-    .bind(platform_id)
-    .bind(version)
-    .bind(&d.plan_targets)
-    .bind(&modes)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -125,7 +134,7 @@ pub async fn update_plan(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DocRef {
     pub id: i64,
-    pub kind: String,
+    pub kind: DocumentKind,
     pub title: String,
     pub created_at: DateTime<Utc>,
 }
@@ -143,15 +152,16 @@ pub const AGREEMENT_DOC: &str = "co_building_agreement";
 pub const PLAN_DOC: &str = "construction_plan";
 
 pub async fn on_file(conn: &mut PgConnection, platform_id: i64) -> Result<OnFile, sqlx::Error> {
-    let docs: Vec<DocRef> = sqlx::query_as(
-        "SELECT DISTINCT ON (kind) id, kind, title, created_at FROM documents
-         WHERE platform_id = $1 AND kind IN ('charter', 'co_building_agreement', 'construction_plan')
-         ORDER BY kind, created_at DESC, id DESC",
+    let docs: Vec<DocRef> = sqlx::query_as!(
+        DocRef,
+        r#"SELECT DISTINCT ON (kind) id, kind AS "kind: DocumentKind", title, created_at FROM documents
+           WHERE platform_id = $1 AND kind IN ('charter', 'co_building_agreement', 'construction_plan')
+           ORDER BY kind, created_at DESC, id DESC"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await?;
-    let take = |kind: &str| docs.iter().find(|d| d.kind == kind).cloned();
+    let take = |kind: &str| docs.iter().find(|d| d.kind.as_str() == kind).cloned();
     Ok(OnFile {
         charter: take(CHARTER_DOC),
         agreement: take(AGREEMENT_DOC),
@@ -165,16 +175,8 @@ pub async fn on_file(conn: &mut PgConnection, platform_id: i64) -> Result<OnFile
 pub struct Body {
     pub id: i64,
     pub platform_id: i64,
-    pub kind: String,
+    pub kind: DecisionBodyKind,
     pub name: String,
-}
-
-impl Body {
-    pub fn kind_label(&self) -> &'static str {
-        DecisionBodyKind::parse(&self.kind)
-            .map(DecisionBodyKind::label_zh)
-            .unwrap_or("")
-    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -188,10 +190,12 @@ pub struct Member {
 }
 
 pub async fn bodies(conn: &mut PgConnection, platform_id: i64) -> Result<Vec<Body>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, platform_id, kind, name FROM decision_bodies WHERE platform_id = $1 ORDER BY id",
+    sqlx::query_as!(
+        Body,
+        r#"SELECT id, platform_id, kind AS "kind: DecisionBodyKind", name FROM decision_bodies
+           WHERE platform_id = $1 ORDER BY id"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }
@@ -201,12 +205,13 @@ pub async fn members(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<Member>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Member,
         "SELECT m.id, m.body_id, m.name, m.position, m.affiliation, m.is_chair
          FROM decision_body_members m JOIN decision_bodies b ON b.id = m.body_id
          WHERE b.platform_id = $1 ORDER BY m.body_id, m.is_chair DESC, m.id",
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }
@@ -216,11 +221,13 @@ pub async fn body(
     platform_id: i64,
     body_id: i64,
 ) -> Result<Option<Body>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, platform_id, kind, name FROM decision_bodies WHERE id = $2 AND platform_id = $1",
+    sqlx::query_as!(
+        Body,
+        r#"SELECT id, platform_id, kind AS "kind: DecisionBodyKind", name FROM decision_bodies
+           WHERE id = $2 AND platform_id = $1"#,
+        platform_id,
+        body_id
     )
-    .bind(platform_id)
-    .bind(body_id)
     .fetch_optional(conn)
     .await
 }
@@ -229,11 +236,12 @@ pub async fn body_members(
     conn: &mut PgConnection,
     body_id: i64,
 ) -> Result<Vec<Member>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Member,
         "SELECT id, body_id, name, position, affiliation, is_chair FROM decision_body_members
          WHERE body_id = $1 ORDER BY is_chair DESC, id",
+        body_id
     )
-    .bind(body_id)
     .fetch_all(conn)
     .await
 }
@@ -243,12 +251,12 @@ pub async fn insert_body(
     platform_id: i64,
     d: &BodyDraft,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO decision_bodies (platform_id, kind, name) VALUES ($1, $2, $3) RETURNING id",
+        platform_id,
+        d.kind as DecisionBodyKind,
+        d.name
     )
-    .bind(platform_id)
-    .bind(d.kind.as_str())
-    .bind(&d.name)
     .fetch_one(conn)
     .await
 }
@@ -258,19 +266,20 @@ pub async fn update_body(
     body_id: i64,
     d: &BodyDraft,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decision_bodies SET kind = $2, name = $3 WHERE id = $1")
-        .bind(body_id)
-        .bind(d.kind.as_str())
-        .bind(&d.name)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE decision_bodies SET kind = $2, name = $3 WHERE id = $1",
+        body_id,
+        d.kind as DecisionBodyKind,
+        d.name
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes a body and (cascading) its members.
 pub async fn delete_body(conn: &mut PgConnection, body_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM decision_bodies WHERE id = $1")
-        .bind(body_id)
+    sqlx::query!("DELETE FROM decision_bodies WHERE id = $1", body_id)
         .execute(conn)
         .await?;
     Ok(())
@@ -281,13 +290,14 @@ pub async fn member(
     platform_id: i64,
     member_id: i64,
 ) -> Result<Option<Member>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Member,
         "SELECT m.id, m.body_id, m.name, m.position, m.affiliation, m.is_chair
          FROM decision_body_members m JOIN decision_bodies b ON b.id = m.body_id
          WHERE m.id = $2 AND b.platform_id = $1",
+        platform_id,
+        member_id
     )
-    .bind(platform_id)
-    .bind(member_id)
     .fetch_optional(conn)
     .await
 }
@@ -298,15 +308,15 @@ pub async fn insert_member(
     body_id: i64,
     d: &MemberDraft,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO decision_body_members (body_id, name, position, affiliation, is_chair)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        body_id,
+        d.name,
+        d.position,
+        d.affiliation,
+        d.is_chair
     )
-    .bind(body_id)
-    .bind(&d.name)
-    .bind(&d.position)
-    .bind(&d.affiliation)
-    .bind(d.is_chair)
     .fetch_one(conn)
     .await
 }
@@ -317,23 +327,22 @@ pub async fn update_member(
     member_id: i64,
     d: &MemberDraft,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE decision_body_members SET name = $2, position = $3, affiliation = $4, is_chair = $5
          WHERE id = $1",
+        member_id,
+        d.name,
+        d.position,
+        d.affiliation,
+        d.is_chair
     )
-    .bind(member_id)
-    .bind(&d.name)
-    .bind(&d.position)
-    .bind(&d.affiliation)
-    .bind(d.is_chair)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn delete_member(conn: &mut PgConnection, member_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM decision_body_members WHERE id = $1")
-        .bind(member_id)
+    sqlx::query!("DELETE FROM decision_body_members WHERE id = $1", member_id)
         .execute(conn)
         .await?;
     Ok(())
@@ -345,18 +354,10 @@ pub async fn delete_member(conn: &mut PgConnection, member_id: i64) -> Result<()
 pub struct Company {
     pub id: i64,
     pub platform_id: i64,
-    pub mode: String,
+    pub mode: OperatingMode,
     pub name: String,
     pub uscc: String,
     pub mgmt_cash_controlling: bool,
-}
-
-impl Company {
-    pub fn mode_label(&self) -> &'static str {
-        OperatingMode::parse(&self.mode)
-            .map(OperatingMode::label_zh)
-            .unwrap_or("")
-    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -366,7 +367,7 @@ pub struct Shareholder {
     pub name: String,
     /// Hundredths of a percent (the `numeric(5, 2)` column × 100, exact).
     pub share_hundredths: i32,
-    pub contribution: String,
+    pub contribution: Contribution,
     pub is_management: bool,
 }
 
@@ -375,36 +376,25 @@ impl Shareholder {
         SharePct::from_hundredths(u32::try_from(self.share_hundredths).unwrap_or(0))
     }
 
-    pub fn contribution_label(&self) -> &'static str {
-        Contribution::parse(&self.contribution)
-            .map(Contribution::label_zh)
-            .unwrap_or("")
-    }
-
     pub fn stake(&self) -> Stake {
         Stake {
             share: self.share(),
-            contribution: Contribution::parse(&self.contribution).unwrap_or(Contribution::Other),
+            contribution: self.contribution,
             is_management: self.is_management,
         }
     }
 }
 
-const SELECT_COMPANY: &str =
-    "SELECT id, platform_id, mode, name, uscc, mgmt_cash_controlling FROM platform_companies";
-const SELECT_SHAREHOLDER: &str = "
-    SELECT s.id, s.company_id, s.name, (s.share_pct * 100)::int AS share_hundredths, s.contribution,
-           s.is_management
-    FROM company_shareholders s JOIN platform_companies c ON c.id = s.company_id";
-
 pub async fn companies(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<Company>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_COMPANY} WHERE platform_id = $1 ORDER BY mode"
-    ))
-    .bind(platform_id)
+    sqlx::query_as!(
+        Company,
+        r#"SELECT id, platform_id, mode AS "mode: OperatingMode", name, uscc, mgmt_cash_controlling
+           FROM platform_companies WHERE platform_id = $1 ORDER BY mode"#,
+        platform_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -414,11 +404,13 @@ pub async fn company(
     platform_id: i64,
     company_id: i64,
 ) -> Result<Option<Company>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_COMPANY} WHERE id = $2 AND platform_id = $1"
-    ))
-    .bind(platform_id)
-    .bind(company_id)
+    sqlx::query_as!(
+        Company,
+        r#"SELECT id, platform_id, mode AS "mode: OperatingMode", name, uscc, mgmt_cash_controlling
+           FROM platform_companies WHERE id = $2 AND platform_id = $1"#,
+        platform_id,
+        company_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -430,11 +422,13 @@ pub async fn lock_company(
     platform_id: i64,
     company_id: i64,
 ) -> Result<Option<Company>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_COMPANY} WHERE id = $2 AND platform_id = $1 FOR UPDATE"
-    ))
-    .bind(platform_id)
-    .bind(company_id)
+    sqlx::query_as!(
+        Company,
+        r#"SELECT id, platform_id, mode AS "mode: OperatingMode", name, uscc, mgmt_cash_controlling
+           FROM platform_companies WHERE id = $2 AND platform_id = $1 FOR UPDATE"#,
+        platform_id,
+        company_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -444,10 +438,14 @@ pub async fn shareholders(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<Shareholder>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_SHAREHOLDER} WHERE c.platform_id = $1 ORDER BY s.company_id, s.share_pct DESC, s.id"
-    ))
-    .bind(platform_id)
+    sqlx::query_as!(
+        Shareholder,
+        r#"SELECT s.id, s.company_id, s.name, (s.share_pct * 100)::int AS "share_hundredths!",
+                  s.contribution AS "contribution: Contribution", s.is_management
+           FROM company_shareholders s JOIN platform_companies c ON c.id = s.company_id
+           WHERE c.platform_id = $1 ORDER BY s.company_id, s.share_pct DESC, s.id"#,
+        platform_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -456,10 +454,14 @@ pub async fn company_shareholders(
     conn: &mut PgConnection,
     company_id: i64,
 ) -> Result<Vec<Shareholder>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_SHAREHOLDER} WHERE s.company_id = $1 ORDER BY s.share_pct DESC, s.id"
-    ))
-    .bind(company_id)
+    sqlx::query_as!(
+        Shareholder,
+        r#"SELECT s.id, s.company_id, s.name, (s.share_pct * 100)::int AS "share_hundredths!",
+                  s.contribution AS "contribution: Contribution", s.is_management
+           FROM company_shareholders s JOIN platform_companies c ON c.id = s.company_id
+           WHERE s.company_id = $1 ORDER BY s.share_pct DESC, s.id"#,
+        company_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -469,11 +471,15 @@ pub async fn shareholder(
     platform_id: i64,
     shareholder_id: i64,
 ) -> Result<Option<Shareholder>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_SHAREHOLDER} WHERE s.id = $2 AND c.platform_id = $1"
-    ))
-    .bind(platform_id)
-    .bind(shareholder_id)
+    sqlx::query_as!(
+        Shareholder,
+        r#"SELECT s.id, s.company_id, s.name, (s.share_pct * 100)::int AS "share_hundredths!",
+                  s.contribution AS "contribution: Contribution", s.is_management
+           FROM company_shareholders s JOIN platform_companies c ON c.id = s.company_id
+           WHERE s.id = $2 AND c.platform_id = $1"#,
+        platform_id,
+        shareholder_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -484,13 +490,13 @@ pub async fn insert_company(
     platform_id: i64,
     d: &CompanyDraft,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO platform_companies (platform_id, mode, name, uscc) VALUES ($1, $2, $3, $4) RETURNING id",
+        platform_id,
+        d.mode as OperatingMode,
+        d.name,
+        d.uscc.as_str()
     )
-    .bind(platform_id)
-    .bind(d.mode.as_str())
-    .bind(&d.name)
-    .bind(d.uscc.as_str())
     .fetch_one(conn)
     .await
 }
@@ -501,20 +507,21 @@ pub async fn update_company(
     company_id: i64,
     d: &CompanyDraft,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE platform_companies SET mode = $2, name = $3, uscc = $4 WHERE id = $1")
-        .bind(company_id)
-        .bind(d.mode.as_str())
-        .bind(&d.name)
-        .bind(d.uscc.as_str())
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE platform_companies SET mode = $2, name = $3, uscc = $4 WHERE id = $1",
+        company_id,
+        d.mode as OperatingMode,
+        d.name,
+        d.uscc.as_str()
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes a company and (cascading) its shareholders.
 pub async fn delete_company(conn: &mut PgConnection, company_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM platform_companies WHERE id = $1")
-        .bind(company_id)
+    sqlx::query!("DELETE FROM platform_companies WHERE id = $1", company_id)
         .execute(conn)
         .await?;
     Ok(())
@@ -525,15 +532,15 @@ pub async fn insert_shareholder(
     company_id: i64,
     d: &ShareholderDraft,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO company_shareholders (company_id, name, share_pct, contribution, is_management)
-         VALUES ($1, $2, $3::numeric / 100, $4, $5) RETURNING id",
+         VALUES ($1, $2, $3::int::numeric / 100, $4, $5) RETURNING id",
+        company_id,
+        d.name,
+        i32::try_from(d.share.hundredths()).unwrap_or(i32::MAX),
+        d.contribution as Contribution,
+        d.is_management
     )
-    .bind(company_id)
-    .bind(&d.name)
-    .bind(i32::try_from(d.share.hundredths()).unwrap_or(i32::MAX))
-    .bind(d.contribution.as_str())
-    .bind(d.is_management)
     .fetch_one(conn)
     .await
 }
@@ -543,16 +550,16 @@ pub async fn update_shareholder(
     shareholder_id: i64,
     d: &ShareholderDraft,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE company_shareholders SET name = $2, share_pct = $3::numeric / 100, contribution = $4,
+    sqlx::query!(
+        "UPDATE company_shareholders SET name = $2, share_pct = $3::int::numeric / 100, contribution = $4,
                 is_management = $5
          WHERE id = $1",
+        shareholder_id,
+        d.name,
+        i32::try_from(d.share.hundredths()).unwrap_or(i32::MAX),
+        d.contribution as Contribution,
+        d.is_management
     )
-    .bind(shareholder_id)
-    .bind(&d.name)
-    .bind(i32::try_from(d.share.hundredths()).unwrap_or(i32::MAX))
-    .bind(d.contribution.as_str())
-    .bind(d.is_management)
     .execute(conn)
     .await?;
     Ok(())
@@ -562,10 +569,12 @@ pub async fn delete_shareholder(
     conn: &mut PgConnection,
     shareholder_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM company_shareholders WHERE id = $1")
-        .bind(shareholder_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM company_shareholders WHERE id = $1",
+        shareholder_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -581,11 +590,13 @@ pub async fn refresh_control(
         .map(Shareholder::stake)
         .collect();
     let controlling = registration::mgmt_cash_controlling(&stakes);
-    sqlx::query("UPDATE platform_companies SET mgmt_cash_controlling = $2 WHERE id = $1")
-        .bind(company_id)
-        .bind(controlling)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE platform_companies SET mgmt_cash_controlling = $2 WHERE id = $1",
+        company_id,
+        controlling
+    )
+    .execute(conn)
+    .await?;
     Ok(controlling)
 }
 
@@ -597,12 +608,12 @@ pub async fn lock_stage(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Option<Stage>, sqlx::Error> {
-    let stage: Option<String> =
-        sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1 FOR UPDATE")
-            .bind(platform_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(stage.as_deref().and_then(Stage::parse))
+    sqlx::query_scalar!(
+        r#"SELECT stage AS "stage: Stage" FROM platforms WHERE id = $1 FOR UPDATE"#,
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// What the lifecycle guard needs to approve the registration, read from the database: the
@@ -614,44 +625,43 @@ pub async fn lifecycle_facts(
     platform_id: i64,
     reason: &str,
 ) -> Result<Option<LifecycleFacts<i64>>, sqlx::Error> {
-    let row: Option<(Option<String>, Option<String>, bool, bool)> = sqlx::query_as(
-        "SELECT p.category, r.charter_status,
-                EXISTS (SELECT 1 FROM documents d WHERE d.platform_id = p.id AND d.kind = 'co_building_agreement'),
-                EXISTS (SELECT 1 FROM documents d WHERE d.platform_id = p.id AND d.kind = 'construction_plan')
-         FROM platforms p LEFT JOIN registrations r ON r.platform_id = p.id
-         WHERE p.id = $1",
+    let Some(row) = sqlx::query!(
+        r#"SELECT p.category AS "category?: Category", r.charter_status AS "charter?: Charter",
+                  EXISTS (SELECT 1 FROM documents d WHERE d.platform_id = p.id AND d.kind = 'co_building_agreement')
+                    AS "agreement!",
+                  EXISTS (SELECT 1 FROM documents d WHERE d.platform_id = p.id AND d.kind = 'construction_plan')
+                    AS "plan!"
+           FROM platforms p LEFT JOIN registrations r ON r.platform_id = p.id
+           WHERE p.id = $1"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_optional(&mut *conn)
-    .await?;
-    let Some((category, charter, agreement, plan)) = row else {
+    .await?
+    else {
         return Ok(None);
     };
-    let bodies: Vec<(String, i64, bool)> = sqlx::query_as(
-        "SELECT b.kind, count(m.id), coalesce(bool_or(m.is_chair), false)
-         FROM decision_bodies b LEFT JOIN decision_body_members m ON m.body_id = b.id
-         WHERE b.platform_id = $1 GROUP BY b.id, b.kind ORDER BY b.id",
+    let bodies = sqlx::query!(
+        r#"SELECT b.kind AS "kind: DecisionBodyKind", count(m.id) AS "members!",
+                  coalesce(bool_or(m.is_chair), false) AS "has_chair!"
+           FROM decision_bodies b LEFT JOIN decision_body_members m ON m.body_id = b.id
+           WHERE b.platform_id = $1 GROUP BY b.id, b.kind ORDER BY b.id"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(Some(LifecycleFacts {
         platform_id,
         reason: reason.to_string(),
-        charter_approved: charter.as_deref().and_then(Charter::parse) == Some(Charter::Approved),
+        charter_approved: row.charter == Some(Charter::Approved),
         decision_bodies: bodies
             .into_iter()
-            .filter_map(|(kind, members, has_chair)| {
-                Some(registration::body_fact(
-                    DecisionBodyKind::parse(&kind)?,
-                    u32::try_from(members).unwrap_or(0),
-                    has_chair,
-                ))
+            .map(|b| {
+                registration::body_fact(b.kind, u32::try_from(b.members).unwrap_or(0), b.has_chair)
             })
             .collect(),
-        co_building_agreement: agreement,
-        construction_plan: plan,
-        category: category.as_deref().and_then(Category::parse),
+        co_building_agreement: row.agreement,
+        construction_plan: row.plan,
+        category: row.category,
         ..Default::default()
     }))
 }
@@ -664,21 +674,21 @@ pub async fn approve(
     approver_id: i64,
     to: Stage,
 ) -> Result<NaiveDate, sqlx::Error> {
-    let since: NaiveDate = sqlx::query_scalar(
-        "UPDATE platforms SET stage = $2, operating_since = (now() AT TIME ZONE 'Asia/Shanghai')::date,
-                updated_at = now()
-         WHERE id = $1 RETURNING operating_since",
+    let since: NaiveDate = sqlx::query_scalar!(
+        r#"UPDATE platforms SET stage = $2, operating_since = (now() AT TIME ZONE 'Asia/Shanghai')::date,
+                  updated_at = now()
+           WHERE id = $1 RETURNING operating_since AS "operating_since!""#,
+        platform_id,
+        to as Stage
     )
-    .bind(platform_id)
-    .bind(to.as_str())
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE registrations SET approved_at = now(), approved_by = $2, status = 'approved'
          WHERE platform_id = $1",
+        platform_id,
+        approver_id
     )
-    .bind(platform_id)
-    .bind(approver_id)
     .execute(conn)
     .await?;
     Ok(since)
@@ -692,11 +702,13 @@ pub async fn set_status(
     platform_id: i64,
     status: ReviewStatus,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE registrations SET status = $2 WHERE platform_id = $1")
-        .bind(platform_id)
-        .bind(status.as_str())
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE registrations SET status = $2 WHERE platform_id = $1",
+        platform_id,
+        status as ReviewStatus
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -713,15 +725,15 @@ pub async fn record_review(
         .iter()
         .map(|(s, r)| (s.as_str(), r.as_str()))
         .collect();
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO registration_reviews (platform_id, action, actor_id, comment, item_comments)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        platform_id,
+        action as ReviewAction,
+        actor_id,
+        comment,
+        Json(items) as _
     )
-    .bind(platform_id)
-    .bind(action.as_str())
-    .bind(actor_id)
-    .bind(comment)
-    .bind(sqlx::types::Json(items))
     .fetch_one(conn)
     .await
 }
@@ -730,18 +742,14 @@ pub async fn record_review(
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct ReviewRow {
     pub id: i64,
-    pub action: String,
+    pub action: ReviewAction,
     pub actor_name: Option<String>,
     pub at: DateTime<Utc>,
     pub comment: String,
-    pub item_comments: sqlx::types::Json<BTreeMap<String, String>>,
+    pub item_comments: Json<BTreeMap<String, String>>,
 }
 
 impl ReviewRow {
-    pub fn action(&self) -> Option<ReviewAction> {
-        ReviewAction::parse(&self.action)
-    }
-
     /// The reasons per part, in the dossier's order (unknown codes dropped).
     pub fn reasons(&self) -> Vec<(Section, String)> {
         Section::ALL
@@ -756,12 +764,14 @@ pub async fn history(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<ReviewRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.action, u.display_name AS actor_name, r.at, r.comment, r.item_comments
-         FROM registration_reviews r LEFT JOIN users u ON u.id = r.actor_id
-         WHERE r.platform_id = $1 ORDER BY r.at, r.id",
+    sqlx::query_as!(
+        ReviewRow,
+        r#"SELECT r.id, r.action AS "action: ReviewAction", u.display_name AS "actor_name?", r.at, r.comment,
+                  r.item_comments AS "item_comments: Json<BTreeMap<String, String>>"
+           FROM registration_reviews r LEFT JOIN users u ON u.id = r.actor_id
+           WHERE r.platform_id = $1 ORDER BY r.at, r.id"#,
+        platform_id
     )
-    .bind(platform_id)
     .fetch_all(conn)
     .await
 }

@@ -6,7 +6,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use super::notices::OWING_STAGES;
 use super::platforms::push_scope;
 use crate::domain::scope::PlatformScope;
 
@@ -58,6 +57,7 @@ pub async fn open_items(
     conn: &mut PgConnection,
     scope: PlatformScope,
 ) -> Result<Vec<OpenItem>, sqlx::Error> {
+    // Runtime SQL: the scope filter (`push_scope`) is built at run time.
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT i.id, i.platform_id, i.title, i.due_date
          FROM checklist_items i JOIN platforms p ON p.id = i.platform_id
@@ -84,6 +84,7 @@ pub async fn open_cases(
     conn: &mut PgConnection,
     scope: PlatformScope,
 ) -> Result<Vec<OpenCase>, sqlx::Error> {
+    // Runtime SQL: the scope filter (`push_scope`) is built at run time.
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT c.id, c.platform_id, p.code AS platform_code, p.name AS platform_name, c.deadline, c.opened_at
          FROM rectification_cases c JOIN platforms p ON p.id = c.platform_id
@@ -109,14 +110,16 @@ pub async fn advised_platforms(
     conn: &mut PgConnection,
     advisor_id: i64,
 ) -> Result<Vec<AdvisedPlatform>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT p.id, p.code, p.name,
-                (SELECT max(v.visit_date) FROM advisor_visits v WHERE v.platform_id = p.id) AS last_visit
-         FROM platforms p
-         WHERE p.advisor_id = $1 AND p.stage IN {OWING_STAGES}
-         ORDER BY last_visit NULLS FIRST, p.code"
-    ))
-    .bind(advisor_id)
+    // The stages are `notices::OWING_STAGES`, written out: a macro's SQL is one literal.
+    sqlx::query_as!(
+        AdvisedPlatform,
+        r#"SELECT p.id, p.code, p.name,
+                  (SELECT max(v.visit_date) FROM advisor_visits v WHERE v.platform_id = p.id) AS last_visit
+           FROM platforms p
+           WHERE p.advisor_id = $1 AND p.stage IN ('operating', 'rectifying')
+           ORDER BY last_visit NULLS FIRST, p.code"#,
+        advisor_id
+    )
     .fetch_all(conn)
     .await
 }

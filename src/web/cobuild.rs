@@ -27,7 +27,6 @@ use crate::domain::cobuild::{
     parse_decision, parse_proposal_reason, parse_share, proposal_refusal, round_as_of,
     share_refusal,
 };
-use crate::domain::compliance::snapshot::Grade;
 use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -53,10 +52,6 @@ fn check_violation(e: &sqlx::Error) -> Option<String> {
         sqlx::Error::Database(db) if db.is_check_violation() => db.constraint().map(str::to_string),
         _ => None,
     }
-}
-
-fn grade_label(code: Option<&str>) -> &'static str {
-    grade_text(code.and_then(Grade::parse))
 }
 
 // ---- the page ---------------------------------------------------------------------------
@@ -102,16 +97,14 @@ impl ProposalView {
             code: p.code.clone(),
             name: p.name.clone(),
             jurisdiction: p.jurisdiction_name.clone(),
-            previous_grade: grade_label(p.previous_grade.as_deref()),
-            last_grade: grade_label(p.last_grade.as_deref()),
+            previous_grade: grade_text(p.previous_grade),
+            last_grade: grade_text(p.last_grade),
             reason: p.reason.clone(),
             proposed_by: p.proposed_by_name.clone().unwrap_or_default(),
             proposed_at: local_time(&p.proposed_at)[..16].to_owned(),
-            status_code: p.status.clone(),
-            status: ProposalStatus::parse(&p.status)
-                .map(ProposalStatus::label_zh)
-                .unwrap_or(""),
-            pending: p.status == ProposalStatus::Pending.as_str(),
+            status_code: p.status.as_str().to_owned(),
+            status: p.status.label_zh(),
+            pending: p.status == ProposalStatus::Pending,
             decided_by: p.decided_by_name.clone().unwrap_or_default(),
             decided_at: p
                 .decided_at
@@ -195,10 +188,7 @@ pub struct CobuildPage {
 /// The eligible county platforms of a round, city-wide.
 fn eligible(rows: &[PlatformRow], as_of: NaiveDate) -> Vec<&PlatformRow> {
     rows.iter()
-        .filter(|r| {
-            r.candidate()
-                .is_some_and(|c| crate::domain::cobuild::eligibility(&c, as_of).is_eligible())
-        })
+        .filter(|r| crate::domain::cobuild::eligibility(&r.candidate(), as_of).is_eligible())
         .collect()
 }
 
@@ -246,7 +236,7 @@ async fn page(
     let ids: Vec<i64> = admitted.iter().map(|a| a.id).collect();
     let grades = db::grades(&mut conn, &ids).await?;
     let pending_anywhere: BTreeSet<i64> =
-        sqlx::query_scalar("SELECT platform_id FROM cobuild_proposals WHERE status = 'pending'")
+        sqlx::query_scalar!("SELECT platform_id FROM cobuild_proposals WHERE status = 'pending'")
             .fetch_all(&mut *conn)
             .await?
             .into_iter()
@@ -270,8 +260,8 @@ async fn page(
             name: r.name.clone(),
             jurisdiction: r.jurisdiction_name.clone(),
             support_end: date_or_dash(&r.first_support_end),
-            previous_grade: grade_label(r.previous_grade.as_deref()),
-            last_grade: grade_label(r.last_grade.as_deref()),
+            previous_grade: grade_text(r.previous_grade),
+            last_grade: grade_text(r.last_grade),
             pending: pending_anywhere.contains(&r.id),
         })
         .collect();
@@ -283,7 +273,7 @@ async fn page(
         by_platform
             .entry(*pid)
             .or_default()
-            .insert(*y, grade_label(Some(g)));
+            .insert(*y, grade_text(Some(*g)));
     }
     let result_years: Vec<i32> = years.into_iter().collect();
     let results = admitted
@@ -457,7 +447,7 @@ pub async fn propose(
         .filter(|p| user.scope.allows(p.scope_ref()))
         .ok_or(AppError::NotFound)?;
     let round = Round::load(&mut tx, year).await?;
-    let candidate = p.candidate().ok_or(AppError::NotFound)?;
+    let candidate = p.candidate();
     let refusal = proposal_refusal(&candidate, round.as_of, year).or_else(|| {
         let taken = u32::try_from(round.approved + round.pending).unwrap_or(u32::MAX);
         share_refusal(year, round.share, round.pool(), taken)
@@ -559,20 +549,18 @@ pub async fn decide(
     let before = db::proposal(&mut tx, rid)
         .await?
         .ok_or(AppError::NotFound)?;
-    if before.status != ProposalStatus::Pending.as_str() {
+    if before.status != ProposalStatus::Pending {
         tx.rollback().await?;
         let msg = format!(
             "该提议已由{}审批（{}），不能再次审批。",
             before.decided_by_name.as_deref().unwrap_or("他人"),
-            ProposalStatus::parse(&before.status)
-                .map(ProposalStatus::label_zh)
-                .unwrap_or("")
+            before.status.label_zh()
         );
         return refused(&state, &user, year, fb(FieldErrors::default(), vec![msg])).await;
     }
     if approve {
         let round = Round::load(&mut tx, year).await?;
-        let candidate = platform.candidate().ok_or(AppError::NotFound)?;
+        let candidate = platform.candidate();
         let refusal = proposal_refusal(&candidate, round.as_of, year).or_else(|| {
             let taken = u32::try_from(round.approved).unwrap_or(u32::MAX);
             share_refusal(year, round.share, round.pool(), taken)

@@ -161,14 +161,6 @@ impl Forms {
     }
 }
 
-fn label_of<T: Copy>(
-    code: &str,
-    parse: fn(&str) -> Option<T>,
-    label: fn(T) -> &'static str,
-) -> String {
-    parse(code).map(label).unwrap_or("—").to_owned()
-}
-
 fn or_dash(s: &str) -> String {
     if s.trim().is_empty() {
         "—".into()
@@ -244,7 +236,7 @@ async fn ledger_page(
             let lines: Vec<Line> = rows
                 .revenue
                 .iter()
-                .filter(|r| r.channel == c.as_str())
+                .filter(|r| r.channel == c)
                 .map(|r| Line {
                     id: r.id,
                     cells: vec![
@@ -268,7 +260,7 @@ async fn ledger_page(
             let lines: Vec<Line> = rows
                 .expenditures
                 .iter()
-                .filter(|e| e.category == c.as_str())
+                .filter(|e| e.category == c)
                 .map(|e| Line {
                     id: e.id,
                     cells: vec![wan(e.amount), or_dash(&e.description)],
@@ -287,11 +279,7 @@ async fn ledger_page(
         .map(|c| Line {
             id: c.id,
             cells: vec![
-                label_of(
-                    &c.contract_type,
-                    ContractType::parse,
-                    ContractType::label_zh,
-                ),
+                c.contract_type.label_zh().to_owned(),
                 c.counterparty.clone(),
                 wan(c.amount),
                 if c.registration_no.trim().is_empty() {
@@ -311,11 +299,7 @@ async fn ledger_page(
             cells: vec![
                 l.licensee.clone(),
                 l.achievement.clone(),
-                label_of(
-                    &l.payment_model,
-                    PaymentModel::parse,
-                    PaymentModel::label_zh,
-                ),
+                l.payment_model.label_zh().to_owned(),
                 if l.use_first_pay_later { "是" } else { "否" }.into(),
                 or_dash(&l.schedule),
                 wan(l.amount_agreed),
@@ -332,11 +316,7 @@ async fn ledger_page(
                 c.name.clone(),
                 c.uscc.clone(),
                 format!("{}%", c.equity_pct),
-                label_of(
-                    &c.investment_form,
-                    InvestmentForm::parse,
-                    InvestmentForm::label_zh,
-                ),
+                c.investment_form.label_zh().to_owned(),
             ],
         })
         .collect();
@@ -347,7 +327,7 @@ async fn ledger_page(
             id: t.id,
             cells: vec![
                 t.name.clone(),
-                label_of(&t.level, TaskLevel::parse, TaskLevel::label_zh),
+                t.level.label_zh().to_owned(),
                 wan(t.funding),
             ],
         })

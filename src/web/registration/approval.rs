@@ -20,7 +20,7 @@ pub async fn submit(user: CurrentUser, w: Writer, Path(id): Path<i64>) -> AppRes
         .await?
         .ok_or(AppError::NotFound)?;
     let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let action = match domain::check_submit(stage, before.review_status()) {
+    let action = match domain::check_submit(stage, before.status) {
         Ok(action) => action,
         Err(message) => {
             tx.rollback().await?;
@@ -138,7 +138,7 @@ async fn approve_page(
     let history = reg::history(&mut conn, p.id).await?;
     drop(conn);
     let stage = stage_of(&p);
-    let status = r.review_status();
+    let status = r.status;
     let review = review_view(p.id, user, stage, status, history);
     let checklist = checklist(&p, facts, user);
     let sections = Section::ALL
@@ -212,7 +212,7 @@ pub async fn return_registration(
         .await?
         .ok_or(AppError::NotFound)?;
     let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    if let Err(message) = domain::check_review(stage, before.review_status()) {
+    if let Err(message) = domain::check_review(stage, before.status) {
         tx.rollback().await?;
         return Ok(refused("不能退回", message));
     }
@@ -313,7 +313,7 @@ pub async fn approve(
     // Only a submitted registration is approved (not a draft, nor one returned for correction).
     // Past registration, the lifecycle guard below names the stage.
     if stage == Stage::Registration
-        && let Err(message) = domain::check_review(stage, locked.review_status())
+        && let Err(message) = domain::check_review(stage, locked.status)
     {
         tx.rollback().await?;
         return Ok(refused("不能审批", message));

@@ -102,7 +102,7 @@ pub async fn edit_body_form(
         return Ok(resp);
     }
     let f = BodyFields {
-        kind: body.kind.clone(),
+        kind: body.kind.as_str().to_owned(),
         name: body.name.clone(),
     };
     Ok(body_page(&user, &p, Some(body.id), f, FieldErrors::default(), members).into_response())

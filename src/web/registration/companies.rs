@@ -144,7 +144,7 @@ async fn load_company(
 
 fn company_fields(c: &Company) -> CompanyFields {
     CompanyFields {
-        mode: c.mode.clone(),
+        mode: c.mode.as_str().to_owned(),
         name: c.name.clone(),
         uscc: c.uscc.clone(),
     }
@@ -186,9 +186,7 @@ pub async fn update_company(
     }
     let mut modes = ticked_modes(&state, id).await?;
     // A company already on file keeps its mode valid even if the mode was unticked since.
-    if let Some(m) = OperatingMode::parse(&before.mode) {
-        modes.push(m);
-    }
+    modes.push(before.mode);
     let draft = match f.validate(&modes) {
         Ok(d) => d,
         Err(errors) => {
@@ -432,7 +430,7 @@ pub async fn edit_shareholder_form(
             let s = holder.share().to_string();
             s.trim_end_matches('%').to_string()
         },
-        contribution: holder.contribution.clone(),
+        contribution: holder.contribution.as_str().to_owned(),
         is_management: if holder.is_management {
             "on".into()
         } else {

@@ -234,7 +234,7 @@ pub(super) fn review_view(
         .then(|| {
             rows.iter()
                 .rev()
-                .find(|r| r.action() == Some(ReviewAction::Returned))
+                .find(|r| r.action == ReviewAction::Returned)
         })
         .flatten()
         .map(|r| ReturnView {
@@ -245,20 +245,17 @@ pub(super) fn review_view(
         });
     let history = rows
         .iter()
-        .map(|r| {
-            let action = r.action();
-            HistoryLine {
-                at: local_time(&r.at),
-                action: action.map(ReviewAction::label_zh).unwrap_or("—"),
-                chip: match action {
-                    Some(ReviewAction::Returned) => "returned",
-                    Some(ReviewAction::Approved) => "approved",
-                    _ => "submitted",
-                },
-                actor: r.actor_name.clone().unwrap_or_else(|| "—".into()),
-                comment: r.comment.clone(),
-                reasons: reason_lines(id, r.reasons()),
-            }
+        .map(|r| HistoryLine {
+            at: local_time(&r.at),
+            action: r.action.label_zh(),
+            chip: match r.action {
+                ReviewAction::Returned => "returned",
+                ReviewAction::Approved => "approved",
+                ReviewAction::Submitted | ReviewAction::Resubmitted => "submitted",
+            },
+            actor: r.actor_name.clone().unwrap_or_else(|| "—".into()),
+            comment: r.comment.clone(),
+            reasons: reason_lines(id, r.reasons()),
         })
         .collect();
     let submit = domain::check_submit(stage, status);
@@ -316,10 +313,10 @@ pub async fn show(
     drop(conn);
 
     let stage = stage_of(&p);
-    let review = review_view(id, &user, stage, r.review_status(), history);
+    let review = review_view(id, &user, stage, r.status, history);
     let editable = domain::dossier_editable(stage);
     let can_write = writer(&user) && editable;
-    let charter = r.charter();
+    let charter = r.charter_status;
     let modes = r.modes();
 
     let bodies = bodies
@@ -328,7 +325,7 @@ pub async fn show(
             let mine: Vec<Member> = members.extract_if(.., |m| m.body_id == body.id).collect();
             let has_chair = mine.iter().any(|m| m.is_chair);
             let fact = DecisionBody {
-                kind: DecisionBodyKind::parse(&body.kind).unwrap_or(DecisionBodyKind::Council),
+                kind: body.kind,
                 members: u32::try_from(mine.len()).unwrap_or(u32::MAX),
                 has_chair,
             };
@@ -343,7 +340,7 @@ pub async fn show(
     let companies_missing = modes
         .iter()
         .copied()
-        .filter(|&m| domain::has_company(m) && !companies.iter().any(|c| c.mode == m.as_str()))
+        .filter(|&m| domain::has_company(m) && !companies.iter().any(|c| c.mode == m))
         .map(|m| (m.as_str(), m.label_zh()))
         .collect();
     let companies = companies
@@ -356,7 +353,7 @@ pub async fn show(
             CompanyView {
                 total: SharePct::sum(shareholders.iter().map(Shareholder::share)).to_string(),
                 management_cash: domain::management_cash_share(&stakes).to_string(),
-                mode_ticked: modes.iter().any(|m| m.as_str() == company.mode),
+                mode_ticked: modes.contains(&company.mode),
                 shareholders,
                 company,
             }

@@ -26,7 +26,7 @@ pub async fn set_charter(
     let role = user.role.ok_or(AppError::Forbidden)?;
     let mut tx = w.begin().await?;
     let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let from = before.charter();
+    let from = before.charter_status;
     if let Err(message) = domain::charter_change(role, from, to) {
         tx.rollback().await?;
         return Ok(error_page(
