@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{PgConnection, QueryBuilder};
 
 use crate::domain::documents::DocumentKind;
 use crate::domain::evaluation::{
@@ -15,16 +15,7 @@ use crate::domain::platform::{Category, Level, Stage};
 use crate::domain::scope::PlatformScope;
 use crate::domain::scoring::{Grade, Values};
 
-/// Restricts a query on `platforms p` to what the scope may see.
-fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: PlatformScope) {
-    match scope {
-        PlatformScope::All => qb.push(" AND true"),
-        PlatformScope::Jurisdiction(j) => qb.push(" AND p.jurisdiction_id = ").push_bind(j),
-        PlatformScope::Platform(id) => qb.push(" AND p.id = ").push_bind(id),
-        PlatformScope::Advisor(uid) => qb.push(" AND p.advisor_id = ").push_bind(uid),
-        PlatformScope::Nothing => qb.push(" AND false"),
-    };
-}
+use super::platforms::push_scope;
 
 /// A JSON object of numbers as indicator values; anything that is not a number is skipped.
 pub fn values_of(v: &Value) -> Values {

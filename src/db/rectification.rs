@@ -433,21 +433,7 @@ pub async fn merge_targets(
         "SELECT p.id, p.code || ' ' || p.name FROM platforms p WHERE p.stage = 'operating' AND p.id <> ",
     );
     qb.push_bind(exclude);
-    match scope {
-        PlatformScope::All => {}
-        PlatformScope::Jurisdiction(j) => {
-            qb.push(" AND p.jurisdiction_id = ").push_bind(j);
-        }
-        PlatformScope::Platform(id) => {
-            qb.push(" AND p.id = ").push_bind(id);
-        }
-        PlatformScope::Advisor(uid) => {
-            qb.push(" AND p.advisor_id = ").push_bind(uid);
-        }
-        PlatformScope::Nothing => {
-            qb.push(" AND false");
-        }
-    }
+    super::platforms::push_scope(&mut qb, scope);
     qb.push(" ORDER BY p.code");
     qb.build_query_as().fetch_all(pool).await
 }

@@ -259,15 +259,6 @@ impl PlanFields {
     }
 }
 
-/// Modes as stored (`text[]`), unknown codes dropped, in display order.
-pub fn modes_from_codes(codes: &[String]) -> Vec<OperatingMode> {
-    OperatingMode::ALL
-        .iter()
-        .copied()
-        .filter(|m| codes.iter().any(|c| c == m.as_str()))
-        .collect()
-}
-
 /// Modes as the page lists them: "平台+运营管理公司、平台+概念验证中心", or "未选择".
 pub fn modes_label(modes: &[OperatingMode]) -> String {
     if modes.is_empty() {
@@ -825,10 +816,6 @@ mod tests {
             ..Default::default()
         };
         assert!(too_long.validate().unwrap_err().has("plan_targets"));
-        assert_eq!(
-            modes_from_codes(&["joint_innovation_center".into(), "bogus".into()]),
-            vec![OperatingMode::JointInnovationCenter]
-        );
         assert_eq!(modes_label(&[]), "未选择");
         assert_eq!(modes_label(&modes), "平台+运营管理公司、平台+联合创新中心");
     }
