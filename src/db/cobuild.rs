@@ -62,26 +62,7 @@ pub async fn county_platforms(
     conn: &mut PgConnection,
     years: (i32, i32),
 ) -> Result<Vec<PlatformRow>, sqlx::Error> {
-    sqlx::query_as!(
-        PlatformRow,
-        r#"SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.advisor_id,
-                  p.level AS "level: Level", p.stage AS "stage: Stage", p.first_support_end,
-                  (SELECT CASE WHEN e.status = 'excluded' THEN 'not_evaluated'
-                                 WHEN r.status = 'published' THEN e.grade END
-                    FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
-                    WHERE e.platform_id = p.id AND e.year = $1) AS "previous_grade?: Grade",
-                  (SELECT CASE WHEN e.status = 'excluded' THEN 'not_evaluated'
-                                 WHEN r.status = 'published' THEN e.grade END
-                    FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
-                    WHERE e.platform_id = p.id AND e.year = $2) AS "last_grade?: Grade"
-           FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
-           WHERE p.level = 'county'
-           ORDER BY p.code"#,
-        years.0,
-        years.1
-    )
-    .fetch_all(conn)
-    .await
+    platforms_with_grades(conn, years, None).await
 }
 
 /// One platform with its grades of `years`, locked until the transaction ends.
@@ -96,6 +77,15 @@ pub async fn platform_for_update(
     )
     .fetch_optional(&mut *conn)
     .await?;
+    Ok(platforms_with_grades(conn, years, Some(id)).await?.pop())
+}
+
+/// The county-level platforms (or platform `id`, whatever its level), with their grades of `years`.
+async fn platforms_with_grades(
+    conn: &mut PgConnection,
+    years: (i32, i32),
+    id: Option<i64>,
+) -> Result<Vec<PlatformRow>, sqlx::Error> {
     sqlx::query_as!(
         PlatformRow,
         r#"SELECT p.id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name, p.advisor_id,
@@ -109,13 +99,13 @@ pub async fn platform_for_update(
                     FROM evaluations e LEFT JOIN evaluation_rounds r ON r.year = e.year
                     WHERE e.platform_id = p.id AND e.year = $2) AS "last_grade?: Grade"
            FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id
-           WHERE p.id = $3
+           WHERE CASE WHEN $3::bigint IS NULL THEN p.level = 'county' ELSE p.id = $3 END
            ORDER BY p.code"#,
         years.0,
         years.1,
         id
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
 }
 

@@ -104,31 +104,23 @@ pub async fn get(
     platform_id: i64,
     year: i32,
 ) -> Result<Option<Evaluation>, sqlx::Error> {
-    sqlx::query_as!(
-        Evaluation,
-        r#"SELECT e.id, e.platform_id, e.year, e.status AS "status: EvalStatus", e.actuals, e.self_assessment,
-                  e.submitted_at, us.display_name AS "submitted_by_name?",
-                  e.county_reviewed_at, uc.display_name AS "county_reviewed_by_name?", e.county_comment,
-                  e.city_reviewed_at, ui.display_name AS "city_reviewed_by_name?", e.city_comment,
-                  e.excluded_reason, e.config_version, e.score_detail, e.total_score, e.rank,
-                  e.grade AS "grade: Grade", e.reward_yuan, e.funding_coefficient, e.lock_version,
-                  e.reopened_until, e.reopened_reason
-           FROM evaluations e
-           LEFT JOIN users us ON us.id = e.submitted_by
-           LEFT JOIN users uc ON uc.id = e.county_reviewed_by
-           LEFT JOIN users ui ON ui.id = e.city_reviewed_by
-           WHERE e.platform_id = $1 AND e.year = $2"#,
-        platform_id,
-        year
-    )
-    .fetch_optional(conn)
-    .await
+    evaluation(conn, Some(platform_id), None, year).await
 }
 
 /// Evaluation `id`, only if it belongs to `year`.
 pub async fn get_in_year(
     conn: &mut PgConnection,
     id: i64,
+    year: i32,
+) -> Result<Option<Evaluation>, sqlx::Error> {
+    evaluation(conn, None, Some(id), year).await
+}
+
+/// The evaluation of `year` of the platform or with the id given (one of them), with its people's names.
+async fn evaluation(
+    conn: &mut PgConnection,
+    platform_id: Option<i64>,
+    id: Option<i64>,
     year: i32,
 ) -> Result<Option<Evaluation>, sqlx::Error> {
     sqlx::query_as!(
@@ -144,7 +136,8 @@ pub async fn get_in_year(
            LEFT JOIN users us ON us.id = e.submitted_by
            LEFT JOIN users uc ON uc.id = e.county_reviewed_by
            LEFT JOIN users ui ON ui.id = e.city_reviewed_by
-           WHERE e.id = $1 AND e.year = $2"#,
+           WHERE (e.platform_id = $1 OR e.id = $2) AND e.year = $3"#,
+        platform_id,
         id,
         year
     )
@@ -794,16 +787,7 @@ pub async fn assignments_for_year(
     conn: &mut PgConnection,
     year: i32,
 ) -> Result<Vec<AssignmentRow>, sqlx::Error> {
-    sqlx::query_as!(
-        AssignmentRow,
-        "SELECT a.id, a.evaluation_id, a.expert_id, u.display_name AS expert_name,
-                a.conflict, a.conflict_note, a.declared_at, a.submitted_at
-         FROM expert_assignments a JOIN users u ON u.id = a.expert_id
-         JOIN evaluations e ON e.id = a.evaluation_id WHERE e.year = $1 ORDER BY a.id",
-        year
-    )
-    .fetch_all(conn)
-    .await
+    assignments(conn, Some(year), None).await
 }
 
 /// The assignments of one evaluation.
@@ -811,12 +795,23 @@ pub async fn assignments_of(
     conn: &mut PgConnection,
     evaluation_id: i64,
 ) -> Result<Vec<AssignmentRow>, sqlx::Error> {
+    assignments(conn, None, Some(evaluation_id)).await
+}
+
+/// The assignments of the year's evaluations or of one evaluation (one of them given).
+async fn assignments(
+    conn: &mut PgConnection,
+    year: Option<i32>,
+    evaluation_id: Option<i64>,
+) -> Result<Vec<AssignmentRow>, sqlx::Error> {
     sqlx::query_as!(
         AssignmentRow,
         "SELECT a.id, a.evaluation_id, a.expert_id, u.display_name AS expert_name,
                 a.conflict, a.conflict_note, a.declared_at, a.submitted_at
          FROM expert_assignments a JOIN users u ON u.id = a.expert_id
-         WHERE a.evaluation_id = $1 ORDER BY a.id",
+         JOIN evaluations e ON e.id = a.evaluation_id
+         WHERE e.year = $1 OR a.evaluation_id = $2 ORDER BY a.id",
+        year,
         evaluation_id
     )
     .fetch_all(conn)
@@ -917,21 +912,7 @@ pub async fn my_assignments(
     conn: &mut PgConnection,
     expert_id: i64,
 ) -> Result<Vec<MyAssignment>, sqlx::Error> {
-    sqlx::query_as!(
-        MyAssignment,
-        r#"SELECT a.id, a.evaluation_id, e.platform_id, e.year, p.code AS platform_code,
-                  p.name AS platform_name, p.category AS "category: Category",
-                  e.status AS "eval_status: EvalStatus", a.conflict, a.conflict_note, a.declared_at,
-                  a.submitted_at, a.assigned_at, r.status AS "round_status?: RoundStatus"
-           FROM expert_assignments a
-           JOIN evaluations e ON e.id = a.evaluation_id
-           JOIN platforms p ON p.id = e.platform_id
-           LEFT JOIN evaluation_rounds r ON r.year = e.year
-           WHERE a.expert_id = $1 ORDER BY e.year DESC, p.code"#,
-        expert_id
-    )
-    .fetch_all(conn)
-    .await
+    assignments_of_expert(conn, expert_id, None).await
 }
 
 /// One assignment, only if it is the expert's own (otherwise `None`: a 404, never someone else's).
@@ -940,6 +921,17 @@ pub async fn my_assignment(
     id: i64,
     expert_id: i64,
 ) -> Result<Option<MyAssignment>, sqlx::Error> {
+    Ok(assignments_of_expert(conn, expert_id, Some(id))
+        .await?
+        .pop())
+}
+
+/// The expert's assignments (only assignment `id`, if given), newest year first.
+async fn assignments_of_expert(
+    conn: &mut PgConnection,
+    expert_id: i64,
+    id: Option<i64>,
+) -> Result<Vec<MyAssignment>, sqlx::Error> {
     sqlx::query_as!(
         MyAssignment,
         r#"SELECT a.id, a.evaluation_id, e.platform_id, e.year, p.code AS platform_code,
@@ -950,11 +942,12 @@ pub async fn my_assignment(
            JOIN evaluations e ON e.id = a.evaluation_id
            JOIN platforms p ON p.id = e.platform_id
            LEFT JOIN evaluation_rounds r ON r.year = e.year
-           WHERE a.id = $1 AND a.expert_id = $2"#,
-        id,
-        expert_id
+           WHERE a.expert_id = $1 AND ($2::bigint IS NULL OR a.id = $2)
+           ORDER BY e.year DESC, p.code"#,
+        expert_id,
+        id
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
 }
 

@@ -78,31 +78,7 @@ impl CaseRow {
 
 /// A platform's cases, newest first.
 pub async fn list(pool: &PgPool, platform_id: i64) -> Result<Vec<CaseRow>, sqlx::Error> {
-    sqlx::query_as!(
-        CaseRow,
-        r#"SELECT c.id, c.platform_id, c.status AS "status: CaseStatus", c.triggers AS "triggers: Vec<Trigger>",
-                  c.trigger_note, c.plan_summary, c.deadline,
-                  c.assessment, ua.display_name AS "assessed_by_name?", c.assessed_at,
-                  c.decision AS "decision: DecisionKind", c.decision_reason, c.convert_to AS "convert_to: Category",
-                  c.merge_into_id, m.code || ' ' || m.name AS "merge_into_name?",
-                  c.proposed_by, up.display_name AS "proposed_by_name?", c.proposed_at,
-                  c.signed_off_by, us.display_name AS "signed_off_by_name?", c.signed_off_at,
-                  c.source, uo.display_name AS "opened_by_name?", c.opened_at, c.version,
-                  (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id) AS "measures_total!",
-                  (SELECT count(*) FROM rectification_measures x WHERE x.case_id = c.id AND x.done) AS "measures_done!",
-                  c.funds_to_recover, c.funds_basis, c.agreement_end,
-                  kc_case_recovered(c.id) AS "recovered!", kc_case_committed(c.id) AS "committed!"
-           FROM rectification_cases c
-           LEFT JOIN users ua ON ua.id = c.assessed_by
-           LEFT JOIN users up ON up.id = c.proposed_by
-           LEFT JOIN users us ON us.id = c.signed_off_by
-           LEFT JOIN users uo ON uo.id = c.opened_by
-           LEFT JOIN platforms m ON m.id = c.merge_into_id
-           WHERE c.platform_id = $1 ORDER BY c.opened_at DESC, c.id DESC"#,
-        platform_id
-    )
-    .fetch_all(pool)
-    .await
+    cases(&mut *pool.acquire().await?, platform_id, None).await
 }
 
 /// One case of one platform (`None` if the case belongs to another platform).
@@ -111,6 +87,16 @@ pub async fn get(
     platform_id: i64,
     case_id: i64,
 ) -> Result<Option<CaseRow>, sqlx::Error> {
+    Ok(cases(conn, platform_id, Some(case_id)).await?.pop())
+}
+
+/// The platform's cases (only case `case_id`, if given), newest first, with people's names and
+/// the measures' and funds' figures.
+async fn cases(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    case_id: Option<i64>,
+) -> Result<Vec<CaseRow>, sqlx::Error> {
     sqlx::query_as!(
         CaseRow,
         r#"SELECT c.id, c.platform_id, c.status AS "status: CaseStatus", c.triggers AS "triggers: Vec<Trigger>",
@@ -131,11 +117,12 @@ pub async fn get(
            LEFT JOIN users us ON us.id = c.signed_off_by
            LEFT JOIN users uo ON uo.id = c.opened_by
            LEFT JOIN platforms m ON m.id = c.merge_into_id
-           WHERE c.id = $1 AND c.platform_id = $2"#,
-        case_id,
-        platform_id
+           WHERE c.platform_id = $1 AND ($2::bigint IS NULL OR c.id = $2)
+           ORDER BY c.opened_at DESC, c.id DESC"#,
+        platform_id,
+        case_id
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
 }
 

@@ -359,21 +359,7 @@ pub async fn claims(
     conn: &mut PgConnection,
     platform_id: i64,
 ) -> Result<Vec<ClaimRow>, sqlx::Error> {
-    sqlx::query_as!(
-        ClaimRow,
-        r#"SELECT c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
-                  d.title AS document_title, c.note, c.status AS "status: ClaimStatus",
-                  su.display_name AS "submitted_by?", c.granted_yuan, c.review_note,
-                  ru.display_name AS "reviewed_by?", c.paid_on, c.paid_yuan, c.voucher_no, c.recover_yuan,
-                  c.recover_reason, c.recovered_on, c.recovered_yuan, c.recover_case_id, c.recover_integrity_id,
-                  c.version
-           FROM support_claims c JOIN documents d ON d.id = c.document_id
-           LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by
-           WHERE c.platform_id = $1 ORDER BY c.submitted_at DESC, c.id DESC"#,
-        platform_id
-    )
-    .fetch_all(conn)
-    .await
+    claims_where(conn, platform_id, None).await
 }
 
 /// One claim of the platform.
@@ -382,6 +368,15 @@ pub async fn claim(
     platform_id: i64,
     cid: i64,
 ) -> Result<Option<ClaimRow>, sqlx::Error> {
+    Ok(claims_where(conn, platform_id, Some(cid)).await?.pop())
+}
+
+/// The platform's claims (only claim `claim_id`, if given), newest first.
+async fn claims_where(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    claim_id: Option<i64>,
+) -> Result<Vec<ClaimRow>, sqlx::Error> {
     sqlx::query_as!(
         ClaimRow,
         r#"SELECT c.id, c.programme, c.as_of, c.computed_yuan, c.up_to, c.document_id,
@@ -392,11 +387,12 @@ pub async fn claim(
                   c.version
            FROM support_claims c JOIN documents d ON d.id = c.document_id
            LEFT JOIN users su ON su.id = c.submitted_by LEFT JOIN users ru ON ru.id = c.reviewed_by
-           WHERE c.platform_id = $1 AND c.id = $2"#,
+           WHERE c.platform_id = $1 AND ($2::bigint IS NULL OR c.id = $2)
+           ORDER BY c.submitted_at DESC, c.id DESC"#,
         platform_id,
-        cid
+        claim_id
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
 }
 
