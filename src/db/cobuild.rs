@@ -221,29 +221,22 @@ pub async fn proposals(
     conn: &mut PgConnection,
     year: i32,
 ) -> Result<Vec<ProposalRow>, sqlx::Error> {
-    sqlx::query_as!(
-        ProposalRow,
-        r#"SELECT c.id, c.year, c.platform_id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name,
-                  p.advisor_id, c.previous_grade AS "previous_grade: Grade", c.last_grade AS "last_grade: Grade",
-                  c.reason, c.proposed_by, up.display_name AS "proposed_by_name?", c.proposed_at,
-                  c.status AS "status: ProposalStatus", c.decided_by, ud.display_name AS "decided_by_name?",
-                  c.decided_at, c.decision_reason
-           FROM cobuild_proposals c
-           JOIN platforms p ON p.id = c.platform_id
-           JOIN jurisdictions j ON j.id = p.jurisdiction_id
-           LEFT JOIN users up ON up.id = c.proposed_by
-           LEFT JOIN users ud ON ud.id = c.decided_by
-           WHERE c.year = $1 ORDER BY c.status <> 'pending', p.code, c.id"#,
-        year
-    )
-    .fetch_all(conn)
-    .await
+    proposals_where(conn, Some(year), None).await
 }
 
 pub async fn proposal(
     conn: &mut PgConnection,
     id: i64,
 ) -> Result<Option<ProposalRow>, sqlx::Error> {
+    Ok(proposals_where(conn, None, Some(id)).await?.pop())
+}
+
+/// The proposals of a year or the one with this id (one of them given), pending first.
+async fn proposals_where(
+    conn: &mut PgConnection,
+    year: Option<i32>,
+    id: Option<i64>,
+) -> Result<Vec<ProposalRow>, sqlx::Error> {
     sqlx::query_as!(
         ProposalRow,
         r#"SELECT c.id, c.year, c.platform_id, p.code, p.name, p.jurisdiction_id, j.name AS jurisdiction_name,
@@ -256,10 +249,12 @@ pub async fn proposal(
            JOIN jurisdictions j ON j.id = p.jurisdiction_id
            LEFT JOIN users up ON up.id = c.proposed_by
            LEFT JOIN users ud ON ud.id = c.decided_by
-           WHERE c.id = $1"#,
+           WHERE c.year = $1 OR c.id = $2
+           ORDER BY c.status <> 'pending', p.code, c.id"#,
+        year,
         id
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
 }
 

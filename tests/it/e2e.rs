@@ -865,6 +865,15 @@ impl Session {
     }
 }
 
+/// The path patterns of the registry's routes of this method.
+fn route_patterns(method: axum::http::Method) -> Vec<&'static str> {
+    kechuang::web::routes::registry()
+        .iter()
+        .filter(|d| d.method == method)
+        .map(|d| d.path)
+        .collect()
+}
+
 /// Pages only a platform still in setup registration has (no link leads there otherwise).
 async fn setup_only_pages(app: &TestApp) -> [String; 2] {
     let in_setup: i64 = sqlx::query_scalar(
@@ -884,12 +893,7 @@ async fn setup_only_pages(app: &TestApp) -> [String; 2] {
 #[tokio::test]
 async fn every_page_route_is_reached_by_some_role() {
     let app = demo_city().await;
-    let registry = kechuang::web::routes::registry();
-    let patterns: Vec<&'static str> = registry
-        .iter()
-        .filter(|d| d.method == axum::http::Method::GET)
-        .map(|d| d.path)
-        .collect();
+    let patterns = route_patterns(axum::http::Method::GET);
     let mut covered = std::collections::BTreeSet::new();
     for (account, _) in PERSONAS {
         for page in crawl(&app, account, &patterns, &[], 60).await {
@@ -950,12 +954,7 @@ async fn walk_every_page(group: &str, personas: &[&str]) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-    let registry = kechuang::web::routes::registry();
-    let patterns: Vec<&'static str> = registry
-        .iter()
-        .filter(|d| d.method == axum::http::Method::GET)
-        .map(|d| d.path)
-        .collect();
+    let patterns = route_patterns(axum::http::Method::GET);
     let mut report: Vec<String> = Vec::new();
     let mut pages = 0;
     let setup_only = setup_only_pages(&s._app).await;
@@ -1319,17 +1318,8 @@ async fn every_form_answers_an_empty_submit_with_a_summary_and_the_first_bad_fie
     let Some(s) = session("every-form").await else {
         return;
     };
-    let registry = kechuang::web::routes::registry();
-    let patterns: Vec<&'static str> = registry
-        .iter()
-        .filter(|d| d.method == axum::http::Method::GET)
-        .map(|d| d.path)
-        .collect();
-    let posts: Vec<&'static str> = registry
-        .iter()
-        .filter(|d| d.method == axum::http::Method::POST)
-        .map(|d| d.path)
-        .collect();
+    let patterns = route_patterns(axum::http::Method::GET);
+    let posts = route_patterns(axum::http::Method::POST);
     let mut tried = std::collections::BTreeSet::new();
     let mut findings = Vec::new();
     let mut outcomes = std::collections::BTreeMap::<&str, usize>::new();

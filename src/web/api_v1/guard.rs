@@ -6,7 +6,7 @@
 //! is audited as `api.call` (with the token's last use) before the handler runs — if that
 //! record cannot be written, the call is refused with 503.
 
-use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -145,15 +145,8 @@ async fn check_platform(
     scope: PlatformScope,
 ) -> Result<Request, Response> {
     let (mut parts, body) = req.into_parts();
-    let id = RawPathParams::from_request_parts(&mut parts, &())
+    let id = crate::web::auth::path_platform_id(&mut parts)
         .await
-        .ok()
-        .and_then(|params| {
-            params
-                .iter()
-                .find(|(k, _)| *k == "id")
-                .and_then(|(_, v)| v.parse::<i64>().ok())
-        })
         .ok_or_else(|| refused(ApiError::NotFound))?;
     match platforms::scope_ref(&app.db, id).await {
         Ok(Some(p)) if scope.allows(p) => {

@@ -279,16 +279,17 @@ fn password_change_due(s: &SessionUser, role: Option<Role>, policy: &SecurityPol
 /// The path's `{id}` (a platform-scoped route's platform), if it is a number.
 async fn path_id(req: Request) -> (Request, Option<i64>) {
     let (mut parts, body) = req.into_parts();
-    let id = RawPathParams::from_request_parts(&mut parts, &())
-        .await
-        .ok()
-        .and_then(|params| {
-            params
-                .iter()
-                .find(|(k, _)| *k == "id")
-                .and_then(|(_, v)| v.parse::<i64>().ok())
-        });
+    let id = path_platform_id(&mut parts).await;
     (Request::from_parts(parts, body), id)
+}
+
+/// The `{id}` of the request's path, if it is a number (the API's guard reads it too).
+pub(crate) async fn path_platform_id(parts: &mut axum::http::request::Parts) -> Option<i64> {
+    let params = RawPathParams::from_request_parts(parts, &()).await.ok()?;
+    params
+        .iter()
+        .find(|(k, _)| *k == "id")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
 }
 
 /// A state-changing request must come from our own pages: `Origin` (or, failing that,

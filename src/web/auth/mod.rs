@@ -37,6 +37,7 @@ pub mod password_reset;
 pub mod security;
 
 pub use csrf::{BAD_CHARACTERS, FORM_BODY, MAX_UPLOAD_BODY, has_control_chars};
+pub(crate) use guard::path_platform_id;
 pub use guard::{GuardState, PlatformName, Refusal, ScopedPlatform, guard};
 pub use login::*;
 pub use password::*;
