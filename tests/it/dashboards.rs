@@ -4,7 +4,10 @@
 //! and a city of 60 platforms.
 
 use crate::common::fixture::PlatformBuilder;
-use crate::common::{CHONGCHUAN, CITY, Client, Figures, HAIMEN, Resp, TestApp, platform};
+use crate::common::{
+    CHONGCHUAN, CITY, Client, Figures, HAIMEN, Resp, TestApp, checklist_item, platform,
+    submitted_filing, submitted_midyear,
+};
 use axum::http::{StatusCode, header};
 use chrono::Datelike;
 use kechuang::clock::today;
@@ -351,23 +354,9 @@ async fn county_staff_see_only_their_county_on_the_workbench_and_in_the_json() {
     // Submitted filings in both counties; an unreviewed mid-year report; a decision awaiting
     // sign-off proposed by the other staff member; an overdue checklist item; b is theirs.
     for id in [city.a, city.d] {
-        sqlx::query(
-            "INSERT INTO filings (platform_id, year, version, status, submitted_at) VALUES ($1, $2, 1, 'submitted', now())",
-        )
-        .bind(id)
-        .bind(year)
-        .execute(app.pool())
-        .await
-        .unwrap();
+        submitted_filing(&app, id, year).await;
     }
-    sqlx::query(
-        "INSERT INTO midyear_reports (platform_id, year, status, submitted_at) VALUES ($1, $2, 'submitted', now())",
-    )
-    .bind(city.b)
-    .bind(year)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    submitted_midyear(&app, city.b, year).await;
     let case: i64 = sqlx::query_scalar(
         "INSERT INTO rectification_cases (platform_id, status, triggers, decision, proposed_by, proposed_at)
          VALUES ($1, 'open', '{other}', 'retain', $2, now()) RETURNING id",
@@ -378,12 +367,7 @@ async fn county_staff_see_only_their_county_on_the_workbench_and_in_the_json() {
     .await
     .unwrap();
     for id in [city.b, city.d] {
-        exec(
-            &app,
-            "INSERT INTO checklist_items (platform_id, source, title, due_date) VALUES ($1, 'manual', '补交验收材料', '2020-01-01')",
-            id,
-        )
-        .await;
+        checklist_item(&app, id, "补交验收材料", "2020-01-01").await;
     }
     sqlx::query("UPDATE platforms SET responsible_staff_id = $1 WHERE id = $2")
         .bind(staff)

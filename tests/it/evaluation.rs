@@ -7,7 +7,7 @@
 
 use std::io::Read;
 
-use crate::common::{Client, Resp, TestApp};
+use crate::common::{Client, Resp, TestApp, approved_filing, document};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Datelike;
@@ -55,29 +55,6 @@ fn actuals(f: f64) -> Value {
     Value::Object(m)
 }
 
-async fn approved_filing(app: &TestApp, platform: i64, year: i32) {
-    sqlx::query(
-        "INSERT INTO filings (platform_id, year, version, status, targets) VALUES ($1, $2, 1, 'approved', $3)",
-    )
-    .bind(platform)
-    .bind(year)
-    .bind(targets())
-    .execute(app.pool())
-    .await
-    .unwrap();
-}
-
-async fn document(app: &TestApp, platform: i64, title: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', $2) RETURNING id",
-    )
-    .bind(platform)
-    .bind(title)
-    .fetch_one(app.pool())
-    .await
-    .unwrap()
-}
-
 /// A platform whose evaluation of `year` passed the city review, with two experts' submitted scores `g`.
 /// Technical-service weights make its total exactly 90·f + 0.1·g.
 async fn ready_candidate(
@@ -90,7 +67,7 @@ async fn ready_candidate(
     experts: &[i64],
 ) -> i64 {
     let p = app.platform(code, jurisdiction).await;
-    approved_filing(app, p, year).await;
+    approved_filing(app, p, year, targets()).await;
     let eid: i64 = sqlx::query_scalar(
         "INSERT INTO evaluations (platform_id, year, status, actuals, self_assessment, submitted_at)
          VALUES ($1, $2, 'city_passed', $3, '完成年度目标', now()) RETURNING id",
@@ -262,7 +239,7 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     // Platform A (county level, 崇川区) goes through every page.
     let a = app.platform("EVAL-A", "320613").await;
     app.user("op-a", Some(Role::Operator), Some(a), None).await;
-    approved_filing(&app, a, year).await;
+    approved_filing(&app, a, year, targets()).await;
     let doc = document(&app, a, "2025年度财务审计报告").await;
     sqlx::query(
         "INSERT INTO indicator_values (platform_id, year, indicator_key, value) VALUES ($1, $2, 'rnd_staff', 37)",

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use crate::common::{CHONGCHUAN, CITY, Client, HAIMEN, TestApp, cast, platform};
+use crate::common::{CHONGCHUAN, CITY, Client, HAIMEN, TestApp, cast, document, platform};
 use axum::http::StatusCode;
 
 const YEAR: &str = "2025";
@@ -694,13 +694,7 @@ async fn support_tab_computes_programmes_from_the_records_entered() {
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(resp.text("#rec-kind-error").contains("已登记该认定"));
     // A document of another platform cannot be linked.
-    let foreign_doc: i64 = sqlx::query_scalar(
-        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '他人的文件') RETURNING id",
-    )
-    .bind(other)
-    .fetch_one(fx.app.pool())
-    .await
-    .unwrap();
+    let foreign_doc = document(&fx.app, other, "他人的文件").await;
     let resp = op
         .post(
             &format!("/platforms/{own}/support/recognition"),
@@ -814,13 +808,7 @@ async fn a_support_claim_runs_from_filing_to_payment_and_recovery_audited() {
     let own = fx.own;
     let year_l = (kechuang::clock::today().year() - 1).to_string();
     let mut op = fx.app.signed_in("op-own").await;
-    let doc: i64 = sqlx::query_scalar(
-        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '技术转移奖补申报书') RETURNING id",
-    )
-    .bind(own)
-    .fetch_one(fx.app.pool())
-    .await
-    .unwrap();
+    let doc = document(&fx.app, own, "技术转移奖补申报书").await;
     for (path, fields) in [
         (
             "recognition",

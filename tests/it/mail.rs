@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, checklist_item};
 use axum::http::StatusCode;
 use kechuang::AppState;
 use kechuang::config::{MailSettings, SmtpTls, WebConfig};
@@ -380,14 +380,7 @@ async fn the_opt_out_suppresses_reminders_but_not_decisions() {
     assert_eq!(app.audit_count("user.mail_reminders").await, 1);
 
     // Reminders: a deadline 14 days ahead, and a checklist item overdue.
-    sqlx::query(
-        "INSERT INTO checklist_items (platform_id, source, title, due_date)
-         VALUES ($1, 'manual', '补充运营管理制度', '2020-06-30')",
-    )
-    .bind(own)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    checklist_item(&app, own, "补充运营管理制度", "2020-06-30").await;
     let mut tx = audit::begin(app.pool(), &Actor::system("test"))
         .await
         .unwrap();

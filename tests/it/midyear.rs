@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use crate::common::{CITY, HAIMEN, TestApp, cast, platform};
+use crate::common::{CITY, HAIMEN, TestApp, approved_filing, cast, platform};
 use axum::http::StatusCode;
 use chrono::Datelike;
 use kechuang::domain::annual::AnnualConfig;
@@ -34,19 +34,6 @@ async fn fixture(app: &TestApp) -> Fx {
         .insert(app)
         .await;
     Fx { p, other }
-}
-
-/// An approved year-start filing with these targets.
-async fn approved_filing(app: &TestApp, platform: i64, year: i32, targets: serde_json::Value) {
-    sqlx::query(
-        "INSERT INTO filings (platform_id, year, version, status, targets) VALUES ($1, $2, 1, 'approved', $3)",
-    )
-    .bind(platform)
-    .bind(year)
-    .bind(targets)
-    .execute(app.pool())
-    .await
-    .unwrap();
 }
 
 /// Moves the year's mid-year deadline (staff configure it per year).

@@ -3,7 +3,7 @@
 //! step; notices are private; the header counts unread ones; the overdue list follows data scope;
 //! events (a filing returned…) notify in the same transaction; stale reminders are not current.
 
-use crate::common::{HAIMEN, TestApp, platform};
+use crate::common::{HAIMEN, TestApp, platform, submitted_filing, submitted_midyear};
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use kechuang::db::notices;
@@ -54,13 +54,7 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
     app.user("op3", Some(Role::Operator), Some(registering), None)
         .await;
     // NT-002 has filed for 2030 already.
-    sqlx::query(
-        "INSERT INTO filings (platform_id, year, version, status) VALUES ($1, 2030, 1, 'submitted')",
-    )
-    .bind(filed)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    submitted_filing(&app, filed, 2030).await;
 
     // 14 days before the 2030 filing deadline (03-31): the operator and the responsible staff.
     assert_eq!(
@@ -341,14 +335,7 @@ async fn the_overdue_list_respects_county_scope() {
         .find_map(|l| l.split("/midyear?year=").nth(1))
         .and_then(|y| y.parse().ok())
         .unwrap();
-    sqlx::query(
-        "INSERT INTO midyear_reports (platform_id, year, status, submitted_at) VALUES ($1, $2, 'submitted', now())",
-    )
-    .bind(own)
-    .bind(midyear_year)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    submitted_midyear(&app, own, midyear_year).await;
     app.data_changed().await;
     let page = county.get("/annual/overdue").await;
     assert_eq!(page.texts("#overdue-steps tbody tr").len(), 2);
@@ -379,15 +366,7 @@ async fn returning_a_filing_notifies_the_operator_in_the_same_transaction() {
         .await;
     let op = app.user("op1", Some(Role::Operator), Some(p), None).await;
     let year = kechuang::clock::today().format("%Y").to_string();
-    let fid: i64 = sqlx::query_scalar(
-        "INSERT INTO filings (platform_id, year, version, status, submitted_at)
-         VALUES ($1, $2::int, 1, 'submitted', now()) RETURNING id",
-    )
-    .bind(p)
-    .bind(&year)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let fid = submitted_filing(&app, p, year.parse().unwrap()).await;
     let link = format!("/platforms/{p}/annual?year={year}");
     let review = format!("/platforms/{p}/annual/filing/{fid}/review");
 
@@ -487,14 +466,7 @@ async fn stale_reminders_are_not_shown_as_current() {
     assert_eq!(page.texts("#notices li.unread").len(), 1);
 
     // Once the step is done the reminder is 已办结, not current, and the daily work marks it read.
-    sqlx::query(
-        "INSERT INTO midyear_reports (platform_id, year, status, submitted_at) VALUES ($1, $2, 'submitted', now())",
-    )
-    .bind(p)
-    .bind(year)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    submitted_midyear(&app, p, year).await;
     let page = o.get("/notices").await;
     let text = page.text("#notices li.resolved");
     assert!(text.contains("已办结"), "{text}");

@@ -294,3 +294,72 @@ impl Cast {
         ids
     }
 }
+
+// ---- records a test starts from ----------------------------------------------------------------
+// Rows other tests' set-ups need as they are after the app wrote them, without going through the
+// pages (the pages that write them are tested where they belong).
+
+/// Version 1 of the platform's year-start filing for `year`, submitted now and awaiting review.
+/// Returns its id.
+pub async fn submitted_filing(app: &TestApp, platform: i64, year: i32) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO filings (platform_id, year, version, status, submitted_at)
+         VALUES ($1, $2, 1, 'submitted', now()) RETURNING id",
+    )
+    .bind(platform)
+    .bind(year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+/// Version 1 of the platform's year-start filing for `year`, approved, with these targets.
+pub async fn approved_filing(app: &TestApp, platform: i64, year: i32, targets: serde_json::Value) {
+    sqlx::query(
+        "INSERT INTO filings (platform_id, year, version, status, targets) VALUES ($1, $2, 1, 'approved', $3)",
+    )
+    .bind(platform)
+    .bind(year)
+    .bind(targets)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
+/// The platform's mid-year report of `year`, submitted now and awaiting review.
+pub async fn submitted_midyear(app: &TestApp, platform: i64, year: i32) {
+    sqlx::query(
+        "INSERT INTO midyear_reports (platform_id, year, status, submitted_at) VALUES ($1, $2, 'submitted', now())",
+    )
+    .bind(platform)
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
+/// A document of kind `other` titled `title`, with no file yet. Returns its id.
+pub async fn document(app: &TestApp, platform: i64, title: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', $2) RETURNING id",
+    )
+    .bind(platform)
+    .bind(title)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+/// An open checklist item staff added by hand, due on `due` (`YYYY-MM-DD`). Returns its id.
+pub async fn checklist_item(app: &TestApp, platform: i64, title: &str, due: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO checklist_items (platform_id, source, title, due_date)
+         VALUES ($1, 'manual', $2, $3) RETURNING id",
+    )
+    .bind(platform)
+    .bind(title)
+    .bind(day(due))
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}

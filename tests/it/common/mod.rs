@@ -30,7 +30,10 @@ use tower::ServiceExt;
 pub mod fixture;
 pub mod xlsx;
 
-pub use fixture::{CHONGCHUAN, CITY, Figures, HAIMEN, cast, platform};
+pub use fixture::{
+    CHONGCHUAN, CITY, Figures, HAIMEN, approved_filing, cast, checklist_item, document, platform,
+    submitted_filing, submitted_midyear,
+};
 
 pub const PASSWORD: &str = "Test#Pass2025";
 
