@@ -216,6 +216,13 @@ impl ProposalRow {
     }
 }
 
+/// The platforms with a proposal pending (of any year).
+pub async fn pending_platforms(conn: &mut PgConnection) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT platform_id FROM cobuild_proposals WHERE status = 'pending'")
+        .fetch_all(conn)
+        .await
+}
+
 /// A year's proposals, pending first, then by platform code.
 pub async fn proposals(
     conn: &mut PgConnection,

@@ -1150,6 +1150,40 @@ pub async fn answer_objection(
 
 // ---- results application --------------------------------------------------------------------
 
+/// The rectification case publishing opened for the platform's 不合格 of `year`, if any:
+/// `(id, still a draft)`.
+pub async fn fail_case(
+    conn: &mut PgConnection,
+    platform_id: i64,
+    year: i32,
+) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, status = 'draft' AS "draft!" FROM rectification_cases
+           WHERE platform_id = $1 AND source = $2 ORDER BY id LIMIT 1"#,
+        platform_id,
+        format!("evaluation:{year}")
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.id, r.draft)))
+}
+
+/// Whether objection `id` was raised in `year`.
+pub async fn objection_exists(
+    conn: &mut PgConnection,
+    id: i64,
+    year: i32,
+) -> Result<bool, sqlx::Error> {
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM objections WHERE id = $1 AND year = $2) AS "exists!""#,
+        id,
+        year
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(exists)
+}
+
 /// The platform's open or draft rectification case, if any.
 pub async fn open_case(
     conn: &mut PgConnection,

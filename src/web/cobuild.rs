@@ -235,12 +235,10 @@ async fn page(
     let admitted = db::admitted(&mut conn).await?;
     let ids: Vec<i64> = admitted.iter().map(|a| a.id).collect();
     let grades = db::grades(&mut conn, &ids).await?;
-    let pending_anywhere: BTreeSet<i64> =
-        sqlx::query_scalar!("SELECT platform_id FROM cobuild_proposals WHERE status = 'pending'")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+    let pending_anywhere: BTreeSet<i64> = db::pending_platforms(&mut conn)
+        .await?
+        .into_iter()
+        .collect();
     drop(conn);
 
     let scope = user.scope;

@@ -423,13 +423,7 @@ pub async fn answer_objection(
         Ok(r) => r,
         Err(msg) => {
             // Only render the error if the objection exists; otherwise it is a 404.
-            let exists: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM objections WHERE id = $1 AND year = $2)",
-            )
-            .bind(oid)
-            .bind(year)
-            .fetch_one(&mut *tx)
-            .await?;
+            let exists = db::objection_exists(&mut tx, oid, year).await?;
             tx.rollback().await?;
             if !exists {
                 return Err(AppError::NotFound);

@@ -326,15 +326,8 @@ pub(super) async fn round_page(
 
 /// What publishing did for a 不合格 platform's rectification.
 async fn fail_case_note(conn: &mut PgConnection, platform_id: i64, year: i32) -> AppResult<String> {
-    let drafted: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, status FROM rectification_cases WHERE platform_id = $1 AND source = $2 ORDER BY id LIMIT 1",
-    )
-    .bind(platform_id)
-    .bind(format!("evaluation:{year}"))
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(match drafted {
-        Some((id, status)) if status == "draft" => {
+    Ok(match db::fail_case(conn, platform_id, year).await? {
+        Some((id, true)) => {
             format!("已生成整改案件草稿（#{id}），待业务人员完善后启动")
         }
         Some((id, _)) => format!("已生成整改案件（#{id}）"),
