@@ -18,6 +18,17 @@ async fn registering(app: &TestApp, code: &str, jurisdiction: &str, category: bo
         .await
 }
 
+/// The platform's plan names the 平台+运营管理公司 mode (its companies page then asks for one).
+async fn plans_an_operating_company(app: &TestApp, platform: i64) {
+    sqlx::query(
+        "UPDATE registrations SET operating_modes = '{operating_company}' WHERE platform_id = $1",
+    )
+    .bind(platform)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
 /// A document row of `kind` on file for the platform (the upload pages are another feature).
 async fn document(app: &TestApp, platform: i64, kind: &str) {
     sqlx::query("INSERT INTO documents (platform_id, kind, title) VALUES ($1, $2, $3)")
@@ -705,13 +716,7 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
     let p = registering(&app, "NT-2026-001", "320613", true).await;
     app.user("op1", Some(Role::Operator), Some(p), None).await;
     let mut op = app.signed_in("op1").await;
-    sqlx::query(
-        "UPDATE registrations SET operating_modes = '{operating_company}' WHERE platform_id = $1",
-    )
-    .bind(p)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    plans_an_operating_company(&app, p).await;
 
     let resp = op
         .post(
@@ -849,13 +854,7 @@ async fn shares_sum_to_at_most_one_hundred_percent_and_control_is_derived() {
     let p = registering(&app, "NT-2026-001", "320613", true).await;
     app.user("op1", Some(Role::Operator), Some(p), None).await;
     let mut op = app.signed_in("op1").await;
-    sqlx::query(
-        "UPDATE registrations SET operating_modes = '{operating_company}' WHERE platform_id = $1",
-    )
-    .bind(p)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    plans_an_operating_company(&app, p).await;
     op.post(
         &format!("/platforms/{p}/registration/companies"),
         &[
