@@ -80,27 +80,27 @@ async fn configs(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::E
         } else {
             format!("自 {} 年复制", year - 1)
         };
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO annual_configs (year, version, config, updated_by, updated_at)
              VALUES ($1, 1, $2, $3, ($4::date + time '09:30') AT TIME ZONE 'Asia/Shanghai')
              ON CONFLICT DO NOTHING",
+            year,
+            &config as _,
+            city.staff_id,
+            on
         )
-        .bind(year)
-        .bind(&config)
-        .bind(city.staff_id)
-        .bind(on)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO annual_config_versions (year, version, config, reason, changed_by, changed_at)
              VALUES ($1, 1, $2, $3, $4, ($5::date + time '09:30') AT TIME ZONE 'Asia/Shanghai')
              ON CONFLICT DO NOTHING",
+            year,
+            &config as _,
+            reason,
+            city.staff_id,
+            on
         )
-        .bind(year)
-        .bind(&config)
-        .bind(reason)
-        .bind(city.staff_id)
-        .bind(on)
         .execute(&mut *conn)
         .await?;
     }
@@ -239,17 +239,17 @@ async fn insert_items(
                     "市级平台运行补助".to_owned(),
                 ),
             };
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO ledger_revenue (platform_id, year, channel, amount, counterparty, description, received_on)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                platform_id,
+                year,
+                channel as Channel,
+                amount,
+                &counterparty,
+                &description,
+                on
             )
-            .bind(platform_id)
-            .bind(year)
-            .bind(channel.as_str())
-            .bind(amount)
-            .bind(&counterparty)
-            .bind(&description)
-            .bind(on)
             .execute(&mut *conn)
             .await?;
             items.revenue.push(RevenueItem { channel, amount });
@@ -263,18 +263,18 @@ async fn insert_items(
                     } else {
                         String::new()
                     };
-                    sqlx::query(
+                    sqlx::query!(
                         "INSERT INTO tech_contracts (platform_id, year, contract_type, counterparty, amount,
                                                      registration_no, signed_on)
                          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        platform_id,
+                        year,
+                        contract_type as ContractType,
+                        &counterparty,
+                        amount,
+                        &registration_no,
+                        on
                     )
-                    .bind(platform_id)
-                    .bind(year)
-                    .bind(contract_type.as_str())
-                    .bind(&counterparty)
-                    .bind(amount)
-                    .bind(&registration_no)
-                    .bind(on)
                     .execute(&mut *conn)
                     .await?;
                     items.contracts.push(ContractItem {
@@ -300,20 +300,20 @@ async fn insert_items(
                         PaymentModel::LumpSum => "签约后一次性支付",
                     };
                     let achievement = ACHIEVEMENTS[usize::try_from(rng.range(0, 5)).unwrap_or(0)];
-                    sqlx::query(
+                    sqlx::query!(
                         "INSERT INTO licences (platform_id, year, licensee, achievement, payment_model,
                                                use_first_pay_later, schedule, amount_agreed, amount_received)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        platform_id,
+                        year,
+                        &counterparty,
+                        achievement,
+                        model as PaymentModel,
+                        first_use,
+                        schedule,
+                        agreed,
+                        amount
                     )
-                    .bind(platform_id)
-                    .bind(year)
-                    .bind(&counterparty)
-                    .bind(achievement)
-                    .bind(model.as_str())
-                    .bind(first_use)
-                    .bind(schedule)
-                    .bind(agreed)
-                    .bind(amount)
                     .execute(&mut *conn)
                     .await?;
                     items.licences.push(LicenceItem {
@@ -349,15 +349,15 @@ async fn insert_items(
         if amount <= 0 {
             continue;
         }
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO ledger_expenditures (platform_id, year, category, amount, description)
              VALUES ($1, $2, $3, $4, $5)",
+            platform_id,
+            year,
+            category as ExpenditureCategory,
+            amount,
+            format!("{year}年度{}", category.label_zh())
         )
-        .bind(platform_id)
-        .bind(year)
-        .bind(category.as_str())
-        .bind(amount)
-        .bind(format!("{year}年度{}", category.label_zh()))
         .execute(&mut *conn)
         .await?;
         items
@@ -375,14 +375,14 @@ async fn insert_items(
             TaskLevel::Provincial => format!("江苏省重大科技专项示例项目（{year}-{}）", k + 1),
         };
         let funding = rng.range(50, 400) * 10_000;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO major_tasks (platform_id, year, name, level, funding) VALUES ($1, $2, $3, $4, $5)",
+            platform_id,
+            year,
+            name,
+            level as TaskLevel,
+            funding
         )
-        .bind(platform_id)
-        .bind(year)
-        .bind(name)
-        .bind(level.as_str())
-        .bind(funding)
         .execute(&mut *conn)
         .await?;
         items.tasks.push(TaskItem { level, funding });
@@ -394,16 +394,17 @@ async fn insert_items(
         } else {
             rng.range(500, 3000)
         };
-        sqlx::query(
+        let uscc = demo_uscc(rng);
+        sqlx::query!(
             "INSERT INTO incubated_companies (platform_id, year, name, uscc, equity_pct, investment_form)
              VALUES ($1, $2, $3, $4, ($5::bigint / 100.0)::numeric(5, 2), $6)",
+            platform_id,
+            year,
+            format!("示例孵化科技{platform_id}-{year}-{}有限公司", k + 1),
+            uscc as Uscc,
+            equity,
+            investment_form as InvestmentForm
         )
-        .bind(platform_id)
-        .bind(year)
-        .bind(format!("示例孵化科技{platform_id}-{year}-{}有限公司", k + 1))
-        .bind(demo_uscc(rng).as_str())
-        .bind(equity)
-        .bind(investment_form.as_str())
         .execute(&mut *conn)
         .await?;
         items.companies.push(CompanyItem { investment_form });
@@ -508,14 +509,14 @@ async fn entered_values(
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     for (key, value) in &values {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO indicator_values (platform_id, year, indicator_key, value)
              VALUES ($1, $2, $3, $4::float8::numeric) ON CONFLICT DO NOTHING",
+            platform_id,
+            year,
+            key,
+            value
         )
-        .bind(platform_id)
-        .bind(year)
-        .bind(key)
-        .bind(value)
         .execute(&mut *conn)
         .await?;
     }
@@ -541,16 +542,16 @@ async fn instruments(
     ];
     for k in 0..rng.range(1, 3) {
         let name = NAMES[(n + usize::try_from(k).unwrap_or(0)) % NAMES.len()];
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO instruments (platform_id, name, value_yuan, acquired_on, open_shared, on_provincial_platform)
              VALUES ($1, $2, $3, $4, $5, $6)",
+            platform_id,
+            name,
+            rng.range(80, 900) * 10_000,
+            since + chrono::Duration::days(rng.range(30, 300)),
+            rng.range(0, 4) > 0,
+            rng.range(0, 2) > 0
         )
-        .bind(platform_id)
-        .bind(name)
-        .bind(rng.range(80, 900) * 10_000)
-        .bind(since + chrono::Duration::days(rng.range(30, 300)))
-        .bind(rng.range(0, 4) > 0)
-        .bind(rng.range(0, 2) > 0)
         .execute(&mut *conn)
         .await?;
     }
@@ -610,7 +611,7 @@ async fn insert_filing(
     city: &DemoCity,
     f: &DemoFiling<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO filings (platform_id, year, version, status, targets, revenue_plan, expenditure_budget,
                               submitted_at, submitted_by, reviewed_at, reviewed_by, review_comment, field_comments,
                               lock_version, created_at)
@@ -620,20 +621,20 @@ async fn insert_filing(
                  CASE WHEN $10::date IS NULL THEN 1 ELSE 2 END,
                  ($8::date + time '14:00') AT TIME ZONE 'Asia/Shanghai')
          ON CONFLICT DO NOTHING",
+        f.platform_id,
+        f.year,
+        f.version,
+        f.status,
+        Json(f.targets) as _,
+        Json(f.plan) as _,
+        f.budget,
+        f.submitted_on,
+        f.submitted_by,
+        f.reviewed_on,
+        f.reviewed_on.map(|_| city.staff_id),
+        f.comment,
+        &f.field_comments
     )
-    .bind(f.platform_id)
-    .bind(f.year)
-    .bind(f.version)
-    .bind(f.status)
-    .bind(Json(f.targets))
-    .bind(Json(f.plan))
-    .bind(f.budget)
-    .bind(f.submitted_on)
-    .bind(f.submitted_by)
-    .bind(f.reviewed_on)
-    .bind(f.reviewed_on.map(|_| city.staff_id))
-    .bind(f.comment)
-    .bind(&f.field_comments)
     .execute(&mut *conn)
     .await?;
     let what = format!("{}年度年初备案（第 {} 版）", f.year, f.version);

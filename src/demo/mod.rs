@@ -243,10 +243,11 @@ fn demo_platforms() -> Vec<DemoPlatform> {
 pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     let actor = Actor::system("demo");
     let mut tx = audit::begin(pool, &actor).await?;
-    let already: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE username = 'demo-staff')")
-            .fetch_one(&mut *tx)
-            .await?;
+    let already = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE username = 'demo-staff') AS "exists!""#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if already {
         return Ok(());
     }
@@ -261,11 +262,13 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
         .filter(|&i| stage_of(i) == Stage::Merged)
         .enumerate()
     {
-        sqlx::query("UPDATE platforms SET stage = 'merged', merged_into_id = $2 WHERE id = $1")
-            .bind(ids[i])
-            .bind(ids[n + 1])
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE platforms SET stage = 'merged', merged_into_id = $2 WHERE id = $1",
+            ids[i],
+            ids[n + 1]
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     let mut rng = Lcg(7);
     for (p, &id) in platforms.iter().zip(&ids) {
@@ -281,8 +284,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
         };
         let jurisdiction_id: Option<i32> = match jurisdiction_code {
             Some(code) => Some(
-                sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-                    .bind(code)
+                sqlx::query_scalar!("SELECT id FROM jurisdictions WHERE code = $1", code)
                     .fetch_one(&mut *tx)
                     .await?,
             ),
@@ -322,15 +324,17 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             .unwrap_or_default()
     };
     // The advisor looks after a handful of operating platforms, the city staff member after most.
-    sqlx::query("UPDATE platforms SET advisor_id = $1 WHERE id = ANY($2)")
-        .bind(find("demo-advisor"))
-        .bind(&ids[0..6])
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE platforms SET responsible_staff_id = $1 WHERE stage IN ('operating', 'rectifying')",
+    sqlx::query!(
+        "UPDATE platforms SET advisor_id = $1 WHERE id = ANY($2)",
+        find("demo-advisor"),
+        &ids[0..6]
     )
-    .bind(find("demo-staff"))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE platforms SET responsible_staff_id = $1 WHERE stage IN ('operating', 'rectifying')",
+        find("demo-staff")
+    )
     .execute(&mut *tx)
     .await?;
 
@@ -403,7 +407,8 @@ async fn base_events(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sql
     Ok(())
 }
 
-/// A timeline event on a past date (demo only; the app records events as they happen).
+/// A timeline event on a past date (demo only; the app records events as they happen), by the
+/// system account `demo`.
 pub(crate) async fn insert_event(
     conn: &mut PgConnection,
     platform_id: i64,
@@ -413,16 +418,57 @@ pub(crate) async fn insert_event(
     to: Option<Stage>,
     summary: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO lifecycle_events (platform_id, at, actor_name, kind, from_stage, to_stage, summary)
-         VALUES ($1, ($2::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', 'demo', $3, $4, $5, $6)",
+    lifecycle_event(
+        conn,
+        &DemoEvent {
+            platform_id,
+            on,
+            actor: (None, "demo"),
+            kind,
+            stages: (from, to),
+            summary,
+            reason: "",
+            document_id: None,
+        },
     )
-    .bind(platform_id)
-    .bind(on)
-    .bind(kind)
-    .bind(from.map(Stage::as_str))
-    .bind(to.map(Stage::as_str))
-    .bind(summary)
+    .await
+}
+
+/// A timeline event as the demo seeders write it: at 10:00 Beijing time on `on`.
+pub(crate) struct DemoEvent<'a> {
+    pub platform_id: i64,
+    pub on: NaiveDate,
+    /// `(actor_id, actor_name)`; no id for the system account.
+    pub actor: (Option<i64>, &'a str),
+    pub kind: &'a str,
+    /// `(from_stage, to_stage)`.
+    pub stages: (Option<Stage>, Option<Stage>),
+    pub summary: &'a str,
+    /// `''` when there is none (the column's default).
+    pub reason: &'a str,
+    pub document_id: Option<i64>,
+}
+
+/// The one statement every demo seeder writes its timeline events with.
+pub(crate) async fn lifecycle_event(
+    conn: &mut PgConnection,
+    e: &DemoEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO lifecycle_events (platform_id, at, actor_id, actor_name, kind, from_stage, to_stage, summary,
+                                       reason, document_id)
+         VALUES ($1, ($2::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $3, $4, $5, $6, $7, $8, $9, $10)",
+        e.platform_id,
+        e.on,
+        e.actor.0,
+        e.actor.1,
+        e.kind,
+        e.stages.0.map(Stage::as_str),
+        e.stages.1.map(Stage::as_str),
+        e.summary,
+        e.reason,
+        e.document_id
+    )
     .execute(conn)
     .await?;
     Ok(())
@@ -436,30 +482,32 @@ async fn insert_platform(conn: &mut PgConnection, p: &DemoPlatform) -> Result<i6
     } else {
         p.stage
     };
-    let id: i64 = sqlx::query_scalar(
+    // The casts name the parameters' types, which an `INSERT … SELECT` does not infer.
+    let id = sqlx::query_scalar!(
         "INSERT INTO platforms (code, name, jurisdiction_id, level, category, industry_cluster, legal_form, co_builders,
                                 construction_start, construction_end, first_support_end, operating_since, stage,
                                 uscc, created_at, updated_at)
-         SELECT $1, $2, j.id, $4, $5, $6, 'public_institution', $7, $8, $9, $10, $11, $12, $14,
+         SELECT $1::text, $2::text, j.id, $4::text, $5::text, $6::text, 'public_institution', $7::text, $8::date,
+                $9::date, $10::date, $11::date, $12::text, $14::text,
                 ($13::date + time '09:30') AT TIME ZONE 'Asia/Shanghai',
                 ($13::date + time '09:30') AT TIME ZONE 'Asia/Shanghai'
          FROM jurisdictions j WHERE j.code = $3
          RETURNING id",
+        &p.code,
+        &p.name,
+        p.jurisdiction_code,
+        p.level,
+        p.category.map(Category::as_str),
+        p.cluster.as_str(),
+        "示例大学、示例研究所（虚构）",
+        p.construction_start,
+        p.construction_end,
+        p.first_support_end,
+        p.operating_since,
+        stage.as_str(),
+        p.registered,
+        p.uscc.as_str()
     )
-    .bind(&p.code)
-    .bind(&p.name)
-    .bind(p.jurisdiction_code)
-    .bind(p.level)
-    .bind(p.category.map(Category::as_str))
-    .bind(p.cluster.as_str())
-    .bind("示例大学、示例研究所（虚构）")
-    .bind(p.construction_start)
-    .bind(p.construction_end)
-    .bind(p.first_support_end)
-    .bind(p.operating_since)
-    .bind(stage.as_str())
-    .bind(p.registered)
-    .bind(p.uscc.as_str())
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -494,24 +542,24 @@ async fn insert_figures(
         ];
         let total: i64 = weights.iter().sum::<i64>().max(1);
         let channel = |w: i64| base * w / total;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO annual_figures (platform_id, year, service_orders, tech_contracts, achievement_transfer,
                                          gov_research_projects, incubation_returns, fiscal_subsidy, expenditure,
                                          rnd_staff, major_tasks)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT DO NOTHING",
+            id,
+            year,
+            channel(weights[0]),
+            channel(weights[1]),
+            channel(weights[2]),
+            channel(weights[3]),
+            channel(weights[4]),
+            rng.range(1_000_000, 5_000_000),
+            expenditure,
+            rng.range(12, 80) as i32,
+            rng.range(0, 3) as i32
         )
-        .bind(id)
-        .bind(year)
-        .bind(channel(weights[0]))
-        .bind(channel(weights[1]))
-        .bind(channel(weights[2]))
-        .bind(channel(weights[3]))
-        .bind(channel(weights[4]))
-        .bind(rng.range(1_000_000, 5_000_000))
-        .bind(expenditure)
-        .bind(rng.range(12, 80) as i32)
-        .bind(rng.range(0, 3) as i32)
         .execute(&mut *conn)
         .await?;
         base += base * growth / 100;

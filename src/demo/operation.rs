@@ -9,7 +9,7 @@
 use chrono::{Duration, NaiveDate, Utc};
 use sqlx::PgConnection;
 
-use super::DemoCity;
+use super::{DemoCity, DemoEvent, lifecycle_event};
 use crate::db::documents;
 use crate::domain::documents::{DocumentKind, UploadedFile, check_file};
 use crate::domain::operation::{AcceptanceResult, VisitForm};
@@ -109,9 +109,6 @@ fn demo_pdf(lines: &[String]) -> Vec<u8> {
     out
 }
 
-/// At 10:00 Beijing time on `day`.
-const AT_TEN: &str = "($1::date + time '10:00') AT TIME ZONE 'Asia/Shanghai'";
-
 /// A timeline event on a past day, with its document.
 #[allow(clippy::too_many_arguments)]
 async fn event(
@@ -124,21 +121,20 @@ async fn event(
     reason: &str,
     document_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO lifecycle_events (platform_id, at, actor_id, actor_name, kind, summary, reason, document_id)
-         VALUES ($2, {AT_TEN}, $3, $4, $5, $6, $7, $8)"
-    ))
-    .bind(on)
-    .bind(platform_id)
-    .bind(actor.0)
-    .bind(actor.1)
-    .bind(kind)
-    .bind(summary)
-    .bind(reason)
-    .bind(document_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    lifecycle_event(
+        conn,
+        &DemoEvent {
+            platform_id,
+            on,
+            actor: (Some(actor.0), actor.1),
+            kind,
+            stages: (None, None),
+            summary,
+            reason,
+            document_id,
+        },
+    )
+    .await
 }
 
 /// A document with one version per file, uploaded on the given days; returns its id.
@@ -160,20 +156,21 @@ async fn document(
         }))
         .map_err(|e| anyhow::anyhow!("demo file {file_name}: {e}"))?;
         let (vid, _) = documents::insert_version(conn, id, &file, bytes, note, uploaded_by).await?;
-        sqlx::query(&format!(
-            "UPDATE document_versions SET uploaded_at = {AT_TEN} WHERE id = $2"
-        ))
-        .bind(day)
-        .bind(vid)
+        sqlx::query!(
+            "UPDATE document_versions SET uploaded_at = ($1::date + time '10:00') AT TIME ZONE 'Asia/Shanghai'
+             WHERE id = $2",
+            day,
+            vid
+        )
         .execute(&mut *conn)
         .await?;
     }
     if let Some((first, ..)) = versions.first() {
-        sqlx::query(&format!(
-            "UPDATE documents SET created_at = {AT_TEN} WHERE id = $2"
-        ))
-        .bind(first)
-        .bind(id)
+        sqlx::query!(
+            "UPDATE documents SET created_at = ($1::date + time '10:00') AT TIME ZONE 'Asia/Shanghai' WHERE id = $2",
+            first,
+            id
+        )
         .execute(&mut *conn)
         .await?;
     }
@@ -203,17 +200,17 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
             let form = VisitForm::ALL[n % VisitForm::ALL.len()];
             n += 1;
             let on = today - Duration::days(ago);
-            sqlx::query(&format!(
+            sqlx::query!(
                 "INSERT INTO advisor_visits (platform_id, advisor_id, visit_date, form, topics, advice, follow_up, created_at)
-                 VALUES ($2, $3, $1, $4, $5, $6, $7, {AT_TEN})"
-            ))
-            .bind(on)
-            .bind(platform_id)
-            .bind(city.advisor_id)
-            .bind(form.as_str())
-            .bind(topics)
-            .bind(advice)
-            .bind(follow_up)
+                 VALUES ($2, $3, $1, $4, $5, $6, $7, ($1::date + time '10:00') AT TIME ZONE 'Asia/Shanghai')",
+                on,
+                platform_id,
+                city.advisor_id,
+                form as VisitForm,
+                topics,
+                advice,
+                follow_up
+            )
             .execute(&mut *conn)
             .await?;
             event(
@@ -232,11 +229,15 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
 
     // ---- construction-period acceptances
     let ids: Vec<i64> = city.platforms.iter().map(|p| p.0).collect();
-    let ends: Vec<(i64, Option<NaiveDate>)> =
-        sqlx::query_as("SELECT id, construction_end FROM platforms WHERE id = ANY($1) ORDER BY id")
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await?;
+    let ends: Vec<(i64, Option<NaiveDate>)> = sqlx::query!(
+        r#"SELECT id, construction_end AS "construction_end?" FROM platforms WHERE id = ANY($1) ORDER BY id"#,
+        &ids[..]
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.construction_end))
+    .collect();
     let ended: Vec<(i64, Stage, NaiveDate)> = city
         .platforms
         .iter()
@@ -299,17 +300,17 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
         } else {
             None
         };
-        sqlx::query(&format!(
+        sqlx::query!(
             "INSERT INTO construction_acceptances (platform_id, result, accepted_on, remarks, document_id, recorded_by,
                                                    recorded_at)
-             VALUES ($2, $3, $1, $4, $5, $6, {AT_TEN})"
-        ))
-        .bind(on)
-        .bind(id)
-        .bind(result.as_str())
-        .bind(remarks)
-        .bind(document_id)
-        .bind(city.staff_id)
+             VALUES ($2, $3, $1, $4, $5, $6, ($1::date + time '10:00') AT TIME ZONE 'Asia/Shanghai')",
+            on,
+            id,
+            result as AcceptanceResult,
+            remarks,
+            document_id,
+            city.staff_id
+        )
         .execute(&mut *conn)
         .await?;
         event(
@@ -352,17 +353,17 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
         let Some(platform_id) = platform else {
             continue;
         };
-        sqlx::query(&format!(
+        sqlx::query!(
             "INSERT INTO integrity_records (platform_id, occurred_on, serious, description, funds_to_recover, recorded_by,
                                             recorded_at)
-             VALUES ($2, $1, $3, $4, $5, $6, {AT_TEN})"
-        ))
-        .bind(on)
-        .bind(platform_id)
-        .bind(serious)
-        .bind(description)
-        .bind(funds)
-        .bind(city.staff_id)
+             VALUES ($2, $1, $3, $4, $5, $6, ($1::date + time '10:00') AT TIME ZONE 'Asia/Shanghai')",
+            on,
+            platform_id,
+            serious,
+            description,
+            funds,
+            city.staff_id
+        )
         .execute(&mut *conn)
         .await?;
         let document_id = if serious {

@@ -9,7 +9,7 @@
 use chrono::{Duration, NaiveDate};
 use sqlx::PgConnection;
 
-use super::DemoCity;
+use super::{DemoCity, DemoEvent, lifecycle_event};
 use crate::domain::lifecycle::Trigger;
 use crate::domain::platform::{Category, Stage};
 use crate::domain::rectification::DecisionKind;
@@ -58,22 +58,20 @@ async fn event(
     summary: &str,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO lifecycle_events (platform_id, at, actor_id, actor_name, kind, from_stage, to_stage, summary, reason)
-         VALUES ($1, ($2::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $3, $4, $5, $6, $7, $8, $9)",
+    lifecycle_event(
+        conn,
+        &DemoEvent {
+            platform_id,
+            on,
+            actor: (Some(actor.0), actor.1),
+            kind,
+            stages,
+            summary,
+            reason,
+            document_id: None,
+        },
     )
-    .bind(platform_id)
-    .bind(on)
-    .bind(actor.0)
-    .bind(actor.1)
-    .bind(kind)
-    .bind(stages.0.map(Stage::as_str))
-    .bind(stages.1.map(Stage::as_str))
-    .bind(summary)
-    .bind(reason)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Inserts a case opened on `opened` with its measures (`done` flags) and notes; returns its id.
@@ -87,20 +85,19 @@ async fn open_case(
     done: [bool; 3],
 ) -> Result<i64, sqlx::Error> {
     let (triggers, note) = TRIGGERS[n % TRIGGERS.len()];
-    let codes: Vec<&str> = triggers.iter().map(|t| t.as_str()).collect();
-    let case_id: i64 = sqlx::query_scalar(
+    let case_id = sqlx::query_scalar!(
         "INSERT INTO rectification_cases (platform_id, status, triggers, trigger_note, plan_summary, deadline,
                                           opened_by, opened_at)
          VALUES ($1, 'open', $2, $3, $4, $5, $6, ($7::date + time '09:30') AT TIME ZONE 'Asia/Shanghai')
          RETURNING id",
+        platform_id,
+        triggers as &[Trigger],
+        note,
+        "围绕集群需求调整方向、打通成果转化渠道、健全治理机制，按季度报送整改进展。",
+        deadline,
+        city.staff_id,
+        opened
     )
-    .bind(platform_id)
-    .bind(&codes)
-    .bind(note)
-    .bind("围绕集群需求调整方向、打通成果转化渠道、健全治理机制，按季度报送整改进展。")
-    .bind(deadline)
-    .bind(city.staff_id)
-    .bind(opened)
     .fetch_one(&mut *conn)
     .await?;
     let dues = [
@@ -109,15 +106,15 @@ async fn open_case(
         deadline - Duration::days(30),
     ];
     for ((description, owner), (due, done)) in MEASURES.iter().zip(dues.into_iter().zip(done)) {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO rectification_measures (case_id, description, owner, due_date, done)
              VALUES ($1, $2, $3, $4, $5)",
+            case_id,
+            description,
+            owner,
+            due,
+            done
         )
-        .bind(case_id)
-        .bind(description)
-        .bind(owner)
-        .bind(due)
-        .bind(done)
         .execute(&mut *conn)
         .await?;
     }
@@ -126,14 +123,14 @@ async fn open_case(
         (75, "研发方向调整已完成；企业对接仍在洽谈，进度慢于计划。"),
     ];
     for (days, text) in notes {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO rectification_notes (case_id, author_id, note, created_at)
              VALUES ($1, $2, $3, ($4::date + time '15:00') AT TIME ZONE 'Asia/Shanghai')",
+            case_id,
+            city.staff_id,
+            text,
+            opened + Duration::days(days)
         )
-        .bind(case_id)
-        .bind(city.staff_id)
-        .bind(text)
-        .bind(opened + Duration::days(days))
         .execute(&mut *conn)
         .await?;
     }
@@ -167,15 +164,15 @@ async fn assess(
     case_id: i64,
     on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE rectification_cases SET assessment = $2, assessed_by = $3,
                 assessed_at = ($4::date + time '10:00') AT TIME ZONE 'Asia/Shanghai'
          WHERE id = $1",
+        case_id,
+        ASSESSMENT,
+        city.staff_id,
+        on
     )
-    .bind(case_id)
-    .bind(ASSESSMENT)
-    .bind(city.staff_id)
-    .bind(on)
     .execute(&mut *conn)
     .await?;
     event(
@@ -205,18 +202,18 @@ async fn propose(
     convert_to: Option<Category>,
     merge_into: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE rectification_cases SET decision = $2, decision_reason = $3, convert_to = $4, merge_into_id = $5,
                 proposed_by = $6, proposed_at = ($7::date + time '11:00') AT TIME ZONE 'Asia/Shanghai'
          WHERE id = $1",
+        case_id,
+        kind as DecisionKind,
+        reason,
+        convert_to as Option<Category>,
+        merge_into,
+        city.staff_id,
+        on
     )
-    .bind(case_id)
-    .bind(kind.as_str())
-    .bind(reason)
-    .bind(convert_to.map(Category::as_str))
-    .bind(merge_into)
-    .bind(city.staff_id)
-    .bind(on)
     .execute(&mut *conn)
     .await?;
     event(
@@ -296,21 +293,18 @@ async fn seed_decided(
     let assessed = deadline + Duration::days(14);
     assess(conn, city, id, case_id, assessed).await?;
 
-    let (category, merged_into, target_name): (Option<String>, Option<i64>, Option<String>) =
-        sqlx::query_as(
-            "SELECT p.category, p.merged_into_id, m.code || ' ' || m.name
-             FROM platforms p LEFT JOIN platforms m ON m.id = p.merged_into_id WHERE p.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let row = sqlx::query!(
+        r#"SELECT p.category AS "category?: Category", p.merged_into_id,
+                  m.code || ' ' || m.name AS target_name
+           FROM platforms p LEFT JOIN platforms m ON m.id = p.merged_into_id WHERE p.id = $1"#,
+        id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let target_name = row.target_name;
     let (kind, convert_to, merge_into) = match stage {
-        Stage::Converted => (
-            DecisionKind::Convert,
-            category.as_deref().and_then(Category::parse),
-            None,
-        ),
-        Stage::Merged => (DecisionKind::Merge, None, merged_into),
+        Stage::Converted => (DecisionKind::Convert, row.category, None),
+        Stage::Merged => (DecisionKind::Merge, None, row.merged_into_id),
         _ => (DecisionKind::Exit, None, None),
     };
     let (what, reason) = match kind {
@@ -336,14 +330,14 @@ async fn seed_decided(
     )
     .await?;
     let signed = proposed + Duration::days(5);
-    sqlx::query(
+    sqlx::query!(
         "UPDATE rectification_cases SET status = 'decided', signed_off_by = $2,
                 signed_off_at = ($3::date + time '16:00') AT TIME ZONE 'Asia/Shanghai', version = 5
          WHERE id = $1",
+        case_id,
+        city.county_staff_id,
+        signed
     )
-    .bind(case_id)
-    .bind(city.county_staff_id)
-    .bind(signed)
     .execute(&mut *conn)
     .await?;
     event(
@@ -358,11 +352,10 @@ async fn seed_decided(
     )
     .await?;
     if let Some(target) = merge_into {
-        let (code, name): (String, String) =
-            sqlx::query_as("SELECT code, name FROM platforms WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let merged = sqlx::query!("SELECT code, name FROM platforms WHERE id = $1", id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let (code, name) = (merged.code, merged.name);
         event(
             conn,
             target,

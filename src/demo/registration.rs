@@ -38,11 +38,12 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
             d.complete(conn, city, *since).await?;
             continue;
         }
-        let has_category: bool =
-            sqlx::query_scalar("SELECT category IS NOT NULL FROM platforms WHERE id = $1")
-                .bind(*id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let has_category = sqlx::query_scalar!(
+            r#"SELECT category IS NOT NULL AS "has_category!" FROM platforms WHERE id = $1"#,
+            *id
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         if has_category && !approvable_chosen {
             // Everything on file: staff can approve it in the demo.
             approvable_chosen = true;
@@ -133,31 +134,31 @@ impl Demo<'_> {
         days: i64,
     ) -> Result<i64, sqlx::Error> {
         let on = self.registered + chrono::Duration::days(days);
-        let doc_id: i64 = sqlx::query_scalar(
+        let doc_id = sqlx::query_scalar!(
             "INSERT INTO documents (platform_id, kind, title, created_by, created_at)
              VALUES ($1, $2, $3, $4, ($5::date + time '10:00') AT TIME ZONE 'Asia/Shanghai') RETURNING id",
+            self.id,
+            kind,
+            title,
+            self.uploader,
+            on
         )
-        .bind(self.id)
-        .bind(kind)
-        .bind(title)
-        .bind(self.uploader)
-        .bind(on)
         .fetch_one(&mut *conn)
         .await?;
         let content = demo_pdf(self.code, kind);
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO document_versions (document_id, version, file_name, content_type, size_bytes, sha256,
                                             content, uploaded_by, uploaded_at)
              VALUES ($1, 1, $2, 'application/pdf', $3, $4, $5, $6,
                      ($7::date + time '10:00') AT TIME ZONE 'Asia/Shanghai')",
+            doc_id,
+            format!("{}-{title}.pdf", self.code),
+            i32::try_from(content.len()).unwrap_or(i32::MAX),
+            hex::encode(Sha256::digest(&content)),
+            content.as_slice(),
+            self.uploader,
+            on
         )
-        .bind(doc_id)
-        .bind(format!("{}-{title}.pdf", self.code))
-        .bind(i32::try_from(content.len()).unwrap_or(i32::MAX))
-        .bind(hex::encode(Sha256::digest(&content)))
-        .bind(&content)
-        .bind(self.uploader)
-        .bind(on)
         .execute(&mut *conn)
         .await?;
         Ok(doc_id)
@@ -193,12 +194,12 @@ impl Demo<'_> {
         members: usize,
         chair: bool,
     ) -> Result<(), sqlx::Error> {
-        let body_id: i64 = sqlx::query_scalar(
+        let body_id = sqlx::query_scalar!(
             "INSERT INTO decision_bodies (platform_id, kind, name) VALUES ($1, $2, $3) RETURNING id",
+            self.id,
+            kind as DecisionBodyKind,
+            format!("第一届{}", kind.label_zh())
         )
-        .bind(self.id)
-        .bind(kind.as_str())
-        .bind(format!("第一届{}", kind.label_zh()))
         .fetch_one(&mut *conn)
         .await?;
         let (head, deputy, member) = match kind {
@@ -212,15 +213,15 @@ impl Demo<'_> {
                 0 | 1 => deputy,
                 _ => member,
             };
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO decision_body_members (body_id, name, position, affiliation, is_chair)
                  VALUES ($1, $2, $3, $4, $5)",
+                body_id,
+                person(self.n, seat),
+                position,
+                AFFILIATIONS[(self.n + seat) % AFFILIATIONS.len()],
+                chair && seat == 0
             )
-            .bind(body_id)
-            .bind(person(self.n, seat))
-            .bind(position)
-            .bind(AFFILIATIONS[(self.n + seat) % AFFILIATIONS.len()])
-            .bind(chair && seat == 0)
             .execute(&mut *conn)
             .await?;
         }
@@ -236,20 +237,19 @@ impl Demo<'_> {
         approved: Option<(NaiveDate, i64)>,
         status: ReviewStatus,
     ) -> Result<(), sqlx::Error> {
-        let codes: Vec<&str> = modes.iter().map(|m| m.as_str()).collect();
-        sqlx::query(
+        sqlx::query!(
             "UPDATE registrations SET charter_status = $2, plan_targets = $3, operating_modes = $4,
                     approved_at = ($5::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', approved_by = $6,
                     status = $7
              WHERE platform_id = $1",
+            self.id,
+            charter as Charter,
+            targets,
+            modes as &[OperatingMode],
+            approved.map(|(on, _)| on),
+            approved.map(|(_, by)| by),
+            status as ReviewStatus
         )
-        .bind(self.id)
-        .bind(charter.as_str())
-        .bind(targets)
-        .bind(&codes)
-        .bind(approved.map(|(on, _)| on))
-        .bind(approved.map(|(_, by)| by))
-        .bind(status.as_str())
         .execute(conn)
         .await?;
         Ok(())
@@ -267,16 +267,16 @@ impl Demo<'_> {
     ) -> Result<(), sqlx::Error> {
         let items: std::collections::BTreeMap<&str, &str> =
             reasons.iter().map(|(s, r)| (s.as_str(), *r)).collect();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO registration_reviews (platform_id, action, actor_id, at, comment, item_comments)
              VALUES ($1, $2, $3, ($4::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $5, $6)",
+            self.id,
+            action as ReviewAction,
+            actor,
+            on,
+            comment,
+            sqlx::types::Json(items) as _
         )
-        .bind(self.id)
-        .bind(action.as_str())
-        .bind(actor)
-        .bind(on)
-        .bind(comment)
-        .bind(sqlx::types::Json(items))
         .execute(conn)
         .await?;
         Ok(())
@@ -327,28 +327,30 @@ impl Demo<'_> {
                 is_management: *is_management,
             })
             .collect();
-        let company_id: i64 = sqlx::query_scalar(
+        let uscc = demo_uscc(self.n, mode);
+        let company_id = sqlx::query_scalar!(
             "INSERT INTO platform_companies (platform_id, mode, name, uscc, mgmt_cash_controlling, created_at)
              VALUES ($1, $2, $3, $4, $5, ($6::date + time '10:00') AT TIME ZONE 'Asia/Shanghai') RETURNING id",
+            self.id,
+            mode as OperatingMode,
+            format!("示例{}{suffix}", self.code.replace('-', "")),
+            uscc as Uscc,
+            registration::mgmt_cash_controlling(&stakes),
+            self.registered + chrono::Duration::days(30)
         )
-        .bind(self.id)
-        .bind(mode.as_str())
-        .bind(format!("示例{}{suffix}", self.code.replace('-', "")))
-        .bind(demo_uscc(self.n, mode).as_str())
-        .bind(registration::mgmt_cash_controlling(&stakes))
-        .bind(self.registered + chrono::Duration::days(30))
         .fetch_one(&mut *conn)
         .await?;
         for ((name, _, contribution, is_management), stake) in holders.iter().zip(&stakes) {
-            sqlx::query(
+            // `$3` is the share in hundredths of a percent, an `int4` (so it is cast before the division).
+            sqlx::query!(
                 "INSERT INTO company_shareholders (company_id, name, share_pct, contribution, is_management)
-                 VALUES ($1, $2, $3::numeric / 100, $4, $5)",
+                 VALUES ($1, $2, $3::int4::numeric / 100, $4, $5)",
+                company_id,
+                *name,
+                i32::try_from(stake.share.hundredths()).unwrap_or(0),
+                *contribution as Contribution,
+                *is_management
             )
-            .bind(company_id)
-            .bind(*name)
-            .bind(i32::try_from(stake.share.hundredths()).unwrap_or(0))
-            .bind(contribution.as_str())
-            .bind(*is_management)
             .execute(&mut *conn)
             .await?;
         }

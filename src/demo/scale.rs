@@ -21,14 +21,15 @@ pub async fn load_n(pool: &PgPool, platforms: i32) -> anyhow::Result<bool> {
     super::load(pool).await?;
     let actor = Actor::system("demo-scale");
     let mut tx = audit::begin(pool, &actor).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM platforms WHERE code = 'SC-00001')")
-            .fetch_one(&mut *tx)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM platforms WHERE code = 'SC-00001') AS "exists!""#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if exists {
         return Ok(false);
     }
-    sqlx::query("SELECT setseed(0.2025)")
+    sqlx::query!("SELECT setseed(0.2025)")
         .execute(&mut *tx)
         .await?;
     let statements = [
@@ -131,7 +132,7 @@ pub async fn load_n(pool: &PgPool, platforms: i32) -> anyhow::Result<bool> {
          WHERE p.code LIKE 'SC-%'",
     ];
     for sql in statements {
-        // The three constants are ours, not input: inlined.
+        // Runtime SQL: the text is built here (the three constants, ours, not input, are inlined).
         let sql = sql
             .replace("$1", &platforms.to_string())
             .replace("$2", &FIRST_YEAR.to_string())
