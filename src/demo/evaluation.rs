@@ -16,8 +16,8 @@ use super::{DemoCity, Lcg, insert_event};
 use crate::db::{annual_config, evaluations as db};
 use crate::domain::annual::Step;
 use crate::domain::compliance::catalogue::BAN_MONTHS;
-use crate::domain::evaluation::{self as rules, Assignment, ScoreStage};
-use crate::domain::platform::{Category, Stage};
+use crate::domain::evaluation::{self as rules, Assignment, EvalStatus, ScoreStage};
+use crate::domain::platform::{Category, Level, Stage};
 use crate::domain::scoring::{Grade, IndicatorKind, Values, assign_grades};
 
 /// The complete years and the year in progress.
@@ -30,7 +30,7 @@ struct Candidate {
     index: usize,
     name: String,
     rectifying: bool,
-    level: String,
+    level: Level,
     category: Option<Category>,
     chongchuan: bool,
 }
@@ -57,19 +57,25 @@ fn designed(f: f64, g: f64) -> Profile {
 /// recorded indicator values.
 // merge: take the ledger-derived values (`domain::ledger::derive`) here once the ledger module lands.
 async fn figures(conn: &mut PgConnection, platform: i64, year: i32) -> anyhow::Result<Values> {
-    type Row = (i64, i64, i64, i64, i64, i64, i32, i32);
-    let row: Option<Row> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT service_orders, tech_contracts, achievement_transfer, gov_research_projects, incubation_returns,
                 expenditure, rnd_staff, major_tasks
          FROM annual_figures WHERE platform_id = $1 AND year = $2",
+        platform,
+        year
     )
-    .bind(platform)
-    .bind(year)
     .fetch_optional(&mut *conn)
     .await?;
     let mut v = Values::new();
-    if let Some((a, b, c, d, e, expenditure, staff, tasks)) = row {
-        let channels = [a, b, c, d, e];
+    if let Some(row) = row {
+        let (expenditure, staff, tasks) = (row.expenditure, row.rnd_staff, row.major_tasks);
+        let channels = [
+            row.service_orders,
+            row.tech_contracts,
+            row.achievement_transfer,
+            row.gov_research_projects,
+            row.incubation_returns,
+        ];
         let own: i64 = channels.iter().sum();
         v.insert("self_generated_income".into(), own as f64);
         if expenditure > 0 {
@@ -95,13 +101,13 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// Seeds the demo city's year-end evaluations (idempotency is handled by the caller).
 pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()> {
     // Two experts who can be told apart on the pages.
-    sqlx::query(
-        "UPDATE users SET display_name = '演示评审专家（二）' WHERE username = 'demo-expert2'",
+    sqlx::query!(
+        "UPDATE users SET display_name = '演示评审专家（二）' WHERE username = 'demo-expert2'"
     )
     .execute(&mut *conn)
     .await?;
-    let experts: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE username IN ('demo-expert', 'demo-expert2') ORDER BY username",
+    let experts: Vec<i64> = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE username IN ('demo-expert', 'demo-expert2') ORDER BY username"
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -119,22 +125,21 @@ async fn candidates(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<
         if !stage.is_operating() {
             continue;
         }
-        let (name, level, category, jurisdiction): (String, String, Option<String>, String) =
-            sqlx::query_as(
-                "SELECT p.name, p.level, p.category, j.code FROM platforms p
-                 JOIN jurisdictions j ON j.id = p.jurisdiction_id WHERE p.id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
+        let row = sqlx::query!(
+            r#"SELECT p.name, p.level AS "level: Level", p.category AS "category: Category", j.code
+               FROM platforms p JOIN jurisdictions j ON j.id = p.jurisdiction_id WHERE p.id = $1"#,
+            id
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         out.push(Candidate {
             id: *id,
             index,
-            name,
+            name: row.name,
             rectifying: *stage == Stage::Rectifying,
-            level,
-            category: category.as_deref().and_then(Category::parse),
-            chongchuan: jurisdiction == "320613",
+            level: row.level,
+            category: row.category,
+            chongchuan: row.code == "320613",
         });
     }
     Ok(out)
@@ -182,10 +187,12 @@ async fn targets_for(
     platforms: &[&Candidate],
     keys: &[String],
 ) -> anyhow::Result<Vec<Option<Values>>> {
-    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM filings WHERE year = $1)")
-        .bind(year)
-        .fetch_one(&mut *conn)
-        .await?;
+    let any: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM filings WHERE year = $1) AS "any!""#,
+        year
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let mut rng = Lcg(u64::try_from(year).unwrap_or(1) * 7919);
     let mut out = Vec::new();
     for c in platforms {
@@ -203,18 +210,18 @@ async fn targets_for(
                     };
                 }
             }
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO filings (platform_id, year, version, status, targets, submitted_at, reviewed_at,
                                       reviewed_by, review_comment)
                  VALUES ($1, $2, 1, 'approved', $3, ($4::date + time '10:00') AT TIME ZONE 'Asia/Shanghai',
                          ($5::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $6, '目标合理，同意备案')",
+                c.id,
+                year,
+                json!(targets),
+                date(year, 3, 10),
+                date(year, 3, 20),
+                city.staff_id
             )
-            .bind(c.id)
-            .bind(year)
-            .bind(json!(targets))
-            .bind(date(year, 3, 10))
-            .bind(date(year, 3, 20))
-            .bind(city.staff_id)
             .execute(&mut *conn)
             .await?;
         }
@@ -350,12 +357,12 @@ async fn past_year(
         let records = db::integrity_records(conn, c.id).await?;
         match rules::integrity_bar(&records, ban_months, config.deadline(year, Step::Yearend)) {
             Some(bar) => {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO evaluations (platform_id, year, status, excluded_reason) VALUES ($1, $2, 'excluded', $3)",
+                    c.id,
+                    year,
+                    bar.reason()
                 )
-                .bind(c.id)
-                .bind(year)
-                .bind(bar.reason())
                 .execute(&mut *conn)
                 .await?;
             }
@@ -413,81 +420,81 @@ async fn past_year(
     for g in &grades {
         let (c, actuals, scores, detail) = &scored[g.id];
         let submitted = date(next, 1, 5 + (c.index % 15) as u32);
-        let county = c.level != "city";
+        let county = c.level != Level::City;
         let county_reviewer = if c.chongchuan {
             city.county_staff_id
         } else {
             city.staff_id
         };
-        let eid: i64 = sqlx::query_scalar(
+        let eid: i64 = sqlx::query_scalar!(
             "INSERT INTO evaluations (platform_id, year, status, actuals, self_assessment, submitted_at, submitted_by,
                                       county_reviewed_by, county_reviewed_at, county_comment,
                                       city_reviewed_by, city_reviewed_at, city_comment, config_version, score_detail,
                                       total_score, rank, grade, reward_yuan, funding_coefficient)
              VALUES ($1, $2, 'scored', $3, $4, ($5::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $6,
-                     $7, CASE WHEN $7 IS NULL THEN NULL ELSE ($8::date + time '15:00') AT TIME ZONE 'Asia/Shanghai' END,
+                     $7, CASE WHEN $7::bigint IS NULL THEN NULL ELSE ($8::date + time '15:00') AT TIME ZONE 'Asia/Shanghai' END,
                      $9, $10, ($8::date + time '17:00') AT TIME ZONE 'Asia/Shanghai', '材料齐全，同意报送专家评审',
                      $11, $12, $13, $14, $15, $16, $17)
              RETURNING id",
+            c.id,
+            year,
+            json!(actuals),
+            format!(
+                "{year}年度，平台围绕备案目标推进研发、人才培养和成果转化工作，主要指标完成情况见上表。存在问题：{}。",
+                if g.grade == Grade::Fail {
+                    "自我造血能力不足，部分目标未完成"
+                } else {
+                    "市场化收入结构仍需优化"
+                }
+            ),
+            submitted,
+            (c.index == 0).then_some(city.operator_id),
+            county.then_some(county_reviewer),
+            reviewed_on,
+            if county { "初审通过" } else { "" },
+            city.staff_id,
+            version,
+            json!(detail),
+            g.score,
+            i32::try_from(g.rank).unwrap_or(i32::MAX),
+            g.grade as Grade,
+            g.reward_yuan,
+            g.funding_coefficient
         )
-        .bind(c.id)
-        .bind(year)
-        .bind(json!(actuals))
-        .bind(format!(
-            "{year}年度，平台围绕备案目标推进研发、人才培养和成果转化工作，主要指标完成情况见上表。存在问题：{}。",
-            if g.grade == Grade::Fail {
-                "自我造血能力不足，部分目标未完成"
-            } else {
-                "市场化收入结构仍需优化"
-            }
-        ))
-        .bind(submitted)
-        .bind((c.index == 0).then_some(city.operator_id))
-        .bind(county.then_some(county_reviewer))
-        .bind(reviewed_on)
-        .bind(if county { "初审通过" } else { "" })
-        .bind(city.staff_id)
-        .bind(version)
-        .bind(json!(detail))
-        .bind(g.score)
-        .bind(i32::try_from(g.rank).unwrap_or(i32::MAX))
-        .bind(g.grade.as_str())
-        .bind(g.reward_yuan)
-        .bind(g.funding_coefficient)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO evaluation_evidence (evaluation_id, document_id)
              SELECT $1, id FROM documents WHERE platform_id = $2 ORDER BY id LIMIT 2",
+            eid,
+            c.id
         )
-        .bind(eid)
-        .bind(c.id)
         .execute(&mut *conn)
         .await?;
         for (expert, s) in experts.iter().zip(scores.iter()) {
-            let aid: i64 = sqlx::query_scalar(
+            let aid: i64 = sqlx::query_scalar!(
                 "INSERT INTO expert_assignments (evaluation_id, expert_id, conflict, declared_at, submitted_at,
                                                  assigned_by, assigned_at)
                  VALUES ($1, $2, false, ($3::date + time '09:30') AT TIME ZONE 'Asia/Shanghai',
                          ($3::date + time '16:00') AT TIME ZONE 'Asia/Shanghai', $4,
                          ($3::date + time '09:00') AT TIME ZONE 'Asia/Shanghai')
                  RETURNING id",
+                eid,
+                expert,
+                date(next, 2, 5),
+                city.staff_id
             )
-            .bind(eid)
-            .bind(expert)
-            .bind(date(next, 2, 5))
-            .bind(city.staff_id)
             .fetch_one(&mut *conn)
             .await?;
-            let keys: Vec<&str> = s.keys().map(String::as_str).collect();
+            let keys: Vec<String> = s.keys().cloned().collect();
             let values: Vec<f64> = s.values().copied().collect();
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO expert_scores (assignment_id, indicator_key, score)
                  SELECT $1, k, v FROM unnest($2::text[], $3::float8[]) AS t(k, v)",
+                aid,
+                &keys[..],
+                &values[..]
             )
-            .bind(aid)
-            .bind(&keys)
-            .bind(&values)
             .execute(&mut *conn)
             .await?;
         }
@@ -517,11 +524,11 @@ async fn past_year(
                         Some(city.staff_id),
                     )
                     .await?;
-                    sqlx::query(
+                    sqlx::query!(
                         "UPDATE rectification_cases SET opened_at = ($2::date + time '11:00') AT TIME ZONE 'Asia/Shanghai' WHERE id = $1",
+                        cid,
+                        published
                     )
-                    .bind(cid)
-                    .bind(published)
                     .execute(&mut *conn)
                     .await?;
                     insert_event(
@@ -555,36 +562,36 @@ async fn past_year(
         )
         .await?;
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO evaluation_rounds (year, status, config_version, proposed_at, proposed_by, notice_starts,
                                         notice_ends, published_at, published_by)
          VALUES ($1, 'published', $2, ($3::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $4, $5, $6,
                  ($7::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $4)",
+        year,
+        version,
+        date(next, 2, 10),
+        city.staff_id,
+        date(next, 2, 12),
+        rules::notice_period(date(next, 2, 12), config.notice_days).1,
+        published
     )
-    .bind(year)
-    .bind(version)
-    .bind(date(next, 2, 10))
-    .bind(city.staff_id)
-    .bind(date(next, 2, 12))
-    .bind(rules::notice_period(date(next, 2, 12), config.notice_days).1)
-    .bind(published)
     .execute(&mut *conn)
     .await?;
     // One answered objection per year, on the platform ranked second.
     if let Some(g) = grades.get(1) {
         let c = scored[g.id].0;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO objections (year, platform_id, raised_by, raised_on, content, response, responded_by,
                                      responded_at, recorded_by)
              VALUES ($1, $2, '示例同行企业（虚构）', $3, '认为该平台技术合同成交额统计口径偏宽。',
                      '经核查技术合同登记证明，统计口径符合规定，维持拟评结果。', $4,
                      ($5::date + time '15:00') AT TIME ZONE 'Asia/Shanghai', $4)",
+            year,
+            c.id,
+            date(next, 2, 14),
+            city.staff_id,
+            date(next, 2, 16)
         )
-        .bind(year)
-        .bind(c.id)
-        .bind(date(next, 2, 14))
-        .bind(city.staff_id)
-        .bind(date(next, 2, 16))
         .execute(&mut *conn)
         .await?;
     }
@@ -618,62 +625,66 @@ async fn current_year(
     let mut rng = Lcg(2026);
     // (status, county comment, city comment)
     let plan = [
-        ("submitted", "", ""),
-        ("submitted", "", ""),
-        ("county_passed", "初审通过", ""),
+        (EvalStatus::Submitted, "", ""),
+        (EvalStatus::Submitted, "", ""),
+        (EvalStatus::CountyPassed, "初审通过", ""),
         (
-            "county_returned",
+            EvalStatus::CountyReturned,
             "请补充技术合同登记证明和财务审计报告",
             "",
         ),
-        ("city_passed", "初审通过", "材料齐全，同意报送专家评审"),
-        ("submitted", "", ""),
+        (
+            EvalStatus::CityPassed,
+            "初审通过",
+            "材料齐全，同意报送专家评审",
+        ),
+        (EvalStatus::Submitted, "", ""),
     ];
     for ((c, t), (status, county_comment, city_comment)) in picks.iter().zip(targets).zip(plan) {
         let Some(t) = t else { continue };
-        let county = c.level != "city";
+        let county = c.level != Level::City;
         // A city platform has no county step: its "county" states become the city's.
         let status = match (county, status) {
-            (false, "county_passed") => "submitted",
-            (false, "county_returned") => "city_returned",
+            (false, EvalStatus::CountyPassed) => EvalStatus::Submitted,
+            (false, EvalStatus::CountyReturned) => EvalStatus::CityReturned,
             (_, s) => s,
         };
         let actuals = actuals_for(&t, rng.range(70, 98) as f64 / 100.0, &mut rng);
         let submitted = date(year, 11, 3 + (c.index % 10) as u32);
-        let county_reviewed = county && status != "submitted";
-        let city_reviewed = matches!(status, "city_passed" | "city_returned");
+        let county_reviewed = county && status != EvalStatus::Submitted;
+        let city_reviewed = matches!(status, EvalStatus::CityPassed | EvalStatus::CityReturned);
         let county_reviewer = if c.chongchuan {
             city.county_staff_id
         } else {
             city.staff_id
         };
-        let city_comment = if status == "city_returned" {
+        let city_comment = if status == EvalStatus::CityReturned {
             "请补充技术合同登记证明和财务审计报告"
         } else {
             city_comment
         };
-        let eid: i64 = sqlx::query_scalar(
+        let eid: i64 = sqlx::query_scalar!(
             "INSERT INTO evaluations (platform_id, year, status, actuals, self_assessment, submitted_at,
                                       county_reviewed_by, county_reviewed_at, county_comment,
                                       city_reviewed_by, city_reviewed_at, city_comment)
              VALUES ($1, $2, $3, $4, $5, ($6::date + time '10:00') AT TIME ZONE 'Asia/Shanghai',
-                     $7, CASE WHEN $7 IS NULL THEN NULL ELSE ($6::date + 3 + time '15:00') AT TIME ZONE 'Asia/Shanghai' END, $8,
-                     $9, CASE WHEN $9 IS NULL THEN NULL ELSE ($6::date + 6 + time '15:00') AT TIME ZONE 'Asia/Shanghai' END, $10)
+                     $7, CASE WHEN $7::bigint IS NULL THEN NULL ELSE ($6::date + 3 + time '15:00') AT TIME ZONE 'Asia/Shanghai' END, $8,
+                     $9, CASE WHEN $9::bigint IS NULL THEN NULL ELSE ($6::date + 6 + time '15:00') AT TIME ZONE 'Asia/Shanghai' END, $10)
              RETURNING id",
+            c.id,
+            year,
+            status as EvalStatus,
+            json!(actuals),
+            format!(
+                "{year}年度主要目标基本完成，详见定量指标和证明材料。（{}）",
+                c.name
+            ),
+            submitted,
+            county_reviewed.then_some(county_reviewer),
+            if county_reviewed { county_comment } else { "" },
+            city_reviewed.then_some(city.staff_id),
+            city_comment
         )
-        .bind(c.id)
-        .bind(year)
-        .bind(status)
-        .bind(json!(actuals))
-        .bind(format!(
-            "{year}年度主要目标基本完成，详见定量指标和证明材料。（{}）",
-            c.name
-        ))
-        .bind(submitted)
-        .bind(county_reviewed.then_some(county_reviewer))
-        .bind(if county_reviewed { county_comment } else { "" })
-        .bind(city_reviewed.then_some(city.staff_id))
-        .bind(city_comment)
         .fetch_one(&mut *conn)
         .await?;
         insert_event(
@@ -686,16 +697,16 @@ async fn current_year(
             &format!("提交{year}年度评估材料"),
         )
         .await?;
-        if status == "city_passed" {
+        if status == EvalStatus::CityPassed {
             for (k, expert) in experts.iter().enumerate() {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO expert_assignments (evaluation_id, expert_id, conflict, declared_at, assigned_by)
-                     VALUES ($1, $2, $3, CASE WHEN $3 IS NULL THEN NULL ELSE now() END, $4)",
+                     VALUES ($1, $2, $3, CASE WHEN $3::boolean IS NULL THEN NULL ELSE now() END, $4)",
+                    eid,
+                    expert,
+                    (k == 1).then_some(false),
+                    city.staff_id
                 )
-                .bind(eid)
-                .bind(expert)
-                .bind((k == 1).then_some(false))
-                .bind(city.staff_id)
                 .execute(&mut *conn)
                 .await?;
             }

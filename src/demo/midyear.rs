@@ -20,6 +20,9 @@ use sqlx::types::Json;
 use super::{DemoCity, Lcg, insert_event};
 use crate::db::notices::{generate_on, insert_reminder};
 use crate::domain::annual::{AnnualConfig, Step};
+use crate::domain::checklist::ItemStatus;
+use crate::domain::filing::FilingStatus;
+use crate::domain::midyear::ReportStatus;
 use crate::domain::platform::Stage;
 use crate::domain::reminders::{REMINDER_DAYS, Reminder};
 use crate::domain::scoring::Values;
@@ -80,7 +83,6 @@ fn day(year: i32, month: u32, d: u32) -> NaiveDate {
 }
 
 /// A year's reported totals (`annual_figures`).
-#[derive(sqlx::FromRow)]
 struct Figures {
     service_orders: i64,
     tech_contracts: i64,
@@ -100,52 +102,68 @@ async fn expected(
     year: i32,
     rng: &mut Lcg,
 ) -> Result<(Values, BTreeMap<String, i64>, i64), sqlx::Error> {
-    let ledger: (i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT
+    let ledger = sqlx::query!(
+        r#"SELECT
            (SELECT coalesce(sum(amount), 0) FROM ledger_revenue
-             WHERE platform_id = $1 AND year = $2 AND channel <> 'fiscal_subsidy')::bigint,
+             WHERE platform_id = $1 AND year = $2 AND channel <> 'fiscal_subsidy')::bigint AS "own!",
            (SELECT count(DISTINCT channel) FROM ledger_revenue
-             WHERE platform_id = $1 AND year = $2 AND channel <> 'fiscal_subsidy'),
-           (SELECT coalesce(sum(amount), 0) FROM ledger_expenditures WHERE platform_id = $1 AND year = $2)::bigint,
+             WHERE platform_id = $1 AND year = $2 AND channel <> 'fiscal_subsidy') AS "channels!",
+           (SELECT coalesce(sum(amount), 0) FROM ledger_expenditures WHERE platform_id = $1 AND year = $2)::bigint
+             AS "spend!",
            (SELECT coalesce(sum(amount), 0) FROM ledger_expenditures
-             WHERE platform_id = $1 AND year = $2 AND category = 'research')::bigint,
+             WHERE platform_id = $1 AND year = $2 AND category = 'research')::bigint AS "research!",
            (SELECT coalesce(sum(amount), 0) FROM tech_contracts
-             WHERE platform_id = $1 AND year = $2 AND registration_no <> '')::bigint,
-           (SELECT count(*) FROM incubated_companies WHERE platform_id = $1 AND year = $2),
-           (SELECT count(*) FROM major_tasks WHERE platform_id = $1 AND year = $2),
-           (SELECT count(*) FROM licences WHERE platform_id = $1 AND year = $2)",
+             WHERE platform_id = $1 AND year = $2 AND registration_no <> '')::bigint AS "contracts!",
+           (SELECT count(*) FROM incubated_companies WHERE platform_id = $1 AND year = $2) AS "incubated!",
+           (SELECT count(*) FROM major_tasks WHERE platform_id = $1 AND year = $2) AS "tasks!",
+           (SELECT count(*) FROM licences WHERE platform_id = $1 AND year = $2) AS "licences!""#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_one(&mut *conn)
     .await?;
-    let (own, channels, spend, research, contracts, incubated, tasks, licences) = ledger;
-    let by_channel: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT channel, sum(amount)::bigint FROM ledger_revenue WHERE platform_id = $1 AND year = $2
-         GROUP BY channel",
+    let (own, channels, spend, research, contracts, incubated, tasks, licences) = (
+        ledger.own,
+        ledger.channels,
+        ledger.spend,
+        ledger.research,
+        ledger.contracts,
+        ledger.incubated,
+        ledger.tasks,
+        ledger.licences,
+    );
+    let by_channel: Vec<(String, i64)> = sqlx::query!(
+        r#"SELECT channel, sum(amount)::bigint AS "sum!" FROM ledger_revenue WHERE platform_id = $1 AND year = $2
+           GROUP BY channel"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.channel, r.sum))
+    .collect();
     // The reported figures of that year (or, for the year in progress, last year's grown by 10%).
-    let figures: Option<Figures> = sqlx::query_as(
+    let figures: Option<Figures> = sqlx::query_as!(
+        Figures,
         "SELECT service_orders, tech_contracts, achievement_transfer, gov_research_projects,
                 incubation_returns, fiscal_subsidy, expenditure, rnd_staff, major_tasks
          FROM annual_figures WHERE platform_id = $1 AND year <= $2 ORDER BY year DESC LIMIT 1",
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_optional(&mut *conn)
     .await?;
-    let recorded: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT indicator_key, value::float8 FROM indicator_values WHERE platform_id = $1 AND year = $2",
+    let recorded: Values = sqlx::query!(
+        r#"SELECT indicator_key, value::float8 AS "value!" FROM indicator_values WHERE platform_id = $1 AND year = $2"#,
+        platform_id,
+        year
     )
-    .bind(platform_id)
-    .bind(year)
     .fetch_all(&mut *conn)
-    .await?;
-    let recorded: Values = recorded.into_iter().collect();
+    .await?
+    .into_iter()
+    .map(|r| (r.indicator_key, r.value))
+    .collect();
 
     let grow = |v: i64| if year > 2025 { v + v / 10 } else { v };
     let f = figures.unwrap_or(Figures {
@@ -367,7 +385,12 @@ async fn seed_year(
         let approved = !(year == CURRENT && i == UNAPPROVED_FILING_2026);
         let filed_on = day(year, 3, 5 + (i as u32 % 20));
         let budget = spend + spend * rng.range(0, 10) / 100;
-        sqlx::query(
+        let filing_status = if approved {
+            FilingStatus::Approved
+        } else {
+            FilingStatus::Submitted
+        };
+        sqlx::query!(
             "INSERT INTO filings (platform_id, year, version, status, targets, revenue_plan, expenditure_budget,
                                   submitted_at, submitted_by, reviewed_at, reviewed_by, review_comment)
              VALUES ($1, $2, 1, $3, $4, $5, $6, ($7::date + time '10:00') AT TIME ZONE 'Asia/Shanghai', $8,
@@ -375,16 +398,16 @@ async fn seed_year(
                      CASE WHEN $3 = 'approved' THEN $9::bigint END,
                      CASE WHEN $3 = 'approved' THEN '同意备案。' ELSE '' END)
              ON CONFLICT DO NOTHING",
+            id,
+            year,
+            filing_status as FilingStatus,
+            Json(&targets) as _,
+            Json(&plan) as _,
+            budget,
+            filed_on,
+            operator,
+            city.staff_id
         )
-        .bind(id)
-        .bind(year)
-        .bind(if approved { "approved" } else { "submitted" })
-        .bind(Json(&targets))
-        .bind(Json(&plan))
-        .bind(budget)
-        .bind(filed_on)
-        .bind(operator)
-        .bind(city.staff_id)
         .execute(&mut *conn)
         .await?;
     }
@@ -412,19 +435,24 @@ async fn seed_year(
         day(year, 7, 8 + (i as u32 % 20))
     };
     let draft = (year == CURRENT && i == DRAFT_2026) || submitted_on > today;
-    sqlx::query(
+    let report_status = if draft {
+        ReportStatus::Draft
+    } else {
+        ReportStatus::Submitted
+    };
+    sqlx::query!(
         "INSERT INTO midyear_reports (platform_id, year, actuals, status, submitted_at, submitted_by, late)
          VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'submitted' THEN ($5::date + time '16:00') AT TIME ZONE 'Asia/Shanghai' END,
                  CASE WHEN $4 = 'submitted' THEN $6::bigint END, $7)
          ON CONFLICT DO NOTHING",
+        id,
+        year,
+        Json(&actuals) as _,
+        report_status as ReportStatus,
+        submitted_on,
+        operator,
+        late && !draft
     )
-    .bind(id)
-    .bind(year)
-    .bind(Json(&actuals))
-    .bind(if draft { "draft" } else { "submitted" })
-    .bind(submitted_on)
-    .bind(operator)
-    .bind(late && !draft)
     .execute(&mut *conn)
     .await?;
     if draft {
@@ -460,19 +488,19 @@ async fn seed_year(
     } else {
         rng.range(1, 3) as usize
     };
-    let review_id: Option<i64> = sqlx::query_scalar(
+    let review_id: Option<i64> = sqlx::query_scalar!(
         "INSERT INTO midyear_reviews (platform_id, year, meeting_date, attendees, assessment, problems, recorded_by,
                                       recorded_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, ($3::date + time '17:00') AT TIME ZONE 'Asia/Shanghai')
          ON CONFLICT DO NOTHING RETURNING id",
+        id,
+        year,
+        meeting,
+        "市科技局平台管理处、平台主任、财务负责人、产业顾问",
+        ASSESSMENTS[(i + year as usize) % ASSESSMENTS.len()],
+        PROBLEMS[(i * 3 + year as usize) % PROBLEMS.len()],
+        city.staff_id
     )
-    .bind(id)
-    .bind(year)
-    .bind(meeting)
-    .bind("市科技局平台管理处、平台主任、财务负责人、产业顾问")
-    .bind(ASSESSMENTS[(i + year as usize) % ASSESSMENTS.len()])
-    .bind(PROBLEMS[(i * 3 + year as usize) % PROBLEMS.len()])
-    .bind(city.staff_id)
     .fetch_optional(&mut *conn)
     .await?;
     if review_id.is_none() {
@@ -497,23 +525,23 @@ async fn seed_year(
         };
         let owner = OWNERS[(i + k) % OWNERS.len()];
         let (due, status, evidence) = action_state(i, k, year, meeting);
-        let item_id: i64 = sqlx::query_scalar(
+        let item_id: i64 = sqlx::query_scalar!(
             "INSERT INTO checklist_items (platform_id, source, title, description, owner, due_date, status, evidence,
                                           created_by, created_at, closed_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ($10::date + time '17:30') AT TIME ZONE 'Asia/Shanghai',
                      CASE WHEN $7 = 'closed' THEN ($6::date + time '12:00') AT TIME ZONE 'Asia/Shanghai' END)
              RETURNING id",
+            id,
+            format!("midyear:{year}"),
+            title,
+            format!("{year} 年度半年过堂提出的整改要求"),
+            owner,
+            due,
+            status as ItemStatus,
+            evidence,
+            city.staff_id,
+            meeting
         )
-        .bind(id)
-        .bind(format!("midyear:{year}"))
-        .bind(title)
-        .bind(format!("{year} 年度半年过堂提出的整改要求"))
-        .bind(owner)
-        .bind(due)
-        .bind(status)
-        .bind(evidence)
-        .bind(city.staff_id)
-        .bind(meeting)
         .fetch_one(&mut *conn)
         .await?;
         if i == 0 && year == CURRENT && k == 0 {
@@ -530,23 +558,27 @@ fn action_state(
     k: usize,
     year: i32,
     meeting: NaiveDate,
-) -> (NaiveDate, &'static str, &'static str) {
+) -> (NaiveDate, ItemStatus, &'static str) {
     let due = meeting + chrono::Duration::days(60 + 30 * k as i64);
     match (year, i, k) {
-        (CURRENT, 0, 0) => (day(CURRENT, 10, 28), "open", ""),
+        (CURRENT, 0, 0) => (day(CURRENT, 10, 28), ItemStatus::Open, ""),
         (CURRENT, 0, 1) => (
             day(CURRENT, 12, 15),
-            "done",
+            ItemStatus::Done,
             "已制定专项方案并经理事会审议通过（见 2026 年第 3 次理事会纪要）。",
         ),
         (CURRENT, _, _) if (i + k).is_multiple_of(3) => (
             day(CURRENT, 12, 10 + (k as u32) * 5),
-            "done",
+            ItemStatus::Done,
             "已按要求落实，相关材料已上传文件库。",
         ),
-        (CURRENT, _, _) => (day(CURRENT + 1, 1 + (k as u32 % 3), 15), "open", ""),
-        (2025, _, _) if (i + k) % 9 == 4 => (due, "done", "已落实，待科技局确认。"),
-        _ => (due, "closed", "已按期完成，材料已归档。"),
+        (CURRENT, _, _) => (
+            day(CURRENT + 1, 1 + (k as u32 % 3), 15),
+            ItemStatus::Open,
+            "",
+        ),
+        (2025, _, _) if (i + k) % 9 == 4 => (due, ItemStatus::Done, "已落实，待科技局确认。"),
+        _ => (due, ItemStatus::Closed, "已按期完成，材料已归档。"),
     }
 }
 
@@ -567,15 +599,15 @@ async fn comment_thread(
         ),
     ];
     for (author, after, text) in thread {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO checklist_comments (item_id, author_id, comment, created_at)
              VALUES ($1, $2, $3, (($4::date + $5::int) + time '09:30') AT TIME ZONE 'Asia/Shanghai')",
+            item_id,
+            author,
+            text,
+            meeting,
+            after
         )
-        .bind(item_id)
-        .bind(author)
-        .bind(text)
-        .bind(meeting)
-        .bind(after)
         .execute(&mut *conn)
         .await?;
     }
@@ -584,13 +616,13 @@ async fn comment_thread(
 
 /// A few items staff added by hand (demo indices, title, owner, due, status, evidence).
 async fn seed_manual_items(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::Error> {
-    let items: [(usize, &str, &str, NaiveDate, &str, &str); 4] = [
+    let items: [(usize, &str, &str, NaiveDate, ItemStatus, &str); 4] = [
         (
             0,
             "完善官网信息公开栏目（章程、年度报告、收支情况）",
             "综合管理部",
             day(CURRENT + 1, 1, 15),
-            "open",
+            ItemStatus::Open,
             "",
         ),
         (
@@ -598,7 +630,7 @@ async fn seed_manual_items(conn: &mut PgConnection, city: &DemoCity) -> Result<(
             "补报 2025 年度技术合同登记材料",
             "成果转化部",
             day(CURRENT, 12, 20),
-            "done",
+            ItemStatus::Done,
             "已在技术合同登记系统补登 6 份合同，登记号见台账。",
         ),
         (
@@ -606,7 +638,7 @@ async fn seed_manual_items(conn: &mut PgConnection, city: &DemoCity) -> Result<(
             "更新大型科学仪器共享目录",
             "平台办公室",
             day(CURRENT, 9, 30),
-            "closed",
+            ItemStatus::Closed,
             "已更新目录并在省大型科学仪器共享平台上线 12 台套。",
         ),
         (
@@ -614,7 +646,7 @@ async fn seed_manual_items(conn: &mut PgConnection, city: &DemoCity) -> Result<(
             "落实产业顾问提出的服务对接建议",
             "平台主任",
             day(CURRENT + 1, 2, 28),
-            "open",
+            ItemStatus::Open,
             "",
         ),
     ];
@@ -622,19 +654,19 @@ async fn seed_manual_items(conn: &mut PgConnection, city: &DemoCity) -> Result<(
         let Some((id, _, _, _)) = city.platforms.get(i) else {
             continue;
         };
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO checklist_items (platform_id, source, title, owner, due_date, status, evidence, created_by,
                                           created_at, closed_at)
              VALUES ($1, 'manual', $2, $3, $4, $5, $6, $7, ($4::date - 60 + time '10:00') AT TIME ZONE 'Asia/Shanghai',
                      CASE WHEN $5 = 'closed' THEN ($4::date + time '12:00') AT TIME ZONE 'Asia/Shanghai' END)",
+            id,
+            title,
+            owner,
+            due,
+            status as ItemStatus,
+            evidence,
+            city.staff_id
         )
-        .bind(id)
-        .bind(title)
-        .bind(owner)
-        .bind(due)
-        .bind(status)
-        .bind(evidence)
-        .bind(city.staff_id)
         .execute(&mut *conn)
         .await?;
     }
@@ -658,24 +690,29 @@ async fn seed_notices(
             }
             let done_on: Option<NaiveDate> = match step {
                 Step::Midyear => seeded.submitted.get(&(i, CURRENT)).copied(),
-                _ => sqlx::query_scalar(
-                    "SELECT min((submitted_at AT TIME ZONE 'Asia/Shanghai')::date) FROM filings
-                     WHERE platform_id = $1 AND year = $2 AND status IN ('submitted', 'approved', 'superseded')",
-                )
-                .bind(id)
-                .bind(CURRENT)
-                .fetch_one(&mut *conn)
-                .await?,
+                _ => {
+                    sqlx::query_scalar!(
+                        "SELECT min((submitted_at AT TIME ZONE 'Asia/Shanghai')::date) FROM filings
+                         WHERE platform_id = $1 AND year = $2 AND status IN ('submitted', 'approved', 'superseded')",
+                        id,
+                        CURRENT
+                    )
+                    .fetch_one(&mut *conn)
+                    .await?
+                }
             };
-            let recipients: Vec<(i64, String)> = sqlx::query_as(
+            let recipients: Vec<(i64, String)> = sqlx::query!(
                 "SELECT u.id, p.name FROM platforms p
                  JOIN users u ON ((u.role = 'operator' AND u.platform_id = p.id) OR u.id = p.responsible_staff_id)
                                  AND NOT u.disabled
                  WHERE p.id = $1",
+                id
             )
-            .bind(id)
             .fetch_all(&mut *conn)
-            .await?;
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.name))
+            .collect();
             for days_left in REMINDER_DAYS {
                 let on = deadline - chrono::Duration::days(days_left);
                 if on > today || done_on.is_some_and(|d| d <= on) {
@@ -696,18 +733,18 @@ async fn seed_notices(
                 }
                 // As of that morning; read the next day where the platform has acted on it
                 // since, still unread where it has not.
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE notices SET created_at = ($2::date + time '08:00') AT TIME ZONE 'Asia/Shanghai',
                                         read_at = CASE WHEN $3
                                                        THEN ($2::date + 1 + time '09:00') AT TIME ZONE 'Asia/Shanghai' END
                      WHERE created_at = now() AND subject = $1",
+                    format!(
+                        "{}:{CURRENT}:platform:{id}",
+                        crate::db::notices::step_code(step)
+                    ),
+                    on,
+                    done_on.is_some()
                 )
-                .bind(format!(
-                    "{}:{CURRENT}:platform:{id}",
-                    crate::db::notices::step_code(step)
-                ))
-                .bind(on)
-                .bind(done_on.is_some())
                 .execute(&mut *conn)
                 .await?;
             }

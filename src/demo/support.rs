@@ -6,6 +6,10 @@ use sqlx::PgConnection;
 
 use super::{DemoCity, LAST_YEAR};
 use crate::domain::platform::Stage;
+use crate::domain::scoring::Grade;
+use crate::domain::support::Recognition;
+use crate::domain::support::claims::ClaimStatus;
+use crate::domain::support::records::InvestmentKind;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid demo date")
@@ -14,20 +18,20 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 async fn recognition(
     conn: &mut PgConnection,
     platform: i64,
-    kind: &str,
+    kind: Recognition,
     on: NaiveDate,
     body: &str,
     reference: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO support_recognitions (platform_id, kind, recognised_on, issuing_body, document_ref)
          VALUES ($1, $2, $3, $4, $5)",
+        platform,
+        kind as Recognition,
+        on,
+        body,
+        reference
     )
-    .bind(platform)
-    .bind(kind)
-    .bind(on)
-    .bind(body)
-    .bind(reference)
     .execute(conn)
     .await?;
     Ok(())
@@ -40,13 +44,13 @@ async fn transaction(
     counterparty: &str,
     amount: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO support_tech_transactions (platform_id, year, counterparty, amount_yuan) VALUES ($1, $2, $3, $4)",
+        platform,
+        year,
+        counterparty,
+        amount
     )
-    .bind(platform)
-    .bind(year)
-    .bind(counterparty)
-    .bind(amount)
     .execute(conn)
     .await?;
     Ok(())
@@ -60,15 +64,15 @@ async fn project(
     year: i32,
     receipts: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO support_enterprise_projects (platform_id, name, enterprise, year, receipts_yuan)
          VALUES ($1, $2, $3, $4, $5)",
+        platform,
+        name,
+        enterprise,
+        year,
+        receipts
     )
-    .bind(platform)
-    .bind(name)
-    .bind(enterprise)
-    .bind(year)
-    .bind(receipts)
     .execute(conn)
     .await?;
     Ok(())
@@ -77,19 +81,19 @@ async fn project(
 async fn investment(
     conn: &mut PgConnection,
     platform: i64,
-    kind: &str,
+    kind: InvestmentKind,
     year: i32,
     amount: i64,
     description: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO support_investments (platform_id, kind, year, amount_yuan, description) VALUES ($1, $2, $3, $4, $5)",
+        platform,
+        kind as InvestmentKind,
+        year,
+        amount,
+        description
     )
-    .bind(platform)
-    .bind(kind)
-    .bind(year)
-    .bind(amount)
-    .bind(description)
     .execute(conn)
     .await?;
     Ok(())
@@ -113,7 +117,7 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::
     recognition(
         conn,
         a,
-        "social_tech_transfer_agency",
+        Recognition::SocialTechTransferAgency,
         date(year - 1, 6, 18),
         "江苏省科学技术厅",
         "示例认定-2024-018",
@@ -144,30 +148,54 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::
     recognition(
         conn,
         b,
-        "js_provincial_poc_center",
+        Recognition::JsProvincialPocCenter,
         date(year, 4, 20),
         "江苏省科学技术厅",
         "示例认定-2025-007",
     )
     .await?;
-    investment(conn, b, "poc_build", year - 1, 900_000, "验证实验室改造").await?;
-    investment(conn, b, "poc_build", year, 700_000, "中试验证设备").await?;
+    investment(
+        conn,
+        b,
+        InvestmentKind::PocBuild,
+        year - 1,
+        900_000,
+        "验证实验室改造",
+    )
+    .await?;
+    investment(
+        conn,
+        b,
+        InvestmentKind::PocBuild,
+        year,
+        700_000,
+        "中试验证设备",
+    )
+    .await?;
     // c: a new R&D institution with joint R&D investment (Nanjing's pack, off by default, reads it).
     recognition(
         conn,
         c,
-        "new_rnd_institution",
+        Recognition::NewRndInstitution,
         date(year - 2, 11, 3),
         "南通市科学技术局",
         "示例认定-2023-031",
     )
     .await?;
-    investment(conn, c, "joint_rnd", year, 4_500_000, "与示例企业联合攻关").await?;
+    investment(
+        conn,
+        c,
+        InvestmentKind::JointRnd,
+        year,
+        4_500_000,
+        "与示例企业联合攻关",
+    )
+    .await?;
     // d: recognised as an agency but no transactions entered for the year: insufficient data.
     recognition(
         conn,
         d,
-        "social_tech_transfer_agency",
+        Recognition::SocialTechTransferAgency,
         date(year, 9, 1),
         "江苏省科学技术厅",
         "示例认定-2025-052",
@@ -183,11 +211,11 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> Result<(), sqlx::
         5_000_000,
     )
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO support_fund_results (platform_id, year, results, description) VALUES ($1, $2, 1, '示例创投基金')",
+        e,
+        year
     )
-    .bind(e)
-    .bind(year)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -199,11 +227,11 @@ async fn claim_document(
     platform: i64,
     title: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', $2) RETURNING id",
+        platform,
+        title
     )
-    .bind(platform)
-    .bind(title)
     .fetch_one(conn)
     .await
 }
@@ -217,32 +245,35 @@ async fn claim(
     programme: &str,
     as_of: NaiveDate,
     computed: i64,
-    status: &str,
+    status: ClaimStatus,
     granted: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
     let name = crate::domain::support::programme(programme).map_or("支持项目", |p| p.name_zh);
     let doc = claim_document(conn, platform, &format!("{name}申报材料（示例）")).await?;
-    let paid = matches!(status, "paid" | "recovering" | "recovered");
-    sqlx::query_scalar(
+    let paid = matches!(
+        status,
+        ClaimStatus::Paid | ClaimStatus::Recovering | ClaimStatus::Recovered
+    );
+    sqlx::query_scalar!(
         "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, note, status,
                                      submitted_by, granted_yuan, review_note, reviewed_by, reviewed_at,
                                      paid_on, paid_yuan, voucher_no)
          VALUES ($1, $2, $3, $4, false, $5, '示例申报', $6, $7, $8, $9, $10, $11, $12, $8, $13)
          RETURNING id",
+        platform,
+        programme,
+        as_of,
+        computed,
+        doc,
+        status as ClaimStatus,
+        city.operator_id,
+        granted,
+        if granted.is_some() { "材料齐全，同意支持" } else { "" },
+        granted.map(|_| city.staff_id),
+        granted.map(|_| (as_of + chrono::Duration::days(30)).and_hms_opt(10, 0, 0).expect("time").and_utc()),
+        paid.then(|| as_of + chrono::Duration::days(60)),
+        paid.then(|| format!("示例记-{}", as_of.format("%Y%m%d")))
     )
-    .bind(platform)
-    .bind(programme)
-    .bind(as_of)
-    .bind(computed)
-    .bind(doc)
-    .bind(status)
-    .bind(city.operator_id)
-    .bind(granted)
-    .bind(if granted.is_some() { "材料齐全，同意支持" } else { "" })
-    .bind(granted.map(|_| city.staff_id))
-    .bind(granted.map(|_| (as_of + chrono::Duration::days(30)).and_hms_opt(10, 0, 0).expect("time").and_utc()))
-    .bind(paid.then(|| as_of + chrono::Duration::days(60)))
-    .bind(paid.then(|| format!("示例记-{}", as_of.format("%Y%m%d"))))
     .fetch_one(conn)
     .await
 }
@@ -262,9 +293,10 @@ pub async fn seed_workflows(conn: &mut PgConnection, city: &DemoCity) -> Result<
     let [a, b] = operating[..] else {
         return Ok(());
     };
-    let today: NaiveDate = sqlx::query_scalar("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
-        .fetch_one(&mut *conn)
-        .await?;
+    let today: NaiveDate =
+        sqlx::query_scalar!(r#"SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS "today!""#)
+            .fetch_one(&mut *conn)
+            .await?;
     let this_year = chrono::Datelike::year(&today);
     // a: 3% of its 1,500 万元 of transactions, filed; b: its proof-of-concept centre, approved.
     claim(
@@ -274,7 +306,7 @@ pub async fn seed_workflows(conn: &mut PgConnection, city: &DemoCity) -> Result<
         "JS-TECH-TRANSFER",
         today,
         450_000,
-        "submitted",
+        ClaimStatus::Submitted,
         None,
     )
     .await?;
@@ -285,20 +317,22 @@ pub async fn seed_workflows(conn: &mut PgConnection, city: &DemoCity) -> Result<
         "JS-POC-CENTER",
         today - chrono::Duration::days(90),
         1_000_000,
-        "approved",
+        ClaimStatus::Approved,
         Some(1_000_000),
     )
     .await?;
     // The NT reward of a platform graded excellent or good last year, paid.
-    let rewarded: Option<(i64, String)> = sqlx::query_as(
-        "SELECT platform_id, grade FROM evaluations WHERE year = $1 AND grade IN ('excellent', 'good')
-         ORDER BY grade, platform_id LIMIT 1",
+    let rewarded = sqlx::query!(
+        r#"SELECT platform_id, grade AS "grade!: Grade" FROM evaluations
+           WHERE year = $1 AND grade IN ('excellent', 'good')
+           ORDER BY grade, platform_id LIMIT 1"#,
+        LAST_YEAR
     )
-    .bind(LAST_YEAR)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((p, grade)) = rewarded {
-        let amount = if grade == "excellent" {
+    if let Some(r) = rewarded {
+        let (p, grade) = (r.platform_id, r.grade);
+        let amount = if grade == Grade::Excellent {
             500_000
         } else {
             200_000
@@ -310,7 +344,7 @@ pub async fn seed_workflows(conn: &mut PgConnection, city: &DemoCity) -> Result<
             "NT-REWARD",
             date(this_year, 3, 2),
             amount,
-            "paid",
+            ClaimStatus::Paid,
             Some(amount),
         )
         .await?;
@@ -318,30 +352,32 @@ pub async fn seed_workflows(conn: &mut PgConnection, city: &DemoCity) -> Result<
 
     // The first exit decision: 60 万元 to recover under the co-building agreement, 20 万元 recovered directly,
     // and 10 万元 being recovered on a claim paid before the exit.
-    let exit: Option<(i64, i64, NaiveDate)> = sqlx::query_as(
-        "SELECT id, platform_id, (signed_off_at AT TIME ZONE 'Asia/Shanghai')::date FROM rectification_cases
-         WHERE status = 'decided' AND decision = 'exit' ORDER BY id LIMIT 1",
+    let exit = sqlx::query!(
+        r#"SELECT id, platform_id, (signed_off_at AT TIME ZONE 'Asia/Shanghai')::date AS "decided!"
+           FROM rectification_cases
+           WHERE status = 'decided' AND decision = 'exit' ORDER BY id LIMIT 1"#
     )
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((case_id, p, decided)) = exit {
-        sqlx::query(
+    if let Some(exit) = exit {
+        let (case_id, p, decided) = (exit.id, exit.platform_id, exit.decided);
+        sqlx::query!(
             "UPDATE rectification_cases SET funds_to_recover = 600000, agreement_end = $2,
                     funds_basis = '共建协议第八条：建设目标未达成的，按比例追回市级建设补助（示例）'
              WHERE id = $1",
+            case_id,
+            decided
         )
-        .bind(case_id)
-        .bind(decided)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO fund_recoveries (case_id, platform_id, recovered_on, amount, voucher, note, recorded_by)
              VALUES ($1, $2, $3, 200000, '示例缴款书-001', '第一笔退回', $4)",
+            case_id,
+            p,
+            decided + chrono::Duration::days(40),
+            city.staff_id
         )
-        .bind(case_id)
-        .bind(p)
-        .bind(decided + chrono::Duration::days(40))
-        .bind(city.staff_id)
         .execute(&mut *conn)
         .await?;
         let cid = claim(
@@ -351,67 +387,67 @@ pub async fn seed_workflows(conn: &mut PgConnection, city: &DemoCity) -> Result<
             "NT-REWARD",
             decided - chrono::Duration::days(400),
             200_000,
-            "paid",
+            ClaimStatus::Paid,
             Some(200_000),
         )
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE support_claims SET status = 'recovering', recover_yuan = 100000, recover_case_id = $2,
-                    recover_reason = '依据第 ' || $2 || ' 号整改案件的退出决定追回财政资金', version = version + 3
+                    recover_reason = '依据第 ' || $2::bigint || ' 号整改案件的退出决定追回财政资金', version = version + 3
              WHERE id = $1",
+            cid,
+            case_id
         )
-        .bind(cid)
-        .bind(case_id)
         .execute(&mut *conn)
         .await?;
     }
 
     // City–county co-building this year: the share, one admission, one proposal waiting for a second person.
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cobuild_shares (year, share_pct, max_platforms, reason, set_by)
          VALUES ($1, 50, 3, '按评估结果择优纳入市级支持、协同共建（示例）', $2)",
+        this_year,
+        city.staff_id
     )
-    .bind(this_year)
-    .bind(city.staff_id)
     .execute(&mut *conn)
     .await?;
-    let eligible: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT p.id, pe.grade, le.grade FROM platforms p
-         JOIN evaluations pe ON pe.platform_id = p.id AND pe.year = $1 - 2
-         JOIN evaluations le ON le.platform_id = p.id AND le.year = $1 - 1
-         WHERE p.level = 'county' AND p.stage = 'operating' AND p.first_support_end <= $2
-           AND pe.grade IN ('excellent', 'good') AND le.grade IN ('excellent', 'good')
-         ORDER BY p.id LIMIT 2",
+    let eligible = sqlx::query!(
+        r#"SELECT p.id, pe.grade AS "previous!: Grade", le.grade AS "last!: Grade" FROM platforms p
+           JOIN evaluations pe ON pe.platform_id = p.id AND pe.year = $1 - 2
+           JOIN evaluations le ON le.platform_id = p.id AND le.year = $1 - 1
+           WHERE p.level = 'county' AND p.stage = 'operating' AND p.first_support_end <= $2
+             AND pe.grade IN ('excellent', 'good') AND le.grade IN ('excellent', 'good')
+           ORDER BY p.id LIMIT 2"#,
+        this_year,
+        today
     )
-    .bind(this_year)
-    .bind(today)
     .fetch_all(&mut *conn)
     .await?;
-    for (n, (p, previous, last)) in eligible.iter().enumerate() {
-        let rid: i64 = sqlx::query_scalar(
+    for (n, e) in eligible.iter().enumerate() {
+        let rid: i64 = sqlx::query_scalar!(
             "INSERT INTO cobuild_proposals (year, platform_id, previous_grade, last_grade, reason, proposed_by)
              VALUES ($1, $2, $3, $4, '功能定位清晰、运行机制健全，连续两年评估良好及以上（示例）', $5) RETURNING id",
+            this_year,
+            e.id,
+            e.previous as Grade,
+            e.last as Grade,
+            city.staff_id
         )
-        .bind(this_year)
-        .bind(p)
-        .bind(previous)
-        .bind(last)
-        .bind(city.staff_id)
         .fetch_one(&mut *conn)
         .await?;
         if n == 0 {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE cobuild_proposals SET status = 'approved', decided_by = $2, decided_at = now(),
                         decision_reason = '同意纳入市级支持，按市县共建管理（示例）' WHERE id = $1",
+                rid,
+                city.county_staff_id
             )
-            .bind(rid)
-            .bind(city.county_staff_id)
             .execute(&mut *conn)
             .await?;
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE platforms SET level = 'city_county', version = version + 1 WHERE id = $1",
+                e.id
             )
-            .bind(p)
             .execute(&mut *conn)
             .await?;
         }
