@@ -278,9 +278,7 @@ async fn print_snapshot(
     as_of: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<()> {
     database::migrate(&db.pool).await?;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM platforms WHERE code = $1")
-        .bind(code.trim().to_uppercase())
-        .fetch_optional(&db.pool)
+    let id = kechuang::db::platforms::id_by_code(&db.pool, code)
         .await?
         .with_context(|| format!("no platform with code {code}"))?;
     let as_of = as_of.unwrap_or_else(kechuang::clock::today);
@@ -303,9 +301,7 @@ async fn user_command(db: &Database, command: UserCommand) -> anyhow::Result<()>
     let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
     let platform_id: Option<i64> = match (role, platform) {
         (Role::Operator, Some(code)) => Some(
-            sqlx::query_scalar("SELECT id FROM platforms WHERE code = $1")
-                .bind(code.trim().to_uppercase())
-                .fetch_optional(&db.pool)
+            kechuang::db::platforms::id_by_code(&db.pool, &code)
                 .await?
                 .with_context(|| format!("no platform with code {code}"))?,
         ),
@@ -315,9 +311,7 @@ async fn user_command(db: &Database, command: UserCommand) -> anyhow::Result<()>
     };
     let jurisdiction_id: Option<i32> = match (role, jurisdiction) {
         (Role::Staff, Some(code)) => Some(
-            sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-                .bind(code.trim())
-                .fetch_optional(&db.pool)
+            kechuang::db::jurisdictions::id_by_code(&db.pool, &code)
                 .await?
                 .with_context(|| format!("no jurisdiction with code {code}"))?,
         ),

@@ -282,6 +282,16 @@ impl Platform {
     }
 }
 
+/// The platform with this code (codes are stored upper-case), for the command line.
+pub async fn id_by_code(pool: &PgPool, code: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM platforms WHERE code = $1",
+        code.trim().to_uppercase()
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Platform>, sqlx::Error> {
     sqlx::query_as!(
         Platform,
