@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use super::audit::{self, Actor};
 use super::snapshot;
 use crate::domain::compliance::{self, Finding, Snapshot, Status};
+use crate::domain::platform::Stage;
 use crate::domain::scope::PlatformScope;
 
 /// Snapshots and findings of the given platforms (all when `None`), with the parameters in force.
@@ -323,7 +324,7 @@ fn scope_binds(scope: PlatformScope) -> (bool, Option<i32>) {
 pub struct StoredFinding {
     pub platform_id: i64,
     pub rule_id: String,
-    pub status: String,
+    pub status: Status,
     pub clause: String,
     pub message: String,
     pub facts: serde_json::Value,
@@ -351,7 +352,7 @@ pub struct MatrixRow {
     pub code: String,
     pub name: String,
     pub jurisdiction: String,
-    pub stage: String,
+    pub stage: Stage,
     pub statuses: sqlx::types::Json<std::collections::HashMap<String, String>>,
 }
 
@@ -366,7 +367,7 @@ pub struct OpenFinding {
     pub name: String,
     pub jurisdiction: String,
     pub rule_id: String,
-    pub status: String,
+    pub status: Status,
     pub clause: String,
     pub message: String,
     pub as_of: NaiveDate,

@@ -15,7 +15,9 @@ use sqlx::{FromRow, PgPool, Postgres};
 use crate::domain::annual::Step;
 use crate::domain::compliance::catalogue::BREAK_EVEN_TRANSITION_MONTHS;
 use crate::domain::compliance::snapshot::Channel;
+use crate::domain::platform::{Category, Stage};
 use crate::domain::scope::PlatformScope;
+use crate::domain::scoring::Grade;
 use crate::domain::transformation::{AT_RISK_WINDOW_MONTHS, Balance, self_sufficiency};
 
 // ---- a platform's own figures ---------------------------------------------------------------
@@ -79,7 +81,7 @@ pub struct EvaluationResult {
     pub year: i32,
     pub total_score: Option<f64>,
     pub rank: Option<i32>,
-    pub grade: Option<String>,
+    pub grade: Option<Grade>,
     pub dimensions: sqlx::types::Json<std::collections::BTreeMap<String, f64>>,
 }
 
@@ -446,7 +448,7 @@ pub struct Ranked {
     pub jurisdiction: String,
     pub total_score: Option<f64>,
     pub rank: Option<i32>,
-    pub grade: Option<String>,
+    pub grade: Option<Grade>,
 }
 
 /// The published ranking of the filter's year (the best `limit`), and the number ranked.
@@ -528,7 +530,7 @@ pub struct AtRisk {
     pub code: String,
     pub name: String,
     pub jurisdiction: String,
-    pub stage: String,
+    pub stage: Stage,
     pub construction_end: Option<NaiveDate>,
     pub deadline: Option<NaiveDate>,
     /// Self-generated ÷ expenditure in the latest complete year.
@@ -575,13 +577,13 @@ pub struct DrillRow {
     pub code: String,
     pub name: String,
     pub jurisdiction: String,
-    pub category: Option<String>,
-    pub stage: String,
+    pub category: Option<Category>,
+    pub stage: Stage,
     pub self_generated: Option<i64>,
     pub expenditure: Option<i64>,
     pub total_score: Option<f64>,
     pub rank: Option<i32>,
-    pub grade: Option<String>,
+    pub grade: Option<Grade>,
 }
 
 /// One page of the platforms behind a dashboard figure, and how many there are.
@@ -825,7 +827,7 @@ pub struct MyPlatform {
     pub code: String,
     pub name: String,
     pub jurisdiction: String,
-    pub stage: String,
+    pub stage: Stage,
     pub open_items: i64,
     pub overdue_items: i64,
     pub failing: i64,

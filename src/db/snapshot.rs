@@ -49,14 +49,14 @@ struct Head {
     id: i64,
     code: String,
     name: String,
-    category: Option<String>,
-    level: String,
-    stage: String,
+    category: Option<Category>,
+    level: Level,
+    stage: Stage,
     operating_since: Option<NaiveDate>,
     construction_end: Option<NaiveDate>,
     first_support_end: Option<NaiveDate>,
-    charter_status: Option<String>,
-    operating_modes: Option<Vec<String>>,
+    charter_status: Option<Charter>,
+    operating_modes: Option<Vec<OperatingMode>>,
     advisor_assigned: bool,
     staff_assigned: bool,
 }
@@ -465,27 +465,17 @@ fn assemble(h: Head, g: &Gathered, as_of: NaiveDate, params: &Params, packs: &[P
     let platform = SnapPlatform {
         code: h.code.clone(),
         name: h.name.clone(),
-        category: h.category.as_deref().and_then(Category::parse),
-        level: Level::parse(&h.level).unwrap_or(Level::City),
-        stage: Stage::parse(&h.stage).unwrap_or(Stage::Registration),
+        category: h.category,
+        level: h.level,
+        stage: h.stage,
         operating_since: h.operating_since,
         construction_end: h.construction_end,
         first_support_end: h.first_support_end,
-        charter: h
-            .charter_status
-            .as_deref()
-            .and_then(Charter::parse)
-            .unwrap_or(Charter::None),
+        charter: h.charter_status.unwrap_or(Charter::None),
         decision_bodies: g.bodies.get(&h.id).cloned().unwrap_or_default(),
         co_building_agreement: has_doc("co_building_agreement"),
         construction_plan: has_doc("construction_plan"),
-        operating_modes: h
-            .operating_modes
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|m| OperatingMode::parse(m))
-            .collect(),
+        operating_modes: h.operating_modes.clone().unwrap_or_default(),
         operating_company: g.companies.get(&h.id).cloned(),
         advisor_assigned: h.advisor_assigned,
         last_advisor_log: g.last_visit.get(&h.id).copied(),

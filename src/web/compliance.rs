@@ -19,7 +19,6 @@ use crate::db::compliance::{self, MatrixRow};
 use crate::db::platforms;
 use crate::domain::compliance::citation::clause_zh;
 use crate::domain::compliance::{Phase, RuleDef, Status, facts, rule, rules};
-use crate::domain::platform::Stage;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -121,8 +120,8 @@ pub async fn platform(
                     rule_id: r.id.to_string(),
                     name: r.name_zh,
                     title: r.title_zh,
-                    status: f.status.clone(),
-                    status_label: status_label(&f.status),
+                    status: f.status.as_str().to_owned(),
+                    status_label: f.status.label_zh(),
                     clause: clause_zh(&f.clause),
                     message: f.message.clone(),
                     facts: fact_rows(&f.facts),
@@ -137,7 +136,7 @@ pub async fn platform(
             (
                 s.as_str(),
                 s.label_zh(),
-                stored.iter().filter(|f| f.status == s.as_str()).count(),
+                stored.iter().filter(|f| f.status == *s).count(),
             )
         })
         .filter(|(_, _, n)| *n > 0)
@@ -342,7 +341,7 @@ pub async fn matrix_xlsx(
             Cell::from(row.code.as_str()),
             row.name.as_str().into(),
             row.jurisdiction.as_str().into(),
-            Stage::parse(&row.stage).map_or("", Stage::label_zh).into(),
+            row.stage.label_zh().into(),
         ];
         cells.extend(rules().iter().map(|r| {
             row.statuses
@@ -367,7 +366,7 @@ pub async fn matrix_xlsx(
             f.jurisdiction.into(),
             rule(&f.rule_id).map_or("", |r| r.name_zh).into(),
             rule(&f.rule_id).map_or("", |r| r.title_zh).into(),
-            status_label(&f.status).into(),
+            f.status.label_zh().into(),
             clause_zh(&f.clause).into(),
             f.message.into(),
             Cell::Date(f.as_of),

@@ -265,7 +265,10 @@ async fn figures_findings_and_results_are_the_dashboards_own() {
             .iter()
             .all(|f| !f["rule_name"].as_str().unwrap().is_empty())
     );
-    let failing = stored.iter().filter(|f| f.status == "fail").count();
+    let failing = stored
+        .iter()
+        .filter(|f| f.status == kechuang::domain::compliance::Status::Fail)
+        .count();
     let only_fail = json(
         &client
             .get_with_token(

@@ -279,14 +279,6 @@ pub struct PlatformPage {
     pub items: Vec<PlatformSummary>,
 }
 
-fn label<T: Copy>(
-    code: &str,
-    parse: fn(&str) -> Option<T>,
-    label: fn(T) -> &'static str,
-) -> String {
-    parse(code).map(label).unwrap_or_default().to_owned()
-}
-
 fn code_of(all: &[Jurisdiction], name: &str) -> String {
     all.iter()
         .find(|j| j.name == name)
@@ -623,12 +615,12 @@ pub async fn platform_findings(
     let items = rules()
         .iter()
         .filter_map(|r| stored.iter().find(|f| f.rule_id == r.id).map(|f| (r, f)))
-        .filter(|(_, f)| only.is_none_or(|s| f.status == s.as_str()))
+        .filter(|(_, f)| only.is_none_or(|s| f.status == s))
         .map(|(r, f)| FindingItem {
             rule_id: r.id.to_owned(),
             rule_name: r.name_zh.to_owned(),
-            status_label: label(&f.status, Status::parse, Status::label_zh),
-            status: f.status.clone(),
+            status_label: f.status.label_zh().to_owned(),
+            status: f.status.as_str().to_owned(),
             clause: clause_zh(&f.clause),
             message: f.message.clone(),
             facts: f.facts.clone(),
@@ -695,7 +687,7 @@ pub async fn platform_evaluations(
             year: e.year,
             total_score: e.total_score,
             rank: e.rank,
-            grade: e.grade,
+            grade: e.grade.map(|g| g.as_str().to_owned()),
             dimensions: e.dimensions.0,
         })
         .collect();

@@ -47,7 +47,7 @@ pub(super) fn risk_rows(rows: Vec<AtRisk>, today: NaiveDate) -> Vec<RiskRow> {
                 code: r.code,
                 name: r.name,
                 jurisdiction: r.jurisdiction,
-                stage: stage_label(&r.stage),
+                stage: r.stage.label_zh(),
                 deadline: r
                     .deadline
                     .map(|d| d.to_string())

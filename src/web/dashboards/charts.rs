@@ -436,7 +436,7 @@ pub fn evaluation_history(
         header: "等次".into(),
         cells: results
             .iter()
-            .map(|r| grade_label(r.grade.as_deref()).into())
+            .map(|r| r.grade.map_or("—", Grade::label_zh).into())
             .collect(),
     });
     c.columns.push(Column {
@@ -449,10 +449,6 @@ pub fn evaluation_history(
     c.empty_hint =
         "尚无已发布的年度绩效评估结果。年底评估结果公示并发布后，这里按维度显示历年得分。".into();
     c
-}
-
-pub fn grade_label(code: Option<&str>) -> &'static str {
-    code.and_then(Grade::parse).map_or("—", Grade::label_zh)
 }
 
 /// Counts per bucket (one series), e.g. platforms by stage.

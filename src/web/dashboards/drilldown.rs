@@ -11,7 +11,7 @@ pub struct DrillView {
     pub jurisdiction: String,
     pub category: &'static str,
     pub stage: &'static str,
-    pub stage_code: String,
+    pub stage_code: Stage,
     pub self_generated: String,
     pub expenditure: String,
     pub ratio: String,
@@ -27,8 +27,8 @@ impl From<DrillRow> for DrillView {
         let ratio = self_sufficiency_of(r.self_generated, r.expenditure);
         DrillView {
             id: r.id,
-            category: category_label(r.category.as_deref()),
-            stage: stage_label(&r.stage),
+            category: r.category.map_or("未设置", Category::label_zh),
+            stage: r.stage.label_zh(),
             stage_code: r.stage,
             self_generated: money(r.self_generated),
             expenditure: money(r.expenditure),
@@ -36,7 +36,7 @@ impl From<DrillRow> for DrillView {
             balanced: ratio.is_some_and(|v| v >= 1.0),
             score: r.total_score.map_or("—".into(), |s| format!("{s:.1}")),
             rank: r.rank.map_or("—".into(), |n| n.to_string()),
-            grade: charts::grade_label(r.grade.as_deref()),
+            grade: r.grade.map_or("—", Grade::label_zh),
             code: r.code,
             name: r.name,
             jurisdiction: r.jurisdiction,
@@ -90,7 +90,7 @@ fn drill_criteria(
         criteria.push(format!(
             "{}年度评估等次：{}",
             filters.year,
-            charts::grade_label(Some(g))
+            Grade::parse(g).map_or("—", Grade::label_zh)
         ));
     }
     if let Some(b) = &d.balance {
@@ -240,16 +240,14 @@ pub async fn drill_down_xlsx(
             r.code.into(),
             r.name.into(),
             r.jurisdiction.into(),
-            category_label(r.category.as_deref()).into(),
-            stage_label(&r.stage).into(),
+            r.category.map_or("未设置", Category::label_zh).into(),
+            r.stage.label_zh().into(),
             opt(r.self_generated, Cell::Yuan),
             opt(r.expenditure, Cell::Yuan),
             opt(ratio, Cell::Decimal),
             opt(r.total_score, Cell::Decimal),
             opt(r.rank, |n| Cell::Int(n.into())),
-            r.grade
-                .as_deref()
-                .map_or(Cell::Blank, |g| charts::grade_label(Some(g)).into()),
+            r.grade.map_or(Cell::Blank, |g| g.label_zh().into()),
         ]
     });
     xlsx::build(|b| {

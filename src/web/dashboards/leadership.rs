@@ -656,8 +656,8 @@ pub async fn leadership(
                 name: r.name,
                 jurisdiction: r.jurisdiction,
                 score: r.total_score.map_or("—".into(), |s| format!("{s:.1}")),
-                grade: charts::grade_label(r.grade.as_deref()),
-                grade_code: r.grade.unwrap_or_default(),
+                grade: r.grade.map_or("—", Grade::label_zh),
+                grade_code: r.grade.map(|g| g.as_str().to_string()).unwrap_or_default(),
             })
             .collect(),
         ranked_total,

@@ -213,7 +213,7 @@ async fn workbench_data(state: &AppState, user: &CurrentUser) -> AppResult<Workb
         .into_iter()
         .map(|m| MyRow {
             id: m.id,
-            stage: stage_label(&m.stage),
+            stage: m.stage.label_zh(),
             code: m.code,
             name: m.name,
             jurisdiction: m.jurisdiction,
