@@ -28,6 +28,13 @@ pub enum AppError {
     /// An irreversible step passed validation and must be confirmed: the confirmation page.
     #[error("confirmation asked")]
     Confirm(String),
+    /// The request is well-formed but the record's state refuses it now (an archived dossier,
+    /// a step already taken): a 409 page with a Chinese title and message saying why.
+    #[error("conflict: {title}")]
+    Conflict {
+        title: &'static str,
+        message: String,
+    },
     /// Too many requests from this client (sign-in rate limit).
     #[error("too many requests")]
     TooManyRequests,
@@ -85,6 +92,16 @@ fn sql_state_class(code: &str) -> SqlState {
     }
 }
 
+impl AppError {
+    /// The 409 refusal: `title` heads the page, `message` says why and what to do.
+    pub fn conflict(title: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            title,
+            message: message.into(),
+        }
+    }
+}
+
 impl From<crate::password_hash::Busy> for AppError {
     fn from(_: crate::password_hash::Busy) -> Self {
         AppError::TooManyRequests
@@ -129,6 +146,9 @@ impl AppError {
                 "此表单已经提交并处理过，未重复保存。请从菜单返回相应页面查看结果。".into(),
             ),
             AppError::Confirm(_) => (StatusCode::OK, "请确认", String::new()),
+            AppError::Conflict { title, message } => {
+                (StatusCode::CONFLICT, *title, message.clone())
+            }
             AppError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "操作过于频繁",

@@ -4,11 +4,6 @@ use super::*;
 
 // ---- submission ---------------------------------------------------------------------------
 
-/// A 409 page saying why the step cannot be taken now.
-fn refused(title: &'static str, message: &str) -> Response {
-    error_page(StatusCode::CONFLICT, title, message.to_string())
-}
-
 /// The filer (staff or the platform's operator) submits the dossier for approval, or resubmits it
 /// after correcting what a return named.
 pub async fn submit(user: CurrentUser, w: Writer, Path(id): Path<i64>) -> AppResult<Response> {
@@ -20,13 +15,9 @@ pub async fn submit(user: CurrentUser, w: Writer, Path(id): Path<i64>) -> AppRes
         .await?
         .ok_or(AppError::NotFound)?;
     let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let action = match domain::check_submit(stage, before.status) {
-        Ok(action) => action,
-        Err(message) => {
-            tx.rollback().await?;
-            return Ok(refused("不能提交审批", message));
-        }
-    };
+    // A refusal drops the transaction: nothing is written, the form token stays free.
+    let action = domain::check_submit(stage, before.status)
+        .map_err(|message| AppError::conflict("不能提交审批", message))?;
     reg::set_status(&mut tx, id, ReviewStatus::Submitted).await?;
     let review_id =
         reg::record_review(&mut tx, id, action, user.id, "", &Default::default()).await?;
@@ -214,7 +205,7 @@ pub async fn return_registration(
     let before = reg::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if let Err(message) = domain::check_review(stage, before.status) {
         tx.rollback().await?;
-        return Ok(refused("不能退回", message));
+        return Err(AppError::conflict("不能退回", message));
     }
     let draft = match f.validate() {
         Ok(d) => d,
@@ -316,7 +307,7 @@ pub async fn approve(
         && let Err(message) = domain::check_review(stage, locked.status)
     {
         tx.rollback().await?;
-        return Ok(refused("不能审批", message));
+        return Err(AppError::conflict("不能审批", message));
     }
     let facts = reg::lifecycle_facts(&mut tx, id, &reason)
         .await?

@@ -54,9 +54,7 @@ pub async fn new_body_form(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let f = BodyFields {
         kind: DecisionBodyKind::Council.as_str().into(),
         name: String::new(),
@@ -72,9 +70,7 @@ pub async fn create_body(
     Form(f): Form<BodyFields>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let draft = match f.validate() {
         Ok(d) => d,
         Err(errors) => return Ok(invalid(body_page(&user, &p, None, f, errors, Vec::new()))),
@@ -98,9 +94,7 @@ pub async fn edit_body_form(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (body, members) = load_body(&state, id, body_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let f = BodyFields {
         kind: body.kind.as_str().to_owned(),
         name: body.name.clone(),
@@ -117,9 +111,7 @@ pub async fn update_body(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (before, members) = load_body(&state, id, body_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let draft = match f.validate() {
         Ok(d) => d,
         Err(errors) => {
@@ -153,9 +145,7 @@ pub async fn delete_body(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (before, members) = load_body(&state, id, body_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mut tx = w.begin().await?;
     reg::delete_body(&mut tx, before.id).await?;
     tx.audit(
@@ -224,9 +214,7 @@ pub async fn new_member_form(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (body, members) = load_body(&state, id, body_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mut page = member_page(
         &user,
         &p,
@@ -249,9 +237,7 @@ pub async fn create_member(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (body, members) = load_body(&state, id, body_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let draft = match f.validate() {
         Ok(d) => d,
         Err(errors) => {
@@ -309,9 +295,7 @@ pub async fn edit_member_form(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (member, body, members) = load_member(&state, id, member_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let f = member_fields(&member);
     Ok(member_page(
         &user,
@@ -334,9 +318,7 @@ pub async fn update_member(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (before, body, members) = load_member(&state, id, member_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let draft = match f.validate() {
         Ok(d) => d,
         Err(errors) => {
@@ -392,9 +374,7 @@ pub async fn delete_member(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (before, _, _) = load_member(&state, id, member_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mut tx = w.begin().await?;
     reg::delete_member(&mut tx, before.id).await?;
     tx.audit(

@@ -55,9 +55,7 @@ pub async fn new_company_form(
     Query(q): Query<ModeQuery>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mode = OperatingMode::parse(&q.mode)
         .filter(|&m| domain::has_company(m))
         .unwrap_or(OperatingMode::OperatingCompany);
@@ -84,9 +82,7 @@ pub async fn create_company(
     Form(f): Form<CompanyFields>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let modes = ticked_modes(&state, id).await?;
     let draft = match f.validate(&modes) {
         Ok(d) => d,
@@ -157,9 +153,7 @@ pub async fn edit_company_form(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (company, shareholders) = load_company(&state, id, company_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let f = company_fields(&company);
     Ok(company_page(
         &user,
@@ -181,9 +175,7 @@ pub async fn update_company(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (before, shareholders) = load_company(&state, id, company_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mut modes = ticked_modes(&state, id).await?;
     // A company already on file keeps its mode valid even if the mode was unticked since.
     modes.push(before.mode);
@@ -235,9 +227,7 @@ pub async fn delete_company(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (before, shareholders) = load_company(&state, id, company_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mut tx = w.begin().await?;
     reg::delete_company(&mut tx, before.id).await?;
     tx.audit(
@@ -307,9 +297,7 @@ pub async fn new_shareholder_form(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (company, shareholders) = load_company(&state, id, company_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let f = ShareholderFields {
         contribution: Contribution::Cash.as_str().into(),
         ..Default::default()
@@ -392,9 +380,7 @@ pub async fn create_shareholder(
     Form(f): Form<ShareholderFields>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     save_shareholder(&w, &user, &p, company_id, None, f).await
 }
 
@@ -421,9 +407,7 @@ pub async fn edit_shareholder_form(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (holder, company, all) = load_shareholder(&state, id, shareholder_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let f = ShareholderFields {
         name: holder.name.clone(),
         share_pct: {
@@ -459,9 +443,7 @@ pub async fn update_shareholder(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (holder, _, _) = load_shareholder(&state, id, shareholder_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     save_shareholder(&w, &user, &p, holder.company_id, Some(holder.id), f).await
 }
 
@@ -472,9 +454,7 @@ pub async fn delete_shareholder(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     let (holder, _, _) = load_shareholder(&state, id, shareholder_id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mut tx = w.begin().await?;
     let company = reg::lock_company(&mut tx, id, holder.company_id)
         .await?

@@ -98,19 +98,20 @@ fn stage_of(p: &Platform) -> Stage {
     p.stage
 }
 
-/// A 409 page when the platform has left the lifecycle (exited, converted, merged).
-fn read_only(p: &Platform) -> Option<Response> {
+/// Refuses (409) when the platform has left the lifecycle (exited, converted, merged): its
+/// dossier is archived.
+fn editable(p: &Platform) -> AppResult<()> {
     let stage = stage_of(p);
-    (!domain::dossier_editable(stage)).then(|| {
-        error_page(
-            StatusCode::CONFLICT,
-            "登记材料不可修改",
-            format!(
-                "平台当前阶段为「{}」，设立登记材料已归档，不能再修改。",
-                stage.label_zh()
-            ),
-        )
-    })
+    if domain::dossier_editable(stage) {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "登记材料不可修改",
+        format!(
+            "平台当前阶段为「{}」，设立登记材料已归档，不能再修改。",
+            stage.label_zh()
+        ),
+    ))
 }
 
 fn writer(user: &CurrentUser) -> bool {

@@ -18,9 +18,7 @@ pub async fn set_charter(
     Form(form): Form<CharterForm>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let to = Charter::parse(form.charter_status.trim())
         .ok_or_else(|| AppError::BadRequest("请选择章程状态。".into()))?;
     let role = user.role.ok_or(AppError::Forbidden)?;
@@ -125,9 +123,7 @@ pub async fn plan_form(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let mut conn = state.db.acquire().await?;
     let r = reg::get(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let f = PlanFields::of(&r.plan_targets, &r.modes());
@@ -158,9 +154,7 @@ pub async fn save_plan(
     Form(form): Form<PlanForm>,
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
-    if let Some(resp) = read_only(&p) {
-        return Ok(resp);
-    }
+    editable(&p)?;
     let draft = match form.fields.validate() {
         Ok(d) => d,
         Err(errors) => {
