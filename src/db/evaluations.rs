@@ -421,26 +421,6 @@ pub async fn approved_targets(
     Ok(targets.as_ref().map(values_of))
 }
 
-/// The platform's recorded indicator values of `year` (talent, patents, …).
-pub async fn indicator_values(
-    conn: &mut PgConnection,
-    platform_id: i64,
-    year: i32,
-) -> Result<Values, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT indicator_key, value::float8 AS "value!" FROM indicator_values
-           WHERE platform_id = $1 AND year = $2"#,
-        platform_id,
-        year
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.indicator_key, r.value))
-        .collect())
-}
-
 // ---- the round ----------------------------------------------------------------------------
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -24,10 +24,13 @@ impl Jurisdiction {
     }
 }
 
-/// The jurisdiction with this code (`320600` is 南通市), for the command line.
-pub async fn id_by_code(pool: &PgPool, code: &str) -> Result<Option<i32>, sqlx::Error> {
+/// The jurisdiction with this code (`320600` is 南通市).
+pub async fn id_by_code<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    code: &str,
+) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar!("SELECT id FROM jurisdictions WHERE code = $1", code.trim())
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 

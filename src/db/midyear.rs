@@ -204,26 +204,6 @@ fn numbers(v: &serde_json::Value) -> Values {
         .unwrap_or_default()
 }
 
-/// The platform's recorded indicator values of `year` (talent, patents, … — not the ledger).
-pub async fn indicator_values(
-    conn: &mut PgConnection,
-    platform_id: i64,
-    year: i32,
-) -> Result<Values, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT indicator_key, value::float8 AS "value!" FROM indicator_values
-         WHERE platform_id = $1 AND year = $2"#,
-        platform_id,
-        year
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.indicator_key, r.value))
-        .collect())
-}
-
 /// Years with a report or a review for the platform, newest first.
 pub async fn years(conn: &mut PgConnection, platform_id: i64) -> Result<Vec<i32>, sqlx::Error> {
     sqlx::query_scalar!(

@@ -292,6 +292,19 @@ pub async fn id_by_code(pool: &PgPool, code: &str) -> Result<Option<i64>, sqlx::
     .await
 }
 
+/// A platform's stage, the row locked against concurrent changes until the transaction ends.
+pub async fn lock_stage(
+    conn: &mut PgConnection,
+    platform_id: i64,
+) -> Result<Option<Stage>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT stage AS "stage: Stage" FROM platforms WHERE id = $1 FOR UPDATE"#,
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Platform>, sqlx::Error> {
     sqlx::query_as!(
         Platform,

@@ -371,17 +371,7 @@ pub async fn user_role(conn: &mut PgConnection, user_id: i64) -> Result<Option<R
 }
 
 /// A platform's stage, locked against concurrent changes until the transaction ends.
-pub async fn lock_stage(
-    conn: &mut PgConnection,
-    platform_id: i64,
-) -> Result<Option<Stage>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT stage AS "stage: Stage" FROM platforms WHERE id = $1 FOR UPDATE"#,
-        platform_id
-    )
-    .fetch_optional(conn)
-    .await
-}
+pub use super::platforms::lock_stage;
 
 /// Moves a platform from `from` to `to` (the caller has run `lifecycle::check`); a conversion also sets the
 /// category, a merge the receiving platform. `false` if the platform was no longer at `from`.

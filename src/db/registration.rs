@@ -604,17 +604,7 @@ pub async fn refresh_control(
 
 /// The platform's stage, the row locked until the transaction ends (so the facts read next
 /// cannot be approved twice or change stage underneath).
-pub async fn lock_stage(
-    conn: &mut PgConnection,
-    platform_id: i64,
-) -> Result<Option<Stage>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT stage AS "stage: Stage" FROM platforms WHERE id = $1 FOR UPDATE"#,
-        platform_id
-    )
-    .fetch_optional(conn)
-    .await
-}
+pub use super::platforms::lock_stage;
 
 /// What the lifecycle guard needs to approve the registration, read from the database: the
 /// charter status, every decision body with its member count and whether it has a chair, the

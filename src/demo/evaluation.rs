@@ -90,7 +90,7 @@ async fn figures(conn: &mut PgConnection, platform: i64, year: i32) -> anyhow::R
         v.insert("rnd_staff".into(), f64::from(staff));
         v.insert("major_tasks".into(), f64::from(tasks));
     }
-    v.extend(db::indicator_values(conn, platform, year).await?);
+    v.extend(crate::db::ledger::entered_values(conn, platform, year).await?);
     Ok(v)
 }
 

@@ -154,16 +154,7 @@ async fn expected(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let recorded: Values = sqlx::query!(
-        r#"SELECT indicator_key, value::float8 AS "value!" FROM indicator_values WHERE platform_id = $1 AND year = $2"#,
-        platform_id,
-        year
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.indicator_key, r.value))
-    .collect();
+    let recorded: Values = crate::db::ledger::entered_values(conn, platform_id, year).await?;
 
     let grow = |v: i64| if year > 2025 { v + v / 10 } else { v };
     let f = figures.unwrap_or(Figures {

@@ -284,9 +284,9 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
         };
         let jurisdiction_id: Option<i32> = match jurisdiction_code {
             Some(code) => Some(
-                sqlx::query_scalar!("SELECT id FROM jurisdictions WHERE code = $1", code)
-                    .fetch_one(&mut *tx)
-                    .await?,
+                crate::db::jurisdictions::id_by_code(&mut *tx, code)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?,
             ),
             None => None,
         };

@@ -10,8 +10,8 @@ use sqlx::PgConnection;
 use super::{DemoCity, insert_event};
 use crate::domain::platform::{DecisionBodyKind, Stage};
 use crate::domain::registration::{
-    self, Charter, Contribution, OperatingMode, ReviewAction, ReviewStatus, Section, SharePct,
-    Stake,
+    self, BodyDraft, Charter, Contribution, OperatingMode, ReviewAction, ReviewStatus, Section,
+    SharePct, Stake,
 };
 use crate::domain::uscc::{Uscc, UsccError};
 
@@ -194,14 +194,11 @@ impl Demo<'_> {
         members: usize,
         chair: bool,
     ) -> Result<(), sqlx::Error> {
-        let body_id = sqlx::query_scalar!(
-            "INSERT INTO decision_bodies (platform_id, kind, name) VALUES ($1, $2, $3) RETURNING id",
-            self.id,
-            kind as DecisionBodyKind,
-            format!("第一届{}", kind.label_zh())
-        )
-        .fetch_one(&mut *conn)
-        .await?;
+        let draft = BodyDraft {
+            kind,
+            name: format!("第一届{}", kind.label_zh()),
+        };
+        let body_id = crate::db::registration::insert_body(conn, self.id, &draft).await?;
         let (head, deputy, member) = match kind {
             DecisionBodyKind::Council => ("理事长", "副理事长", "理事"),
             DecisionBodyKind::Board => ("董事长", "副董事长", "董事"),
