@@ -15,10 +15,10 @@ use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::widgets::Opt;
-use super::write::{Entry, Writer};
+use super::write::{Entry, WriteTx, Writer};
 use crate::clock::today;
 use crate::db::checklist::{self, Item};
-use crate::db::{lifecycle, platforms};
+use crate::db::platforms;
 use crate::domain::checklist::{
     Action, ItemFields, ItemStatus, Progress, Source, check, check_comment, check_evidence,
     is_overdue, sort_key,
@@ -226,18 +226,11 @@ pub async fn create(
         .ok_or(AppError::NotFound)?;
     tx.audit(Entry::new("checklist.create", "checklist_item", item_id).after(item.audit_json()))
         .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "checklist.created",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("新增清单事项：{}", draft.title),
-            reason: "",
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        "checklist.created",
+        &format!("新增清单事项：{}", draft.title),
+        "",
     )
     .await?;
     tx.redirect(format!(
@@ -498,38 +491,20 @@ pub async fn update(
     )
     .await?;
     if before.status != after.status {
-        status_event(&mut tx, &user, id, &after).await?;
+        status_event(&mut tx, id, &after).await?;
     }
     tx.redirect(item_href(id, cid, Flash::ChecklistSaved)).await
 }
 
 /// The timeline line of a status change.
-async fn status_event(
-    conn: &mut sqlx::PgConnection,
-    user: &CurrentUser,
-    id: i64,
-    item: &Item,
-) -> AppResult<()> {
+async fn status_event(tx: &mut WriteTx, id: i64, item: &Item) -> AppResult<()> {
     let (kind, verb) = match item.status {
         ItemStatus::Open => ("checklist.reopened", "重新打开清单事项"),
         ItemStatus::Done => ("checklist.done", "清单事项报告完成"),
         ItemStatus::Closed => ("checklist.closed", "关闭清单事项"),
     };
-    lifecycle::record(
-        conn,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind,
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{verb}：{}", item.title),
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
-    Ok(())
+    let summary = format!("{verb}：{}", item.title);
+    tx.timeline(id, kind, &summary, "").await
 }
 
 #[derive(Deserialize, Default)]
@@ -626,7 +601,7 @@ async fn change(
     )
     .await?;
     if before.status != after.status {
-        status_event(&mut tx, user, id, &after).await?;
+        status_event(&mut tx, id, &after).await?;
     }
     let notice = match action {
         Action::MarkDone => Flash::ChecklistDone,

@@ -24,7 +24,7 @@ use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::write::{self, Entry, WriteTx, Writer};
 use crate::clock::today;
-use crate::db::{annual_config, checklist, lifecycle, midyear, platforms};
+use crate::db::{annual_config, checklist, midyear, platforms};
 use crate::domain::annual::Step;
 use crate::domain::checklist::{ItemDraft, ItemStatus, Source, is_overdue};
 use crate::domain::midyear::{
@@ -678,20 +678,7 @@ pub async fn submit_report(
     } else {
         format!("提交 {year} 年度半年报告")
     };
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "midyear.submitted",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(id, "midyear.submitted", &summary, "").await?;
     let notice = if late {
         Flash::MidyearSubmittedLate
     } else {
@@ -805,20 +792,8 @@ pub async fn record_review(
         draft.meeting_date,
         item_ids.len()
     );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "midyear.reviewed",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &draft.problems,
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(id, "midyear.reviewed", &summary, &draft.problems)
+        .await?;
     crate::db::notices::event(
         &mut tx,
         crate::db::notices::To::Platform(id),
@@ -888,20 +863,7 @@ pub async fn add_action(
     }
     insert_actions(&mut tx, &user, id, year, std::slice::from_ref(&draft)).await?;
     let summary = format!("补充 {year} 年度半年过堂整改要求：{}", draft.title);
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "checklist.created",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(id, "checklist.created", &summary, "").await?;
     tx.redirect(format!(
         "/platforms/{id}/midyear?year={year}&notice={}",
         Flash::MidyearActionAdded

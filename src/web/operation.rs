@@ -562,20 +562,7 @@ pub async fn assign(
             Some(_) => format!("指定产业顾问：{}", name(&after_json, "advisor_name")),
             None => format!("取消产业顾问（原为{}）", name(&before_json, "advisor_name")),
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: id,
-                kind: "advisor.assigned",
-                from_stage: None,
-                to_stage: None,
-                summary: &summary,
-                reason: "",
-                document_id: None,
-            },
-        )
-        .await?;
+        tx.timeline(id, "advisor.assigned", &summary, "").await?;
     }
     if before.responsible_staff_id != after.responsible_staff_id {
         let summary = match after.responsible_staff_id {
@@ -588,20 +575,7 @@ pub async fn assign(
                 name(&before_json, "responsible_staff_name")
             ),
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: id,
-                kind: "staff.assigned",
-                from_stage: None,
-                to_stage: None,
-                summary: &summary,
-                reason: "",
-                document_id: None,
-            },
-        )
-        .await?;
+        tx.timeline(id, "staff.assigned", &summary, "").await?;
     }
     tx.redirect(format!(
         "/platforms/{id}/operation?notice={}#assignment",
@@ -662,20 +636,7 @@ pub async fn log_visit(
         visit.form.label_zh(),
         excerpt(&visit.topics, 60)
     );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "visit.logged",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(id, "visit.logged", &summary, "").await?;
     tx.redirect(format!(
         "/platforms/{id}/operation?notice={}#visits",
         Flash::VisitLogged
@@ -859,20 +820,8 @@ pub async fn record_integrity(
             None => String::new(),
         }
     );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "integrity.recorded",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &record.description,
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(id, "integrity.recorded", &summary, &record.description)
+        .await?;
     tx.redirect(format!(
         "/platforms/{id}/operation?notice={}#integrity",
         Flash::IntegrityRecorded

@@ -328,3 +328,27 @@ pub fn field_error(e: &sqlx::Error) -> Option<(&'static str, &'static str)> {
         _ => return None,
     })
 }
+
+impl WriteTx {
+    /// Adds a line to a platform's timeline (生命周期) in this transaction, by the writer, for a
+    /// change that moves no stage and attaches no document; `reason` is "" when there is none.
+    pub async fn timeline(
+        &mut self,
+        platform_id: i64,
+        kind: &str,
+        summary: &str,
+        reason: &str,
+    ) -> AppResult<()> {
+        let event = crate::db::lifecycle::Event {
+            platform_id,
+            kind,
+            from_stage: None,
+            to_stage: None,
+            summary,
+            reason,
+            document_id: None,
+        };
+        crate::db::lifecycle::record(&mut self.tx, &self.actor, &event).await?;
+        Ok(())
+    }
+}

@@ -22,7 +22,6 @@ use super::widgets::ConflictRow;
 use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, Evaluation};
-use crate::db::lifecycle;
 use crate::db::platforms::{self, Platform};
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::compliance::catalogue::BAN_MONTHS;
@@ -126,7 +125,6 @@ pub(crate) async fn bar_of(
 /// refreshes the platform's findings: its grade becomes 未参评).
 pub(crate) async fn persist_exclusion(
     tx: &mut WriteTx,
-    user: &CurrentUser,
     e: &Evaluation,
     bar: &Bar,
 ) -> AppResult<bool> {
@@ -147,20 +145,9 @@ pub(crate) async fn persist_exclusion(
     )
     .await?;
     tx.touches(e.platform_id);
-    lifecycle::record(
-        tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: e.platform_id,
-            kind: "evaluation.excluded",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{}年度不参加绩效评估（科研诚信限制）", e.year),
-            reason: &reason,
-            document_id: None,
-        },
-    )
-    .await?;
+    let summary = format!("{}年度不参加绩效评估（科研诚信限制）", e.year);
+    tx.timeline(e.platform_id, "evaluation.excluded", &summary, &reason)
+        .await?;
     Ok(true)
 }
 

@@ -76,7 +76,7 @@ pub(super) async fn review(
                 (Some(bar), Some(e))
                     if passing && refusal.reasons.first() == Some(&bar.reason()) =>
                 {
-                    persist_exclusion(&mut tx, &user, e, &bar).await?;
+                    persist_exclusion(&mut tx, e, &bar).await?;
                     tx.commit().await?;
                 }
                 _ => tx.rollback().await?,
@@ -128,18 +128,11 @@ pub(super) async fn review(
         EvalStatus::CityPassed => "evaluation.city_passed",
         _ => "evaluation.city_returned",
     };
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind,
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估：{}", action.label_zh()),
-            reason: &comment,
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        kind,
+        &format!("{year}年度评估：{}", action.label_zh()),
+        &comment,
     )
     .await?;
     let returned = matches!(to, EvalStatus::CountyReturned | EvalStatus::CityReturned);
@@ -236,18 +229,11 @@ pub async fn reopen(
             .after(after.audit_json()),
     )
     .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "evaluation.reopened",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估开放补交至{until}"),
-            reason: &reason,
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        "evaluation.reopened",
+        &format!("{year}年度评估开放补交至{until}"),
+        &reason,
     )
     .await?;
     tx.redirect(format!(

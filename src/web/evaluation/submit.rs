@@ -62,7 +62,7 @@ pub async fn save(
             && rules::may_exclude(f.status)
         {
             let e = db::lock_or_create(&mut tx, id, year).await?;
-            persist_exclusion(&mut tx, &user, &e, &bar).await?;
+            persist_exclusion(&mut tx, &e, &bar).await?;
             tx.commit().await?;
         } else {
             tx.rollback().await?;
@@ -158,18 +158,11 @@ pub async fn save(
         } else {
             "，等待市级复审"
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: id,
-                kind: "evaluation.submitted",
-                from_stage: None,
-                to_stage: None,
-                summary: &format!("提交{year}年度评估材料{next}"),
-                reason: "",
-                document_id: None,
-            },
+        tx.timeline(
+            id,
+            "evaluation.submitted",
+            &format!("提交{year}年度评估材料{next}"),
+            "",
         )
         .await?;
     }

@@ -18,15 +18,7 @@ pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     let (config, version) = annual_config::get(&mut tx, year).await?;
     let rows = db::list_year(&mut tx, year, PlatformScope::All).await?;
     for r in rows.iter().filter(|r| r.status() == EvalStatus::CityPassed) {
-        if exclude_if_barred(
-            &mut tx,
-            &user,
-            r,
-            year,
-            config.deadline(year, Step::Yearend),
-        )
-        .await?
-        {
+        if exclude_if_barred(&mut tx, r, year, config.deadline(year, Step::Yearend)).await? {
             continue;
         }
         let targets = db::approved_targets(&mut tx, r.platform_id, year)
@@ -71,7 +63,6 @@ fn quiet_facts(round: &db::Round, today: chrono::NaiveDate) -> RoundFacts {
 
 async fn exclude_if_barred(
     tx: &mut WriteTx,
-    user: &CurrentUser,
     r: &RoundRow,
     year: i32,
     deadline: chrono::NaiveDate,
@@ -82,7 +73,7 @@ async fn exclude_if_barred(
     let e = db::get_in_year(tx, r.id, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    persist_exclusion(tx, user, &e, &bar).await
+    persist_exclusion(tx, &e, &bar).await
 }
 
 #[derive(Deserialize, Default)]
@@ -184,15 +175,7 @@ pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     let mut scored = Vec::new();
     let mut not_ready = Vec::new();
     for r in rows.iter().filter(|r| r.status() == EvalStatus::CityPassed) {
-        if exclude_if_barred(
-            &mut tx,
-            &user,
-            r,
-            year,
-            config.deadline(year, Step::Yearend),
-        )
-        .await?
-        {
+        if exclude_if_barred(&mut tx, r, year, config.deadline(year, Step::Yearend)).await? {
             continue;
         }
         let assignments = db::scores_for_evaluation(&mut tx, r.id).await?;
@@ -282,21 +265,14 @@ pub async fn start_notice(
     db::round_notice(&mut tx, year, starts, ends).await?;
     let rows = db::list_year(&mut tx, year, PlatformScope::All).await?;
     for r in rows.iter().filter(|r| r.status() == EvalStatus::Scored) {
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: r.platform_id,
-                kind: "evaluation.notice",
-                from_stage: None,
-                to_stage: None,
-                summary: &format!(
-                    "{year}年度评估拟评结果公示（{starts}至{ends}）：拟评{}",
-                    grade_label(r.grade)
-                ),
-                reason: "",
-                document_id: None,
-            },
+        tx.timeline(
+            r.platform_id,
+            "evaluation.notice",
+            &format!(
+                "{year}年度评估拟评结果公示（{starts}至{ends}）：拟评{}",
+                grade_label(r.grade)
+            ),
+            "",
         )
         .await?;
     }
@@ -377,18 +353,11 @@ pub async fn record_objection(
                "raised_on": o.raised_on, "content": o.content}),
     ))
     .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: e.platform_id,
-            kind: "evaluation.objection",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估公示期间收到异议（提出人：{}）", o.raised_by),
-            reason: &o.content,
-            document_id: None,
-        },
+    tx.timeline(
+        e.platform_id,
+        "evaluation.objection",
+        &format!("{year}年度评估公示期间收到异议（提出人：{}）", o.raised_by),
+        &o.content,
     )
     .await?;
     done(tx, year, Flash::ObjectionRecorded).await
@@ -458,18 +427,11 @@ pub async fn answer_objection(
             .after(json!({"year": year, "platform_id": platform_id, "response": response})),
     )
     .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id,
-            kind: "evaluation.objection_answered",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估异议已答复"),
-            reason: &response,
-            document_id: None,
-        },
+    tx.timeline(
+        platform_id,
+        "evaluation.objection_answered",
+        &format!("{year}年度评估异议已答复"),
+        &response,
     )
     .await?;
     done(tx, year, Flash::ObjectionAnswered).await
@@ -542,18 +504,11 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
                         ),
                     )
                     .await?;
-                    lifecycle::record(
-                        &mut tx,
-                        &user.actor(),
-                        &lifecycle::Event {
-                            platform_id: r.platform_id,
-                            kind: "case.drafted",
-                            from_stage: None,
-                            to_stage: None,
-                            summary: &format!("{year}年度评估不合格，生成整改案件草稿（#{cid}）"),
-                            reason: &trigger,
-                            document_id: None,
-                        },
+                    tx.timeline(
+                        r.platform_id,
+                        "case.drafted",
+                        &format!("{year}年度评估不合格，生成整改案件草稿（#{cid}）"),
+                        &trigger,
                     )
                     .await?;
                     note = format!("；已生成整改案件草稿（#{cid}）");
@@ -566,24 +521,17 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
         } else {
             String::new()
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: r.platform_id,
-                kind: "evaluation.published",
-                from_stage: None,
-                to_stage: None,
-                summary: &format!(
-                    "{year}年度评估结果发布：{}（总分{}，第{}名{reward}，下年度经费系数{:.2}）{note}",
-                    g.grade.label_zh(),
-                    display(g.score),
-                    g.rank,
-                    g.funding_coefficient
-                ),
-                reason: "",
-                document_id: None,
-            },
+        tx.timeline(
+            r.platform_id,
+            "evaluation.published",
+            &format!(
+                "{year}年度评估结果发布：{}（总分{}，第{}名{reward}，下年度经费系数{:.2}）{note}",
+                g.grade.label_zh(),
+                display(g.score),
+                g.rank,
+                g.funding_coefficient
+            ),
+            "",
         )
         .await?;
         crate::db::notices::event(

@@ -26,7 +26,6 @@ use super::xlsx::{self, Cell, opt};
 use crate::clock::today;
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, RoundRow, values_of};
-use crate::db::lifecycle;
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::evaluation::{
     self as rules, Errors, EvalStatus, ExpertProgress, RoundAction, RoundFacts, RoundStatus,
