@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, NoticeQuery, Path, Query};
 use super::layout::{Layout, local_time};
 use super::widgets::Opt;
 use super::write::{Entry, WriteTx, Writer};
@@ -174,12 +174,6 @@ async fn list_page(
         errors,
         notice,
     })
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
 }
 
 pub async fn list(
@@ -435,11 +429,21 @@ pub struct EditForm {
     version: i32,
 }
 
+/// The item page again with what was typed and its errors (422).
+async fn invalid(
+    state: &AppState,
+    user: &CurrentUser,
+    (id, cid): (i64, i64),
+    typed: Typed,
+) -> AppResult<Response> {
+    let page = item_page(state, user, id, cid, typed).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
 async fn invalid_edit(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
-    cid: i64,
+    item: (i64, i64),
     fields: ItemFields,
     errors: FieldErrors,
 ) -> AppResult<Response> {
@@ -447,8 +451,7 @@ async fn invalid_edit(
         edit: Some((fields, errors)),
         ..Default::default()
     };
-    let page = item_page(state, user, id, cid, typed).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    invalid(state, user, item, typed).await
 }
 
 /// Staff edit an item (owner, due date, status, evidence, …).
@@ -462,7 +465,7 @@ pub async fn update(
     let before = load_item(&state, id, cid).await?;
     let draft = match form.fields.validate(false) {
         Ok(d) => d,
-        Err(errors) => return invalid_edit(&state, &user, id, cid, form.fields, errors).await,
+        Err(errors) => return invalid_edit(&state, &user, (id, cid), form.fields, errors).await,
     };
     let role = user.role.unwrap_or(Role::Leader);
     if let Err(refusal) = check(
@@ -473,7 +476,7 @@ pub async fn update(
     ) {
         let mut errors = FieldErrors::default();
         errors.add("status", refusal.0);
-        return invalid_edit(&state, &user, id, cid, form.fields, errors).await;
+        return invalid_edit(&state, &user, (id, cid), form.fields, errors).await;
     }
     let mut tx = w.begin().await?;
     if !checklist::update(&mut tx, id, cid, form.version, &draft).await? {
@@ -533,18 +536,11 @@ async fn change(
         match check_evidence(&form.evidence) {
             Ok(e) => e,
             Err(msg) => {
-                let page = item_page(
-                    state,
-                    user,
-                    id,
-                    cid,
-                    Typed {
-                        evidence: Some((form.evidence, msg)),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                let typed = Typed {
+                    evidence: Some((form.evidence, msg)),
+                    ..Default::default()
+                };
+                return invalid(state, user, (id, cid), typed).await;
             }
         }
     } else {
@@ -564,12 +560,12 @@ async fn change(
                     ..Default::default()
                 }
             };
-            let page = item_page(state, user, id, cid, typed).await?;
             let code = if before.status == ItemStatus::Closed || !reporting {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
+            let page = item_page(state, user, id, cid, typed).await?;
             return Ok((code, page).into_response());
         }
     };
@@ -669,18 +665,11 @@ pub async fn comment(
     let text = match check_comment(&form.comment) {
         Ok(t) => t,
         Err(msg) => {
-            let page = item_page(
-                &state,
-                &user,
-                id,
-                cid,
-                Typed {
-                    comment: Some((form.comment, msg)),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let typed = Typed {
+                comment: Some((form.comment, msg)),
+                ..Default::default()
+            };
+            return invalid(&state, &user, (id, cid), typed).await;
         }
     };
     let mut tx = w.begin().await?;
