@@ -14,9 +14,11 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
-use super::evaluation::{IndicatorRow, document_kind_label, indicator_rows, number_text, refused};
+use super::evaluation::{
+    IndicatorRow, document_kind_label, indicator_rows, number_text, refused, refused_now,
+};
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, NoticeQuery, Path, Query};
 use super::layout::{Layout, local_time};
 use super::write::{Entry, Writer};
 use crate::db::annual_config;
@@ -137,12 +139,6 @@ impl AssignmentPage {
     pub fn error(&self, field: &str) -> &str {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
 }
 
 /// `GET /expert/assignments/{aid}`: only the expert's own assignment (another's is a 404).
@@ -347,14 +343,15 @@ pub async fn scores(
     }
     if a.eval_status != EvalStatus::CityPassed {
         tx.rollback().await?;
-        let r = rules::Refusal {
-            kind: RefusalKind::State,
-            reasons: vec![format!(
+        return Ok(refused_now(
+            &user,
+            "不能评分",
+            format!(
                 "该平台的评估当前为「{}」，不在专家评审阶段",
                 a.eval_status.label_zh()
-            )],
-        };
-        return Ok(refused(&user, "不能评分", &r, href(aid)));
+            ),
+            href(aid),
+        ));
     }
     let (config, version) = annual_config::get(&mut tx, a.year).await?;
     let submitting = action == ExpertAction::SubmitScores;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, NoticeQuery, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::widgets::{ConflictRow, Opt, enum_options};
 use super::write::{Entry, Writer};
@@ -363,12 +363,6 @@ async fn page(
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -399,6 +393,23 @@ async fn platform(state: &AppState, id: i64) -> AppResult<Platform> {
 fn refused(errors: &mut FieldErrors, reason: Option<&'static str>) {
     if let Some(reason) = reason {
         errors.add("form", reason);
+    }
+}
+
+/// The validated input if the platform's stage allows `action`; else every error, the stage's
+/// refusal among them.
+fn in_stage<T>(
+    checked: Result<T, FieldErrors>,
+    action: Action,
+    p: &Platform,
+) -> Result<T, FieldErrors> {
+    match (checked, stage_refusal(action, stage_of(p))) {
+        (Ok(v), None) => Ok(v),
+        (checked, reason) => {
+            let mut errors = checked.err().unwrap_or_default();
+            refused(&mut errors, reason);
+            Err(errors)
+        }
     }
 }
 
@@ -612,14 +623,9 @@ pub async fn log_visit(
     if assigned != Some(user.id) {
         return Err(AppError::Forbidden);
     }
-    let checked = form.validate(today());
-    let visit = match (checked, stage_refusal(Action::Visit, stage_of(&p))) {
-        (Ok(v), None) => v,
-        (checked, reason) => {
-            let mut errors = checked.err().unwrap_or_default();
-            refused(&mut errors, reason);
-            return invalid(&state, &user, id, Failed::Visit(form, errors)).await;
-        }
+    let visit = match in_stage(form.validate(today()), Action::Visit, &p) {
+        Ok(v) => v,
+        Err(errors) => return invalid(&state, &user, id, Failed::Visit(form, errors)).await,
     };
     let mut tx = w.begin().await?;
     let vid = db::insert_visit(&mut tx, id, user.id, &visit).await?;
@@ -695,14 +701,9 @@ pub async fn record_acceptance(
         construction_end: p.construction_end,
         report_ids: &report_ids,
     });
-    let refusal = stage_refusal(Action::Acceptance, stage_of(&p));
-    let acceptance = match (checked, refusal) {
-        (Ok(a), None) => a,
-        (checked, reason) => {
-            let mut errors = checked.err().unwrap_or_default();
-            refused(&mut errors, reason);
-            return invalid(&state, &user, id, Failed::Acceptance(fields, errors)).await;
-        }
+    let acceptance = match in_stage(checked, Action::Acceptance, &p) {
+        Ok(a) => a,
+        Err(errors) => return invalid(&state, &user, id, Failed::Acceptance(fields, errors)).await,
     };
     let replaces = match form.replaces.trim() {
         "" => None,

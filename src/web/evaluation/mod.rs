@@ -159,6 +159,56 @@ fn stage_of(p: &Platform) -> Stage {
     p.stage
 }
 
+/// What an action on one evaluation is checked against, read in its transaction: the round and
+/// the evaluation (if any) are locked until it ends.
+pub(super) struct Locked {
+    pub platform: Platform,
+    pub config: AnnualConfig,
+    pub bar: Option<Bar>,
+    pub before: Option<Evaluation>,
+    pub facts: EvalFacts,
+}
+
+/// Opens the write and reads [`Locked`] for platform `id`'s evaluation of `year`.
+pub(super) async fn lock_facts(
+    w: &Writer,
+    id: i64,
+    year: i32,
+    today: NaiveDate,
+) -> AppResult<(WriteTx, Locked)> {
+    let mut tx = w.begin().await?;
+    let platform = platforms::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let round = db::round_for_update(&mut tx, year).await?.status();
+    let (config, _) = annual_config::get(&mut tx, year).await?;
+    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
+    let before = db::lock(&mut tx, id, year).await?;
+    let facts = facts(&platform, before.as_ref(), year, &config, bar, round, today);
+    let locked = Locked {
+        platform,
+        config,
+        bar,
+        before,
+        facts,
+    };
+    Ok((tx, locked))
+}
+
+/// A refusal for one reason in the record's state (409), as a page.
+pub(crate) fn refused_now(
+    user: &CurrentUser,
+    title: &'static str,
+    reason: String,
+    back: String,
+) -> Response {
+    let refusal = Refusal {
+        kind: RefusalKind::State,
+        reasons: vec![reason],
+    };
+    refused(user, title, &refusal, back)
+}
+
 fn facts(
     p: &Platform,
     e: Option<&Evaluation>,

@@ -45,15 +45,14 @@ pub async fn save(
     };
     let today = today();
 
-    let mut tx = w.begin().await?;
-    let p = platforms::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let round = db::round_for_update(&mut tx, year).await?.status();
-    let (config, _) = annual_config::get(&mut tx, year).await?;
-    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
-    let before = db::lock(&mut tx, id, year).await?;
-    let f = facts(&p, before.as_ref(), year, &config, bar, round, today);
+    let (mut tx, locked) = lock_facts(&w, id, year, today).await?;
+    let (p, config, bar, before, f) = (
+        locked.platform,
+        locked.config,
+        locked.bar,
+        locked.before,
+        locked.facts,
+    );
     if let Err(refusal) = rules::check(action, actor_of(&user), &f) {
         // A barred platform is recorded as not evaluated, so everyone sees why.
         if let Some(bar) = bar
