@@ -330,8 +330,8 @@ pub fn field_error(e: &sqlx::Error) -> Option<(&'static str, &'static str)> {
 }
 
 impl WriteTx {
-    /// Adds a line to a platform's timeline (生命周期) in this transaction, by the writer, for a
-    /// change that moves no stage and attaches no document; `reason` is "" when there is none.
+    /// Puts an event that moves no stage and cites no document on the platform's timeline
+    /// (大事记), by the writer, in this transaction: `kind`, its `summary` and the user's `reason`.
     pub async fn timeline(
         &mut self,
         platform_id: i64,
