@@ -392,6 +392,16 @@ fn check_year(year: Option<i32>) -> AppResult<i32> {
     }
 }
 
+/// The mid-year page of a platform's year.
+fn href(id: i64, year: i32) -> String {
+    format!("/platforms/{id}/midyear?year={year}")
+}
+
+/// Where a write sends the browser: the page, with the flash message of what was done.
+fn notice_href(id: i64, year: i32, notice: Flash) -> String {
+    format!("{}&notice={notice}", href(id, year))
+}
+
 /// The operator reports on this year, or (late) on last year; older years are history.
 fn reportable(year: i32) -> bool {
     year >= today().year() - 1
@@ -562,11 +572,8 @@ pub async fn save_report(
             .after(after.audit_json()),
     )
     .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={}",
-        Flash::MidyearSaved
-    ))
-    .await
+    tx.redirect(notice_href(id, year, Flash::MidyearSaved))
+        .await
 }
 
 fn conflict(
@@ -582,7 +589,7 @@ fn conflict(
         heading: format!("保存冲突：{year} 年度半年报告"),
         what: "该半年报告".into(),
         rows: values_conflict(rubric, mine, theirs),
-        back_href: format!("/platforms/{id}/midyear?year={year}"),
+        back_href: href(id, year),
         back_label: "打开最新内容重新填写",
     };
     (StatusCode::CONFLICT, page).into_response()
@@ -677,10 +684,7 @@ pub async fn submit_report(
     } else {
         Flash::MidyearSubmitted
     };
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={notice}"
-    ))
-    .await
+    tx.redirect(notice_href(id, year, notice)).await
 }
 
 #[derive(Deserialize)]
@@ -775,14 +779,11 @@ pub async fn record_review(
         crate::db::notices::To::Platform(id),
         "event.midyear_reviewed",
         &format!("{summary}。请查看过堂意见并落实整改要求。"),
-        &format!("/platforms/{id}/midyear?year={year}"),
+        &href(id, year),
     )
     .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={}",
-        Flash::MidyearReviewed
-    ))
-    .await
+    tx.redirect(notice_href(id, year, Flash::MidyearReviewed))
+        .await
 }
 
 #[derive(Deserialize)]
@@ -826,9 +827,6 @@ pub async fn add_action(
     insert_actions(&mut tx, &user, id, year, std::slice::from_ref(&draft)).await?;
     let summary = format!("补充 {year} 年度半年过堂整改要求：{}", draft.title);
     tx.timeline(id, "checklist.created", &summary, "").await?;
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={}",
-        Flash::MidyearActionAdded
-    ))
-    .await
+    tx.redirect(notice_href(id, year, Flash::MidyearActionAdded))
+        .await
 }

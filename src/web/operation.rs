@@ -413,6 +413,11 @@ fn in_stage<T>(
     }
 }
 
+/// Where a write sends the browser: the section of the operation page, with the flash message.
+fn notice_href(id: i64, notice: Flash, section: &str) -> String {
+    format!("/platforms/{id}/operation?notice={notice}#{section}")
+}
+
 // ---- conflict page --------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
@@ -510,8 +515,8 @@ pub async fn assign(
     let before = db::assignment(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let conflict_rows = |now: &Assignment| {
-        vec![
+    let show_conflict = |now: &Assignment| {
+        let rows = vec![
             (
                 "产业顾问",
                 name_in(&advisors, advisor_id),
@@ -522,25 +527,19 @@ pub async fn assign(
                 name_in(&staff, staff_id),
                 name_in(&staff, now.responsible_staff_id),
             ),
-        ]
+        ];
+        conflict(&user, &p, "产业顾问与专人专班", "assignment", rows)
     };
     if seen_version != Some(before.version) {
         tx.rollback().await?;
-        return Ok(conflict(
-            &user,
-            &p,
-            "产业顾问与专人专班",
-            "assignment",
-            conflict_rows(&before),
-        ));
+        return Ok(show_conflict(&before));
     }
     if before.advisor_id == advisor_id && before.responsible_staff_id == staff_id {
         tx.rollback().await?;
-        return Ok(Redirect::to(&format!(
-            "/platforms/{id}/operation?notice={}#assignment",
-            Flash::AssignmentUnchanged
-        ))
-        .into_response());
+        return Ok(
+            Redirect::to(&notice_href(id, Flash::AssignmentUnchanged, "assignment"))
+                .into_response(),
+        );
     }
     if !db::assign(&mut tx, id, before.version, advisor_id, staff_id).await? {
         tx.rollback().await?;
@@ -548,13 +547,7 @@ pub async fn assign(
         let now = db::assignment(&mut conn, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        return Ok(conflict(
-            &user,
-            &p,
-            "产业顾问与专人专班",
-            "assignment",
-            conflict_rows(&now),
-        ));
+        return Ok(show_conflict(&now));
     }
     let after = db::assignment(&mut tx, id)
         .await?
@@ -588,11 +581,8 @@ pub async fn assign(
         };
         tx.timeline(id, "staff.assigned", &summary, "").await?;
     }
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#assignment",
-        Flash::AssignmentSaved
-    ))
-    .await
+    tx.redirect(notice_href(id, Flash::AssignmentSaved, "assignment"))
+        .await
 }
 
 // ---- service visits -------------------------------------------------------------------
@@ -643,11 +633,8 @@ pub async fn log_visit(
         excerpt(&visit.topics, 60)
     );
     tx.timeline(id, "visit.logged", &summary, "").await?;
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#visits",
-        Flash::VisitLogged
-    ))
-    .await
+    tx.redirect(notice_href(id, Flash::VisitLogged, "visits"))
+        .await
 }
 
 // ---- construction-period acceptance ---------------------------------------------------
@@ -776,11 +763,8 @@ pub async fn record_acceptance(
         },
     )
     .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#acceptance",
-        Flash::AcceptanceRecorded
-    ))
-    .await
+    tx.redirect(notice_href(id, Flash::AcceptanceRecorded, "acceptance"))
+        .await
 }
 
 // ---- research integrity ---------------------------------------------------------------
@@ -823,9 +807,6 @@ pub async fn record_integrity(
     );
     tx.timeline(id, "integrity.recorded", &summary, &record.description)
         .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#integrity",
-        Flash::IntegrityRecorded
-    ))
-    .await
+    tx.redirect(notice_href(id, Flash::IntegrityRecorded, "integrity"))
+        .await
 }
