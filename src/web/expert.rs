@@ -20,7 +20,7 @@ use super::evaluation::{
 use super::flash::Flash;
 use super::forms::{Form, NoticeQuery, Path, Query};
 use super::layout::{Layout, local_time};
-use super::write::{Entry, Writer};
+use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, MyAssignment};
 use crate::domain::evaluation::{self as rules, Errors, EvalStatus, ExpertAction, RefusalKind};
@@ -238,6 +238,15 @@ async fn assignment_page(
     })
 }
 
+/// Opens the write and locks the expert's own assignment `aid` (another's is a 404).
+async fn lock_mine(w: &Writer, user: &CurrentUser, aid: i64) -> AppResult<(WriteTx, MyAssignment)> {
+    let mut tx = w.begin().await?;
+    let a = db::lock_my_assignment(&mut tx, aid, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((tx, a))
+}
+
 // ---- declaring a conflict of interest --------------------------------------------------------------------
 
 #[derive(Deserialize, Default)]
@@ -255,10 +264,7 @@ pub async fn declare(
     Path(aid): Path<i64>,
     Form(form): Form<DeclareForm>,
 ) -> AppResult<Response> {
-    let mut tx = w.begin().await?;
-    let a = db::lock_my_assignment(&mut tx, aid, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, a) = lock_mine(&w, &user, aid).await?;
     if let Err(r) = rules::check_expert(ExpertAction::Declare, a.state(), a.round()) {
         tx.rollback().await?;
         return Ok(refused(&user, "不能声明", &r, href(aid)));
@@ -328,10 +334,7 @@ pub async fn scores(
                 .map(|key| (key.to_string(), v.clone()))
         })
         .collect();
-    let mut tx = w.begin().await?;
-    let a = db::lock_my_assignment(&mut tx, aid, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, a) = lock_mine(&w, &user, aid).await?;
     if let Err(r) = rules::check_expert(action, a.state(), a.round()) {
         tx.rollback().await?;
         let title = if r.kind == RefusalKind::Forbidden {
