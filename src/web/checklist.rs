@@ -12,13 +12,13 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, NoticeQuery, Path, Query};
 use super::layout::{Layout, local_time};
 use super::widgets::Opt;
-use super::write::{Entry, Writer};
+use super::write::{Entry, WriteTx, Writer};
 use crate::clock::today;
 use crate::db::checklist::{self, Item};
-use crate::db::{lifecycle, platforms};
+use crate::db::platforms;
 use crate::domain::checklist::{
     Action, ItemFields, ItemStatus, Progress, Source, check, check_comment, check_evidence,
     is_overdue, sort_key,
@@ -176,12 +176,6 @@ async fn list_page(
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
-}
-
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -226,18 +220,11 @@ pub async fn create(
         .ok_or(AppError::NotFound)?;
     tx.audit(Entry::new("checklist.create", "checklist_item", item_id).after(item.audit_json()))
         .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "checklist.created",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("新增清单事项：{}", draft.title),
-            reason: "",
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        "checklist.created",
+        &format!("新增清单事项：{}", draft.title),
+        "",
     )
     .await?;
     tx.redirect(format!(
@@ -442,11 +429,21 @@ pub struct EditForm {
     version: i32,
 }
 
+/// The item page again with what was typed and its errors (422).
+async fn invalid(
+    state: &AppState,
+    user: &CurrentUser,
+    (id, cid): (i64, i64),
+    typed: Typed,
+) -> AppResult<Response> {
+    let page = item_page(state, user, id, cid, typed).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
 async fn invalid_edit(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
-    cid: i64,
+    item: (i64, i64),
     fields: ItemFields,
     errors: FieldErrors,
 ) -> AppResult<Response> {
@@ -454,8 +451,7 @@ async fn invalid_edit(
         edit: Some((fields, errors)),
         ..Default::default()
     };
-    let page = item_page(state, user, id, cid, typed).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    invalid(state, user, item, typed).await
 }
 
 /// Staff edit an item (owner, due date, status, evidence, …).
@@ -469,7 +465,7 @@ pub async fn update(
     let before = load_item(&state, id, cid).await?;
     let draft = match form.fields.validate(false) {
         Ok(d) => d,
-        Err(errors) => return invalid_edit(&state, &user, id, cid, form.fields, errors).await,
+        Err(errors) => return invalid_edit(&state, &user, (id, cid), form.fields, errors).await,
     };
     let role = user.role.unwrap_or(Role::Leader);
     if let Err(refusal) = check(
@@ -480,7 +476,7 @@ pub async fn update(
     ) {
         let mut errors = FieldErrors::default();
         errors.add("status", refusal.0);
-        return invalid_edit(&state, &user, id, cid, form.fields, errors).await;
+        return invalid_edit(&state, &user, (id, cid), form.fields, errors).await;
     }
     let mut tx = w.begin().await?;
     if !checklist::update(&mut tx, id, cid, form.version, &draft).await? {
@@ -498,38 +494,20 @@ pub async fn update(
     )
     .await?;
     if before.status != after.status {
-        status_event(&mut tx, &user, id, &after).await?;
+        status_event(&mut tx, id, &after).await?;
     }
     tx.redirect(item_href(id, cid, Flash::ChecklistSaved)).await
 }
 
 /// The timeline line of a status change.
-async fn status_event(
-    conn: &mut sqlx::PgConnection,
-    user: &CurrentUser,
-    id: i64,
-    item: &Item,
-) -> AppResult<()> {
+async fn status_event(tx: &mut WriteTx, id: i64, item: &Item) -> AppResult<()> {
     let (kind, verb) = match item.status {
         ItemStatus::Open => ("checklist.reopened", "重新打开清单事项"),
         ItemStatus::Done => ("checklist.done", "清单事项报告完成"),
         ItemStatus::Closed => ("checklist.closed", "关闭清单事项"),
     };
-    lifecycle::record(
-        conn,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind,
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{verb}：{}", item.title),
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
-    Ok(())
+    let summary = format!("{verb}：{}", item.title);
+    tx.timeline(id, kind, &summary, "").await
 }
 
 #[derive(Deserialize, Default)]
@@ -558,18 +536,11 @@ async fn change(
         match check_evidence(&form.evidence) {
             Ok(e) => e,
             Err(msg) => {
-                let page = item_page(
-                    state,
-                    user,
-                    id,
-                    cid,
-                    Typed {
-                        evidence: Some((form.evidence, msg)),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                let typed = Typed {
+                    evidence: Some((form.evidence, msg)),
+                    ..Default::default()
+                };
+                return invalid(state, user, (id, cid), typed).await;
             }
         }
     } else {
@@ -589,12 +560,12 @@ async fn change(
                     ..Default::default()
                 }
             };
-            let page = item_page(state, user, id, cid, typed).await?;
             let code = if before.status == ItemStatus::Closed || !reporting {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
+            let page = item_page(state, user, id, cid, typed).await?;
             return Ok((code, page).into_response());
         }
     };
@@ -626,7 +597,7 @@ async fn change(
     )
     .await?;
     if before.status != after.status {
-        status_event(&mut tx, user, id, &after).await?;
+        status_event(&mut tx, id, &after).await?;
     }
     let notice = match action {
         Action::MarkDone => Flash::ChecklistDone,
@@ -694,18 +665,11 @@ pub async fn comment(
     let text = match check_comment(&form.comment) {
         Ok(t) => t,
         Err(msg) => {
-            let page = item_page(
-                &state,
-                &user,
-                id,
-                cid,
-                Typed {
-                    comment: Some((form.comment, msg)),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let typed = Typed {
+                comment: Some((form.comment, msg)),
+                ..Default::default()
+            };
+            return invalid(&state, &user, (id, cid), typed).await;
         }
     };
     let mut tx = w.begin().await?;

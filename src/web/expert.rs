@@ -14,11 +14,13 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
-use super::evaluation::{IndicatorRow, document_kind_label, indicator_rows, number_text, refused};
+use super::evaluation::{
+    IndicatorRow, document_kind_label, indicator_rows, number_text, refused, refused_now,
+};
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, NoticeQuery, Path, Query};
 use super::layout::{Layout, local_time};
-use super::write::{Entry, Writer};
+use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, MyAssignment};
 use crate::domain::evaluation::{self as rules, Errors, EvalStatus, ExpertAction, RefusalKind};
@@ -139,12 +141,6 @@ impl AssignmentPage {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
-}
-
 /// `GET /expert/assignments/{aid}`: only the expert's own assignment (another's is a 404).
 pub async fn show(
     State(state): State<AppState>,
@@ -242,6 +238,15 @@ async fn assignment_page(
     })
 }
 
+/// Opens the write and locks the expert's own assignment `aid` (another's is a 404).
+async fn lock_mine(w: &Writer, user: &CurrentUser, aid: i64) -> AppResult<(WriteTx, MyAssignment)> {
+    let mut tx = w.begin().await?;
+    let a = db::lock_my_assignment(&mut tx, aid, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((tx, a))
+}
+
 // ---- declaring a conflict of interest --------------------------------------------------------------------
 
 #[derive(Deserialize, Default)]
@@ -259,10 +264,7 @@ pub async fn declare(
     Path(aid): Path<i64>,
     Form(form): Form<DeclareForm>,
 ) -> AppResult<Response> {
-    let mut tx = w.begin().await?;
-    let a = db::lock_my_assignment(&mut tx, aid, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, a) = lock_mine(&w, &user, aid).await?;
     if let Err(r) = rules::check_expert(ExpertAction::Declare, a.state(), a.round()) {
         tx.rollback().await?;
         return Ok(refused(&user, "不能声明", &r, href(aid)));
@@ -332,10 +334,7 @@ pub async fn scores(
                 .map(|key| (key.to_string(), v.clone()))
         })
         .collect();
-    let mut tx = w.begin().await?;
-    let a = db::lock_my_assignment(&mut tx, aid, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, a) = lock_mine(&w, &user, aid).await?;
     if let Err(r) = rules::check_expert(action, a.state(), a.round()) {
         tx.rollback().await?;
         let title = if r.kind == RefusalKind::Forbidden {
@@ -347,14 +346,15 @@ pub async fn scores(
     }
     if a.eval_status != EvalStatus::CityPassed {
         tx.rollback().await?;
-        let r = rules::Refusal {
-            kind: RefusalKind::State,
-            reasons: vec![format!(
+        return Ok(refused_now(
+            &user,
+            "不能评分",
+            format!(
                 "该平台的评估当前为「{}」，不在专家评审阶段",
                 a.eval_status.label_zh()
-            )],
-        };
-        return Ok(refused(&user, "不能评分", &r, href(aid)));
+            ),
+            href(aid),
+        ));
     }
     let (config, version) = annual_config::get(&mut tx, a.year).await?;
     let submitting = action == ExpertAction::SubmitScores;

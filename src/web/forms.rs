@@ -61,3 +61,11 @@ impl From<axum::extract::rejection::PathRejection> for AppError {
         AppError::NotFound
     }
 }
+
+/// The query of a page a write redirects to: the flash message to show (`?notice=…`, a
+/// `web::flash::Flash` code; `Flash::text_of` gives its text).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    pub notice: String,
+}

@@ -24,7 +24,7 @@ use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::write::{self, Entry, WriteTx, Writer};
 use crate::clock::today;
-use crate::db::{annual_config, checklist, lifecycle, midyear, platforms};
+use crate::db::{annual_config, checklist, midyear, platforms};
 use crate::domain::annual::Step;
 use crate::domain::checklist::{ItemDraft, ItemStatus, Source, is_overdue};
 use crate::domain::midyear::{
@@ -392,6 +392,16 @@ fn check_year(year: Option<i32>) -> AppResult<i32> {
     }
 }
 
+/// The mid-year page of a platform's year.
+fn href(id: i64, year: i32) -> String {
+    format!("/platforms/{id}/midyear?year={year}")
+}
+
+/// Where a write sends the browser: the page, with the flash message of what was done.
+fn notice_href(id: i64, year: i32, notice: Flash) -> String {
+    format!("{}&notice={notice}", href(id, year))
+}
+
 /// The operator reports on this year, or (late) on last year; older years are history.
 fn reportable(year: i32) -> bool {
     year >= today().year() - 1
@@ -399,7 +409,7 @@ fn reportable(year: i32) -> bool {
 
 /// The year of a report form: one the operator may still report on.
 fn report_year(form: &BTreeMap<String, String>) -> AppResult<i32> {
-    let year = form_year(form)?;
+    let year = form_year(form.get("year").map(String::as_str))?;
     if reportable(year) {
         Ok(year)
     } else {
@@ -437,12 +447,12 @@ pub async fn page(
     .await
 }
 
-fn form_year(form: &BTreeMap<String, String>) -> AppResult<i32> {
-    let year = form.get("year").and_then(|y| y.trim().parse().ok());
-    if year.is_none() {
-        return Err(AppError::BadRequest("缺少年度。".into()));
-    }
-    check_year(year)
+/// The year a form names (required), checked like a query's.
+fn form_year(year: Option<&str>) -> AppResult<i32> {
+    let year = year
+        .and_then(|y| y.trim().parse().ok())
+        .ok_or_else(|| AppError::BadRequest("缺少年度。".into()))?;
+    check_year(Some(year))
 }
 
 fn form_version(form: &BTreeMap<String, String>) -> i32 {
@@ -451,26 +461,43 @@ fn form_version(form: &BTreeMap<String, String>) -> i32 {
         .unwrap_or(0)
 }
 
-async fn refused(
-    state: &AppState,
-    user: &CurrentUser,
+/// The platform and year a mid-year write is about, and who writes: what showing the page again needs.
+struct At<'a> {
+    state: &'a AppState,
+    user: &'a CurrentUser,
     id: i64,
     year: i32,
-    status: StatusCode,
-    message: &str,
-) -> AppResult<Response> {
-    let page = build_page(
-        state,
-        user,
-        id,
-        year,
-        Typed {
+}
+
+impl<'a> At<'a> {
+    fn new(state: &'a AppState, user: &'a CurrentUser, id: i64, year: i32) -> Self {
+        At {
+            state,
+            user,
+            id,
+            year,
+        }
+    }
+
+    /// The page again, answered with `status`: what was typed and its errors, or a refusal.
+    async fn again(&self, status: StatusCode, typed: Typed) -> AppResult<Response> {
+        let page = build_page(self.state, self.user, self.id, self.year, typed).await?;
+        Ok((status, page).into_response())
+    }
+
+    /// The page again with what was typed and its errors (422).
+    async fn invalid(&self, typed: Typed) -> AppResult<Response> {
+        self.again(StatusCode::UNPROCESSABLE_ENTITY, typed).await
+    }
+
+    /// The page again with why the write was refused.
+    async fn refused(&self, status: StatusCode, message: &str) -> AppResult<Response> {
+        let typed = Typed {
             error: message.to_owned(),
             ..Default::default()
-        },
-    )
-    .await?;
-    Ok((status, page).into_response())
+        };
+        self.again(status, typed).await
+    }
 }
 
 fn values_conflict(
@@ -508,6 +535,7 @@ pub async fn save_report(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let year = report_year(&form)?;
+    let at = At::new(&state, &user, id, year);
     let version = form_version(&form);
     let mut conn = state.db.acquire().await?;
     let (config, _) = annual_config::get(&mut conn, year).await?;
@@ -515,26 +543,20 @@ pub async fn save_report(
     let actuals = match parse_actuals(&config.rubric, &form) {
         Ok(v) => v,
         Err(errors) => {
-            let page = build_page(
-                &state,
-                &user,
-                id,
-                year,
-                Typed {
+            return at
+                .invalid(Typed {
                     report: Some((form, errors)),
                     error: "部分数值有误，请按提示修改。".into(),
                     ..Default::default()
-                },
-            )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                })
+                .await;
         }
     };
     let mut tx = w.begin().await?;
     let before = midyear::report_for_update(&mut tx, id, year).await?;
     if let Err(msg) = rules::check_edit(before.as_ref().map(|r| r.status())) {
         tx.rollback().await?;
-        return refused(&state, &user, id, year, StatusCode::CONFLICT, msg).await;
+        return at.refused(StatusCode::CONFLICT, msg).await;
     }
     if !midyear::save(&mut tx, id, year, version, &actuals, None).await? {
         tx.rollback().await?;
@@ -550,11 +572,8 @@ pub async fn save_report(
             .after(after.audit_json()),
     )
     .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={}",
-        Flash::MidyearSaved
-    ))
-    .await
+    tx.redirect(notice_href(id, year, Flash::MidyearSaved))
+        .await
 }
 
 fn conflict(
@@ -570,7 +589,7 @@ fn conflict(
         heading: format!("保存冲突：{year} 年度半年报告"),
         what: "该半年报告".into(),
         rows: values_conflict(rubric, mine, theirs),
-        back_href: format!("/platforms/{id}/midyear?year={year}"),
+        back_href: href(id, year),
         back_label: "打开最新内容重新填写",
     };
     (StatusCode::CONFLICT, page).into_response()
@@ -585,37 +604,32 @@ pub async fn submit_report(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let year = report_year(&form)?;
+    let at = At::new(&state, &user, id, year);
     let version = form_version(&form);
     let today = today();
     let mut tx = w.begin().await?;
     let (config, _) = annual_config::get(&mut tx, year).await?;
     let Some(before) = midyear::report_for_update(&mut tx, id, year).await? else {
         tx.rollback().await?;
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "请先填写并保存半年报告，再提交。",
-        )
-        .await;
+        return at
+            .refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "请先填写并保存半年报告，再提交。",
+            )
+            .await;
     };
     if let Err(msg) = rules::check_edit(Some(before.status())) {
         tx.rollback().await?;
-        return refused(&state, &user, id, year, StatusCode::CONFLICT, msg).await;
+        return at.refused(StatusCode::CONFLICT, msg).await;
     }
     if before.lock_version != version {
         tx.rollback().await?;
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            StatusCode::CONFLICT,
-            "提交前报告已被修改（可能在另一窗口中保存过）。请核对下方最新内容后再提交。",
-        )
-        .await;
+        return at
+            .refused(
+                StatusCode::CONFLICT,
+                "提交前报告已被修改（可能在另一窗口中保存过）。请核对下方最新内容后再提交。",
+            )
+            .await;
     }
     let actuals = before.actuals.0.clone();
     // Every indicator with an approved target needs its actual; and at least one value overall.
@@ -640,29 +654,15 @@ pub async fn submit_report(
                 missing.join("、")
             )
         };
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &message,
-        )
-        .await;
+        return at.refused(StatusCode::UNPROCESSABLE_ENTITY, &message).await;
     }
     let deadline = config.deadline(year, Step::Midyear);
     let late = is_late(today, deadline);
     if !midyear::save(&mut tx, id, year, version, &actuals, Some((user.id, late))).await? {
         tx.rollback().await?;
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            StatusCode::CONFLICT,
-            "提交前报告已被修改，请核对后再提交。",
-        )
-        .await;
+        return at
+            .refused(StatusCode::CONFLICT, "提交前报告已被修改，请核对后再提交。")
+            .await;
     }
     let after = midyear::report(&mut tx, id, year)
         .await?
@@ -678,29 +678,13 @@ pub async fn submit_report(
     } else {
         format!("提交 {year} 年度半年报告")
     };
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "midyear.submitted",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(id, "midyear.submitted", &summary, "").await?;
     let notice = if late {
         Flash::MidyearSubmittedLate
     } else {
         Flash::MidyearSubmitted
     };
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={notice}"
-    ))
-    .await
+    tx.redirect(notice_href(id, year, notice)).await
 }
 
 #[derive(Deserialize)]
@@ -751,27 +735,16 @@ pub async fn record_review(
     Path(id): Path<i64>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
-    let year = check_year(Some(
-        form.year
-            .trim()
-            .parse()
-            .map_err(|_| AppError::BadRequest("缺少年度。".into()))?,
-    ))?;
+    let year = form_year(Some(&form.year))?;
+    let at = At::new(&state, &user, id, year);
     let draft = match form.fields.validate(year, today()) {
         Ok(d) => d,
         Err(errors) => {
-            let page = build_page(
-                &state,
-                &user,
-                id,
-                year,
-                Typed {
-                    review: Some((form.fields, errors)),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let typed = Typed {
+                review: Some((form.fields, errors)),
+                ..Default::default()
+            };
+            return at.invalid(typed).await;
         }
     };
     let mut tx = w.begin().await?;
@@ -779,15 +752,9 @@ pub async fn record_review(
         Ok(rid) => rid,
         Err(e) if write::field_error(&e).is_some_and(|(field, _)| field == "year") => {
             tx.rollback().await?;
-            return refused(
-                &state,
-                &user,
-                id,
-                year,
-                StatusCode::CONFLICT,
-                "本年度的半年过堂会议已经记录过。如需补充整改要求，请使用下方“补充整改要求”。",
-            )
-            .await;
+            let message =
+                "本年度的半年过堂会议已经记录过。如需补充整改要求，请使用下方“补充整改要求”。";
+            return at.refused(StatusCode::CONFLICT, message).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -805,33 +772,18 @@ pub async fn record_review(
         draft.meeting_date,
         item_ids.len()
     );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "midyear.reviewed",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &draft.problems,
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(id, "midyear.reviewed", &summary, &draft.problems)
+        .await?;
     crate::db::notices::event(
         &mut tx,
         crate::db::notices::To::Platform(id),
         "event.midyear_reviewed",
         &format!("{summary}。请查看过堂意见并落实整改要求。"),
-        &format!("/platforms/{id}/midyear?year={year}"),
+        &href(id, year),
     )
     .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={}",
-        Flash::MidyearReviewed
-    ))
-    .await
+    tx.redirect(notice_href(id, year, Flash::MidyearReviewed))
+        .await
 }
 
 #[derive(Deserialize)]
@@ -850,61 +802,31 @@ pub async fn add_action(
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
-    let year = check_year(Some(
-        form.year
-            .trim()
-            .parse()
-            .map_err(|_| AppError::BadRequest("缺少年度。".into()))?,
-    ))?;
+    let year = form_year(Some(&form.year))?;
+    let at = At::new(&state, &user, id, year);
     let draft = match form.fields.validate() {
         Ok(d) => d,
         Err(errors) => {
-            let page = build_page(
-                &state,
-                &user,
-                id,
-                year,
-                Typed {
-                    action: Some((form.fields, errors)),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let typed = Typed {
+                action: Some((form.fields, errors)),
+                ..Default::default()
+            };
+            return at.invalid(typed).await;
         }
     };
     let mut tx = w.begin().await?;
     if midyear::review(&mut tx, id, year).await?.is_none() {
         tx.rollback().await?;
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "请先记录本年度的半年过堂会议。",
-        )
-        .await;
+        return at
+            .refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "请先记录本年度的半年过堂会议。",
+            )
+            .await;
     }
     insert_actions(&mut tx, &user, id, year, std::slice::from_ref(&draft)).await?;
     let summary = format!("补充 {year} 年度半年过堂整改要求：{}", draft.title);
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "checklist.created",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/midyear?year={year}&notice={}",
-        Flash::MidyearActionAdded
-    ))
-    .await
+    tx.timeline(id, "checklist.created", &summary, "").await?;
+    tx.redirect(notice_href(id, year, Flash::MidyearActionAdded))
+        .await
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, NoticeQuery, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
 use super::widgets::{ConflictRow, Opt, enum_options};
 use super::write::{Entry, Writer};
@@ -363,12 +363,6 @@ async fn page(
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -400,6 +394,28 @@ fn refused(errors: &mut FieldErrors, reason: Option<&'static str>) {
     if let Some(reason) = reason {
         errors.add("form", reason);
     }
+}
+
+/// The validated input if the platform's stage allows `action`; else every error, the stage's
+/// refusal among them.
+fn in_stage<T>(
+    checked: Result<T, FieldErrors>,
+    action: Action,
+    p: &Platform,
+) -> Result<T, FieldErrors> {
+    match (checked, stage_refusal(action, stage_of(p))) {
+        (Ok(v), None) => Ok(v),
+        (checked, reason) => {
+            let mut errors = checked.err().unwrap_or_default();
+            refused(&mut errors, reason);
+            Err(errors)
+        }
+    }
+}
+
+/// Where a write sends the browser: the section of the operation page, with the flash message.
+fn notice_href(id: i64, notice: Flash, section: &str) -> String {
+    format!("/platforms/{id}/operation?notice={notice}#{section}")
 }
 
 // ---- conflict page --------------------------------------------------------------------
@@ -499,8 +515,8 @@ pub async fn assign(
     let before = db::assignment(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let conflict_rows = |now: &Assignment| {
-        vec![
+    let show_conflict = |now: &Assignment| {
+        let rows = vec![
             (
                 "产业顾问",
                 name_in(&advisors, advisor_id),
@@ -511,25 +527,19 @@ pub async fn assign(
                 name_in(&staff, staff_id),
                 name_in(&staff, now.responsible_staff_id),
             ),
-        ]
+        ];
+        conflict(&user, &p, "产业顾问与专人专班", "assignment", rows)
     };
     if seen_version != Some(before.version) {
         tx.rollback().await?;
-        return Ok(conflict(
-            &user,
-            &p,
-            "产业顾问与专人专班",
-            "assignment",
-            conflict_rows(&before),
-        ));
+        return Ok(show_conflict(&before));
     }
     if before.advisor_id == advisor_id && before.responsible_staff_id == staff_id {
         tx.rollback().await?;
-        return Ok(Redirect::to(&format!(
-            "/platforms/{id}/operation?notice={}#assignment",
-            Flash::AssignmentUnchanged
-        ))
-        .into_response());
+        return Ok(
+            Redirect::to(&notice_href(id, Flash::AssignmentUnchanged, "assignment"))
+                .into_response(),
+        );
     }
     if !db::assign(&mut tx, id, before.version, advisor_id, staff_id).await? {
         tx.rollback().await?;
@@ -537,13 +547,7 @@ pub async fn assign(
         let now = db::assignment(&mut conn, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        return Ok(conflict(
-            &user,
-            &p,
-            "产业顾问与专人专班",
-            "assignment",
-            conflict_rows(&now),
-        ));
+        return Ok(show_conflict(&now));
     }
     let after = db::assignment(&mut tx, id)
         .await?
@@ -562,20 +566,7 @@ pub async fn assign(
             Some(_) => format!("指定产业顾问：{}", name(&after_json, "advisor_name")),
             None => format!("取消产业顾问（原为{}）", name(&before_json, "advisor_name")),
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: id,
-                kind: "advisor.assigned",
-                from_stage: None,
-                to_stage: None,
-                summary: &summary,
-                reason: "",
-                document_id: None,
-            },
-        )
-        .await?;
+        tx.timeline(id, "advisor.assigned", &summary, "").await?;
     }
     if before.responsible_staff_id != after.responsible_staff_id {
         let summary = match after.responsible_staff_id {
@@ -588,26 +579,10 @@ pub async fn assign(
                 name(&before_json, "responsible_staff_name")
             ),
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: id,
-                kind: "staff.assigned",
-                from_stage: None,
-                to_stage: None,
-                summary: &summary,
-                reason: "",
-                document_id: None,
-            },
-        )
-        .await?;
+        tx.timeline(id, "staff.assigned", &summary, "").await?;
     }
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#assignment",
-        Flash::AssignmentSaved
-    ))
-    .await
+    tx.redirect(notice_href(id, Flash::AssignmentSaved, "assignment"))
+        .await
 }
 
 // ---- service visits -------------------------------------------------------------------
@@ -638,14 +613,9 @@ pub async fn log_visit(
     if assigned != Some(user.id) {
         return Err(AppError::Forbidden);
     }
-    let checked = form.validate(today());
-    let visit = match (checked, stage_refusal(Action::Visit, stage_of(&p))) {
-        (Ok(v), None) => v,
-        (checked, reason) => {
-            let mut errors = checked.err().unwrap_or_default();
-            refused(&mut errors, reason);
-            return invalid(&state, &user, id, Failed::Visit(form, errors)).await;
-        }
+    let visit = match in_stage(form.validate(today()), Action::Visit, &p) {
+        Ok(v) => v,
+        Err(errors) => return invalid(&state, &user, id, Failed::Visit(form, errors)).await,
     };
     let mut tx = w.begin().await?;
     let vid = db::insert_visit(&mut tx, id, user.id, &visit).await?;
@@ -662,25 +632,9 @@ pub async fn log_visit(
         visit.form.label_zh(),
         excerpt(&visit.topics, 60)
     );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "visit.logged",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: "",
-            document_id: None,
-        },
-    )
-    .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#visits",
-        Flash::VisitLogged
-    ))
-    .await
+    tx.timeline(id, "visit.logged", &summary, "").await?;
+    tx.redirect(notice_href(id, Flash::VisitLogged, "visits"))
+        .await
 }
 
 // ---- construction-period acceptance ---------------------------------------------------
@@ -734,14 +688,9 @@ pub async fn record_acceptance(
         construction_end: p.construction_end,
         report_ids: &report_ids,
     });
-    let refusal = stage_refusal(Action::Acceptance, stage_of(&p));
-    let acceptance = match (checked, refusal) {
-        (Ok(a), None) => a,
-        (checked, reason) => {
-            let mut errors = checked.err().unwrap_or_default();
-            refused(&mut errors, reason);
-            return invalid(&state, &user, id, Failed::Acceptance(fields, errors)).await;
-        }
+    let acceptance = match in_stage(checked, Action::Acceptance, &p) {
+        Ok(a) => a,
+        Err(errors) => return invalid(&state, &user, id, Failed::Acceptance(fields, errors)).await,
     };
     let replaces = match form.replaces.trim() {
         "" => None,
@@ -814,11 +763,8 @@ pub async fn record_acceptance(
         },
     )
     .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#acceptance",
-        Flash::AcceptanceRecorded
-    ))
-    .await
+    tx.redirect(notice_href(id, Flash::AcceptanceRecorded, "acceptance"))
+        .await
 }
 
 // ---- research integrity ---------------------------------------------------------------
@@ -859,23 +805,8 @@ pub async fn record_integrity(
             None => String::new(),
         }
     );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "integrity.recorded",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &record.description,
-            document_id: None,
-        },
-    )
-    .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/operation?notice={}#integrity",
-        Flash::IntegrityRecorded
-    ))
-    .await
+    tx.timeline(id, "integrity.recorded", &summary, &record.description)
+        .await?;
+    tx.redirect(notice_href(id, Flash::IntegrityRecorded, "integrity"))
+        .await
 }

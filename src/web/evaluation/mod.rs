@@ -22,7 +22,6 @@ use super::widgets::ConflictRow;
 use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, Evaluation};
-use crate::db::lifecycle;
 use crate::db::platforms::{self, Platform};
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::compliance::catalogue::BAN_MONTHS;
@@ -126,7 +125,6 @@ pub(crate) async fn bar_of(
 /// refreshes the platform's findings: its grade becomes 未参评).
 pub(crate) async fn persist_exclusion(
     tx: &mut WriteTx,
-    user: &CurrentUser,
     e: &Evaluation,
     bar: &Bar,
 ) -> AppResult<bool> {
@@ -147,20 +145,9 @@ pub(crate) async fn persist_exclusion(
     )
     .await?;
     tx.touches(e.platform_id);
-    lifecycle::record(
-        tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: e.platform_id,
-            kind: "evaluation.excluded",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{}年度不参加绩效评估（科研诚信限制）", e.year),
-            reason: &reason,
-            document_id: None,
-        },
-    )
-    .await?;
+    let summary = format!("{}年度不参加绩效评估（科研诚信限制）", e.year);
+    tx.timeline(e.platform_id, "evaluation.excluded", &summary, &reason)
+        .await?;
     Ok(true)
 }
 
@@ -170,6 +157,56 @@ fn level_of(p: &Platform) -> Level {
 
 fn stage_of(p: &Platform) -> Stage {
     p.stage
+}
+
+/// What an action on one evaluation is checked against, read in its transaction: the round and
+/// the evaluation (if any) are locked until it ends.
+pub(super) struct Locked {
+    pub platform: Platform,
+    pub config: AnnualConfig,
+    pub bar: Option<Bar>,
+    pub before: Option<Evaluation>,
+    pub facts: EvalFacts,
+}
+
+/// Opens the write and reads [`Locked`] for platform `id`'s evaluation of `year`.
+pub(super) async fn lock_facts(
+    w: &Writer,
+    id: i64,
+    year: i32,
+    today: NaiveDate,
+) -> AppResult<(WriteTx, Locked)> {
+    let mut tx = w.begin().await?;
+    let platform = platforms::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let round = db::round_for_update(&mut tx, year).await?.status();
+    let (config, _) = annual_config::get(&mut tx, year).await?;
+    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
+    let before = db::lock(&mut tx, id, year).await?;
+    let facts = facts(&platform, before.as_ref(), year, &config, bar, round, today);
+    let locked = Locked {
+        platform,
+        config,
+        bar,
+        before,
+        facts,
+    };
+    Ok((tx, locked))
+}
+
+/// A refusal for one reason in the record's state (409), as a page.
+pub(crate) fn refused_now(
+    user: &CurrentUser,
+    title: &'static str,
+    reason: String,
+    back: String,
+) -> Response {
+    let refusal = Refusal {
+        kind: RefusalKind::State,
+        reasons: vec![reason],
+    };
+    refused(user, title, &refusal, back)
 }
 
 fn facts(

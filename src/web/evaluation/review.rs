@@ -11,6 +11,17 @@ pub struct ReviewForm {
     comment: String,
 }
 
+impl ReviewForm {
+    /// The action the chosen decision is at this level: `pass` or `return`.
+    fn decision(&self, pass: EvalAction, ret: EvalAction) -> AppResult<EvalAction> {
+        match self.decision.as_str() {
+            "pass" => Ok(pass),
+            "return" => Ok(ret),
+            _ => Err(AppError::BadRequest("请选择通过或退回。".into())),
+        }
+    }
+}
+
 /// `POST /platforms/{id}/evaluation/{year}/county-review`: county staff of the platform's county, or city staff.
 pub async fn county_review(
     State(state): State<AppState>,
@@ -19,11 +30,7 @@ pub async fn county_review(
     Path((id, year)): Path<(i64, i32)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
-    let action = match form.decision.as_str() {
-        "pass" => EvalAction::CountyPass,
-        "return" => EvalAction::CountyReturn,
-        _ => return Err(AppError::BadRequest("请选择通过或退回。".into())),
-    };
+    let action = form.decision(EvalAction::CountyPass, EvalAction::CountyReturn)?;
     review(state, user, w, id, year, action, form.comment).await
 }
 
@@ -35,11 +42,7 @@ pub async fn city_review(
     Path((id, year)): Path<(i64, i32)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
-    let action = match form.decision.as_str() {
-        "pass" => EvalAction::CityPass,
-        "return" => EvalAction::CityReturn,
-        _ => return Err(AppError::BadRequest("请选择通过或退回。".into())),
-    };
+    let action = form.decision(EvalAction::CityPass, EvalAction::CityReturn)?;
     review(state, user, w, id, year, action, form.comment).await
 }
 
@@ -54,15 +57,8 @@ pub(super) async fn review(
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
     let today = today();
-    let mut tx = w.begin().await?;
-    let p = platforms::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let round = db::round_for_update(&mut tx, year).await?.status();
-    let (config, _) = annual_config::get(&mut tx, year).await?;
-    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
-    let before = db::lock(&mut tx, id, year).await?;
-    let f = facts(&p, before.as_ref(), year, &config, bar, round, today);
+    let (mut tx, locked) = lock_facts(&w, id, year, today).await?;
+    let (bar, before, f) = (locked.bar, locked.before, locked.facts);
     let title = if matches!(action, EvalAction::CountyPass | EvalAction::CountyReturn) {
         "不能进行县级初审"
     } else {
@@ -76,7 +72,7 @@ pub(super) async fn review(
                 (Some(bar), Some(e))
                     if passing && refusal.reasons.first() == Some(&bar.reason()) =>
                 {
-                    persist_exclusion(&mut tx, &user, e, &bar).await?;
+                    persist_exclusion(&mut tx, e, &bar).await?;
                     tx.commit().await?;
                 }
                 _ => tx.rollback().await?,
@@ -128,18 +124,11 @@ pub(super) async fn review(
         EvalStatus::CityPassed => "evaluation.city_passed",
         _ => "evaluation.city_returned",
     };
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind,
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估：{}", action.label_zh()),
-            reason: &comment,
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        kind,
+        &format!("{year}年度评估：{}", action.label_zh()),
+        &comment,
     )
     .await?;
     let returned = matches!(to, EvalStatus::CountyReturned | EvalStatus::CityReturned);
@@ -186,15 +175,8 @@ pub async fn reopen(
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
     let today = today();
-    let mut tx = w.begin().await?;
-    let p = platforms::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let round = db::round_for_update(&mut tx, year).await?.status();
-    let (config, _) = annual_config::get(&mut tx, year).await?;
-    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
-    let before = db::lock(&mut tx, id, year).await?;
-    let f = facts(&p, before.as_ref(), year, &config, bar, round, today);
+    let (mut tx, locked) = lock_facts(&w, id, year, today).await?;
+    let (before, f) = (locked.before, locked.facts);
     if let Err(refusal) = rules::check(EvalAction::Reopen, actor_of(&user), &f) {
         tx.rollback().await?;
         return Ok(refused(&user, "不能开放补交", &refusal, back(id, year)));
@@ -236,18 +218,11 @@ pub async fn reopen(
             .after(after.audit_json()),
     )
     .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "evaluation.reopened",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估开放补交至{until}"),
-            reason: &reason,
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        "evaluation.reopened",
+        &format!("{year}年度评估开放补交至{until}"),
+        &reason,
     )
     .await?;
     tx.redirect(format!(

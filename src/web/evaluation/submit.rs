@@ -45,15 +45,14 @@ pub async fn save(
     };
     let today = today();
 
-    let mut tx = w.begin().await?;
-    let p = platforms::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let round = db::round_for_update(&mut tx, year).await?.status();
-    let (config, _) = annual_config::get(&mut tx, year).await?;
-    let bar = bar_of(&mut tx, id, config.deadline(year, Step::Yearend)).await?;
-    let before = db::lock(&mut tx, id, year).await?;
-    let f = facts(&p, before.as_ref(), year, &config, bar, round, today);
+    let (mut tx, locked) = lock_facts(&w, id, year, today).await?;
+    let (p, config, bar, before, f) = (
+        locked.platform,
+        locked.config,
+        locked.bar,
+        locked.before,
+        locked.facts,
+    );
     if let Err(refusal) = rules::check(action, actor_of(&user), &f) {
         // A barred platform is recorded as not evaluated, so everyone sees why.
         if let Some(bar) = bar
@@ -62,7 +61,7 @@ pub async fn save(
             && rules::may_exclude(f.status)
         {
             let e = db::lock_or_create(&mut tx, id, year).await?;
-            persist_exclusion(&mut tx, &user, &e, &bar).await?;
+            persist_exclusion(&mut tx, &e, &bar).await?;
             tx.commit().await?;
         } else {
             tx.rollback().await?;
@@ -158,18 +157,11 @@ pub async fn save(
         } else {
             "，等待市级复审"
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: id,
-                kind: "evaluation.submitted",
-                from_stage: None,
-                to_stage: None,
-                summary: &format!("提交{year}年度评估材料{next}"),
-                reason: "",
-                document_id: None,
-            },
+        tx.timeline(
+            id,
+            "evaluation.submitted",
+            &format!("提交{year}年度评估材料{next}"),
+            "",
         )
         .await?;
     }

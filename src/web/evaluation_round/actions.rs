@@ -7,26 +7,14 @@ use super::*;
 /// `POST /evaluations/{year}/compute`: the quantitative score of every city-passed evaluation.
 pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
     let year = valid_year(year)?;
-    let today = today();
-    let mut tx = w.begin().await?;
-    let round = db::lock_round(&mut tx, year).await?;
-    let facts = quiet_facts(&round, today);
-    if let Err(r) = rules::check_round(RoundAction::ComputeQuantitative, actor_of(&user), &facts) {
-        tx.rollback().await?;
-        return Ok(refused(&user, "不能计算定量得分", &r, round_href(year)));
-    }
+    let mut tx = match lock_round(&w, &user, year, RoundAction::ComputeQuantitative).await? {
+        Ok((tx, _)) => tx,
+        Err(refusal) => return Ok(refusal),
+    };
     let (config, version) = annual_config::get(&mut tx, year).await?;
     let rows = db::list_year(&mut tx, year, PlatformScope::All).await?;
     for r in rows.iter().filter(|r| r.status() == EvalStatus::CityPassed) {
-        if exclude_if_barred(
-            &mut tx,
-            &user,
-            r,
-            year,
-            config.deadline(year, Step::Yearend),
-        )
-        .await?
-        {
+        if exclude_if_barred(&mut tx, r, year, config.deadline(year, Step::Yearend)).await? {
             continue;
         }
         let targets = db::approved_targets(&mut tx, r.platform_id, year)
@@ -55,6 +43,38 @@ pub async fn compute(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     done(tx, year, Flash::RoundComputed).await
 }
 
+/// The heading of the page that refuses `action`.
+fn refused_title(action: RoundAction) -> &'static str {
+    match action {
+        RoundAction::ComputeQuantitative => "不能计算定量得分",
+        RoundAction::AssignExpert => "不能分配专家",
+        RoundAction::Propose => "不能生成拟评等次",
+        RoundAction::StartNotice => "不能开始公示",
+        RoundAction::RecordObjection => "不能登记异议",
+        RoundAction::AnswerObjection => "不能答复异议",
+        RoundAction::Publish => "不能发布结果",
+        RoundAction::Withdraw => "不能撤回",
+    }
+}
+
+/// Opens the write and locks the year's round; `Err` is the refusal page (nothing written) when
+/// the round's status does not allow `action`.
+async fn lock_round(
+    w: &Writer,
+    user: &CurrentUser,
+    year: i32,
+    action: RoundAction,
+) -> AppResult<Result<(WriteTx, db::Round), Response>> {
+    let mut tx = w.begin().await?;
+    let round = db::lock_round(&mut tx, year).await?;
+    if let Err(r) = rules::check_round(action, actor_of(user), &quiet_facts(&round, today())) {
+        tx.rollback().await?;
+        let title = refused_title(action);
+        return Ok(Err(refused(user, title, &r, round_href(year))));
+    }
+    Ok(Ok((tx, round)))
+}
+
 /// Facts for actions that only care about the round's status.
 fn quiet_facts(round: &db::Round, today: chrono::NaiveDate) -> RoundFacts {
     RoundFacts {
@@ -71,7 +91,6 @@ fn quiet_facts(round: &db::Round, today: chrono::NaiveDate) -> RoundFacts {
 
 async fn exclude_if_barred(
     tx: &mut WriteTx,
-    user: &CurrentUser,
     r: &RoundRow,
     year: i32,
     deadline: chrono::NaiveDate,
@@ -82,7 +101,7 @@ async fn exclude_if_barred(
     let e = db::get_in_year(tx, r.id, year)
         .await?
         .ok_or(AppError::NotFound)?;
-    persist_exclusion(tx, user, &e, &bar).await
+    persist_exclusion(tx, &e, &bar).await
 }
 
 #[derive(Deserialize, Default)]
@@ -99,30 +118,25 @@ pub async fn assign(
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
-    let mut tx = w.begin().await?;
-    let round = db::lock_round(&mut tx, year).await?;
     let back = round_href(year);
-    if let Err(r) = rules::check_round(
-        RoundAction::AssignExpert,
-        actor_of(&user),
-        &quiet_facts(&round, today()),
-    ) {
-        tx.rollback().await?;
-        return Ok(refused(&user, "不能分配专家", &r, back));
-    }
+    let (mut tx, _) = match lock_round(&w, &user, year, RoundAction::AssignExpert).await? {
+        Ok(locked) => locked,
+        Err(refusal) => return Ok(refusal),
+    };
     let e = db::get_in_year(&mut tx, eid, year)
         .await?
         .ok_or(AppError::NotFound)?;
     if e.status() != EvalStatus::CityPassed {
         tx.rollback().await?;
-        let r = rules::Refusal {
-            kind: rules::RefusalKind::State,
-            reasons: vec![format!(
+        return Ok(refused_now(
+            &user,
+            "不能分配专家",
+            format!(
                 "只有通过市级复审、尚未评定等次的评估可以分配专家（当前状态：{}）",
                 e.status.label_zh()
-            )],
-        };
-        return Ok(refused(&user, "不能分配专家", &r, back));
+            ),
+            back,
+        ));
     }
     let expert_id: i64 = form
         .expert_id
@@ -136,11 +150,12 @@ pub async fn assign(
         Ok(aid) => aid,
         Err(err) if write::field_error(&err).is_some_and(|(field, _)| field == "expert_id") => {
             tx.rollback().await?;
-            let r = rules::Refusal {
-                kind: rules::RefusalKind::State,
-                reasons: vec![format!("专家{expert_name}已分配给该平台")],
-            };
-            return Ok(refused(&user, "不能分配专家", &r, back));
+            return Ok(refused_now(
+                &user,
+                "不能分配专家",
+                format!("专家{expert_name}已分配给该平台"),
+                back,
+            ));
         }
         Err(err) => return Err(err.into()),
     };
@@ -167,13 +182,11 @@ pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     let year = valid_year(year)?;
     let today = today();
     let actor = actor_of(&user);
-    let mut tx = w.begin().await?;
-    let round = db::lock_round(&mut tx, year).await?;
+    let (mut tx, round) = match lock_round(&w, &user, year, RoundAction::Propose).await? {
+        Ok(locked) => locked,
+        Err(refusal) => return Ok(refusal),
+    };
     let before = round.audit_json();
-    if let Err(r) = rules::check_round(RoundAction::Propose, actor, &quiet_facts(&round, today)) {
-        tx.rollback().await?;
-        return Ok(refused(&user, "不能生成拟评等次", &r, round_href(year)));
-    }
     if round.status() == RoundStatus::Proposed {
         // Generating again starts from the city-passed evaluations.
         db::round_withdrawn(&mut tx, year).await?;
@@ -184,15 +197,7 @@ pub async fn propose(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
     let mut scored = Vec::new();
     let mut not_ready = Vec::new();
     for r in rows.iter().filter(|r| r.status() == EvalStatus::CityPassed) {
-        if exclude_if_barred(
-            &mut tx,
-            &user,
-            r,
-            year,
-            config.deadline(year, Step::Yearend),
-        )
-        .await?
-        {
+        if exclude_if_barred(&mut tx, r, year, config.deadline(year, Step::Yearend)).await? {
             continue;
         }
         let assignments = db::scores_for_evaluation(&mut tx, r.id).await?;
@@ -267,36 +272,23 @@ pub async fn start_notice(
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
     let today = today();
-    let mut tx = w.begin().await?;
-    let round = db::lock_round(&mut tx, year).await?;
-    if let Err(r) = rules::check_round(
-        RoundAction::StartNotice,
-        actor_of(&user),
-        &quiet_facts(&round, today),
-    ) {
-        tx.rollback().await?;
-        return Ok(refused(&user, "不能开始公示", &r, round_href(year)));
-    }
+    let (mut tx, round) = match lock_round(&w, &user, year, RoundAction::StartNotice).await? {
+        Ok(locked) => locked,
+        Err(refusal) => return Ok(refusal),
+    };
     let (config, _) = round_config(&mut tx, year, round.config_version).await?;
     let (starts, ends) = rules::notice_period(today, config.notice_days);
     db::round_notice(&mut tx, year, starts, ends).await?;
     let rows = db::list_year(&mut tx, year, PlatformScope::All).await?;
     for r in rows.iter().filter(|r| r.status() == EvalStatus::Scored) {
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: r.platform_id,
-                kind: "evaluation.notice",
-                from_stage: None,
-                to_stage: None,
-                summary: &format!(
-                    "{year}年度评估拟评结果公示（{starts}至{ends}）：拟评{}",
-                    grade_label(r.grade)
-                ),
-                reason: "",
-                document_id: None,
-            },
+        tx.timeline(
+            r.platform_id,
+            "evaluation.notice",
+            &format!(
+                "{year}年度评估拟评结果公示（{starts}至{ends}）：拟评{}",
+                grade_label(r.grade)
+            ),
+            "",
         )
         .await?;
     }
@@ -328,16 +320,10 @@ pub async fn record_objection(
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
     let today = today();
-    let mut tx = w.begin().await?;
-    let round = db::lock_round(&mut tx, year).await?;
-    if let Err(r) = rules::check_round(
-        RoundAction::RecordObjection,
-        actor_of(&user),
-        &quiet_facts(&round, today),
-    ) {
-        tx.rollback().await?;
-        return Ok(refused(&user, "不能登记异议", &r, round_href(year)));
-    }
+    let (mut tx, round) = match lock_round(&w, &user, year, RoundAction::RecordObjection).await? {
+        Ok(locked) => locked,
+        Err(refusal) => return Ok(refusal),
+    };
     let evaluation = match form.evaluation_id.parse::<i64>() {
         Ok(eid) => db::get_in_year(&mut tx, eid, year)
             .await?
@@ -377,18 +363,11 @@ pub async fn record_objection(
                "raised_on": o.raised_on, "content": o.content}),
     ))
     .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: e.platform_id,
-            kind: "evaluation.objection",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估公示期间收到异议（提出人：{}）", o.raised_by),
-            reason: &o.content,
-            document_id: None,
-        },
+    tx.timeline(
+        e.platform_id,
+        "evaluation.objection",
+        &format!("{year}年度评估公示期间收到异议（提出人：{}）", o.raised_by),
+        &o.content,
     )
     .await?;
     done(tx, year, Flash::ObjectionRecorded).await
@@ -409,16 +388,10 @@ pub async fn answer_objection(
     Form(form): Form<AnswerForm>,
 ) -> AppResult<Response> {
     let year = valid_year(year)?;
-    let mut tx = w.begin().await?;
-    let round = db::lock_round(&mut tx, year).await?;
-    if let Err(r) = rules::check_round(
-        RoundAction::AnswerObjection,
-        actor_of(&user),
-        &quiet_facts(&round, today()),
-    ) {
-        tx.rollback().await?;
-        return Ok(refused(&user, "不能答复异议", &r, round_href(year)));
-    }
+    let (mut tx, _) = match lock_round(&w, &user, year, RoundAction::AnswerObjection).await? {
+        Ok(locked) => locked,
+        Err(refusal) => return Ok(refusal),
+    };
     let response = match rules::validate_answer(&form.response) {
         Ok(r) => r,
         Err(msg) => {
@@ -445,11 +418,12 @@ pub async fn answer_objection(
         None => return Err(AppError::NotFound),
         Some((false, _)) => {
             tx.rollback().await?;
-            let r = rules::Refusal {
-                kind: rules::RefusalKind::State,
-                reasons: vec!["该异议已答复".into()],
-            };
-            return Ok(refused(&user, "不能答复异议", &r, round_href(year)));
+            return Ok(refused_now(
+                &user,
+                "不能答复异议",
+                "该异议已答复".into(),
+                round_href(year),
+            ));
         }
         Some((true, platform_id)) => platform_id,
     };
@@ -458,18 +432,11 @@ pub async fn answer_objection(
             .after(json!({"year": year, "platform_id": platform_id, "response": response})),
     )
     .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id,
-            kind: "evaluation.objection_answered",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("{year}年度评估异议已答复"),
-            reason: &response,
-            document_id: None,
-        },
+    tx.timeline(
+        platform_id,
+        "evaluation.objection_answered",
+        &format!("{year}年度评估异议已答复"),
+        &response,
     )
     .await?;
     done(tx, year, Flash::ObjectionAnswered).await
@@ -542,18 +509,11 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
                         ),
                     )
                     .await?;
-                    lifecycle::record(
-                        &mut tx,
-                        &user.actor(),
-                        &lifecycle::Event {
-                            platform_id: r.platform_id,
-                            kind: "case.drafted",
-                            from_stage: None,
-                            to_stage: None,
-                            summary: &format!("{year}年度评估不合格，生成整改案件草稿（#{cid}）"),
-                            reason: &trigger,
-                            document_id: None,
-                        },
+                    tx.timeline(
+                        r.platform_id,
+                        "case.drafted",
+                        &format!("{year}年度评估不合格，生成整改案件草稿（#{cid}）"),
+                        &trigger,
                     )
                     .await?;
                     note = format!("；已生成整改案件草稿（#{cid}）");
@@ -566,24 +526,17 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
         } else {
             String::new()
         };
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: r.platform_id,
-                kind: "evaluation.published",
-                from_stage: None,
-                to_stage: None,
-                summary: &format!(
-                    "{year}年度评估结果发布：{}（总分{}，第{}名{reward}，下年度经费系数{:.2}）{note}",
-                    g.grade.label_zh(),
-                    display(g.score),
-                    g.rank,
-                    g.funding_coefficient
-                ),
-                reason: "",
-                document_id: None,
-            },
+        tx.timeline(
+            r.platform_id,
+            "evaluation.published",
+            &format!(
+                "{year}年度评估结果发布：{}（总分{}，第{}名{reward}，下年度经费系数{:.2}）{note}",
+                g.grade.label_zh(),
+                display(g.score),
+                g.rank,
+                g.funding_coefficient
+            ),
+            "",
         )
         .await?;
         crate::db::notices::event(
@@ -615,16 +568,10 @@ pub async fn publish(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> App
 /// `POST /evaluations/{year}/withdraw`: proposed or noticed grades are withdrawn; the round reopens.
 pub async fn withdraw(user: CurrentUser, w: Writer, Path(year): Path<i32>) -> AppResult<Response> {
     let year = valid_year(year)?;
-    let mut tx = w.begin().await?;
-    let round = db::lock_round(&mut tx, year).await?;
-    if let Err(r) = rules::check_round(
-        RoundAction::Withdraw,
-        actor_of(&user),
-        &quiet_facts(&round, today()),
-    ) {
-        tx.rollback().await?;
-        return Ok(refused(&user, "不能撤回", &r, round_href(year)));
-    }
+    let (mut tx, round) = match lock_round(&w, &user, year, RoundAction::Withdraw).await? {
+        Ok(locked) => locked,
+        Err(refusal) => return Ok(refusal),
+    };
     let reset = db::round_withdrawn(&mut tx, year).await?;
     tx.audit(
         Entry::new("evaluation_round.withdraw", "evaluation_round", year)

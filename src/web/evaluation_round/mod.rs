@@ -16,9 +16,9 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
-use super::evaluation::{actor_of, bar_of, grade_label, persist_exclusion, refused};
+use super::evaluation::{actor_of, bar_of, grade_label, persist_exclusion, refused, refused_now};
 use super::flash::Flash;
-use super::forms::{Form, Path, Query, valid_year};
+use super::forms::{Form, NoticeQuery, Path, Query, valid_year};
 use super::layout::{Layout, local_time};
 use super::widgets::Opt;
 use super::write::{self, Entry, WriteTx, Writer};
@@ -26,7 +26,6 @@ use super::xlsx::{self, Cell, opt};
 use crate::clock::today;
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, RoundRow, values_of};
-use crate::db::lifecycle;
 use crate::domain::annual::{AnnualConfig, Step};
 use crate::domain::evaluation::{
     self as rules, Errors, EvalStatus, ExpertProgress, RoundAction, RoundFacts, RoundStatus,

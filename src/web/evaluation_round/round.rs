@@ -104,12 +104,6 @@ impl RoundPage {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
-}
-
 /// `GET /evaluations/{year}`.
 pub async fn show(
     State(state): State<AppState>,
