@@ -8,13 +8,11 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 
-use super::annual::{PlatformHead, current_year};
+use super::annual::{PlatformHead, YearQuery, current_year, year_or_current};
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::valid_year;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash};
 use super::widgets::{Opt, YearLink, enum_options, year_links};
@@ -161,7 +159,7 @@ impl Forms {
     }
 }
 
-fn or_dash(s: &str) -> String {
+pub(super) fn or_dash(s: &str) -> String {
     if s.trim().is_empty() {
         "—".into()
     } else {
@@ -488,20 +486,13 @@ fn forms_have_errors(f: &Forms) -> bool {
     .any(|a| !a.errors.is_empty())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct LedgerQuery {
-    year: Option<i32>,
-    notice: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Query(q): Query<LedgerQuery>,
+    Query(q): Query<YearQuery>,
 ) -> AppResult<LedgerPage> {
-    let year = valid_year(q.year.unwrap_or_else(current_year))?;
+    let year = year_or_current(q.year)?;
     let notice = Flash::text_of(&q.notice);
     ledger_page(&state, &user, id, year, notice, Retry::None).await
 }
