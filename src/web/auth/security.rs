@@ -24,7 +24,7 @@ use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::flash::Flash;
 use crate::web::layout::Layout;
-use crate::web::widgets::Opt;
+use crate::web::widgets::{NoticeQuery, Opt};
 use crate::web::write::{Entry, Writer};
 
 /// Every route of this feature, one line each: method, path, who may use it (roles and data
@@ -486,12 +486,6 @@ impl PolicyForm {
             })
             .collect()
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 pub async fn policy_form(
