@@ -76,12 +76,14 @@ pub struct NewUserForm {
     display_name: String,
 }
 
+/// `?q=` of the account lists (the system admin's and the security admin's) and the redirect's
+/// `&notice=`.
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {
     #[serde(default)]
-    q: String,
+    pub q: String,
     #[serde(default)]
-    notice: String,
+    pub notice: String,
 }
 
 /// A one-time reset link, shown once to the administrator who must hand it to the owner.

@@ -159,6 +159,17 @@ impl Forms {
     }
 }
 
+/// One line per row: its id and its cells.
+pub(super) fn lines_of<T>(rows: &[T], line: impl Fn(&T) -> (i64, Vec<String>)) -> Vec<Line> {
+    rows.iter()
+        .map(|row| {
+            let (id, cells) = line(row);
+            Line { id, cells }
+        })
+        .collect()
+}
+
+/// `s`, or "—" when it is blank.
 pub(super) fn or_dash(s: &str) -> String {
     if s.trim().is_empty() {
         "—".into()
@@ -271,12 +282,10 @@ async fn ledger_page(
             })
         })
         .collect();
-    let contracts = rows
-        .contracts
-        .iter()
-        .map(|c| Line {
-            id: c.id,
-            cells: vec![
+    let contracts = lines_of(&rows.contracts, |c| {
+        (
+            c.id,
+            vec![
                 c.contract_type.label_zh().to_owned(),
                 c.counterparty.clone(),
                 wan(c.amount),
@@ -287,14 +296,12 @@ async fn ledger_page(
                 },
                 c.signed_on.to_string(),
             ],
-        })
-        .collect();
-    let licences = rows
-        .licences
-        .iter()
-        .map(|l| Line {
-            id: l.id,
-            cells: vec![
+        )
+    });
+    let licences = lines_of(&rows.licences, |l| {
+        (
+            l.id,
+            vec![
                 l.licensee.clone(),
                 l.achievement.clone(),
                 l.payment_model.label_zh().to_owned(),
@@ -303,38 +310,33 @@ async fn ledger_page(
                 wan(l.amount_agreed),
                 wan(l.amount_received),
             ],
-        })
-        .collect();
-    let companies = rows
-        .companies
-        .iter()
-        .map(|c| Line {
-            id: c.id,
-            cells: vec![
+        )
+    });
+    let companies = lines_of(&rows.companies, |c| {
+        (
+            c.id,
+            vec![
                 c.name.clone(),
                 c.uscc.clone(),
                 format!("{}%", c.equity_pct),
                 c.investment_form.label_zh().to_owned(),
             ],
-        })
-        .collect();
-    let tasks = rows
-        .tasks
-        .iter()
-        .map(|t| Line {
-            id: t.id,
-            cells: vec![
+        )
+    });
+    let tasks = lines_of(&rows.tasks, |t| {
+        (
+            t.id,
+            vec![
                 t.name.clone(),
                 t.level.label_zh().to_owned(),
                 wan(t.funding),
             ],
-        })
-        .collect();
-    let instruments = instruments
-        .iter()
-        .map(|i| Line {
-            id: i.id,
-            cells: vec![
+        )
+    });
+    let instruments = lines_of(&instruments, |i| {
+        (
+            i.id,
+            vec![
                 i.name.clone(),
                 wan(i.value_yuan),
                 date_or_dash(&i.acquired_on),
@@ -346,8 +348,8 @@ async fn ledger_page(
                 }
                 .into(),
             ],
-        })
-        .collect();
+        )
+    });
 
     let mut forms = Forms::default();
     let (typed_values, value_errors) = match retry {

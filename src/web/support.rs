@@ -15,7 +15,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::Layout;
-use super::ledger::{AddForm, Line, or_dash};
+use super::ledger::{AddForm, Line, lines_of, or_dash};
 use super::widgets::{NoticeQuery, Opt, enum_options};
 use super::write::{Entry, Writer};
 use crate::db::recovery as recovery_db;
@@ -417,70 +417,60 @@ async fn support_page(
             clause: support::clause_zh(r.clause),
         })
         .collect();
-    let recognitions = listing
-        .recognitions
-        .iter()
-        .map(|r| Line {
-            id: r.id,
-            cells: vec![
+    let recognitions = lines_of(&listing.recognitions, |r| {
+        (
+            r.id,
+            vec![
                 r.kind.label_zh().to_owned(),
                 r.recognised_on.to_string(),
                 r.issuing_body.clone(),
                 or_dash(&r.document_ref),
                 r.document_title.clone().unwrap_or_else(|| "—".into()),
             ],
-        })
-        .collect();
-    let transactions = listing
-        .transactions
-        .iter()
-        .map(|t| Line {
-            id: t.id,
-            cells: vec![
+        )
+    });
+    let transactions = lines_of(&listing.transactions, |t| {
+        (
+            t.id,
+            vec![
                 t.year.to_string(),
                 t.counterparty.clone(),
                 wan(t.amount_yuan),
             ],
-        })
-        .collect();
-    let projects = listing
-        .projects
-        .iter()
-        .map(|p| Line {
-            id: p.id,
-            cells: vec![
+        )
+    });
+    let projects = lines_of(&listing.projects, |p| {
+        (
+            p.id,
+            vec![
                 p.year.to_string(),
                 p.name.clone(),
                 p.enterprise.clone(),
                 wan(p.receipts_yuan),
             ],
-        })
-        .collect();
-    let investments = listing
-        .investments
-        .iter()
-        .map(|i| Line {
-            id: i.id,
-            cells: vec![
+        )
+    });
+    let investments = lines_of(&listing.investments, |i| {
+        (
+            i.id,
+            vec![
                 i.year.to_string(),
                 i.kind.label_zh().to_owned(),
                 wan(i.amount_yuan),
                 or_dash(&i.description),
             ],
-        })
-        .collect();
-    let funds = listing
-        .funds
-        .iter()
-        .map(|f| Line {
-            id: f.id,
-            cells: vec![
+        )
+    });
+    let funds = lines_of(&listing.funds, |f| {
+        (
+            f.id,
+            vec![
                 f.year.to_string(),
                 f.results.to_string(),
                 or_dash(&f.description),
             ],
-        })
-        .collect();
+        )
+    });
     let mut forms = Forms::default();
     let mut claims: Vec<ClaimLine> = claim_rows
         .iter()

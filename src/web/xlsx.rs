@@ -121,8 +121,7 @@ impl Book {
         Ok(())
     }
 
-    /// The workbook as a download: `ascii_name` for old clients, `chinese_name` (RFC 6266
-    /// `filename*`) for everyone else.
+    /// The workbook as a download (see [`download`]).
     pub fn download(mut self, ascii_name: &str, chinese_name: &str) -> AppResult<Response> {
         let bytes = self
             .wb

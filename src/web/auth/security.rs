@@ -21,6 +21,7 @@ use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::admin::SearchQuery;
 use crate::web::auth::CurrentUser;
 use crate::web::flash::Flash;
 use crate::web::layout::Layout;
@@ -40,14 +41,6 @@ pub(in crate::web) fn routes() -> Vec<crate::web::RouteDef> {
         get( "/security/policy",             Roles(SECADMIN, Global), policy_form),
         post("/security/policy",             Roles(SECADMIN, Global), update_policy),
     ]
-}
-
-#[derive(Deserialize, Default)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    notice: String,
 }
 
 #[derive(Template, WebTemplate)]
