@@ -394,10 +394,10 @@ pub async fn save_filing(
             }
         }
     };
-    let (action, notice) = if submitting {
-        ("filing.submit", Flash::FilingSubmitted)
+    let action = if submitting {
+        "filing.submit"
     } else {
-        ("filing.save", Flash::FilingSaved)
+        "filing.save"
     };
     let after = audit_filing(&mut tx, id, fid, action, before).await?;
     if submitting {
@@ -410,6 +410,11 @@ pub async fn save_filing(
         let reason = &parsed.change_reason;
         filing_event(&mut tx, &user, id, "filing.submitted", &summary, reason).await?;
     }
+    let notice = if submitting {
+        Flash::FilingSubmitted
+    } else {
+        Flash::FilingSaved
+    };
     tx.redirect(format!(
         "/platforms/{id}/annual?year={year}&notice={notice}"
     ))

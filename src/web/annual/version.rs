@@ -136,17 +136,20 @@ pub async fn review_filing(
             .await;
     }
     let what = filing_label(year, row.version, !row.change_reason.is_empty());
-    // The decision's names: audit action, lifecycle event, notice event, flash; and its texts.
-    let (action, kind, event, notice) = if approve {
+    let action = if approve {
+        "filing.approve"
+    } else {
+        "filing.return"
+    };
+    // The decision's lifecycle event, notice event and flash.
+    let (kind, event, notice) = if approve {
         (
-            "filing.approve",
             "filing.approved",
             "event.filing_approved",
             Flash::FilingApproved,
         )
     } else {
         (
-            "filing.return",
             "filing.returned",
             "event.filing_returned",
             Flash::FilingReturned,
