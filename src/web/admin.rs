@@ -35,11 +35,12 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::layout::{Layout, local_time};
+use super::widgets::NoticeQuery;
 use crate::db::admin_requests::{self, AdminRequest, FileError, Kind, RequestRow};
 use crate::db::audit::{self, Actor};
 use crate::db::users::{self, NewUser, User, UserListRow};
 use crate::db::{sessions, unique_violation};
-use crate::domain::import::validate_account;
+use crate::domain::import::{NewAccount, validate_account};
 use crate::domain::role::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -75,12 +76,14 @@ pub struct NewUserForm {
     display_name: String,
 }
 
+/// `?q=` of the account lists (the system admin's and the security admin's) and the redirect's
+/// `&notice=`.
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {
     #[serde(default)]
-    q: String,
+    pub q: String,
     #[serde(default)]
-    notice: String,
+    pub notice: String,
 }
 
 /// A one-time reset link, shown once to the administrator who must hand it to the owner.
@@ -134,19 +137,39 @@ async fn page(
     })
 }
 
+/// The users page with an empty search and an empty new-account form.
+async fn fresh_page(state: &AppState, user: &CurrentUser, q: String) -> AppResult<UsersPage> {
+    page(
+        state,
+        user,
+        q,
+        NewUserForm::default(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// A new business account as the system admin creates it (one at a time or imported): no role
+/// yet, and a temporary password its owner must change at first login.
+pub(super) fn new_account<'a>(account: &'a NewAccount, password_hash: &'a str) -> NewUser<'a> {
+    NewUser {
+        username: &account.username,
+        display_name: &account.display_name,
+        password_hash,
+        role: None,
+        platform_id: None,
+        jurisdiction_id: None,
+        must_change_password: true,
+        is_demo: false,
+    }
+}
+
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<SearchQuery>,
 ) -> AppResult<UsersPage> {
-    let mut p = page(
-        &state,
-        &user,
-        q.q,
-        NewUserForm::default(),
-        FieldErrors::default(),
-    )
-    .await?;
+    let mut p = fresh_page(&state, &user, q.q).await?;
     p.notice = notice_text(&q.notice);
     Ok(p)
 }
@@ -163,17 +186,7 @@ pub async fn create(
             let password = password_hash::temporary_password();
             let hash = password_hash::hash_async(password.clone()).await?;
             let mut tx = w.begin().await?;
-            let new = NewUser {
-                username: &account.username,
-                display_name: &account.display_name,
-                password_hash: &hash,
-                role: None,
-                platform_id: None,
-                jurisdiction_id: None,
-                must_change_password: true,
-                is_demo: false,
-            };
-            match users::insert(&mut tx, &new).await {
+            match users::insert(&mut tx, &new_account(&account, &hash)).await {
                 Ok(created) => {
                     tx.audit(
                         Entry::new("user.create", "user", created.id)
@@ -181,14 +194,7 @@ pub async fn create(
                     )
                     .await?;
                     tx.commit().await?;
-                    let mut p = page(
-                        &state,
-                        &user,
-                        String::new(),
-                        NewUserForm::default(),
-                        FieldErrors::default(),
-                    )
-                    .await?;
+                    let mut p = fresh_page(&state, &user, String::new()).await?;
                     p.issued = Some((account.username, password));
                     return Ok(p.into_response());
                 }
@@ -419,7 +425,17 @@ pub async fn reset_password(
     let is_admin = target.role().is_some_and(Role::is_admin);
     let reason = match check_reason(&f.reason, is_admin) {
         Ok(r) => r,
-        Err(msg) => return reason_refused(&state, &user, target, f.reason, msg).await,
+        Err(msg) => {
+            return reason_refused(
+                &state,
+                &user,
+                target,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                f.reason,
+                msg,
+            )
+            .await;
+        }
     };
     if is_admin {
         return request_approval(&w, &state, &user, target, Kind::PasswordReset, reason).await;
@@ -447,14 +463,7 @@ pub async fn reset_password(
         url: link_url(&state, &headers, &token),
         expires_at: local_time(&link.expires_at),
     };
-    let mut p = page(
-        &state,
-        &user,
-        String::new(),
-        NewUserForm::default(),
-        FieldErrors::default(),
-    )
-    .await?;
+    let mut p = fresh_page(&state, &user, String::new()).await?;
     p.link = Some(issued);
     Ok(p.into_response())
 }
@@ -466,18 +475,20 @@ pub struct StatusForm {
     reason: String,
 }
 
-/// The account page again, with the reason's error next to the field (what was typed kept).
+/// The account page again with `status`, the reason's error next to the field (what was typed
+/// kept).
 async fn reason_refused(
     state: &AppState,
     user: &CurrentUser,
     target: User,
+    status: StatusCode,
     reason: String,
-    msg: &'static str,
+    msg: &str,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
     errors.add("reason", msg);
     let page = account_page(state, user, target, reason, errors).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    Ok((status, page).into_response())
 }
 
 /// An action on an administrator account: filed for a second administrator's approval.
@@ -495,12 +506,7 @@ async fn request_approval(
             Flash::AdminRequestFiled
         ))
         .into_response()),
-        Err(msg) => {
-            let mut errors = FieldErrors::default();
-            errors.add("reason", msg);
-            let page = account_page(state, user, target, reason, errors).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
+        Err(msg) => reason_refused(state, user, target, StatusCode::CONFLICT, reason, msg).await,
     }
 }
 
@@ -518,7 +524,17 @@ pub async fn set_status(
     let is_admin = before.role().is_some_and(Role::is_admin);
     let reason = match check_reason(&f.reason, is_admin) {
         Ok(r) => r,
-        Err(msg) => return reason_refused(&state, &user, before, f.reason, msg).await,
+        Err(msg) => {
+            return reason_refused(
+                &state,
+                &user,
+                before,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                f.reason,
+                msg,
+            )
+            .await;
+        }
     };
     if is_admin {
         let kind = if f.disabled {
@@ -618,12 +634,6 @@ async fn requests_page(
         error,
         link,
     })
-}
-
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 pub async fn requests(

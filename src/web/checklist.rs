@@ -12,8 +12,9 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, NoticeQuery, Path, Query};
+use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::widgets::NoticeQuery;
 use super::widgets::Opt;
 use super::write::{Entry, WriteTx, Writer};
 use crate::clock::today;

@@ -66,7 +66,8 @@ fn fact_rows(facts: &serde_json::Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-const PHASES: [Phase; 6] = [
+/// The phases in the order the compliance pages and the rule catalogue group their rules.
+pub(super) const PHASES: [Phase; 6] = [
     Phase::Registration,
     Phase::Operation,
     Phase::AnnualCycle,
@@ -252,10 +253,7 @@ pub async fn matrix(
         query_string(&[("jurisdiction", &q.jurisdiction), ("failing", &q.failing)]),
     )
     .with_size(q.size);
-    let key = format!(
-        "{}&page={}&size={}",
-        pagination.base_query, pagination.page, pagination.per_page
-    );
+    let key = pagination.cache_key();
     let (limit, offset) = (pagination.per_page, pagination.offset());
     let page = state
         .cache

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Path, Query, query_string};
+use super::forms::{Path, Query, bad_upload, file_bytes, query_string};
 use super::layout::{Layout, local_time};
 use super::widgets::Opt;
 use super::write::{Entry, Writer};
@@ -310,9 +310,7 @@ struct UploadBody {
 /// Reads the multipart body: the text fields (capped) and the first file field, keeping at
 /// most [`MAX_FILE_BYTES`] + 1 bytes of it (more marks it too large).
 async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> AppResult<UploadBody> {
-    let bad =
-        || AppError::BadRequest("上传的表单内容无效，请返回上一页重新选择文件后提交。".into());
-    let mut multipart = multipart.map_err(|_| bad())?;
+    let mut multipart = multipart.map_err(|_| bad_upload())?;
     let mut body = UploadBody::default();
     loop {
         let mut field = match multipart.next_field().await {
@@ -323,33 +321,17 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> AppRes
                 mark_too_large(&mut body);
                 break;
             }
-            Err(_) => return Err(bad()),
+            Err(_) => return Err(bad_upload()),
         };
         let name = field.name().unwrap_or("").to_string();
         if name == "file" && body.file.is_none() {
-            let mut file = UploadedFile {
-                name: field.file_name().unwrap_or("").to_string(),
-                ..Default::default()
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = file_bytes(&mut field, MAX_FILE_BYTES).await?;
+            let file = UploadedFile {
+                name,
+                too_large: bytes.is_none(),
+                bytes: bytes.unwrap_or_default(),
             };
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if file.bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                            file.too_large = true;
-                            file.bytes = Vec::new();
-                            break;
-                        }
-                        file.bytes.extend_from_slice(&chunk);
-                    }
-                    Ok(None) => break,
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        file.too_large = true;
-                        file.bytes = Vec::new();
-                        break;
-                    }
-                    Err(_) => return Err(bad()),
-                }
-            }
             let stop = file.too_large;
             body.file = Some(file);
             if stop {
@@ -364,13 +346,13 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> AppRes
             _ => continue, // csrf_token (checked by the guard) and anything else
         };
         let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
+        while let Some(chunk) = field.chunk().await.map_err(|_| bad_upload())? {
             if bytes.len() + chunk.len() > MAX_TEXT_FIELD {
-                return Err(bad());
+                return Err(bad_upload());
             }
             bytes.extend_from_slice(&chunk);
         }
-        *target = String::from_utf8(bytes).map_err(|_| bad())?;
+        *target = String::from_utf8(bytes).map_err(|_| bad_upload())?;
     }
     Ok(body)
 }

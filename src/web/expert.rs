@@ -18,8 +18,9 @@ use super::evaluation::{
     IndicatorRow, document_kind_label, indicator_rows, number_text, refused, refused_now,
 };
 use super::flash::Flash;
-use super::forms::{Form, NoticeQuery, Path, Query};
+use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::widgets::NoticeQuery;
 use super::write::{Entry, WriteTx, Writer};
 use crate::db::annual_config;
 use crate::db::evaluations::{self as db, MyAssignment};

@@ -62,10 +62,25 @@ impl From<axum::extract::rejection::PathRejection> for AppError {
     }
 }
 
-/// The query of a page a write redirects to: the flash message to show (`?notice=…`, a
-/// `web::flash::Flash` code; `Flash::text_of` gives its text).
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    pub notice: String,
+/// An upload the server cannot read (a broken multipart body).
+pub fn bad_upload() -> AppError {
+    AppError::BadRequest("上传的表单内容无效，请返回上一页重新选择文件后提交。".into())
+}
+
+/// A multipart file field's bytes, at most `max` of them: `None` when the file is larger (or the
+/// body was cut at the route's limit), for the page to say the file is too large.
+pub async fn file_bytes(
+    field: &mut axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> AppResult<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) if bytes.len() + chunk.len() > max => return Ok(None),
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) => return Ok(Some(bytes)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Ok(None),
+            Err(_) => return Err(bad_upload()),
+        }
+    }
 }

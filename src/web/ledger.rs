@@ -8,13 +8,11 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 
-use super::annual::{PlatformHead, current_year};
+use super::annual::{PlatformHead, YearQuery, current_year, year_or_current};
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::valid_year;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash};
 use super::widgets::{Opt, YearLink, enum_options, year_links};
@@ -161,7 +159,18 @@ impl Forms {
     }
 }
 
-fn or_dash(s: &str) -> String {
+/// One line per row: its id and its cells.
+pub(super) fn lines_of<T>(rows: &[T], line: impl Fn(&T) -> (i64, Vec<String>)) -> Vec<Line> {
+    rows.iter()
+        .map(|row| {
+            let (id, cells) = line(row);
+            Line { id, cells }
+        })
+        .collect()
+}
+
+/// `s`, or "—" when it is blank.
+pub(super) fn or_dash(s: &str) -> String {
     if s.trim().is_empty() {
         "—".into()
     } else {
@@ -273,12 +282,10 @@ async fn ledger_page(
             })
         })
         .collect();
-    let contracts = rows
-        .contracts
-        .iter()
-        .map(|c| Line {
-            id: c.id,
-            cells: vec![
+    let contracts = lines_of(&rows.contracts, |c| {
+        (
+            c.id,
+            vec![
                 c.contract_type.label_zh().to_owned(),
                 c.counterparty.clone(),
                 wan(c.amount),
@@ -289,14 +296,12 @@ async fn ledger_page(
                 },
                 c.signed_on.to_string(),
             ],
-        })
-        .collect();
-    let licences = rows
-        .licences
-        .iter()
-        .map(|l| Line {
-            id: l.id,
-            cells: vec![
+        )
+    });
+    let licences = lines_of(&rows.licences, |l| {
+        (
+            l.id,
+            vec![
                 l.licensee.clone(),
                 l.achievement.clone(),
                 l.payment_model.label_zh().to_owned(),
@@ -305,38 +310,33 @@ async fn ledger_page(
                 wan(l.amount_agreed),
                 wan(l.amount_received),
             ],
-        })
-        .collect();
-    let companies = rows
-        .companies
-        .iter()
-        .map(|c| Line {
-            id: c.id,
-            cells: vec![
+        )
+    });
+    let companies = lines_of(&rows.companies, |c| {
+        (
+            c.id,
+            vec![
                 c.name.clone(),
                 c.uscc.clone(),
                 format!("{}%", c.equity_pct),
                 c.investment_form.label_zh().to_owned(),
             ],
-        })
-        .collect();
-    let tasks = rows
-        .tasks
-        .iter()
-        .map(|t| Line {
-            id: t.id,
-            cells: vec![
+        )
+    });
+    let tasks = lines_of(&rows.tasks, |t| {
+        (
+            t.id,
+            vec![
                 t.name.clone(),
                 t.level.label_zh().to_owned(),
                 wan(t.funding),
             ],
-        })
-        .collect();
-    let instruments = instruments
-        .iter()
-        .map(|i| Line {
-            id: i.id,
-            cells: vec![
+        )
+    });
+    let instruments = lines_of(&instruments, |i| {
+        (
+            i.id,
+            vec![
                 i.name.clone(),
                 wan(i.value_yuan),
                 date_or_dash(&i.acquired_on),
@@ -348,8 +348,8 @@ async fn ledger_page(
                 }
                 .into(),
             ],
-        })
-        .collect();
+        )
+    });
 
     let mut forms = Forms::default();
     let (typed_values, value_errors) = match retry {
@@ -488,20 +488,13 @@ fn forms_have_errors(f: &Forms) -> bool {
     .any(|a| !a.errors.is_empty())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct LedgerQuery {
-    year: Option<i32>,
-    notice: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Query(q): Query<LedgerQuery>,
+    Query(q): Query<YearQuery>,
 ) -> AppResult<LedgerPage> {
-    let year = valid_year(q.year.unwrap_or_else(current_year))?;
+    let year = year_or_current(q.year)?;
     let notice = Flash::text_of(&q.notice);
     ledger_page(&state, &user, id, year, notice, Retry::None).await
 }

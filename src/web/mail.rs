@@ -16,7 +16,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Query};
 use super::layout::{Layout, local_time};
-use super::widgets::Pagination;
+use super::widgets::{NoticeQuery, PageQuery, Pagination};
 use super::write::{Entry, Writer};
 use crate::db::mail::{self as outbox, Counts, FailureRow};
 use crate::db::users;
@@ -35,12 +35,6 @@ pub(super) fn routes() -> Vec<crate::web::RouteDef> {
         post("/notices/settings", SignedIn,                save_settings),
         get( "/admin/mail",       Roles(SYSADMIN, Global), admin_page),
     ]
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -162,19 +156,12 @@ pub struct AdminPage {
     pub pagination: Pagination,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct AdminQuery {
-    page: Option<i64>,
-    size: Option<i64>,
-}
-
 pub async fn admin_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<AdminQuery>,
+    Query(q): Query<PageQuery>,
 ) -> AppResult<AdminPage> {
-    let mut pagination = Pagination::new(q.page, 20, String::new()).with_size(q.size);
+    let mut pagination = q.pagination(20);
     let counts = outbox::counts(&state.db).await?;
     let (rows, total) =
         outbox::failures(&state.db, pagination.per_page, pagination.offset()).await?;

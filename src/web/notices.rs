@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
-use super::widgets::Pagination;
+use super::widgets::{PageQuery, Pagination};
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::notices::{self, Overdue, OverdueKind};
@@ -90,20 +90,13 @@ pub struct ListPage {
     pub unread: i64,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ListQuery {
-    page: Option<i64>,
-    size: Option<i64>,
-}
-
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> AppResult<ListPage> {
     let today = today();
-    let mut pagination = Pagination::new(q.page, 20, String::new()).with_size(q.size);
+    let mut pagination = q.pagination(20);
     let (rows, total) =
         notices::list(&state.db, user.id, pagination.per_page, pagination.offset()).await?;
     pagination.total = total;

@@ -5,10 +5,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{MatchedPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::annual::PlatformHead;
@@ -16,8 +15,8 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::Layout;
-use super::ledger::AddForm;
-use super::widgets::{Opt, enum_options};
+use super::ledger::{AddForm, Line, lines_of, or_dash};
+use super::widgets::{NoticeQuery, Opt, enum_options};
 use super::write::{Entry, Writer};
 use crate::db::recovery as recovery_db;
 use crate::db::support::{self as db, InsertError};
@@ -52,10 +51,10 @@ pub(super) fn routes() -> Vec<crate::web::RouteDef> {
         post("/platforms/{id}/support/{kind}/{rid}/delete",    Roles(RECORD_KEEPERS, Platform),  delete),
         // Support claims: 申报 by the operator or staff; 审核, 拨付 and 追回 by staff.
         post("/platforms/{id}/support-claims",                 Roles(RECORD_KEEPERS, Platform),  add_claim),
-        post("/platforms/{id}/support-claims/{cid}/review",    Roles(STAFF, Platform),           review),
-        post("/platforms/{id}/support-claims/{cid}/pay",       Roles(STAFF, Platform),           pay),
-        post("/platforms/{id}/support-claims/{cid}/recover",   Roles(STAFF, Platform),           recover),
-        post("/platforms/{id}/support-claims/{cid}/recovered", Roles(STAFF, Platform),           recovered),
+        post("/platforms/{id}/support-claims/{cid}/review",    Roles(STAFF, Platform),           claim_step),
+        post("/platforms/{id}/support-claims/{cid}/pay",       Roles(STAFF, Platform),           claim_step),
+        post("/platforms/{id}/support-claims/{cid}/recover",   Roles(STAFF, Platform),           claim_step),
+        post("/platforms/{id}/support-claims/{cid}/recovered", Roles(STAFF, Platform),           claim_step),
     ]
 }
 
@@ -97,12 +96,6 @@ pub struct ClaimLine {
     /// The next step (staff only), if any: its path segment and label.
     pub next: Option<(&'static str, &'static str)>,
     pub form: AddForm,
-}
-
-/// A record's line: its id and cells.
-pub struct Line {
-    pub id: i64,
-    pub cells: Vec<String>,
 }
 
 /// The add forms, one per kind.
@@ -424,82 +417,60 @@ async fn support_page(
             clause: support::clause_zh(r.clause),
         })
         .collect();
-    let recognitions = listing
-        .recognitions
-        .iter()
-        .map(|r| Line {
-            id: r.id,
-            cells: vec![
+    let recognitions = lines_of(&listing.recognitions, |r| {
+        (
+            r.id,
+            vec![
                 r.kind.label_zh().to_owned(),
                 r.recognised_on.to_string(),
                 r.issuing_body.clone(),
-                if r.document_ref.is_empty() {
-                    "—".into()
-                } else {
-                    r.document_ref.clone()
-                },
+                or_dash(&r.document_ref),
                 r.document_title.clone().unwrap_or_else(|| "—".into()),
             ],
-        })
-        .collect();
-    let transactions = listing
-        .transactions
-        .iter()
-        .map(|t| Line {
-            id: t.id,
-            cells: vec![
+        )
+    });
+    let transactions = lines_of(&listing.transactions, |t| {
+        (
+            t.id,
+            vec![
                 t.year.to_string(),
                 t.counterparty.clone(),
                 wan(t.amount_yuan),
             ],
-        })
-        .collect();
-    let projects = listing
-        .projects
-        .iter()
-        .map(|p| Line {
-            id: p.id,
-            cells: vec![
+        )
+    });
+    let projects = lines_of(&listing.projects, |p| {
+        (
+            p.id,
+            vec![
                 p.year.to_string(),
                 p.name.clone(),
                 p.enterprise.clone(),
                 wan(p.receipts_yuan),
             ],
-        })
-        .collect();
-    let investments = listing
-        .investments
-        .iter()
-        .map(|i| Line {
-            id: i.id,
-            cells: vec![
+        )
+    });
+    let investments = lines_of(&listing.investments, |i| {
+        (
+            i.id,
+            vec![
                 i.year.to_string(),
                 i.kind.label_zh().to_owned(),
                 wan(i.amount_yuan),
-                if i.description.is_empty() {
-                    "—".into()
-                } else {
-                    i.description.clone()
-                },
+                or_dash(&i.description),
             ],
-        })
-        .collect();
-    let funds = listing
-        .funds
-        .iter()
-        .map(|f| Line {
-            id: f.id,
-            cells: vec![
+        )
+    });
+    let funds = lines_of(&listing.funds, |f| {
+        (
+            f.id,
+            vec![
                 f.year.to_string(),
                 f.results.to_string(),
-                if f.description.is_empty() {
-                    "—".into()
-                } else {
-                    f.description.clone()
-                },
+                or_dash(&f.description),
             ],
-        })
-        .collect();
+        )
+    });
     let mut forms = Forms::default();
     let mut claims: Vec<ClaimLine> = claim_rows
         .iter()
@@ -585,17 +556,11 @@ async fn support_page(
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct SupportQuery {
-    notice: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Query(q): Query<SupportQuery>,
+    Query(q): Query<NoticeQuery>,
 ) -> AppResult<SupportPage> {
     support_page(&state, &user, id, Flash::text_of(&q.notice), Retry::None).await
 }
@@ -742,15 +707,18 @@ pub async fn add_claim(
     .await
 }
 
-async fn step(
-    state: AppState,
+/// 审核, 拨付, 追回 (the amount to recover and why) and 追回到账 (staff): the step is the last segment
+/// of the route (`…/support-claims/{cid}/review`, `/pay`, `/recover`, `/recovered`).
+pub async fn claim_step(
+    State(state): State<AppState>,
     user: CurrentUser,
     w: Writer,
-    id: i64,
-    cid: i64,
-    step: ClaimStep,
-    f: RawForm,
+    route: MatchedPath,
+    Path((id, cid)): Path<(i64, i64)>,
+    Form(f): Form<RawForm>,
 ) -> AppResult<Response> {
+    let segment = route.as_str().rsplit('/').next().unwrap_or_default();
+    let step = ClaimStep::parse(segment).ok_or(AppError::NotFound)?;
     let mut conn = state.db.acquire().await?;
     let claim = db::claim(&mut conn, id, cid)
         .await?
@@ -832,48 +800,4 @@ async fn step(
         Flash::SupportClaimStepSaved
     ))
     .await
-}
-
-/// 审核 (staff).
-pub async fn review(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    w: Writer,
-    Path((id, cid)): Path<(i64, i64)>,
-    Form(f): Form<RawForm>,
-) -> AppResult<Response> {
-    step(state, user, w, id, cid, ClaimStep::Review, f).await
-}
-
-/// 拨付 (staff).
-pub async fn pay(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    w: Writer,
-    Path((id, cid)): Path<(i64, i64)>,
-    Form(f): Form<RawForm>,
-) -> AppResult<Response> {
-    step(state, user, w, id, cid, ClaimStep::Pay, f).await
-}
-
-/// 追回: the amount to recover and why (staff).
-pub async fn recover(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    w: Writer,
-    Path((id, cid)): Path<(i64, i64)>,
-    Form(f): Form<RawForm>,
-) -> AppResult<Response> {
-    step(state, user, w, id, cid, ClaimStep::Recover, f).await
-}
-
-/// 追回到账 (staff).
-pub async fn recovered(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    w: Writer,
-    Path((id, cid)): Path<(i64, i64)>,
-    Form(f): Form<RawForm>,
-) -> AppResult<Response> {
-    step(state, user, w, id, cid, ClaimStep::Recovered, f).await
 }

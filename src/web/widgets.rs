@@ -137,3 +137,35 @@ pub struct ConflictRow {
     pub theirs: String,
     pub differs: bool,
 }
+
+impl Pagination {
+    /// The page's key in the page cache: the filters of the list, the page and its size.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}&page={}&size={}",
+            self.base_query, self.page, self.per_page
+        )
+    }
+}
+
+/// `?page=&size=` of a list without filters.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    pub page: Option<i64>,
+    pub size: Option<i64>,
+}
+
+impl PageQuery {
+    /// The pagination it asks for, `per_page` rows a page unless a size was chosen.
+    pub fn pagination(&self, per_page: i64) -> Pagination {
+        Pagination::new(self.page, per_page, String::new()).with_size(self.size)
+    }
+}
+
+/// `?notice=` of a page a write redirected to: the code of its flash message.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    pub notice: String,
+}

@@ -121,29 +121,34 @@ impl Book {
         Ok(())
     }
 
-    /// The workbook as a download: `ascii_name` for old clients, `chinese_name` (RFC 6266
-    /// `filename*`) for everyone else.
+    /// The workbook as a download (see [`download`]).
     pub fn download(mut self, ascii_name: &str, chinese_name: &str) -> AppResult<Response> {
         let bytes = self
             .wb
             .save_to_buffer()
             .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx export: {e}")))?;
-        let chinese: String = form_urlencoded::byte_serialize(chinese_name.as_bytes()).collect();
-        Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{chinese}"),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
+        Ok(download(bytes, ascii_name, chinese_name))
     }
+}
+
+/// An .xlsx file's bytes as a download: `ascii_name` for old clients, `chinese_name` (RFC 6266
+/// `filename*`) for everyone else.
+pub fn download(bytes: Vec<u8>, ascii_name: &str, chinese_name: &str) -> Response {
+    let chinese: String = form_urlencoded::byte_serialize(chinese_name.as_bytes()).collect();
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{chinese}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Records in the audit trail that `user` exported `rows` rows of `what` with `query` (bulk data

@@ -18,28 +18,45 @@ pub struct RefusedPage {
     pub rows: Vec<ConflictRow>,
 }
 
-pub(super) async fn refused(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    year: i32,
-    title: &'static str,
-    message: String,
-    rows: Vec<ConflictRow>,
-) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let head = PlatformHead::load(&mut conn, id).await?;
-    let page = RefusedPage {
-        layout: Layout::for_user(user, "platforms"),
-        tab: "annual",
-        tab_platform_id: id,
-        head,
-        year,
-        title,
-        message,
-        rows,
-    };
-    Ok((StatusCode::CONFLICT, page).into_response())
+/// The platform's 年度考核 tab for a year, where a refused filing write is explained (409).
+pub(super) struct Tab<'a> {
+    pub state: &'a AppState,
+    pub user: &'a CurrentUser,
+    pub id: i64,
+    pub year: i32,
+}
+
+impl Tab<'_> {
+    /// The refusal page: why nothing was saved.
+    pub async fn refused(
+        &self,
+        title: &'static str,
+        message: impl Into<String>,
+    ) -> AppResult<Response> {
+        self.conflict(title, message, Vec::new()).await
+    }
+
+    /// The refusal page with what was typed against what somebody saved first.
+    pub async fn conflict(
+        &self,
+        title: &'static str,
+        message: impl Into<String>,
+        rows: Vec<ConflictRow>,
+    ) -> AppResult<Response> {
+        let mut conn = self.state.db.acquire().await?;
+        let head = PlatformHead::load(&mut conn, self.id).await?;
+        let page = RefusedPage {
+            layout: Layout::for_user(self.user, "platforms"),
+            tab: "annual",
+            tab_platform_id: self.id,
+            head,
+            year: self.year,
+            title,
+            message: message.into(),
+            rows,
+        };
+        Ok((StatusCode::CONFLICT, page).into_response())
+    }
 }
 
 /// The filing fields as typed against a saved version.

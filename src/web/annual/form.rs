@@ -172,7 +172,7 @@ pub async fn filing_form(
     Path(id): Path<i64>,
     Query(q): Query<FormQuery>,
 ) -> AppResult<Response> {
-    let year = valid_year(q.year.unwrap_or_else(current_year))?;
+    let year = year_or_current(q.year)?;
     let change = q.change == "1";
     let mut conn = state.db.acquire().await?;
     let (config, _) = annual_config::get(&mut conn, year).await?;
@@ -182,15 +182,13 @@ pub async fn filing_form(
         Ok(plan) => plan,
         Err(refusal) => {
             drop(conn);
-            return refused(
-                &state,
-                &user,
+            return Tab {
+                state: &state,
+                user: &user,
                 id,
                 year,
-                "不能修改",
-                refusal.to_string(),
-                Vec::new(),
-            )
+            }
+            .refused("不能修改", refusal.to_string())
             .await;
         }
     };
@@ -262,6 +260,12 @@ pub async fn save_filing(
     let submitting = f.get("action") == "submit";
     let change = f.get("change") == "1";
     let typed_lock: i32 = f.get("lock_version").parse().unwrap_or(-1);
+    let tab = Tab {
+        state: &state,
+        user: &user,
+        id,
+        year,
+    };
 
     let mut tx = w.begin().await?;
     let (config, _) = annual_config::get(&mut tx, year).await?;
@@ -280,16 +284,7 @@ pub async fn save_filing(
             } else {
                 "不能修改"
             };
-            return refused(
-                &state,
-                &user,
-                id,
-                year,
-                title,
-                refusal.to_string(),
-                Vec::new(),
-            )
-            .await;
+            return tab.refused(title, refusal.to_string()).await;
         }
     };
     let stale = match plan.target {
@@ -305,16 +300,13 @@ pub async fn save_filing(
         let table = saved
             .map(|s| conflict_rows(rubric, &f, s))
             .unwrap_or_default();
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            "保存冲突",
-            "在您填报期间，本年度备案已被他人保存或提交。为避免覆盖，您的内容没有保存。请对照下表，重新打开填报页面后再修改。".into(),
-            table,
-        )
-        .await;
+        return tab
+            .conflict(
+                "保存冲突",
+                "在您填报期间，本年度备案已被他人保存或提交。为避免覆盖，您的内容没有保存。请对照下表，重新打开填报页面后再修改。",
+                table,
+            )
+            .await;
     }
     let parsed = match filing::parse(rubric, &f, submitting, plan.is_change) {
         Ok(p) => p,
@@ -367,16 +359,12 @@ pub async fn save_filing(
             .await?;
             if !saved {
                 tx.rollback().await?;
-                return refused(
-                    &state,
-                    &user,
-                    id,
-                    year,
-                    "保存冲突",
-                    "在您填报期间，本年度备案已被他人保存或提交，您的内容没有保存。请重新打开填报页面。".into(),
-                    Vec::new(),
-                )
-                .await;
+                return tab
+                    .refused(
+                        "保存冲突",
+                        "在您填报期间，本年度备案已被他人保存或提交，您的内容没有保存。请重新打开填报页面。",
+                    )
+                    .await;
             }
             (draft, before)
         }
@@ -395,35 +383,23 @@ pub async fn save_filing(
                 Ok(fid) => (fid, None),
                 Err(e) if unique_violation(&e).is_some() => {
                     tx.rollback().await?;
-                    return refused(
-                        &state,
-                        &user,
-                        id,
-                        year,
-                        "保存冲突",
-                        "在您填报期间，本年度备案已被他人保存，您的内容没有保存。请重新打开填报页面。".into(),
-                        Vec::new(),
-                    )
-                    .await;
+                    return tab
+                        .refused(
+                            "保存冲突",
+                            "在您填报期间，本年度备案已被他人保存，您的内容没有保存。请重新打开填报页面。",
+                        )
+                        .await;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
     };
-    let after = filings::get(&mut tx, id, fid)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let action = if submitting {
         "filing.submit"
     } else {
         "filing.save"
     };
-    tx.audit(
-        Entry::new(action, "filing", fid)
-            .before(before)
-            .after(after.audit_json()),
-    )
-    .await?;
+    let after = audit_filing(&mut tx, id, fid, action, before).await?;
     if submitting {
         let late = today() > deadline;
         let summary = format!(
@@ -431,20 +407,8 @@ pub async fn save_filing(
             filing_label(year, after.version, plan.is_change),
             if late { "（逾期提交）" } else { "" }
         );
-        lifecycle::record(
-            &mut tx,
-            &user.actor(),
-            &lifecycle::Event {
-                platform_id: id,
-                kind: "filing.submitted",
-                from_stage: None,
-                to_stage: None,
-                summary: &summary,
-                reason: &parsed.change_reason,
-                document_id: None,
-            },
-        )
-        .await?;
+        let reason = &parsed.change_reason;
+        filing_event(&mut tx, &user, id, "filing.submitted", &summary, reason).await?;
     }
     let notice = if submitting {
         Flash::FilingSubmitted

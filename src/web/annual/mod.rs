@@ -31,7 +31,7 @@ use super::forms::valid_year;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
 use super::widgets::{ConflictRow, YearLink, year_links};
-use super::write::{Entry, Writer};
+use super::write::{Entry, WriteTx, Writer};
 use crate::db::filings::{self, FilingRow};
 use crate::db::{annual_config, lifecycle, platforms, unique_violation};
 use crate::domain::annual::Step;
@@ -78,6 +78,62 @@ pub(super) fn routes() -> Vec<crate::web::RouteDef> {
 /// The current year in Asia/Shanghai.
 pub fn current_year() -> i32 {
     today().year()
+}
+
+/// The year a page asks for (`?year=`), this year when none: a year outside the known range is
+/// refused.
+pub fn year_or_current(year: Option<i32>) -> AppResult<i32> {
+    valid_year(year.unwrap_or_else(current_year))
+}
+
+/// The query of a platform's yearly tab: `?year=` (this year when absent) and the redirect's
+/// `&notice=`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct YearQuery {
+    pub year: Option<i32>,
+    pub notice: String,
+}
+
+/// Records a filing's save, submission or review in the audit trail (`before` → the row as it is
+/// now) and returns the row.
+async fn audit_filing(
+    tx: &mut WriteTx,
+    id: i64,
+    fid: i64,
+    action: &str,
+    before: Option<serde_json::Value>,
+) -> AppResult<FilingRow> {
+    let after = filings::get(tx, id, fid).await?.ok_or(AppError::NotFound)?;
+    tx.audit(
+        Entry::new(action, "filing", fid)
+            .before(before)
+            .after(after.audit_json()),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Records a filing event in the platform's lifecycle (no change of stage).
+async fn filing_event(
+    tx: &mut WriteTx,
+    user: &CurrentUser,
+    id: i64,
+    kind: &str,
+    summary: &str,
+    reason: &str,
+) -> AppResult<()> {
+    let event = lifecycle::Event {
+        platform_id: id,
+        kind,
+        from_stage: None,
+        to_stage: None,
+        summary,
+        reason,
+        document_id: None,
+    };
+    lifecycle::record(tx, &user.actor(), &event).await?;
+    Ok(())
 }
 
 /// What every platform sub-page shows at the top.

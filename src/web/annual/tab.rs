@@ -54,20 +54,13 @@ pub struct AnnualPage {
     pub yearend: Option<YearendSection>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct AnnualQuery {
-    year: Option<i32>,
-    notice: String,
-}
-
 pub async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Query(q): Query<AnnualQuery>,
+    Query(q): Query<YearQuery>,
 ) -> AppResult<AnnualPage> {
-    let year = valid_year(q.year.unwrap_or_else(current_year))?;
+    let year = year_or_current(q.year)?;
     let mut conn = state.db.acquire().await?;
     let head = PlatformHead::load(&mut conn, id).await?;
     let filed_years = crate::db::filings::years(&mut conn, id).await?;

@@ -93,18 +93,15 @@ pub async fn review_filing(
         .await?
         .ok_or(AppError::NotFound)?;
     let year = row.year;
+    let tab = Tab {
+        state: &state,
+        user: &user,
+        id,
+        year,
+    };
     if let Err(refusal) = filing::check_reviewable(row.status()) {
         tx.rollback().await?;
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            "不能审核",
-            refusal.to_string(),
-            Vec::new(),
-        )
-        .await;
+        return tab.refused("不能审核", refusal.to_string()).await;
     }
     let (config, _) = annual_config::get(&mut tx, year).await?;
     let review = match filing::parse_review(&config.rubric, &f) {
@@ -131,79 +128,46 @@ pub async fn review_filing(
         .await?;
     if !done {
         tx.rollback().await?;
-        return refused(
-            &state,
-            &user,
-            id,
-            year,
-            "审核冲突",
-            "在您审核期间，该版本已被他人审核或修改，您的审核意见没有保存。请重新打开该版本查看。"
-                .into(),
-            Vec::new(),
-        )
-        .await;
+        return tab
+            .refused(
+                "审核冲突",
+                "在您审核期间，该版本已被他人审核或修改，您的审核意见没有保存。请重新打开该版本查看。",
+            )
+            .await;
     }
-    let after = filings::get(&mut tx, id, fid)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let what = filing_label(year, row.version, !row.change_reason.is_empty());
     let action = if approve {
         "filing.approve"
     } else {
         "filing.return"
     };
-    tx.audit(
-        Entry::new(action, "filing", fid)
-            .before(row.audit_json())
-            .after(after.audit_json()),
-    )
-    .await?;
-    let what = filing_label(year, row.version, !row.change_reason.is_empty());
-    let summary = if approve {
-        format!("{what}审核通过")
+    // The decision's lifecycle event, notice event and flash.
+    let (kind, event, notice) = if approve {
+        (
+            "filing.approved",
+            "event.filing_approved",
+            Flash::FilingApproved,
+        )
     } else {
-        format!("{what}被退回修改")
+        (
+            "filing.returned",
+            "event.filing_returned",
+            Flash::FilingReturned,
+        )
     };
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: if approve {
-                "filing.approved"
-            } else {
-                "filing.returned"
-            },
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &review.comment,
-            document_id: None,
-        },
-    )
-    .await?;
-    crate::db::notices::event(
-        &mut tx,
-        crate::db::notices::To::Platform(id),
-        if approve {
-            "event.filing_approved"
-        } else {
-            "event.filing_returned"
-        },
-        &if approve {
-            format!("{summary}。")
-        } else {
-            format!("{summary}，请按审核意见修改后重新提交。")
-        },
-        &format!("/platforms/{id}/annual?year={year}"),
-    )
-    .await?;
-    let notice = if approve {
-        Flash::FilingApproved
+    let (summary, message) = if approve {
+        let summary = format!("{what}审核通过");
+        let message = format!("{summary}。");
+        (summary, message)
     } else {
-        Flash::FilingReturned
+        let summary = format!("{what}被退回修改");
+        let message = format!("{summary}，请按审核意见修改后重新提交。");
+        (summary, message)
     };
-    tx.redirect(format!(
-        "/platforms/{id}/annual?year={year}&notice={notice}"
-    ))
-    .await
+    audit_filing(&mut tx, id, fid, action, Some(row.audit_json())).await?;
+    filing_event(&mut tx, &user, id, kind, &summary, &review.comment).await?;
+    let tab_href = format!("/platforms/{id}/annual?year={year}");
+    let to = crate::db::notices::To::Platform(id);
+    crate::db::notices::event(&mut tx, to, event, &message, &tab_href).await?;
+    tx.redirect(format!("{tab_href}&notice={notice}")).await
 }

@@ -21,10 +21,11 @@ use crate::domain::scope::PlatformScope;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::admin::SearchQuery;
 use crate::web::auth::CurrentUser;
 use crate::web::flash::Flash;
 use crate::web::layout::Layout;
-use crate::web::widgets::Opt;
+use crate::web::widgets::{NoticeQuery, Opt};
 use crate::web::write::{Entry, Writer};
 
 /// Every route of this feature, one line each: method, path, who may use it (roles and data
@@ -40,14 +41,6 @@ pub(in crate::web) fn routes() -> Vec<crate::web::RouteDef> {
         get( "/security/policy",             Roles(SECADMIN, Global), policy_form),
         post("/security/policy",             Roles(SECADMIN, Global), update_policy),
     ]
-}
-
-#[derive(Deserialize, Default)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    notice: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -486,12 +479,6 @@ impl PolicyForm {
             })
             .collect()
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 pub async fn policy_form(

@@ -116,6 +116,18 @@ fn drill_criteria(
     (d, criteria)
 }
 
+/// The dashboard's view of a query and the drill-down's criteria in it (the list and its export
+/// read the same).
+async fn drill_view(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &LeadershipQuery,
+) -> AppResult<(View, DrillDown, Vec<String>)> {
+    let view = view(state, user, q).await?;
+    let (d, criteria) = drill_criteria(q, &view.filters, &view.reference.jurisdictions);
+    Ok((view, d, criteria))
+}
+
 /// `/leadership/platforms`: the platforms behind a dashboard figure the registry cannot filter
 /// (a grade in a year, break-even in a year, at risk, with figures in a year, "not set").
 pub async fn drill_down(
@@ -124,13 +136,7 @@ pub async fn drill_down(
     Query(q): Query<LeadershipQuery>,
 ) -> AppResult<DrillPage> {
     let pool = &state.db;
-    let View {
-        filters,
-        f,
-        reference,
-        ..
-    } = view(&state, &user, &q).await?;
-    let (d, criteria) = drill_criteria(&q, &filters, &reference.jurisdictions);
+    let (View { filters, f, .. }, d, criteria) = drill_view(&state, &user, &q).await?;
     let pairs = [
         ("year", filters.year.to_string()),
         (
@@ -161,10 +167,7 @@ pub async fn drill_down(
     ];
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut pagination = Pagination::new(q.page, 50, query_string(&pairs)).with_size(q.size);
-    let key = format!(
-        "{}&page={}&size={}",
-        pagination.base_query, pagination.page, pagination.per_page
-    );
+    let key = pagination.cache_key();
     let (limit, offset) = (pagination.per_page, pagination.offset());
     let page = state
         .cache
@@ -195,13 +198,7 @@ pub async fn drill_down_xlsx(
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
     let pool = &state.db;
-    let View {
-        filters,
-        f,
-        reference,
-        ..
-    } = view(&state, &user, &q).await?;
-    let (d, criteria) = drill_criteria(&q, &filters, &reference.jurisdictions);
+    let (View { filters, f, .. }, d, criteria) = drill_view(&state, &user, &q).await?;
     let key = format!("{}&all", filters.query());
     let all = state
         .cache

@@ -33,17 +33,15 @@ pub struct MyRow {
 #[template(path = "dashboards/workbench.html")]
 pub struct WorkbenchPage {
     pub layout: Layout,
-    pub today: String,
-    pub scope_label: String,
-    /// 待办: the review queue, everything overdue and the open rectification cases — the same
-    /// groups as the staff's /todo (`web::todo`), the overdue count the same as /annual/overdue.
-    pub groups: Vec<TodoGroup>,
-    pub upcoming: Vec<Task>,
-    pub upcoming_total: i64,
-    /// The most urgent [`RISK_LIMIT`] of `at_risk_total`; the drill-down lists them all.
-    pub at_risk: Vec<RiskRow>,
-    pub at_risk_total: usize,
-    pub mine: Vec<MyRow>,
+    /// What the template shows below the frame (`today`, `groups` … read through `Deref`).
+    pub data: WorkbenchData,
+}
+
+impl std::ops::Deref for WorkbenchPage {
+    type Target = WorkbenchData;
+    fn deref(&self) -> &WorkbenchData {
+        &self.data
+    }
 }
 
 fn step_label(code: &str) -> &'static str {
@@ -133,9 +131,12 @@ const UPCOMING_DAYS: i64 = 30;
 pub struct WorkbenchData {
     pub today: String,
     pub scope_label: String,
+    /// 待办: the review queue, everything overdue and the open rectification cases — the same
+    /// groups as the staff's /todo (`web::todo`), the overdue count the same as /annual/overdue.
     pub groups: Vec<TodoGroup>,
     pub upcoming: Vec<Task>,
     pub upcoming_total: i64,
+    /// The most urgent [`RISK_LIMIT`] of `at_risk_total`; the drill-down lists them all.
     pub at_risk: Vec<RiskRow>,
     pub at_risk_total: usize,
     pub mine: Vec<MyRow>,
@@ -164,17 +165,9 @@ pub async fn workbench(
             workbench_data(&state, &user),
         )
         .await?;
-    let data = data.as_ref().clone();
     Ok(WorkbenchPage {
         layout: Layout::for_user(&user, "workbench"),
-        today: data.today,
-        scope_label: data.scope_label,
-        groups: data.groups,
-        upcoming: data.upcoming,
-        upcoming_total: data.upcoming_total,
-        at_risk: data.at_risk,
-        at_risk_total: data.at_risk_total,
-        mine: data.mine,
+        data: data.as_ref().clone(),
     })
 }
 

@@ -21,23 +21,22 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::annual::current_year;
+use super::annual::{current_year, year_or_current};
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::valid_year;
-use super::forms::{Path, Query, query_string};
+use super::forms::{Path, Query, bad_upload, file_bytes, query_string};
 use super::layout::{Layout, local_time};
 use super::widgets::Pagination;
 use super::write::{Entry, Writer};
 use crate::db::imports::{self, Done, HistoryScope, NewImport};
 use crate::db::jurisdictions::{self, Jurisdiction};
-use crate::db::users::{self, NewUser};
+use crate::db::users;
 use crate::db::{ledger as ledger_db, lifecycle, platforms, registration};
 use crate::domain::documents::sha256_hex;
 use crate::domain::import::{ColumnKind, ImportKind, ImportRow, Problem, SheetSpec};
@@ -338,8 +337,15 @@ async fn refused(
     Ok(with_status(r.status, page))
 }
 
-fn ledger_year(q: Option<i32>) -> AppResult<i32> {
-    valid_year(q.unwrap_or_else(current_year))
+/// An import page as opened (a page of its history, and the notice of the redirect).
+async fn show(
+    state: &AppState,
+    user: &CurrentUser,
+    ctx: &Ctx,
+    q: PageQuery,
+) -> AppResult<ImportPage> {
+    let notice = Flash::text_of(&q.notice);
+    import_page(state, user, ctx, q.page, String::new(), notice).await
 }
 
 pub async fn platforms_page(
@@ -348,15 +354,7 @@ pub async fn platforms_page(
     Query(q): Query<PageQuery>,
 ) -> AppResult<ImportPage> {
     let ctx = platforms_ctx(&state, &user).await?;
-    import_page(
-        &state,
-        &user,
-        &ctx,
-        q.page,
-        String::new(),
-        Flash::text_of(&q.notice),
-    )
-    .await
+    show(&state, &user, &ctx, q).await
 }
 
 pub async fn ledger_page(
@@ -365,16 +363,8 @@ pub async fn ledger_page(
     Path(id): Path<i64>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<ImportPage> {
-    let ctx = ledger_ctx(&state, id, ledger_year(q.year)?).await?;
-    import_page(
-        &state,
-        &user,
-        &ctx,
-        q.page,
-        String::new(),
-        Flash::text_of(&q.notice),
-    )
-    .await
+    let ctx = ledger_ctx(&state, id, year_or_current(q.year)?).await?;
+    show(&state, &user, &ctx, q).await
 }
 
 pub async fn accounts_page(
@@ -383,15 +373,7 @@ pub async fn accounts_page(
     Query(q): Query<PageQuery>,
 ) -> AppResult<ImportPage> {
     let ctx = accounts_ctx();
-    import_page(
-        &state,
-        &user,
-        &ctx,
-        q.page,
-        String::new(),
-        Flash::text_of(&q.notice),
-    )
-    .await
+    show(&state, &user, &ctx, q).await
 }
 
 // ---- templates ------------------------------------------------------------------------
@@ -400,21 +382,11 @@ fn template_download(ctx: &Ctx, ascii_name: &str) -> AppResult<Response> {
     let title = format!("{}（导入模板）", ctx.heading);
     let bytes = template::workbook(&title, &ctx.intro(), &ctx.specs)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("import template: {e}")))?;
-    let chinese: String = form_urlencoded::byte_serialize(ctx.template_name().as_bytes()).collect();
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{chinese}"),
-            ),
-        ],
+    Ok(super::xlsx::download(
         bytes,
-    )
-        .into_response())
+        ascii_name,
+        &ctx.template_name(),
+    ))
 }
 
 pub async fn platforms_template(
@@ -432,7 +404,7 @@ pub async fn ledger_template(
     Path(id): Path<i64>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
-    let ctx = ledger_ctx(&state, id, ledger_year(q.year)?).await?;
+    let ctx = ledger_ctx(&state, id, year_or_current(q.year)?).await?;
     template_download(&ctx, "ledger-template.xlsx")
 }
 
@@ -453,9 +425,7 @@ struct Upload {
 
 /// Reads the multipart body, keeping at most [`read::MAX_FILE_BYTES`] + 1 bytes of the file.
 async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> AppResult<Upload> {
-    let bad =
-        || AppError::BadRequest("上传的表单内容无效，请返回上一页重新选择文件后提交。".into());
-    let mut multipart = multipart.map_err(|_| bad())?;
+    let mut multipart = multipart.map_err(|_| bad_upload())?;
     let mut upload = Upload::default();
     loop {
         let mut field = match multipart.next_field().await {
@@ -465,35 +435,21 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> AppRes
                 upload.too_large = true;
                 break;
             }
-            Err(_) => return Err(bad()),
+            Err(_) => return Err(bad_upload()),
         };
         match field.name().unwrap_or("") {
             "file" => {
                 upload.file_name = field.file_name().unwrap_or("").chars().take(120).collect();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            if upload.bytes.len() + chunk.len() > read::MAX_FILE_BYTES {
-                                upload.too_large = true;
-                                upload.bytes = Vec::new();
-                                break;
-                            }
-                            upload.bytes.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break,
-                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                            upload.too_large = true;
-                            break;
-                        }
-                        Err(_) => return Err(bad()),
-                    }
+                match file_bytes(&mut field, read::MAX_FILE_BYTES).await? {
+                    Some(bytes) => upload.bytes = bytes,
+                    None => upload.too_large = true,
                 }
                 if upload.too_large {
                     break;
                 }
             }
             "year" => {
-                let text = field.text().await.map_err(|_| bad())?;
+                let text = field.text().await.map_err(|_| bad_upload())?;
                 upload.year = text.chars().take(8).collect();
             }
             _ => {} // csrf_token (checked by the guard) and anything else
@@ -743,7 +699,7 @@ pub async fn ledger_upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
     let up = read_upload(multipart).await?;
-    let year = ledger_year(up.year.trim().parse().ok())?;
+    let year = year_or_current(up.year.trim().parse().ok())?;
     let ctx = ledger_ctx(&state, id, year).await?;
     upload(&state, &user, ctx, up).await
 }
@@ -911,20 +867,7 @@ async fn write_accounts(
     for account in items {
         let password = password_hash::temporary_password();
         let hash = password_hash::hash_async(password.clone()).await?;
-        let user = users::insert(
-            tx,
-            &NewUser {
-                username: &account.username,
-                display_name: &account.display_name,
-                password_hash: &hash,
-                role: None,
-                platform_id: None,
-                jurisdiction_id: None,
-                must_change_password: true,
-                is_demo: false,
-            },
-        )
-        .await?;
+        let user = users::insert(tx, &super::admin::new_account(&account, &hash)).await?;
         created.push(json!({"id": user.id, "username": user.username}));
         issued.push(IssuedAccount {
             username: account.username,
@@ -958,7 +901,7 @@ pub async fn ledger_confirm(
     Path((id, iid)): Path<(i64, i64)>,
     Query(q): Query<YearQuery>,
 ) -> AppResult<Response> {
-    let ctx = ledger_ctx(&state, id, ledger_year(q.year)?).await?;
+    let ctx = ledger_ctx(&state, id, year_or_current(q.year)?).await?;
     confirm(&state, &user, w, ctx, iid).await
 }
 

@@ -9,12 +9,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
-use serde::Deserialize;
 
 use super::auth::CurrentUser;
+use super::compliance::PHASES;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
+use super::widgets::NoticeQuery;
 use super::write::{Entry, Writer};
 use crate::db::packs as packs_db;
 use crate::db::policies::{self, CitedClause, ClauseRow, PolicyRow};

@@ -78,18 +78,12 @@ impl ProgrammesPage {
 
     /// The form state for `PROGRAMME-ID.name`: what was typed if that form was refused, else empty.
     pub fn typed(&self, key: &str) -> (&str, &str) {
-        match &self.form {
-            Some(f) if f.name == key => (f.value.as_str(), f.reason.as_str()),
-            _ => ("", ""),
-        }
+        ParamForm::typed(&self.form, key)
     }
 
     /// The error of `field` in the form of `PROGRAMME-ID.name`, or "".
     pub fn error(&self, key: &str, field: &str) -> &str {
-        match &self.form {
-            Some(f) if f.name == key => f.errors.get(field),
-            _ => "",
-        }
+        ParamForm::error(&self.form, key, field)
     }
 }
 

@@ -168,15 +168,6 @@ pub struct RulesPage {
     pub total: usize,
 }
 
-const PHASES: [Phase; 6] = [
-    Phase::Registration,
-    Phase::Operation,
-    Phase::AnnualCycle,
-    Phase::Market,
-    Phase::Rectification,
-    Phase::Integrity,
-];
-
 /// Every cited clause's row (for anchors), one query.
 async fn cited_rows(state: &AppState, citations: &[Citation]) -> AppResult<Vec<ClauseRow>> {
     let keys: Vec<(&str, &str)> = citations
@@ -297,12 +288,6 @@ pub struct RulePage {
     pub notice: &'static str,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    pub notice: String,
-}
-
 /// One recorded parameter change.
 pub struct ChangeRow {
     pub at: String,
@@ -320,21 +305,34 @@ pub struct ParamForm {
     pub errors: FieldErrors,
 }
 
-impl RulePage {
-    /// The form state for parameter `name`: what was typed if that form was refused, else empty.
-    pub fn typed(&self, name: &str) -> (&str, &str) {
-        match &self.form {
+impl ParamForm {
+    /// What was typed in the form of parameter `name` — (value, reason) — if `form` is that
+    /// form refused, else empty.
+    pub fn typed<'a>(form: &'a Option<ParamForm>, name: &str) -> (&'a str, &'a str) {
+        match form {
             Some(f) if f.name == name => (f.value.as_str(), f.reason.as_str()),
             _ => ("", ""),
         }
     }
 
     /// The error of `field` in the form of parameter `name`, or "".
-    pub fn error(&self, name: &str, field: &str) -> &str {
-        match &self.form {
+    pub fn error<'a>(form: &'a Option<ParamForm>, name: &str, field: &str) -> &'a str {
+        match form {
             Some(f) if f.name == name => f.errors.get(field),
             _ => "",
         }
+    }
+}
+
+impl RulePage {
+    /// The form state for parameter `name`: what was typed if that form was refused, else empty.
+    pub fn typed(&self, name: &str) -> (&str, &str) {
+        ParamForm::typed(&self.form, name)
+    }
+
+    /// The error of `field` in the form of parameter `name`, or "".
+    pub fn error(&self, name: &str, field: &str) -> &str {
+        ParamForm::error(&self.form, name, field)
     }
 }
 
