@@ -259,10 +259,9 @@ async fn sysadmin_creates_secadmin_grants_and_the_user_starts_working() {
     );
 
     // The security admin makes it an operator of the platform; an operator needs a platform.
-    let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'zhang.san'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let uid: i64 = app
+        .value("SELECT id FROM users WHERE username = 'zhang.san'")
+        .await;
     let mut sec = app.signed_in("sec1").await;
     let form = sec.get(&format!("/security/users/{uid}")).await;
     let version = form.value("input[name=version]").unwrap();
@@ -308,10 +307,9 @@ async fn sysadmin_creates_secadmin_grants_and_the_user_starts_working() {
     );
 
     // The security admin cannot change their own role.
-    let sec_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'sec1'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let sec_id: i64 = app
+        .value("SELECT id FROM users WHERE username = 'sec1'")
+        .await;
     let form = sec.get(&format!("/security/users/{sec_id}")).await;
     let version = form.value("input[name=version]").unwrap();
     let own = sec
@@ -416,20 +414,15 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
     let app = TestApp::new().await;
     kechuang::demo::load(app.pool()).await.unwrap();
     kechuang::demo::load(app.pool()).await.unwrap();
-    let platforms: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let platforms: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(platforms, kechuang::demo::PLATFORMS as i64);
-    let stages: i64 = sqlx::query_scalar("SELECT count(DISTINCT stage) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let stages: i64 = app
+        .value("SELECT count(DISTINCT stage) FROM platforms")
+        .await;
     assert_eq!(stages, 6);
-    let years: i64 = sqlx::query_scalar("SELECT count(DISTINCT year) FROM annual_figures")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let years: i64 = app
+        .value("SELECT count(DISTINCT year) FROM annual_figures")
+        .await;
     assert!(years >= 5);
     // Last year some operating platforms broke even and some did not, as the leader's dashboard shows.
     let share = kechuang::db::dashboards::break_even_share(
@@ -463,18 +456,13 @@ async fn the_demo_dataset_loads_once_and_signs_in() {
     let mut op = app.client();
     op.login("demo-operator", kechuang::demo::PASSWORD).await;
     assert_eq!(op.get("/").await.location(), Some("/todo"));
-    let own: i64 =
-        sqlx::query_scalar("SELECT platform_id FROM users WHERE username = 'demo-operator'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let own: i64 = app
+        .value("SELECT platform_id FROM users WHERE username = 'demo-operator'")
+        .await;
     let own = format!("/platforms/{own}");
     let page = op.get(&own).await;
     assert!(page.texts("#annual-figures tbody tr").len() >= 3);
-    let other: i64 = sqlx::query_scalar("SELECT max(id) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let other: i64 = app.value("SELECT max(id) FROM platforms").await;
     assert_eq!(
         op.get(&format!("/platforms/{other}")).await.status,
         StatusCode::NOT_FOUND

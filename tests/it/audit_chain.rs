@@ -387,10 +387,7 @@ async fn an_edit_a_deletion_and_a_swap_are_each_listed() {
     let app = TestApp::new().await;
     chain_of(&app, 20).await;
     app.user("audit1", Some(Role::Auditor), None, None).await;
-    let records: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let records: i64 = app.value("SELECT count(*) FROM audit_log").await;
     tamper(
         &app,
         &[

@@ -107,11 +107,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         app.user(p.username, Some(p.role), platform, jurisdiction)
             .await;
     }
-    sqlx::query("UPDATE platforms SET advisor_id = (SELECT id FROM users WHERE username = 'advisor-a') WHERE id = $1")
-        .bind(own)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec("UPDATE platforms SET advisor_id = (SELECT id FROM users WHERE username = 'advisor-a') WHERE id = $1", own).await;
     // The account the {uid} routes act on: nobody's persona.
     let target_user = app.user("target-user", None, None, None).await;
     let county_token = app.api_token("崇川区数据平台", "320613", 30).await;
@@ -177,11 +173,9 @@ async fn api_cells(
 
 /// A client holding a brand-new session of `username` (no password round trip).
 async fn session_of(app: &TestApp, username: &str) -> Client {
-    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let id: i64 = app
+        .scalar("SELECT id FROM users WHERE username = $1", username)
+        .await;
     let mut conn = app.pool().acquire().await.unwrap();
     let cookie = sessions::create(&mut conn, id, None).await.unwrap();
     let mut client = app.client();

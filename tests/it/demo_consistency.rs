@@ -83,12 +83,9 @@ async fn rectification_triggers_match_the_evaluation_history() {
         unfounded.is_empty(),
         "cases for a failed evaluation without one: {unfounded:?}"
     );
-    let founded: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM rectification_cases WHERE 'fail_grade' = ANY(triggers)",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let founded: i64 = app
+        .value("SELECT count(*) FROM rectification_cases WHERE 'fail_grade' = ANY(triggers)")
+        .await;
     assert!(
         founded >= 1,
         "the demo still has a case for a failed evaluation"
@@ -225,12 +222,12 @@ async fn a_filing_submitted_on_time_is_not_flagged_late_for_its_resubmission() {
     let (timeliness, flags) = lateness(&mut staff, p, year).await;
     assert!(timeliness.contains("按期提交"), "{timeliness}");
     assert!(flags.is_empty(), "{timeliness} above {flags:?}");
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM filings WHERE platform_id = $1 ORDER BY version")
-            .bind(p)
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let ids: Vec<i64> = app
+        .column(
+            "SELECT id FROM filings WHERE platform_id = $1 ORDER BY version",
+            p,
+        )
+        .await;
     for fid in &ids {
         let v = staff
             .get(&format!("/platforms/{p}/annual/filing/{fid}"))

@@ -165,10 +165,6 @@ async fn latest(app: &TestApp) -> (i64, i64) {
         .unwrap()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
-}
-
 #[tokio::test]
 async fn upload_list_download_round_trip() {
     let app = TestApp::new().await;
@@ -230,11 +226,9 @@ async fn upload_list_download_round_trip() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(bytes, content, "the bytes come back unchanged");
     assert_eq!(sha256(&bytes), sha256(&content));
-    let stored: String = sqlx::query_scalar("SELECT sha256 FROM document_versions WHERE id = $1")
-        .bind(vid)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let stored: String = app
+        .scalar("SELECT sha256 FROM document_versions WHERE id = $1", vid)
+        .await;
     assert_eq!(stored, sha256(&content));
     assert_eq!(
         headers[header::CONTENT_TYPE],
@@ -252,11 +246,9 @@ async fn upload_list_download_round_trip() {
 
     // The write is audited and on the timeline, with the document.
     assert_eq!(app.audit_count("document.upload").await, 1);
-    let after: serde_json::Value =
-        sqlx::query_scalar("SELECT after FROM audit_log WHERE action = 'document.upload'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let after: serde_json::Value = app
+        .value("SELECT after FROM audit_log WHERE action = 'document.upload'")
+        .await;
     assert_eq!(after["version"]["sha256"], sha256(&content));
     assert_eq!(after["version"]["content_type"], "application/pdf");
     let (kind, document_id): (String, Option<i64>) = sqlx::query_as(
@@ -320,21 +312,17 @@ async fn a_second_version_keeps_the_first() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(&body, bytes, "version {vid} is intact");
     }
-    let numbers: Vec<i32> = sqlx::query_scalar(
-        "SELECT version FROM document_versions WHERE document_id = $1 ORDER BY version",
-    )
-    .bind(did)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let numbers: Vec<i32> = app
+        .column(
+            "SELECT version FROM document_versions WHERE document_id = $1 ORDER BY version",
+            did,
+        )
+        .await;
     assert_eq!(numbers, vec![1, 2]);
     assert_eq!(app.audit_count("document.version").await, 1);
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM lifecycle_events WHERE kind = 'document.revised'"
-        )
-        .await,
+        app.value::<i64>("SELECT count(*) FROM lifecycle_events WHERE kind = 'document.revised'")
+            .await,
         1
     );
 
@@ -364,7 +352,8 @@ async fn a_second_version_keeps_the_first() {
         Some("第三版")
     );
     assert_eq!(
-        count(&app, "SELECT count(*) FROM document_versions").await,
+        app.value::<i64>("SELECT count(*) FROM document_versions")
+            .await,
         2
     );
 }
@@ -473,8 +462,10 @@ async fn malicious_uploads_are_refused() {
     assert_eq!(resp.text("#f-file-error"), "请选择要上传的文件");
     refused += 1;
 
-    let stored = count(&app, "SELECT count(*) FROM document_versions").await
-        + count(&app, "SELECT count(*) FROM documents").await;
+    let stored = app
+        .value::<i64>("SELECT count(*) FROM document_versions")
+        .await
+        + app.value::<i64>("SELECT count(*) FROM documents").await;
     assert_eq!(stored, 0, "nothing was stored");
     assert_eq!(refused, cases.len() + 2);
     println!("malicious uploads: {refused} tried, 0 accepted");
@@ -613,7 +604,8 @@ async fn documents_stay_within_their_platform() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM document_versions").await,
+        app.value::<i64>("SELECT count(*) FROM document_versions")
+            .await,
         2
     );
 }
@@ -642,7 +634,7 @@ async fn uploads_need_the_csrf_token() {
     forged.extend_from_slice(&parts);
     let resp = post_multipart(&mut c, &format!("/platforms/{p}/documents"), &forged, false).await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&app, "SELECT count(*) FROM documents").await, 0);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM documents").await, 0);
     // With the token it goes through.
     let resp = post_multipart(&mut c, &format!("/platforms/{p}/documents"), &parts, true).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);

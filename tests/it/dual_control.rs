@@ -356,12 +356,11 @@ async fn a_second_administrator_approves_and_the_request_is_carried_out_and_audi
         .await;
     assert_eq!(ok.location(), Some("/admin/requests?notice=approved"));
     assert_eq!(user_row(&app, a.audit1).await.2.as_deref(), Some("leader"));
-    let actor: String = sqlx::query_scalar(
-        "SELECT actor_name FROM audit_log WHERE action = 'user.role' ORDER BY seq DESC LIMIT 1",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let actor: String = app
+        .value(
+            "SELECT actor_name FROM audit_log WHERE action = 'user.role' ORDER BY seq DESC LIMIT 1",
+        )
+        .await;
     assert_eq!(actor, "sec1");
 
     // The second system admin is disabled by the first, approved by the security admin.
@@ -400,13 +399,7 @@ async fn a_business_reset_shows_a_one_time_link_and_no_password() {
     assert_eq!(path.len(), "/reset/".len() + 43);
     // Only the token's hash is stored.
     let token = &path["/reset/".len()..];
-    let stored: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM password_reset_links WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
-    )
-    .bind(token)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let stored: i64 = app.scalar("SELECT count(*) FROM password_reset_links WHERE token_hash = sha256(convert_to($1, 'UTF8'))", token).await;
     assert_eq!(stored, 1);
     // The old password stopped working and the owner's sessions ended.
     assert!(!can_sign_in(&app, "staff1", PASSWORD).await);
@@ -533,13 +526,7 @@ async fn requests_expire_after_a_day() {
     )
     .await;
     let rid = last_request(&app, a.audit1).await;
-    let hours: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM expires_at - requested_at)::float8 / 3600 FROM admin_requests WHERE id = $1",
-    )
-    .bind(rid)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let hours: f64 = app.scalar("SELECT extract(epoch FROM expires_at - requested_at)::float8 / 3600 FROM admin_requests WHERE id = $1", rid).await;
     assert_eq!(hours, 24.0);
     backdate(
         &app,

@@ -876,12 +876,9 @@ fn route_patterns(method: axum::http::Method) -> Vec<&'static str> {
 
 /// Pages only a platform still in setup registration has (no link leads there otherwise).
 async fn setup_only_pages(app: &TestApp) -> [String; 2] {
-    let in_setup: i64 = sqlx::query_scalar(
-        "SELECT id FROM platforms WHERE stage = 'registration' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let in_setup: i64 = app
+        .value("SELECT id FROM platforms WHERE stage = 'registration' ORDER BY id LIMIT 1")
+        .await;
     [
         format!("/platforms/{in_setup}/approve"),
         format!("/platforms/{in_setup}/registration/companies/new"),

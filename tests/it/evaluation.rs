@@ -271,13 +271,7 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         .await;
     }
     // P5 already has an open rectification case: publishing adds nothing for it.
-    let existing_case: i64 = sqlx::query_scalar(
-        "INSERT INTO rectification_cases (platform_id, status, triggers, source) VALUES ($1, 'open', '{other}', 'manual') RETURNING id",
-    )
-    .bind(p5)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let existing_case: i64 = app.scalar("INSERT INTO rectification_cases (platform_id, status, triggers, source) VALUES ($1, 'open', '{other}', 'manual') RETURNING id", p5).await;
 
     // --- the operator -------------------------------------------------------------------------------
     let mut op = app.signed_in("op-a").await;
@@ -479,11 +473,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let page = city.get(&round).await;
     assert_eq!(page.texts("#evaluations tbody tr").len(), 14);
-    let eval_a: i64 = sqlx::query_scalar("SELECT id FROM evaluations WHERE platform_id = $1")
-        .bind(a)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let eval_a: i64 = app
+        .scalar("SELECT id FROM evaluations WHERE platform_id = $1", a)
+        .await;
     assert!(
         page.text(&format!("#eval-{eval_a} td:nth-of-type(5)"))
             .starts_with("40.00"),
@@ -716,11 +708,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.texts("#objection-form .field-error").len(), 4);
-    let eval_p2: i64 = sqlx::query_scalar("SELECT id FROM evaluations WHERE platform_id = $1")
-        .bind(p2)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let eval_p2: i64 = app
+        .scalar("SELECT id FROM evaluations WHERE platform_id = $1", p2)
+        .await;
     let resp = city
         .post(
             &format!("{round}/objections"),
@@ -733,11 +723,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let oid: i64 = sqlx::query_scalar("SELECT id FROM objections WHERE year = $1")
-        .bind(year)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let oid: i64 = app
+        .scalar("SELECT id FROM objections WHERE year = $1", year)
+        .await;
     // Notice over (dates moved into the past), but the objection is unanswered: refused.
     sqlx::query(
         "UPDATE evaluation_rounds SET notice_starts = notice_starts - 10, notice_ends = notice_ends - 10 WHERE year = $1",
@@ -774,11 +762,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         resp.text("#objection-form")
     );
     assert!(resp.body.contains("迟到的异议人"));
-    let objections: i64 = sqlx::query_scalar("SELECT count(*) FROM objections WHERE year = $1")
-        .bind(year)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let objections: i64 = app
+        .scalar("SELECT count(*) FROM objections WHERE year = $1", year)
+        .await;
     assert_eq!(objections, 1);
     let resp = city
         .post(
@@ -810,14 +796,8 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     .unwrap();
     let resp = city.post(&format!("{round}/publish"), &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let refreshed: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT f.platform_id) FROM findings f
-         JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL",
-    )
-    .bind(year)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let refreshed: i64 = app.scalar("SELECT count(DISTINCT f.platform_id) FROM findings f
+         JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL", year).await;
     assert_eq!(
         refreshed, 14,
         "every published platform's findings are fresh"
@@ -851,23 +831,14 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert!(drafted.4.contains("不合格"));
     assert_eq!(events(&app, a, "case.drafted").await, 1);
     assert_eq!(events(&app, p5, "case.drafted").await, 0);
-    let p5_event: String = sqlx::query_scalar(
-        "SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'evaluation.published'",
-    )
-    .bind(p5)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let p5_event: String = app.scalar("SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'evaluation.published'", p5).await;
     assert!(
         p5_event.contains(&format!("已有进行中的整改案件（#{existing_case}）")),
         "{p5_event}"
     );
-    let published: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM lifecycle_events WHERE kind = 'evaluation.published'",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let published: i64 = app
+        .value("SELECT count(*) FROM lifecycle_events WHERE kind = 'evaluation.published'")
+        .await;
     assert_eq!(published, 14);
     assert_eq!(app.audit_count("evaluation_round.publish").await, 1);
     assert_eq!(app.audit_count("rectification.draft").await, 1);
@@ -990,10 +961,7 @@ async fn an_operator_never_sees_or_writes_another_platforms_evaluation() {
     )
     .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM evaluations")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app.value("SELECT count(*) FROM evaluations").await;
     assert_eq!(count, 0);
     // Nor staff business: reviews are not the operator's.
     assert_eq!(
@@ -1046,10 +1014,7 @@ async fn a_late_first_submission_is_refused_until_staff_reopen() {
         reasons.contains(&format!("{}-01-31", year + 1)),
         "{reasons}"
     );
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM evaluations")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app.value("SELECT count(*) FROM evaluations").await;
     assert_eq!(count, 0, "nothing was stored");
 
     // Staff reopen (with a reason, within 90 days); then the submission goes through.
@@ -1118,12 +1083,12 @@ async fn a_platform_barred_for_integrity_is_not_evaluated() {
             .contains(&occurred.to_string())
     );
     assert_eq!(status_of(&app, p, year).await, "excluded");
-    let reason: String =
-        sqlx::query_scalar("SELECT excluded_reason FROM evaluations WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let reason: String = app
+        .scalar(
+            "SELECT excluded_reason FROM evaluations WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert!(reason.contains("36个月"), "{reason}");
     assert_eq!(events(&app, p, "evaluation.excluded").await, 1);
     assert_eq!(app.audit_count("evaluation.excluded").await, 1);
@@ -1223,11 +1188,9 @@ async fn a_stale_save_shows_both_versions_and_overwrites_nothing() {
     let differing = second.texts("#conflict tr.differs");
     assert_eq!(differing.len(), 1, "{differing:?}");
     assert!(differing[0].contains("20") && differing[0].contains("10"));
-    let saved: Value = sqlx::query_scalar("SELECT actuals FROM evaluations WHERE platform_id = $1")
-        .bind(p)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let saved: Value = app
+        .scalar("SELECT actuals FROM evaluations WHERE platform_id = $1", p)
+        .await;
     assert_eq!(saved["rnd_staff"], json!(10.0));
 }
 
@@ -1278,13 +1241,12 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
         ]
     );
     for year in [2023, 2024, 2025] {
-        let grades: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT grade FROM evaluations WHERE year = $1 AND status = 'scored'",
-        )
-        .bind(year)
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+        let grades: Vec<String> = app
+            .column(
+                "SELECT DISTINCT grade FROM evaluations WHERE year = $1 AND status = 'scored'",
+                year,
+            )
+            .await;
         // Varied grades every year, always with an excellent and a 不合格 (whose draft case is tested).
         assert!(grades.len() >= 3, "{year}: grades not varied: {grades:?}");
         for g in ["excellent", "fail"] {
@@ -1307,15 +1269,14 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
             "{year}: {excellent}/{n}"
         );
         // Every graded evaluation has two experts' submitted scores.
-        let short: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM evaluations e WHERE e.year = $1 AND e.status = 'scored'
+        let short: i64 = app
+            .scalar(
+                "SELECT count(*) FROM evaluations e WHERE e.year = $1 AND e.status = 'scored'
                AND (SELECT count(*) FROM expert_assignments a WHERE a.evaluation_id = e.id
                     AND a.conflict = false AND a.submitted_at IS NOT NULL) < 2",
-        )
-        .bind(year)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+                year,
+            )
+            .await;
         assert_eq!(short, 0);
     }
     // The platform with a serious violation is excluded only from the rounds whose year-end deadline falls
@@ -1336,14 +1297,13 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
             "{year}: excluded for a violation on {occurred_on}, after the round's deadline"
         );
     }
-    let evaluated_before_violation: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM evaluations e
+    let evaluated_before_violation: i64 = app
+        .value(
+            "SELECT count(*) FROM evaluations e
          JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
          WHERE e.status <> 'excluded' AND make_date(e.year + 1, 1, 31) < r.occurred_on",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+        )
+        .await;
     assert!(
         evaluated_before_violation >= 1,
         "rounds due before the violation are evaluated"

@@ -363,21 +363,22 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     );
     let approved = events(&fx.app, own, "filing.approved").await;
     assert_eq!(approved[0].0, "2090年度年初备案（第 2 版）审核通过");
-    let target: f64 =
-        sqlx::query_scalar("SELECT (targets->>'rnd_staff')::float8 FROM filings WHERE id = $1")
-            .bind(v[1].0)
-            .fetch_one(fx.app.pool())
-            .await
-            .unwrap();
+    let target: f64 = fx
+        .app
+        .scalar(
+            "SELECT (targets->>'rnd_staff')::float8 FROM filings WHERE id = $1",
+            v[1].0,
+        )
+        .await;
     assert_eq!(target, 45.0);
     // Money targets are stored in yuan.
-    let income: f64 = sqlx::query_scalar(
-        "SELECT (targets->>'self_generated_income')::float8 FROM filings WHERE id = $1",
-    )
-    .bind(v[1].0)
-    .fetch_one(fx.app.pool())
-    .await
-    .unwrap();
+    let income: f64 = fx
+        .app
+        .scalar(
+            "SELECT (targets->>'self_generated_income')::float8 FROM filings WHERE id = $1",
+            v[1].0,
+        )
+        .await;
     assert_eq!(income, 100_000.0);
 
     // Every version stays viewable.

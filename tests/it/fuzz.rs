@@ -328,11 +328,8 @@ const DEMO_ACCOUNTS: &[&str] = &[
 ];
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(app.pool())
+    app.scalar("SELECT id FROM users WHERE username = $1", username)
         .await
-        .unwrap()
 }
 
 /// A brand-new session (no argon2 round trip, no sign-in rate limit) and its CSRF token.
@@ -821,11 +818,9 @@ async fn no_input_gives_a_server_error() {
     // The account the {uid} routes act on: nobody's persona, so a fuzzed reset or disable
     // leaves the personas signed in.
     let target_user = app.user("fuzz-target", None, None, None).await;
-    let own_platform: i64 =
-        sqlx::query_scalar("SELECT platform_id FROM users WHERE username = 'demo-operator'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let own_platform: i64 = app
+        .value("SELECT platform_id FROM users WHERE username = 'demo-operator'")
+        .await;
     eprintln!("demo loaded in {:?}", started.elapsed());
 
     let mut personas = Vec::new();
@@ -1557,10 +1552,8 @@ async fn role_form_with_nonexistent_ids_is_refused_cleanly() {
             "the refusal is not in Chinese"
         );
     }
-    let role: Option<String> = sqlx::query_scalar("SELECT role::text FROM users WHERE id = $1")
-        .bind(target)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let role: Option<String> = app
+        .scalar("SELECT role::text FROM users WHERE id = $1", target)
+        .await;
     assert_eq!(role, None, "a refused role form changed the account");
 }

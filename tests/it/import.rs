@@ -220,10 +220,6 @@ async fn confirm(client: &mut Client, preview: &Resp) -> Resp {
     client.post(&action, &[("form_token", &token)]).await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
-}
-
 #[tokio::test]
 async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once() {
     let app = TestApp::new().await;
@@ -293,7 +289,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     rows[25][0] = t("NT-2024-100");
     rows[33][11] = t("91320600MA1M9QX7K9");
     rows[41][9] = C::D(2023, 1, 1);
-    let before = count(&app, "SELECT count(*) FROM platforms").await;
+    let before = app.value::<i64>("SELECT count(*) FROM platforms").await;
     let resp = upload(
         &mut staff,
         "/platforms/import",
@@ -323,26 +319,31 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     }
     assert!(resp.body.contains("没有写入任何数据"));
     assert!(!resp.body.contains("import-confirm"));
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, before);
-    assert_eq!(count(&app, "SELECT count(*) FROM imports").await, 0);
+    assert_eq!(
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
+        before
+    );
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM imports").await, 0);
 
     // The fixed file: previewed, nothing written until confirmed, then all 50 in one step.
     let file = registry_file(good);
     let preview = upload(&mut staff, "/platforms/import", "平台名录.xlsx", &file).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(preview.body.contains("全部 50 行检查通过"));
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, before);
+    assert_eq!(
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
+        before
+    );
     let done = confirm(&mut staff, &preview).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), Some("/platforms/import?notice=imported"));
     assert_eq!(
-        count(&app, "SELECT count(*) FROM platforms").await,
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
         before + 50
     );
     // Full-width codes normalised, text dates read, the operating companies on file.
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM platforms WHERE code IN ('NT-2024-100', 'NT-2024-107')
                AND construction_start = '2024-05-01' AND stage = 'registration'"
         )
@@ -350,16 +351,13 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
         2
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM platforms WHERE code LIKE 'NT-2024-%' AND construction_start = '2024-05-01'"
+        app.value::<i64>("SELECT count(*) FROM platforms WHERE code LIKE 'NT-2024-%' AND construction_start = '2024-05-01'"
         )
         .await,
         50
     );
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM platform_companies c JOIN registrations r USING (platform_id)
               WHERE 'operating_company' = ANY(r.operating_modes)"
         )
@@ -367,8 +365,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
         5
     );
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM lifecycle_events WHERE kind = 'registration.created'"
         )
         .await,
@@ -394,7 +391,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(again.body.contains("本次未重复导入"), "{}", again.body);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM platforms").await,
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
         before + 50
     );
     assert_eq!(app.audit_count("import.platforms").await, 1);
@@ -402,7 +399,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     let replay = confirm(&mut staff, &preview).await;
     assert!(replay.status.is_client_error() || replay.status.is_redirection());
     assert_eq!(
-        count(&app, "SELECT count(*) FROM platforms").await,
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
         before + 50
     );
 }
@@ -432,7 +429,7 @@ async fn county_staff_import_only_into_their_county() {
     assert_eq!(found[0].0, "第 3 行");
     assert_eq!(found[0].1, "所属地区");
     assert!(found[0].2.contains("您无权在该地区登记平台"), "{found:?}");
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, 0);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM platforms").await, 0);
 
     // Their own county only: imported, and their history shows it.
     let rows = vec![platform_row(0, "崇川区")];
@@ -448,7 +445,7 @@ async fn county_staff_import_only_into_their_county() {
         confirm(&mut county, &preview).await.status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, 1);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM platforms").await, 1);
 
     // Not for operators or the system admin.
     let p = app.platform("NT-2026-001", "320613").await;
@@ -643,19 +640,19 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
     .await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM ledger_revenue").await,
+        app.value::<i64>("SELECT count(*) FROM ledger_revenue")
+            .await,
         0,
         "nothing before the confirmation"
     );
     let done = confirm(&mut op, &preview).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let sum: i64 = sqlx::query_scalar(
-        "SELECT sum(amount)::bigint FROM ledger_revenue WHERE platform_id = $1 AND year = 2025",
-    )
-    .bind(own)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let sum: i64 = app
+        .scalar(
+            "SELECT sum(amount)::bigint FROM ledger_revenue WHERE platform_id = $1 AND year = 2025",
+            own,
+        )
+        .await;
     assert_eq!(sum, 12_005_000 + 125_000 + 1_000_000);
     for (table, n) in [
         ("ledger_revenue", 3),
@@ -663,21 +660,17 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
         ("tech_contracts", 1),
         ("licences", 1),
     ] {
-        let got: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM {table} WHERE platform_id = $1 AND year = 2025"
-        ))
-        .bind(own)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+        let got: i64 = app
+            .scalar(
+                &format!("SELECT count(*) FROM {table} WHERE platform_id = $1 AND year = 2025"),
+                own,
+            )
+            .await;
         assert_eq!(got, n, "{table}");
     }
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM licences WHERE use_first_pay_later"
-        )
-        .await,
+        app.value::<i64>("SELECT count(*) FROM licences WHERE use_first_pay_later")
+            .await,
         1
     );
     assert_eq!(app.audit_count("import.ledger").await, 1);
@@ -703,10 +696,9 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
     .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) FROM ledger_revenue WHERE platform_id = {other}")
-        )
+        app.value::<i64>(&format!(
+            "SELECT count(*) FROM ledger_revenue WHERE platform_id = {other}"
+        ))
         .await,
         0
     );
@@ -772,8 +764,7 @@ async fn the_system_admin_imports_accounts_with_one_time_passwords() {
     let issued = done.texts("#issued-accounts tbody tr td code");
     assert_eq!(issued.len(), 2);
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM users WHERE username IN ('zhang.san', 'li.si')
                AND must_change_password AND role IS NULL"
         )
@@ -973,7 +964,11 @@ async fn bad_files_get_a_chinese_4xx_and_write_nothing() {
             resp.body
         );
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM ledger_revenue").await, 0);
-    assert_eq!(count(&app, "SELECT count(*) FROM imports").await, 0);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM platforms").await, 1);
+    assert_eq!(
+        app.value::<i64>("SELECT count(*) FROM ledger_revenue")
+            .await,
+        0
+    );
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM imports").await, 0);
 }

@@ -363,16 +363,17 @@ async fn operators_see_and_touch_only_their_own_ledger() {
     let mut op_other = fx.app.signed_in("op-other").await;
     revenue(&mut op, own, "service_orders", "10").await;
     revenue(&mut op_other, other, "service_orders", "20").await;
-    let rid_own: i64 = sqlx::query_scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1")
-        .bind(own)
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
-    let rid_other: i64 = sqlx::query_scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1")
-        .bind(other)
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let rid_own: i64 = fx
+        .app
+        .scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1", own)
+        .await;
+    let rid_other: i64 = fx
+        .app
+        .scalar(
+            "SELECT id FROM ledger_revenue WHERE platform_id = $1",
+            other,
+        )
+        .await;
 
     // Another platform's ledger: not visible, not writable (out of scope answers 404, as if it
     // did not exist).
@@ -405,10 +406,7 @@ async fn operators_see_and_touch_only_their_own_ledger() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ledger_revenue")
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let left: i64 = fx.app.value("SELECT count(*) FROM ledger_revenue").await;
     assert_eq!(left, 2);
 
     // Deleting one's own row works and is audited with what was deleted.
@@ -423,12 +421,12 @@ async fn operators_see_and_touch_only_their_own_ledger() {
         resp.location(),
         Some(format!("/platforms/{own}/ledger?year=2025&notice=ledger_deleted#revenue").as_str())
     );
-    let before: serde_json::Value = sqlx::query_scalar(
-        "SELECT before FROM audit_log WHERE action = 'ledger.delete' ORDER BY seq DESC LIMIT 1",
-    )
-    .fetch_one(fx.app.pool())
-    .await
-    .unwrap();
+    let before: serde_json::Value = fx
+        .app
+        .value(
+            "SELECT before FROM audit_log WHERE action = 'ledger.delete' ORDER BY seq DESC LIMIT 1",
+        )
+        .await;
     assert_eq!(before["amount"], 100_000);
     assert_eq!(before["platform_id"], own);
 
@@ -519,11 +517,9 @@ async fn the_demo_city_itemises_its_reported_figures_and_files_every_year() {
     // The demo operator sees its 2025 discrepancy and its returned 2026 filing with comments.
     let mut op = app.client();
     op.login("demo-operator", kechuang::demo::PASSWORD).await;
-    let own: i64 =
-        sqlx::query_scalar("SELECT platform_id FROM users WHERE username = 'demo-operator'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let own: i64 = app
+        .value("SELECT platform_id FROM users WHERE username = 'demo-operator'")
+        .await;
     let own = format!("/platforms/{own}");
     let ledger = op.get(&format!("{own}/ledger?year=2025")).await;
     assert_eq!(ledger.status, StatusCode::OK);
@@ -565,12 +561,13 @@ async fn a_row_submitted_twice_with_one_form_is_added_once() {
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
         assert_eq!(resp.location(), Some(first.as_str()));
     }
-    let rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM ledger_revenue WHERE platform_id = $1")
-            .bind(own)
-            .fetch_one(fx.app.pool())
-            .await
-            .unwrap();
+    let rows: i64 = fx
+        .app
+        .scalar(
+            "SELECT count(*) FROM ledger_revenue WHERE platform_id = $1",
+            own,
+        )
+        .await;
     assert_eq!(rows, 1);
     assert_eq!(fx.app.audit_count("ledger.add").await, 1);
     // The page the redirect leads to says what happened.
@@ -710,12 +707,13 @@ async fn support_tab_computes_programmes_from_the_records_entered() {
     assert!(resp.text("#rec-document_id-error").contains("本平台文件"));
 
     // Staff delete the transaction: back to insufficient data, audited.
-    let rid: i64 =
-        sqlx::query_scalar("SELECT id FROM support_tech_transactions WHERE platform_id = $1")
-            .bind(own)
-            .fetch_one(fx.app.pool())
-            .await
-            .unwrap();
+    let rid: i64 = fx
+        .app
+        .scalar(
+            "SELECT id FROM support_tech_transactions WHERE platform_id = $1",
+            own,
+        )
+        .await;
     let mut staff = fx.app.signed_in("city-staff").await;
     let resp = staff
         .post(
@@ -774,10 +772,7 @@ async fn support_tab_readers_and_writers_are_scoped() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let rid: i64 = sqlx::query_scalar("SELECT id FROM support_fund_results")
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let rid: i64 = fx.app.value("SELECT id FROM support_fund_results").await;
     let mut op_other_writes = fx.app.signed_in("op-other").await;
     let resp = op_other_writes
         .post(
@@ -786,10 +781,10 @@ async fn support_tab_readers_and_writers_are_scoped() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM support_fund_results")
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let left: i64 = fx
+        .app
+        .value("SELECT count(*) FROM support_fund_results")
+        .await;
     assert_eq!(left, 1);
 }
 

@@ -338,12 +338,12 @@ async fn a_returned_filing_emails_the_operator_exactly_once_with_a_link_to_the_p
     let rows = outbox_of(&app, op).await;
     assert_eq!(rows[0].1, "sent");
     assert_eq!(rows[0].2, 1);
-    let delivered: bool =
-        sqlx::query_scalar("SELECT delivered_at IS NOT NULL FROM mail_outbox WHERE user_id = $1")
-            .bind(op)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let delivered: bool = app
+        .scalar(
+            "SELECT delivered_at IS NOT NULL FROM mail_outbox WHERE user_id = $1",
+            op,
+        )
+        .await;
     assert!(delivered);
 }
 
@@ -398,11 +398,9 @@ async fn the_opt_out_suppresses_reminders_but_not_decisions() {
     tx.commit().await.unwrap();
     assert_eq!(created, 4, "two reminders for each operator");
     // Both still get the in-app notices.
-    let in_app: i64 = sqlx::query_scalar("SELECT count(*) FROM notices WHERE user_id = $1")
-        .bind(quiet)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let in_app: i64 = app
+        .scalar("SELECT count(*) FROM notices WHERE user_id = $1", quiet)
+        .await;
     assert_eq!(in_app, 2);
     // A decision.
     decision(&app, own).await;
@@ -523,13 +521,7 @@ async fn with_the_server_down_rows_wait_with_their_error_and_are_delivered_later
     let error = rows[0].3.clone().unwrap();
     assert!(error.starts_with("无法连接邮件服务器\n"), "{error}");
     // Backoff: not due again for a minute.
-    let wait: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM mail_outbox WHERE user_id = $1",
-    )
-    .bind(op)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let wait: f64 = app.scalar("SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM mail_outbox WHERE user_id = $1", op).await;
     assert!((50.0..=61.0).contains(&wait), "{wait}");
     assert_eq!(
         send_due(app.pool(), &mailer).await.unwrap(),
@@ -592,11 +584,11 @@ async fn with_the_server_down_rows_wait_with_their_error_and_are_delivered_later
     // Out of tries while the server is down: given up as failed, shown as 已放弃.
     drop(sink);
     decision(&app, own).await;
-    sqlx::query("UPDATE mail_outbox SET attempts = $1 WHERE status = 'pending'")
-        .bind(kechuang::domain::mail::MAX_ATTEMPTS - 1)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE mail_outbox SET attempts = $1 WHERE status = 'pending'",
+        kechuang::domain::mail::MAX_ATTEMPTS - 1,
+    )
+    .await;
     let round = send_due(app.pool(), &mailer).await.unwrap();
     assert_eq!((round.claimed, round.failed), (1, 1));
     let page = admin.get("/admin/mail").await;

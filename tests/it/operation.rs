@@ -9,14 +9,6 @@ use kechuang::db::audit::{self, Actor};
 use kechuang::domain::calendar::add_months;
 use kechuang::domain::role::Role;
 
-async fn scalar_i64(app: &TestApp, sql: &str, id: i64) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-}
-
 async fn events(app: &TestApp, platform: i64, kind: &str) -> Vec<(String, Option<i64>)> {
     sqlx::query_as(
         "SELECT summary, document_id FROM lifecycle_events WHERE platform_id = $1 AND kind = $2 ORDER BY id",
@@ -29,8 +21,7 @@ async fn events(app: &TestApp, platform: i64, kind: &str) -> Vec<(String, Option
 }
 
 async fn version(app: &TestApp, platform: i64) -> String {
-    scalar_i64(
-        app,
+    app.scalar::<i64>(
         "SELECT version::bigint FROM platforms WHERE id = $1",
         platform,
     )
@@ -102,11 +93,8 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
         .await;
     let advisor = app.user("adv-a", Some(Role::Advisor), None, None).await;
     let gone = app.user("adv-gone", Some(Role::Advisor), None, None).await;
-    sqlx::query("UPDATE users SET disabled = true WHERE id = $1")
-        .bind(gone)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec("UPDATE users SET disabled = true WHERE id = $1", gone)
+        .await;
     app.user("op-a", Some(Role::Operator), Some(p), None).await;
     app.user("leader", Some(Role::Leader), None, None).await;
 
@@ -180,11 +168,9 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
 
     // Audit and timeline.
     assert_eq!(app.audit_count("platform.assign").await, 1);
-    let after: serde_json::Value =
-        sqlx::query_scalar("SELECT after FROM audit_log WHERE action = 'platform.assign'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let after: serde_json::Value = app
+        .value("SELECT after FROM audit_log WHERE action = 'platform.assign'")
+        .await;
     assert_eq!(after["advisor_name"], "adv-a");
     assert_eq!(
         events(&app, p, "advisor.assigned").await[0].0,
@@ -362,8 +348,7 @@ async fn only_the_assigned_advisor_logs_visits() {
         .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        scalar_i64(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM advisor_visits WHERE platform_id = $1",
             p
         )
@@ -652,8 +637,7 @@ async fn acceptance_needs_an_operating_platform_with_a_construction_end() {
             .contains("尚未登记建设期结束日期")
     );
     assert_eq!(
-        scalar_i64(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM construction_acceptances WHERE platform_id <> $1",
             0
         )
@@ -738,12 +722,12 @@ async fn a_serious_integrity_violation_bars_evaluation() {
             "staff1"
         ]
     );
-    let funds = scalar_i64(
-        &app,
-        "SELECT funds_to_recover FROM integrity_records WHERE platform_id = $1",
-        p,
-    )
-    .await;
+    let funds = app
+        .scalar::<i64>(
+            "SELECT funds_to_recover FROM integrity_records WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert_eq!(funds, 125_000, "stored as whole yuan");
     assert_eq!(app.audit_count("integrity.record").await, 1);
     let recorded = events(&app, p, "integrity.recorded").await;
@@ -874,10 +858,9 @@ async fn the_demo_city_has_visits_acceptances_integrity_records_and_documents() 
     // What people see.
     let mut staff = app.client();
     staff.login("demo-staff", kechuang::demo::PASSWORD).await;
-    let banned: i64 = sqlx::query_scalar("SELECT platform_id FROM integrity_records WHERE serious")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let banned: i64 = app
+        .value("SELECT platform_id FROM integrity_records WHERE serious")
+        .await;
     let page = staff.get(&format!("/platforms/{banned}/operation")).await;
     assert!(page.text("#integrity-ban").starts_with("绩效评估禁入至"));
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM platforms ORDER BY id")

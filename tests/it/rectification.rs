@@ -74,20 +74,18 @@ async fn open_case(client: &mut Client, platform: i64) -> i64 {
 }
 
 async fn version(app: &TestApp, case: i64) -> String {
-    let v: i32 = sqlx::query_scalar("SELECT version FROM rectification_cases WHERE id = $1")
-        .bind(case)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let v: i32 = app
+        .scalar(
+            "SELECT version FROM rectification_cases WHERE id = $1",
+            case,
+        )
+        .await;
     v.to_string()
 }
 
 async fn stage(app: &TestApp, platform: i64) -> String {
-    sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1")
-        .bind(platform)
-        .fetch_one(app.pool())
+    app.scalar("SELECT stage FROM platforms WHERE id = $1", platform)
         .await
-        .unwrap()
 }
 
 fn case_path(platform: i64, case: i64, action: &str) -> String {
@@ -256,10 +254,7 @@ async fn only_staff_in_scope_open_a_case() {
         let tab = c.get(&format!("/platforms/{p}/rectification")).await;
         assert_eq!(tab.status, StatusCode::NOT_FOUND, "{who}");
     }
-    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM rectification_cases")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let cases: i64 = app.value("SELECT count(*) FROM rectification_cases").await;
     assert_eq!(cases, 0);
     assert_eq!(stage(app, p).await, "operating");
 }
@@ -356,11 +351,11 @@ async fn a_second_open_case_is_refused_with_a_clear_message() {
 async fn a_registering_platform_cannot_be_put_into_rectification() {
     let w = world().await;
     let (app, p) = (&w.app, w.platform);
-    sqlx::query("UPDATE platforms SET stage = 'registration' WHERE id = $1")
-        .bind(p)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE platforms SET stage = 'registration' WHERE id = $1",
+        p,
+    )
+    .await;
     let mut staff = app.signed_in("staff-a").await;
     let resp = staff
         .post(&format!("/platforms/{p}/rectification"), OPEN_FORM)
@@ -416,13 +411,12 @@ async fn measures_and_notes_are_kept_and_audited() {
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
 
-    let measure: i64 = sqlx::query_scalar(
-        "SELECT id FROM rectification_measures WHERE case_id = $1 ORDER BY due_date LIMIT 1",
-    )
-    .bind(case)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let measure: i64 = app
+        .scalar(
+            "SELECT id FROM rectification_measures WHERE case_id = $1 ORDER BY due_date LIMIT 1",
+            case,
+        )
+        .await;
     let v = version(app, case).await;
     let resp = staff
         .post(
@@ -500,12 +494,12 @@ async fn a_measure_dated_before_its_case_needs_a_tick() {
     .await
     .unwrap();
     let measures = || async {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM rectification_measures WHERE case_id = $1")
-                .bind(case)
-                .fetch_one(app.pool())
-                .await
-                .unwrap();
+        let n: i64 = app
+            .scalar(
+                "SELECT count(*) FROM rectification_measures WHERE case_id = $1",
+                case,
+            )
+            .await;
         n
     };
     let before = measures().await;
@@ -598,12 +592,12 @@ async fn a_stale_case_write_gets_the_conflict_page() {
     assert_eq!(resp.status, StatusCode::CONFLICT);
     let rows = resp.texts("#conflict-table tr.differs");
     assert!(rows.iter().any(|r| r.contains("鲍勃的评估")), "{rows:?}");
-    let assessment: String =
-        sqlx::query_scalar("SELECT assessment FROM rectification_cases WHERE id = $1")
-            .bind(case)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let assessment: String = app
+        .scalar(
+            "SELECT assessment FROM rectification_cases WHERE id = $1",
+            case,
+        )
+        .await;
     assert_eq!(assessment, "", "nothing overwritten");
     assert_eq!(app.audit_count("rectification.assess").await, 0);
 }
@@ -683,10 +677,9 @@ async fn deciding_without_an_assessment_is_refused() {
     );
 
     // Even a proposal that got in without one (e.g. imported) cannot be signed off.
-    let alice_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'staff-a'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let alice_id: i64 = app
+        .value("SELECT id FROM users WHERE username = 'staff-a'")
+        .await;
     sqlx::query(
         "UPDATE rectification_cases SET decision = 'exit', decision_reason = '导入', proposed_by = $2,
                 proposed_at = now() WHERE id = $1",
@@ -870,12 +863,9 @@ async fn each_signed_off_decision_moves_the_stage() {
 
         match decision {
             "convert" => {
-                let category: String =
-                    sqlx::query_scalar("SELECT category FROM platforms WHERE id = $1")
-                        .bind(p)
-                        .fetch_one(app.pool())
-                        .await
-                        .unwrap();
+                let category: String = app
+                    .scalar("SELECT category FROM platforms WHERE id = $1", p)
+                    .await;
                 assert_eq!(category, "other", "the conversion changes the category");
                 let show = bob.get(&format!("/platforms/{p}")).await;
                 assert!(
@@ -884,12 +874,9 @@ async fn each_signed_off_decision_moves_the_stage() {
                 );
             }
             "merge" => {
-                let into: Option<i64> =
-                    sqlx::query_scalar("SELECT merged_into_id FROM platforms WHERE id = $1")
-                        .bind(p)
-                        .fetch_one(app.pool())
-                        .await
-                        .unwrap();
+                let into: Option<i64> = app
+                    .scalar("SELECT merged_into_id FROM platforms WHERE id = $1", p)
+                    .await;
                 assert_eq!(into, Some(target));
                 let show = bob.get(&format!("/platforms/{target}")).await;
                 assert_eq!(
@@ -1139,13 +1126,8 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
         ]
     );
     // Every open case has an overdue measure; one awaits its sign-off.
-    let overdue: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT case_id) FROM rectification_measures m JOIN rectification_cases c ON c.id = m.case_id
-         WHERE c.status = 'open' AND NOT m.done AND m.due_date < current_date",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let overdue: i64 = app.value("SELECT count(DISTINCT case_id) FROM rectification_measures m JOIN rectification_cases c ON c.id = m.case_id
+         WHERE c.status = 'open' AND NOT m.done AND m.due_date < current_date").await;
     assert_eq!(overdue, 4);
     let (pending, platform, version): (i64, i64, i32) = sqlx::query_as(
         "SELECT id, platform_id, version FROM rectification_cases WHERE status = 'open' AND proposed_by IS NOT NULL",
@@ -1155,11 +1137,9 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
     .unwrap();
 
     // The county staff member signs the pending 留 off: the platform operates again.
-    let county: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo-county-staff'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let county: i64 = app
+        .value("SELECT id FROM users WHERE username = 'demo-county-staff'")
+        .await;
     let mut conn = app.pool().acquire().await.unwrap();
     let cookie = kechuang::db::sessions::create(&mut conn, county, None)
         .await
@@ -1187,10 +1167,9 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
     .fetch_one(app.pool())
     .await
     .unwrap();
-    let staff: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo-staff'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let staff: i64 = app
+        .value("SELECT id FROM users WHERE username = 'demo-staff'")
+        .await;
     let mut conn = app.pool().acquire().await.unwrap();
     let cookie = kechuang::db::sessions::create(&mut conn, staff, None)
         .await
@@ -1385,25 +1364,22 @@ async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
     );
 
     assert_eq!(app.audit_count("rectification.recovery").await, 2);
-    let recovered: i64 = sqlx::query_scalar("SELECT sum(amount)::bigint FROM fund_recoveries")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let recovered: i64 = app
+        .value("SELECT sum(amount)::bigint FROM fund_recoveries")
+        .await;
     assert_eq!(recovered, 1_000_000);
-    let kinds: Vec<String> = sqlx::query_scalar(
-        "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind = 'funds.recovered'",
-    )
-    .bind(p)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let kinds: Vec<String> = app
+        .column(
+            "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind = 'funds.recovered'",
+            p,
+        )
+        .await;
     assert_eq!(kinds.len(), 2);
 
     // The database holds the cap whatever the web layer does.
-    let staff: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'staff-a'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let staff: i64 = app
+        .value("SELECT id FROM users WHERE username = 'staff-a'")
+        .await;
     let err = sqlx::query(
         "INSERT INTO fund_recoveries (case_id, platform_id, recovered_on, amount, voucher, recorded_by)
          VALUES ($1, $2, current_date, 1, 'X', $3)",
@@ -1442,12 +1418,12 @@ async fn recoveries_are_for_staff_in_scope_and_an_explicit_agreement_end_is_kept
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     sign_off(app, &mut bob, p, case).await;
-    let end: Option<chrono::NaiveDate> =
-        sqlx::query_scalar("SELECT agreement_end FROM rectification_cases WHERE id = $1")
-            .bind(case)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let end: Option<chrono::NaiveDate> = app
+        .scalar(
+            "SELECT agreement_end FROM rectification_cases WHERE id = $1",
+            case,
+        )
+        .await;
     assert_eq!(end.unwrap().to_string(), "2026-01-31");
 
     let today = kechuang::clock::today().to_string();
@@ -1513,13 +1489,7 @@ async fn a_retain_decision_records_no_funds() {
 
 /// A claim of the platform already paid (`paid` yuan), as the claim workflow leaves it after 拨付.
 async fn paid_claim(app: &TestApp, platform: i64, paid: i64) -> i64 {
-    let doc: i64 = sqlx::query_scalar(
-        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '奖补申报书') RETURNING id",
-    )
-    .bind(platform)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let doc: i64 = app.scalar("INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '奖补申报书') RETURNING id", platform).await;
     sqlx::query_scalar(
         "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, status,
                                      granted_yuan, paid_on, paid_yuan, voucher_no)
@@ -1640,12 +1610,12 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let linked: Option<i64> =
-        sqlx::query_scalar("SELECT recover_case_id FROM support_claims WHERE id = $1")
-            .bind(claim)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let linked: Option<i64> = app
+        .scalar(
+            "SELECT recover_case_id FROM support_claims WHERE id = $1",
+            claim,
+        )
+        .await;
     assert_eq!(linked, Some(case));
 
     // While the claim is being recovered its 50 万元 are committed: a direct recovery fits in the 20 万元 left.

@@ -20,13 +20,11 @@ async fn registering(app: &TestApp, code: &str, jurisdiction: &str, category: bo
 
 /// The platform's plan names the 平台+运营管理公司 mode (its companies page then asks for one).
 async fn plans_an_operating_company(app: &TestApp, platform: i64) {
-    sqlx::query(
+    app.exec(
         "UPDATE registrations SET operating_modes = '{operating_company}' WHERE platform_id = $1",
+        platform,
     )
-    .bind(platform)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    .await;
 }
 
 /// A document row of `kind` on file for the platform (the upload pages are another feature).
@@ -83,35 +81,24 @@ async fn submit(c: &mut Client, platform: i64) -> common::Resp {
 }
 
 async fn review_status(app: &TestApp, platform: i64) -> String {
-    sqlx::query_scalar("SELECT status FROM registrations WHERE platform_id = $1")
-        .bind(platform)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+    app.scalar(
+        "SELECT status FROM registrations WHERE platform_id = $1",
+        platform,
+    )
+    .await
 }
 
 async fn stage_of(app: &TestApp, platform: i64) -> String {
-    sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1")
-        .bind(platform)
-        .fetch_one(app.pool())
+    app.scalar("SELECT stage FROM platforms WHERE id = $1", platform)
         .await
-        .unwrap()
-}
-
-async fn count(app: &TestApp, sql: &str, platform: i64) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(platform)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
 }
 
 async fn controlling(app: &TestApp, company: i64) -> bool {
-    sqlx::query_scalar("SELECT mgmt_cash_controlling FROM platform_companies WHERE id = $1")
-        .bind(company)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+    app.scalar(
+        "SELECT mgmt_cash_controlling FROM platform_companies WHERE id = $1",
+        company,
+    )
+    .await
 }
 
 const VALID_USCC: &str = "91320600MA1M9QX7K8";
@@ -252,13 +239,12 @@ async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
     ] {
         assert_eq!(app.audit_count(action).await, n, "{action}");
     }
-    let controlling: bool = sqlx::query_scalar(
-        "SELECT mgmt_cash_controlling FROM platform_companies WHERE platform_id = $1",
-    )
-    .bind(p)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let controlling: bool = app
+        .scalar(
+            "SELECT mgmt_cash_controlling FROM platform_companies WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert!(controlling, "derived from the shareholders");
 }
 
@@ -277,12 +263,12 @@ async fn the_operator_cannot_approve_the_charter_nor_the_registration() {
         .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert!(resp.body.contains("只有科技局业务人员可以审批章程"));
-    let status: String =
-        sqlx::query_scalar("SELECT charter_status FROM registrations WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let status: String = app
+        .scalar(
+            "SELECT charter_status FROM registrations WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert_eq!(status, "none");
     // The operator's charter form does not even offer it.
     let page = op.get(&format!("/platforms/{p}/registration")).await;
@@ -332,13 +318,12 @@ async fn an_approved_charter_stays_with_staff() {
     assert_eq!(summary, "章程审批通过");
     assert!(doc.is_some());
     // The write refreshed the platform's findings itself (not the guard, not the daily run).
-    let charter: String = sqlx::query_scalar(
-        "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CHARTER'",
-    )
-    .bind(p)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let charter: String = app
+        .scalar(
+            "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CHARTER'",
+            p,
+        )
+        .await;
     assert_eq!(charter, "pass");
 
     let mut op = app.signed_in("op1").await;
@@ -424,9 +409,7 @@ async fn approving_an_incomplete_registration_lists_every_gap() {
 
     assert_eq!(stage_of(&app, p).await, "registration");
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.approved'",
+        app.scalar::<i64>("SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.approved'",
             p
         )
         .await,
@@ -601,8 +584,7 @@ async fn county_staff_cannot_touch_another_countys_platform() {
         assert_eq!(resp.status, StatusCode::NOT_FOUND, "POST {path}");
     }
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM decision_bodies WHERE platform_id = $1",
             other
         )
@@ -624,11 +606,12 @@ async fn records_of_another_platform_are_not_found_through_ones_own() {
     let mut staff = app.signed_in("staff1").await;
     let body = add_body(&mut staff, theirs, "council", "理事会").await;
     add_member(&mut staff, theirs, body, "张明远", true).await;
-    let member: i64 = sqlx::query_scalar("SELECT id FROM decision_body_members WHERE body_id = $1")
-        .bind(body)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let member: i64 = app
+        .scalar(
+            "SELECT id FROM decision_body_members WHERE body_id = $1",
+            body,
+        )
+        .await;
 
     let mut op = app.signed_in("op1").await;
     // Their platform directly: the guard.
@@ -659,11 +642,12 @@ async fn records_of_another_platform_are_not_found_through_ones_own() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let name: String = sqlx::query_scalar("SELECT name FROM decision_body_members WHERE id = $1")
-        .bind(member)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let name: String = app
+        .scalar(
+            "SELECT name FROM decision_body_members WHERE id = $1",
+            member,
+        )
+        .await;
     assert_eq!(name, "张明远");
 }
 
@@ -757,8 +741,7 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
         "请先在运营模式中勾选「平台+产业化公司」"
     );
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM platform_companies WHERE platform_id = $1",
             p
         )
@@ -821,11 +804,9 @@ async fn a_second_chair_is_a_field_error() {
         add_member(&mut op, p, body, "王海波", false).await.status,
         StatusCode::SEE_OTHER
     );
-    let wang: i64 =
-        sqlx::query_scalar("SELECT id FROM decision_body_members WHERE name = '王海波'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let wang: i64 = app
+        .value("SELECT id FROM decision_body_members WHERE name = '王海波'")
+        .await;
     let resp = op
         .post(
             &format!("/platforms/{p}/registration/members/{wang}"),
@@ -837,12 +818,12 @@ async fn a_second_chair_is_a_field_error() {
         resp.text("#f-is_chair-error")
             .starts_with("该决策机构已有负责人")
     );
-    let chairs = count(
-        &app,
-        "SELECT count(*) FROM decision_body_members WHERE body_id = $1 AND is_chair",
-        body,
-    )
-    .await;
+    let chairs = app
+        .scalar::<i64>(
+            "SELECT count(*) FROM decision_body_members WHERE body_id = $1 AND is_chair",
+            body,
+        )
+        .await;
     assert_eq!(chairs, 1);
     assert_eq!(app.audit_count("decision_body_member.create").await, 2);
     assert_eq!(app.audit_count("decision_body_member.update").await, 0);
@@ -864,12 +845,12 @@ async fn shares_sum_to_at_most_one_hundred_percent_and_control_is_derived() {
         ],
     )
     .await;
-    let company: i64 =
-        sqlx::query_scalar("SELECT id FROM platform_companies WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let company: i64 = app
+        .scalar(
+            "SELECT id FROM platform_companies WHERE platform_id = $1",
+            p,
+        )
+        .await;
     let add = |name: &'static str, pct: &'static str, contribution: &'static str, mgmt: bool| {
         let mut fields = vec![
             ("name", name),
@@ -975,12 +956,12 @@ async fn a_stale_plan_edit_is_a_conflict() {
         vec!["未选择", "平台+联合创新中心"]
     );
     assert_eq!(resp.texts("#conflict-table tr.differs").len(), 2);
-    let targets: String =
-        sqlx::query_scalar("SELECT plan_targets FROM registrations WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let targets: String = app
+        .scalar(
+            "SELECT plan_targets FROM registrations WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert_eq!(targets, "业务人员的目标", "nothing was overwritten");
     assert_eq!(app.audit_count("registration.plan").await, 1);
 }
@@ -1031,19 +1012,16 @@ async fn deleting_a_body_removes_its_members_and_is_audited() {
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM decision_body_members WHERE body_id = $1",
             body
         )
         .await,
         0
     );
-    let before: serde_json::Value =
-        sqlx::query_scalar("SELECT before FROM audit_log WHERE action = 'decision_body.delete'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let before: serde_json::Value = app
+        .value("SELECT before FROM audit_log WHERE action = 'decision_body.delete'")
+        .await;
     assert_eq!(before["body"]["name"], "第二届管委会");
     assert_eq!(before["members"][0]["name"], "张明远");
 }
@@ -1238,9 +1216,7 @@ async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_appro
     .unwrap();
     assert_eq!(after["reasons"]["bodies"], "理事会仅2名成员，请补足至少3名");
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.returned'",
+        app.scalar::<i64>("SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.returned'",
             p
         )
         .await,
@@ -1378,8 +1354,7 @@ async fn only_the_platforms_own_people_see_and_act_on_its_registration() {
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
     assert_eq!(review_status(&app, theirs).await, "submitted");
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM registration_reviews WHERE platform_id = $1",
             theirs
         )
@@ -1443,10 +1418,7 @@ async fn the_new_platform_form_preselects_no_jurisdiction_level_or_legal_form() 
     assert_eq!(resp.text("#f-level-error"), "请选择平台层级");
     assert_eq!(resp.text("#f-legal_form-error"), "请选择法人形式");
     assert_eq!(resp.value("#f-name").as_deref(), Some("示例新登记研究院"));
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let n: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(n, 0);
 }
 
@@ -1463,11 +1435,9 @@ async fn a_duplicate_uscc_warns_naming_the_platform_and_needs_a_tick() {
     app.user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
     let mut staff = app.signed_in("staff1").await;
-    let jurisdiction: i32 =
-        sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = '320613'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let jurisdiction: i32 = app
+        .value("SELECT id FROM jurisdictions WHERE code = '320613'")
+        .await;
     let jurisdiction = jurisdiction.to_string();
     let mut fields = vec![
         ("code", "NT-2026-102"),
@@ -1497,10 +1467,7 @@ async fn a_duplicate_uscc_warns_naming_the_platform_and_needs_a_tick() {
         vec!["县级".to_string()],
         "the choices stay"
     );
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let n: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(n, 1, "nothing registered without the tick");
 
     // Ticked: registered, the code normalised; the platform page shows it.

@@ -6,11 +6,9 @@ use axum::http::StatusCode;
 use kechuang::domain::role::Role;
 
 async fn jurisdiction(app: &TestApp, code: &str) -> String {
-    let id: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-        .bind(code)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let id: i32 = app
+        .scalar("SELECT id FROM jurisdictions WHERE code = $1", code)
+        .await;
     id.to_string()
 }
 
@@ -66,13 +64,12 @@ async fn staff_register_a_platform_and_it_is_audited() {
 
     // The new platform's findings are stored by the creating write (the route names no
     // platform, so the write names it).
-    let category: String = sqlx::query_scalar(
-        "SELECT f.status FROM findings f JOIN platforms p ON p.id = f.platform_id
+    let category: String = app
+        .value(
+            "SELECT f.status FROM findings f JOIN platforms p ON p.id = f.platform_id
          WHERE p.code = 'NT-2025-101' AND f.rule_id = 'REG-CATEGORY'",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+        )
+        .await;
     assert_eq!(category, "pass");
 }
 
@@ -118,10 +115,7 @@ async fn bad_input_names_every_field_and_keeps_what_was_typed() {
         Some("2025-02-30")
     );
     assert!(!resp.body.contains("<script>alert(1)</script>"));
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(count, 0);
 }
 
@@ -232,11 +226,9 @@ async fn a_stale_edit_gets_the_conflict_page_and_overwrites_nothing() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].contains("鲍勃改的名称") && rows[0].contains("爱丽丝改的名称"));
 
-    let name: String = sqlx::query_scalar("SELECT name FROM platforms WHERE id = $1")
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let name: String = app
+        .scalar("SELECT name FROM platforms WHERE id = $1", id)
+        .await;
     assert_eq!(name, "爱丽丝改的名称");
     assert_eq!(app.audit_count("platform.update").await, 1);
 }
@@ -323,10 +315,9 @@ async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
     assert_eq!(app.audit_count("jurisdiction.create").await, 1);
 
     // The database's unique constraints answer next to the field, keeping what was typed.
-    let seeded: String = sqlx::query_scalar("SELECT name FROM jurisdictions WHERE code = '320613'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let seeded: String = app
+        .value("SELECT name FROM jurisdictions WHERE code = '320613'")
+        .await;
     let resp = c
         .post(
             "/jurisdictions",
@@ -342,10 +333,9 @@ async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.text("#f-name-error"), "地区名称已存在");
     assert_eq!(app.audit_count("jurisdiction.create").await, 1);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM jurisdictions WHERE code LIKE 'JS%'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app
+        .value("SELECT count(*) FROM jurisdictions WHERE code LIKE 'JS%'")
+        .await;
     assert_eq!(count, 1);
 }
 

@@ -12,13 +12,11 @@ use axum::http::{Request, StatusCode, header};
 use kechuang::domain::role::Role;
 
 async fn refusals(app: &TestApp, reason: &str) -> i64 {
-    sqlx::query_scalar(
+    app.scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after->>'reason' = $1",
+        reason,
     )
-    .bind(reason)
-    .fetch_one(app.pool())
     .await
-    .unwrap()
 }
 
 fn cookie_header(c: &Client) -> String {

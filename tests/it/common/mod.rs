@@ -22,8 +22,8 @@ use kechuang::domain::role::Role;
 use kechuang::embedded_pg::{EmbeddedOptions, EmbeddedPg};
 use kechuang::{AppState, password_hash};
 use scraper::{Html, Selector};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
@@ -494,13 +494,63 @@ impl TestApp {
     }
 
     pub async fn audit_count(&self, action: &str) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
-            .bind(action)
+        self.scalar("SELECT count(*) FROM audit_log WHERE action = $1", action)
+            .await
+    }
+
+    /// The one value `sql` selects with `arg` as its `$1`, e.g.
+    /// `let stage: String = app.scalar("SELECT stage FROM platforms WHERE id = $1", p).await;`.
+    pub async fn scalar<'q, T>(&self, sql: &'q str, arg: impl Bind<'q>) -> T
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .bind(arg)
             .fetch_one(self.pool())
             .await
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The one value `sql` (no parameters) selects, e.g. `app.value::<i64>("SELECT count(*) FROM …")`.
+    pub async fn value<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The values of the one column `sql` selects with `arg` as its `$1`, in the order it gives.
+    pub async fn column<'q, T>(&self, sql: &'q str, arg: impl Bind<'q>) -> Vec<T>
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .bind(arg)
+            .fetch_all(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs a raw write with `arg` as its `$1` (a set-up the pages do not offer); the caller advances
+    /// the data version ([`TestApp::data_changed`]) where a cached page must see it.
+    pub async fn exec<'q>(&self, sql: &'q str, arg: impl Bind<'q>) {
+        sqlx::query(sql)
+            .bind(arg)
+            .execute(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
+
+/// A value a query can bind as a parameter (`i64`, `&str`, `String`, `Option<…>`, …).
+pub trait Bind<'q>: 'q + Send + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> {}
+impl<'q, A: 'q + Send + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>> Bind<'q> for A {}
 
 /// argon2 is slow on purpose: hash the test password once per process.
 fn password_hash_of_test_password() -> &'static str {
