@@ -119,7 +119,11 @@ async fn city_staff_save_versions_with_who_when_and_why() {
     .unwrap();
     assert_eq!((versions, in_force), (2, 2));
     assert_eq!(app.audit_count("annual_config.update").await, 2);
-    let weight: f64 = app.value("SELECT (config->'rubric'->'indicators'->0->>'weight')::float8 FROM annual_configs WHERE year = 2030").await;
+    let weight: f64 = app
+        .value(
+            "SELECT (config->'rubric'->'indicators'->0->>'weight')::float8 FROM annual_configs WHERE year = 2030",
+        )
+        .await;
     assert_eq!(weight, 35.0);
 }
 
@@ -327,17 +331,10 @@ async fn moving_the_filing_deadline_moves_the_pages_and_the_rule() {
     kechuang::db::compliance::refresh(app.pool(), None, today)
         .await
         .unwrap();
-    let filing_status = || async {
-        app.scalar::<String>(
-            "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-FILING'",
-            id,
-        )
-        .await
-    };
     // Today is after 03-31 and nothing was filed.
     let deadline_passed = today > chrono::NaiveDate::from_ymd_opt(year, 3, 31).unwrap();
     if deadline_passed {
-        assert_eq!(filing_status().await, "fail");
+        assert_eq!(app.finding(id, "EVAL-FILING").await, "fail");
     }
 
     let mut staff = app.signed_in("city-staff").await;
@@ -354,7 +351,7 @@ async fn moving_the_filing_deadline_moves_the_pages_and_the_rule() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
 
     // The rule: the finding was recomputed against the moved deadline.
-    assert_eq!(filing_status().await, "info");
+    assert_eq!(app.finding(id, "EVAL-FILING").await, "info");
     let facts: serde_json::Value = app
         .scalar(
             "SELECT facts FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-FILING'",

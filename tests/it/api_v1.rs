@@ -184,8 +184,12 @@ async fn a_county_token_reads_its_county_only() {
     assert_eq!(c.app.audit_count("api.call").await, 16);
     let chain = kechuang::db::audit::verify(c.app.pool()).await.unwrap();
     assert_eq!(chain.total_breaks, 0, "{:?}", chain.breaks);
-    let refused: i64 = c.app.value("SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after ->> 'reason' = 'out_of_scope'
-           AND actor_name LIKE 'api-token-%'").await;
+    let refused: i64 = c.app
+        .value(
+            "SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after ->> 'reason' = 'out_of_scope'
+           AND actor_name LIKE 'api-token-%'",
+        )
+        .await;
     assert_eq!(refused, 5);
     let used: i64 = c
         .app

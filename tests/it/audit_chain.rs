@@ -7,7 +7,6 @@ use kechuang::db::audit::{self, Actor, BreakKind, Verification};
 use kechuang::domain::audit_chain::{self, AuditRecord};
 use kechuang::domain::role::Role;
 use serde_json::{Map, Value, json};
-use sqlx::Connection;
 
 /// xorshift64*: enough randomness for a property test, reproducible from its seed.
 struct Rng(u64);
@@ -356,20 +355,6 @@ async fn a_staff_score_computation_in_the_demo_city_verifies() {
     );
 }
 
-/// Runs SQL on the trail as the database owner, the append-only triggers bypassed.
-async fn tamper(app: &TestApp, statements: &[&str]) {
-    let mut su = app.db.superuser().await;
-    let mut tx = su.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    for sql in statements {
-        sqlx::query(sql).execute(&mut *tx).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
 async fn chain_of(app: &TestApp, n: usize) {
     let mut rng = Rng(0x5eed);
     let values: Vec<_> = (0..n)
@@ -388,9 +373,8 @@ async fn an_edit_a_deletion_and_a_swap_are_each_listed() {
     chain_of(&app, 20).await;
     app.user("audit1", Some(Role::Auditor), None, None).await;
     let records: i64 = app.value("SELECT count(*) FROM audit_log").await;
-    tamper(
-        &app,
-        &[
+    app.db
+        .bypassing_triggers(&[
             // Altered: the score of record 3.
             "UPDATE audit_log SET after = '{\"score\": 100, \"名称\": \"平台\"}' WHERE seq = 3",
             // Deleted: record 8.
@@ -399,9 +383,8 @@ async fn an_edit_a_deletion_and_a_swap_are_each_listed() {
             "UPDATE audit_log SET seq = -12 WHERE seq = 12",
             "UPDATE audit_log SET seq = 12 WHERE seq = 13",
             "UPDATE audit_log SET seq = 13 WHERE seq = -12",
-        ],
-    )
-    .await;
+        ])
+        .await;
     let v = audit::verify(app.pool()).await.unwrap();
     assert_eq!(
         kinds(&v),
@@ -459,9 +442,7 @@ async fn a_far_swap_and_a_replaced_record_are_listed_after_an_earlier_break() {
         client_addr: None,
     };
     let forged_hash = audit_chain::record_hash(&prev, &forged);
-    tamper(
-        &app,
-        &[
+    app.db.bypassing_triggers(&[
             "DELETE FROM audit_log WHERE seq IN (2, 3)",
             "UPDATE audit_log SET seq = -5 WHERE seq = 5",
             "UPDATE audit_log SET seq = 5 WHERE seq = 15",
@@ -470,8 +451,7 @@ async fn a_far_swap_and_a_replaced_record_are_listed_after_an_earlier_break() {
                 "UPDATE audit_log SET actor_name = 'intruder', actor_id = NULL, entity_id = '1', before = NULL,
                         after = '{{\"score\": 99}}', client_addr = NULL, hash = '{forged_hash}' WHERE seq = 20"
             ),
-        ],
-    )
+        ])
     .await;
     let v = audit::verify(app.pool()).await.unwrap();
     assert_eq!(
@@ -490,11 +470,9 @@ async fn a_far_swap_and_a_replaced_record_are_listed_after_an_earlier_break() {
 async fn a_number_beyond_a_double_is_reported_not_a_failure() {
     let app = TestApp::new().await;
     chain_of(&app, 6).await;
-    tamper(
-        &app,
-        &["UPDATE audit_log SET after = '{\"score\": 1e400}' WHERE seq = 4"],
-    )
-    .await;
+    app.db
+        .bypassing_triggers(&["UPDATE audit_log SET after = '{\"score\": 1e400}' WHERE seq = 4"])
+        .await;
     let v = audit::verify(app.pool()).await.unwrap();
     assert_eq!(kinds(&v), vec![(4, BreakKind::Edited)]);
     assert_eq!(v.checked, 6);

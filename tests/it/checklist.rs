@@ -210,7 +210,12 @@ async fn items_go_from_open_to_done_to_closed_and_back() {
     .unwrap();
     assert_eq!(before["owner"], "平台办公室");
     assert_eq!(after["owner"], "平台主任");
-    let kinds: Vec<String> = app.column("SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind LIKE 'checklist.%' ORDER BY id", fx.p).await;
+    let kinds: Vec<String> = app
+        .column(
+            "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind LIKE 'checklist.%' ORDER BY id",
+            fx.p,
+        )
+        .await;
     for kind in [
         "checklist.created",
         "checklist.done",

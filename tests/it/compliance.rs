@@ -56,20 +56,25 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await
         .unwrap();
-    let status: String = app
+    let status: String = app.finding(id, "REG-CATEGORY").await;
+    assert_eq!(status, "fail");
+    let open: i64 = app
         .scalar(
-            "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CATEGORY'",
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY' AND status = 'open'",
             id,
         )
         .await;
-    assert_eq!(status, "fail");
-    let open: i64 = app.scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY' AND status = 'open'", id).await;
     assert_eq!(open, 1);
     // A second refresh opens nothing new.
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await
         .unwrap();
-    let items: i64 = app.scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'", id).await;
+    let items: i64 = app
+        .scalar(
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'",
+            id,
+        )
+        .await;
     assert_eq!(items, 1);
 
     // Marked done by the operator but still failing: still one item, not a second one.
@@ -81,7 +86,12 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await
         .unwrap();
-    let items: i64 = app.scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'", id).await;
+    let items: i64 = app
+        .scalar(
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'",
+            id,
+        )
+        .await;
     assert_eq!(items, 1);
 
     // Staff set the category in the registry: the write refreshes the platform at once.
@@ -110,12 +120,7 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let status: String = app
-        .scalar(
-            "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CATEGORY'",
-            id,
-        )
-        .await;
+    let status: String = app.finding(id, "REG-CATEGORY").await;
     assert_eq!(status, "pass");
     let (state, evidence): (String, String) =
         sqlx::query_as("SELECT status, evidence FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
@@ -208,7 +213,11 @@ async fn compliance_pages_name_rules_and_facts_in_chinese() {
             .contains("<small class=\"rule-id\">OPS-CHECKLIST</small>")
     );
 
-    let strategic: i64 = app.value("SELECT id FROM platforms WHERE category = 'strategic_task' AND stage = 'operating' ORDER BY id LIMIT 1").await;
+    let strategic: i64 = app
+        .value(
+            "SELECT id FROM platforms WHERE category = 'strategic_task' AND stage = 'operating' ORDER BY id LIMIT 1",
+        )
+        .await;
     let tab = leader
         .get(&format!("/platforms/{strategic}/compliance"))
         .await;

@@ -36,7 +36,11 @@ async fn figures(app: &TestApp, id: i64, year: i32, so: i64, fs: i64, exp: i64) 
 
 /// A published evaluation result.
 async fn evaluation(app: &TestApp, id: i64, year: i32, score: f64, rank: i32, grade: &str) {
-    app.exec("INSERT INTO evaluation_rounds (year, status) VALUES ($1, 'published') ON CONFLICT (year) DO NOTHING", year).await;
+    app.exec(
+        "INSERT INTO evaluation_rounds (year, status) VALUES ($1, 'published') ON CONFLICT (year) DO NOTHING",
+        year,
+    )
+    .await;
     let detail = serde_json::json!({"stage": "final", "score": {"total": score, "warnings": [], "by_dimension": [
         {"dimension": "rnd", "score": score - 5.0}, {"dimension": "talent", "score": score},
         {"dimension": "transfer", "score": 70.25}, {"dimension": "market", "score": null},
@@ -651,7 +655,11 @@ async fn the_leadership_dashboard_works_for_sixty_platforms() {
         let id = app
             .platform(&format!("NT-S{i:03}"), codes[i % codes.len()])
             .await;
-        app.exec("UPDATE platforms SET construction_end = '2022-06-30', industry_cluster = 'next_gen_it' WHERE id = $1", id).await;
+        app.exec(
+            "UPDATE platforms SET construction_end = '2022-06-30', industry_cluster = 'next_gen_it' WHERE id = $1",
+            id,
+        )
+        .await;
         for year in last - 4..=last {
             let exp = 10_000_000;
             figures(
@@ -696,9 +704,12 @@ async fn the_leadership_dashboard_works_for_sixty_platforms() {
 /// `platform_year_revenue` (the table the dashboards read) differs from the live computation in
 /// this many rows.
 async fn summary_drift(app: &TestApp) -> i64 {
-    app.value("SELECT count(*) FROM ((SELECT * FROM platform_year_revenue EXCEPT SELECT * FROM platform_year_revenue_live)
+    app.value(
+        "SELECT count(*) FROM ((SELECT * FROM platform_year_revenue EXCEPT SELECT * FROM platform_year_revenue_live)
                                UNION ALL
-                               (SELECT * FROM platform_year_revenue_live EXCEPT SELECT * FROM platform_year_revenue)) d").await
+                               (SELECT * FROM platform_year_revenue_live EXCEPT SELECT * FROM platform_year_revenue)) d",
+    )
+    .await
 }
 
 #[tokio::test]

@@ -8,15 +8,12 @@
 use std::io::Read;
 
 use crate::common::{Client, Resp, TestApp, approved_filing, document};
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use chrono::Datelike;
-use http_body_util::BodyExt;
 use kechuang::clock::today;
 use kechuang::domain::role::Role;
 use kechuang::domain::scoring::{IndicatorKind, Rubric};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 fn keys(kind: IndicatorKind) -> Vec<String> {
     Rubric::default_2025()
@@ -167,36 +164,6 @@ async fn lock_version(c: &mut Client, platform: i64, year: i32) -> String {
         .expect("the form has a lock version")
 }
 
-/// A GET whose body is kept as bytes (the harness's `Resp` holds text).
-async fn get_bytes(
-    app: &TestApp,
-    c: &Client,
-    path: &str,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let cookies = c
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let req = Request::get(path)
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, cookies)
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, bytes)
-}
-
 fn zip_entry(bytes: &[u8], name: &str) -> String {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an xlsx is a zip");
     let mut text = String::new();
@@ -271,7 +238,12 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         .await;
     }
     // P5 already has an open rectification case: publishing adds nothing for it.
-    let existing_case: i64 = app.scalar("INSERT INTO rectification_cases (platform_id, status, triggers, source) VALUES ($1, 'open', '{other}', 'manual') RETURNING id", p5).await;
+    let existing_case: i64 = app
+        .scalar(
+            "INSERT INTO rectification_cases (platform_id, status, triggers, source) VALUES ($1, 'open', '{other}', 'manual') RETURNING id",
+            p5,
+        )
+        .await;
 
     // --- the operator -------------------------------------------------------------------------------
     let mut op = app.signed_in("op-a").await;
@@ -796,8 +768,13 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     .unwrap();
     let resp = city.post(&format!("{round}/publish"), &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let refreshed: i64 = app.scalar("SELECT count(DISTINCT f.platform_id) FROM findings f
-         JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL", year).await;
+    let refreshed: i64 = app
+        .scalar(
+            "SELECT count(DISTINCT f.platform_id) FROM findings f
+         JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL",
+            year,
+        )
+        .await;
     assert_eq!(
         refreshed, 14,
         "every published platform's findings are fresh"
@@ -831,7 +808,12 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert!(drafted.4.contains("不合格"));
     assert_eq!(events(&app, a, "case.drafted").await, 1);
     assert_eq!(events(&app, p5, "case.drafted").await, 0);
-    let p5_event: String = app.scalar("SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'evaluation.published'", p5).await;
+    let p5_event: String = app
+        .scalar(
+            "SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'evaluation.published'",
+            p5,
+        )
+        .await;
     assert!(
         p5_event.contains(&format!("已有进行中的整改案件（#{existing_case}）")),
         "{p5_event}"
@@ -860,7 +842,12 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert_eq!(rows[0].2, "优秀");
     assert_eq!((rows[1].0.as_str(), rows[2].0.as_str()), ("2", "2"));
     assert_eq!(results.texts("#results thead th").len(), 13);
-    let (status, headers, bytes) = get_bytes(&app, &city, &format!("{round}/results.xlsx")).await;
+    let Resp {
+        status,
+        headers,
+        bytes,
+        ..
+    } = city.get(&format!("{round}/results.xlsx")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers.get(header::CONTENT_TYPE).unwrap(),
@@ -903,7 +890,7 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     let county_rows = grade_rows(&county_results);
     assert_eq!(county_rows.len(), 4, "{county_rows:?}");
     assert!(county_rows.iter().all(|r| !r.1.contains("EVAL-P2")));
-    let (_, _, bytes) = get_bytes(&app, &county, &format!("{round}/results.xlsx")).await;
+    let bytes = county.get(&format!("{round}/results.xlsx")).await.bytes;
     let sheet = zip_entry(&bytes, "xl/worksheets/sheet1.xml");
     assert_eq!(sheet.matches("<row ").count(), 5);
     let page = county.get(&round).await;

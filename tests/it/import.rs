@@ -65,23 +65,6 @@ fn workbook(sheets: &[SheetDef]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
-const PLATFORM_HEADER: [&str; 14] = [
-    "平台编号",
-    "平台名称",
-    "所属地区",
-    "平台层级",
-    "功能定位",
-    "产业集群",
-    "法人形式",
-    "共建单位",
-    "建设期开始",
-    "建设期结束",
-    "首轮支持期结束",
-    "统一社会信用代码",
-    "运营管理公司名称",
-    "运营管理公司统一社会信用代码",
-];
-
 /// A valid registry row for platform `i` in `place`.
 fn platform_row(i: usize, place: &str) -> Vec<C> {
     let start = match i % 3 {
@@ -125,7 +108,7 @@ fn platform_row(i: usize, place: &str) -> Vec<C> {
 }
 
 fn registry_file(rows: Vec<Vec<C>>) -> Vec<u8> {
-    workbook(&[("平台名录", PLATFORM_HEADER.to_vec(), rows)])
+    workbook(&[("平台名录", xlsx::PLATFORM_HEADER.to_vec(), rows)])
 }
 
 /// One part of a multipart body.
@@ -161,12 +144,7 @@ async fn post_multipart(client: &mut Client, path: &str, parts: &[Part<'_>]) -> 
         }
     }
     body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    let cookies = client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookies = client.cookie_header();
     let req = Request::post(path)
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")
@@ -186,15 +164,9 @@ async fn upload(client: &mut Client, path: &str, file_name: &str, data: &[u8]) -
 
 /// The problems a preview lists: `(row, column, message)` (the sheet column, if any, dropped).
 fn problems(resp: &Resp) -> Vec<(String, String, String)> {
-    let doc = resp.doc();
-    let row = scraper::Selector::parse("#import-problems tbody tr").unwrap();
-    let td = scraper::Selector::parse("td").unwrap();
-    doc.select(&row)
-        .map(|tr| {
-            let cells: Vec<String> = tr
-                .select(&td)
-                .map(|c| c.text().collect::<String>().trim().to_string())
-                .collect();
+    resp.cells("#import-problems tbody tr")
+        .into_iter()
+        .map(|cells| {
             let n = cells.len();
             (
                 cells[n - 3].clone(),
@@ -238,13 +210,13 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     let sheets = xlsx::read(&template.bytes);
     let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["说明", "平台名录", "可选值"]);
-    assert_eq!(sheets[1].texts(0), PLATFORM_HEADER);
+    assert_eq!(sheets[1].texts(0), xlsx::PLATFORM_HEADER);
     let guide: Vec<String> = sheets[0]
         .rows
         .iter()
         .flat_map(|r| r.iter().map(|c| c.text.clone()))
         .collect();
-    for header in PLATFORM_HEADER {
+    for header in xlsx::PLATFORM_HEADER {
         assert!(guide.iter().any(|t| t == header), "说明 lacks {header}");
     }
     assert!(guide.iter().any(|t| t == "NT-2024-101"), "no example row");
@@ -351,7 +323,8 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
         2
     );
     assert_eq!(
-        app.value::<i64>("SELECT count(*) FROM platforms WHERE code LIKE 'NT-2024-%' AND construction_start = '2024-05-01'"
+        app.value::<i64>(
+            "SELECT count(*) FROM platforms WHERE code LIKE 'NT-2024-%' AND construction_start = '2024-05-01'",
         )
         .await,
         50
@@ -640,7 +613,7 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
     .await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert_eq!(
-        app.value::<i64>("SELECT count(*) FROM ledger_revenue")
+        app.value::<i64>("SELECT count(*) FROM ledger_revenue",)
             .await,
         0,
         "nothing before the confirmation"
@@ -669,7 +642,7 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
         assert_eq!(got, n, "{table}");
     }
     assert_eq!(
-        app.value::<i64>("SELECT count(*) FROM licences WHERE use_first_pay_later")
+        app.value::<i64>("SELECT count(*) FROM licences WHERE use_first_pay_later",)
             .await,
         1
     );
@@ -698,8 +671,8 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
     assert_eq!(
         app.value::<i64>(&format!(
             "SELECT count(*) FROM ledger_revenue WHERE platform_id = {other}"
-        ))
-        .await,
+        ),)
+            .await,
         0
     );
 }
@@ -821,7 +794,7 @@ async fn bad_files_get_a_chinese_4xx_and_write_nothing() {
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet();
         ws.set_name("平台名录").unwrap();
-        for (c, h) in PLATFORM_HEADER.iter().enumerate() {
+        for (c, h) in xlsx::PLATFORM_HEADER.iter().enumerate() {
             ws.write_string(0, c as u16, *h).unwrap();
         }
         ws.merge_range(1, 0, 2, 0, "NT-2024-001", &Format::new())
@@ -931,7 +904,7 @@ async fn bad_files_get_a_chinese_4xx_and_write_nothing() {
         (
             "too many rows",
             "/platforms/import".into(),
-            workbook(&[("平台名录", PLATFORM_HEADER.to_vec(), too_many)]),
+            workbook(&[("平台名录", xlsx::PLATFORM_HEADER.to_vec(), too_many)]),
             StatusCode::PAYLOAD_TOO_LARGE,
             "超过 5000 行",
         ),
@@ -966,7 +939,7 @@ async fn bad_files_get_a_chinese_4xx_and_write_nothing() {
     }
     assert_eq!(app.value::<i64>("SELECT count(*) FROM platforms").await, 1);
     assert_eq!(
-        app.value::<i64>("SELECT count(*) FROM ledger_revenue")
+        app.value::<i64>("SELECT count(*) FROM ledger_revenue",)
             .await,
         0
     );

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{TestApp, checklist_item};
+use crate::common::{TestApp, checklist_item, filing_form};
 use axum::http::StatusCode;
 use kechuang::AppState;
 use kechuang::config::{MailSettings, SmtpTls, WebConfig};
@@ -179,30 +179,6 @@ async fn decision(app: &TestApp, platform: i64) {
     tx.commit().await.unwrap();
 }
 
-/// A complete year-start filing form (as tests/it/filing.rs submits it).
-fn filing_form(year: &str) -> Vec<(String, String)> {
-    use kechuang::domain::filing::{target_field, target_indicators};
-    use kechuang::domain::scoring::Rubric;
-    let mut f: Vec<(String, String)> = vec![
-        ("year".into(), year.into()),
-        ("action".into(), "submit".into()),
-        ("lock_version".into(), "0".into()),
-        ("plan_service_orders".into(), "120".into()),
-        ("plan_tech_contracts".into(), "80".into()),
-        ("plan_fiscal_subsidy".into(), "300".into()),
-        ("budget".into(), "500".into()),
-    ];
-    for ind in target_indicators(&Rubric::default_2025()) {
-        let value = if ind.key == "self_sufficiency_ratio" {
-            "0.6"
-        } else {
-            "10"
-        };
-        f.push((target_field(&ind.key), value.into()));
-    }
-    f
-}
-
 #[tokio::test]
 async fn a_returned_filing_emails_the_operator_exactly_once_with_a_link_to_the_page() {
     if !sink_available("returned filing") {
@@ -260,7 +236,7 @@ async fn a_returned_filing_emails_the_operator_exactly_once_with_a_link_to_the_p
     assert!(settings_page.value("input[name=email]").is_none());
 
     // The operator files; staff return the filing.
-    let form = filing_form("2090");
+    let form = filing_form("2090", "submit", "0");
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let resp = operator
         .post(&format!("/platforms/{own}/annual/filing"), &pairs)
@@ -521,7 +497,12 @@ async fn with_the_server_down_rows_wait_with_their_error_and_are_delivered_later
     let error = rows[0].3.clone().unwrap();
     assert!(error.starts_with("无法连接邮件服务器\n"), "{error}");
     // Backoff: not due again for a minute.
-    let wait: f64 = app.scalar("SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM mail_outbox WHERE user_id = $1", op).await;
+    let wait: f64 = app
+        .scalar(
+            "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM mail_outbox WHERE user_id = $1",
+            op,
+        )
+        .await;
     assert!((50.0..=61.0).contains(&wait), "{wait}");
     assert_eq!(
         send_due(app.pool(), &mailer).await.unwrap(),

@@ -166,8 +166,9 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
     assert_eq!(app.audit_count("midyear.submit").await, 1);
     assert_eq!(app.audit_count("midyear.save").await, 1);
     assert_eq!(
-        app.scalar::<i64>("SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.submitted'",
-            fx.p
+        app.scalar::<i64>(
+            "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.submitted'",
+            fx.p,
         )
         .await,
         1
@@ -261,8 +262,9 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
     assert_eq!(app.audit_count("midyear.review").await, 1);
     assert_eq!(app.audit_count("checklist.create").await, 3);
     assert_eq!(
-        app.scalar::<i64>("SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.reviewed'",
-            fx.p
+        app.scalar::<i64>(
+            "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.reviewed'",
+            fx.p,
         )
         .await,
         1
@@ -317,7 +319,12 @@ async fn a_late_submission_is_accepted_and_recorded_as_late() {
     .unwrap();
     assert!(late);
     assert_eq!(after["late"], true);
-    let summary: String = app.scalar("SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.submitted'", fx.p).await;
+    let summary: String = app
+        .scalar(
+            "SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.submitted'",
+            fx.p,
+        )
+        .await;
     assert!(summary.contains("逾期提交"));
 }
 
@@ -560,8 +567,9 @@ async fn bad_input_names_every_field_and_nothing_is_saved() {
         "no review recorded yet"
     );
     assert_eq!(
-        app.scalar::<i64>("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source NOT LIKE 'rule:%'",
-            fx.p
+        app.scalar::<i64>(
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source NOT LIKE 'rule:%'",
+            fx.p,
         )
         .await,
         0

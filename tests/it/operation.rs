@@ -2,7 +2,7 @@
 //! advisor's service visits, the construction-period acceptance and the transformation
 //! deadline, research-integrity records and the evaluation ban — with audit and timeline.
 
-use crate::common::TestApp;
+use crate::common::{Client, Resp, TestApp};
 use axum::http::StatusCode;
 use chrono::Duration;
 use kechuang::db::audit::{self, Actor};
@@ -68,14 +68,18 @@ async fn document(app: &TestApp, platform: i64, kind: &str, title: &str) -> i64 
     id
 }
 
-/// The status of a platform's finding for `rule`.
-async fn finding(app: &TestApp, p: i64, rule: &str) -> String {
-    sqlx::query_scalar("SELECT status FROM findings WHERE platform_id = $1 AND rule_id = $2")
-        .bind(p)
-        .bind(rule)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+/// Logs a phone visit to platform `p` on `date` with these topics (and the same advice).
+async fn phone_visit(c: &mut Client, p: i64, date: &str, topics: &str) -> Resp {
+    c.post(
+        &format!("/platforms/{p}/visits"),
+        &[
+            ("visit_date", date),
+            ("form", "phone"),
+            ("topics", topics),
+            ("advice", topics),
+        ],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -123,7 +127,7 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
     kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::clock::today())
         .await
         .unwrap();
-    assert_eq!(finding(&app, p, "OPS-STAFF").await, "fail");
+    assert_eq!(app.finding(p, "OPS-STAFF").await, "fail");
 
     // Staff of another county cannot be chosen, nor a disabled advisor.
     let resp = c
@@ -164,7 +168,7 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
     assert_eq!((a, s), (Some(advisor), Some(county)));
     assert_ne!(version(&app, p).await, v, "the version moved on");
     // The write refreshed the platform's findings at once.
-    assert_eq!(finding(&app, p, "OPS-STAFF").await, "pass");
+    assert_eq!(app.finding(p, "OPS-STAFF").await, "pass");
 
     // Audit and timeline.
     assert_eq!(app.audit_count("platform.assign").await, 1);
@@ -304,17 +308,7 @@ async fn only_the_assigned_advisor_logs_visits() {
         b.get(&format!("/platforms/{p}/operation")).await.status,
         StatusCode::NOT_FOUND
     );
-    let resp = b
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "冒名"),
-                ("advice", "冒名"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut b, p, &date, "冒名").await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 
     // The operator reads the visits but cannot log one; staff do not log visits either.
@@ -322,30 +316,10 @@ async fn only_the_assigned_advisor_logs_visits() {
     let page = op.get(&format!("/platforms/{p}/operation")).await;
     assert_eq!(page.texts("#visit-list tbody tr").len(), 1);
     assert!(page.texts("form[action$='/visits']").is_empty());
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "x"),
-                ("advice", "x"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut op, p, &date, "x").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     let mut staff = app.signed_in("staff1").await;
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "x"),
-                ("advice", "x"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut staff, p, &date, "x").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert_eq!(
         app.scalar::<i64>(
@@ -358,17 +332,7 @@ async fn only_the_assigned_advisor_logs_visits() {
 
     // Once the advisor is replaced, the old one is out (out of scope: 404).
     set(&app, p, &format!("advisor_id = {stranger}")).await;
-    let resp = adv
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "x"),
-                ("advice", "x"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut adv, p, &date, "x").await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 }
 
@@ -423,7 +387,7 @@ async fn acceptance_and_the_transformation_deadline() {
     kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::clock::today())
         .await
         .unwrap();
-    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "warn");
+    assert_eq!(app.finding(p, "OPS-ACCEPTANCE").await, "warn");
 
     let mut c = app.signed_in("staff1").await;
     let page = c.get(&format!("/platforms/{p}/operation")).await;
@@ -492,7 +456,7 @@ async fn acceptance_and_the_transformation_deadline() {
     assert_eq!(record[3], "建设期满验收报告");
     assert_eq!(app.audit_count("acceptance.record").await, 1);
     // The snapshot reads the record: the finding follows at once.
-    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "pass");
+    assert_eq!(app.finding(p, "OPS-ACCEPTANCE").await, "pass");
     assert_eq!(
         events(&app, p, "construction.accepted").await,
         vec![(
@@ -543,7 +507,7 @@ async fn acceptance_and_the_transformation_deadline() {
         events(&app, p, "construction.accepted").await[1].0,
         "更正建设期满验收：有条件通过（验收日期 2024-07-20）"
     );
-    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "warn");
+    assert_eq!(app.finding(p, "OPS-ACCEPTANCE").await, "warn");
 
     // The operator reads it and cannot record one.
     let mut op = app.signed_in("op-a").await;
@@ -799,55 +763,61 @@ async fn a_serious_integrity_violation_bars_evaluation() {
 #[tokio::test]
 async fn the_demo_city_has_visits_acceptances_integrity_records_and_documents() {
     let app = TestApp::with_demo().await;
-    let pool = app.pool().clone();
-    let count = |sql: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    };
-    assert!(count("SELECT count(*) FROM advisor_visits").await >= 18);
+    assert!(
+        app.value::<i64>("SELECT count(*) FROM advisor_visits",)
+            .await
+            >= 18
+    );
     assert_eq!(
-        count("SELECT count(DISTINCT platform_id) FROM advisor_visits").await,
+        app.value::<i64>("SELECT count(DISTINCT platform_id) FROM advisor_visits",)
+            .await,
         6
     );
     // Exactly one of the advisor's platforms was last served more than 183 days ago.
     assert_eq!(
-        count(
+        app.value::<i64>(
             "SELECT count(*) FROM (SELECT platform_id FROM advisor_visits GROUP BY platform_id
-                                   HAVING max(visit_date) < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183) t"
+                                   HAVING max(visit_date) < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183) t",
         )
         .await,
         1
     );
     // Every platform past its construction end (and out of registration) has its acceptance.
     assert_eq!(
-        count(
+        app.value::<i64>(
             "SELECT count(*) FROM platforms p WHERE p.stage <> 'registration'
                AND p.construction_end + 50 <= (now() AT TIME ZONE 'Asia/Shanghai')::date
-               AND NOT EXISTS (SELECT 1 FROM construction_acceptances a WHERE a.platform_id = p.id)"
+               AND NOT EXISTS (SELECT 1 FROM construction_acceptances a WHERE a.platform_id = p.id)",
         )
         .await,
         0
     );
     assert_eq!(
-        count("SELECT count(*) FROM construction_acceptances WHERE result = 'conditional'").await,
+        app.value::<i64>(
+            "SELECT count(*) FROM construction_acceptances WHERE result = 'conditional'"
+        )
+        .await,
         1
     );
     assert_eq!(
-        count("SELECT count(*) FROM construction_acceptances WHERE result = 'failed'").await,
+        app.value::<i64>("SELECT count(*) FROM construction_acceptances WHERE result = 'failed'",)
+            .await,
         1
     );
     assert!(
-        count("SELECT count(*) FROM construction_acceptances WHERE document_id IS NOT NULL").await
+        app.value::<i64>(
+            "SELECT count(*) FROM construction_acceptances WHERE document_id IS NOT NULL"
+        )
+        .await
             >= 3
     );
-    assert_eq!(count("SELECT count(*) FROM integrity_records").await, 2);
     assert_eq!(
-        count(
+        app.value::<i64>("SELECT count(*) FROM integrity_records",)
+            .await,
+        2
+    );
+    assert_eq!(
+        app.value::<i64>(
             "SELECT count(*) FROM integrity_records r JOIN platforms p ON p.id = r.platform_id
              WHERE r.serious AND p.stage = 'rectifying'"
         )

@@ -41,7 +41,7 @@ async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
     let clauses: usize = library().iter().map(|p| p.clauses.len()).sum();
     assert_eq!(app.value::<i64>("SELECT count(*) FROM policies").await, 5);
     assert_eq!(
-        app.value::<i64>("SELECT count(*) FROM policy_clauses")
+        app.value::<i64>("SELECT count(*) FROM policy_clauses",)
             .await,
         clauses as i64
     );
@@ -56,7 +56,7 @@ async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
     assert!(again.is_noop(), "{again:?}");
     assert_eq!(app.value::<i64>("SELECT count(*) FROM policies").await, 5);
     assert_eq!(
-        app.value::<i64>("SELECT count(*) FROM policy_clauses")
+        app.value::<i64>("SELECT count(*) FROM policy_clauses",)
             .await,
         clauses as i64
     );
@@ -127,7 +127,7 @@ async fn sync_repairs_rows_that_differ_from_the_embedded_texts() {
     );
     assert_eq!(report.clauses_deleted, 1);
     assert_eq!(
-        app.value::<i64>("SELECT count(*) FROM policy_clauses")
+        app.value::<i64>("SELECT count(*) FROM policy_clauses",)
             .await,
         total
     );

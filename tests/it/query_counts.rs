@@ -29,11 +29,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
 async fn grow(app: &TestApp, from: usize, n: usize) {
     let counties = ["320613", "320614", "320612", "320682"];
     let last = today().year() - 1;
-    let id_of = |username: &'static str| async move {
-        app.scalar::<i64>("SELECT id FROM users WHERE username = $1", username)
-            .await
-    };
-    let (advisor, staff) = (id_of("advisor").await, id_of("staff").await);
+    let (advisor, staff) = (app.user_id("advisor").await, app.user_id("staff").await);
     for i in from..from + n {
         let figures = Figures {
             service_orders: 1_000_000 + 100_000 * i as i64,

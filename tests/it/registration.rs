@@ -18,6 +18,22 @@ async fn registering(app: &TestApp, code: &str, jurisdiction: &str, category: bo
         .await
 }
 
+/// A fresh app with NT-2026-001 being registered in 崇川区 (classified) and its operator `op1`.
+async fn with_operator() -> (TestApp, i64) {
+    let app = TestApp::new().await;
+    let p = registering(&app, "NT-2026-001", "320613", true).await;
+    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    (app, p)
+}
+
+/// [`with_operator`], and the city's staff member `staff1`.
+async fn with_operator_and_staff() -> (TestApp, i64) {
+    let (app, p) = with_operator().await;
+    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+        .await;
+    (app, p)
+}
+
 /// The platform's plan names the 平台+运营管理公司 mode (its companies page then asks for one).
 async fn plans_an_operating_company(app: &TestApp, platform: i64) {
     app.exec(
@@ -36,6 +52,24 @@ async fn document(app: &TestApp, platform: i64, kind: &str) {
         .execute(app.pool())
         .await
         .unwrap();
+}
+
+/// Sets the charter's status (`draft`, `approved`, …) on the dossier.
+async fn set_charter(c: &mut Client, platform: i64, status: &str) -> common::Resp {
+    c.post(
+        &format!("/platforms/{platform}/registration/charter"),
+        &[("charter_status", status)],
+    )
+    .await
+}
+
+/// Approves the registration (confirmed) with this reason.
+async fn approve(c: &mut Client, platform: i64, reason: &str) -> common::Resp {
+    c.post(
+        &format!("/platforms/{platform}/approve"),
+        &[("reason", reason), ("confirm", "yes")],
+    )
+    .await
 }
 
 /// Adds a decision body through the form; returns its id.
@@ -88,11 +122,6 @@ async fn review_status(app: &TestApp, platform: i64) -> String {
     .await
 }
 
-async fn stage_of(app: &TestApp, platform: i64) -> String {
-    app.scalar("SELECT stage FROM platforms WHERE id = $1", platform)
-        .await
-}
-
 async fn controlling(app: &TestApp, company: i64) -> bool {
     app.scalar(
         "SELECT mgmt_cash_controlling FROM platform_companies WHERE id = $1",
@@ -105,9 +134,7 @@ const VALID_USCC: &str = "91320600MA1M9QX7K8";
 
 #[tokio::test]
 async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
 
     // The empty dossier says what to do next.
@@ -127,12 +154,7 @@ async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
     assert!(page.texts("#approve-link").is_empty());
 
     // Charter: the operator drafts it.
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "draft")],
-        )
-        .await;
+    let resp = set_charter(&mut op, p, "draft").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
 
     // A council with three members, the first one chairing.
@@ -250,17 +272,10 @@ async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
 
 #[tokio::test]
 async fn the_operator_cannot_approve_the_charter_nor_the_registration() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
 
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut op, p, "approved").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert!(resp.body.contains("只有科技局业务人员可以审批章程"));
     let status: String = app
@@ -280,32 +295,18 @@ async fn the_operator_cannot_approve_the_charter_nor_the_registration() {
     // The approval routes are staff-only: the guard refuses.
     let resp = op.get(&format!("/platforms/{p}/approve")).await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut op, p, "同意").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(app.audit_count("registration.approve").await, 0);
 }
 
 #[tokio::test]
 async fn an_approved_charter_stays_with_staff() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
+    let (app, p) = with_operator_and_staff().await;
     let mut staff = app.signed_in("staff1").await;
     document(&app, p, "charter").await;
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut staff, p, "approved").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     // A key event on the timeline, with the charter document.
     let (summary, doc): (String, Option<i64>) = sqlx::query_as(
@@ -318,21 +319,11 @@ async fn an_approved_charter_stays_with_staff() {
     assert_eq!(summary, "章程审批通过");
     assert!(doc.is_some());
     // The write refreshed the platform's findings itself (not the guard, not the daily run).
-    let charter: String = app
-        .scalar(
-            "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CHARTER'",
-            p,
-        )
-        .await;
+    let charter: String = app.finding(p, "REG-CHARTER").await;
     assert_eq!(charter, "pass");
 
     let mut op = app.signed_in("op1").await;
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "draft")],
-        )
-        .await;
+    let resp = set_charter(&mut op, p, "draft").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert!(resp.body.contains("章程已审批"));
     let page = op.get(&format!("/platforms/{p}/registration")).await;
@@ -372,12 +363,7 @@ async fn approving_an_incomplete_registration_lists_every_gap() {
     let page = staff.get(&format!("/platforms/{p}/registration")).await;
     assert!(page.text("#submit-form").contains("尚不齐全"));
     assert_eq!(submit(&mut staff, p).await.status, StatusCode::SEE_OTHER);
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "同意设立").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.texts("#refusal li"),
@@ -395,22 +381,18 @@ async fn approving_an_incomplete_registration_lists_every_gap() {
     let body = add_body(&mut staff, p, "board", "董事会").await;
     add_member(&mut staff, p, body, "张明远", true).await;
     add_member(&mut staff, p, body, "李思齐", false).await;
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "同意设立").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         resp.texts("#refusal li")
             .contains(&"决策机构成员不足3人或未设负责人".to_string())
     );
 
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(
-        app.scalar::<i64>("SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.approved'",
-            p
+        app.scalar::<i64>(
+            "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.approved'",
+            p,
         )
         .await,
         0
@@ -428,12 +410,7 @@ async fn staff_approve_a_complete_registration() {
     let mut staff = app.signed_in("staff1").await;
 
     // Complete the dossier: charter approved, a council of three with a chair, the two documents.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut staff, p, "approved").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let body = add_body(&mut staff, p, "council", "第一届理事会").await;
     for (name, chair) in [("张明远", true), ("李思齐", false), ("王海波", false)] {
@@ -446,14 +423,9 @@ async fn staff_approve_a_complete_registration() {
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
     assert!(page.texts("#approve-form").is_empty());
     assert!(page.text("#not-reviewable").contains("尚未提交审批"));
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "材料齐全，同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "材料齐全，同意设立").await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(submit(&mut staff, p).await.status, StatusCode::SEE_OTHER);
 
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
@@ -472,16 +444,11 @@ async fn staff_approve_a_complete_registration() {
         resp.text("#f-confirm-error"),
         "请勾选确认已核对全部登记材料"
     );
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
 
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "材料齐全，同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "材料齐全，同意设立").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert_eq!(stage_of(&app, p).await, "operating");
+    assert_eq!(app.stage(p).await, "operating");
     let (since, today): (chrono::NaiveDate, chrono::NaiveDate) = sqlx::query_as(
         "SELECT operating_since, (now() AT TIME ZONE 'Asia/Shanghai')::date FROM platforms WHERE id = $1",
     )
@@ -533,12 +500,7 @@ async fn staff_approve_a_complete_registration() {
     assert!(page.texts("#approve-link").is_empty());
 
     // Approving twice is refused: the platform is no longer registering.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "再次审批"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "再次审批").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.texts("#refusal li"),
@@ -591,7 +553,7 @@ async fn county_staff_cannot_touch_another_countys_platform() {
         .await,
         0
     );
-    assert_eq!(stage_of(&app, other).await, "registration");
+    assert_eq!(app.stage(other).await, "registration");
 }
 
 #[tokio::test]
@@ -696,9 +658,7 @@ async fn leader_and_advisor_read_but_never_write() {
 
 #[tokio::test]
 async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     plans_an_operating_company(&app, p).await;
 
@@ -781,9 +741,7 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
 
 #[tokio::test]
 async fn a_second_chair_is_a_field_error() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     let body = add_body(&mut op, p, "council", "理事会").await;
     assert_eq!(
@@ -831,9 +789,7 @@ async fn a_second_chair_is_a_field_error() {
 
 #[tokio::test]
 async fn shares_sum_to_at_most_one_hundred_percent_and_control_is_derived() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     plans_an_operating_company(&app, p).await;
     op.post(
@@ -917,11 +873,7 @@ async fn shares_sum_to_at_most_one_hundred_percent_and_control_is_derived() {
 
 #[tokio::test]
 async fn a_stale_plan_edit_is_a_conflict() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
+    let (app, p) = with_operator_and_staff().await;
     let mut op = app.signed_in("op1").await;
     let mut staff = app.signed_in("staff1").await;
     let path = format!("/platforms/{p}/registration/plan");
@@ -988,9 +940,7 @@ async fn a_platform_that_has_exited_keeps_its_dossier_read_only() {
 
 #[tokio::test]
 async fn deleting_a_body_removes_its_members_and_is_audited() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     let body = add_body(&mut op, p, "management_committee", "管委会").await;
     add_member(&mut op, p, body, "张明远", true).await;
@@ -1119,37 +1069,20 @@ async fn the_demo_city_has_complete_and_partial_dossiers() {
 
 /// The history rows of the registration page: `(事项, 经办人)`.
 fn history(page: &common::Resp) -> Vec<(String, String)> {
-    let doc = page.doc();
-    let row = scraper::Selector::parse("#review-history tbody tr").unwrap();
-    let td = scraper::Selector::parse("td").unwrap();
-    doc.select(&row)
-        .map(|tr| {
-            let cells: Vec<String> = tr
-                .select(&td)
-                .map(|c| c.text().collect::<String>().trim().to_string())
-                .collect();
-            (cells[1].clone(), cells[2].clone())
-        })
+    page.cells("#review-history tbody tr")
+        .into_iter()
+        .map(|cells| (cells[1].clone(), cells[2].clone()))
         .collect()
 }
 
 #[tokio::test]
 async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_approved() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
+    let (app, p) = with_operator_and_staff().await;
     let mut staff = app.signed_in("staff1").await;
     let mut op = app.signed_in("op1").await;
 
     // The operator files a dossier with a council of two; staff approved the charter.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut staff, p, "approved").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let body = add_body(&mut op, p, "council", "第一届理事会").await;
     add_member(&mut op, p, body, "张明远", true).await;
@@ -1216,8 +1149,9 @@ async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_appro
     .unwrap();
     assert_eq!(after["reasons"]["bodies"], "理事会仅2名成员，请补足至少3名");
     assert_eq!(
-        app.scalar::<i64>("SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.returned'",
-            p
+        app.scalar::<i64>(
+            "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.returned'",
+            p,
         )
         .await,
         1
@@ -1227,14 +1161,9 @@ async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_appro
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
     assert!(page.texts("#approve-form").is_empty());
     assert!(page.text("#not-reviewable").contains("已退回补正"));
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "同意").await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(app.audit_count("registration.approve").await, 0);
     let resp = staff
         .post(
@@ -1286,14 +1215,9 @@ async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_appro
     assert!(page.texts(".section-return").is_empty());
 
     // Approved from the submitted state.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "补正后材料齐全，同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "补正后材料齐全，同意设立").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert_eq!(stage_of(&app, p).await, "operating");
+    assert_eq!(app.stage(p).await, "operating");
     assert_eq!(review_status(&app, p).await, "approved");
 
     // The history: every step, who (by name) and when, the return with its reasons.
@@ -1345,12 +1269,7 @@ async fn only_the_platforms_own_people_see_and_act_on_its_registration() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let resp = county
-        .post(
-            &format!("/platforms/{theirs}/approve"),
-            &[("reason", "越权"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut county, theirs, "越权").await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
     assert_eq!(review_status(&app, theirs).await, "submitted");
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The platform registry: validation that keeps what was typed, unique codes, optimistic
 //! concurrency, data scope in lists, filters, search, sort and pages.
 
-use crate::common::TestApp;
+use crate::common::{Client, Resp, TestApp};
 use axum::http::StatusCode;
 use kechuang::domain::role::Role;
 
@@ -10,6 +10,27 @@ async fn jurisdiction(app: &TestApp, code: &str) -> String {
         .scalar("SELECT id FROM jurisdictions WHERE code = $1", code)
         .await;
     id.to_string()
+}
+
+/// Registers an enterprise platform with only the required fields.
+async fn register(
+    c: &mut Client,
+    code: &str,
+    name: &str,
+    jurisdiction_id: &str,
+    level: &str,
+) -> Resp {
+    c.post(
+        "/platforms",
+        &[
+            ("code", code),
+            ("name", name),
+            ("jurisdiction_id", jurisdiction_id),
+            ("level", level),
+            ("legal_form", "enterprise"),
+        ],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -127,18 +148,7 @@ async fn codes_are_unique() {
         .await;
     let mut c = app.signed_in("staff1").await;
     let city = jurisdiction(&app, "320600").await;
-    let resp = c
-        .post(
-            "/platforms",
-            &[
-                ("code", "NT-2025-001"),
-                ("name", "另一个平台"),
-                ("jurisdiction_id", &city),
-                ("level", "city"),
-                ("legal_form", "enterprise"),
-            ],
-        )
-        .await;
+    let resp = register(&mut c, "NT-2025-001", "另一个平台", &city, "city").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.text("#f-code-error"), "平台编号已存在，请换一个编号");
     assert_eq!(resp.value("#f-name").as_deref(), Some("另一个平台"));
@@ -151,18 +161,7 @@ async fn county_staff_register_only_in_their_county() {
         .await;
     let mut c = app.signed_in("county1").await;
     let haimen = jurisdiction(&app, "320614").await;
-    let resp = c
-        .post(
-            "/platforms",
-            &[
-                ("code", "HM-2025-001"),
-                ("name", "海门示例平台"),
-                ("jurisdiction_id", &haimen),
-                ("level", "county"),
-                ("legal_form", "enterprise"),
-            ],
-        )
-        .await;
+    let resp = register(&mut c, "HM-2025-001", "海门示例平台", &haimen, "county").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.text("#f-jurisdiction_id-error"),

@@ -133,12 +133,7 @@ async fn two_servers_refresh_one_platform_concurrently_without_error() {
         .user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
     let client = app.signed_in("staff1").await;
-    let cookie = client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = client.cookie_header();
 
     // Not evaluated yet: every compliance page view evaluates it, 10 from each server at once.
     let path = format!("/platforms/{p}/compliance");

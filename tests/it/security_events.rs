@@ -19,14 +19,6 @@ async fn refusals(app: &TestApp, reason: &str) -> i64 {
     .await
 }
 
-fn cookie_header(c: &Client) -> String {
-    c.cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// A sign-in attempt from a given client address.
 async fn login_from(c: &mut Client, addr: &str, username: &str, password: &str) -> common::Resp {
     let page = c.get("/login").await;
@@ -42,7 +34,7 @@ async fn login_from(c: &mut Client, addr: &str, username: &str, password: &str) 
     let mut req = Request::post("/login")
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, cookie_header(c))
+        .header(header::COOKIE, c.cookie_header())
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
         .unwrap();

@@ -74,10 +74,12 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
         !returned.is_empty(),
         "the demo operator's filing is returned"
     );
-    let evals_returned = app.scalar::<i64>("SELECT count(*) FROM evaluations WHERE platform_id = $1 AND status IN ('county_returned', 'city_returned')",
-        pid,
-    )
-    .await;
+    let evals_returned = app
+        .scalar::<i64>(
+            "SELECT count(*) FROM evaluations WHERE platform_id = $1 AND status IN ('county_returned', 'city_returned')",
+            pid,
+        )
+        .await;
     assert_eq!(
         count(&page, "returned"),
         returned.len() as i64 + evals_returned

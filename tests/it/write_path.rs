@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{Client, Resp, TestApp};
+use crate::common::{Client, RECTIFICATION_FORM, Resp, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use kechuang::db::audit::{self, Actor};
@@ -167,16 +167,7 @@ async fn entry(pool: &PgPool, route: &str) -> Entry {
             Entry {
                 account: "demo-staff",
                 path: format!("/platforms/{p}/rectification"),
-                payload: Payload::form(&[
-                    ("triggers", "transfer_not_working"),
-                    ("triggers", "progress_below_expectation"),
-                    ("trigger_note", "连续两年技术合同和成果转化收入均为0"),
-                    ("plan_summary", "调整方向，对接集群企业"),
-                    ("deadline", "2030-12-31"),
-                    ("measure_description", "重组研发团队"),
-                    ("measure_owner", "张主任"),
-                    ("measure_due_date", "2030-03-31"),
-                ]),
+                payload: Payload::form(RECTIFICATION_FORM),
                 count_sql: count_of("rectification_cases"),
                 again: Again::Refused,
             }
@@ -710,12 +701,7 @@ fn request(
     form_token: &str,
     payload: &Payload,
 ) -> Request<Body> {
-    let cookies = client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookies = client.cookie_header();
     let req = Request::post(path)
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")

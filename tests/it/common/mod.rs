@@ -31,8 +31,9 @@ pub mod fixture;
 pub mod xlsx;
 
 pub use fixture::{
-    CHONGCHUAN, CITY, Figures, HAIMEN, approved_filing, cast, checklist_item, document, platform,
-    submitted_filing, submitted_midyear,
+    CHONGCHUAN, CITY, Figures, HAIMEN, RECTIFICATION_FORM, TwoPlatforms, approved_filing, cast,
+    checklist_item, document, filing_form, platform, submitted_filing, submitted_midyear,
+    two_platforms,
 };
 
 pub const PASSWORD: &str = "Test#Pass2025";
@@ -285,6 +286,24 @@ impl TestDb {
             .await
             .unwrap()
     }
+
+    /// Runs `statements` in one transaction as the database owner with the triggers off (as a
+    /// maintenance session would): to tamper with the append-only audit trail or age a row.
+    pub async fn bypassing_triggers(&self, statements: &[&str]) {
+        let mut su = self.superuser().await;
+        let mut tx = su.begin().await.unwrap();
+        sqlx::query("SET LOCAL session_replication_role = replica")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for sql in statements {
+            sqlx::query(sql)
+                .execute(&mut *tx)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        tx.commit().await.unwrap();
+    }
 }
 
 impl Drop for TestDb {
@@ -394,6 +413,45 @@ impl TestApp {
             resp.body
         );
         client
+    }
+
+    /// The platform's stage (`registration`, `operating`, `rectifying`, …).
+    pub async fn stage(&self, platform: i64) -> String {
+        self.scalar("SELECT stage FROM platforms WHERE id = $1", platform)
+            .await
+    }
+
+    /// The status (`pass`, `fail`, …) of the platform's stored finding for `rule` (`REG-CHARTER`, …).
+    pub async fn finding(&self, platform: i64, rule: &str) -> String {
+        sqlx::query_scalar("SELECT status FROM findings WHERE platform_id = $1 AND rule_id = $2")
+            .bind(platform)
+            .bind(rule)
+            .fetch_one(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("finding {rule} of platform {platform}: {e}"))
+    }
+
+    /// The id of the account `username`.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        self.scalar("SELECT id FROM users WHERE username = $1", username)
+            .await
+    }
+
+    /// A client holding a brand-new session of account `user` (no password round trip, no sign-in
+    /// rate limit: for the demo city's accounts and for many sessions).
+    pub async fn session_for(&self, user: i64) -> Client {
+        let mut conn = self.pool().acquire().await.unwrap();
+        let cookie = kechuang::db::sessions::create(&mut conn, user, None)
+            .await
+            .unwrap();
+        let mut client = self.client();
+        client.cookies.insert("kc_session".into(), cookie);
+        client
+    }
+
+    /// A client holding a brand-new session of `username` ([`TestApp::session_for`]).
+    pub async fn session_of(&self, username: &str) -> Client {
+        self.session_for(self.user_id(username).await).await
     }
 
     /// Creates an account directly (as the bootstrap CLI would).
@@ -614,6 +672,20 @@ impl Resp {
             .collect()
     }
 
+    /// Each row matching `selector` as the trimmed texts of its `td` cells.
+    pub fn cells(&self, selector: &str) -> Vec<Vec<String>> {
+        let row_sel = Selector::parse(selector).unwrap();
+        let td = Selector::parse("td").unwrap();
+        self.doc()
+            .select(&row_sel)
+            .map(|row| {
+                row.select(&td)
+                    .map(|c| c.text().collect::<String>().trim().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
     pub fn text(&self, selector: &str) -> String {
         self.texts(selector).into_iter().next().unwrap_or_default()
     }
@@ -662,7 +734,8 @@ impl Client {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this client sends (for a request built by hand: uploads, raw bodies).
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
