@@ -551,6 +551,18 @@ async fn request_disable(app: &TestApp, sys: &mut Client, target: i64, reason: &
     last_request(app, target).await
 }
 
+/// Files a pending request of `by` to disable `target`, in `conn`'s transaction; returns its id.
+async fn pending_request(conn: &mut sqlx::PgConnection, target: i64, by: i64) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO admin_requests (kind, target_id, reason, requested_by) VALUES ('disable', $1, '测试', $2) RETURNING id",
+    )
+    .bind(target)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
 /// The account `id` acting as `role`, for a transaction opened by hand.
 fn actor(id: i64, role: Role) -> Actor {
     Actor {
@@ -628,14 +640,7 @@ async fn the_database_refuses_administrator_changes_without_an_approved_request(
     let mut tx = audit::begin(app.pool(), &actor(a.sys1, Role::Sysadmin))
         .await
         .unwrap();
-    let rid: i64 = sqlx::query_scalar(
-        "INSERT INTO admin_requests (kind, target_id, reason, requested_by) VALUES ('disable', $1, '测试', $2) RETURNING id",
-    )
-    .bind(a.audit1)
-    .bind(a.sys1)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
+    let rid = pending_request(&mut tx, a.audit1, a.sys1).await;
     sqlx::query("SELECT set_config('kechuang.admin_request', $1, true)")
         .bind(rid.to_string())
         .execute(&mut *tx)
@@ -653,14 +658,7 @@ async fn the_database_refuses_administrator_changes_without_an_approved_request(
     let mut tx = audit::begin(app.pool(), &actor(a.sys1, Role::Sysadmin))
         .await
         .unwrap();
-    let rid: i64 = sqlx::query_scalar(
-        "INSERT INTO admin_requests (kind, target_id, reason, requested_by) VALUES ('disable', $1, '测试', $2) RETURNING id",
-    )
-    .bind(a.audit1)
-    .bind(a.sys1)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
+    let rid = pending_request(&mut tx, a.audit1, a.sys1).await;
     let err = sqlx::query(
         "UPDATE admin_requests SET status = 'approved', decided_by = $2, decided_at = now() WHERE id = $1",
     )

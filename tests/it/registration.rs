@@ -63,6 +63,21 @@ async fn set_charter(c: &mut Client, platform: i64, status: &str) -> common::Res
     .await
 }
 
+/// Adds a company of `mode` (`operating_company`, `industrialization_company`) to the dossier.
+async fn add_company(
+    c: &mut Client,
+    platform: i64,
+    mode: &str,
+    name: &str,
+    uscc: &str,
+) -> common::Resp {
+    c.post(
+        &format!("/platforms/{platform}/registration/companies"),
+        &[("mode", mode), ("name", name), ("uscc", uscc)],
+    )
+    .await
+}
+
 /// Approves the registration (confirmed) with this reason.
 async fn approve(c: &mut Client, platform: i64, reason: &str) -> common::Resp {
     c.post(
@@ -186,16 +201,14 @@ async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
         page.text(".company-missing").contains("尚未登记公司信息"),
         "a ticked company mode asks for its company"
     );
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "示例运营管理有限公司"),
-                ("uscc", " 91320600ma1m9qx7k8 "),
-            ],
-        )
-        .await;
+    let resp = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        " 91320600ma1m9qx7k8 ",
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     let company: i64 = resp
         .location()
@@ -662,16 +675,14 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
     let mut op = app.signed_in("op1").await;
     plans_an_operating_company(&app, p).await;
 
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "示例运营管理有限公司"),
-                ("uscc", "91320600MA1M9QX7K9"),
-            ],
-        )
-        .await;
+    let resp = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        "91320600MA1M9QX7K9",
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.text("#f-uscc-error"),
@@ -685,16 +696,14 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
     assert!(resp.text(".form-error").contains("1 处"));
 
     // A mode the dossier has not ticked is refused too.
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "industrialization_company"),
-                ("name", "示例产业化有限公司"),
-                ("uscc", VALID_USCC),
-            ],
-        )
-        .await;
+    let resp = add_company(
+        &mut op,
+        p,
+        "industrialization_company",
+        "示例产业化有限公司",
+        VALID_USCC,
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.text("#f-mode-error"),
@@ -710,27 +719,23 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
     );
 
     // One company per mode: the constraint becomes a field error.
-    let ok = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "示例运营管理有限公司"),
-                ("uscc", VALID_USCC),
-            ],
-        )
-        .await;
+    let ok = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        VALID_USCC,
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    let again = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "另一家公司"),
-                ("uscc", "9144030071526726XG"),
-            ],
-        )
-        .await;
+    let again = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "另一家公司",
+        "9144030071526726XG",
+    )
+    .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         again.text("#f-mode-error"),
@@ -792,13 +797,12 @@ async fn shares_sum_to_at_most_one_hundred_percent_and_control_is_derived() {
     let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     plans_an_operating_company(&app, p).await;
-    op.post(
-        &format!("/platforms/{p}/registration/companies"),
-        &[
-            ("mode", "operating_company"),
-            ("name", "示例运营管理有限公司"),
-            ("uscc", VALID_USCC),
-        ],
+    add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        VALID_USCC,
     )
     .await;
     let company: i64 = app
