@@ -425,12 +425,7 @@ async fn missing_unknown_expired_and_revoked_tokens_are_refused() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 
-    let refused: Vec<String> = sqlx::query_scalar(
-        "SELECT after ->> 'reason' FROM audit_log WHERE action = 'request.refused' ORDER BY seq",
-    )
-    .fetch_all(c.app.pool())
-    .await
-    .unwrap();
+    let refused: Vec<String> = c.app.values("SELECT after ->> 'reason' FROM audit_log WHERE action = 'request.refused' ORDER BY seq").await;
     for reason in [
         "api_token_missing",
         "api_token_unknown",

@@ -309,13 +309,8 @@ async fn a_staff_score_computation_in_the_demo_city_verifies() {
     staff.login("demo-staff", kechuang::demo::PASSWORD).await;
     // The city passes what the counties passed and the city platforms' submissions, as in
     // a real round, so that several evaluations get scored.
-    let waiting: Vec<i64> = sqlx::query_scalar(
-        "SELECT e.platform_id FROM evaluations e JOIN platforms p ON p.id = e.platform_id
-         WHERE e.year = 2026 AND (e.status = 'county_passed' OR (e.status = 'submitted' AND p.level = 'city'))",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let waiting: Vec<i64> = app.values("SELECT e.platform_id FROM evaluations e JOIN platforms p ON p.id = e.platform_id
+         WHERE e.year = 2026 AND (e.status = 'county_passed' OR (e.status = 'submitted' AND p.level = 'city'))").await;
     for platform in &waiting {
         let resp = staff
             .post(
@@ -328,12 +323,9 @@ async fn a_staff_score_computation_in_the_demo_city_verifies() {
     let resp = staff.post("/evaluations/2026/compute", &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     // The computed score detail holds fractional scores (what broke the old chain).
-    let details: Vec<Value> = sqlx::query_scalar(
-        "SELECT after FROM audit_log WHERE action = 'evaluation.score_quantitative'",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let details: Vec<Value> = app
+        .values("SELECT after FROM audit_log WHERE action = 'evaluation.score_quantitative'")
+        .await;
     assert_eq!(details.len(), waiting.len() + 1, "scores computed");
     assert!(
         details.iter().any(|d| d.to_string().contains('.')),

@@ -382,11 +382,9 @@ async fn an_item_or_comment_submitted_twice_with_one_form_is_added_once() {
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
         assert_eq!(resp.location(), Some(listed.as_str()));
     }
-    let items: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM checklist_items WHERE title = '补充年度工作总结'")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let items: Vec<i64> = app
+        .values("SELECT id FROM checklist_items WHERE title = '补充年度工作总结'")
+        .await;
     assert_eq!(items.len(), 1);
     assert_eq!(app.audit_count("checklist.create").await, 1);
     assert_eq!(staff.get(&listed).await.text(".notice"), "清单事项已添加。");

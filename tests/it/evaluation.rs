@@ -190,6 +190,18 @@ fn grade_rows(resp: &Resp) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// A serious integrity violation (数据造假) of the platform on `occurred`.
+async fn serious_violation(app: &TestApp, platform: i64, occurred: chrono::NaiveDate) {
+    sqlx::query(
+        "INSERT INTO integrity_records (platform_id, occurred_on, serious, description) VALUES ($1, $2, true, '数据造假')",
+    )
+    .bind(platform)
+    .bind(occurred)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     let app = TestApp::new().await;
@@ -1044,14 +1056,7 @@ async fn a_platform_barred_for_integrity_is_not_evaluated() {
         .await;
     let doc = document(&app, p, "材料").await;
     let occurred = today() - chrono::Duration::days(400);
-    sqlx::query(
-        "INSERT INTO integrity_records (platform_id, occurred_on, serious, description) VALUES ($1, $2, true, '数据造假')",
-    )
-    .bind(p)
-    .bind(occurred)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    serious_violation(&app, p, occurred).await;
     let mut op = app.signed_in("oper").await;
     let page = op
         .get(&format!("/platforms/{p}/evaluation?year={year}"))
@@ -1096,14 +1101,7 @@ async fn a_platform_barred_for_integrity_is_not_evaluated() {
     .await
     .unwrap();
     let q = app.platform("BAN-2", "320613").await;
-    sqlx::query(
-        "INSERT INTO integrity_records (platform_id, occurred_on, serious, description) VALUES ($1, $2, true, '数据造假')",
-    )
-    .bind(q)
-    .bind(occurred)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    serious_violation(&app, q, occurred).await;
     let page = city
         .get(&format!("/platforms/{q}/evaluation?year={year}"))
         .await;
@@ -1308,20 +1306,13 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
     assert_eq!(tie.len(), 2, "a tie in 2024");
     assert_eq!(tie[0], tie[1]);
     // 2025's 不合格 got draft cases (unless a case was already open); earlier years none.
-    let drafts: Vec<String> = sqlx::query_scalar(
-        "SELECT source FROM rectification_cases WHERE triggers = '{fail_grade}' AND status = 'draft'",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let drafts: Vec<String> = app.values("SELECT source FROM rectification_cases WHERE triggers = '{fail_grade}' AND status = 'draft'").await;
     assert!(!drafts.is_empty());
     assert!(drafts.iter().all(|s| s == "evaluation:2025"), "{drafts:?}");
     // 2026 in progress: submitted or in review only, one with the experts.
-    let statuses: Vec<String> =
-        sqlx::query_scalar("SELECT status FROM evaluations WHERE year = 2026")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let statuses: Vec<String> = app
+        .values("SELECT status FROM evaluations WHERE year = 2026")
+        .await;
     assert!(statuses.len() >= 4, "{statuses:?}");
     assert!(statuses.iter().all(|s| s != "scored"));
     let mut expert = app.client();

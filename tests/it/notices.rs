@@ -139,12 +139,9 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
             .unwrap(),
         2
     );
-    let yearend: Vec<String> = sqlx::query_scalar(
-        "SELECT subject FROM notices WHERE kind = 'deadline.yearend' ORDER BY id",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let yearend: Vec<String> = app
+        .values("SELECT subject FROM notices WHERE kind = 'deadline.yearend' ORDER BY id")
+        .await;
     assert_eq!(
         yearend,
         vec![format!("yearend:2030:platform:{filed}"); 2],

@@ -833,10 +833,7 @@ async fn the_demo_city_has_visits_acceptances_integrity_records_and_documents() 
         .await;
     let page = staff.get(&format!("/platforms/{banned}/operation")).await;
     assert!(page.text("#integrity-ban").starts_with("绩效评估禁入至"));
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM platforms ORDER BY id")
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+    let ids: Vec<i64> = app.values("SELECT id FROM platforms ORDER BY id").await;
     for id in &ids {
         for tab in ["operation", "documents"] {
             let resp = staff.get(&format!("/platforms/{id}/{tab}")).await;

@@ -46,11 +46,9 @@ async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
         clauses as i64
     );
     assert_eq!(app.audit_count("policy.sync").await, 5);
-    let synced_at: Vec<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT synced_at FROM policies ORDER BY short_id")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let synced_at: Vec<chrono::DateTime<chrono::Utc>> = app
+        .values("SELECT synced_at FROM policies ORDER BY short_id")
+        .await;
 
     let again = policies::sync(app.pool()).await.unwrap();
     assert!(again.is_noop(), "{again:?}");
@@ -65,11 +63,9 @@ async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
         5,
         "no change, no audit record"
     );
-    let synced_again: Vec<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT synced_at FROM policies ORDER BY short_id")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let synced_again: Vec<chrono::DateTime<chrono::Utc>> = app
+        .values("SELECT synced_at FROM policies ORDER BY short_id")
+        .await;
     assert_eq!(synced_at, synced_again, "rows untouched");
 
     // Stored as parsed, with the source's hash.

@@ -1397,10 +1397,7 @@ async fn a_duplicate_uscc_warns_naming_the_platform_and_needs_a_tick() {
     fields.push(("uscc_confirm", "yes"));
     let resp = staff.post("/platforms", &fields).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let usccs: Vec<Option<String>> = sqlx::query_scalar("SELECT uscc FROM platforms ORDER BY id")
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+    let usccs: Vec<Option<String>> = app.values("SELECT uscc FROM platforms ORDER BY id").await;
     assert_eq!(
         usccs,
         vec![Some(VALID_USCC.to_string()), Some(VALID_USCC.to_string())]

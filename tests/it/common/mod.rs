@@ -595,6 +595,18 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// The values of the one column `sql` (no parameters) selects, in the order it gives.
+    pub async fn values<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .fetch_all(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// Runs a raw write with `arg` as its `$1` (a set-up the pages do not offer); the caller advances
     /// the data version ([`TestApp::data_changed`]) where a cached page must see it.
     pub async fn exec<'q>(&self, sql: &'q str, arg: impl Bind<'q>) {
