@@ -187,7 +187,7 @@ async fn a_county_token_reads_its_county_only() {
     let refused: i64 = c.app
         .value(
             "SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after ->> 'reason' = 'out_of_scope'
-           AND actor_name LIKE 'api-token-%'",
+             AND actor_name LIKE 'api-token-%'",
         )
         .await;
     assert_eq!(refused, 5);
@@ -425,7 +425,11 @@ async fn missing_unknown_expired_and_revoked_tokens_are_refused() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 
-    let refused: Vec<String> = c.app.values("SELECT after ->> 'reason' FROM audit_log WHERE action = 'request.refused' ORDER BY seq").await;
+    let refused: Vec<String> = c.app
+        .values(
+            "SELECT after ->> 'reason' FROM audit_log WHERE action = 'request.refused' ORDER BY seq",
+        )
+        .await;
     for reason in [
         "api_token_missing",
         "api_token_unknown",

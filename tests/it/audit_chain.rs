@@ -309,8 +309,12 @@ async fn a_staff_score_computation_in_the_demo_city_verifies() {
     staff.login("demo-staff", kechuang::demo::PASSWORD).await;
     // The city passes what the counties passed and the city platforms' submissions, as in
     // a real round, so that several evaluations get scored.
-    let waiting: Vec<i64> = app.values("SELECT e.platform_id FROM evaluations e JOIN platforms p ON p.id = e.platform_id
-         WHERE e.year = 2026 AND (e.status = 'county_passed' OR (e.status = 'submitted' AND p.level = 'city'))").await;
+    let waiting: Vec<i64> = app
+        .values(
+            "SELECT e.platform_id FROM evaluations e JOIN platforms p ON p.id = e.platform_id
+             WHERE e.year = 2026 AND (e.status = 'county_passed' OR (e.status = 'submitted' AND p.level = 'city'))",
+        )
+        .await;
     for platform in &waiting {
         let resp = staff
             .post(

@@ -805,20 +805,20 @@ async fn the_scale_dataset_loads_with_ledgers_that_match_the_figures() {
     let mismatched: i64 = app
         .value(
             "SELECT count(*) FROM annual_figures f
-         JOIN platforms p ON p.id = f.platform_id AND p.code LIKE 'SC-%'
-         JOIN platform_year_revenue v ON v.platform_id = f.platform_id AND v.year = f.year
-         WHERE NOT (v.revenue_from_ledger AND v.expenditure_from_ledger)
-            OR v.service_orders <> f.service_orders OR v.fiscal_subsidy <> f.fiscal_subsidy
-            OR v.expenditure <> f.expenditure
-            OR v.self_generated <> f.service_orders + f.tech_contracts + f.achievement_transfer
-                                   + f.gov_research_projects + f.incubation_returns",
+             JOIN platforms p ON p.id = f.platform_id AND p.code LIKE 'SC-%'
+             JOIN platform_year_revenue v ON v.platform_id = f.platform_id AND v.year = f.year
+             WHERE NOT (v.revenue_from_ledger AND v.expenditure_from_ledger)
+                OR v.service_orders <> f.service_orders OR v.fiscal_subsidy <> f.fiscal_subsidy
+                OR v.expenditure <> f.expenditure
+                OR v.self_generated <> f.service_orders + f.tech_contracts + f.achievement_transfer
+                                       + f.gov_research_projects + f.incubation_returns",
         )
         .await;
     assert_eq!(mismatched, 0);
     let graded: i64 = app
         .value(
             "SELECT count(*) FROM evaluations e JOIN platforms p ON p.id = e.platform_id
-         WHERE p.code LIKE 'SC-%' AND e.grade IS NOT NULL",
+             WHERE p.code LIKE 'SC-%' AND e.grade IS NOT NULL",
         )
         .await;
     assert!(graded >= platforms * 5, "{graded}");

@@ -1179,7 +1179,7 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
         ._app
         .value::<i64>(
             "SELECT p.id FROM platforms p JOIN users u ON u.id = p.advisor_id
-         WHERE u.username = 'demo-advisor' AND p.stage = 'operating' ORDER BY p.id LIMIT 1",
+             WHERE u.username = 'demo-advisor' AND p.stage = 'operating' ORDER BY p.id LIMIT 1",
         )
         .await;
     s.open(&format!("/platforms/{visited}/operation")).await;
@@ -1195,7 +1195,7 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
         ._app
         .value::<i64>(
             "SELECT a.id FROM expert_assignments a JOIN users u ON u.id = a.expert_id
-         WHERE u.username = 'demo-expert' AND a.declared_at IS NULL ORDER BY a.id LIMIT 1",
+             WHERE u.username = 'demo-expert' AND a.declared_at IS NULL ORDER BY a.id LIMIT 1",
         )
         .await;
     s.open(&format!("/expert/assignments/{aid}")).await;

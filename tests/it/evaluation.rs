@@ -783,7 +783,7 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     let refreshed: i64 = app
         .scalar(
             "SELECT count(DISTINCT f.platform_id) FROM findings f
-         JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL",
+             JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL",
             year,
         )
         .await;
@@ -1257,8 +1257,8 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
         let short: i64 = app
             .scalar(
                 "SELECT count(*) FROM evaluations e WHERE e.year = $1 AND e.status = 'scored'
-               AND (SELECT count(*) FROM expert_assignments a WHERE a.evaluation_id = e.id
-                    AND a.conflict = false AND a.submitted_at IS NOT NULL) < 2",
+                 AND (SELECT count(*) FROM expert_assignments a WHERE a.evaluation_id = e.id
+                      AND a.conflict = false AND a.submitted_at IS NOT NULL) < 2",
                 year,
             )
             .await;
@@ -1285,8 +1285,8 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
     let evaluated_before_violation: i64 = app
         .value(
             "SELECT count(*) FROM evaluations e
-         JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
-         WHERE e.status <> 'excluded' AND make_date(e.year + 1, 1, 31) < r.occurred_on",
+             JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
+             WHERE e.status <> 'excluded' AND make_date(e.year + 1, 1, 31) < r.occurred_on",
         )
         .await;
     assert!(
@@ -1306,7 +1306,11 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
     assert_eq!(tie.len(), 2, "a tie in 2024");
     assert_eq!(tie[0], tie[1]);
     // 2025's 不合格 got draft cases (unless a case was already open); earlier years none.
-    let drafts: Vec<String> = app.values("SELECT source FROM rectification_cases WHERE triggers = '{fail_grade}' AND status = 'draft'").await;
+    let drafts: Vec<String> = app
+        .values(
+            "SELECT source FROM rectification_cases WHERE triggers = '{fail_grade}' AND status = 'draft'",
+        )
+        .await;
     assert!(!drafts.is_empty());
     assert!(drafts.iter().all(|s| s == "evaluation:2025"), "{drafts:?}");
     // 2026 in progress: submitted or in review only, one with the experts.

@@ -1117,7 +1117,7 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
     let overdue: i64 = app
         .value(
             "SELECT count(DISTINCT case_id) FROM rectification_measures m JOIN rectification_cases c ON c.id = m.case_id
-         WHERE c.status = 'open' AND NOT m.done AND m.due_date < current_date",
+             WHERE c.status = 'open' AND NOT m.done AND m.due_date < current_date",
         )
         .await;
     assert_eq!(overdue, 4);

@@ -88,7 +88,7 @@ async fn staff_register_a_platform_and_it_is_audited() {
     let category: String = app
         .value(
             "SELECT f.status FROM findings f JOIN platforms p ON p.id = f.platform_id
-         WHERE p.code = 'NT-2025-101' AND f.rule_id = 'REG-CATEGORY'",
+             WHERE p.code = 'NT-2025-101' AND f.rule_id = 'REG-CATEGORY'",
         )
         .await;
     assert_eq!(category, "pass");

@@ -202,7 +202,7 @@ async fn two_servers_refresh_one_platform_concurrently_without_error() {
     let mut live: Vec<String> = app
         .column(
             "SELECT substr(source, 6) FROM checklist_items
-         WHERE platform_id = $1 AND source LIKE 'rule:%' AND status IN ('open', 'done') ORDER BY 1",
+             WHERE platform_id = $1 AND source LIKE 'rule:%' AND status IN ('open', 'done') ORDER BY 1",
             p,
         )
         .await;

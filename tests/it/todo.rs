@@ -125,9 +125,9 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
     let overdue_visits = app
         .scalar::<i64>(
             "SELECT count(*) FROM platforms p
-         WHERE p.advisor_id = $1 AND p.stage IN ('operating', 'rectifying')
-           AND coalesce((SELECT max(visit_date) FROM advisor_visits v WHERE v.platform_id = p.id)
-                        < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183, true)",
+             WHERE p.advisor_id = $1 AND p.stage IN ('operating', 'rectifying')
+               AND coalesce((SELECT max(visit_date) FROM advisor_visits v WHERE v.platform_id = p.id)
+                            < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183, true)",
             advisor,
         )
         .await;
@@ -153,9 +153,9 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
     let waiting = app
         .scalar::<i64>(
             "SELECT count(*) FROM expert_assignments a JOIN evaluations e ON e.id = a.evaluation_id
-         LEFT JOIN evaluation_rounds r ON r.year = e.year
-         WHERE a.expert_id = $1 AND coalesce(r.status, 'open') = 'open'
-           AND (a.conflict IS NULL OR (NOT a.conflict AND a.submitted_at IS NULL))",
+             LEFT JOIN evaluation_rounds r ON r.year = e.year
+             WHERE a.expert_id = $1 AND coalesce(r.status, 'open') = 'open'
+               AND (a.conflict IS NULL OR (NOT a.conflict AND a.submitted_at IS NULL))",
             expert,
         )
         .await;
@@ -180,7 +180,7 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
     let registering = app
         .value::<i64>(
             "SELECT count(*) FROM platforms p JOIN registrations r ON r.platform_id = p.id
-         WHERE p.stage = 'registration' AND r.status = 'submitted'",
+             WHERE p.stage = 'registration' AND r.status = 'submitted'",
         )
         .await;
     let queue = page.texts("#review-queue tr.task");
