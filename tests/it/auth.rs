@@ -170,9 +170,7 @@ async fn idle_and_absolute_timeouts_end_sessions() {
 #[tokio::test]
 async fn csrf_and_origin_are_checked_on_every_state_change() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let token = c.csrf().await;
     let fields = [
         ("code", "TS-2025-001"),

@@ -95,9 +95,7 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
     assert_eq!(items, 1);
 
     // Staff set the category in the registry: the write refreshes the platform at once.
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let form = staff.get(&format!("/platforms/{id}/edit")).await;
     let field = |name: &str| form.value(&format!("[name={name}]")).unwrap_or_default();
     let (code, name, jurisdiction, version) = (field("code"), field("name"), "", field("version"));

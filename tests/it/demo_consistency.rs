@@ -185,12 +185,9 @@ async fn lateness(c: &mut Client, platform: i64, year: i32) -> (String, Vec<Stri
 #[tokio::test]
 async fn a_filing_submitted_on_time_is_not_flagged_late_for_its_resubmission() {
     use kechuang::domain::annual::Step;
-    use kechuang::domain::role::Role;
     let app = TestApp::new().await;
     let p = app.platform("NT-2025-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let year = 2025;
     let mut conn = app.pool().acquire().await.unwrap();
     let deadline = kechuang::db::annual_config::get(&mut conn, year)

@@ -138,9 +138,7 @@ async fn latest(app: &TestApp) -> (i64, i64) {
 async fn upload_list_download_round_trip() {
     let app = TestApp::new().await;
     let p = app.platform("DOC-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
 
     let content = pdf("章程正文");
     // The client claims HTML; the content decides.
@@ -592,9 +590,7 @@ async fn documents_stay_within_their_platform() {
 async fn uploads_need_the_csrf_token() {
     let app = TestApp::new().await;
     let p = app.platform("DOC-004", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let data = pdf("x");
     let parts = [
         Part::Text("kind", "charter"),

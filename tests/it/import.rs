@@ -195,9 +195,7 @@ async fn confirm(client: &mut Client, preview: &Resp) -> Resp {
 #[tokio::test]
 async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
 
     // The list offers the import; the page offers the template.
     let list = staff.get("/platforms").await;
@@ -752,9 +750,7 @@ async fn the_system_admin_imports_accounts_with_one_time_passwords() {
     assert_eq!(zhang.get("/").await.location(), Some("/password"));
 
     // Staff may not import accounts.
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     assert_eq!(
         staff.get("/admin/users/import").await.status,
         StatusCode::FORBIDDEN

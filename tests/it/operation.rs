@@ -559,9 +559,7 @@ async fn acceptance_needs_an_operating_platform_with_a_construction_end() {
     )
     .await;
     let no_end = app.platform("OPS-008", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
 
     let page = c.get(&format!("/platforms/{registering}/operation")).await;
     assert!(

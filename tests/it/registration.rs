@@ -348,9 +348,7 @@ async fn an_approved_charter_stays_with_staff() {
 async fn approving_an_incomplete_registration_lists_every_gap() {
     let app = TestApp::new().await;
     let p = registering(&app, "NT-2026-001", "320613", false).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
 
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -576,9 +574,7 @@ async fn records_of_another_platform_are_not_found_through_ones_own() {
     let theirs = registering(&app, "NT-2026-002", "320613", true).await;
     app.user("op1", Some(Role::Operator), Some(mine), None)
         .await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let body = add_body(&mut staff, theirs, "council", "理事会").await;
     add_member(&mut staff, theirs, body, "张明远", true).await;
     let member: i64 = app
@@ -926,9 +922,7 @@ async fn a_stale_plan_edit_is_a_conflict() {
 async fn a_platform_that_has_exited_keeps_its_dossier_read_only() {
     let app = TestApp::new().await;
     let p = platform("NT-2020-001").stage("exited").insert(&app).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let page = staff.get(&format!("/platforms/{p}/registration")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.texts("#charter-form").is_empty());
@@ -1355,9 +1349,7 @@ async fn a_duplicate_uscc_warns_naming_the_platform_and_needs_a_tick() {
         .execute(app.pool())
         .await
         .unwrap();
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let jurisdiction: i32 = app
         .value("SELECT id FROM jurisdictions WHERE code = '320613'")
         .await;

@@ -36,9 +36,7 @@ async fn register(
 #[tokio::test]
 async fn staff_register_a_platform_and_it_is_audited() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let chongchuan = jurisdiction(&app, "320613").await;
     let resp = c
         .post(
@@ -97,9 +95,7 @@ async fn staff_register_a_platform_and_it_is_audited() {
 #[tokio::test]
 async fn bad_input_names_every_field_and_keeps_what_was_typed() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let resp = c
         .post(
             "/platforms",
@@ -144,9 +140,7 @@ async fn bad_input_names_every_field_and_keeps_what_was_typed() {
 async fn codes_are_unique() {
     let app = TestApp::new().await;
     app.platform("NT-2025-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let city = jurisdiction(&app, "320600").await;
     let resp = register(&mut c, "NT-2025-001", "另一个平台", &city, "city").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -298,9 +292,7 @@ async fn malformed_requests_get_chinese_error_pages() {
 #[tokio::test]
 async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let resp = c
         .post(
             "/jurisdictions",

@@ -10,7 +10,6 @@ use crate::common::{Client, RECTIFICATION_FORM, Resp, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use kechuang::db::audit::{self, Actor};
-use kechuang::domain::role::Role;
 use kechuang::web::routes::CREATE_ROUTES;
 use sqlx::PgPool;
 
@@ -1031,9 +1030,7 @@ async fn every_create_route_answers_a_double_submission_with_the_first_result() 
 async fn every_form_carries_a_one_time_token_next_to_its_csrf_token() {
     let app = TestApp::new().await;
     let p = app.platform("NT-2026-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let form_sel = scraper::Selector::parse("form").unwrap();
     let csrf_sel = scraper::Selector::parse("input[type=hidden][name=csrf_token]").unwrap();
     let token_sel = scraper::Selector::parse("input[type=hidden][name=form_token]").unwrap();

@@ -454,6 +454,13 @@ impl TestApp {
         self.session_for(self.user_id(username).await).await
     }
 
+    /// Creates a staff account of the jurisdiction ([`CITY`]: the whole city) and signs it in.
+    pub async fn staff_signed_in(&self, username: &str, jurisdiction_code: &str) -> Client {
+        self.user(username, Some(Role::Staff), None, Some(jurisdiction_code))
+            .await;
+        self.signed_in(username).await
+    }
+
     /// Creates an account directly (as the bootstrap CLI would).
     pub async fn user(
         &self,
@@ -464,11 +471,8 @@ impl TestApp {
     ) -> i64 {
         let jurisdiction_id: Option<i32> = match jurisdiction_code {
             Some(code) => Some(
-                sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-                    .bind(code)
-                    .fetch_one(self.pool())
-                    .await
-                    .unwrap(),
+                self.scalar("SELECT id FROM jurisdictions WHERE code = $1", code)
+                    .await,
             ),
             None => None,
         };
@@ -517,12 +521,12 @@ impl TestApp {
                     .await
             }
         };
-        let jurisdiction_id: i32 =
-            sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-                .bind(jurisdiction_code)
-                .fetch_one(self.pool())
-                .await
-                .unwrap();
+        let jurisdiction_id: i32 = self
+            .scalar(
+                "SELECT id FROM jurisdictions WHERE code = $1",
+                jurisdiction_code,
+            )
+            .await;
         let actor = Actor {
             id: Some(issuer),
             name: "token-issuer".into(),
