@@ -119,12 +119,11 @@ async fn city_staff_save_versions_with_who_when_and_why() {
     .unwrap();
     assert_eq!((versions, in_force), (2, 2));
     assert_eq!(app.audit_count("annual_config.update").await, 2);
-    let weight: f64 = sqlx::query_scalar(
-        "SELECT (config->'rubric'->'indicators'->0->>'weight')::float8 FROM annual_configs WHERE year = 2030",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let weight: f64 = app
+        .value(
+            "SELECT (config->'rubric'->'indicators'->0->>'weight')::float8 FROM annual_configs WHERE year = 2030",
+        )
+        .await;
     assert_eq!(weight, 35.0);
 }
 
@@ -166,10 +165,7 @@ async fn bad_weights_are_reported_per_dimension_with_everything_typed_kept() {
         resp.value("input[name=filing_deadline]").as_deref(),
         Some("3月31日")
     );
-    let saved: i64 = sqlx::query_scalar("SELECT count(*) FROM annual_configs")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let saved: i64 = app.value("SELECT count(*) FROM annual_configs").await;
     assert_eq!(saved, 0);
 }
 
@@ -201,10 +197,9 @@ async fn indicators_are_added_and_removed_in_the_same_form() {
     assert!(cells.contains(&"pilot_lines".to_owned()));
     assert!(!cells.contains(&"core_technologies".to_owned()));
     // The new indicator takes a target in that year's filing form.
-    let own: i64 = sqlx::query_scalar("SELECT id FROM platforms WHERE code = 'OWN-001'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let own: i64 = app
+        .value("SELECT id FROM platforms WHERE code = 'OWN-001'")
+        .await;
     let mut op = app.signed_in("op-own").await;
     let filing = op
         .get(&format!("/platforms/{own}/annual/filing?year=2030"))
@@ -234,10 +229,9 @@ async fn a_stale_edit_is_a_conflict_showing_both_versions() {
     assert_eq!(resp.status, StatusCode::CONFLICT);
     let differing = resp.rows("#conflict-table tr.differs");
     assert_eq!(differing, vec!["公示期（天） 12 10"]);
-    let version: i32 = sqlx::query_scalar("SELECT version FROM annual_configs WHERE year = 2030")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let version: i32 = app
+        .value("SELECT version FROM annual_configs WHERE year = 2030")
+        .await;
     assert_eq!(version, 1);
 }
 
@@ -271,11 +265,9 @@ async fn next_year_starts_from_this_year_once() {
     let resp = staff.post("/annual/config/2030/copy", &[]).await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(resp.text("#config-error").contains("2031 年度已有配置"));
-    let versions: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM annual_config_versions WHERE year = 2031")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let versions: i64 = app
+        .value("SELECT count(*) FROM annual_config_versions WHERE year = 2031")
+        .await;
     assert_eq!(versions, 1);
 }
 
@@ -316,10 +308,9 @@ async fn county_staff_read_only_other_roles_not_at_all() {
 #[tokio::test]
 async fn moving_the_filing_deadline_moves_the_pages_and_the_rule() {
     let app = fixture().await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM platforms WHERE code = 'OWN-001'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let id: i64 = app
+        .value("SELECT id FROM platforms WHERE code = 'OWN-001'")
+        .await;
     let today = kechuang::clock::today();
     use chrono::Datelike;
     let year = today.year();
@@ -340,19 +331,10 @@ async fn moving_the_filing_deadline_moves_the_pages_and_the_rule() {
     kechuang::db::compliance::refresh(app.pool(), None, today)
         .await
         .unwrap();
-    let filing_status = || async {
-        sqlx::query_scalar::<_, String>(
-            "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-FILING'",
-        )
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-    };
     // Today is after 03-31 and nothing was filed.
     let deadline_passed = today > chrono::NaiveDate::from_ymd_opt(year, 3, 31).unwrap();
     if deadline_passed {
-        assert_eq!(filing_status().await, "fail");
+        assert_eq!(app.finding(id, "EVAL-FILING").await, "fail");
     }
 
     let mut staff = app.signed_in("city-staff").await;
@@ -369,14 +351,13 @@ async fn moving_the_filing_deadline_moves_the_pages_and_the_rule() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
 
     // The rule: the finding was recomputed against the moved deadline.
-    assert_eq!(filing_status().await, "info");
-    let facts: serde_json::Value = sqlx::query_scalar(
-        "SELECT facts FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-FILING'",
-    )
-    .bind(id)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    assert_eq!(app.finding(id, "EVAL-FILING").await, "info");
+    let facts: serde_json::Value = app
+        .scalar(
+            "SELECT facts FROM findings WHERE platform_id = $1 AND rule_id = 'EVAL-FILING'",
+            id,
+        )
+        .await;
     assert!(
         facts.to_string().contains(&format!("{year}-12-31")),
         "{facts}"

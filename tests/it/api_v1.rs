@@ -37,19 +37,19 @@ async fn city() -> City {
 
 /// The security admin issues a token in the browser; returns the token shown once.
 async fn issue(app: &TestApp, name: &str, jurisdiction_code: &str) -> String {
-    if sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users WHERE username = 'sec'")
-        .fetch_one(app.pool())
+    if app
+        .value::<i64>("SELECT count(*) FROM users WHERE username = 'sec'")
         .await
-        .unwrap()
         == 0
     {
         app.user("sec", Some(Role::Secadmin), None, None).await;
     }
-    let jurisdiction: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-        .bind(jurisdiction_code)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let jurisdiction: i32 = app
+        .scalar(
+            "SELECT id FROM jurisdictions WHERE code = $1",
+            jurisdiction_code,
+        )
+        .await;
     let mut sec = app.signed_in("sec").await;
     let page = sec.get("/security/api-tokens").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -184,19 +184,17 @@ async fn a_county_token_reads_its_county_only() {
     assert_eq!(c.app.audit_count("api.call").await, 16);
     let chain = kechuang::db::audit::verify(c.app.pool()).await.unwrap();
     assert_eq!(chain.total_breaks, 0, "{:?}", chain.breaks);
-    let refused: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after ->> 'reason' = 'out_of_scope'
-           AND actor_name LIKE 'api-token-%'",
-    )
-    .fetch_one(c.app.pool())
-    .await
-    .unwrap();
+    let refused: i64 = c.app
+        .value(
+            "SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after ->> 'reason' = 'out_of_scope'
+             AND actor_name LIKE 'api-token-%'",
+        )
+        .await;
     assert_eq!(refused, 5);
-    let used: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL")
-            .fetch_one(c.app.pool())
-            .await
-            .unwrap();
+    let used: i64 = c
+        .app
+        .value("SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL")
+        .await;
     assert_eq!(used, 2);
 }
 
@@ -388,10 +386,10 @@ async fn missing_unknown_expired_and_revoked_tokens_are_refused() {
             .status,
         StatusCode::OK
     );
-    let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = '崇川区数据平台'")
-        .fetch_one(c.app.pool())
-        .await
-        .unwrap();
+    let id: i64 = c
+        .app
+        .value("SELECT id FROM api_tokens WHERE name = '崇川区数据平台'")
+        .await;
     let mut sec = c.app.signed_in("sec").await;
     let list = sec.get("/security/api-tokens").await;
     let prompt = list
@@ -427,12 +425,11 @@ async fn missing_unknown_expired_and_revoked_tokens_are_refused() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 
-    let refused: Vec<String> = sqlx::query_scalar(
-        "SELECT after ->> 'reason' FROM audit_log WHERE action = 'request.refused' ORDER BY seq",
-    )
-    .fetch_all(c.app.pool())
-    .await
-    .unwrap();
+    let refused: Vec<String> = c.app
+        .values(
+            "SELECT after ->> 'reason' FROM audit_log WHERE action = 'request.refused' ORDER BY seq",
+        )
+        .await;
     for reason in [
         "api_token_missing",
         "api_token_unknown",
@@ -459,11 +456,10 @@ async fn the_token_is_shown_once_and_stored_hashed() {
     assert!(!list.body.contains(&token), "the token is shown again");
     assert!(list.text("#api-tokens").contains("省科技厅"));
     assert!(list.text("#api-tokens").contains("从未使用"));
-    let audit: String =
-        sqlx::query_scalar("SELECT after::text FROM audit_log WHERE action = 'api_token.issue'")
-            .fetch_one(c.app.pool())
-            .await
-            .unwrap();
+    let audit: String = c
+        .app
+        .value("SELECT after::text FROM audit_log WHERE action = 'api_token.issue'")
+        .await;
     assert!(
         !audit.contains(&token[3..]),
         "the token is in the audit trail"

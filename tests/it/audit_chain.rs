@@ -7,7 +7,6 @@ use kechuang::db::audit::{self, Actor, BreakKind, Verification};
 use kechuang::domain::audit_chain::{self, AuditRecord};
 use kechuang::domain::role::Role;
 use serde_json::{Map, Value, json};
-use sqlx::Connection;
 
 /// xorshift64*: enough randomness for a property test, reproducible from its seed.
 struct Rng(u64);
@@ -310,13 +309,12 @@ async fn a_staff_score_computation_in_the_demo_city_verifies() {
     staff.login("demo-staff", kechuang::demo::PASSWORD).await;
     // The city passes what the counties passed and the city platforms' submissions, as in
     // a real round, so that several evaluations get scored.
-    let waiting: Vec<i64> = sqlx::query_scalar(
-        "SELECT e.platform_id FROM evaluations e JOIN platforms p ON p.id = e.platform_id
-         WHERE e.year = 2026 AND (e.status = 'county_passed' OR (e.status = 'submitted' AND p.level = 'city'))",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let waiting: Vec<i64> = app
+        .values(
+            "SELECT e.platform_id FROM evaluations e JOIN platforms p ON p.id = e.platform_id
+             WHERE e.year = 2026 AND (e.status = 'county_passed' OR (e.status = 'submitted' AND p.level = 'city'))",
+        )
+        .await;
     for platform in &waiting {
         let resp = staff
             .post(
@@ -329,12 +327,9 @@ async fn a_staff_score_computation_in_the_demo_city_verifies() {
     let resp = staff.post("/evaluations/2026/compute", &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     // The computed score detail holds fractional scores (what broke the old chain).
-    let details: Vec<Value> = sqlx::query_scalar(
-        "SELECT after FROM audit_log WHERE action = 'evaluation.score_quantitative'",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let details: Vec<Value> = app
+        .values("SELECT after FROM audit_log WHERE action = 'evaluation.score_quantitative'")
+        .await;
     assert_eq!(details.len(), waiting.len() + 1, "scores computed");
     assert!(
         details.iter().any(|d| d.to_string().contains('.')),
@@ -356,20 +351,6 @@ async fn a_staff_score_computation_in_the_demo_city_verifies() {
     );
 }
 
-/// Runs SQL on the trail as the database owner, the append-only triggers bypassed.
-async fn tamper(app: &TestApp, statements: &[&str]) {
-    let mut su = app.db.superuser().await;
-    let mut tx = su.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    for sql in statements {
-        sqlx::query(sql).execute(&mut *tx).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
 async fn chain_of(app: &TestApp, n: usize) {
     let mut rng = Rng(0x5eed);
     let values: Vec<_> = (0..n)
@@ -387,13 +368,9 @@ async fn an_edit_a_deletion_and_a_swap_are_each_listed() {
     let app = TestApp::new().await;
     chain_of(&app, 20).await;
     app.user("audit1", Some(Role::Auditor), None, None).await;
-    let records: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    tamper(
-        &app,
-        &[
+    let records: i64 = app.value("SELECT count(*) FROM audit_log").await;
+    app.db
+        .bypassing_triggers(&[
             // Altered: the score of record 3.
             "UPDATE audit_log SET after = '{\"score\": 100, \"名称\": \"平台\"}' WHERE seq = 3",
             // Deleted: record 8.
@@ -402,9 +379,8 @@ async fn an_edit_a_deletion_and_a_swap_are_each_listed() {
             "UPDATE audit_log SET seq = -12 WHERE seq = 12",
             "UPDATE audit_log SET seq = 12 WHERE seq = 13",
             "UPDATE audit_log SET seq = 13 WHERE seq = -12",
-        ],
-    )
-    .await;
+        ])
+        .await;
     let v = audit::verify(app.pool()).await.unwrap();
     assert_eq!(
         kinds(&v),
@@ -462,9 +438,7 @@ async fn a_far_swap_and_a_replaced_record_are_listed_after_an_earlier_break() {
         client_addr: None,
     };
     let forged_hash = audit_chain::record_hash(&prev, &forged);
-    tamper(
-        &app,
-        &[
+    app.db.bypassing_triggers(&[
             "DELETE FROM audit_log WHERE seq IN (2, 3)",
             "UPDATE audit_log SET seq = -5 WHERE seq = 5",
             "UPDATE audit_log SET seq = 5 WHERE seq = 15",
@@ -473,8 +447,7 @@ async fn a_far_swap_and_a_replaced_record_are_listed_after_an_earlier_break() {
                 "UPDATE audit_log SET actor_name = 'intruder', actor_id = NULL, entity_id = '1', before = NULL,
                         after = '{{\"score\": 99}}', client_addr = NULL, hash = '{forged_hash}' WHERE seq = 20"
             ),
-        ],
-    )
+        ])
     .await;
     let v = audit::verify(app.pool()).await.unwrap();
     assert_eq!(
@@ -493,11 +466,9 @@ async fn a_far_swap_and_a_replaced_record_are_listed_after_an_earlier_break() {
 async fn a_number_beyond_a_double_is_reported_not_a_failure() {
     let app = TestApp::new().await;
     chain_of(&app, 6).await;
-    tamper(
-        &app,
-        &["UPDATE audit_log SET after = '{\"score\": 1e400}' WHERE seq = 4"],
-    )
-    .await;
+    app.db
+        .bypassing_triggers(&["UPDATE audit_log SET after = '{\"score\": 1e400}' WHERE seq = 4"])
+        .await;
     let v = audit::verify(app.pool()).await.unwrap();
     assert_eq!(kinds(&v), vec![(4, BreakKind::Edited)]);
     assert_eq!(v.checked, 6);

@@ -73,13 +73,12 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
     // Now even the right password is refused, with the same message.
     let resp = c.login("staff1", PASSWORD).await;
     assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
-    let minutes: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM locked_until - now())::float8 / 60 FROM users WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let minutes: f64 = app
+        .scalar(
+            "SELECT extract(epoch FROM locked_until - now())::float8 / 60 FROM users WHERE id = $1",
+            id,
+        )
+        .await;
     assert!(
         (29.0..=30.0).contains(&minutes),
         "locked for {minutes} minutes"
@@ -164,19 +163,14 @@ async fn idle_and_absolute_timeouts_end_sessions() {
         .await
         .unwrap();
     assert_eq!(leader.get("/platforms").await.status, StatusCode::SEE_OTHER);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let left: i64 = app.value("SELECT count(*) FROM sessions").await;
     assert_eq!(left, 0, "expired sessions are deleted server-side");
 }
 
 #[tokio::test]
 async fn csrf_and_origin_are_checked_on_every_state_change() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let token = c.csrf().await;
     let fields = [
         ("code", "TS-2025-001"),
@@ -205,10 +199,7 @@ async fn csrf_and_origin_are_checked_on_every_state_change() {
         assert_eq!(resp.status, StatusCode::FORBIDDEN);
         assert_eq!(resp.text("h1"), "403 · 请求已失效");
     }
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(count, 0);
 
     // The same post with the token from our own origin goes through.
@@ -235,11 +226,11 @@ async fn first_login_forces_a_password_change() {
     let id = app
         .user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
-    sqlx::query("UPDATE users SET must_change_password = true WHERE id = $1")
-        .bind(id)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE users SET must_change_password = true WHERE id = $1",
+        id,
+    )
+    .await;
     let mut c = app.signed_in("staff1").await;
     assert_eq!(c.get("/platforms").await.location(), Some("/password"));
     let page = c.get("/password").await;
@@ -311,13 +302,11 @@ async fn staff_passwords_expire_after_ninety_days() {
         .user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
     let leader = app.user("leader1", Some(Role::Leader), None, None).await;
-    sqlx::query(
+    app.exec(
         "UPDATE users SET password_changed_at = now() - interval '91 days' WHERE id = ANY($1)",
+        vec![staff, leader],
     )
-    .bind(vec![staff, leader])
-    .execute(app.pool())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         app.signed_in("staff1")
             .await

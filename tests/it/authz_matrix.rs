@@ -4,7 +4,6 @@
 
 use crate::common::{Client, TestApp};
 use axum::http::{Method, StatusCode};
-use kechuang::db::sessions;
 use kechuang::domain::role::Role;
 use kechuang::web::routes::registry;
 use kechuang::web::{Guard, Scope};
@@ -107,11 +106,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         app.user(p.username, Some(p.role), platform, jurisdiction)
             .await;
     }
-    sqlx::query("UPDATE platforms SET advisor_id = (SELECT id FROM users WHERE username = 'advisor-a') WHERE id = $1")
-        .bind(own)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE platforms SET advisor_id = (SELECT id FROM users WHERE username = 'advisor-a') WHERE id = $1",
+        own,
+    )
+    .await;
     // The account the {uid} routes act on: nobody's persona.
     let target_user = app.user("target-user", None, None, None).await;
     let county_token = app.api_token("崇川区数据平台", "320613", 30).await;
@@ -144,7 +143,7 @@ async fn api_cells(
         failures.push(format!("anonymous GET {path}: {}", resp.status));
     }
     for p in PERSONAS {
-        let mut client = session_of(app, p.username).await;
+        let mut client = app.session_of(p.username).await;
         let resp = client.get(path).await;
         *cells += 1;
         if resp.status != StatusCode::UNAUTHORIZED {
@@ -173,20 +172,6 @@ async fn api_cells(
             ));
         }
     }
-}
-
-/// A client holding a brand-new session of `username` (no password round trip).
-async fn session_of(app: &TestApp, username: &str) -> Client {
-    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    let mut conn = app.pool().acquire().await.unwrap();
-    let cookie = sessions::create(&mut conn, id, None).await.unwrap();
-    let mut client = app.client();
-    client.cookies.insert("kc_session".into(), cookie);
-    client
 }
 
 fn concrete(path: &str, platform: i64, uid: i64) -> String {
@@ -321,7 +306,7 @@ async fn every_route_role_and_platform_is_enforced() {
                 } else {
                     StatusCode::FORBIDDEN
                 };
-                let mut client = session_of(&app, p.username).await;
+                let mut client = app.session_of(p.username).await;
                 let (status, location) = request(&mut client, &route.method, &path).await;
                 cells += 1;
                 let allowed = passed_guard(status, &location)

@@ -118,11 +118,11 @@ fn refuses_input_over_10_mb_without_reading_it() {
     assert!(out.stdout.is_empty());
 }
 
-/// Runs `check --input -` with `input` on standard input (written from another thread).
-fn check_stdin(input: Vec<u8>) -> std::process::Output {
+/// Runs `kechuang` with `args`, `input` on standard input (written from another thread).
+fn with_stdin(args: &[&str], input: Vec<u8>) -> std::process::Output {
     use std::io::Write;
     let mut child = kechuang()
-        .args(["check", "--input", "-"])
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -136,6 +136,11 @@ fn check_stdin(input: Vec<u8>) -> std::process::Output {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     out
+}
+
+/// Runs `check --input -` with `input` on standard input.
+fn check_stdin(input: Vec<u8>) -> std::process::Output {
+    with_stdin(&["check", "--input", "-"], input)
 }
 
 #[test]
@@ -169,22 +174,7 @@ fn support_fixture(name: &str) -> String {
 
 /// Runs `kechuang support` with `args`, `input` on standard input.
 fn support_run(args: &[&str], input: Vec<u8>) -> std::process::Output {
-    use std::io::Write;
-    let mut child = kechuang()
-        .arg("support")
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    with_stdin(&[&["support"], args].concat(), input)
 }
 
 #[test]

@@ -210,13 +210,12 @@ async fn items_go_from_open_to_done_to_closed_and_back() {
     .unwrap();
     assert_eq!(before["owner"], "平台办公室");
     assert_eq!(after["owner"], "平台主任");
-    let kinds: Vec<String> = sqlx::query_scalar(
-        "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind LIKE 'checklist.%' ORDER BY id",
-    )
-    .bind(fx.p)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let kinds: Vec<String> = app
+        .column(
+            "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind LIKE 'checklist.%' ORDER BY id",
+            fx.p,
+        )
+        .await;
     for kind in [
         "checklist.created",
         "checklist.done",
@@ -286,11 +285,12 @@ async fn the_assigned_advisor_comments_and_is_refused_elsewhere() {
         .post(&format!("{mixed}/comments"), &[("comment", "x")])
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM checklist_comments WHERE item_id = $1")
-        .bind(other_item)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let n: i64 = app
+        .scalar(
+            "SELECT count(*) FROM checklist_comments WHERE item_id = $1",
+            other_item,
+        )
+        .await;
     assert_eq!(n, 0);
 }
 
@@ -382,11 +382,9 @@ async fn an_item_or_comment_submitted_twice_with_one_form_is_added_once() {
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
         assert_eq!(resp.location(), Some(listed.as_str()));
     }
-    let items: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM checklist_items WHERE title = '补充年度工作总结'")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let items: Vec<i64> = app
+        .values("SELECT id FROM checklist_items WHERE title = '补充年度工作总结'")
+        .await;
     assert_eq!(items.len(), 1);
     assert_eq!(app.audit_count("checklist.create").await, 1);
     assert_eq!(staff.get(&listed).await.text(".notice"), "清单事项已添加。");
@@ -424,13 +422,12 @@ async fn rule_items_are_named_by_the_rule_in_chinese() {
     kechuang::db::compliance::refresh(app.pool(), None, kechuang::clock::today())
         .await
         .unwrap();
-    let titles: Vec<String> = sqlx::query_scalar(
-        "SELECT title FROM checklist_items WHERE platform_id = $1 AND source LIKE 'rule:%'",
-    )
-    .bind(fx.p)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let titles: Vec<String> = app
+        .column(
+            "SELECT title FROM checklist_items WHERE platform_id = $1 AND source LIKE 'rule:%'",
+            fx.p,
+        )
+        .await;
     assert!(!titles.is_empty());
     assert!(titles.iter().all(|t| !t.contains('【')), "{titles:?}");
     // An item stored before the rename.
@@ -450,13 +447,12 @@ async fn rule_items_are_named_by_the_rule_in_chinese() {
     assert!(seen.contains("合规规则：产业顾问"));
     assert!(!seen.contains('【') && !seen.contains("OPS-"), "{seen}");
     assert_eq!(visible::bare_codes(&seen), Vec::<String>::new());
-    let id: i64 = sqlx::query_scalar(
-        "SELECT id FROM checklist_items WHERE platform_id = $1 AND source = 'rule:OPS-ADVISOR'",
-    )
-    .bind(fx.p)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let id: i64 = app
+        .scalar(
+            "SELECT id FROM checklist_items WHERE platform_id = $1 AND source = 'rule:OPS-ADVISOR'",
+            fx.p,
+        )
+        .await;
     let item = staff
         .get(&format!("/platforms/{}/checklist/{id}", fx.p))
         .await;

@@ -136,13 +136,11 @@ async fn propose(client: &mut Client, year: i32, platform: i64) -> common::Resp 
 }
 
 async fn proposal_of(app: &TestApp, platform: i64) -> i64 {
-    sqlx::query_scalar(
+    app.scalar(
         "SELECT id FROM cobuild_proposals WHERE platform_id = $1 ORDER BY id DESC LIMIT 1",
+        platform,
     )
-    .bind(platform)
-    .fetch_one(app.pool())
     .await
-    .unwrap()
 }
 
 async fn decide(client: &mut Client, proposal: i64, decision: &str) -> common::Resp {
@@ -158,11 +156,8 @@ async fn decide(client: &mut Client, proposal: i64, decision: &str) -> common::R
 }
 
 async fn level(app: &TestApp, platform: i64) -> String {
-    sqlx::query_scalar("SELECT level FROM platforms WHERE id = $1")
-        .bind(platform)
-        .fetch_one(app.pool())
+    app.scalar("SELECT level FROM platforms WHERE id = $1", platform)
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -261,13 +256,12 @@ async fn proposal_and_approval_by_two_people_admit_the_platform() {
             .await
             .unwrap();
     assert_eq!(after["platform"]["level"]["to"], "city_county");
-    let kinds: Vec<String> = sqlx::query_scalar(
-        "SELECT kind FROM lifecycle_events WHERE platform_id = $1 ORDER BY at, id",
-    )
-    .bind(w.a)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let kinds: Vec<String> = app
+        .column(
+            "SELECT kind FROM lifecycle_events WHERE platform_id = $1 ORDER BY at, id",
+            w.a,
+        )
+        .await;
     assert_eq!(kinds, vec!["cobuild.proposed", "cobuild.admitted"]);
     let timeline = a.get(&format!("/platforms/{}/timeline", w.a)).await;
     assert!(

@@ -56,29 +56,25 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await
         .unwrap();
-    let status: String = sqlx::query_scalar(
-        "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CATEGORY'",
-    )
-    .bind(id)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let status: String = app.finding(id, "REG-CATEGORY").await;
     assert_eq!(status, "fail");
-    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY' AND status = 'open'")
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let open: i64 = app
+        .scalar(
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY' AND status = 'open'",
+            id,
+        )
+        .await;
     assert_eq!(open, 1);
     // A second refresh opens nothing new.
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await
         .unwrap();
-    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let items: i64 = app
+        .scalar(
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'",
+            id,
+        )
+        .await;
     assert_eq!(items, 1);
 
     // Marked done by the operator but still failing: still one item, not a second one.
@@ -90,26 +86,22 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
     compliance::refresh(app.pool(), Some(&[id]), today)
         .await
         .unwrap();
-    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let items: i64 = app
+        .scalar(
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'",
+            id,
+        )
+        .await;
     assert_eq!(items, 1);
 
     // Staff set the category in the registry: the write refreshes the platform at once.
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let form = staff.get(&format!("/platforms/{id}/edit")).await;
     let field = |name: &str| form.value(&format!("[name={name}]")).unwrap_or_default();
     let (code, name, jurisdiction, version) = (field("code"), field("name"), "", field("version"));
-    let jurisdiction_id: i32 =
-        sqlx::query_scalar("SELECT jurisdiction_id FROM platforms WHERE id = $1")
-            .bind(id)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let jurisdiction_id: i32 = app
+        .scalar("SELECT jurisdiction_id FROM platforms WHERE id = $1", id)
+        .await;
     let _ = jurisdiction;
     let resp = staff
         .post(
@@ -126,13 +118,7 @@ async fn failing_findings_open_checklist_items_and_a_fix_closes_them() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let status: String = sqlx::query_scalar(
-        "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CATEGORY'",
-    )
-    .bind(id)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let status: String = app.finding(id, "REG-CATEGORY").await;
     assert_eq!(status, "pass");
     let (state, evidence): (String, String) =
         sqlx::query_as("SELECT status, evidence FROM checklist_items WHERE platform_id = $1 AND source = 'rule:REG-CATEGORY'")
@@ -225,12 +211,11 @@ async fn compliance_pages_name_rules_and_facts_in_chinese() {
             .contains("<small class=\"rule-id\">OPS-CHECKLIST</small>")
     );
 
-    let strategic: i64 = sqlx::query_scalar(
-        "SELECT id FROM platforms WHERE category = 'strategic_task' AND stage = 'operating' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let strategic: i64 = app
+        .value(
+            "SELECT id FROM platforms WHERE category = 'strategic_task' AND stage = 'operating' ORDER BY id LIMIT 1",
+        )
+        .await;
     let tab = leader
         .get(&format!("/platforms/{strategic}/compliance"))
         .await;

@@ -15,7 +15,7 @@ use kechuang::domain::role::Role;
 use serde_json::Value;
 
 async fn exec(app: &TestApp, sql: &str, id: i64) {
-    sqlx::query(sql).bind(id).execute(app.pool()).await.unwrap();
+    app.exec(sql, id).await;
 }
 
 /// A year of self-reported figures: `so` service orders, `fs` fiscal subsidy, `exp` expenditure.
@@ -36,13 +36,11 @@ async fn figures(app: &TestApp, id: i64, year: i32, so: i64, fs: i64, exp: i64) 
 
 /// A published evaluation result.
 async fn evaluation(app: &TestApp, id: i64, year: i32, score: f64, rank: i32, grade: &str) {
-    sqlx::query(
+    app.exec(
         "INSERT INTO evaluation_rounds (year, status) VALUES ($1, 'published') ON CONFLICT (year) DO NOTHING",
+        year,
     )
-    .bind(year)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    .await;
     let detail = serde_json::json!({"stage": "final", "score": {"total": score, "warnings": [], "by_dimension": [
         {"dimension": "rnd", "score": score - 5.0}, {"dimension": "talent", "score": score},
         {"dimension": "transfer", "score": 70.25}, {"dimension": "market", "score": null},
@@ -317,11 +315,9 @@ async fn the_leader_sees_the_whole_city_and_drills_down_to_the_platforms() {
     );
 
     // Filters apply to every figure: 海门区 only.
-    let haimen: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-        .bind(HAIMEN)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let haimen: i32 = app
+        .scalar("SELECT id FROM jurisdictions WHERE code = $1", HAIMEN)
+        .await;
     let page = leader
         .get(&format!("/leadership?jurisdiction={haimen}"))
         .await;
@@ -386,11 +382,11 @@ async fn county_staff_see_only_their_county_on_the_workbench_and_in_the_json() {
     .execute(app.pool())
     .await
     .unwrap();
-    sqlx::query("INSERT INTO registration_reviews (platform_id, action) VALUES ($1, 'submitted')")
-        .bind(city.c)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec(
+        "INSERT INTO registration_reviews (platform_id, action) VALUES ($1, 'submitted')",
+        city.c,
+    )
+    .await;
 
     let mut c = app.signed_in("county").await;
     assert_eq!(c.get("/").await.location(), Some("/workbench"));
@@ -659,11 +655,11 @@ async fn the_leadership_dashboard_works_for_sixty_platforms() {
         let id = app
             .platform(&format!("NT-S{i:03}"), codes[i % codes.len()])
             .await;
-        sqlx::query("UPDATE platforms SET construction_end = '2022-06-30', industry_cluster = 'next_gen_it' WHERE id = $1")
-            .bind(id)
-            .execute(app.pool())
-            .await
-            .unwrap();
+        app.exec(
+            "UPDATE platforms SET construction_end = '2022-06-30', industry_cluster = 'next_gen_it' WHERE id = $1",
+            id,
+        )
+        .await;
         for year in last - 4..=last {
             let exp = 10_000_000;
             figures(
@@ -708,14 +704,12 @@ async fn the_leadership_dashboard_works_for_sixty_platforms() {
 /// `platform_year_revenue` (the table the dashboards read) differs from the live computation in
 /// this many rows.
 async fn summary_drift(app: &TestApp) -> i64 {
-    sqlx::query_scalar(
+    app.value(
         "SELECT count(*) FROM ((SELECT * FROM platform_year_revenue EXCEPT SELECT * FROM platform_year_revenue_live)
                                UNION ALL
                                (SELECT * FROM platform_year_revenue_live EXCEPT SELECT * FROM platform_year_revenue)) d",
     )
-    .fetch_one(app.pool())
     .await
-    .unwrap()
 }
 
 #[tokio::test]
@@ -808,27 +802,25 @@ async fn the_scale_dataset_loads_with_ledgers_that_match_the_figures() {
     assert!(platforms >= 55, "{platforms}");
     assert_eq!(years, 10);
     // Every scale platform-year is read from its ledger, and the ledger adds up to the figures.
-    let mismatched: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM annual_figures f
-         JOIN platforms p ON p.id = f.platform_id AND p.code LIKE 'SC-%'
-         JOIN platform_year_revenue v ON v.platform_id = f.platform_id AND v.year = f.year
-         WHERE NOT (v.revenue_from_ledger AND v.expenditure_from_ledger)
-            OR v.service_orders <> f.service_orders OR v.fiscal_subsidy <> f.fiscal_subsidy
-            OR v.expenditure <> f.expenditure
-            OR v.self_generated <> f.service_orders + f.tech_contracts + f.achievement_transfer
-                                   + f.gov_research_projects + f.incubation_returns",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let mismatched: i64 = app
+        .value(
+            "SELECT count(*) FROM annual_figures f
+             JOIN platforms p ON p.id = f.platform_id AND p.code LIKE 'SC-%'
+             JOIN platform_year_revenue v ON v.platform_id = f.platform_id AND v.year = f.year
+             WHERE NOT (v.revenue_from_ledger AND v.expenditure_from_ledger)
+                OR v.service_orders <> f.service_orders OR v.fiscal_subsidy <> f.fiscal_subsidy
+                OR v.expenditure <> f.expenditure
+                OR v.self_generated <> f.service_orders + f.tech_contracts + f.achievement_transfer
+                                       + f.gov_research_projects + f.incubation_returns",
+        )
+        .await;
     assert_eq!(mismatched, 0);
-    let graded: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM evaluations e JOIN platforms p ON p.id = e.platform_id
-         WHERE p.code LIKE 'SC-%' AND e.grade IS NOT NULL",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let graded: i64 = app
+        .value(
+            "SELECT count(*) FROM evaluations e JOIN platforms p ON p.id = e.platform_id
+             WHERE p.code LIKE 'SC-%' AND e.grade IS NOT NULL",
+        )
+        .await;
     assert!(graded >= platforms * 5, "{graded}");
     // The leader's dashboard over them answers.
     app.user("leader", Some(Role::Leader), None, None).await;
@@ -922,11 +914,9 @@ async fn every_cached_page_shows_a_write_on_the_next_view_in_every_scope() {
     assert_ne!(before[0].1[0], before[2].1[0], "{before:?}");
 
     // A new platform in 崇川区, and an overdue checklist item of platform a (崇川区).
-    let jurisdiction: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-        .bind(CHONGCHUAN)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let jurisdiction: i32 = app
+        .scalar("SELECT id FROM jurisdictions WHERE code = $1", CHONGCHUAN)
+        .await;
     let jurisdiction = jurisdiction.to_string();
     let resp = staff
         .post(

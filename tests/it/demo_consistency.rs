@@ -83,12 +83,9 @@ async fn rectification_triggers_match_the_evaluation_history() {
         unfounded.is_empty(),
         "cases for a failed evaluation without one: {unfounded:?}"
     );
-    let founded: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM rectification_cases WHERE 'fail_grade' = ANY(triggers)",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let founded: i64 = app
+        .value("SELECT count(*) FROM rectification_cases WHERE 'fail_grade' = ANY(triggers)")
+        .await;
     assert!(
         founded >= 1,
         "the demo still has a case for a failed evaluation"
@@ -188,12 +185,9 @@ async fn lateness(c: &mut Client, platform: i64, year: i32) -> (String, Vec<Stri
 #[tokio::test]
 async fn a_filing_submitted_on_time_is_not_flagged_late_for_its_resubmission() {
     use kechuang::domain::annual::Step;
-    use kechuang::domain::role::Role;
     let app = TestApp::new().await;
     let p = app.platform("NT-2025-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let year = 2025;
     let mut conn = app.pool().acquire().await.unwrap();
     let deadline = kechuang::db::annual_config::get(&mut conn, year)
@@ -225,12 +219,12 @@ async fn a_filing_submitted_on_time_is_not_flagged_late_for_its_resubmission() {
     let (timeliness, flags) = lateness(&mut staff, p, year).await;
     assert!(timeliness.contains("按期提交"), "{timeliness}");
     assert!(flags.is_empty(), "{timeliness} above {flags:?}");
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM filings WHERE platform_id = $1 ORDER BY version")
-            .bind(p)
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let ids: Vec<i64> = app
+        .column(
+            "SELECT id FROM filings WHERE platform_id = $1 ORDER BY version",
+            p,
+        )
+        .await;
     for fid in &ids {
         let v = staff
             .get(&format!("/platforms/{p}/annual/filing/{fid}"))

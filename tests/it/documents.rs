@@ -3,11 +3,9 @@
 
 use crate::common::{Client, HAIMEN, Resp, TestApp, platform};
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, StatusCode, header};
 use kechuang::domain::role::Role;
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 const BOUNDARY: &str = "----kechuangTestBoundary7MA4YWxkTrZu0gW";
 
@@ -55,15 +53,6 @@ fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
     body
 }
 
-fn cookie_header(client: &Client) -> String {
-    client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// Posts a multipart form from our origin; `with_token` puts the session's CSRF token first.
 async fn post_multipart(
     client: &mut Client,
@@ -80,7 +69,7 @@ async fn post_multipart(
     let req = Request::post(path)
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, cookie_header(client))
+        .header(header::COOKIE, client.cookie_header())
         .header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={BOUNDARY}"),
@@ -118,26 +107,6 @@ async fn upload(
     .await
 }
 
-/// A GET whose body is kept as bytes.
-async fn get_bytes(app: &TestApp, client: &Client, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let req = Request::get(path)
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, cookie_header(client))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, bytes)
-}
-
 fn pdf(marker: &str) -> Vec<u8> {
     format!(
         "%PDF-1.4\n% {marker}\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -165,17 +134,11 @@ async fn latest(app: &TestApp) -> (i64, i64) {
         .unwrap()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
-}
-
 #[tokio::test]
 async fn upload_list_download_round_trip() {
     let app = TestApp::new().await;
     let p = app.platform("DOC-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
 
     let content = pdf("章程正文");
     // The client claims HTML; the content decides.
@@ -226,15 +189,18 @@ async fn upload_list_download_round_trip() {
         .to_string();
     assert_eq!(link, href);
 
-    let (status, headers, bytes) = get_bytes(&app, &c, &href).await;
+    let Resp {
+        status,
+        headers,
+        bytes,
+        ..
+    } = c.get(&href).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(bytes, content, "the bytes come back unchanged");
     assert_eq!(sha256(&bytes), sha256(&content));
-    let stored: String = sqlx::query_scalar("SELECT sha256 FROM document_versions WHERE id = $1")
-        .bind(vid)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let stored: String = app
+        .scalar("SELECT sha256 FROM document_versions WHERE id = $1", vid)
+        .await;
     assert_eq!(stored, sha256(&content));
     assert_eq!(
         headers[header::CONTENT_TYPE],
@@ -252,11 +218,9 @@ async fn upload_list_download_round_trip() {
 
     // The write is audited and on the timeline, with the document.
     assert_eq!(app.audit_count("document.upload").await, 1);
-    let after: serde_json::Value =
-        sqlx::query_scalar("SELECT after FROM audit_log WHERE action = 'document.upload'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let after: serde_json::Value = app
+        .value("SELECT after FROM audit_log WHERE action = 'document.upload'")
+        .await;
     assert_eq!(after["version"]["sha256"], sha256(&content));
     assert_eq!(after["version"]["content_type"], "application/pdf");
     let (kind, document_id): (String, Option<i64>) = sqlx::query_as(
@@ -311,30 +275,27 @@ async fn a_second_version_keeps_the_first() {
     assert!(page.text(&format!("#doc-{did} h3")).contains("共 2 个版本"));
 
     for (vid, bytes) in [(vid1, &v1), (vid2, &v2)] {
-        let (status, _, body) = get_bytes(
-            &app,
-            &c,
-            &format!("/platforms/{p}/documents/{did}/versions/{vid}"),
-        )
-        .await;
+        let Resp {
+            status,
+            bytes: body,
+            ..
+        } = c
+            .get(&format!("/platforms/{p}/documents/{did}/versions/{vid}"))
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(&body, bytes, "version {vid} is intact");
     }
-    let numbers: Vec<i32> = sqlx::query_scalar(
-        "SELECT version FROM document_versions WHERE document_id = $1 ORDER BY version",
-    )
-    .bind(did)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let numbers: Vec<i32> = app
+        .column(
+            "SELECT version FROM document_versions WHERE document_id = $1 ORDER BY version",
+            did,
+        )
+        .await;
     assert_eq!(numbers, vec![1, 2]);
     assert_eq!(app.audit_count("document.version").await, 1);
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM lifecycle_events WHERE kind = 'document.revised'"
-        )
-        .await,
+        app.value::<i64>("SELECT count(*) FROM lifecycle_events WHERE kind = 'document.revised'",)
+            .await,
         1
     );
 
@@ -364,7 +325,8 @@ async fn a_second_version_keeps_the_first() {
         Some("第三版")
     );
     assert_eq!(
-        count(&app, "SELECT count(*) FROM document_versions").await,
+        app.value::<i64>("SELECT count(*) FROM document_versions",)
+            .await,
         2
     );
 }
@@ -473,8 +435,10 @@ async fn malicious_uploads_are_refused() {
     assert_eq!(resp.text("#f-file-error"), "请选择要上传的文件");
     refused += 1;
 
-    let stored = count(&app, "SELECT count(*) FROM document_versions").await
-        + count(&app, "SELECT count(*) FROM documents").await;
+    let stored = app
+        .value::<i64>("SELECT count(*) FROM document_versions")
+        .await
+        + app.value::<i64>("SELECT count(*) FROM documents").await;
     assert_eq!(stored, 0, "nothing was stored");
     assert_eq!(refused, cases.len() + 2);
     println!("malicious uploads: {refused} tried, 0 accepted");
@@ -507,37 +471,40 @@ async fn documents_stay_within_their_platform() {
 
     let mut op = app.signed_in("op-a").await;
     // B's document under A's URL: not found (the document is not A's).
-    let (status, _, body) = get_bytes(
-        &app,
-        &op,
-        &format!("/platforms/{a}/documents/{did_b}/versions/{vid_b}"),
-    )
-    .await;
+    let Resp {
+        status,
+        bytes: body,
+        ..
+    } = op
+        .get(&format!(
+            "/platforms/{a}/documents/{did_b}/versions/{vid_b}"
+        ))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!body.starts_with(b"%PDF"));
     // Under B's URL: not found (B is not the operator's platform, and out of scope
     // answers as if it did not exist).
-    let (status, _, _) = get_bytes(
-        &app,
-        &op,
-        &format!("/platforms/{b}/documents/{did_b}/versions/{vid_b}"),
-    )
-    .await;
+    let status = op
+        .get(&format!(
+            "/platforms/{b}/documents/{did_b}/versions/{vid_b}"
+        ))
+        .await
+        .status;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // A version of another document of the platform: not found.
-    let (status, _, _) = get_bytes(
-        &app,
-        &op,
-        &format!("/platforms/{a}/documents/{did_a}/versions/{vid_b}"),
-    )
-    .await;
+    let status = op
+        .get(&format!(
+            "/platforms/{a}/documents/{did_a}/versions/{vid_b}"
+        ))
+        .await
+        .status;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = get_bytes(
-        &app,
-        &op,
-        &format!("/platforms/{a}/documents/{did_a}/versions/{vid_a}"),
-    )
-    .await;
+    let status = op
+        .get(&format!(
+            "/platforms/{a}/documents/{did_a}/versions/{vid_a}"
+        ))
+        .await
+        .status;
     assert_eq!(status, StatusCode::OK);
     // Lists: own yes, other no (out of scope answers as if it did not exist).
     assert_eq!(
@@ -575,45 +542,46 @@ async fn documents_stay_within_their_platform() {
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 
     // County staff of 崇川 see A, not B (海门).
-    let county = app.signed_in("county-a").await;
-    let (status, _, _) = get_bytes(
-        &app,
-        &county,
-        &format!("/platforms/{b}/documents/{did_b}/versions/{vid_b}"),
-    )
-    .await;
+    let mut county = app.signed_in("county-a").await;
+    let status = county
+        .get(&format!(
+            "/platforms/{b}/documents/{did_b}/versions/{vid_b}"
+        ))
+        .await
+        .status;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The leader reads and downloads but never uploads.
     let mut leader = app.signed_in("leader").await;
-    let (status, _, _) = get_bytes(
-        &app,
-        &leader,
-        &format!("/platforms/{b}/documents/{did_b}/versions/{vid_b}"),
-    )
-    .await;
+    let status = leader
+        .get(&format!(
+            "/platforms/{b}/documents/{did_b}/versions/{vid_b}"
+        ))
+        .await
+        .status;
     assert_eq!(status, StatusCode::OK);
     let page = leader.get(&format!("/platforms/{b}/documents")).await;
     assert!(page.texts("form[enctype='multipart/form-data']").is_empty());
     let resp = upload(&mut leader, b, "other", "x", "x.pdf", &sneaky).await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     // The advisor of B downloads B's documents, and A's not at all.
-    let adv = app.signed_in("adv1").await;
-    let (status, _, _) = get_bytes(
-        &app,
-        &adv,
-        &format!("/platforms/{b}/documents/{did_b}/versions/{vid_b}"),
-    )
-    .await;
+    let mut adv = app.signed_in("adv1").await;
+    let status = adv
+        .get(&format!(
+            "/platforms/{b}/documents/{did_b}/versions/{vid_b}"
+        ))
+        .await
+        .status;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = get_bytes(
-        &app,
-        &adv,
-        &format!("/platforms/{a}/documents/{did_a}/versions/{vid_a}"),
-    )
-    .await;
+    let status = adv
+        .get(&format!(
+            "/platforms/{a}/documents/{did_a}/versions/{vid_a}"
+        ))
+        .await
+        .status;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM document_versions").await,
+        app.value::<i64>("SELECT count(*) FROM document_versions",)
+            .await,
         2
     );
 }
@@ -622,9 +590,7 @@ async fn documents_stay_within_their_platform() {
 async fn uploads_need_the_csrf_token() {
     let app = TestApp::new().await;
     let p = app.platform("DOC-004", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let data = pdf("x");
     let parts = [
         Part::Text("kind", "charter"),
@@ -642,7 +608,7 @@ async fn uploads_need_the_csrf_token() {
     forged.extend_from_slice(&parts);
     let resp = post_multipart(&mut c, &format!("/platforms/{p}/documents"), &forged, false).await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&app, "SELECT count(*) FROM documents").await, 0);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM documents").await, 0);
     // With the token it goes through.
     let resp = post_multipart(&mut c, &format!("/platforms/{p}/documents"), &parts, true).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);

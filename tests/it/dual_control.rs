@@ -6,7 +6,6 @@ use crate::common::{Client, PASSWORD, Resp, TestApp};
 use axum::http::StatusCode;
 use kechuang::db::audit::{self, Actor};
 use kechuang::domain::role::Role;
-use sqlx::Connection;
 
 struct Admins {
     sys1: i64,
@@ -50,18 +49,6 @@ async fn last_request(app: &TestApp, target: i64) -> i64 {
         .last()
         .expect("no request filed")
         .0
-}
-
-/// Runs `sql` with the triggers off (as a maintenance session would), to age a row.
-async fn backdate(app: &TestApp, sql: &str) {
-    let mut su = app.db.superuser().await;
-    let mut tx = su.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query(sql).execute(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
 }
 
 /// The path of the one-time link shown on a page.
@@ -205,12 +192,7 @@ async fn neither_the_requester_nor_the_target_nor_the_auditor_approves() {
     let app = TestApp::new().await;
     let a = admins(&app).await;
     let mut sys = app.signed_in("sys1").await;
-    sys.post(
-        &format!("/admin/users/{}/status", a.sec1),
-        &[("disabled", "true"), ("reason", "安全事件调查")],
-    )
-    .await;
-    let rid = last_request(&app, a.sec1).await;
+    let rid = request_disable(&app, &mut sys, a.sec1, "安全事件调查").await;
 
     let own = sys
         .post(&format!("/admin/requests/{rid}/approve"), &[])
@@ -356,21 +338,15 @@ async fn a_second_administrator_approves_and_the_request_is_carried_out_and_audi
         .await;
     assert_eq!(ok.location(), Some("/admin/requests?notice=approved"));
     assert_eq!(user_row(&app, a.audit1).await.2.as_deref(), Some("leader"));
-    let actor: String = sqlx::query_scalar(
-        "SELECT actor_name FROM audit_log WHERE action = 'user.role' ORDER BY seq DESC LIMIT 1",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let actor: String = app
+        .value(
+            "SELECT actor_name FROM audit_log WHERE action = 'user.role' ORDER BY seq DESC LIMIT 1",
+        )
+        .await;
     assert_eq!(actor, "sec1");
 
     // The second system admin is disabled by the first, approved by the security admin.
-    sys.post(
-        &format!("/admin/users/{}/status", a.sys2),
-        &[("disabled", "true"), ("reason", "离岗")],
-    )
-    .await;
-    let rid = last_request(&app, a.sys2).await;
+    let rid = request_disable(&app, &mut sys, a.sys2, "离岗").await;
     sec.post(&format!("/admin/requests/{rid}/approve"), &[])
         .await;
     assert!(user_row(&app, a.sys2).await.1);
@@ -400,13 +376,12 @@ async fn a_business_reset_shows_a_one_time_link_and_no_password() {
     assert_eq!(path.len(), "/reset/".len() + 43);
     // Only the token's hash is stored.
     let token = &path["/reset/".len()..];
-    let stored: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM password_reset_links WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
-    )
-    .bind(token)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let stored: i64 = app
+        .scalar(
+            "SELECT count(*) FROM password_reset_links WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+            token,
+        )
+        .await;
     assert_eq!(stored, 1);
     // The old password stopped working and the owner's sessions ended.
     assert!(!can_sign_in(&app, "staff1", PASSWORD).await);
@@ -491,12 +466,12 @@ async fn a_business_reset_shows_a_one_time_link_and_no_password() {
     let form = late.get(&second).await;
     assert_eq!(form.status, StatusCode::OK);
     let late_token = form.value("input[name=csrf_token]").unwrap();
-    backdate(
-        &app,
-        "UPDATE password_reset_links SET expires_at = now() - interval '1 minute'
+    app.db
+        .bypassing_triggers(&[
+            "UPDATE password_reset_links SET expires_at = now() - interval '1 minute'
          WHERE used_at IS NULL AND revoked_at IS NULL",
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(late.get(&second).await.status, StatusCode::GONE);
     let expired = late
         .post_raw(
@@ -527,26 +502,20 @@ async fn requests_expire_after_a_day() {
     let app = TestApp::new().await;
     let a = admins(&app).await;
     let mut sys = app.signed_in("sys1").await;
-    sys.post(
-        &format!("/admin/users/{}/status", a.audit1),
-        &[("disabled", "true"), ("reason", "离职")],
-    )
-    .await;
-    let rid = last_request(&app, a.audit1).await;
-    let hours: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM expires_at - requested_at)::float8 / 3600 FROM admin_requests WHERE id = $1",
-    )
-    .bind(rid)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let rid = request_disable(&app, &mut sys, a.audit1, "离职").await;
+    let hours: f64 = app
+        .scalar(
+            "SELECT extract(epoch FROM expires_at - requested_at)::float8 / 3600 FROM admin_requests WHERE id = $1",
+            rid,
+        )
+        .await;
     assert_eq!(hours, 24.0);
-    backdate(
-        &app,
-        "UPDATE admin_requests SET requested_at = now() - interval '25 hours',
+    app.db
+        .bypassing_triggers(&[
+            "UPDATE admin_requests SET requested_at = now() - interval '25 hours',
                                    expires_at = now() - interval '1 hour'",
-    )
-    .await;
+        ])
+        .await;
     let mut sec = app.signed_in("sec1").await;
     let page = sec.get("/admin/requests").await;
     assert!(page.text(&format!("#request-{rid}")).contains("已过期"));
@@ -572,16 +541,56 @@ async fn requests_expire_after_a_day() {
     assert_eq!(again.location(), Some("/admin/requests?notice=requested"));
 }
 
-#[tokio::test]
-async fn the_database_refuses_administrator_changes_without_an_approved_request() {
-    let app = TestApp::new().await;
-    let a = admins(&app).await;
-    let actor = |id, role| Actor {
+/// `sys` asks for the account `target` to be disabled, for this reason; returns the request's id.
+async fn request_disable(app: &TestApp, sys: &mut Client, target: i64, reason: &str) -> i64 {
+    sys.post(
+        &format!("/admin/users/{target}/status"),
+        &[("disabled", "true"), ("reason", reason)],
+    )
+    .await;
+    last_request(app, target).await
+}
+
+/// Files a pending request of `by` to disable `target`, in `conn`'s transaction; returns its id.
+async fn pending_request(conn: &mut sqlx::PgConnection, target: i64, by: i64) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO admin_requests (kind, target_id, reason, requested_by) VALUES ('disable', $1, '测试', $2) RETURNING id",
+    )
+    .bind(target)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+/// The account `id` acting as `role`, for a transaction opened by hand.
+fn actor(id: i64, role: Role) -> Actor {
+    Actor {
         id: Some(id),
         name: "x".into(),
         role: Some(role),
         addr: None,
-    };
+    }
+}
+
+/// The database's refusal of `sql` (`$1`, `$2`, … bound to `binds`) in a transaction of the
+/// account `id` acting as `role` (rolled back).
+async fn refusal(app: &TestApp, id: i64, role: Role, sql: &str, binds: &[i64]) -> String {
+    let mut tx = audit::begin(app.pool(), &actor(id, role)).await.unwrap();
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    match query.execute(&mut *tx).await {
+        Ok(_) => panic!("{sql} was not refused"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_administrator_changes_without_an_approved_request() {
+    let app = TestApp::new().await;
+    let a = admins(&app).await;
     let refused = |e: sqlx::Error| e.to_string();
 
     // A system admin transaction cannot disable or reset an administrator directly.
@@ -589,32 +598,22 @@ async fn the_database_refuses_administrator_changes_without_an_approved_request(
         "UPDATE users SET disabled = true WHERE id = $1",
         "UPDATE users SET password_hash = 'x' WHERE id = $1",
     ] {
-        let mut tx = audit::begin(app.pool(), &actor(a.sys1, Role::Sysadmin))
-            .await
-            .unwrap();
-        let err = sqlx::query(sql)
-            .bind(a.audit1)
-            .execute(&mut *tx)
-            .await
-            .map_err(refused)
-            .unwrap_err();
+        let err = refusal(&app, a.sys1, Role::Sysadmin, sql, &[a.audit1]).await;
         assert!(
             err.contains("approved by a second administrator"),
             "{sql}: {err}"
         );
     }
     // Nor can the security admin demote one directly.
-    let mut tx = audit::begin(app.pool(), &actor(a.sec1, Role::Secadmin))
-        .await
-        .unwrap();
-    let err = sqlx::query("UPDATE users SET role = 'leader' WHERE id = $1")
-        .bind(a.audit1)
-        .execute(&mut *tx)
-        .await
-        .map_err(refused)
-        .unwrap_err();
+    let err = refusal(
+        &app,
+        a.sec1,
+        Role::Secadmin,
+        "UPDATE users SET role = 'leader' WHERE id = $1",
+        &[a.audit1],
+    )
+    .await;
     assert!(err.contains("approved by a second administrator"), "{err}");
-    drop(tx);
     // An administrator still changes their own password.
     let mut tx = audit::begin(app.pool(), &actor(a.audit1, Role::Auditor))
         .await
@@ -628,32 +627,20 @@ async fn the_database_refuses_administrator_changes_without_an_approved_request(
 
     // Requests: only the right role files them, nobody decides their own, and a pending
     // request authorises nothing.
-    let mut tx = audit::begin(app.pool(), &actor(a.audit1, Role::Auditor))
-        .await
-        .unwrap();
-    let err = sqlx::query(
+    let err = refusal(
+        &app,
+        a.audit1,
+        Role::Auditor,
         "INSERT INTO admin_requests (kind, target_id, reason, requested_by) VALUES ('disable', $1, 'x', $2)",
+        &[a.sys1, a.audit1],
     )
-    .bind(a.sys1)
-    .bind(a.audit1)
-    .execute(&mut *tx)
-    .await
-    .map_err(refused)
-    .unwrap_err();
+    .await;
     assert!(err.contains("only the system admin"), "{err}");
-    drop(tx);
 
     let mut tx = audit::begin(app.pool(), &actor(a.sys1, Role::Sysadmin))
         .await
         .unwrap();
-    let rid: i64 = sqlx::query_scalar(
-        "INSERT INTO admin_requests (kind, target_id, reason, requested_by) VALUES ('disable', $1, '测试', $2) RETURNING id",
-    )
-    .bind(a.audit1)
-    .bind(a.sys1)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
+    let rid = pending_request(&mut tx, a.audit1, a.sys1).await;
     sqlx::query("SELECT set_config('kechuang.admin_request', $1, true)")
         .bind(rid.to_string())
         .execute(&mut *tx)
@@ -671,14 +658,7 @@ async fn the_database_refuses_administrator_changes_without_an_approved_request(
     let mut tx = audit::begin(app.pool(), &actor(a.sys1, Role::Sysadmin))
         .await
         .unwrap();
-    let rid: i64 = sqlx::query_scalar(
-        "INSERT INTO admin_requests (kind, target_id, reason, requested_by) VALUES ('disable', $1, '测试', $2) RETURNING id",
-    )
-    .bind(a.audit1)
-    .bind(a.sys1)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
+    let rid = pending_request(&mut tx, a.audit1, a.sys1).await;
     let err = sqlx::query(
         "UPDATE admin_requests SET status = 'approved', decided_by = $2, decided_at = now() WHERE id = $1",
     )
@@ -692,17 +672,13 @@ async fn the_database_refuses_administrator_changes_without_an_approved_request(
     drop(tx);
 
     // Reset links for an administrator need the approved request too.
-    let mut tx = audit::begin(app.pool(), &actor(a.sys1, Role::Sysadmin))
-        .await
-        .unwrap();
-    let err = sqlx::query(
+    let err = refusal(
+        &app,
+        a.sys1,
+        Role::Sysadmin,
         "INSERT INTO password_reset_links (user_id, token_hash, issued_by) VALUES ($1, '\\x00', $2)",
+        &[a.sec1, a.sys1],
     )
-    .bind(a.sec1)
-    .bind(a.sys1)
-    .execute(&mut *tx)
-    .await
-    .map_err(refused)
-    .unwrap_err();
+    .await;
     assert!(err.contains("needs an approved request"), "{err}");
 }

@@ -418,23 +418,7 @@ async fn staff_import_platforms_from_the_template_after_a_preview() {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("平台名录").unwrap();
-    let header = [
-        "平台编号",
-        "平台名称",
-        "所属地区",
-        "平台层级",
-        "功能定位",
-        "产业集群",
-        "法人形式",
-        "共建单位",
-        "建设期开始",
-        "建设期结束",
-        "首轮支持期结束",
-        "统一社会信用代码",
-        "运营管理公司名称",
-        "运营管理公司统一社会信用代码",
-    ];
-    for (c, h) in header.iter().enumerate() {
+    for (c, h) in crate::common::xlsx::PLATFORM_HEADER.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     for i in 0..3u32 {
@@ -876,12 +860,9 @@ fn route_patterns(method: axum::http::Method) -> Vec<&'static str> {
 
 /// Pages only a platform still in setup registration has (no link leads there otherwise).
 async fn setup_only_pages(app: &TestApp) -> [String; 2] {
-    let in_setup: i64 = sqlx::query_scalar(
-        "SELECT id FROM platforms WHERE stage = 'registration' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let in_setup: i64 = app
+        .value("SELECT id FROM platforms WHERE stage = 'registration' ORDER BY id LIMIT 1")
+        .await;
     [
         format!("/platforms/{in_setup}/approve"),
         format!("/platforms/{in_setup}/registration/companies/new"),
@@ -1155,16 +1136,6 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
     let Some(s) = session("forms").await else {
         return;
     };
-    let pool = s._app.pool().clone();
-    let one = |sql: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    };
 
     // Staff: a new platform with nothing filled in.
     s.login("demo-staff").await;
@@ -1175,12 +1146,18 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
     s.shot("forms-new-platform-errors").await;
 
     // Staff: a rectification measure without anything, on a long case page.
-    let case =
-        one("SELECT id FROM rectification_cases WHERE status = 'open' ORDER BY id LIMIT 1").await;
-    let pid = one(
-        "SELECT platform_id FROM rectification_cases WHERE status = 'open' ORDER BY id LIMIT 1",
-    )
-    .await;
+    let case = s
+        ._app
+        .value::<i64>(
+            "SELECT id FROM rectification_cases WHERE status = 'open' ORDER BY id LIMIT 1",
+        )
+        .await;
+    let pid = s
+        ._app
+        .value::<i64>(
+            "SELECT platform_id FROM rectification_cases WHERE status = 'open' ORDER BY id LIMIT 1",
+        )
+        .await;
     s.open(&format!("/platforms/{pid}/rectification/{case}"))
         .await;
     s.submit_form("#add-measure", None).await;
@@ -1198,11 +1175,13 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
 
     // Advisor: a visit without a date or topic.
     s.login("demo-advisor").await;
-    let visited = one(
-        "SELECT p.id FROM platforms p JOIN users u ON u.id = p.advisor_id
-         WHERE u.username = 'demo-advisor' AND p.stage = 'operating' ORDER BY p.id LIMIT 1",
-    )
-    .await;
+    let visited = s
+        ._app
+        .value::<i64>(
+            "SELECT p.id FROM platforms p JOIN users u ON u.id = p.advisor_id
+             WHERE u.username = 'demo-advisor' AND p.stage = 'operating' ORDER BY p.id LIMIT 1",
+        )
+        .await;
     s.open(&format!("/platforms/{visited}/operation")).await;
     s.submit_form("main form[action$='/visits']", None).await;
     s.error_summary_and_focus("服务记录").await;
@@ -1212,11 +1191,13 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
     // Expert: the conflict declaration is validated first (nothing chosen: errors, no
     // question), then confirmed (the page asks, nothing is written until 确认提交).
     s.login("demo-expert").await;
-    let aid = one(
-        "SELECT a.id FROM expert_assignments a JOIN users u ON u.id = a.expert_id
-         WHERE u.username = 'demo-expert' AND a.declared_at IS NULL ORDER BY a.id LIMIT 1",
-    )
-    .await;
+    let aid = s
+        ._app
+        .value::<i64>(
+            "SELECT a.id FROM expert_assignments a JOIN users u ON u.id = a.expert_id
+             WHERE u.username = 'demo-expert' AND a.declared_at IS NULL ORDER BY a.id LIMIT 1",
+        )
+        .await;
     s.open(&format!("/expert/assignments/{aid}")).await;
     s.submit_form("main form[action$='/declaration']", None)
         .await;
@@ -1231,6 +1212,7 @@ async fn a_failed_submit_shows_what_is_wrong_where_the_eye_is_and_irreversible_s
             .contains("声明提交后不能更改")
     );
     s.shot("forms-expert-declaration-confirm").await;
+    let pool = s._app.pool().clone();
     let declared = |pool: sqlx::PgPool| async move {
         sqlx::query_scalar::<_, bool>(
             "SELECT declared_at IS NOT NULL FROM expert_assignments WHERE id = $1",

@@ -8,15 +8,12 @@
 use std::io::Read;
 
 use crate::common::{Client, Resp, TestApp, approved_filing, document};
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use chrono::Datelike;
-use http_body_util::BodyExt;
 use kechuang::clock::today;
 use kechuang::domain::role::Role;
 use kechuang::domain::scoring::{IndicatorKind, Rubric};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 fn keys(kind: IndicatorKind) -> Vec<String> {
     Rubric::default_2025()
@@ -167,36 +164,6 @@ async fn lock_version(c: &mut Client, platform: i64, year: i32) -> String {
         .expect("the form has a lock version")
 }
 
-/// A GET whose body is kept as bytes (the harness's `Resp` holds text).
-async fn get_bytes(
-    app: &TestApp,
-    c: &Client,
-    path: &str,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let cookies = c
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let req = Request::get(path)
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, cookies)
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, bytes)
-}
-
 fn zip_entry(bytes: &[u8], name: &str) -> String {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an xlsx is a zip");
     let mut text = String::new();
@@ -221,6 +188,18 @@ fn grade_rows(resp: &Resp) -> Vec<(String, String, String)> {
         .zip(grades)
         .map(|((r, n), g)| (r, n, g))
         .collect()
+}
+
+/// A serious integrity violation (数据造假) of the platform on `occurred`.
+async fn serious_violation(app: &TestApp, platform: i64, occurred: chrono::NaiveDate) {
+    sqlx::query(
+        "INSERT INTO integrity_records (platform_id, occurred_on, serious, description) VALUES ($1, $2, true, '数据造假')",
+    )
+    .bind(platform)
+    .bind(occurred)
+    .execute(app.pool())
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -271,13 +250,12 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         .await;
     }
     // P5 already has an open rectification case: publishing adds nothing for it.
-    let existing_case: i64 = sqlx::query_scalar(
-        "INSERT INTO rectification_cases (platform_id, status, triggers, source) VALUES ($1, 'open', '{other}', 'manual') RETURNING id",
-    )
-    .bind(p5)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let existing_case: i64 = app
+        .scalar(
+            "INSERT INTO rectification_cases (platform_id, status, triggers, source) VALUES ($1, 'open', '{other}', 'manual') RETURNING id",
+            p5,
+        )
+        .await;
 
     // --- the operator -------------------------------------------------------------------------------
     let mut op = app.signed_in("op-a").await;
@@ -479,11 +457,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let page = city.get(&round).await;
     assert_eq!(page.texts("#evaluations tbody tr").len(), 14);
-    let eval_a: i64 = sqlx::query_scalar("SELECT id FROM evaluations WHERE platform_id = $1")
-        .bind(a)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let eval_a: i64 = app
+        .scalar("SELECT id FROM evaluations WHERE platform_id = $1", a)
+        .await;
     assert!(
         page.text(&format!("#eval-{eval_a} td:nth-of-type(5)"))
             .starts_with("40.00"),
@@ -716,11 +692,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.texts("#objection-form .field-error").len(), 4);
-    let eval_p2: i64 = sqlx::query_scalar("SELECT id FROM evaluations WHERE platform_id = $1")
-        .bind(p2)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let eval_p2: i64 = app
+        .scalar("SELECT id FROM evaluations WHERE platform_id = $1", p2)
+        .await;
     let resp = city
         .post(
             &format!("{round}/objections"),
@@ -733,11 +707,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let oid: i64 = sqlx::query_scalar("SELECT id FROM objections WHERE year = $1")
-        .bind(year)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let oid: i64 = app
+        .scalar("SELECT id FROM objections WHERE year = $1", year)
+        .await;
     // Notice over (dates moved into the past), but the objection is unanswered: refused.
     sqlx::query(
         "UPDATE evaluation_rounds SET notice_starts = notice_starts - 10, notice_ends = notice_ends - 10 WHERE year = $1",
@@ -774,11 +746,9 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
         resp.text("#objection-form")
     );
     assert!(resp.body.contains("迟到的异议人"));
-    let objections: i64 = sqlx::query_scalar("SELECT count(*) FROM objections WHERE year = $1")
-        .bind(year)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let objections: i64 = app
+        .scalar("SELECT count(*) FROM objections WHERE year = $1", year)
+        .await;
     assert_eq!(objections, 1);
     let resp = city
         .post(
@@ -810,14 +780,13 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     .unwrap();
     let resp = city.post(&format!("{round}/publish"), &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let refreshed: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT f.platform_id) FROM findings f
-         JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL",
-    )
-    .bind(year)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let refreshed: i64 = app
+        .scalar(
+            "SELECT count(DISTINCT f.platform_id) FROM findings f
+             JOIN evaluations e ON e.platform_id = f.platform_id AND e.year = $1 AND e.grade IS NOT NULL",
+            year,
+        )
+        .await;
     assert_eq!(
         refreshed, 14,
         "every published platform's findings are fresh"
@@ -851,23 +820,19 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert!(drafted.4.contains("不合格"));
     assert_eq!(events(&app, a, "case.drafted").await, 1);
     assert_eq!(events(&app, p5, "case.drafted").await, 0);
-    let p5_event: String = sqlx::query_scalar(
-        "SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'evaluation.published'",
-    )
-    .bind(p5)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let p5_event: String = app
+        .scalar(
+            "SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'evaluation.published'",
+            p5,
+        )
+        .await;
     assert!(
         p5_event.contains(&format!("已有进行中的整改案件（#{existing_case}）")),
         "{p5_event}"
     );
-    let published: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM lifecycle_events WHERE kind = 'evaluation.published'",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let published: i64 = app
+        .value("SELECT count(*) FROM lifecycle_events WHERE kind = 'evaluation.published'")
+        .await;
     assert_eq!(published, 14);
     assert_eq!(app.audit_count("evaluation_round.publish").await, 1);
     assert_eq!(app.audit_count("rectification.draft").await, 1);
@@ -889,7 +854,12 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     assert_eq!(rows[0].2, "优秀");
     assert_eq!((rows[1].0.as_str(), rows[2].0.as_str()), ("2", "2"));
     assert_eq!(results.texts("#results thead th").len(), 13);
-    let (status, headers, bytes) = get_bytes(&app, &city, &format!("{round}/results.xlsx")).await;
+    let Resp {
+        status,
+        headers,
+        bytes,
+        ..
+    } = city.get(&format!("{round}/results.xlsx")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers.get(header::CONTENT_TYPE).unwrap(),
@@ -932,7 +902,7 @@ async fn the_year_end_evaluation_runs_from_submission_to_published_results() {
     let county_rows = grade_rows(&county_results);
     assert_eq!(county_rows.len(), 4, "{county_rows:?}");
     assert!(county_rows.iter().all(|r| !r.1.contains("EVAL-P2")));
-    let (_, _, bytes) = get_bytes(&app, &county, &format!("{round}/results.xlsx")).await;
+    let bytes = county.get(&format!("{round}/results.xlsx")).await.bytes;
     let sheet = zip_entry(&bytes, "xl/worksheets/sheet1.xml");
     assert_eq!(sheet.matches("<row ").count(), 5);
     let page = county.get(&round).await;
@@ -990,10 +960,7 @@ async fn an_operator_never_sees_or_writes_another_platforms_evaluation() {
     )
     .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM evaluations")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app.value("SELECT count(*) FROM evaluations").await;
     assert_eq!(count, 0);
     // Nor staff business: reviews are not the operator's.
     assert_eq!(
@@ -1046,10 +1013,7 @@ async fn a_late_first_submission_is_refused_until_staff_reopen() {
         reasons.contains(&format!("{}-01-31", year + 1)),
         "{reasons}"
     );
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM evaluations")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app.value("SELECT count(*) FROM evaluations").await;
     assert_eq!(count, 0, "nothing was stored");
 
     // Staff reopen (with a reason, within 90 days); then the submission goes through.
@@ -1092,14 +1056,7 @@ async fn a_platform_barred_for_integrity_is_not_evaluated() {
         .await;
     let doc = document(&app, p, "材料").await;
     let occurred = today() - chrono::Duration::days(400);
-    sqlx::query(
-        "INSERT INTO integrity_records (platform_id, occurred_on, serious, description) VALUES ($1, $2, true, '数据造假')",
-    )
-    .bind(p)
-    .bind(occurred)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    serious_violation(&app, p, occurred).await;
     let mut op = app.signed_in("oper").await;
     let page = op
         .get(&format!("/platforms/{p}/evaluation?year={year}"))
@@ -1118,12 +1075,12 @@ async fn a_platform_barred_for_integrity_is_not_evaluated() {
             .contains(&occurred.to_string())
     );
     assert_eq!(status_of(&app, p, year).await, "excluded");
-    let reason: String =
-        sqlx::query_scalar("SELECT excluded_reason FROM evaluations WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let reason: String = app
+        .scalar(
+            "SELECT excluded_reason FROM evaluations WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert!(reason.contains("36个月"), "{reason}");
     assert_eq!(events(&app, p, "evaluation.excluded").await, 1);
     assert_eq!(app.audit_count("evaluation.excluded").await, 1);
@@ -1144,14 +1101,7 @@ async fn a_platform_barred_for_integrity_is_not_evaluated() {
     .await
     .unwrap();
     let q = app.platform("BAN-2", "320613").await;
-    sqlx::query(
-        "INSERT INTO integrity_records (platform_id, occurred_on, serious, description) VALUES ($1, $2, true, '数据造假')",
-    )
-    .bind(q)
-    .bind(occurred)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    serious_violation(&app, q, occurred).await;
     let page = city
         .get(&format!("/platforms/{q}/evaluation?year={year}"))
         .await;
@@ -1223,11 +1173,9 @@ async fn a_stale_save_shows_both_versions_and_overwrites_nothing() {
     let differing = second.texts("#conflict tr.differs");
     assert_eq!(differing.len(), 1, "{differing:?}");
     assert!(differing[0].contains("20") && differing[0].contains("10"));
-    let saved: Value = sqlx::query_scalar("SELECT actuals FROM evaluations WHERE platform_id = $1")
-        .bind(p)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let saved: Value = app
+        .scalar("SELECT actuals FROM evaluations WHERE platform_id = $1", p)
+        .await;
     assert_eq!(saved["rnd_staff"], json!(10.0));
 }
 
@@ -1278,13 +1226,12 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
         ]
     );
     for year in [2023, 2024, 2025] {
-        let grades: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT grade FROM evaluations WHERE year = $1 AND status = 'scored'",
-        )
-        .bind(year)
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+        let grades: Vec<String> = app
+            .column(
+                "SELECT DISTINCT grade FROM evaluations WHERE year = $1 AND status = 'scored'",
+                year,
+            )
+            .await;
         // Varied grades every year, always with an excellent and a 不合格 (whose draft case is tested).
         assert!(grades.len() >= 3, "{year}: grades not varied: {grades:?}");
         for g in ["excellent", "fail"] {
@@ -1307,15 +1254,14 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
             "{year}: {excellent}/{n}"
         );
         // Every graded evaluation has two experts' submitted scores.
-        let short: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM evaluations e WHERE e.year = $1 AND e.status = 'scored'
-               AND (SELECT count(*) FROM expert_assignments a WHERE a.evaluation_id = e.id
-                    AND a.conflict = false AND a.submitted_at IS NOT NULL) < 2",
-        )
-        .bind(year)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+        let short: i64 = app
+            .scalar(
+                "SELECT count(*) FROM evaluations e WHERE e.year = $1 AND e.status = 'scored'
+                 AND (SELECT count(*) FROM expert_assignments a WHERE a.evaluation_id = e.id
+                      AND a.conflict = false AND a.submitted_at IS NOT NULL) < 2",
+                year,
+            )
+            .await;
         assert_eq!(short, 0);
     }
     // The platform with a serious violation is excluded only from the rounds whose year-end deadline falls
@@ -1336,14 +1282,13 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
             "{year}: excluded for a violation on {occurred_on}, after the round's deadline"
         );
     }
-    let evaluated_before_violation: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM evaluations e
-         JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
-         WHERE e.status <> 'excluded' AND make_date(e.year + 1, 1, 31) < r.occurred_on",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let evaluated_before_violation: i64 = app
+        .value(
+            "SELECT count(*) FROM evaluations e
+             JOIN integrity_records r ON r.platform_id = e.platform_id AND r.serious
+             WHERE e.status <> 'excluded' AND make_date(e.year + 1, 1, 31) < r.occurred_on",
+        )
+        .await;
     assert!(
         evaluated_before_violation >= 1,
         "rounds due before the violation are evaluated"
@@ -1361,20 +1306,17 @@ async fn the_demo_city_has_three_published_rounds_and_the_current_year_in_progre
     assert_eq!(tie.len(), 2, "a tie in 2024");
     assert_eq!(tie[0], tie[1]);
     // 2025's 不合格 got draft cases (unless a case was already open); earlier years none.
-    let drafts: Vec<String> = sqlx::query_scalar(
-        "SELECT source FROM rectification_cases WHERE triggers = '{fail_grade}' AND status = 'draft'",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let drafts: Vec<String> = app
+        .values(
+            "SELECT source FROM rectification_cases WHERE triggers = '{fail_grade}' AND status = 'draft'",
+        )
+        .await;
     assert!(!drafts.is_empty());
     assert!(drafts.iter().all(|s| s == "evaluation:2025"), "{drafts:?}");
     // 2026 in progress: submitted or in review only, one with the experts.
-    let statuses: Vec<String> =
-        sqlx::query_scalar("SELECT status FROM evaluations WHERE year = 2026")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let statuses: Vec<String> = app
+        .values("SELECT status FROM evaluations WHERE year = 2026")
+        .await;
     assert!(statuses.len() >= 4, "{statuses:?}");
     assert!(statuses.iter().all(|s| s != "scored"));
     let mut expert = app.client();

@@ -147,11 +147,9 @@ async fn the_platform_list_exports_every_matching_platform_the_user_may_see() {
     // Filters apply exactly as on the page: a search, a county.
     let sheets = download(&mut staff, "/platforms.xlsx?q=A1").await;
     assert_eq!(codes(&sheets[0], "编号"), ["XL-A1"]);
-    let haimen: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-        .bind(HAIMEN)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let haimen: i32 = app
+        .scalar("SELECT id FROM jurisdictions WHERE code = $1", HAIMEN)
+        .await;
     let sheets = download(
         &mut staff,
         &format!("/platforms.xlsx?jurisdiction={haimen}"),

@@ -4,22 +4,14 @@
 
 use crate::common;
 
-use crate::common::{CHONGCHUAN, CITY, Client, HAIMEN, TestApp, cast, platform};
+use crate::common::{Client, TestApp, TwoPlatforms, filing_form, two_platforms};
 use axum::http::StatusCode;
 use kechuang::domain::compliance::snapshot::Filing;
-use kechuang::domain::filing::{target_field, target_indicators};
-use kechuang::domain::scoring::Rubric;
 
 /// A year whose filing deadline (03-31) is still ahead whenever these tests run.
 const FUTURE: &str = "2090";
 /// A year whose deadline has passed.
 const PAST: &str = "2020";
-
-struct Fx {
-    app: TestApp,
-    own: i64,
-    other: i64,
-}
 
 /// The 2090 filing in the platform's compliance snapshot (what `kechuang snapshot` writes).
 async fn snapshot_filing(app: &TestApp, platform: i64) -> Filing {
@@ -29,46 +21,6 @@ async fn snapshot_filing(app: &TestApp, platform: i64) -> Filing {
         .years
         .get(2090)
         .map_or(Filing::None, |r| r.filing)
-}
-
-/// "own" in 崇川区 with its operator; "other" in 海门区 with its operator; staff, leader, advisor.
-async fn fixture() -> Fx {
-    let app = TestApp::new().await;
-    let own = platform("OWN-001").in_county(CHONGCHUAN).insert(&app).await;
-    let other = platform("OTHER-001").in_county(HAIMEN).insert(&app).await;
-    cast()
-        .operator("op-own", own)
-        .operator("op-other", other)
-        .staff("city-staff", CITY)
-        .staff("county-staff", CHONGCHUAN)
-        .staff("haimen-staff", HAIMEN)
-        .leader("leader")
-        .advisor("advisor")
-        .insert(&app)
-        .await;
-    Fx { app, own, other }
-}
-
-/// A complete filing form: every quantitative target, a revenue plan and a budget.
-fn full_form(year: &str, action: &str, lock: &str) -> Vec<(String, String)> {
-    let mut f: Vec<(String, String)> = vec![
-        ("year".into(), year.into()),
-        ("action".into(), action.into()),
-        ("lock_version".into(), lock.into()),
-        ("plan_service_orders".into(), "120".into()),
-        ("plan_tech_contracts".into(), "80".into()),
-        ("plan_fiscal_subsidy".into(), "300".into()),
-        ("budget".into(), "500".into()),
-    ];
-    for ind in target_indicators(&Rubric::default_2025()) {
-        let value = if ind.key == "self_sufficiency_ratio" {
-            "0.6"
-        } else {
-            "10"
-        };
-        f.push((target_field(&ind.key), value.into()));
-    }
-    f
 }
 
 fn set(form: &mut Vec<(String, String)>, name: &str, value: &str) {
@@ -105,12 +57,12 @@ async fn events(app: &TestApp, platform: i64, kind: &str) -> Vec<(String, String
 }
 
 /// Files and gets approved a complete filing for `year`; returns the version id.
-async fn file_and_approve(fx: &Fx, year: &str) -> i64 {
+async fn file_and_approve(fx: &TwoPlatforms, year: &str) -> i64 {
     let mut op = fx.app.signed_in("op-own").await;
     let resp = post(
         &mut op,
         &format!("/platforms/{}/annual/filing", fx.own),
-        &full_form(year, "submit", "0"),
+        &filing_form(year, "submit", "0"),
     )
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
@@ -128,7 +80,7 @@ async fn file_and_approve(fx: &Fx, year: &str) -> i64 {
 
 #[tokio::test]
 async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let mut op = fx.app.signed_in("op-own").await;
 
@@ -198,7 +150,7 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
 
     // Complete and submit the draft.
     let lock = v[0].3.to_string();
-    let mut form = full_form(FUTURE, "submit", &lock);
+    let mut form = filing_form(FUTURE, "submit", &lock);
     set(&mut form, "t_rnd_staff", "30");
     let resp = post(&mut op, &path, &form).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
@@ -218,7 +170,7 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     );
 
     // Submitting again is a duplicate; editing under review is refused too.
-    let resp = post(&mut op, &path, &full_form(FUTURE, "submit", "0")).await;
+    let resp = post(&mut op, &path, &filing_form(FUTURE, "submit", "0")).await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(
         resp.text("#refusal").starts_with("重复提交"),
@@ -327,7 +279,7 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     let first_submitted = kechuang::clock::today() - chrono::Duration::days(10);
 
     // The fix is a new version; the returned one is kept as it was.
-    let mut form = full_form(FUTURE, "submit", "0");
+    let mut form = filing_form(FUTURE, "submit", "0");
     set(&mut form, "t_rnd_staff", "45");
     let resp = post(&mut op, &path, &form).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
@@ -363,21 +315,22 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
     );
     let approved = events(&fx.app, own, "filing.approved").await;
     assert_eq!(approved[0].0, "2090年度年初备案（第 2 版）审核通过");
-    let target: f64 =
-        sqlx::query_scalar("SELECT (targets->>'rnd_staff')::float8 FROM filings WHERE id = $1")
-            .bind(v[1].0)
-            .fetch_one(fx.app.pool())
-            .await
-            .unwrap();
+    let target: f64 = fx
+        .app
+        .scalar(
+            "SELECT (targets->>'rnd_staff')::float8 FROM filings WHERE id = $1",
+            v[1].0,
+        )
+        .await;
     assert_eq!(target, 45.0);
     // Money targets are stored in yuan.
-    let income: f64 = sqlx::query_scalar(
-        "SELECT (targets->>'self_generated_income')::float8 FROM filings WHERE id = $1",
-    )
-    .bind(v[1].0)
-    .fetch_one(fx.app.pool())
-    .await
-    .unwrap();
+    let income: f64 = fx
+        .app
+        .scalar(
+            "SELECT (targets->>'self_generated_income')::float8 FROM filings WHERE id = $1",
+            v[1].0,
+        )
+        .await;
     assert_eq!(income, 100_000.0);
 
     // Every version stays viewable.
@@ -399,17 +352,17 @@ async fn operator_files_is_returned_fixes_resubmits_and_is_approved() {
 
 #[tokio::test]
 async fn an_approved_filing_is_locked_and_a_change_is_a_new_version_with_a_reason() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let first = file_and_approve(&fx, FUTURE).await;
     let mut op = fx.app.signed_in("op-own").await;
     let path = format!("/platforms/{own}/annual/filing");
 
     // Editing the approved filing is refused; so is submitting it again.
-    let resp = post(&mut op, &path, &full_form(FUTURE, "save", "0")).await;
+    let resp = post(&mut op, &path, &filing_form(FUTURE, "save", "0")).await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(resp.text("#refusal").contains("已审核通过并锁定，不能修改"));
-    let resp = post(&mut op, &path, &full_form(FUTURE, "submit", "0")).await;
+    let resp = post(&mut op, &path, &filing_form(FUTURE, "submit", "0")).await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
     assert!(resp.text("#refusal").starts_with("重复提交"));
     let resp = op
@@ -437,7 +390,7 @@ async fn an_approved_filing_is_locked_and_a_change_is_a_new_version_with_a_reaso
         "starts from the approved version"
     );
 
-    let mut change = full_form(FUTURE, "submit", "0");
+    let mut change = filing_form(FUTURE, "submit", "0");
     change.push(("change".into(), "1".into()));
     let resp = post(&mut op, &path, &change).await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -491,7 +444,7 @@ async fn an_approved_filing_is_locked_and_a_change_is_a_new_version_with_a_reaso
 
 #[tokio::test]
 async fn a_late_submission_is_accepted_and_flagged_a_missing_one_is_overdue() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let mut op = fx.app.signed_in("op-own").await;
     let page = op
@@ -505,7 +458,7 @@ async fn a_late_submission_is_accepted_and_flagged_a_missing_one_is_overdue() {
     let resp = post(
         &mut op,
         &format!("/platforms/{own}/annual/filing"),
-        &full_form(PAST, "submit", "0"),
+        &filing_form(PAST, "submit", "0"),
     )
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
@@ -523,7 +476,7 @@ async fn a_late_submission_is_accepted_and_flagged_a_missing_one_is_overdue() {
 
 #[tokio::test]
 async fn filings_respect_roles_and_data_scope() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let (own, other) = (fx.own, fx.other);
     let fid = file_and_approve(&fx, FUTURE).await;
     let app = &fx.app;
@@ -548,7 +501,7 @@ async fn filings_respect_roles_and_data_scope() {
     let resp = post(
         &mut op_other,
         &format!("/platforms/{own}/annual/filing"),
-        &full_form("2091", "submit", "0"),
+        &filing_form("2091", "submit", "0"),
     )
     .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
@@ -578,7 +531,7 @@ async fn filings_respect_roles_and_data_scope() {
     let resp = post(
         &mut leader,
         &format!("/platforms/{own}/annual/filing"),
-        &full_form("2091", "submit", "0"),
+        &filing_form("2091", "submit", "0"),
     )
     .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
@@ -586,7 +539,7 @@ async fn filings_respect_roles_and_data_scope() {
     let resp = post(
         &mut staff,
         &format!("/platforms/{own}/annual/filing"),
-        &full_form("2091", "submit", "0"),
+        &filing_form("2091", "submit", "0"),
     )
     .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
@@ -622,7 +575,7 @@ async fn filings_respect_roles_and_data_scope() {
 
 #[tokio::test]
 async fn reviewing_twice_or_from_a_stale_page_is_refused() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let fid = file_and_approve(&fx, FUTURE).await;
     let mut staff = fx.app.signed_in("county-staff").await;
@@ -644,7 +597,7 @@ async fn reviewing_twice_or_from_a_stale_page_is_refused() {
     let resp = post(
         &mut op,
         &format!("/platforms/{own}/annual/filing"),
-        &full_form("2091", "submit", "0"),
+        &filing_form("2091", "submit", "0"),
     )
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
@@ -661,15 +614,15 @@ async fn reviewing_twice_or_from_a_stale_page_is_refused() {
 
 #[tokio::test]
 async fn a_draft_saved_elsewhere_meanwhile_is_a_conflict_showing_both() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let mut op = fx.app.signed_in("op-own").await;
     let path = format!("/platforms/{own}/annual/filing");
     // Two tabs open the empty form (lock 0); the first saves a draft.
-    let resp = post(&mut op, &path, &full_form(FUTURE, "save", "0")).await;
+    let resp = post(&mut op, &path, &filing_form(FUTURE, "save", "0")).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     // The second still carries lock 0.
-    let mut mine = full_form(FUTURE, "save", "0");
+    let mut mine = filing_form(FUTURE, "save", "0");
     set(&mut mine, "t_rnd_staff", "77");
     let resp = post(&mut op, &path, &mine).await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
@@ -685,7 +638,7 @@ async fn a_draft_saved_elsewhere_meanwhile_is_a_conflict_showing_both() {
 /// table label the unit once (“（万元）”), and no number cell carries a unit of its own.
 #[tokio::test]
 async fn the_annual_page_shows_money_in_one_labelled_unit() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     file_and_approve(&fx, FUTURE).await;
     let mut op = fx.app.signed_in("op-own").await;

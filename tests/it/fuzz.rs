@@ -15,7 +15,6 @@ use std::time::Instant;
 use crate::common::{Client, Resp, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use kechuang::db::sessions;
 use kechuang::web::routes::registry;
 use scraper::{ElementRef, Html, Selector};
 
@@ -327,20 +326,9 @@ const DEMO_ACCOUNTS: &[&str] = &[
     "demo-auditor",
 ];
 
-async fn user_id(app: &TestApp, username: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-}
-
 /// A brand-new session (no argon2 round trip, no sign-in rate limit) and its CSRF token.
 async fn signed_in(app: &TestApp, user_id: i64) -> (Client, String) {
-    let mut conn = app.pool().acquire().await.unwrap();
-    let cookie = sessions::create(&mut conn, user_id, None).await.unwrap();
-    let mut client = app.client();
-    client.cookies.insert("kc_session".into(), cookie);
+    let mut client = app.session_for(user_id).await;
     let csrf = client.csrf().await;
     (client, csrf)
 }
@@ -351,15 +339,6 @@ async fn anonymous(app: &TestApp) -> (Client, String) {
     let page = client.get("/login").await;
     let csrf = page.value("input[name=csrf_token]").unwrap();
     (client, csrf)
-}
-
-fn cookie_header(client: &Client) -> String {
-    client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// A request of ours, kept for the failure report.
@@ -377,7 +356,7 @@ impl Fuzz {
             .method(sent.method.clone())
             .uri(sent.uri.as_str())
             .header(header::HOST, "localhost")
-            .header(header::COOKIE, cookie_header(&persona.client));
+            .header(header::COOKIE, persona.client.cookie_header());
         if let Some(ct) = &sent.content_type {
             req = req.header(header::CONTENT_TYPE, ct.as_str());
         }
@@ -821,11 +800,9 @@ async fn no_input_gives_a_server_error() {
     // The account the {uid} routes act on: nobody's persona, so a fuzzed reset or disable
     // leaves the personas signed in.
     let target_user = app.user("fuzz-target", None, None, None).await;
-    let own_platform: i64 =
-        sqlx::query_scalar("SELECT platform_id FROM users WHERE username = 'demo-operator'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let own_platform: i64 = app
+        .value("SELECT platform_id FROM users WHERE username = 'demo-operator'")
+        .await;
     eprintln!("demo loaded in {:?}", started.elapsed());
 
     let mut personas = Vec::new();
@@ -837,7 +814,7 @@ async fn no_input_gives_a_server_error() {
         csrf,
     });
     for name in DEMO_ACCOUNTS {
-        let uid = user_id(&app, name).await;
+        let uid = app.user_id(name).await;
         let (client, csrf) = signed_in(&app, uid).await;
         personas.push(Persona {
             name,
@@ -887,7 +864,7 @@ async fn no_input_gives_a_server_error() {
             let persona = &mut fz.personas[who];
             let req = Request::get(path.as_str())
                 .header(header::HOST, "localhost")
-                .header(header::COOKIE, cookie_header(&persona.client))
+                .header(header::COOKIE, persona.client.cookie_header())
                 .body(Body::empty())
                 .unwrap();
             let resp = persona.client.send(req).await;
@@ -1557,10 +1534,8 @@ async fn role_form_with_nonexistent_ids_is_refused_cleanly() {
             "the refusal is not in Chinese"
         );
     }
-    let role: Option<String> = sqlx::query_scalar("SELECT role::text FROM users WHERE id = $1")
-        .bind(target)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let role: Option<String> = app
+        .scalar("SELECT role::text FROM users WHERE id = $1", target)
+        .await;
     assert_eq!(role, None, "a refused role form changed the account");
 }

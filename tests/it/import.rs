@@ -65,23 +65,6 @@ fn workbook(sheets: &[SheetDef]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
-const PLATFORM_HEADER: [&str; 14] = [
-    "平台编号",
-    "平台名称",
-    "所属地区",
-    "平台层级",
-    "功能定位",
-    "产业集群",
-    "法人形式",
-    "共建单位",
-    "建设期开始",
-    "建设期结束",
-    "首轮支持期结束",
-    "统一社会信用代码",
-    "运营管理公司名称",
-    "运营管理公司统一社会信用代码",
-];
-
 /// A valid registry row for platform `i` in `place`.
 fn platform_row(i: usize, place: &str) -> Vec<C> {
     let start = match i % 3 {
@@ -125,7 +108,7 @@ fn platform_row(i: usize, place: &str) -> Vec<C> {
 }
 
 fn registry_file(rows: Vec<Vec<C>>) -> Vec<u8> {
-    workbook(&[("平台名录", PLATFORM_HEADER.to_vec(), rows)])
+    workbook(&[("平台名录", xlsx::PLATFORM_HEADER.to_vec(), rows)])
 }
 
 /// One part of a multipart body.
@@ -161,12 +144,7 @@ async fn post_multipart(client: &mut Client, path: &str, parts: &[Part<'_>]) -> 
         }
     }
     body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    let cookies = client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookies = client.cookie_header();
     let req = Request::post(path)
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")
@@ -186,15 +164,9 @@ async fn upload(client: &mut Client, path: &str, file_name: &str, data: &[u8]) -
 
 /// The problems a preview lists: `(row, column, message)` (the sheet column, if any, dropped).
 fn problems(resp: &Resp) -> Vec<(String, String, String)> {
-    let doc = resp.doc();
-    let row = scraper::Selector::parse("#import-problems tbody tr").unwrap();
-    let td = scraper::Selector::parse("td").unwrap();
-    doc.select(&row)
-        .map(|tr| {
-            let cells: Vec<String> = tr
-                .select(&td)
-                .map(|c| c.text().collect::<String>().trim().to_string())
-                .collect();
+    resp.cells("#import-problems tbody tr")
+        .into_iter()
+        .map(|cells| {
             let n = cells.len();
             (
                 cells[n - 3].clone(),
@@ -220,16 +192,10 @@ async fn confirm(client: &mut Client, preview: &Resp) -> Resp {
     client.post(&action, &[("form_token", &token)]).await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
-}
-
 #[tokio::test]
 async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
 
     // The list offers the import; the page offers the template.
     let list = staff.get("/platforms").await;
@@ -242,13 +208,13 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     let sheets = xlsx::read(&template.bytes);
     let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["说明", "平台名录", "可选值"]);
-    assert_eq!(sheets[1].texts(0), PLATFORM_HEADER);
+    assert_eq!(sheets[1].texts(0), xlsx::PLATFORM_HEADER);
     let guide: Vec<String> = sheets[0]
         .rows
         .iter()
         .flat_map(|r| r.iter().map(|c| c.text.clone()))
         .collect();
-    for header in PLATFORM_HEADER {
+    for header in xlsx::PLATFORM_HEADER {
         assert!(guide.iter().any(|t| t == header), "说明 lacks {header}");
     }
     assert!(guide.iter().any(|t| t == "NT-2024-101"), "no example row");
@@ -293,7 +259,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     rows[25][0] = t("NT-2024-100");
     rows[33][11] = t("91320600MA1M9QX7K9");
     rows[41][9] = C::D(2023, 1, 1);
-    let before = count(&app, "SELECT count(*) FROM platforms").await;
+    let before = app.value::<i64>("SELECT count(*) FROM platforms").await;
     let resp = upload(
         &mut staff,
         "/platforms/import",
@@ -323,26 +289,31 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     }
     assert!(resp.body.contains("没有写入任何数据"));
     assert!(!resp.body.contains("import-confirm"));
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, before);
-    assert_eq!(count(&app, "SELECT count(*) FROM imports").await, 0);
+    assert_eq!(
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
+        before
+    );
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM imports").await, 0);
 
     // The fixed file: previewed, nothing written until confirmed, then all 50 in one step.
     let file = registry_file(good);
     let preview = upload(&mut staff, "/platforms/import", "平台名录.xlsx", &file).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(preview.body.contains("全部 50 行检查通过"));
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, before);
+    assert_eq!(
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
+        before
+    );
     let done = confirm(&mut staff, &preview).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), Some("/platforms/import?notice=imported"));
     assert_eq!(
-        count(&app, "SELECT count(*) FROM platforms").await,
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
         before + 50
     );
     // Full-width codes normalised, text dates read, the operating companies on file.
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM platforms WHERE code IN ('NT-2024-100', 'NT-2024-107')
                AND construction_start = '2024-05-01' AND stage = 'registration'"
         )
@@ -350,16 +321,14 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
         2
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM platforms WHERE code LIKE 'NT-2024-%' AND construction_start = '2024-05-01'"
+        app.value::<i64>(
+            "SELECT count(*) FROM platforms WHERE code LIKE 'NT-2024-%' AND construction_start = '2024-05-01'",
         )
         .await,
         50
     );
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM platform_companies c JOIN registrations r USING (platform_id)
               WHERE 'operating_company' = ANY(r.operating_modes)"
         )
@@ -367,8 +336,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
         5
     );
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM lifecycle_events WHERE kind = 'registration.created'"
         )
         .await,
@@ -394,7 +362,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(again.body.contains("本次未重复导入"), "{}", again.body);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM platforms").await,
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
         before + 50
     );
     assert_eq!(app.audit_count("import.platforms").await, 1);
@@ -402,7 +370,7 @@ async fn staff_import_fifty_platforms_see_every_mistake_first_then_import_once()
     let replay = confirm(&mut staff, &preview).await;
     assert!(replay.status.is_client_error() || replay.status.is_redirection());
     assert_eq!(
-        count(&app, "SELECT count(*) FROM platforms").await,
+        app.value::<i64>("SELECT count(*) FROM platforms").await,
         before + 50
     );
 }
@@ -432,7 +400,7 @@ async fn county_staff_import_only_into_their_county() {
     assert_eq!(found[0].0, "第 3 行");
     assert_eq!(found[0].1, "所属地区");
     assert!(found[0].2.contains("您无权在该地区登记平台"), "{found:?}");
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, 0);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM platforms").await, 0);
 
     // Their own county only: imported, and their history shows it.
     let rows = vec![platform_row(0, "崇川区")];
@@ -448,7 +416,7 @@ async fn county_staff_import_only_into_their_county() {
         confirm(&mut county, &preview).await.status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, 1);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM platforms").await, 1);
 
     // Not for operators or the system admin.
     let p = app.platform("NT-2026-001", "320613").await;
@@ -643,19 +611,19 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
     .await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM ledger_revenue").await,
+        app.value::<i64>("SELECT count(*) FROM ledger_revenue",)
+            .await,
         0,
         "nothing before the confirmation"
     );
     let done = confirm(&mut op, &preview).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let sum: i64 = sqlx::query_scalar(
-        "SELECT sum(amount)::bigint FROM ledger_revenue WHERE platform_id = $1 AND year = 2025",
-    )
-    .bind(own)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let sum: i64 = app
+        .scalar(
+            "SELECT sum(amount)::bigint FROM ledger_revenue WHERE platform_id = $1 AND year = 2025",
+            own,
+        )
+        .await;
     assert_eq!(sum, 12_005_000 + 125_000 + 1_000_000);
     for (table, n) in [
         ("ledger_revenue", 3),
@@ -663,21 +631,17 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
         ("tech_contracts", 1),
         ("licences", 1),
     ] {
-        let got: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM {table} WHERE platform_id = $1 AND year = 2025"
-        ))
-        .bind(own)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+        let got: i64 = app
+            .scalar(
+                &format!("SELECT count(*) FROM {table} WHERE platform_id = $1 AND year = 2025"),
+                own,
+            )
+            .await;
         assert_eq!(got, n, "{table}");
     }
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM licences WHERE use_first_pay_later"
-        )
-        .await,
+        app.value::<i64>("SELECT count(*) FROM licences WHERE use_first_pay_later",)
+            .await,
         1
     );
     assert_eq!(app.audit_count("import.ledger").await, 1);
@@ -703,11 +667,10 @@ async fn an_operator_imports_a_years_ledger_into_its_own_platform_only() {
     .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) FROM ledger_revenue WHERE platform_id = {other}")
-        )
-        .await,
+        app.value::<i64>(&format!(
+            "SELECT count(*) FROM ledger_revenue WHERE platform_id = {other}"
+        ),)
+            .await,
         0
     );
 }
@@ -772,8 +735,7 @@ async fn the_system_admin_imports_accounts_with_one_time_passwords() {
     let issued = done.texts("#issued-accounts tbody tr td code");
     assert_eq!(issued.len(), 2);
     assert_eq!(
-        count(
-            &app,
+        app.value::<i64>(
             "SELECT count(*) FROM users WHERE username IN ('zhang.san', 'li.si')
                AND must_change_password AND role IS NULL"
         )
@@ -788,9 +750,7 @@ async fn the_system_admin_imports_accounts_with_one_time_passwords() {
     assert_eq!(zhang.get("/").await.location(), Some("/password"));
 
     // Staff may not import accounts.
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     assert_eq!(
         staff.get("/admin/users/import").await.status,
         StatusCode::FORBIDDEN
@@ -830,7 +790,7 @@ async fn bad_files_get_a_chinese_4xx_and_write_nothing() {
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet();
         ws.set_name("平台名录").unwrap();
-        for (c, h) in PLATFORM_HEADER.iter().enumerate() {
+        for (c, h) in xlsx::PLATFORM_HEADER.iter().enumerate() {
             ws.write_string(0, c as u16, *h).unwrap();
         }
         ws.merge_range(1, 0, 2, 0, "NT-2024-001", &Format::new())
@@ -940,7 +900,7 @@ async fn bad_files_get_a_chinese_4xx_and_write_nothing() {
         (
             "too many rows",
             "/platforms/import".into(),
-            workbook(&[("平台名录", PLATFORM_HEADER.to_vec(), too_many)]),
+            workbook(&[("平台名录", xlsx::PLATFORM_HEADER.to_vec(), too_many)]),
             StatusCode::PAYLOAD_TOO_LARGE,
             "超过 5000 行",
         ),
@@ -973,7 +933,11 @@ async fn bad_files_get_a_chinese_4xx_and_write_nothing() {
             resp.body
         );
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM platforms").await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM ledger_revenue").await, 0);
-    assert_eq!(count(&app, "SELECT count(*) FROM imports").await, 0);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM platforms").await, 1);
+    assert_eq!(
+        app.value::<i64>("SELECT count(*) FROM ledger_revenue",)
+            .await,
+        0
+    );
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM imports").await, 0);
 }

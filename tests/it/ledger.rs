@@ -3,30 +3,10 @@
 
 use crate::common;
 
-use crate::common::{CHONGCHUAN, CITY, Client, HAIMEN, TestApp, cast, document, platform};
+use crate::common::{Client, TestApp, document, two_platforms};
 use axum::http::StatusCode;
 
 const YEAR: &str = "2025";
-
-struct Fx {
-    app: TestApp,
-    own: i64,
-    other: i64,
-}
-
-async fn fixture() -> Fx {
-    let app = TestApp::new().await;
-    let own = platform("OWN-001").in_county(CHONGCHUAN).insert(&app).await;
-    let other = platform("OTHER-001").in_county(HAIMEN).insert(&app).await;
-    cast()
-        .operator("op-own", own)
-        .operator("op-other", other)
-        .staff("city-staff", CITY)
-        .leader("leader")
-        .insert(&app)
-        .await;
-    Fx { app, own, other }
-}
 
 async fn add(c: &mut Client, platform: i64, kind: &str, fields: &[(&str, &str)]) -> common::Resp {
     let mut all = vec![("year", YEAR)];
@@ -86,7 +66,7 @@ async fn reported(
 
 #[tokio::test]
 async fn the_operator_keeps_the_ledger_and_totals_are_derived_from_the_items() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let mut op = fx.app.signed_in("op-own").await;
 
@@ -151,59 +131,48 @@ async fn the_operator_keeps_the_ledger_and_totals_are_derived_from_the_items() {
         .await;
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     }
-    let resp = add(
-        &mut op,
-        own,
-        "licence",
-        &[
-            ("licensee", "示例企业"),
-            ("achievement", "一种示例工艺"),
-            ("payment_model", "zero_fee_staged_royalty"),
-            ("use_first_pay_later", "on"),
-            ("schedule", "首年免费，次年起按销售额 3% 提成"),
-            ("amount_agreed", "30"),
-            ("amount_received", "5"),
-        ],
-    )
-    .await;
-    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let resp = add(
-        &mut op,
-        own,
-        "company",
-        &[
-            ("name", "示例科技有限公司"),
-            ("uscc", "91320600MA1M9QX7K8"),
-            ("equity_pct", "12.5"),
-            ("investment_form", "technology"),
-        ],
-    )
-    .await;
-    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let resp = add(
-        &mut op,
-        own,
-        "task",
-        &[
-            ("name", "示例国家重点研发计划课题"),
-            ("level", "national"),
-            ("funding", "200"),
-        ],
-    )
-    .await;
-    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let resp = add(
-        &mut op,
-        own,
-        "instrument",
-        &[
-            ("name", "示例场发射电镜"),
-            ("value", "350"),
-            ("open_shared", "on"),
-        ],
-    )
-    .await;
-    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    for (kind, fields) in [
+        (
+            "licence",
+            &[
+                ("licensee", "示例企业"),
+                ("achievement", "一种示例工艺"),
+                ("payment_model", "zero_fee_staged_royalty"),
+                ("use_first_pay_later", "on"),
+                ("schedule", "首年免费，次年起按销售额 3% 提成"),
+                ("amount_agreed", "30"),
+                ("amount_received", "5"),
+            ][..],
+        ),
+        (
+            "company",
+            &[
+                ("name", "示例科技有限公司"),
+                ("uscc", "91320600MA1M9QX7K8"),
+                ("equity_pct", "12.5"),
+                ("investment_form", "technology"),
+            ][..],
+        ),
+        (
+            "task",
+            &[
+                ("name", "示例国家重点研发计划课题"),
+                ("level", "national"),
+                ("funding", "200"),
+            ][..],
+        ),
+        (
+            "instrument",
+            &[
+                ("name", "示例场发射电镜"),
+                ("value", "350"),
+                ("open_shared", "on"),
+            ][..],
+        ),
+    ] {
+        let resp = add(&mut op, own, kind, fields).await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{kind}: {}", resp.body);
+    }
 
     let page = op
         .get(&format!("/platforms/{own}/ledger?year={YEAR}"))
@@ -237,7 +206,7 @@ async fn the_operator_keeps_the_ledger_and_totals_are_derived_from_the_items() {
 
 #[tokio::test]
 async fn a_reported_total_that_differs_from_the_items_is_named() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let mut op = fx.app.signed_in("op-own").await;
     // Reported: service orders 160万, tech contracts 80万, subsidy 300万, expenditure 300万, 1 task.
@@ -305,7 +274,7 @@ async fn a_reported_total_that_differs_from_the_items_is_named() {
 
 #[tokio::test]
 async fn bad_rows_are_refused_field_by_field_keeping_what_was_typed() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let mut op = fx.app.signed_in("op-own").await;
     let resp = add(
@@ -357,22 +326,23 @@ async fn bad_rows_are_refused_field_by_field_keeping_what_was_typed() {
 
 #[tokio::test]
 async fn operators_see_and_touch_only_their_own_ledger() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let (own, other) = (fx.own, fx.other);
     let mut op = fx.app.signed_in("op-own").await;
     let mut op_other = fx.app.signed_in("op-other").await;
     revenue(&mut op, own, "service_orders", "10").await;
     revenue(&mut op_other, other, "service_orders", "20").await;
-    let rid_own: i64 = sqlx::query_scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1")
-        .bind(own)
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
-    let rid_other: i64 = sqlx::query_scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1")
-        .bind(other)
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let rid_own: i64 = fx
+        .app
+        .scalar("SELECT id FROM ledger_revenue WHERE platform_id = $1", own)
+        .await;
+    let rid_other: i64 = fx
+        .app
+        .scalar(
+            "SELECT id FROM ledger_revenue WHERE platform_id = $1",
+            other,
+        )
+        .await;
 
     // Another platform's ledger: not visible, not writable (out of scope answers 404, as if it
     // did not exist).
@@ -405,10 +375,7 @@ async fn operators_see_and_touch_only_their_own_ledger() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ledger_revenue")
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let left: i64 = fx.app.value("SELECT count(*) FROM ledger_revenue").await;
     assert_eq!(left, 2);
 
     // Deleting one's own row works and is audited with what was deleted.
@@ -423,12 +390,12 @@ async fn operators_see_and_touch_only_their_own_ledger() {
         resp.location(),
         Some(format!("/platforms/{own}/ledger?year=2025&notice=ledger_deleted#revenue").as_str())
     );
-    let before: serde_json::Value = sqlx::query_scalar(
-        "SELECT before FROM audit_log WHERE action = 'ledger.delete' ORDER BY seq DESC LIMIT 1",
-    )
-    .fetch_one(fx.app.pool())
-    .await
-    .unwrap();
+    let before: serde_json::Value = fx
+        .app
+        .value(
+            "SELECT before FROM audit_log WHERE action = 'ledger.delete' ORDER BY seq DESC LIMIT 1",
+        )
+        .await;
     assert_eq!(before["amount"], 100_000);
     assert_eq!(before["platform_id"], own);
 
@@ -519,11 +486,9 @@ async fn the_demo_city_itemises_its_reported_figures_and_files_every_year() {
     // The demo operator sees its 2025 discrepancy and its returned 2026 filing with comments.
     let mut op = app.client();
     op.login("demo-operator", kechuang::demo::PASSWORD).await;
-    let own: i64 =
-        sqlx::query_scalar("SELECT platform_id FROM users WHERE username = 'demo-operator'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let own: i64 = app
+        .value("SELECT platform_id FROM users WHERE username = 'demo-operator'")
+        .await;
     let own = format!("/platforms/{own}");
     let ledger = op.get(&format!("{own}/ledger?year=2025")).await;
     assert_eq!(ledger.status, StatusCode::OK);
@@ -545,7 +510,7 @@ async fn the_demo_city_itemises_its_reported_figures_and_files_every_year() {
 
 #[tokio::test]
 async fn a_row_submitted_twice_with_one_form_is_added_once() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let mut op = fx.app.signed_in("op-own").await;
     let mut twin = fx.app.client();
@@ -565,12 +530,13 @@ async fn a_row_submitted_twice_with_one_form_is_added_once() {
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
         assert_eq!(resp.location(), Some(first.as_str()));
     }
-    let rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM ledger_revenue WHERE platform_id = $1")
-            .bind(own)
-            .fetch_one(fx.app.pool())
-            .await
-            .unwrap();
+    let rows: i64 = fx
+        .app
+        .scalar(
+            "SELECT count(*) FROM ledger_revenue WHERE platform_id = $1",
+            own,
+        )
+        .await;
     assert_eq!(rows, 1);
     assert_eq!(fx.app.audit_count("ledger.add").await, 1);
     // The page the redirect leads to says what happened.
@@ -593,7 +559,7 @@ fn programme_status(page: &common::Resp, id: &str) -> String {
 #[tokio::test]
 async fn support_tab_computes_programmes_from_the_records_entered() {
     use chrono::Datelike;
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let (own, other) = (fx.own, fx.other);
     let year_l = (kechuang::clock::today().year() - 1).to_string();
     let mut op = fx.app.signed_in("op-own").await;
@@ -710,12 +676,13 @@ async fn support_tab_computes_programmes_from_the_records_entered() {
     assert!(resp.text("#rec-document_id-error").contains("本平台文件"));
 
     // Staff delete the transaction: back to insufficient data, audited.
-    let rid: i64 =
-        sqlx::query_scalar("SELECT id FROM support_tech_transactions WHERE platform_id = $1")
-            .bind(own)
-            .fetch_one(fx.app.pool())
-            .await
-            .unwrap();
+    let rid: i64 = fx
+        .app
+        .scalar(
+            "SELECT id FROM support_tech_transactions WHERE platform_id = $1",
+            own,
+        )
+        .await;
     let mut staff = fx.app.signed_in("city-staff").await;
     let resp = staff
         .post(
@@ -735,7 +702,7 @@ async fn support_tab_computes_programmes_from_the_records_entered() {
 
 #[tokio::test]
 async fn support_tab_readers_and_writers_are_scoped() {
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let (own, other) = (fx.own, fx.other);
     // Leaders read, without forms.
     let mut leader = fx.app.signed_in("leader").await;
@@ -774,10 +741,7 @@ async fn support_tab_readers_and_writers_are_scoped() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let rid: i64 = sqlx::query_scalar("SELECT id FROM support_fund_results")
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let rid: i64 = fx.app.value("SELECT id FROM support_fund_results").await;
     let mut op_other_writes = fx.app.signed_in("op-other").await;
     let resp = op_other_writes
         .post(
@@ -786,10 +750,10 @@ async fn support_tab_readers_and_writers_are_scoped() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM support_fund_results")
-        .fetch_one(fx.app.pool())
-        .await
-        .unwrap();
+    let left: i64 = fx
+        .app
+        .value("SELECT count(*) FROM support_fund_results")
+        .await;
     assert_eq!(left, 1);
 }
 
@@ -804,7 +768,7 @@ async fn post_confirmed(c: &mut Client, path: &str, fields: &[(&str, &str)]) -> 
 #[tokio::test]
 async fn a_support_claim_runs_from_filing_to_payment_and_recovery_audited() {
     use chrono::Datelike;
-    let fx = fixture().await;
+    let fx = two_platforms().await;
     let own = fx.own;
     let year_l = (kechuang::clock::today().year() - 1).to_string();
     let mut op = fx.app.signed_in("op-own").await;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{TestApp, checklist_item};
+use crate::common::{TestApp, checklist_item, filing_form};
 use axum::http::StatusCode;
 use kechuang::AppState;
 use kechuang::config::{MailSettings, SmtpTls, WebConfig};
@@ -179,30 +179,6 @@ async fn decision(app: &TestApp, platform: i64) {
     tx.commit().await.unwrap();
 }
 
-/// A complete year-start filing form (as tests/it/filing.rs submits it).
-fn filing_form(year: &str) -> Vec<(String, String)> {
-    use kechuang::domain::filing::{target_field, target_indicators};
-    use kechuang::domain::scoring::Rubric;
-    let mut f: Vec<(String, String)> = vec![
-        ("year".into(), year.into()),
-        ("action".into(), "submit".into()),
-        ("lock_version".into(), "0".into()),
-        ("plan_service_orders".into(), "120".into()),
-        ("plan_tech_contracts".into(), "80".into()),
-        ("plan_fiscal_subsidy".into(), "300".into()),
-        ("budget".into(), "500".into()),
-    ];
-    for ind in target_indicators(&Rubric::default_2025()) {
-        let value = if ind.key == "self_sufficiency_ratio" {
-            "0.6"
-        } else {
-            "10"
-        };
-        f.push((target_field(&ind.key), value.into()));
-    }
-    f
-}
-
 #[tokio::test]
 async fn a_returned_filing_emails_the_operator_exactly_once_with_a_link_to_the_page() {
     if !sink_available("returned filing") {
@@ -260,7 +236,7 @@ async fn a_returned_filing_emails_the_operator_exactly_once_with_a_link_to_the_p
     assert!(settings_page.value("input[name=email]").is_none());
 
     // The operator files; staff return the filing.
-    let form = filing_form("2090");
+    let form = filing_form("2090", "submit", "0");
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let resp = operator
         .post(&format!("/platforms/{own}/annual/filing"), &pairs)
@@ -338,12 +314,12 @@ async fn a_returned_filing_emails_the_operator_exactly_once_with_a_link_to_the_p
     let rows = outbox_of(&app, op).await;
     assert_eq!(rows[0].1, "sent");
     assert_eq!(rows[0].2, 1);
-    let delivered: bool =
-        sqlx::query_scalar("SELECT delivered_at IS NOT NULL FROM mail_outbox WHERE user_id = $1")
-            .bind(op)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let delivered: bool = app
+        .scalar(
+            "SELECT delivered_at IS NOT NULL FROM mail_outbox WHERE user_id = $1",
+            op,
+        )
+        .await;
     assert!(delivered);
 }
 
@@ -398,11 +374,9 @@ async fn the_opt_out_suppresses_reminders_but_not_decisions() {
     tx.commit().await.unwrap();
     assert_eq!(created, 4, "two reminders for each operator");
     // Both still get the in-app notices.
-    let in_app: i64 = sqlx::query_scalar("SELECT count(*) FROM notices WHERE user_id = $1")
-        .bind(quiet)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let in_app: i64 = app
+        .scalar("SELECT count(*) FROM notices WHERE user_id = $1", quiet)
+        .await;
     assert_eq!(in_app, 2);
     // A decision.
     decision(&app, own).await;
@@ -523,13 +497,12 @@ async fn with_the_server_down_rows_wait_with_their_error_and_are_delivered_later
     let error = rows[0].3.clone().unwrap();
     assert!(error.starts_with("无法连接邮件服务器\n"), "{error}");
     // Backoff: not due again for a minute.
-    let wait: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM mail_outbox WHERE user_id = $1",
-    )
-    .bind(op)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let wait: f64 = app
+        .scalar(
+            "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM mail_outbox WHERE user_id = $1",
+            op,
+        )
+        .await;
     assert!((50.0..=61.0).contains(&wait), "{wait}");
     assert_eq!(
         send_due(app.pool(), &mailer).await.unwrap(),
@@ -592,11 +565,11 @@ async fn with_the_server_down_rows_wait_with_their_error_and_are_delivered_later
     // Out of tries while the server is down: given up as failed, shown as 已放弃.
     drop(sink);
     decision(&app, own).await;
-    sqlx::query("UPDATE mail_outbox SET attempts = $1 WHERE status = 'pending'")
-        .bind(kechuang::domain::mail::MAX_ATTEMPTS - 1)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE mail_outbox SET attempts = $1 WHERE status = 'pending'",
+        kechuang::domain::mail::MAX_ATTEMPTS - 1,
+    )
+    .await;
     let round = send_due(app.pool(), &mailer).await.unwrap();
     assert_eq!((round.claimed, round.failed), (1, 1));
     let page = admin.get("/admin/mail").await;

@@ -48,14 +48,6 @@ async fn midyear_deadline(app: &TestApp, year: i32, month: u32, day: u32) {
         .unwrap();
 }
 
-async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-}
-
 fn ratio_of(page: &common::Resp, key: &str) -> String {
     page.text(&format!("#midyear-completion tr[data-key={key}] td.ratio"))
 }
@@ -174,10 +166,9 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
     assert_eq!(app.audit_count("midyear.submit").await, 1);
     assert_eq!(app.audit_count("midyear.save").await, 1);
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.submitted'",
-            fx.p
+            fx.p,
         )
         .await,
         1
@@ -232,12 +223,12 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
         rows.iter()
             .any(|r| r.contains("平台主任") && r.contains(&due))
     );
-    let source: String =
-        sqlx::query_scalar("SELECT DISTINCT source FROM checklist_items WHERE platform_id = $1")
-            .bind(fx.p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let source: String = app
+        .scalar(
+            "SELECT DISTINCT source FROM checklist_items WHERE platform_id = $1",
+            fx.p,
+        )
+        .await;
     assert_eq!(source, format!("midyear:{year}"));
 
     // A second review of the year is refused; one more action can be added.
@@ -271,10 +262,9 @@ async fn the_operator_files_staff_hold_the_review_and_actions_land_on_the_checkl
     assert_eq!(app.audit_count("midyear.review").await, 1);
     assert_eq!(app.audit_count("checklist.create").await, 3);
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.reviewed'",
-            fx.p
+            fx.p,
         )
         .await,
         1
@@ -329,13 +319,12 @@ async fn a_late_submission_is_accepted_and_recorded_as_late() {
     .unwrap();
     assert!(late);
     assert_eq!(after["late"], true);
-    let summary: String = sqlx::query_scalar(
-        "SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.submitted'",
-    )
-    .bind(fx.p)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let summary: String = app
+        .scalar(
+            "SELECT summary FROM lifecycle_events WHERE platform_id = $1 AND kind = 'midyear.submitted'",
+            fx.p,
+        )
+        .await;
     assert!(summary.contains("逾期提交"));
 }
 
@@ -404,12 +393,12 @@ async fn an_operator_cannot_read_or_file_another_platforms_report() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    let value: serde_json::Value =
-        sqlx::query_scalar("SELECT actuals FROM midyear_reports WHERE platform_id = $1")
-            .bind(fx.other)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let value: serde_json::Value = app
+        .scalar(
+            "SELECT actuals FROM midyear_reports WHERE platform_id = $1",
+            fx.other,
+        )
+        .await;
     assert_eq!(value["rnd_staff"], 7.0, "untouched");
 }
 
@@ -449,8 +438,7 @@ async fn bad_input_names_every_field_and_nothing_is_saved() {
         "what was typed is kept"
     );
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM midyear_reports WHERE platform_id = $1",
             fx.p
         )
@@ -579,10 +567,9 @@ async fn bad_input_names_every_field_and_nothing_is_saved() {
         "no review recorded yet"
     );
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND source NOT LIKE 'rule:%'",
-            fx.p
+            fx.p,
         )
         .await,
         0

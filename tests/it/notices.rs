@@ -139,36 +139,31 @@ async fn the_generator_reminds_the_responsible_people_once_per_day_mark() {
             .unwrap(),
         2
     );
-    let yearend: Vec<String> = sqlx::query_scalar(
-        "SELECT subject FROM notices WHERE kind = 'deadline.yearend' ORDER BY id",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let yearend: Vec<String> = app
+        .values("SELECT subject FROM notices WHERE kind = 'deadline.yearend' ORDER BY id")
+        .await;
     assert_eq!(
         yearend,
         vec![format!("yearend:2030:platform:{filed}"); 2],
         "only the platform whose evaluation is not submitted"
     );
-    let text: String = sqlx::query_scalar(
-        "SELECT text FROM notices WHERE kind = 'deadline.yearend' AND user_id = $1",
-    )
-    .bind(op2)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let text: String = app
+        .scalar(
+            "SELECT text FROM notices WHERE kind = 'deadline.yearend' AND user_id = $1",
+            op2,
+        )
+        .await;
     // The text carries the date; how far away it is is said when the notice is read.
     assert!(
         text.contains("2031-01-31") && !text.contains("还剩"),
         "{text}"
     );
-    let due: Option<NaiveDate> = sqlx::query_scalar(
-        "SELECT due_on FROM notices WHERE kind = 'deadline.yearend' AND user_id = $1",
-    )
-    .bind(op2)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let due: Option<NaiveDate> = app
+        .scalar(
+            "SELECT due_on FROM notices WHERE kind = 'deadline.yearend' AND user_id = $1",
+            op2,
+        )
+        .await;
     assert_eq!(due, Some(d("2031-01-31")));
     assert!(app.audit_count("notices.generate").await >= 5);
 }
@@ -190,16 +185,12 @@ async fn notices_are_private_and_counted_in_the_header() {
     notices::generate(app.pool(), d("2030-03-28"), &kechuang::web::links::NOTICES)
         .await
         .unwrap();
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM notices WHERE user_id = $1 ORDER BY id")
-        .bind(op)
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
-    let staff_notice: i64 = sqlx::query_scalar("SELECT id FROM notices WHERE user_id = $1 LIMIT 1")
-        .bind(staff)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let ids: Vec<i64> = app
+        .column("SELECT id FROM notices WHERE user_id = $1 ORDER BY id", op)
+        .await;
+    let staff_notice: i64 = app
+        .scalar("SELECT id FROM notices WHERE user_id = $1 LIMIT 1", staff)
+        .await;
 
     let mut c = app.signed_in("op1").await;
     let page = c.get("/notices").await;
@@ -211,12 +202,9 @@ async fn notices_are_private_and_counted_in_the_header() {
     // Another user's notice: not found, and it stays unread.
     let resp = c.post(&format!("/notices/{staff_notice}/read"), &[]).await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let read: Option<chrono::DateTime<Utc>> =
-        sqlx::query_scalar("SELECT read_at FROM notices WHERE id = $1")
-            .bind(staff_notice)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let read: Option<chrono::DateTime<Utc>> = app
+        .scalar("SELECT read_at FROM notices WHERE id = $1", staff_notice)
+        .await;
     assert!(read.is_none());
 
     // Marking one's own read; "go" follows the notice's link.

@@ -2,20 +2,12 @@
 //! advisor's service visits, the construction-period acceptance and the transformation
 //! deadline, research-integrity records and the evaluation ban — with audit and timeline.
 
-use crate::common::TestApp;
+use crate::common::{Client, Resp, TestApp};
 use axum::http::StatusCode;
 use chrono::Duration;
 use kechuang::db::audit::{self, Actor};
 use kechuang::domain::calendar::add_months;
 use kechuang::domain::role::Role;
-
-async fn scalar_i64(app: &TestApp, sql: &str, id: i64) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-}
 
 async fn events(app: &TestApp, platform: i64, kind: &str) -> Vec<(String, Option<i64>)> {
     sqlx::query_as(
@@ -29,8 +21,7 @@ async fn events(app: &TestApp, platform: i64, kind: &str) -> Vec<(String, Option
 }
 
 async fn version(app: &TestApp, platform: i64) -> String {
-    scalar_i64(
-        app,
+    app.scalar::<i64>(
         "SELECT version::bigint FROM platforms WHERE id = $1",
         platform,
     )
@@ -77,14 +68,18 @@ async fn document(app: &TestApp, platform: i64, kind: &str, title: &str) -> i64 
     id
 }
 
-/// The status of a platform's finding for `rule`.
-async fn finding(app: &TestApp, p: i64, rule: &str) -> String {
-    sqlx::query_scalar("SELECT status FROM findings WHERE platform_id = $1 AND rule_id = $2")
-        .bind(p)
-        .bind(rule)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+/// Logs a phone visit to platform `p` on `date` with these topics (and the same advice).
+async fn phone_visit(c: &mut Client, p: i64, date: &str, topics: &str) -> Resp {
+    c.post(
+        &format!("/platforms/{p}/visits"),
+        &[
+            ("visit_date", date),
+            ("form", "phone"),
+            ("topics", topics),
+            ("advice", topics),
+        ],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -102,11 +97,8 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
         .await;
     let advisor = app.user("adv-a", Some(Role::Advisor), None, None).await;
     let gone = app.user("adv-gone", Some(Role::Advisor), None, None).await;
-    sqlx::query("UPDATE users SET disabled = true WHERE id = $1")
-        .bind(gone)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec("UPDATE users SET disabled = true WHERE id = $1", gone)
+        .await;
     app.user("op-a", Some(Role::Operator), Some(p), None).await;
     app.user("leader", Some(Role::Leader), None, None).await;
 
@@ -135,7 +127,7 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
     kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::clock::today())
         .await
         .unwrap();
-    assert_eq!(finding(&app, p, "OPS-STAFF").await, "fail");
+    assert_eq!(app.finding(p, "OPS-STAFF").await, "fail");
 
     // Staff of another county cannot be chosen, nor a disabled advisor.
     let resp = c
@@ -176,15 +168,13 @@ async fn staff_assign_the_advisor_and_the_responsible_staff_member() {
     assert_eq!((a, s), (Some(advisor), Some(county)));
     assert_ne!(version(&app, p).await, v, "the version moved on");
     // The write refreshed the platform's findings at once.
-    assert_eq!(finding(&app, p, "OPS-STAFF").await, "pass");
+    assert_eq!(app.finding(p, "OPS-STAFF").await, "pass");
 
     // Audit and timeline.
     assert_eq!(app.audit_count("platform.assign").await, 1);
-    let after: serde_json::Value =
-        sqlx::query_scalar("SELECT after FROM audit_log WHERE action = 'platform.assign'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let after: serde_json::Value = app
+        .value("SELECT after FROM audit_log WHERE action = 'platform.assign'")
+        .await;
     assert_eq!(after["advisor_name"], "adv-a");
     assert_eq!(
         events(&app, p, "advisor.assigned").await[0].0,
@@ -318,17 +308,7 @@ async fn only_the_assigned_advisor_logs_visits() {
         b.get(&format!("/platforms/{p}/operation")).await.status,
         StatusCode::NOT_FOUND
     );
-    let resp = b
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "冒名"),
-                ("advice", "冒名"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut b, p, &date, "冒名").await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 
     // The operator reads the visits but cannot log one; staff do not log visits either.
@@ -336,34 +316,13 @@ async fn only_the_assigned_advisor_logs_visits() {
     let page = op.get(&format!("/platforms/{p}/operation")).await;
     assert_eq!(page.texts("#visit-list tbody tr").len(), 1);
     assert!(page.texts("form[action$='/visits']").is_empty());
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "x"),
-                ("advice", "x"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut op, p, &date, "x").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     let mut staff = app.signed_in("staff1").await;
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "x"),
-                ("advice", "x"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut staff, p, &date, "x").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        scalar_i64(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM advisor_visits WHERE platform_id = $1",
             p
         )
@@ -373,17 +332,7 @@ async fn only_the_assigned_advisor_logs_visits() {
 
     // Once the advisor is replaced, the old one is out (out of scope: 404).
     set(&app, p, &format!("advisor_id = {stranger}")).await;
-    let resp = adv
-        .post(
-            &format!("/platforms/{p}/visits"),
-            &[
-                ("visit_date", &date),
-                ("form", "phone"),
-                ("topics", "x"),
-                ("advice", "x"),
-            ],
-        )
-        .await;
+    let resp = phone_visit(&mut adv, p, &date, "x").await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 }
 
@@ -438,7 +387,7 @@ async fn acceptance_and_the_transformation_deadline() {
     kechuang::db::compliance::refresh(app.pool(), Some(&[p]), kechuang::clock::today())
         .await
         .unwrap();
-    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "warn");
+    assert_eq!(app.finding(p, "OPS-ACCEPTANCE").await, "warn");
 
     let mut c = app.signed_in("staff1").await;
     let page = c.get(&format!("/platforms/{p}/operation")).await;
@@ -507,7 +456,7 @@ async fn acceptance_and_the_transformation_deadline() {
     assert_eq!(record[3], "建设期满验收报告");
     assert_eq!(app.audit_count("acceptance.record").await, 1);
     // The snapshot reads the record: the finding follows at once.
-    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "pass");
+    assert_eq!(app.finding(p, "OPS-ACCEPTANCE").await, "pass");
     assert_eq!(
         events(&app, p, "construction.accepted").await,
         vec![(
@@ -558,7 +507,7 @@ async fn acceptance_and_the_transformation_deadline() {
         events(&app, p, "construction.accepted").await[1].0,
         "更正建设期满验收：有条件通过（验收日期 2024-07-20）"
     );
-    assert_eq!(finding(&app, p, "OPS-ACCEPTANCE").await, "warn");
+    assert_eq!(app.finding(p, "OPS-ACCEPTANCE").await, "warn");
 
     // The operator reads it and cannot record one.
     let mut op = app.signed_in("op-a").await;
@@ -610,9 +559,7 @@ async fn acceptance_needs_an_operating_platform_with_a_construction_end() {
     )
     .await;
     let no_end = app.platform("OPS-008", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
 
     let page = c.get(&format!("/platforms/{registering}/operation")).await;
     assert!(
@@ -652,8 +599,7 @@ async fn acceptance_needs_an_operating_platform_with_a_construction_end() {
             .contains("尚未登记建设期结束日期")
     );
     assert_eq!(
-        scalar_i64(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM construction_acceptances WHERE platform_id <> $1",
             0
         )
@@ -738,12 +684,12 @@ async fn a_serious_integrity_violation_bars_evaluation() {
             "staff1"
         ]
     );
-    let funds = scalar_i64(
-        &app,
-        "SELECT funds_to_recover FROM integrity_records WHERE platform_id = $1",
-        p,
-    )
-    .await;
+    let funds = app
+        .scalar::<i64>(
+            "SELECT funds_to_recover FROM integrity_records WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert_eq!(funds, 125_000, "stored as whole yuan");
     assert_eq!(app.audit_count("integrity.record").await, 1);
     let recorded = events(&app, p, "integrity.recorded").await;
@@ -815,55 +761,61 @@ async fn a_serious_integrity_violation_bars_evaluation() {
 #[tokio::test]
 async fn the_demo_city_has_visits_acceptances_integrity_records_and_documents() {
     let app = TestApp::with_demo().await;
-    let pool = app.pool().clone();
-    let count = |sql: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    };
-    assert!(count("SELECT count(*) FROM advisor_visits").await >= 18);
+    assert!(
+        app.value::<i64>("SELECT count(*) FROM advisor_visits",)
+            .await
+            >= 18
+    );
     assert_eq!(
-        count("SELECT count(DISTINCT platform_id) FROM advisor_visits").await,
+        app.value::<i64>("SELECT count(DISTINCT platform_id) FROM advisor_visits",)
+            .await,
         6
     );
     // Exactly one of the advisor's platforms was last served more than 183 days ago.
     assert_eq!(
-        count(
+        app.value::<i64>(
             "SELECT count(*) FROM (SELECT platform_id FROM advisor_visits GROUP BY platform_id
-                                   HAVING max(visit_date) < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183) t"
+                                   HAVING max(visit_date) < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183) t",
         )
         .await,
         1
     );
     // Every platform past its construction end (and out of registration) has its acceptance.
     assert_eq!(
-        count(
+        app.value::<i64>(
             "SELECT count(*) FROM platforms p WHERE p.stage <> 'registration'
                AND p.construction_end + 50 <= (now() AT TIME ZONE 'Asia/Shanghai')::date
-               AND NOT EXISTS (SELECT 1 FROM construction_acceptances a WHERE a.platform_id = p.id)"
+               AND NOT EXISTS (SELECT 1 FROM construction_acceptances a WHERE a.platform_id = p.id)",
         )
         .await,
         0
     );
     assert_eq!(
-        count("SELECT count(*) FROM construction_acceptances WHERE result = 'conditional'").await,
+        app.value::<i64>(
+            "SELECT count(*) FROM construction_acceptances WHERE result = 'conditional'"
+        )
+        .await,
         1
     );
     assert_eq!(
-        count("SELECT count(*) FROM construction_acceptances WHERE result = 'failed'").await,
+        app.value::<i64>("SELECT count(*) FROM construction_acceptances WHERE result = 'failed'",)
+            .await,
         1
     );
     assert!(
-        count("SELECT count(*) FROM construction_acceptances WHERE document_id IS NOT NULL").await
+        app.value::<i64>(
+            "SELECT count(*) FROM construction_acceptances WHERE document_id IS NOT NULL"
+        )
+        .await
             >= 3
     );
-    assert_eq!(count("SELECT count(*) FROM integrity_records").await, 2);
     assert_eq!(
-        count(
+        app.value::<i64>("SELECT count(*) FROM integrity_records",)
+            .await,
+        2
+    );
+    assert_eq!(
+        app.value::<i64>(
             "SELECT count(*) FROM integrity_records r JOIN platforms p ON p.id = r.platform_id
              WHERE r.serious AND p.stage = 'rectifying'"
         )
@@ -874,16 +826,12 @@ async fn the_demo_city_has_visits_acceptances_integrity_records_and_documents() 
     // What people see.
     let mut staff = app.client();
     staff.login("demo-staff", kechuang::demo::PASSWORD).await;
-    let banned: i64 = sqlx::query_scalar("SELECT platform_id FROM integrity_records WHERE serious")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let banned: i64 = app
+        .value("SELECT platform_id FROM integrity_records WHERE serious")
+        .await;
     let page = staff.get(&format!("/platforms/{banned}/operation")).await;
     assert!(page.text("#integrity-ban").starts_with("绩效评估禁入至"));
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM platforms ORDER BY id")
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+    let ids: Vec<i64> = app.values("SELECT id FROM platforms ORDER BY id").await;
     for id in &ids {
         for tab in ["operation", "documents"] {
             let resp = staff.get(&format!("/platforms/{id}/{tab}")).await;

@@ -30,10 +30,6 @@ async fn leader(app: &TestApp) -> Client {
     app.signed_in("leader").await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
-}
-
 /// Whitespace does not matter when comparing quoted text with the source.
 fn squash(s: &str) -> String {
     s.split_whitespace().collect()
@@ -43,23 +39,23 @@ fn squash(s: &str) -> String {
 async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
     let app = synced_app().await;
     let clauses: usize = library().iter().map(|p| p.clauses.len()).sum();
-    assert_eq!(count(&app, "SELECT count(*) FROM policies").await, 5);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM policies").await, 5);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM policy_clauses").await,
+        app.value::<i64>("SELECT count(*) FROM policy_clauses",)
+            .await,
         clauses as i64
     );
     assert_eq!(app.audit_count("policy.sync").await, 5);
-    let synced_at: Vec<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT synced_at FROM policies ORDER BY short_id")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let synced_at: Vec<chrono::DateTime<chrono::Utc>> = app
+        .values("SELECT synced_at FROM policies ORDER BY short_id")
+        .await;
 
     let again = policies::sync(app.pool()).await.unwrap();
     assert!(again.is_noop(), "{again:?}");
-    assert_eq!(count(&app, "SELECT count(*) FROM policies").await, 5);
+    assert_eq!(app.value::<i64>("SELECT count(*) FROM policies").await, 5);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM policy_clauses").await,
+        app.value::<i64>("SELECT count(*) FROM policy_clauses",)
+            .await,
         clauses as i64
     );
     assert_eq!(
@@ -67,11 +63,9 @@ async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
         5,
         "no change, no audit record"
     );
-    let synced_again: Vec<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT synced_at FROM policies ORDER BY short_id")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+    let synced_again: Vec<chrono::DateTime<chrono::Utc>> = app
+        .values("SELECT synced_at FROM policies ORDER BY short_id")
+        .await;
     assert_eq!(synced_at, synced_again, "rows untouched");
 
     // Stored as parsed, with the source's hash.
@@ -84,10 +78,9 @@ async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
     assert_eq!(status, "in_force");
     assert_eq!(number.as_deref(), Some("通政办发〔2025〕10号"));
     assert_eq!(sha, sha256_hex(include_str!("../../policies/NT10.txt")));
-    let js: String = sqlx::query_scalar("SELECT status FROM policies WHERE short_id = 'JS'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let js: String = app
+        .value("SELECT status FROM policies WHERE short_id = 'JS'")
+        .await;
     assert_eq!(js, "draft");
     let (parent, level, heading): (Option<String>, i16, String) = sqlx::query_as(
         "SELECT parent_id, level, heading FROM policy_clauses WHERE policy = 'NT10' AND clause_id = '二(一)3'",
@@ -104,7 +97,9 @@ async fn sync_fills_the_tables_and_a_second_run_changes_nothing() {
 #[tokio::test]
 async fn sync_repairs_rows_that_differ_from_the_embedded_texts() {
     let app = synced_app().await;
-    let total = count(&app, "SELECT count(*) FROM policy_clauses").await;
+    let total = app
+        .value::<i64>("SELECT count(*) FROM policy_clauses")
+        .await;
     // As if the texts had changed since the last start: a stale hash, an edited clause, a clause
     // that is no longer in the text, and a missing one.
     let actor = Actor::system("test");
@@ -128,15 +123,13 @@ async fn sync_repairs_rows_that_differ_from_the_embedded_texts() {
     );
     assert_eq!(report.clauses_deleted, 1);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM policy_clauses").await,
+        app.value::<i64>("SELECT count(*) FROM policy_clauses",)
+            .await,
         total
     );
-    let text: String = sqlx::query_scalar(
-        "SELECT text FROM policy_clauses WHERE policy = 'NT10' AND clause_id = '三(一)'",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let text: String = app
+        .value("SELECT text FROM policy_clauses WHERE policy = 'NT10' AND clause_id = '三(一)'")
+        .await;
     assert_eq!(text, policy("NT10").unwrap().clause("三(一)").unwrap().text);
     let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
         "SELECT before, after FROM audit_log WHERE action = 'policy.sync' AND entity_id = 'NT10'
@@ -723,10 +716,7 @@ async fn city_staff_change_a_parameter_with_a_reason_and_findings_history_and_sn
     assert_eq!(resp.text("#f-transition_months-reason"), "另一人修改");
 
     // The snapshot carries the values in force (the deadlines from the year's cycle configuration).
-    let id: i64 = sqlx::query_scalar("SELECT min(id) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let id: i64 = app.value("SELECT min(id) FROM platforms").await;
     let json = serde_json::to_value(app.snapshot(id, today).await).unwrap();
     assert_eq!(json["params"]["MKT-BREAK-EVEN.transition_months"], 1200);
     assert_eq!(json["params"]["EVAL-FILING.deadline"], "03-31");

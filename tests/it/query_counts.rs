@@ -29,14 +29,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
 async fn grow(app: &TestApp, from: usize, n: usize) {
     let counties = ["320613", "320614", "320612", "320682"];
     let last = today().year() - 1;
-    let id_of = |username: &'static str| async move {
-        sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_one(app.pool())
-            .await
-            .unwrap()
-    };
-    let (advisor, staff) = (id_of("advisor").await, id_of("staff").await);
+    let (advisor, staff) = (app.user_id("advisor").await, app.user_id("staff").await);
     for i in from..from + n {
         let figures = Figures {
             service_orders: 1_000_000 + 100_000 * i as i64,
@@ -104,10 +97,7 @@ async fn pages_issue_the_same_statements_for_4_or_24_platforms() {
     app.user("leader", Some(Role::Leader), None, None).await;
     app.user("advisor", Some(Role::Advisor), None, None).await;
     grow(&app, 0, 4).await;
-    let first: i64 = sqlx::query_scalar("SELECT min(id) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let first: i64 = app.value("SELECT min(id) FROM platforms").await;
     app.user("operator", Some(Role::Operator), Some(first), None)
         .await;
     let last = today().year() - 1;

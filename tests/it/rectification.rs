@@ -4,7 +4,9 @@
 
 use crate::common;
 
-use crate::common::{CHONGCHUAN, CITY, Client, HAIMEN, TestApp, cast, platform};
+use crate::common::{
+    CHONGCHUAN, CITY, Client, HAIMEN, RECTIFICATION_FORM, TestApp, cast, platform,
+};
 use axum::http::StatusCode;
 
 /// Posted form fields.
@@ -39,27 +41,13 @@ async fn world() -> World {
     World { app, platform }
 }
 
-const OPEN_FORM: &[(&str, &str)] = &[
-    ("triggers", "transfer_not_working"),
-    ("triggers", "progress_below_expectation"),
-    ("trigger_note", "连续两年技术合同和成果转化收入均为0"),
-    ("plan_summary", "调整方向，对接集群企业"),
-    ("deadline", "2030-12-31"),
-    ("measure_description", "重组研发团队"),
-    ("measure_owner", "张主任"),
-    ("measure_due_date", "2030-03-31"),
-    ("measure_description", ""),
-    ("measure_owner", ""),
-    ("measure_due_date", ""),
-    ("measure_description", "签订3项技术服务合同"),
-    ("measure_owner", "运营公司"),
-    ("measure_due_date", "2030-09-30"),
-];
-
 /// Opens a case as `client` and returns its id.
 async fn open_case(client: &mut Client, platform: i64) -> i64 {
     let resp = client
-        .post(&format!("/platforms/{platform}/rectification"), OPEN_FORM)
+        .post(
+            &format!("/platforms/{platform}/rectification"),
+            RECTIFICATION_FORM,
+        )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     let location = resp.location().unwrap();
@@ -74,37 +62,55 @@ async fn open_case(client: &mut Client, platform: i64) -> i64 {
 }
 
 async fn version(app: &TestApp, case: i64) -> String {
-    let v: i32 = sqlx::query_scalar("SELECT version FROM rectification_cases WHERE id = $1")
-        .bind(case)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let v: i32 = app
+        .scalar(
+            "SELECT version FROM rectification_cases WHERE id = $1",
+            case,
+        )
+        .await;
     v.to_string()
 }
 
-async fn stage(app: &TestApp, platform: i64) -> String {
-    sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1")
-        .bind(platform)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+/// A [`world`] whose platform has a case opened and assessed by `staff-a` (city), ready for a decision:
+/// the world, `staff-a` signed in, and the case.
+async fn assessed_case() -> (World, Client, i64) {
+    let w = world().await;
+    let (app, p) = (&w.app, w.platform);
+    let mut alice = app.signed_in("staff-a").await;
+    let case = open_case(&mut alice, p).await;
+    assess(app, &mut alice, p, case).await;
+    (w, alice, case)
 }
 
 fn case_path(platform: i64, case: i64, action: &str) -> String {
     format!("/platforms/{platform}/rectification/{case}{action}")
 }
 
-async fn assess(app: &TestApp, client: &mut Client, platform: i64, case: i64) {
+/// Posts `fields` to the case's `action` with the case's current version, as its page would.
+async fn post_case(
+    app: &TestApp,
+    client: &mut Client,
+    platform: i64,
+    case: i64,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> common::Resp {
     let v = version(app, case).await;
-    let resp = client
-        .post(
-            &case_path(platform, case, "/assessment"),
-            &[
-                ("version", &v),
-                ("assessment", "经专家现场评估，平台整改未达预期"),
-            ],
-        )
-        .await;
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    client.post(&case_path(platform, case, action), &all).await
+}
+
+async fn assess(app: &TestApp, client: &mut Client, platform: i64, case: i64) {
+    let resp = post_case(
+        app,
+        client,
+        platform,
+        case,
+        "/assessment",
+        &[("assessment", "经专家现场评估，平台整改未达预期")],
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
 }
 
@@ -115,19 +121,11 @@ async fn propose(
     case: i64,
     fields: &[(&str, &str)],
 ) -> common::Resp {
-    let v = version(app, case).await;
-    let mut all = vec![("version", v.as_str())];
-    all.extend_from_slice(fields);
-    client
-        .post(&case_path(platform, case, "/propose"), &all)
-        .await
+    post_case(app, client, platform, case, "/propose", fields).await
 }
 
 async fn sign_off(app: &TestApp, client: &mut Client, platform: i64, case: i64) -> common::Resp {
-    let v = version(app, case).await;
-    client
-        .post(&case_path(platform, case, "/signoff"), &[("version", &v)])
-        .await
+    post_case(app, client, platform, case, "/signoff", &[]).await
 }
 
 async fn events(
@@ -180,7 +178,7 @@ async fn staff_open_a_case_and_the_platform_is_rectifying() {
     );
 
     let case = open_case(&mut staff, p).await;
-    assert_eq!(stage(app, p).await, "rectifying");
+    assert_eq!(app.stage(p).await, "rectifying");
 
     let page = staff.get(&case_path(p, case, "?notice=case_opened")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -239,7 +237,7 @@ async fn only_staff_in_scope_open_a_case() {
     ] {
         let mut c = app.signed_in(who).await;
         let resp = c
-            .post(&format!("/platforms/{p}/rectification"), OPEN_FORM)
+            .post(&format!("/platforms/{p}/rectification"), RECTIFICATION_FORM)
             .await;
         assert_eq!(resp.status, status, "{who}");
     }
@@ -256,12 +254,9 @@ async fn only_staff_in_scope_open_a_case() {
         let tab = c.get(&format!("/platforms/{p}/rectification")).await;
         assert_eq!(tab.status, StatusCode::NOT_FOUND, "{who}");
     }
-    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM rectification_cases")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let cases: i64 = app.value("SELECT count(*) FROM rectification_cases").await;
     assert_eq!(cases, 0);
-    assert_eq!(stage(app, p).await, "operating");
+    assert_eq!(app.stage(p).await, "operating");
 }
 
 #[tokio::test]
@@ -307,11 +302,11 @@ async fn a_case_missing_its_items_lists_every_one() {
         resp.value("input[name=measure_description]").as_deref(),
         Some("只写了措施")
     );
-    assert_eq!(stage(app, p).await, "operating");
+    assert_eq!(app.stage(p).await, "operating");
     assert_eq!(app.audit_count("rectification.open").await, 0);
 
     // A deadline already past and a bad date are field errors.
-    let mut form = OPEN_FORM.to_vec();
+    let mut form = RECTIFICATION_FORM.to_vec();
     for (k, v) in &mut form {
         if *k == "deadline" {
             *v = "2020-01-01";
@@ -342,28 +337,28 @@ async fn a_second_open_case_is_refused_with_a_clear_message() {
     .unwrap();
     let mut staff = app.signed_in("staff-a").await;
     let resp = staff
-        .post(&format!("/platforms/{p}/rectification"), OPEN_FORM)
+        .post(&format!("/platforms/{p}/rectification"), RECTIFICATION_FORM)
         .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         resp.text("#refusal li")
             .starts_with("该平台已有进行中的整改案件")
     );
-    assert_eq!(stage(app, p).await, "operating");
+    assert_eq!(app.stage(p).await, "operating");
 }
 
 #[tokio::test]
 async fn a_registering_platform_cannot_be_put_into_rectification() {
     let w = world().await;
     let (app, p) = (&w.app, w.platform);
-    sqlx::query("UPDATE platforms SET stage = 'registration' WHERE id = $1")
-        .bind(p)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    app.exec(
+        "UPDATE platforms SET stage = 'registration' WHERE id = $1",
+        p,
+    )
+    .await;
     let mut staff = app.signed_in("staff-a").await;
     let resp = staff
-        .post(&format!("/platforms/{p}/rectification"), OPEN_FORM)
+        .post(&format!("/platforms/{p}/rectification"), RECTIFICATION_FORM)
         .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -381,18 +376,19 @@ async fn measures_and_notes_are_kept_and_audited() {
     let mut staff = app.signed_in("staff-a").await;
     let case = open_case(&mut staff, p).await;
 
-    let v = version(app, case).await;
-    let resp = staff
-        .post(
-            &case_path(p, case, "/measures"),
-            &[
-                ("version", &v),
-                ("description", "引进2名高层次人才"),
-                ("owner", "人事部"),
-                ("due_date", "2031-01-31"),
-            ],
-        )
-        .await;
+    let resp = post_case(
+        app,
+        &mut staff,
+        p,
+        case,
+        "/measures",
+        &[
+            ("description", "引进2名高层次人才"),
+            ("owner", "人事部"),
+            ("due_date", "2031-01-31"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.text("#f-due_date-error"),
@@ -403,50 +399,50 @@ async fn measures_and_notes_are_kept_and_audited() {
         Some("引进2名高层次人才")
     );
 
-    let resp = staff
-        .post(
-            &case_path(p, case, "/measures"),
-            &[
-                ("version", &v),
-                ("description", "引进2名高层次人才"),
-                ("owner", "人事部"),
-                ("due_date", "2030-10-31"),
-            ],
-        )
-        .await;
+    let resp = post_case(
+        app,
+        &mut staff,
+        p,
+        case,
+        "/measures",
+        &[
+            ("description", "引进2名高层次人才"),
+            ("owner", "人事部"),
+            ("due_date", "2030-10-31"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
 
-    let measure: i64 = sqlx::query_scalar(
-        "SELECT id FROM rectification_measures WHERE case_id = $1 ORDER BY due_date LIMIT 1",
-    )
-    .bind(case)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
-    let v = version(app, case).await;
-    let resp = staff
-        .post(
-            &case_path(p, case, &format!("/measures/{measure}")),
-            &[("version", &v), ("done", "true")],
+    let measure: i64 = app
+        .scalar(
+            "SELECT id FROM rectification_measures WHERE case_id = $1 ORDER BY due_date LIMIT 1",
+            case,
         )
         .await;
+    let resp = post_case(
+        app,
+        &mut staff,
+        p,
+        case,
+        &format!("/measures/{measure}"),
+        &[("done", "true")],
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
 
-    let v = version(app, case).await;
-    let resp = staff
-        .post(
-            &case_path(p, case, "/notes"),
-            &[("version", &v), ("note", "  ")],
-        )
-        .await;
+    let resp = post_case(app, &mut staff, p, case, "/notes", &[("note", "  ")]).await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.text("#f-note-error"), "请填写进展情况");
-    let resp = staff
-        .post(
-            &case_path(p, case, "/notes"),
-            &[("version", &v), ("note", "团队重组完成")],
-        )
-        .await;
+    let resp = post_case(
+        app,
+        &mut staff,
+        p,
+        case,
+        "/notes",
+        &[("note", "团队重组完成")],
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
 
     let page = staff.get(&case_path(p, case, "")).await;
@@ -500,12 +496,12 @@ async fn a_measure_dated_before_its_case_needs_a_tick() {
     .await
     .unwrap();
     let measures = || async {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM rectification_measures WHERE case_id = $1")
-                .bind(case)
-                .fetch_one(app.pool())
-                .await
-                .unwrap();
+        let n: i64 = app
+            .scalar(
+                "SELECT count(*) FROM rectification_measures WHERE case_id = $1",
+                case,
+            )
+            .await;
         n
     };
     let before = measures().await;
@@ -598,12 +594,12 @@ async fn a_stale_case_write_gets_the_conflict_page() {
     assert_eq!(resp.status, StatusCode::CONFLICT);
     let rows = resp.texts("#conflict-table tr.differs");
     assert!(rows.iter().any(|r| r.contains("鲍勃的评估")), "{rows:?}");
-    let assessment: String =
-        sqlx::query_scalar("SELECT assessment FROM rectification_cases WHERE id = $1")
-            .bind(case)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let assessment: String = app
+        .scalar(
+            "SELECT assessment FROM rectification_cases WHERE id = $1",
+            case,
+        )
+        .await;
     assert_eq!(assessment, "", "nothing overwritten");
     assert_eq!(app.audit_count("rectification.assess").await, 0);
 }
@@ -612,11 +608,8 @@ async fn a_stale_case_write_gets_the_conflict_page() {
 
 #[tokio::test]
 async fn one_person_cannot_propose_and_sign_off() {
-    let w = world().await;
+    let (w, mut alice, case) = assessed_case().await;
     let (app, p) = (&w.app, w.platform);
-    let mut alice = app.signed_in("staff-a").await;
-    let case = open_case(&mut alice, p).await;
-    assess(app, &mut alice, p, case).await;
     let resp = propose(
         app,
         &mut alice,
@@ -638,7 +631,7 @@ async fn one_person_cannot_propose_and_sign_off() {
         resp.texts("#refusal li"),
         vec!["提议人与签核人不能为同一人，退/转/并/留决定须由另一名业务人员签核"]
     );
-    assert_eq!(stage(app, p).await, "rectifying");
+    assert_eq!(app.stage(p).await, "rectifying");
     assert_eq!(app.audit_count("rectification.signoff").await, 0);
 
     // The second staff member sees the sign-off form, with a confirmation.
@@ -683,10 +676,9 @@ async fn deciding_without_an_assessment_is_refused() {
     );
 
     // Even a proposal that got in without one (e.g. imported) cannot be signed off.
-    let alice_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'staff-a'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let alice_id: i64 = app
+        .value("SELECT id FROM users WHERE username = 'staff-a'")
+        .await;
     sqlx::query(
         "UPDATE rectification_cases SET decision = 'exit', decision_reason = '导入', proposed_by = $2,
                 proposed_at = now() WHERE id = $1",
@@ -703,7 +695,7 @@ async fn deciding_without_an_assessment_is_refused() {
         resp.texts("#refusal li"),
         vec!["尚未记录充分评估意见（须经充分评估后决定）"]
     );
-    assert_eq!(stage(app, p).await, "rectifying");
+    assert_eq!(app.stage(p).await, "rectifying");
 }
 
 #[tokio::test]
@@ -827,7 +819,7 @@ async fn each_signed_off_decision_moves_the_stage() {
             resp.body
         );
         assert_eq!(
-            stage(app, p).await,
+            app.stage(p).await,
             "rectifying",
             "a proposal alone moves nothing"
         );
@@ -839,7 +831,7 @@ async fn each_signed_off_decision_moves_the_stage() {
             "{decision}: {}",
             resp.body
         );
-        assert_eq!(stage(app, p).await, expected, "{decision}");
+        assert_eq!(app.stage(p).await, expected, "{decision}");
 
         let page = bob.get(&case_path(p, case, "")).await;
         assert_eq!(page.text("#case-status"), "已决定");
@@ -870,12 +862,9 @@ async fn each_signed_off_decision_moves_the_stage() {
 
         match decision {
             "convert" => {
-                let category: String =
-                    sqlx::query_scalar("SELECT category FROM platforms WHERE id = $1")
-                        .bind(p)
-                        .fetch_one(app.pool())
-                        .await
-                        .unwrap();
+                let category: String = app
+                    .scalar("SELECT category FROM platforms WHERE id = $1", p)
+                    .await;
                 assert_eq!(category, "other", "the conversion changes the category");
                 let show = bob.get(&format!("/platforms/{p}")).await;
                 assert!(
@@ -884,12 +873,9 @@ async fn each_signed_off_decision_moves_the_stage() {
                 );
             }
             "merge" => {
-                let into: Option<i64> =
-                    sqlx::query_scalar("SELECT merged_into_id FROM platforms WHERE id = $1")
-                        .bind(p)
-                        .fetch_one(app.pool())
-                        .await
-                        .unwrap();
+                let into: Option<i64> = app
+                    .scalar("SELECT merged_into_id FROM platforms WHERE id = $1", p)
+                    .await;
                 assert_eq!(into, Some(target));
                 let show = bob.get(&format!("/platforms/{target}")).await;
                 assert_eq!(
@@ -928,12 +914,9 @@ async fn each_signed_off_decision_moves_the_stage() {
 
 #[tokio::test]
 async fn a_pending_proposal_can_be_withdrawn() {
-    let w = world().await;
+    let (w, mut alice, case) = assessed_case().await;
     let (app, p) = (&w.app, w.platform);
-    let mut alice = app.signed_in("staff-a").await;
     let mut bob = app.signed_in("staff-b").await;
-    let case = open_case(&mut alice, p).await;
-    assess(app, &mut alice, p, case).await;
     let resp = propose(
         app,
         &mut alice,
@@ -944,25 +927,30 @@ async fn a_pending_proposal_can_be_withdrawn() {
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     // The assessment is frozen while a proposal is pending.
-    let v = version(app, case).await;
-    let resp = bob
-        .post(
-            &case_path(p, case, "/assessment"),
-            &[("version", &v), ("assessment", "改写")],
-        )
-        .await;
+    let resp = post_case(
+        app,
+        &mut bob,
+        p,
+        case,
+        "/assessment",
+        &[("assessment", "改写")],
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         resp.text("#assessment .refusal li")
             .contains("请先撤回提议")
     );
 
-    let resp = bob
-        .post(
-            &case_path(p, case, "/withdraw"),
-            &[("version", &v), ("withdraw_reason", "需补充评估")],
-        )
-        .await;
+    let resp = post_case(
+        app,
+        &mut bob,
+        p,
+        case,
+        "/withdraw",
+        &[("withdraw_reason", "需补充评估")],
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     let page = bob.get(&case_path(p, case, "")).await;
     assert!(page.texts("#proposal").is_empty());
@@ -982,11 +970,8 @@ async fn a_pending_proposal_can_be_withdrawn() {
 
 #[tokio::test]
 async fn staff_of_another_county_and_other_platforms_are_refused() {
-    let w = world().await;
+    let (w, mut alice, case) = assessed_case().await;
     let (app, p) = (&w.app, w.platform);
-    let mut alice = app.signed_in("staff-a").await;
-    let case = open_case(&mut alice, p).await;
-    assess(app, &mut alice, p, case).await;
     let resp = propose(
         app,
         &mut alice,
@@ -996,7 +981,6 @@ async fn staff_of_another_county_and_other_platforms_are_refused() {
     )
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
-    let v = version(app, case).await;
 
     // Out of scope answers 404, as if the platform did not exist.
     let mut haimen = app.signed_in("haimen-staff").await;
@@ -1005,12 +989,7 @@ async fn staff_of_another_county_and_other_platforms_are_refused() {
         StatusCode::NOT_FOUND
     );
     for action in ["/signoff", "/withdraw", "/notes", "/measures"] {
-        let resp = haimen
-            .post(
-                &case_path(p, case, action),
-                &[("version", &v), ("note", "x")],
-            )
-            .await;
+        let resp = post_case(app, &mut haimen, p, case, action, &[("note", "x")]).await;
         assert_eq!(resp.status, StatusCode::NOT_FOUND, "{action}");
     }
     let mut other = app.signed_in("other-advisor").await;
@@ -1022,9 +1001,7 @@ async fn staff_of_another_county_and_other_platforms_are_refused() {
     for who in ["operator", "leader"] {
         let mut c = app.signed_in(who).await;
         assert_eq!(c.get(&case_path(p, case, "")).await.status, StatusCode::OK);
-        let resp = c
-            .post(&case_path(p, case, "/signoff"), &[("version", &v)])
-            .await;
+        let resp = post_case(app, &mut c, p, case, "/signoff", &[]).await;
         assert_eq!(resp.status, StatusCode::FORBIDDEN, "{who}");
     }
     // A case reached through another platform's path does not exist.
@@ -1034,11 +1011,9 @@ async fn staff_of_another_county_and_other_platforms_are_refused() {
         bob.get(&case_path(elsewhere, case, "")).await.status,
         StatusCode::NOT_FOUND
     );
-    let resp = bob
-        .post(&case_path(elsewhere, case, "/signoff"), &[("version", &v)])
-        .await;
+    let resp = post_case(app, &mut bob, elsewhere, case, "/signoff", &[]).await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    assert_eq!(stage(app, p).await, "rectifying");
+    assert_eq!(app.stage(p).await, "rectifying");
 }
 
 // ---- the timeline ---------------------------------------------------------------------
@@ -1139,13 +1114,12 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
         ]
     );
     // Every open case has an overdue measure; one awaits its sign-off.
-    let overdue: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT case_id) FROM rectification_measures m JOIN rectification_cases c ON c.id = m.case_id
-         WHERE c.status = 'open' AND NOT m.done AND m.due_date < current_date",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let overdue: i64 = app
+        .value(
+            "SELECT count(DISTINCT case_id) FROM rectification_measures m JOIN rectification_cases c ON c.id = m.case_id
+             WHERE c.status = 'open' AND NOT m.done AND m.due_date < current_date",
+        )
+        .await;
     assert_eq!(overdue, 4);
     let (pending, platform, version): (i64, i64, i32) = sqlx::query_as(
         "SELECT id, platform_id, version FROM rectification_cases WHERE status = 'open' AND proposed_by IS NOT NULL",
@@ -1155,18 +1129,7 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
     .unwrap();
 
     // The county staff member signs the pending 留 off: the platform operates again.
-    let county: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo-county-staff'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
-    let mut conn = app.pool().acquire().await.unwrap();
-    let cookie = kechuang::db::sessions::create(&mut conn, county, None)
-        .await
-        .unwrap();
-    drop(conn);
-    let mut client = app.client();
-    client.cookies.insert("kc_session".into(), cookie);
+    let mut client = app.session_of("demo-county-staff").await;
     let page = client.get(&case_path(platform, pending, "")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.texts("#measure-list tr.overdue").len(), 1);
@@ -1178,7 +1141,7 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert_eq!(stage(&app, platform).await, "operating");
+    assert_eq!(app.stage(platform).await, "operating");
 
     // Merge targets list what was merged into them; decided platforms' timelines end with the decision.
     let (merged, target): (i64, i64) = sqlx::query_as(
@@ -1187,17 +1150,7 @@ async fn the_demo_city_has_cases_for_every_late_stage() {
     .fetch_one(app.pool())
     .await
     .unwrap();
-    let staff: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo-staff'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    let mut conn = app.pool().acquire().await.unwrap();
-    let cookie = kechuang::db::sessions::create(&mut conn, staff, None)
-        .await
-        .unwrap();
-    drop(conn);
-    let mut client = app.client();
-    client.cookies.insert("kc_session".into(), cookie);
+    let mut client = app.session_of("demo-staff").await;
     let show = client.get(&format!("/platforms/{target}")).await;
     assert_eq!(show.texts("#merged-from li").len(), 1);
     let timeline = client.get(&format!("/platforms/{merged}/timeline")).await;
@@ -1252,12 +1205,9 @@ async fn recover(
 
 #[tokio::test]
 async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
-    let w = world().await;
+    let (w, mut alice, case) = assessed_case().await;
     let (app, p) = (&w.app, w.platform);
-    let mut alice = app.signed_in("staff-a").await;
     let mut bob = app.signed_in("staff-b").await;
-    let case = open_case(&mut alice, p).await;
-    assess(app, &mut alice, p, case).await;
 
     // Errors next to the fields, what was typed kept.
     let resp = propose(
@@ -1385,25 +1335,22 @@ async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
     );
 
     assert_eq!(app.audit_count("rectification.recovery").await, 2);
-    let recovered: i64 = sqlx::query_scalar("SELECT sum(amount)::bigint FROM fund_recoveries")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let recovered: i64 = app
+        .value("SELECT sum(amount)::bigint FROM fund_recoveries")
+        .await;
     assert_eq!(recovered, 1_000_000);
-    let kinds: Vec<String> = sqlx::query_scalar(
-        "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind = 'funds.recovered'",
-    )
-    .bind(p)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let kinds: Vec<String> = app
+        .column(
+            "SELECT kind FROM lifecycle_events WHERE platform_id = $1 AND kind = 'funds.recovered'",
+            p,
+        )
+        .await;
     assert_eq!(kinds.len(), 2);
 
     // The database holds the cap whatever the web layer does.
-    let staff: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'staff-a'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let staff: i64 = app
+        .value("SELECT id FROM users WHERE username = 'staff-a'")
+        .await;
     let err = sqlx::query(
         "INSERT INTO fund_recoveries (case_id, platform_id, recovered_on, amount, voucher, recorded_by)
          VALUES ($1, $2, current_date, 1, 'X', $3)",
@@ -1419,12 +1366,9 @@ async fn an_exit_records_funds_to_recover_and_recoveries_up_to_that_amount() {
 
 #[tokio::test]
 async fn recoveries_are_for_staff_in_scope_and_an_explicit_agreement_end_is_kept() {
-    let w = world().await;
+    let (w, mut alice, case) = assessed_case().await;
     let (app, p) = (&w.app, w.platform);
-    let mut alice = app.signed_in("staff-a").await;
     let mut bob = app.signed_in("staff-b").await;
-    let case = open_case(&mut alice, p).await;
-    assess(app, &mut alice, p, case).await;
     let resp = propose(
         app,
         &mut alice,
@@ -1442,12 +1386,12 @@ async fn recoveries_are_for_staff_in_scope_and_an_explicit_agreement_end_is_kept
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     sign_off(app, &mut bob, p, case).await;
-    let end: Option<chrono::NaiveDate> =
-        sqlx::query_scalar("SELECT agreement_end FROM rectification_cases WHERE id = $1")
-            .bind(case)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let end: Option<chrono::NaiveDate> = app
+        .scalar(
+            "SELECT agreement_end FROM rectification_cases WHERE id = $1",
+            case,
+        )
+        .await;
     assert_eq!(end.unwrap().to_string(), "2026-01-31");
 
     let today = kechuang::clock::today().to_string();
@@ -1476,12 +1420,9 @@ async fn recoveries_are_for_staff_in_scope_and_an_explicit_agreement_end_is_kept
 
 #[tokio::test]
 async fn a_retain_decision_records_no_funds() {
-    let w = world().await;
+    let (w, mut alice, case) = assessed_case().await;
     let (app, p) = (&w.app, w.platform);
-    let mut alice = app.signed_in("staff-a").await;
     let mut bob = app.signed_in("staff-b").await;
-    let case = open_case(&mut alice, p).await;
-    assess(app, &mut alice, p, case).await;
     let resp = propose(
         app,
         &mut alice,
@@ -1513,13 +1454,12 @@ async fn a_retain_decision_records_no_funds() {
 
 /// A claim of the platform already paid (`paid` yuan), as the claim workflow leaves it after 拨付.
 async fn paid_claim(app: &TestApp, platform: i64, paid: i64) -> i64 {
-    let doc: i64 = sqlx::query_scalar(
-        "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '奖补申报书') RETURNING id",
-    )
-    .bind(platform)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let doc: i64 = app
+        .scalar(
+            "INSERT INTO documents (platform_id, kind, title) VALUES ($1, 'other', '奖补申报书') RETURNING id",
+            platform,
+        )
+        .await;
     sqlx::query_scalar(
         "INSERT INTO support_claims (platform_id, programme, as_of, computed_yuan, up_to, document_id, status,
                                      granted_yuan, paid_on, paid_yuan, voucher_no)
@@ -1640,12 +1580,12 @@ async fn a_paid_claim_is_recovered_under_the_exit_decision_and_counts_toward_its
         )
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let linked: Option<i64> =
-        sqlx::query_scalar("SELECT recover_case_id FROM support_claims WHERE id = $1")
-            .bind(claim)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let linked: Option<i64> = app
+        .scalar(
+            "SELECT recover_case_id FROM support_claims WHERE id = $1",
+            claim,
+        )
+        .await;
     assert_eq!(linked, Some(case));
 
     // While the claim is being recovered its 50 万元 are committed: a direct recovery fits in the 20 万元 left.

@@ -18,15 +18,29 @@ async fn registering(app: &TestApp, code: &str, jurisdiction: &str, category: bo
         .await
 }
 
+/// A fresh app with NT-2026-001 being registered in 崇川区 (classified) and its operator `op1`.
+async fn with_operator() -> (TestApp, i64) {
+    let app = TestApp::new().await;
+    let p = registering(&app, "NT-2026-001", "320613", true).await;
+    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    (app, p)
+}
+
+/// [`with_operator`], and the city's staff member `staff1`.
+async fn with_operator_and_staff() -> (TestApp, i64) {
+    let (app, p) = with_operator().await;
+    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+        .await;
+    (app, p)
+}
+
 /// The platform's plan names the 平台+运营管理公司 mode (its companies page then asks for one).
 async fn plans_an_operating_company(app: &TestApp, platform: i64) {
-    sqlx::query(
+    app.exec(
         "UPDATE registrations SET operating_modes = '{operating_company}' WHERE platform_id = $1",
+        platform,
     )
-    .bind(platform)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    .await;
 }
 
 /// A document row of `kind` on file for the platform (the upload pages are another feature).
@@ -38,6 +52,39 @@ async fn document(app: &TestApp, platform: i64, kind: &str) {
         .execute(app.pool())
         .await
         .unwrap();
+}
+
+/// Sets the charter's status (`draft`, `approved`, …) on the dossier.
+async fn set_charter(c: &mut Client, platform: i64, status: &str) -> common::Resp {
+    c.post(
+        &format!("/platforms/{platform}/registration/charter"),
+        &[("charter_status", status)],
+    )
+    .await
+}
+
+/// Adds a company of `mode` (`operating_company`, `industrialization_company`) to the dossier.
+async fn add_company(
+    c: &mut Client,
+    platform: i64,
+    mode: &str,
+    name: &str,
+    uscc: &str,
+) -> common::Resp {
+    c.post(
+        &format!("/platforms/{platform}/registration/companies"),
+        &[("mode", mode), ("name", name), ("uscc", uscc)],
+    )
+    .await
+}
+
+/// Approves the registration (confirmed) with this reason.
+async fn approve(c: &mut Client, platform: i64, reason: &str) -> common::Resp {
+    c.post(
+        &format!("/platforms/{platform}/approve"),
+        &[("reason", reason), ("confirm", "yes")],
+    )
+    .await
 }
 
 /// Adds a decision body through the form; returns its id.
@@ -83,44 +130,26 @@ async fn submit(c: &mut Client, platform: i64) -> common::Resp {
 }
 
 async fn review_status(app: &TestApp, platform: i64) -> String {
-    sqlx::query_scalar("SELECT status FROM registrations WHERE platform_id = $1")
-        .bind(platform)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-}
-
-async fn stage_of(app: &TestApp, platform: i64) -> String {
-    sqlx::query_scalar("SELECT stage FROM platforms WHERE id = $1")
-        .bind(platform)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-}
-
-async fn count(app: &TestApp, sql: &str, platform: i64) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(platform)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+    app.scalar(
+        "SELECT status FROM registrations WHERE platform_id = $1",
+        platform,
+    )
+    .await
 }
 
 async fn controlling(app: &TestApp, company: i64) -> bool {
-    sqlx::query_scalar("SELECT mgmt_cash_controlling FROM platform_companies WHERE id = $1")
-        .bind(company)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+    app.scalar(
+        "SELECT mgmt_cash_controlling FROM platform_companies WHERE id = $1",
+        company,
+    )
+    .await
 }
 
 const VALID_USCC: &str = "91320600MA1M9QX7K8";
 
 #[tokio::test]
 async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
 
     // The empty dossier says what to do next.
@@ -140,12 +169,7 @@ async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
     assert!(page.texts("#approve-link").is_empty());
 
     // Charter: the operator drafts it.
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "draft")],
-        )
-        .await;
+    let resp = set_charter(&mut op, p, "draft").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
 
     // A council with three members, the first one chairing.
@@ -177,16 +201,14 @@ async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
         page.text(".company-missing").contains("尚未登记公司信息"),
         "a ticked company mode asks for its company"
     );
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "示例运营管理有限公司"),
-                ("uscc", " 91320600ma1m9qx7k8 "),
-            ],
-        )
-        .await;
+    let resp = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        " 91320600ma1m9qx7k8 ",
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     let company: i64 = resp
         .location()
@@ -252,37 +274,29 @@ async fn the_operator_fills_in_the_dossier_of_their_own_platform() {
     ] {
         assert_eq!(app.audit_count(action).await, n, "{action}");
     }
-    let controlling: bool = sqlx::query_scalar(
-        "SELECT mgmt_cash_controlling FROM platform_companies WHERE platform_id = $1",
-    )
-    .bind(p)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let controlling: bool = app
+        .scalar(
+            "SELECT mgmt_cash_controlling FROM platform_companies WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert!(controlling, "derived from the shareholders");
 }
 
 #[tokio::test]
 async fn the_operator_cannot_approve_the_charter_nor_the_registration() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
 
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut op, p, "approved").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert!(resp.body.contains("只有科技局业务人员可以审批章程"));
-    let status: String =
-        sqlx::query_scalar("SELECT charter_status FROM registrations WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let status: String = app
+        .scalar(
+            "SELECT charter_status FROM registrations WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert_eq!(status, "none");
     // The operator's charter form does not even offer it.
     let page = op.get(&format!("/platforms/{p}/registration")).await;
@@ -294,32 +308,18 @@ async fn the_operator_cannot_approve_the_charter_nor_the_registration() {
     // The approval routes are staff-only: the guard refuses.
     let resp = op.get(&format!("/platforms/{p}/approve")).await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut op, p, "同意").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(app.audit_count("registration.approve").await, 0);
 }
 
 #[tokio::test]
 async fn an_approved_charter_stays_with_staff() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
+    let (app, p) = with_operator_and_staff().await;
     let mut staff = app.signed_in("staff1").await;
     document(&app, p, "charter").await;
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut staff, p, "approved").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
     // A key event on the timeline, with the charter document.
     let (summary, doc): (String, Option<i64>) = sqlx::query_as(
@@ -332,22 +332,11 @@ async fn an_approved_charter_stays_with_staff() {
     assert_eq!(summary, "章程审批通过");
     assert!(doc.is_some());
     // The write refreshed the platform's findings itself (not the guard, not the daily run).
-    let charter: String = sqlx::query_scalar(
-        "SELECT status FROM findings WHERE platform_id = $1 AND rule_id = 'REG-CHARTER'",
-    )
-    .bind(p)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let charter: String = app.finding(p, "REG-CHARTER").await;
     assert_eq!(charter, "pass");
 
     let mut op = app.signed_in("op1").await;
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "draft")],
-        )
-        .await;
+    let resp = set_charter(&mut op, p, "draft").await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
     assert!(resp.body.contains("章程已审批"));
     let page = op.get(&format!("/platforms/{p}/registration")).await;
@@ -359,9 +348,7 @@ async fn an_approved_charter_stays_with_staff() {
 async fn approving_an_incomplete_registration_lists_every_gap() {
     let app = TestApp::new().await;
     let p = registering(&app, "NT-2026-001", "320613", false).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
 
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -387,12 +374,7 @@ async fn approving_an_incomplete_registration_lists_every_gap() {
     let page = staff.get(&format!("/platforms/{p}/registration")).await;
     assert!(page.text("#submit-form").contains("尚不齐全"));
     assert_eq!(submit(&mut staff, p).await.status, StatusCode::SEE_OTHER);
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "同意设立").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.texts("#refusal li"),
@@ -410,24 +392,18 @@ async fn approving_an_incomplete_registration_lists_every_gap() {
     let body = add_body(&mut staff, p, "board", "董事会").await;
     add_member(&mut staff, p, body, "张明远", true).await;
     add_member(&mut staff, p, body, "李思齐", false).await;
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "同意设立").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         resp.texts("#refusal li")
             .contains(&"决策机构成员不足3人或未设负责人".to_string())
     );
 
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.approved'",
-            p
+            p,
         )
         .await,
         0
@@ -445,12 +421,7 @@ async fn staff_approve_a_complete_registration() {
     let mut staff = app.signed_in("staff1").await;
 
     // Complete the dossier: charter approved, a council of three with a chair, the two documents.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut staff, p, "approved").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let body = add_body(&mut staff, p, "council", "第一届理事会").await;
     for (name, chair) in [("张明远", true), ("李思齐", false), ("王海波", false)] {
@@ -463,14 +434,9 @@ async fn staff_approve_a_complete_registration() {
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
     assert!(page.texts("#approve-form").is_empty());
     assert!(page.text("#not-reviewable").contains("尚未提交审批"));
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "材料齐全，同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "材料齐全，同意设立").await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(submit(&mut staff, p).await.status, StatusCode::SEE_OTHER);
 
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
@@ -489,16 +455,11 @@ async fn staff_approve_a_complete_registration() {
         resp.text("#f-confirm-error"),
         "请勾选确认已核对全部登记材料"
     );
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
 
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "材料齐全，同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "材料齐全，同意设立").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert_eq!(stage_of(&app, p).await, "operating");
+    assert_eq!(app.stage(p).await, "operating");
     let (since, today): (chrono::NaiveDate, chrono::NaiveDate) = sqlx::query_as(
         "SELECT operating_since, (now() AT TIME ZONE 'Asia/Shanghai')::date FROM platforms WHERE id = $1",
     )
@@ -550,12 +511,7 @@ async fn staff_approve_a_complete_registration() {
     assert!(page.texts("#approve-link").is_empty());
 
     // Approving twice is refused: the platform is no longer registering.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "再次审批"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "再次审批").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.texts("#refusal li"),
@@ -601,15 +557,14 @@ async fn county_staff_cannot_touch_another_countys_platform() {
         assert_eq!(resp.status, StatusCode::NOT_FOUND, "POST {path}");
     }
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM decision_bodies WHERE platform_id = $1",
             other
         )
         .await,
         0
     );
-    assert_eq!(stage_of(&app, other).await, "registration");
+    assert_eq!(app.stage(other).await, "registration");
 }
 
 #[tokio::test]
@@ -619,16 +574,15 @@ async fn records_of_another_platform_are_not_found_through_ones_own() {
     let theirs = registering(&app, "NT-2026-002", "320613", true).await;
     app.user("op1", Some(Role::Operator), Some(mine), None)
         .await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let body = add_body(&mut staff, theirs, "council", "理事会").await;
     add_member(&mut staff, theirs, body, "张明远", true).await;
-    let member: i64 = sqlx::query_scalar("SELECT id FROM decision_body_members WHERE body_id = $1")
-        .bind(body)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let member: i64 = app
+        .scalar(
+            "SELECT id FROM decision_body_members WHERE body_id = $1",
+            body,
+        )
+        .await;
 
     let mut op = app.signed_in("op1").await;
     // Their platform directly: the guard.
@@ -659,11 +613,12 @@ async fn records_of_another_platform_are_not_found_through_ones_own() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let name: String = sqlx::query_scalar("SELECT name FROM decision_body_members WHERE id = $1")
-        .bind(member)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let name: String = app
+        .scalar(
+            "SELECT name FROM decision_body_members WHERE id = $1",
+            member,
+        )
+        .await;
     assert_eq!(name, "张明远");
 }
 
@@ -712,22 +667,18 @@ async fn leader_and_advisor_read_but_never_write() {
 
 #[tokio::test]
 async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     plans_an_operating_company(&app, p).await;
 
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "示例运营管理有限公司"),
-                ("uscc", "91320600MA1M9QX7K9"),
-            ],
-        )
-        .await;
+    let resp = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        "91320600MA1M9QX7K9",
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.text("#f-uscc-error"),
@@ -741,24 +692,21 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
     assert!(resp.text(".form-error").contains("1 处"));
 
     // A mode the dossier has not ticked is refused too.
-    let resp = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "industrialization_company"),
-                ("name", "示例产业化有限公司"),
-                ("uscc", VALID_USCC),
-            ],
-        )
-        .await;
+    let resp = add_company(
+        &mut op,
+        p,
+        "industrialization_company",
+        "示例产业化有限公司",
+        VALID_USCC,
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.text("#f-mode-error"),
         "请先在运营模式中勾选「平台+产业化公司」"
     );
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM platform_companies WHERE platform_id = $1",
             p
         )
@@ -767,27 +715,23 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
     );
 
     // One company per mode: the constraint becomes a field error.
-    let ok = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "示例运营管理有限公司"),
-                ("uscc", VALID_USCC),
-            ],
-        )
-        .await;
+    let ok = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        VALID_USCC,
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    let again = op
-        .post(
-            &format!("/platforms/{p}/registration/companies"),
-            &[
-                ("mode", "operating_company"),
-                ("name", "另一家公司"),
-                ("uscc", "9144030071526726XG"),
-            ],
-        )
-        .await;
+    let again = add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "另一家公司",
+        "9144030071526726XG",
+    )
+    .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         again.text("#f-mode-error"),
@@ -798,9 +742,7 @@ async fn an_invalid_uscc_is_a_field_error_and_keeps_what_was_typed() {
 
 #[tokio::test]
 async fn a_second_chair_is_a_field_error() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     let body = add_body(&mut op, p, "council", "理事会").await;
     assert_eq!(
@@ -821,11 +763,9 @@ async fn a_second_chair_is_a_field_error() {
         add_member(&mut op, p, body, "王海波", false).await.status,
         StatusCode::SEE_OTHER
     );
-    let wang: i64 =
-        sqlx::query_scalar("SELECT id FROM decision_body_members WHERE name = '王海波'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let wang: i64 = app
+        .value("SELECT id FROM decision_body_members WHERE name = '王海波'")
+        .await;
     let resp = op
         .post(
             &format!("/platforms/{p}/registration/members/{wang}"),
@@ -837,12 +777,12 @@ async fn a_second_chair_is_a_field_error() {
         resp.text("#f-is_chair-error")
             .starts_with("该决策机构已有负责人")
     );
-    let chairs = count(
-        &app,
-        "SELECT count(*) FROM decision_body_members WHERE body_id = $1 AND is_chair",
-        body,
-    )
-    .await;
+    let chairs = app
+        .scalar::<i64>(
+            "SELECT count(*) FROM decision_body_members WHERE body_id = $1 AND is_chair",
+            body,
+        )
+        .await;
     assert_eq!(chairs, 1);
     assert_eq!(app.audit_count("decision_body_member.create").await, 2);
     assert_eq!(app.audit_count("decision_body_member.update").await, 0);
@@ -850,26 +790,23 @@ async fn a_second_chair_is_a_field_error() {
 
 #[tokio::test]
 async fn shares_sum_to_at_most_one_hundred_percent_and_control_is_derived() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     plans_an_operating_company(&app, p).await;
-    op.post(
-        &format!("/platforms/{p}/registration/companies"),
-        &[
-            ("mode", "operating_company"),
-            ("name", "示例运营管理有限公司"),
-            ("uscc", VALID_USCC),
-        ],
+    add_company(
+        &mut op,
+        p,
+        "operating_company",
+        "示例运营管理有限公司",
+        VALID_USCC,
     )
     .await;
-    let company: i64 =
-        sqlx::query_scalar("SELECT id FROM platform_companies WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let company: i64 = app
+        .scalar(
+            "SELECT id FROM platform_companies WHERE platform_id = $1",
+            p,
+        )
+        .await;
     let add = |name: &'static str, pct: &'static str, contribution: &'static str, mgmt: bool| {
         let mut fields = vec![
             ("name", name),
@@ -936,11 +873,7 @@ async fn shares_sum_to_at_most_one_hundred_percent_and_control_is_derived() {
 
 #[tokio::test]
 async fn a_stale_plan_edit_is_a_conflict() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
+    let (app, p) = with_operator_and_staff().await;
     let mut op = app.signed_in("op1").await;
     let mut staff = app.signed_in("staff1").await;
     let path = format!("/platforms/{p}/registration/plan");
@@ -975,12 +908,12 @@ async fn a_stale_plan_edit_is_a_conflict() {
         vec!["未选择", "平台+联合创新中心"]
     );
     assert_eq!(resp.texts("#conflict-table tr.differs").len(), 2);
-    let targets: String =
-        sqlx::query_scalar("SELECT plan_targets FROM registrations WHERE platform_id = $1")
-            .bind(p)
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let targets: String = app
+        .scalar(
+            "SELECT plan_targets FROM registrations WHERE platform_id = $1",
+            p,
+        )
+        .await;
     assert_eq!(targets, "业务人员的目标", "nothing was overwritten");
     assert_eq!(app.audit_count("registration.plan").await, 1);
 }
@@ -989,9 +922,7 @@ async fn a_stale_plan_edit_is_a_conflict() {
 async fn a_platform_that_has_exited_keeps_its_dossier_read_only() {
     let app = TestApp::new().await;
     let p = platform("NT-2020-001").stage("exited").insert(&app).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let page = staff.get(&format!("/platforms/{p}/registration")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.texts("#charter-form").is_empty());
@@ -1007,9 +938,7 @@ async fn a_platform_that_has_exited_keeps_its_dossier_read_only() {
 
 #[tokio::test]
 async fn deleting_a_body_removes_its_members_and_is_audited() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
+    let (app, p) = with_operator().await;
     let mut op = app.signed_in("op1").await;
     let body = add_body(&mut op, p, "management_committee", "管委会").await;
     add_member(&mut op, p, body, "张明远", true).await;
@@ -1031,19 +960,16 @@ async fn deleting_a_body_removes_its_members_and_is_audited() {
         .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM decision_body_members WHERE body_id = $1",
             body
         )
         .await,
         0
     );
-    let before: serde_json::Value =
-        sqlx::query_scalar("SELECT before FROM audit_log WHERE action = 'decision_body.delete'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
+    let before: serde_json::Value = app
+        .value("SELECT before FROM audit_log WHERE action = 'decision_body.delete'")
+        .await;
     assert_eq!(before["body"]["name"], "第二届管委会");
     assert_eq!(before["members"][0]["name"], "张明远");
 }
@@ -1141,37 +1067,20 @@ async fn the_demo_city_has_complete_and_partial_dossiers() {
 
 /// The history rows of the registration page: `(事项, 经办人)`.
 fn history(page: &common::Resp) -> Vec<(String, String)> {
-    let doc = page.doc();
-    let row = scraper::Selector::parse("#review-history tbody tr").unwrap();
-    let td = scraper::Selector::parse("td").unwrap();
-    doc.select(&row)
-        .map(|tr| {
-            let cells: Vec<String> = tr
-                .select(&td)
-                .map(|c| c.text().collect::<String>().trim().to_string())
-                .collect();
-            (cells[1].clone(), cells[2].clone())
-        })
+    page.cells("#review-history tbody tr")
+        .into_iter()
+        .map(|cells| (cells[1].clone(), cells[2].clone()))
         .collect()
 }
 
 #[tokio::test]
 async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_approved() {
-    let app = TestApp::new().await;
-    let p = registering(&app, "NT-2026-001", "320613", true).await;
-    app.user("op1", Some(Role::Operator), Some(p), None).await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
+    let (app, p) = with_operator_and_staff().await;
     let mut staff = app.signed_in("staff1").await;
     let mut op = app.signed_in("op1").await;
 
     // The operator files a dossier with a council of two; staff approved the charter.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/registration/charter"),
-            &[("charter_status", "approved")],
-        )
-        .await;
+    let resp = set_charter(&mut staff, p, "approved").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let body = add_body(&mut op, p, "council", "第一届理事会").await;
     add_member(&mut op, p, body, "张明远", true).await;
@@ -1238,10 +1147,9 @@ async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_appro
     .unwrap();
     assert_eq!(after["reasons"]["bodies"], "理事会仅2名成员，请补足至少3名");
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM lifecycle_events WHERE platform_id = $1 AND kind = 'registration.returned'",
-            p
+            p,
         )
         .await,
         1
@@ -1251,14 +1159,9 @@ async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_appro
     let page = staff.get(&format!("/platforms/{p}/approve")).await;
     assert!(page.texts("#approve-form").is_empty());
     assert!(page.text("#not-reviewable").contains("已退回补正"));
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "同意"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "同意").await;
     assert_eq!(resp.status, StatusCode::CONFLICT);
-    assert_eq!(stage_of(&app, p).await, "registration");
+    assert_eq!(app.stage(p).await, "registration");
     assert_eq!(app.audit_count("registration.approve").await, 0);
     let resp = staff
         .post(
@@ -1310,14 +1213,9 @@ async fn a_registration_is_returned_with_reasons_corrected_resubmitted_and_appro
     assert!(page.texts(".section-return").is_empty());
 
     // Approved from the submitted state.
-    let resp = staff
-        .post(
-            &format!("/platforms/{p}/approve"),
-            &[("reason", "补正后材料齐全，同意设立"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut staff, p, "补正后材料齐全，同意设立").await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    assert_eq!(stage_of(&app, p).await, "operating");
+    assert_eq!(app.stage(p).await, "operating");
     assert_eq!(review_status(&app, p).await, "approved");
 
     // The history: every step, who (by name) and when, the return with its reasons.
@@ -1369,17 +1267,11 @@ async fn only_the_platforms_own_people_see_and_act_on_its_registration() {
         )
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
-    let resp = county
-        .post(
-            &format!("/platforms/{theirs}/approve"),
-            &[("reason", "越权"), ("confirm", "yes")],
-        )
-        .await;
+    let resp = approve(&mut county, theirs, "越权").await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
     assert_eq!(review_status(&app, theirs).await, "submitted");
     assert_eq!(
-        count(
-            &app,
+        app.scalar::<i64>(
             "SELECT count(*) FROM registration_reviews WHERE platform_id = $1",
             theirs
         )
@@ -1443,10 +1335,7 @@ async fn the_new_platform_form_preselects_no_jurisdiction_level_or_legal_form() 
     assert_eq!(resp.text("#f-level-error"), "请选择平台层级");
     assert_eq!(resp.text("#f-legal_form-error"), "请选择法人形式");
     assert_eq!(resp.value("#f-name").as_deref(), Some("示例新登记研究院"));
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let n: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(n, 0);
 }
 
@@ -1460,14 +1349,10 @@ async fn a_duplicate_uscc_warns_naming_the_platform_and_needs_a_tick() {
         .execute(app.pool())
         .await
         .unwrap();
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
+    let jurisdiction: i32 = app
+        .value("SELECT id FROM jurisdictions WHERE code = '320613'")
         .await;
-    let mut staff = app.signed_in("staff1").await;
-    let jurisdiction: i32 =
-        sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = '320613'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
     let jurisdiction = jurisdiction.to_string();
     let mut fields = vec![
         ("code", "NT-2026-102"),
@@ -1497,20 +1382,14 @@ async fn a_duplicate_uscc_warns_naming_the_platform_and_needs_a_tick() {
         vec!["县级".to_string()],
         "the choices stay"
     );
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let n: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(n, 1, "nothing registered without the tick");
 
     // Ticked: registered, the code normalised; the platform page shows it.
     fields.push(("uscc_confirm", "yes"));
     let resp = staff.post("/platforms", &fields).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-    let usccs: Vec<Option<String>> = sqlx::query_scalar("SELECT uscc FROM platforms ORDER BY id")
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+    let usccs: Vec<Option<String>> = app.values("SELECT uscc FROM platforms ORDER BY id").await;
     assert_eq!(
         usccs,
         vec![Some(VALID_USCC.to_string()), Some(VALID_USCC.to_string())]

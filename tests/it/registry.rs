@@ -1,25 +1,42 @@
 //! The platform registry: validation that keeps what was typed, unique codes, optimistic
 //! concurrency, data scope in lists, filters, search, sort and pages.
 
-use crate::common::TestApp;
+use crate::common::{Client, Resp, TestApp};
 use axum::http::StatusCode;
 use kechuang::domain::role::Role;
 
 async fn jurisdiction(app: &TestApp, code: &str) -> String {
-    let id: i32 = sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-        .bind(code)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let id: i32 = app
+        .scalar("SELECT id FROM jurisdictions WHERE code = $1", code)
+        .await;
     id.to_string()
+}
+
+/// Registers an enterprise platform with only the required fields.
+async fn register(
+    c: &mut Client,
+    code: &str,
+    name: &str,
+    jurisdiction_id: &str,
+    level: &str,
+) -> Resp {
+    c.post(
+        "/platforms",
+        &[
+            ("code", code),
+            ("name", name),
+            ("jurisdiction_id", jurisdiction_id),
+            ("level", level),
+            ("legal_form", "enterprise"),
+        ],
+    )
+    .await
 }
 
 #[tokio::test]
 async fn staff_register_a_platform_and_it_is_audited() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let chongchuan = jurisdiction(&app, "320613").await;
     let resp = c
         .post(
@@ -66,22 +83,19 @@ async fn staff_register_a_platform_and_it_is_audited() {
 
     // The new platform's findings are stored by the creating write (the route names no
     // platform, so the write names it).
-    let category: String = sqlx::query_scalar(
-        "SELECT f.status FROM findings f JOIN platforms p ON p.id = f.platform_id
-         WHERE p.code = 'NT-2025-101' AND f.rule_id = 'REG-CATEGORY'",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let category: String = app
+        .value(
+            "SELECT f.status FROM findings f JOIN platforms p ON p.id = f.platform_id
+             WHERE p.code = 'NT-2025-101' AND f.rule_id = 'REG-CATEGORY'",
+        )
+        .await;
     assert_eq!(category, "pass");
 }
 
 #[tokio::test]
 async fn bad_input_names_every_field_and_keeps_what_was_typed() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let resp = c
         .post(
             "/platforms",
@@ -118,10 +132,7 @@ async fn bad_input_names_every_field_and_keeps_what_was_typed() {
         Some("2025-02-30")
     );
     assert!(!resp.body.contains("<script>alert(1)</script>"));
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM platforms")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app.value("SELECT count(*) FROM platforms").await;
     assert_eq!(count, 0);
 }
 
@@ -129,22 +140,9 @@ async fn bad_input_names_every_field_and_keeps_what_was_typed() {
 async fn codes_are_unique() {
     let app = TestApp::new().await;
     app.platform("NT-2025-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let city = jurisdiction(&app, "320600").await;
-    let resp = c
-        .post(
-            "/platforms",
-            &[
-                ("code", "NT-2025-001"),
-                ("name", "另一个平台"),
-                ("jurisdiction_id", &city),
-                ("level", "city"),
-                ("legal_form", "enterprise"),
-            ],
-        )
-        .await;
+    let resp = register(&mut c, "NT-2025-001", "另一个平台", &city, "city").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.text("#f-code-error"), "平台编号已存在，请换一个编号");
     assert_eq!(resp.value("#f-name").as_deref(), Some("另一个平台"));
@@ -157,18 +155,7 @@ async fn county_staff_register_only_in_their_county() {
         .await;
     let mut c = app.signed_in("county1").await;
     let haimen = jurisdiction(&app, "320614").await;
-    let resp = c
-        .post(
-            "/platforms",
-            &[
-                ("code", "HM-2025-001"),
-                ("name", "海门示例平台"),
-                ("jurisdiction_id", &haimen),
-                ("level", "county"),
-                ("legal_form", "enterprise"),
-            ],
-        )
-        .await;
+    let resp = register(&mut c, "HM-2025-001", "海门示例平台", &haimen, "county").await;
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         resp.text("#f-jurisdiction_id-error"),
@@ -232,11 +219,9 @@ async fn a_stale_edit_gets_the_conflict_page_and_overwrites_nothing() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].contains("鲍勃改的名称") && rows[0].contains("爱丽丝改的名称"));
 
-    let name: String = sqlx::query_scalar("SELECT name FROM platforms WHERE id = $1")
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let name: String = app
+        .scalar("SELECT name FROM platforms WHERE id = $1", id)
+        .await;
     assert_eq!(name, "爱丽丝改的名称");
     assert_eq!(app.audit_count("platform.update").await, 1);
 }
@@ -307,9 +292,7 @@ async fn malformed_requests_get_chinese_error_pages() {
 #[tokio::test]
 async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
     let app = TestApp::new().await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut c = app.signed_in("staff1").await;
+    let mut c = app.staff_signed_in("staff1", "320600").await;
     let resp = c
         .post(
             "/jurisdictions",
@@ -323,10 +306,9 @@ async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
     assert_eq!(app.audit_count("jurisdiction.create").await, 1);
 
     // The database's unique constraints answer next to the field, keeping what was typed.
-    let seeded: String = sqlx::query_scalar("SELECT name FROM jurisdictions WHERE code = '320613'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let seeded: String = app
+        .value("SELECT name FROM jurisdictions WHERE code = '320613'")
+        .await;
     let resp = c
         .post(
             "/jurisdictions",
@@ -342,10 +324,9 @@ async fn city_staff_add_jurisdictions_and_duplicates_are_field_errors() {
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.text("#f-name-error"), "地区名称已存在");
     assert_eq!(app.audit_count("jurisdiction.create").await, 1);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM jurisdictions WHERE code LIKE 'JS%'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let count: i64 = app
+        .value("SELECT count(*) FROM jurisdictions WHERE code LIKE 'JS%'")
+        .await;
     assert_eq!(count, 1);
 }
 

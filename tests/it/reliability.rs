@@ -133,12 +133,7 @@ async fn two_servers_refresh_one_platform_concurrently_without_error() {
         .user("staff1", Some(Role::Staff), None, Some("320600"))
         .await;
     let client = app.signed_in("staff1").await;
-    let cookie = client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = client.cookie_header();
 
     // Not evaluated yet: every compliance page view evaluates it, 10 from each server at once.
     let path = format!("/platforms/{p}/compliance");
@@ -204,14 +199,13 @@ async fn two_servers_refresh_one_platform_concurrently_without_error() {
     .unwrap();
     assert_eq!(stored, expected);
     assert_eq!(stored.len(), kechuang::domain::compliance::rules().len());
-    let mut live: Vec<String> = sqlx::query_scalar(
-        "SELECT substr(source, 6) FROM checklist_items
-         WHERE platform_id = $1 AND source LIKE 'rule:%' AND status IN ('open', 'done') ORDER BY 1",
-    )
-    .bind(p)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let mut live: Vec<String> = app
+        .column(
+            "SELECT substr(source, 6) FROM checklist_items
+             WHERE platform_id = $1 AND source LIKE 'rule:%' AND status IN ('open', 'done') ORDER BY 1",
+            p,
+        )
+        .await;
     live.dedup();
     let mut problems: Vec<String> = expected
         .iter()
@@ -297,10 +291,7 @@ async fn a_failed_daily_run_is_retried_with_backoff() {
         "{result:?} after {tries} tries"
     );
     assert!(tries >= 2, "the first try must have failed ({tries} tries)");
-    let findings: i64 = sqlx::query_scalar("SELECT count(*) FROM findings")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let findings: i64 = app.value("SELECT count(*) FROM findings").await;
     assert_eq!(findings, kechuang::domain::compliance::rules().len() as i64);
 
     // Every try failing: the last error, after exactly 1 + the number of waits.

@@ -12,21 +12,11 @@ use axum::http::{Request, StatusCode, header};
 use kechuang::domain::role::Role;
 
 async fn refusals(app: &TestApp, reason: &str) -> i64 {
-    sqlx::query_scalar(
+    app.scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'request.refused' AND after->>'reason' = $1",
+        reason,
     )
-    .bind(reason)
-    .fetch_one(app.pool())
     .await
-    .unwrap()
-}
-
-fn cookie_header(c: &Client) -> String {
-    c.cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// A sign-in attempt from a given client address.
@@ -44,7 +34,7 @@ async fn login_from(c: &mut Client, addr: &str, username: &str, password: &str) 
     let mut req = Request::post("/login")
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, cookie_header(c))
+        .header(header::COOKIE, c.cookie_header())
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
         .unwrap();

@@ -38,18 +38,6 @@ fn hrefs(page: &Resp, selector: &str) -> Vec<String> {
         .collect()
 }
 
-async fn scalar(app: &TestApp, sql: &str, bind: i64) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(bind)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
-}
-
-async fn scalar0(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
-}
-
 async fn user_id(app: &TestApp, username: &str) -> (i64, Option<i64>) {
     sqlx::query_as("SELECT id, platform_id FROM users WHERE username = $1")
         .bind(username)
@@ -86,12 +74,12 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
         !returned.is_empty(),
         "the demo operator's filing is returned"
     );
-    let evals_returned = scalar(
-        &app,
-        "SELECT count(*) FROM evaluations WHERE platform_id = $1 AND status IN ('county_returned', 'city_returned')",
-        pid,
-    )
-    .await;
+    let evals_returned = app
+        .scalar::<i64>(
+            "SELECT count(*) FROM evaluations WHERE platform_id = $1 AND status IN ('county_returned', 'city_returned')",
+            pid,
+        )
+        .await;
     assert_eq!(
         count(&page, "returned"),
         returned.len() as i64 + evals_returned
@@ -111,12 +99,12 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
         hrefs(&page, "#returned a[role=button]")
             .contains(&format!("/platforms/{pid}/annual?year={year}"))
     );
-    let open_items = scalar(
-        &app,
-        "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND status = 'open'",
-        pid,
-    )
-    .await;
+    let open_items = app
+        .scalar::<i64>(
+            "SELECT count(*) FROM checklist_items WHERE platform_id = $1 AND status = 'open'",
+            pid,
+        )
+        .await;
     assert_eq!(count(&page, "checklist"), open_items);
     if open_items == 0 {
         assert!(!page.text("#checklist p.empty").is_empty());
@@ -134,15 +122,15 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
     let mut adv = demo(&app, "demo-advisor").await;
     let (to, page) = landing(&mut adv).await;
     assert_eq!(to, "/todo");
-    let overdue_visits = scalar(
-        &app,
-        "SELECT count(*) FROM platforms p
-         WHERE p.advisor_id = $1 AND p.stage IN ('operating', 'rectifying')
-           AND coalesce((SELECT max(visit_date) FROM advisor_visits v WHERE v.platform_id = p.id)
-                        < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183, true)",
-        advisor,
-    )
-    .await;
+    let overdue_visits = app
+        .scalar::<i64>(
+            "SELECT count(*) FROM platforms p
+             WHERE p.advisor_id = $1 AND p.stage IN ('operating', 'rectifying')
+               AND coalesce((SELECT max(visit_date) FROM advisor_visits v WHERE v.platform_id = p.id)
+                            < (now() AT TIME ZONE 'Asia/Shanghai')::date - 183, true)",
+            advisor,
+        )
+        .await;
     assert!(overdue_visits >= 1, "the demo has an overdue visit");
     let late = page
         .texts("#visits tr.task")
@@ -162,15 +150,15 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
     let mut ex = demo(&app, "demo-expert").await;
     let (to, page) = landing(&mut ex).await;
     assert_eq!(to, "/todo");
-    let waiting = scalar(
-        &app,
-        "SELECT count(*) FROM expert_assignments a JOIN evaluations e ON e.id = a.evaluation_id
-         LEFT JOIN evaluation_rounds r ON r.year = e.year
-         WHERE a.expert_id = $1 AND coalesce(r.status, 'open') = 'open'
-           AND (a.conflict IS NULL OR (NOT a.conflict AND a.submitted_at IS NULL))",
-        expert,
-    )
-    .await;
+    let waiting = app
+        .scalar::<i64>(
+            "SELECT count(*) FROM expert_assignments a JOIN evaluations e ON e.id = a.evaluation_id
+             LEFT JOIN evaluation_rounds r ON r.year = e.year
+             WHERE a.expert_id = $1 AND coalesce(r.status, 'open') = 'open'
+               AND (a.conflict IS NULL OR (NOT a.conflict AND a.submitted_at IS NULL))",
+            expert,
+        )
+        .await;
     assert_eq!(count(&page, "assignments"), waiting);
     if waiting == 0 {
         assert!(
@@ -189,12 +177,12 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
     let mut staff = demo(&app, "demo-staff").await;
     let (to, page) = landing(&mut staff).await;
     assert_eq!(to, "/workbench");
-    let registering = scalar0(
-        &app,
-        "SELECT count(*) FROM platforms p JOIN registrations r ON r.platform_id = p.id
-         WHERE p.stage = 'registration' AND r.status = 'submitted'",
-    )
-    .await;
+    let registering = app
+        .value::<i64>(
+            "SELECT count(*) FROM platforms p JOIN registrations r ON r.platform_id = p.id
+             WHERE p.stage = 'registration' AND r.status = 'submitted'",
+        )
+        .await;
     let queue = page.texts("#review-queue tr.task");
     assert_eq!(
         queue
@@ -204,11 +192,9 @@ async fn each_demo_role_lands_on_its_to_do_list_with_counts() {
         registering
     );
     assert_eq!(count(&page, "review-queue"), queue.len() as i64);
-    let cases = scalar0(
-        &app,
-        "SELECT count(*) FROM rectification_cases WHERE status = 'open'",
-    )
-    .await;
+    let cases = app
+        .value::<i64>("SELECT count(*) FROM rectification_cases WHERE status = 'open'")
+        .await;
     assert_eq!(count(&page, "rectification"), cases);
     // The staff's /todo holds the same groups as the top of the workbench.
     let todo = staff.get("/todo").await;

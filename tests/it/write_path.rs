@@ -6,11 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{Client, Resp, TestApp};
+use crate::common::{Client, RECTIFICATION_FORM, Resp, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use kechuang::db::audit::{self, Actor};
-use kechuang::domain::role::Role;
 use kechuang::web::routes::CREATE_ROUTES;
 use sqlx::PgPool;
 
@@ -167,16 +166,7 @@ async fn entry(pool: &PgPool, route: &str) -> Entry {
             Entry {
                 account: "demo-staff",
                 path: format!("/platforms/{p}/rectification"),
-                payload: Payload::form(&[
-                    ("triggers", "transfer_not_working"),
-                    ("triggers", "progress_below_expectation"),
-                    ("trigger_note", "连续两年技术合同和成果转化收入均为0"),
-                    ("plan_summary", "调整方向，对接集群企业"),
-                    ("deadline", "2030-12-31"),
-                    ("measure_description", "重组研发团队"),
-                    ("measure_owner", "张主任"),
-                    ("measure_due_date", "2030-03-31"),
-                ]),
+                payload: Payload::form(RECTIFICATION_FORM),
                 count_sql: count_of("rectification_cases"),
                 again: Again::Refused,
             }
@@ -710,12 +700,7 @@ fn request(
     form_token: &str,
     payload: &Payload,
 ) -> Request<Body> {
-    let cookies = client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookies = client.cookie_header();
     let req = Request::post(path)
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")
@@ -1045,9 +1030,7 @@ async fn every_create_route_answers_a_double_submission_with_the_first_result() 
 async fn every_form_carries_a_one_time_token_next_to_its_csrf_token() {
     let app = TestApp::new().await;
     let p = app.platform("NT-2026-001", "320613").await;
-    app.user("staff1", Some(Role::Staff), None, Some("320600"))
-        .await;
-    let mut staff = app.signed_in("staff1").await;
+    let mut staff = app.staff_signed_in("staff1", "320600").await;
     let form_sel = scraper::Selector::parse("form").unwrap();
     let csrf_sel = scraper::Selector::parse("input[type=hidden][name=csrf_token]").unwrap();
     let token_sel = scraper::Selector::parse("input[type=hidden][name=form_token]").unwrap();

@@ -363,3 +363,80 @@ pub async fn checklist_item(app: &TestApp, platform: i64, title: &str, due: &str
     .await
     .unwrap()
 }
+
+// ---- forms a test submits ----------------------------------------------------------------------
+
+/// A complete year-start filing form: every quantitative target of the 2025 rubric (10; the
+/// self-sufficiency ratio 0.6), a revenue plan and a budget, with this `action` (`save`/`submit`)
+/// and `lock_version`.
+pub fn filing_form(year: &str, action: &str, lock: &str) -> Vec<(String, String)> {
+    use kechuang::domain::filing::{target_field, target_indicators};
+    use kechuang::domain::scoring::Rubric;
+    let mut f: Vec<(String, String)> = vec![
+        ("year".into(), year.into()),
+        ("action".into(), action.into()),
+        ("lock_version".into(), lock.into()),
+        ("plan_service_orders".into(), "120".into()),
+        ("plan_tech_contracts".into(), "80".into()),
+        ("plan_fiscal_subsidy".into(), "300".into()),
+        ("budget".into(), "500".into()),
+    ];
+    for ind in target_indicators(&Rubric::default_2025()) {
+        let value = if ind.key == "self_sufficiency_ratio" {
+            "0.6"
+        } else {
+            "10"
+        };
+        f.push((target_field(&ind.key), value.into()));
+    }
+    f
+}
+
+/// The form that opens a rectification case: two triggers, a plan, a deadline and two measures (with a
+/// blank row between them, as the page leaves one).
+pub const RECTIFICATION_FORM: &[(&str, &str)] = &[
+    ("triggers", "transfer_not_working"),
+    ("triggers", "progress_below_expectation"),
+    ("trigger_note", "连续两年技术合同和成果转化收入均为0"),
+    ("plan_summary", "调整方向，对接集群企业"),
+    ("deadline", "2030-12-31"),
+    ("measure_description", "重组研发团队"),
+    ("measure_owner", "张主任"),
+    ("measure_due_date", "2030-03-31"),
+    ("measure_description", ""),
+    ("measure_owner", ""),
+    ("measure_due_date", ""),
+    ("measure_description", "签订3项技术服务合同"),
+    ("measure_owner", "运营公司"),
+    ("measure_due_date", "2030-09-30"),
+];
+
+// ---- worlds a feature's tests share -------------------------------------------------------------
+
+/// Two operating platforms in different counties and the people around them.
+pub struct TwoPlatforms {
+    pub app: TestApp,
+    /// `OWN-001` in 崇川区, its operator `op-own`.
+    pub own: i64,
+    /// `OTHER-001` in 海门区, its operator `op-other`.
+    pub other: i64,
+}
+
+/// [`TwoPlatforms`], with `city-staff`, `county-staff` (崇川区), `haimen-staff`, `leader` and `advisor`
+/// (looking after neither platform).
+pub async fn two_platforms() -> TwoPlatforms {
+    let app = TestApp::new().await;
+    let own = platform("OWN-001").in_county(CHONGCHUAN).insert(&app).await;
+    let other = platform("OTHER-001").in_county(HAIMEN).insert(&app).await;
+    cast()
+        .operator("op-own", own)
+        .operator("op-other", other)
+        .staff("city-staff", CITY)
+        .staff("county-staff", CHONGCHUAN)
+        .staff("haimen-staff", HAIMEN)
+        .leader("leader")
+        .advisor("advisor")
+        .insert(&app)
+        .await;
+    TwoPlatforms { app, own, other }
+}

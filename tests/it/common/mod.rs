@@ -22,8 +22,8 @@ use kechuang::domain::role::Role;
 use kechuang::embedded_pg::{EmbeddedOptions, EmbeddedPg};
 use kechuang::{AppState, password_hash};
 use scraper::{Html, Selector};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
@@ -31,8 +31,9 @@ pub mod fixture;
 pub mod xlsx;
 
 pub use fixture::{
-    CHONGCHUAN, CITY, Figures, HAIMEN, approved_filing, cast, checklist_item, document, platform,
-    submitted_filing, submitted_midyear,
+    CHONGCHUAN, CITY, Figures, HAIMEN, RECTIFICATION_FORM, TwoPlatforms, approved_filing, cast,
+    checklist_item, document, filing_form, platform, submitted_filing, submitted_midyear,
+    two_platforms,
 };
 
 pub const PASSWORD: &str = "Test#Pass2025";
@@ -285,6 +286,24 @@ impl TestDb {
             .await
             .unwrap()
     }
+
+    /// Runs `statements` in one transaction as the database owner with the triggers off (as a
+    /// maintenance session would): to tamper with the append-only audit trail or age a row.
+    pub async fn bypassing_triggers(&self, statements: &[&str]) {
+        let mut su = self.superuser().await;
+        let mut tx = su.begin().await.unwrap();
+        sqlx::query("SET LOCAL session_replication_role = replica")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for sql in statements {
+            sqlx::query(sql)
+                .execute(&mut *tx)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        tx.commit().await.unwrap();
+    }
 }
 
 impl Drop for TestDb {
@@ -396,6 +415,52 @@ impl TestApp {
         client
     }
 
+    /// The platform's stage (`registration`, `operating`, `rectifying`, …).
+    pub async fn stage(&self, platform: i64) -> String {
+        self.scalar("SELECT stage FROM platforms WHERE id = $1", platform)
+            .await
+    }
+
+    /// The status (`pass`, `fail`, …) of the platform's stored finding for `rule` (`REG-CHARTER`, …).
+    pub async fn finding(&self, platform: i64, rule: &str) -> String {
+        sqlx::query_scalar("SELECT status FROM findings WHERE platform_id = $1 AND rule_id = $2")
+            .bind(platform)
+            .bind(rule)
+            .fetch_one(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("finding {rule} of platform {platform}: {e}"))
+    }
+
+    /// The id of the account `username`.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        self.scalar("SELECT id FROM users WHERE username = $1", username)
+            .await
+    }
+
+    /// A client holding a brand-new session of account `user` (no password round trip, no sign-in
+    /// rate limit: for the demo city's accounts and for many sessions).
+    pub async fn session_for(&self, user: i64) -> Client {
+        let mut conn = self.pool().acquire().await.unwrap();
+        let cookie = kechuang::db::sessions::create(&mut conn, user, None)
+            .await
+            .unwrap();
+        let mut client = self.client();
+        client.cookies.insert("kc_session".into(), cookie);
+        client
+    }
+
+    /// A client holding a brand-new session of `username` ([`TestApp::session_for`]).
+    pub async fn session_of(&self, username: &str) -> Client {
+        self.session_for(self.user_id(username).await).await
+    }
+
+    /// Creates a staff account of the jurisdiction ([`CITY`]: the whole city) and signs it in.
+    pub async fn staff_signed_in(&self, username: &str, jurisdiction_code: &str) -> Client {
+        self.user(username, Some(Role::Staff), None, Some(jurisdiction_code))
+            .await;
+        self.signed_in(username).await
+    }
+
     /// Creates an account directly (as the bootstrap CLI would).
     pub async fn user(
         &self,
@@ -406,11 +471,8 @@ impl TestApp {
     ) -> i64 {
         let jurisdiction_id: Option<i32> = match jurisdiction_code {
             Some(code) => Some(
-                sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-                    .bind(code)
-                    .fetch_one(self.pool())
-                    .await
-                    .unwrap(),
+                self.scalar("SELECT id FROM jurisdictions WHERE code = $1", code)
+                    .await,
             ),
             None => None,
         };
@@ -459,12 +521,12 @@ impl TestApp {
                     .await
             }
         };
-        let jurisdiction_id: i32 =
-            sqlx::query_scalar("SELECT id FROM jurisdictions WHERE code = $1")
-                .bind(jurisdiction_code)
-                .fetch_one(self.pool())
-                .await
-                .unwrap();
+        let jurisdiction_id: i32 = self
+            .scalar(
+                "SELECT id FROM jurisdictions WHERE code = $1",
+                jurisdiction_code,
+            )
+            .await;
         let actor = Actor {
             id: Some(issuer),
             name: "token-issuer".into(),
@@ -494,13 +556,75 @@ impl TestApp {
     }
 
     pub async fn audit_count(&self, action: &str) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
-            .bind(action)
+        self.scalar("SELECT count(*) FROM audit_log WHERE action = $1", action)
+            .await
+    }
+
+    /// The one value `sql` selects with `arg` as its `$1`, e.g.
+    /// `let stage: String = app.scalar("SELECT stage FROM platforms WHERE id = $1", p).await;`.
+    pub async fn scalar<'q, T>(&self, sql: &'q str, arg: impl Bind<'q>) -> T
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .bind(arg)
             .fetch_one(self.pool())
             .await
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The one value `sql` (no parameters) selects, e.g. `app.value::<i64>("SELECT count(*) FROM …")`.
+    pub async fn value<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The values of the one column `sql` selects with `arg` as its `$1`, in the order it gives.
+    pub async fn column<'q, T>(&self, sql: &'q str, arg: impl Bind<'q>) -> Vec<T>
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .bind(arg)
+            .fetch_all(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The values of the one column `sql` (no parameters) selects, in the order it gives.
+    pub async fn values<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql)
+            .fetch_all(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs a raw write with `arg` as its `$1` (a set-up the pages do not offer); the caller advances
+    /// the data version ([`TestApp::data_changed`]) where a cached page must see it.
+    pub async fn exec<'q>(&self, sql: &'q str, arg: impl Bind<'q>) {
+        sqlx::query(sql)
+            .bind(arg)
+            .execute(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
+
+/// A value a query can bind as a parameter (`i64`, `&str`, `String`, `Option<…>`, …).
+pub trait Bind<'q>: 'q + Send + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> {}
+impl<'q, A: 'q + Send + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>> Bind<'q> for A {}
 
 /// argon2 is slow on purpose: hash the test password once per process.
 fn password_hash_of_test_password() -> &'static str {
@@ -564,6 +688,20 @@ impl Resp {
             .collect()
     }
 
+    /// Each row matching `selector` as the trimmed texts of its `td` cells.
+    pub fn cells(&self, selector: &str) -> Vec<Vec<String>> {
+        let row_sel = Selector::parse(selector).unwrap();
+        let td = Selector::parse("td").unwrap();
+        self.doc()
+            .select(&row_sel)
+            .map(|row| {
+                row.select(&td)
+                    .map(|c| c.text().collect::<String>().trim().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
     pub fn text(&self, selector: &str) -> String {
         self.texts(selector).into_iter().next().unwrap_or_default()
     }
@@ -612,7 +750,8 @@ impl Client {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this client sends (for a request built by hand: uploads, raw bodies).
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

@@ -176,3 +176,21 @@ pub fn serial(y: i32, m: u32, d: u32) -> String {
     let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
     (day - epoch).num_days().to_string()
 }
+
+/// The header row of the platform import template's sheet 平台名录 (the import reads columns by it).
+pub const PLATFORM_HEADER: [&str; 14] = [
+    "平台编号",
+    "平台名称",
+    "所属地区",
+    "平台层级",
+    "功能定位",
+    "产业集群",
+    "法人形式",
+    "共建单位",
+    "建设期开始",
+    "建设期结束",
+    "首轮支持期结束",
+    "统一社会信用代码",
+    "运营管理公司名称",
+    "运营管理公司统一社会信用代码",
+];
