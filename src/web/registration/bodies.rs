@@ -71,20 +71,24 @@ pub async fn create_body(
 ) -> AppResult<Response> {
     let p = load_platform(&state, id).await?;
     editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => return Ok(invalid(body_page(&user, &p, None, f, errors, Vec::new()))),
-    };
-    let mut tx = w.begin().await?;
-    let body_id = reg::insert_body(&mut tx, id, &draft).await?;
-    let after = reg::body(&mut tx, id, body_id).await?;
-    tx.audit(Entry::new("decision_body.create", "decision_body", body_id).after(json(&after)))
-        .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/registration/bodies/{body_id}/members/new?notice={}",
-        Flash::DecisionBodySaved
-    ))
-    .await
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        let body_id = reg::insert_body(&mut tx, id, &draft).await?;
+        let after = reg::body(&mut tx, id, body_id).await?;
+        tx.audit(Entry::new("decision_body.create", "decision_body", body_id).after(json(&after)))
+            .await?;
+        Ok(tx
+            .redirect(format!(
+                "/platforms/{id}/registration/bodies/{body_id}/members/new?notice={}",
+                Flash::DecisionBodySaved
+            ))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        body_page(&user, &p, None, f, errors, Vec::new())
+    })
 }
 
 pub async fn edit_body_form(
@@ -112,30 +116,25 @@ pub async fn update_body(
     let p = load_platform(&state, id).await?;
     let (before, members) = load_body(&state, id, body_id).await?;
     editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(body_page(
-                &user,
-                &p,
-                Some(body_id),
-                f,
-                errors,
-                members,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    reg::update_body(&mut tx, before.id, &draft).await?;
-    let after = reg::body(&mut tx, id, body_id).await?;
-    tx.audit(
-        Entry::new("decision_body.update", "decision_body", body_id)
-            .before(json(&before))
-            .after(json(&after)),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::DecisionBodySaved, "bodies"))
-        .await
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        reg::update_body(&mut tx, before.id, &draft).await?;
+        let after = reg::body(&mut tx, id, body_id).await?;
+        tx.audit(
+            Entry::new("decision_body.update", "decision_body", body_id)
+                .before(json(&before))
+                .after(json(&after)),
+        )
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::DecisionBodySaved, "bodies"))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        body_page(&user, &p, Some(body_id), f, errors, members)
+    })
 }
 
 pub async fn delete_body(
@@ -238,38 +237,29 @@ pub async fn create_member(
     let p = load_platform(&state, id).await?;
     let (body, members) = load_body(&state, id, body_id).await?;
     editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(member_page(
-                &user, &p, body, members, None, f, errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    let member_id = match reg::insert_member(&mut tx, body.id, &draft).await {
-        Ok(mid) => mid,
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(member_page(
-                &user, &p, body, members, None, f, errors,
-            )));
-        }
-    };
-    tx.audit(
-        Entry::new(
-            "decision_body_member.create",
-            "decision_body_member",
-            member_id,
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        let member_id = reg::insert_member(&mut tx, body.id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        tx.audit(
+            Entry::new(
+                "decision_body_member.create",
+                "decision_body_member",
+                member_id,
+            )
+            .after(serde_json::json!({"platform_id": id, "body_id": body.id, "member": draft})),
         )
-        .after(serde_json::json!({"platform_id": id, "body_id": body.id, "member": draft})),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
-        .await
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        member_page(&user, &p, body, members, None, f, errors)
+    })
 }
 
 async fn load_member(
@@ -319,52 +309,31 @@ pub async fn update_member(
     let p = load_platform(&state, id).await?;
     let (before, body, members) = load_member(&state, id, member_id).await?;
     editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(member_page(
-                &user,
-                &p,
-                body,
-                members,
-                Some(member_id),
-                f,
-                errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    match reg::update_member(&mut tx, before.id, &draft).await {
-        Ok(()) => {}
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(member_page(
-                &user,
-                &p,
-                body,
-                members,
-                Some(member_id),
-                f,
-                errors,
-            )));
-        }
-    }
-    let after = reg::member(&mut tx, id, member_id).await?;
-    tx.audit(
-        Entry::new(
-            "decision_body_member.update",
-            "decision_body_member",
-            member_id,
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        reg::update_member(&mut tx, before.id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        let after = reg::member(&mut tx, id, member_id).await?;
+        tx.audit(
+            Entry::new(
+                "decision_body_member.update",
+                "decision_body_member",
+                member_id,
+            )
+            .before(json(&before))
+            .after(json(&after)),
         )
-        .before(json(&before))
-        .after(json(&after)),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
-        .await
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        member_page(&user, &p, body, members, Some(member_id), f, errors)
+    })
 }
 
 pub async fn delete_member(

@@ -84,45 +84,26 @@ pub async fn create_company(
     let p = load_platform(&state, id).await?;
     editable(&p)?;
     let modes = ticked_modes(&state, id).await?;
-    let draft = match f.validate(&modes) {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                None,
-                Vec::new(),
-                f,
-                errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    let company_id = match reg::insert_company(&mut tx, id, &draft).await {
-        Ok(cid) => cid,
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                None,
-                Vec::new(),
-                f,
-                errors,
-            )));
-        }
-    };
-    let after = reg::company(&mut tx, id, company_id).await?;
-    tx.audit(Entry::new("company.create", "platform_company", company_id).after(json(&after)))
-        .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/registration/companies/{company_id}?notice={}",
-        Flash::CompanySaved
-    ))
-    .await
+    let saved = async {
+        let draft = f.validate(&modes)?;
+        let mut tx = w.begin().await?;
+        let company_id = reg::insert_company(&mut tx, id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        let after = reg::company(&mut tx, id, company_id).await?;
+        tx.audit(Entry::new("company.create", "platform_company", company_id).after(json(&after)))
+            .await?;
+        Ok(tx
+            .redirect(format!(
+                "/platforms/{id}/registration/companies/{company_id}?notice={}",
+                Flash::CompanySaved
+            ))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        company_page(&user, &p, None, Vec::new(), f, errors)
+    })
 }
 
 async fn load_company(
@@ -179,45 +160,27 @@ pub async fn update_company(
     let mut modes = ticked_modes(&state, id).await?;
     // A company already on file keeps its mode valid even if the mode was unticked since.
     modes.push(before.mode);
-    let draft = match f.validate(&modes) {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                Some(&before),
-                shareholders,
-                f,
-                errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    match reg::update_company(&mut tx, before.id, &draft).await {
-        Ok(()) => {}
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                Some(&before),
-                shareholders,
-                f,
-                errors,
-            )));
-        }
+    let saved = async {
+        let draft = f.validate(&modes)?;
+        let mut tx = w.begin().await?;
+        reg::update_company(&mut tx, before.id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        let after = reg::company(&mut tx, id, company_id).await?;
+        tx.audit(
+            Entry::new("company.update", "platform_company", company_id)
+                .before(json(&before))
+                .after(json(&after)),
+        )
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::CompanySaved, "modes"))
+            .await?)
     }
-    let after = reg::company(&mut tx, id, company_id).await?;
-    tx.audit(
-        Entry::new("company.update", "platform_company", company_id)
-            .before(json(&before))
-            .after(json(&after)),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::CompanySaved, "modes")).await
+    .await;
+    or_form_again(saved, |errors| {
+        company_page(&user, &p, Some(&before), shareholders, f, errors)
+    })
 }
 
 pub async fn delete_company(
