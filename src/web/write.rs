@@ -328,3 +328,27 @@ pub fn field_error(e: &sqlx::Error) -> Option<(&'static str, &'static str)> {
         _ => return None,
     })
 }
+
+impl WriteTx {
+    /// Puts an event that moves no stage and cites no document on the platform's timeline
+    /// (大事记), by the writer, in this transaction: `kind`, its `summary` and the user's `reason`.
+    pub async fn timeline(
+        &mut self,
+        platform_id: i64,
+        kind: &str,
+        summary: &str,
+        reason: &str,
+    ) -> AppResult<()> {
+        let event = crate::db::lifecycle::Event {
+            platform_id,
+            kind,
+            from_stage: None,
+            to_stage: None,
+            summary,
+            reason,
+            document_id: None,
+        };
+        crate::db::lifecycle::record(&mut self.tx, &self.actor, &event).await?;
+        Ok(())
+    }
+}

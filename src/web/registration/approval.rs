@@ -36,26 +36,19 @@ pub async fn submit(user: CurrentUser, w: Writer, Path(id): Path<i64>) -> AppRes
         .after(serde_json::json!({"registration": after.audit_json(), "review_id": review_id})),
     )
     .await?;
-    lifecycle::record(
-        &mut tx,
-        w.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: if action == ReviewAction::Resubmitted {
-                "registration.resubmitted"
-            } else {
-                "registration.submitted"
-            },
-            from_stage: None,
-            to_stage: None,
-            summary: if action == ReviewAction::Resubmitted {
-                "设立登记按退回意见修改后重新提交审批"
-            } else {
-                "设立登记提交审批"
-            },
-            reason: "",
-            document_id: None,
+    tx.timeline(
+        id,
+        if action == ReviewAction::Resubmitted {
+            "registration.resubmitted"
+        } else {
+            "registration.submitted"
         },
+        if action == ReviewAction::Resubmitted {
+            "设立登记按退回意见修改后重新提交审批"
+        } else {
+            "设立登记提交审批"
+        },
+        "",
     )
     .await?;
     let flash = if action == ReviewAction::Resubmitted {
@@ -253,18 +246,11 @@ pub async fn return_registration(
         .map(|s| s.label_zh())
         .collect::<Vec<_>>()
         .join("、");
-    lifecycle::record(
-        &mut tx,
-        w.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "registration.returned",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("设立登记被退回补正（需补正：{parts}）"),
-            reason: &draft.comment,
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        "registration.returned",
+        &format!("设立登记被退回补正（需补正：{parts}）"),
+        &draft.comment,
     )
     .await?;
     crate::db::notices::event(
