@@ -39,13 +39,21 @@ fn body_page(
     }
 }
 
-async fn load_body(state: &AppState, id: i64, body_id: i64) -> AppResult<(Body, Vec<Member>)> {
+/// The platform, its decision body `body_id` and the body's members, for a form that changes
+/// them: 404 if either is missing, 409 when the dossier is archived.
+async fn body_to_edit(
+    state: &AppState,
+    id: i64,
+    body_id: i64,
+) -> AppResult<(Platform, Body, Vec<Member>)> {
+    let p = load_platform(state, id).await?;
     let mut conn = state.db.acquire().await?;
     let body = reg::body(&mut conn, id, body_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let members = reg::body_members(&mut conn, body.id).await?;
-    Ok((body, members))
+    editable(&p)?;
+    Ok((p, body, members))
 }
 
 pub async fn new_body_form(
@@ -53,8 +61,7 @@ pub async fn new_body_form(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     let f = BodyFields {
         kind: DecisionBodyKind::Council.as_str().into(),
         name: String::new(),
@@ -69,8 +76,7 @@ pub async fn create_body(
     Path(id): Path<i64>,
     Form(f): Form<BodyFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     let saved = async {
         let draft = f.validate()?;
         let mut tx = w.begin().await?;
@@ -96,9 +102,7 @@ pub async fn edit_body_form(
     user: CurrentUser,
     Path((id, body_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (body, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (p, body, members) = body_to_edit(&state, id, body_id).await?;
     let f = BodyFields {
         kind: body.kind.as_str().to_owned(),
         name: body.name.clone(),
@@ -113,9 +117,7 @@ pub async fn update_body(
     Path((id, body_id)): Path<(i64, i64)>,
     Form(f): Form<BodyFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (p, before, members) = body_to_edit(&state, id, body_id).await?;
     let saved = async {
         let draft = f.validate()?;
         let mut tx = w.begin().await?;
@@ -142,9 +144,7 @@ pub async fn delete_body(
     w: Writer,
     Path((id, body_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (_, before, members) = body_to_edit(&state, id, body_id).await?;
     let mut tx = w.begin().await?;
     reg::delete_body(&mut tx, before.id).await?;
     tx.audit(
@@ -211,9 +211,7 @@ pub async fn new_member_form(
     Path((id, body_id)): Path<(i64, i64)>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (body, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (p, body, members) = body_to_edit(&state, id, body_id).await?;
     let mut page = member_page(
         &user,
         &p,
@@ -234,9 +232,7 @@ pub async fn create_member(
     Path((id, body_id)): Path<(i64, i64)>,
     Form(f): Form<MemberFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (body, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (p, body, members) = body_to_edit(&state, id, body_id).await?;
     let saved = async {
         let draft = f.validate()?;
         let mut tx = w.begin().await?;
@@ -262,11 +258,14 @@ pub async fn create_member(
     })
 }
 
-async fn load_member(
+/// The platform, its member `member_id`, the member's body and all its members, for a form
+/// that changes them: 404 if one is missing, 409 when the dossier is archived.
+async fn member_to_edit(
     state: &AppState,
     id: i64,
     member_id: i64,
-) -> AppResult<(Member, Body, Vec<Member>)> {
+) -> AppResult<(Platform, Member, Body, Vec<Member>)> {
+    let p = load_platform(state, id).await?;
     let mut conn = state.db.acquire().await?;
     let member = reg::member(&mut conn, id, member_id)
         .await?
@@ -275,7 +274,8 @@ async fn load_member(
         .await?
         .ok_or(AppError::NotFound)?;
     let members = reg::body_members(&mut conn, body.id).await?;
-    Ok((member, body, members))
+    editable(&p)?;
+    Ok((p, member, body, members))
 }
 
 pub async fn edit_member_form(
@@ -283,9 +283,7 @@ pub async fn edit_member_form(
     user: CurrentUser,
     Path((id, member_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (member, body, members) = load_member(&state, id, member_id).await?;
-    editable(&p)?;
+    let (p, member, body, members) = member_to_edit(&state, id, member_id).await?;
     let f = member_fields(&member);
     Ok(member_page(
         &user,
@@ -306,9 +304,7 @@ pub async fn update_member(
     Path((id, member_id)): Path<(i64, i64)>,
     Form(f): Form<MemberFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, body, members) = load_member(&state, id, member_id).await?;
-    editable(&p)?;
+    let (p, before, body, members) = member_to_edit(&state, id, member_id).await?;
     let saved = async {
         let draft = f.validate()?;
         let mut tx = w.begin().await?;
@@ -341,9 +337,7 @@ pub async fn delete_member(
     w: Writer,
     Path((id, member_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, _, _) = load_member(&state, id, member_id).await?;
-    editable(&p)?;
+    let (_, before, _, _) = member_to_edit(&state, id, member_id).await?;
     let mut tx = w.begin().await?;
     reg::delete_member(&mut tx, before.id).await?;
     tx.audit(

@@ -98,6 +98,14 @@ fn stage_of(p: &Platform) -> Stage {
     p.stage
 }
 
+/// The platform whose dossier a form changes (404 if there is none); refuses (409) when the
+/// dossier is archived.
+async fn editable_platform(state: &AppState, id: i64) -> AppResult<Platform> {
+    let p = load_platform(state, id).await?;
+    editable(&p)?;
+    Ok(p)
+}
+
 /// Refuses (409) when the platform has left the lifecycle (exited, converted, merged): its
 /// dossier is archived.
 fn editable(p: &Platform) -> AppResult<()> {
