@@ -59,10 +59,7 @@ pub async fn assess(
         tx.timeline(id, "case.assessed", "记录充分评估意见", &text)
             .await?;
         Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#assessment",
-                Flash::CaseAssessed
-            ))
+            .redirect(case_url(id, cid, Flash::CaseAssessed, "assessment"))
             .await?)
     }
     .await;
@@ -217,10 +214,7 @@ pub async fn propose(
         tx.timeline(id, "case.proposed", &summary, &proposal.reason)
             .await?;
         Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#decision",
-                Flash::DecisionProposed
-            ))
+            .redirect(case_url(id, cid, Flash::DecisionProposed, "decision"))
             .await?)
     }
     .await;
@@ -287,10 +281,7 @@ pub async fn withdraw(
         tx.timeline(id, "case.proposal_withdrawn", &summary, &reason)
             .await?;
         Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#decision",
-                Flash::ProposalWithdrawn
-            ))
+            .redirect(case_url(id, cid, Flash::ProposalWithdrawn, "decision"))
             .await?)
     }
     .await;
@@ -462,10 +453,7 @@ pub async fn sign_off(
         )
         .await?;
         Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#decision",
-                Flash::DecisionSignedOff
-            ))
+            .redirect(case_url(id, cid, Flash::DecisionSignedOff, "decision"))
             .await?)
     }
     .await;

@@ -65,12 +65,7 @@ pub async fn record_recovery(
         );
         tx.timeline(id, "funds.recovered", &summary, &draft.note)
             .await?;
-        Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#recovery",
-                Flash::RecoveryRecorded
-            ))
-            .await?)
+        Ok(tx.redirect(case_url(id, cid, Flash::RecoveryRecorded, "recovery")).await?)
     }
     .await;
     // A recovery carries no case version: it is never stale (version and action are the 409 page's).

@@ -62,12 +62,7 @@ pub async fn add_measure(
             ),
         )
         .await?;
-        Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#measures",
-                Flash::MeasureAdded
-            ))
-            .await?)
+        Ok(tx.redirect(case_url(id, cid, Flash::MeasureAdded, "measures")).await?)
     }
     .await;
     answer(&state, &user, id, cid, version, "添加整改措施", written).await
@@ -120,10 +115,7 @@ pub async fn set_measure_done(
         )
         .await?;
         Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#measures",
-                Flash::MeasureUpdated
-            ))
+            .redirect(case_url(id, cid, Flash::MeasureUpdated, "measures"))
             .await?)
     }
     .await;
@@ -179,10 +171,7 @@ pub async fn add_note(
         )
         .await?;
         Ok(tx
-            .redirect(format!(
-                "/platforms/{id}/rectification/{cid}?notice={}#notes",
-                Flash::NoteAdded
-            ))
+            .redirect(case_url(id, cid, Flash::NoteAdded, "notes"))
             .await?)
     }
     .await;
