@@ -106,17 +106,31 @@ fn section_of(r: Requirement) -> Section {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the approval page shows again after a refused post: the approval's refusal, reason and
+/// field errors, or the return form as typed with its errors (all empty on a first visit).
+#[derive(Default)]
+struct Typed {
+    refusal: Vec<String>,
+    reason: String,
+    errors: FieldErrors,
+    ret: ReturnFields,
+    return_errors: FieldErrors,
+}
+
 async fn approve_page(
     state: &AppState,
     user: &CurrentUser,
     p: Platform,
     facts: &LifecycleFacts<i64>,
-    refusal: Vec<String>,
-    reason: String,
-    errors: FieldErrors,
-    (ret, return_errors): (ReturnFields, FieldErrors),
+    typed: Typed,
 ) -> AppResult<ApprovePage> {
+    let Typed {
+        refusal,
+        reason,
+        errors,
+        ret,
+        return_errors,
+    } = typed;
     let mut conn = state.db.acquire().await?;
     let r = reg::get(&mut conn, p.id).await?.ok_or(AppError::NotFound)?;
     let history = reg::history(&mut conn, p.id).await?;
@@ -170,17 +184,7 @@ pub async fn approve_form(
 ) -> AppResult<ApprovePage> {
     let p = load_platform(&state, id).await?;
     let facts = facts_of(&state, id, "").await?;
-    approve_page(
-        &state,
-        &user,
-        p,
-        &facts,
-        Vec::new(),
-        String::new(),
-        FieldErrors::default(),
-        Default::default(),
-    )
-    .await
+    approve_page(&state, &user, p, &facts, Typed::default()).await
 }
 
 /// Staff return a submitted registration for correction (退回补正), with a reason per part.
@@ -206,17 +210,12 @@ pub async fn return_registration(
             tx.rollback().await?;
             let p = load_platform(&state, id).await?;
             let facts = facts_of(&state, id, "").await?;
-            let page = approve_page(
-                &state,
-                &user,
-                p,
-                &facts,
-                Vec::new(),
-                String::new(),
-                FieldErrors::default(),
-                (f, errors),
-            )
-            .await?;
+            let typed = Typed {
+                ret: f,
+                return_errors: errors,
+                ..Typed::default()
+            };
+            let page = approve_page(&state, &user, p, &facts, typed).await?;
             return Ok(invalid(page));
         }
     };
@@ -309,17 +308,13 @@ pub async fn approve(
             tx.rollback().await?;
             let refusal = outcome.err().map(|r| r.messages()).unwrap_or_default();
             let p = load_platform(&state, id).await?;
-            let page = approve_page(
-                &state,
-                &user,
-                p,
-                &facts,
+            let typed = Typed {
                 refusal,
-                form.reason,
+                reason: form.reason,
                 errors,
-                Default::default(),
-            )
-            .await?;
+                ..Typed::default()
+            };
+            let page = approve_page(&state, &user, p, &facts, typed).await?;
             return Ok(invalid(page));
         }
     };
