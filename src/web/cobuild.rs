@@ -21,7 +21,7 @@ use super::layout::{Layout, date_or_dash, local_time};
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::cobuild::{self as db, PlatformRow, ProposalRow};
-use crate::db::{lifecycle, unique_violation};
+use crate::db::unique_violation;
 use crate::domain::cobuild::{
     DecisionFields, ProposalStatus, Share, ShareFields, decider_refusal, grade_text, graded_years,
     parse_decision, parse_proposal_reason, parse_share, proposal_refusal, round_as_of,
@@ -481,20 +481,8 @@ pub async fn propose(
         grade_text(candidate.previous_grade),
         grade_text(candidate.last_grade)
     );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id,
-            kind: "cobuild.proposed",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &reason,
-            document_id: None,
-        },
-    )
-    .await?;
+    tx.timeline(platform_id, "cobuild.proposed", &summary, &reason)
+        .await?;
     tx.touches(platform_id);
     tx.redirect(back(year, Flash::CobuildProposed, "proposals"))
         .await
@@ -626,22 +614,15 @@ pub async fn decide(
             after.decided_by_name.as_deref().unwrap_or("—"),
         )
     };
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: found.platform_id,
-            kind: if approve {
-                "cobuild.admitted"
-            } else {
-                "cobuild.rejected"
-            },
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &reason,
-            document_id: None,
+    tx.timeline(
+        found.platform_id,
+        if approve {
+            "cobuild.admitted"
+        } else {
+            "cobuild.rejected"
         },
+        &summary,
+        &reason,
     )
     .await?;
     tx.touches(found.platform_id);

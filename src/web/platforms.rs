@@ -26,7 +26,7 @@ use crate::db::{lifecycle, rectification};
 use crate::domain::calendar::beijing_date;
 use crate::domain::money::wan;
 use crate::domain::platform::{
-    Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformFields, Stage,
+    Category, Cluster, JurisdictionRef, LegalForm, Level, PlatformDraft, PlatformFields, Stage,
 };
 use crate::domain::role::Role;
 use crate::domain::transformation::{is_break_even, self_sufficiency, self_sufficiency_of};
@@ -616,12 +616,51 @@ fn invalid(page: FormPage) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
-/// The field error for a constraint the write ran into, if the database named one we map.
-fn constraint_errors(e: &sqlx::Error) -> Option<FieldErrors> {
-    let (field, message) = write::field_error(e)?;
+/// The form of platform `id` (`None`: a new one) checked: its draft, or the form again (422)
+/// with its errors, and with any other platform holding the same USCC until the user ticks
+/// “仍然登记”.
+async fn checked(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    form: &PlatformForm,
+) -> AppResult<Result<PlatformDraft, Response>> {
+    let allowed: Vec<JurisdictionRef> = allowed_jurisdictions(state, user)
+        .await?
+        .iter()
+        .map(Jurisdiction::as_ref)
+        .collect();
+    let same = duplicate_uscc(state, &form.fields, id).await?;
+    let confirmed = form.confirmed();
+    match form.fields.validate(&allowed) {
+        Ok(d) if same.is_none() || confirmed => Ok(Ok(d)),
+        outcome => {
+            let errors = outcome.err().unwrap_or_default();
+            let fields = form.fields.clone();
+            let mut page = form_page(state, user, id, form.version, fields, errors).await?;
+            page.same_uscc = same;
+            page.uscc_confirmed = confirmed;
+            Ok(Err(invalid(page)))
+        }
+    }
+}
+
+/// The answer to a write that failed: the form again (422) with the field error for a
+/// constraint the database named (nothing was written), or the error.
+async fn refused_write(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    form: PlatformForm,
+    e: sqlx::Error,
+) -> AppResult<Response> {
+    let Some((field, message)) = write::field_error(&e) else {
+        return Err(e.into());
+    };
     let mut errors = FieldErrors::default();
     errors.add(field, message);
-    Some(errors)
+    let page = form_page(state, user, id, form.version, form.fields, errors).await?;
+    Ok(invalid(page))
 }
 
 pub async fn create(
@@ -630,34 +669,16 @@ pub async fn create(
     w: Writer,
     Form(form): Form<PlatformForm>,
 ) -> AppResult<Response> {
-    let allowed: Vec<JurisdictionRef> = allowed_jurisdictions(&state, &user)
-        .await?
-        .iter()
-        .map(Jurisdiction::as_ref)
-        .collect();
-    let same = duplicate_uscc(&state, &form.fields, None).await?;
-    let confirmed = form.confirmed();
-    let draft = match form.fields.validate(&allowed) {
-        Ok(d) if same.is_none() || confirmed => d,
-        outcome => {
-            let errors = outcome.err().unwrap_or_default();
-            let mut page = form_page(&state, &user, None, 0, form.fields, errors).await?;
-            page.same_uscc = same;
-            page.uscc_confirmed = confirmed;
-            return Ok(invalid(page));
-        }
+    let draft = match checked(&state, &user, None, &form).await? {
+        Ok(draft) => draft,
+        Err(form_again) => return Ok(form_again),
     };
     let mut tx = w.begin().await?;
     let id = match platforms::insert(&mut tx, &draft).await {
         Ok(id) => id,
         Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
             tx.rollback().await?;
-            return Ok(invalid(
-                form_page(&state, &user, None, 0, form.fields, errors).await?,
-            ));
+            return refused_write(&state, &user, None, form, e).await;
         }
     };
     tx.touches(id);
@@ -780,23 +801,9 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(form): Form<PlatformForm>,
 ) -> AppResult<Response> {
-    let allowed: Vec<JurisdictionRef> = allowed_jurisdictions(&state, &user)
-        .await?
-        .iter()
-        .map(Jurisdiction::as_ref)
-        .collect();
-    let same = duplicate_uscc(&state, &form.fields, Some(id)).await?;
-    let confirmed = form.confirmed();
-    let draft = match form.fields.validate(&allowed) {
-        Ok(d) if same.is_none() || confirmed => d,
-        outcome => {
-            let errors = outcome.err().unwrap_or_default();
-            let mut page =
-                form_page(&state, &user, Some(id), form.version, form.fields, errors).await?;
-            page.same_uscc = same;
-            page.uscc_confirmed = confirmed;
-            return Ok(invalid(page));
-        }
+    let draft = match checked(&state, &user, Some(id), &form).await? {
+        Ok(draft) => draft,
+        Err(form_again) => return Ok(form_again),
     };
     let mut tx = w.begin().await?;
     let before = platforms::get(&mut tx, id)
@@ -805,13 +812,8 @@ pub async fn update(
     let saved = match platforms::update(&mut tx, id, form.version, &draft).await {
         Ok(saved) => saved,
         Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
             tx.rollback().await?;
-            return Ok(invalid(
-                form_page(&state, &user, Some(id), form.version, form.fields, errors).await?,
-            ));
+            return refused_write(&state, &user, Some(id), form, e).await;
         }
     };
     if !saved {

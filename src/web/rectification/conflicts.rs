@@ -90,11 +90,89 @@ pub(super) fn closed_refusal(c: &CaseRow) -> Option<String> {
         .then(|| format!("该案件状态为「{}」，不能再修改。", c.status.label_zh()))
 }
 
-pub(super) fn refusal_of(section: &'static str, message: String, kept: Kept) -> Feedback {
-    Feedback {
-        section,
-        errors: FieldErrors::default(),
-        refusal: vec![message],
-        kept,
+/// Why a case form wrote nothing (its transaction, dropped, rolls back).
+pub(super) enum NotWritten {
+    /// The case changed since the user's page was loaded: the case as read, and the rows of what
+    /// was sent (the 409 page).
+    Stale(CaseRow, Vec<ConflictRow>),
+    /// The case page again with the form's refusal or field errors and what was typed (422).
+    Refused(Feedback),
+    Error(AppError),
+}
+
+impl From<AppError> for NotWritten {
+    fn from(e: AppError) -> NotWritten {
+        NotWritten::Error(e)
+    }
+}
+
+impl From<sqlx::Error> for NotWritten {
+    fn from(e: sqlx::Error) -> NotWritten {
+        NotWritten::Error(e.into())
+    }
+}
+
+impl NotWritten {
+    /// The case `c` is not the version the form was loaded with; `mine` names what was sent.
+    pub(super) fn stale(c: CaseRow, mine: impl FnOnce(&CaseRow) -> Vec<ConflictRow>) -> NotWritten {
+        let rows = mine(&c);
+        NotWritten::Stale(c, rows)
+    }
+
+    /// The form of `section` is refused: `message` above it, the fields as typed.
+    pub(super) fn refusal(section: &'static str, message: String, kept: Kept) -> NotWritten {
+        NotWritten::Refused(Feedback {
+            section,
+            errors: FieldErrors::default(),
+            refusal: vec![message],
+            kept,
+        })
+    }
+
+    /// The form of `section` has fields to fix.
+    pub(super) fn fields(section: &'static str, errors: FieldErrors, kept: Kept) -> NotWritten {
+        NotWritten::Refused(Feedback {
+            section,
+            errors,
+            refusal: Vec::new(),
+            kept,
+        })
+    }
+}
+
+/// The case a form writes to, read in the caller's transaction (404 if it is not this
+/// platform's); stale when it is not at the `version` the form was loaded with.
+pub(super) async fn case_at(
+    conn: &mut PgConnection,
+    id: i64,
+    cid: i64,
+    version: i32,
+    mine: impl FnOnce(&CaseRow) -> Vec<ConflictRow>,
+) -> Result<CaseRow, NotWritten> {
+    let c = case_for_write(conn, id, cid).await?;
+    if c.version != version {
+        return Err(NotWritten::stale(c, mine));
+    }
+    Ok(c)
+}
+
+/// The answer to a case form: the write's redirect when it was made, otherwise the 409 page
+/// (`action`, the version sent) or the case page with the form's feedback (422).
+pub(super) async fn answer(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    cid: i64,
+    sent_version: i32,
+    action: &'static str,
+    written: Result<Response, NotWritten>,
+) -> AppResult<Response> {
+    match written {
+        Ok(response) => Ok(response),
+        Err(NotWritten::Stale(c, mine)) => {
+            conflict(state, user, &c, sent_version, action, mine).await
+        }
+        Err(NotWritten::Refused(fb)) => Ok(refused(case_page(state, user, id, cid, fb, "").await?)),
+        Err(NotWritten::Error(e)) => Err(e),
     }
 }

@@ -24,71 +24,46 @@ pub async fn assess(
         assessment: Some(form.assessment.clone()),
         ..Kept::default()
     };
-    let mut tx = w.begin().await?;
-    let before = case_for_write(&mut tx, id, cid).await?;
-    if before.version != version {
-        tx.rollback().await?;
-        let mine = vec![row("充分评估意见", text.clone(), before.assessment.clone())];
-        return conflict(&state, &user, &before, version, "记录充分评估意见", mine).await;
+    let mine = |c: &CaseRow| vec![row("充分评估意见", text.clone(), c.assessment.clone())];
+    let written = async {
+        let mut tx = w.begin().await?;
+        let before = case_at(&mut tx, id, cid, version, mine).await?;
+        let blocked = closed_refusal(&before).or_else(|| {
+            before
+                .proposed_by
+                .is_some()
+                .then(|| "已有待签核的决定提议；如需修改评估意见，请先撤回提议。".to_owned())
+        });
+        if let Some(msg) = blocked {
+            return Err(NotWritten::refusal("assessment", msg, kept()));
+        }
+        let mut errors = FieldErrors::default();
+        if text.is_empty() {
+            errors.add("assessment", "请填写评估意见");
+        } else if text.chars().count() > 4000 {
+            errors.add("assessment", "评估意见不超过4000字");
+        }
+        if !errors.is_empty() {
+            return Err(NotWritten::fields("assessment", errors, kept()));
+        }
+        if !cases::record_assessment(&mut tx, cid, version, &text, user.id).await? {
+            return Err(NotWritten::stale(before, mine));
+        }
+        let after = case_for_write(&mut tx, id, cid).await?;
+        tx.audit(
+            Entry::new("rectification.assess", "rectification_case", cid)
+                .before(before.audit_json())
+                .after(after.audit_json()),
+        )
+        .await?;
+        tx.timeline(id, "case.assessed", "记录充分评估意见", &text)
+            .await?;
+        Ok(tx
+            .redirect(case_url(id, cid, Flash::CaseAssessed, "assessment"))
+            .await?)
     }
-    let blocked = closed_refusal(&before).or_else(|| {
-        before
-            .proposed_by
-            .is_some()
-            .then(|| "已有待签核的决定提议；如需修改评估意见，请先撤回提议。".to_owned())
-    });
-    if let Some(msg) = blocked {
-        tx.rollback().await?;
-        let fb = refusal_of("assessment", msg, kept());
-        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
-    }
-    let mut errors = FieldErrors::default();
-    if text.is_empty() {
-        errors.add("assessment", "请填写评估意见");
-    } else if text.chars().count() > 4000 {
-        errors.add("assessment", "评估意见不超过4000字");
-    }
-    if !errors.is_empty() {
-        tx.rollback().await?;
-        let fb = Feedback {
-            section: "assessment",
-            errors,
-            refusal: Vec::new(),
-            kept: kept(),
-        };
-        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
-    }
-    if !cases::record_assessment(&mut tx, cid, version, &text, user.id).await? {
-        tx.rollback().await?;
-        let mine = vec![row("充分评估意见", text.clone(), before.assessment.clone())];
-        return conflict(&state, &user, &before, version, "记录充分评估意见", mine).await;
-    }
-    let after = case_for_write(&mut tx, id, cid).await?;
-    tx.audit(
-        Entry::new("rectification.assess", "rectification_case", cid)
-            .before(before.audit_json())
-            .after(after.audit_json()),
-    )
-    .await?;
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "case.assessed",
-            from_stage: None,
-            to_stage: None,
-            summary: "记录充分评估意见",
-            reason: &text,
-            document_id: None,
-        },
-    )
-    .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/rectification/{cid}?notice={}#assessment",
-        Flash::CaseAssessed
-    ))
-    .await
+    .await;
+    answer(&state, &user, id, cid, version, "记录充分评估意见", written).await
 }
 
 // ---- the 退/转/并/留 proposal ----------------------------------------------------------
@@ -147,7 +122,7 @@ pub async fn propose(
         settlement: settlement_fields.clone(),
         ..Kept::default()
     };
-    let mine = |fields: &ProposalFields, c: &CaseRow| {
+    let mine = |c: &CaseRow| {
         vec![
             row(
                 "决定",
@@ -157,120 +132,93 @@ pub async fn propose(
             row("理由", fields.reason.clone(), c.decision_reason.clone()),
         ]
     };
-    let mut tx = w.begin().await?;
-    let before = case_for_write(&mut tx, id, cid).await?;
-    if before.version != version {
-        tx.rollback().await?;
-        let rows = mine(&fields, &before);
-        return conflict(&state, &user, &before, version, "提议退/转/并/留", rows).await;
-    }
-    let blocked = closed_refusal(&before).or_else(|| {
-        before
-            .proposed_by
-            .is_some()
-            .then(|| "已有待签核的决定提议，请先签核或撤回。".to_owned())
-    });
-    if let Some(msg) = blocked {
-        tx.rollback().await?;
-        let fb = refusal_of("decision", msg, kept());
-        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
-    }
-    let settlement = parse_settlement(
-        DecisionKind::parse(fields.decision.trim()),
-        &settlement_fields,
-    );
-    let (proposal, settlement) = match (parse_proposal(&fields), settlement) {
-        (Ok(p), Ok(s)) => (p, s),
-        (proposal, settlement) => {
-            let mut errors = proposal.err().unwrap_or_default();
-            for (field, msg) in settlement.err().unwrap_or_default().iter() {
-                errors.add(field, msg);
+    let written = async {
+        let mut tx = w.begin().await?;
+        let before = case_at(&mut tx, id, cid, version, mine).await?;
+        let blocked = closed_refusal(&before).or_else(|| {
+            before
+                .proposed_by
+                .is_some()
+                .then(|| "已有待签核的决定提议，请先签核或撤回。".to_owned())
+        });
+        if let Some(msg) = blocked {
+            return Err(NotWritten::refusal("decision", msg, kept()));
+        }
+        let settlement = parse_settlement(
+            DecisionKind::parse(fields.decision.trim()),
+            &settlement_fields,
+        );
+        let (proposal, settlement) = match (parse_proposal(&fields), settlement) {
+            (Ok(p), Ok(s)) => (p, s),
+            (proposal, settlement) => {
+                let mut errors = proposal.err().unwrap_or_default();
+                for (field, msg) in settlement.err().unwrap_or_default().iter() {
+                    errors.add(field, msg);
+                }
+                return Err(NotWritten::fields("decision", errors, kept()));
             }
-            tx.rollback().await?;
+        };
+        let p = platform(&mut tx, id).await?;
+        let target_stage = visible_stage(&mut tx, &state, &user, proposal.merge_into).await?;
+        let snapshot = CaseSnapshot {
+            platform_id: id,
+            category: p.category,
+            assessment: before.assessment.clone(),
+            proposal: Some(proposal.clone()),
+            proposer: Some(Signatory {
+                user_id: user.id,
+                role,
+            }),
+        };
+        let gaps = proposal_gaps(&snapshot, target_stage);
+        if !gaps.is_empty() {
+            let mut errors = FieldErrors::default();
+            for r in &gaps {
+                match (refusal_field(r), r) {
+                    (Some(field), _) => errors.add(field, r.to_string()),
+                    (None, RefusalReason::ReasonMissing) => errors.add("reason", "请填写理由"),
+                    _ => {}
+                }
+            }
             let fb = Feedback {
                 section: "decision",
                 errors,
-                refusal: Vec::new(),
+                refusal: gaps.iter().map(ToString::to_string).collect(),
                 kept: kept(),
             };
-            return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
+            return Err(NotWritten::Refused(fb));
         }
-    };
-    let p = platform(&mut tx, id).await?;
-    let target_stage = visible_stage(&mut tx, &state, &user, proposal.merge_into).await?;
-    let snapshot = CaseSnapshot {
-        platform_id: id,
-        category: p.category,
-        assessment: before.assessment.clone(),
-        proposal: Some(proposal.clone()),
-        proposer: Some(Signatory {
-            user_id: user.id,
-            role,
-        }),
-    };
-    let gaps = proposal_gaps(&snapshot, target_stage);
-    if !gaps.is_empty() {
-        tx.rollback().await?;
-        let mut errors = FieldErrors::default();
-        for r in &gaps {
-            match (refusal_field(r), r) {
-                (Some(field), _) => errors.add(field, r.to_string()),
-                (None, RefusalReason::ReasonMissing) => errors.add("reason", "请填写理由"),
-                _ => {}
-            }
+        if !cases::propose(
+            &mut tx,
+            cid,
+            version,
+            &proposal,
+            settlement.as_ref(),
+            user.id,
+        )
+        .await?
+        {
+            return Err(NotWritten::stale(before, mine));
         }
-        let fb = Feedback {
-            section: "decision",
-            errors,
-            refusal: gaps.iter().map(ToString::to_string).collect(),
-            kept: kept(),
-        };
-        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
+        let after = case_for_write(&mut tx, id, cid).await?;
+        tx.audit(
+            Entry::new("rectification.propose", "rectification_case", cid)
+                .before(before.audit_json())
+                .after(after.audit_json()),
+        )
+        .await?;
+        let summary = format!(
+            "提议{}，待另一名业务人员签核",
+            decision_summary(&proposal, after.merge_into_name.as_deref())
+        );
+        tx.timeline(id, "case.proposed", &summary, &proposal.reason)
+            .await?;
+        Ok(tx
+            .redirect(case_url(id, cid, Flash::DecisionProposed, "decision"))
+            .await?)
     }
-    if !cases::propose(
-        &mut tx,
-        cid,
-        version,
-        &proposal,
-        settlement.as_ref(),
-        user.id,
-    )
-    .await?
-    {
-        tx.rollback().await?;
-        let rows = mine(&fields, &before);
-        return conflict(&state, &user, &before, version, "提议退/转/并/留", rows).await;
-    }
-    let after = case_for_write(&mut tx, id, cid).await?;
-    tx.audit(
-        Entry::new("rectification.propose", "rectification_case", cid)
-            .before(before.audit_json())
-            .after(after.audit_json()),
-    )
-    .await?;
-    let summary = format!(
-        "提议{}，待另一名业务人员签核",
-        decision_summary(&proposal, after.merge_into_name.as_deref())
-    );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "case.proposed",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &proposal.reason,
-            document_id: None,
-        },
-    )
-    .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/rectification/{cid}?notice={}#decision",
-        Flash::DecisionProposed
-    ))
-    .await
+    .await;
+    answer(&state, &user, id, cid, version, "提议退/转/并/留", written).await
 }
 
 #[derive(Deserialize, Default)]
@@ -294,75 +242,50 @@ pub async fn withdraw(
         withdraw_reason: form.reason.clone(),
         ..Kept::default()
     };
-    let mut tx = w.begin().await?;
-    let before = case_for_write(&mut tx, id, cid).await?;
-    if before.version != version {
-        tx.rollback().await?;
-        let rows = vec![row("撤回提议", decision_label(before.decision), "")];
-        return conflict(&state, &user, &before, version, "撤回提议", rows).await;
+    let mine = |c: &CaseRow| vec![row("撤回提议", decision_label(c.decision), "")];
+    let written = async {
+        let mut tx = w.begin().await?;
+        let before = case_at(&mut tx, id, cid, version, mine).await?;
+        let blocked = closed_refusal(&before).or_else(|| {
+            before
+                .proposed_by
+                .is_none()
+                .then(|| "没有待签核的提议可撤回。".to_owned())
+        });
+        if let Some(msg) = blocked {
+            return Err(NotWritten::refusal("decision", msg, kept()));
+        }
+        if reason.chars().count() > 2000 {
+            let mut errors = FieldErrors::default();
+            errors.add("withdraw_reason", "撤回说明不超过2000字");
+            return Err(NotWritten::fields("decision", errors, kept()));
+        }
+        let proposal = proposal_of(&before);
+        if !cases::withdraw(&mut tx, cid, version).await? {
+            return Err(NotWritten::stale(before, mine));
+        }
+        let after = case_for_write(&mut tx, id, cid).await?;
+        tx.audit(
+            Entry::new("rectification.withdraw", "rectification_case", cid)
+                .before(before.audit_json())
+                .after(serde_json::json!({"case": after.audit_json(), "reason": reason})),
+        )
+        .await?;
+        let summary = format!(
+            "撤回{}的提议",
+            proposal
+                .as_ref()
+                .map(|p| decision_summary(p, before.merge_into_name.as_deref()))
+                .unwrap_or_default()
+        );
+        tx.timeline(id, "case.proposal_withdrawn", &summary, &reason)
+            .await?;
+        Ok(tx
+            .redirect(case_url(id, cid, Flash::ProposalWithdrawn, "decision"))
+            .await?)
     }
-    let blocked = closed_refusal(&before).or_else(|| {
-        before
-            .proposed_by
-            .is_none()
-            .then(|| "没有待签核的提议可撤回。".to_owned())
-    });
-    if let Some(msg) = blocked {
-        tx.rollback().await?;
-        let fb = refusal_of("decision", msg, kept());
-        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
-    }
-    if reason.chars().count() > 2000 {
-        tx.rollback().await?;
-        let mut errors = FieldErrors::default();
-        errors.add("withdraw_reason", "撤回说明不超过2000字");
-        let fb = Feedback {
-            section: "decision",
-            errors,
-            refusal: Vec::new(),
-            kept: kept(),
-        };
-        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
-    }
-    let proposal = proposal_of(&before);
-    if !cases::withdraw(&mut tx, cid, version).await? {
-        tx.rollback().await?;
-        let rows = vec![row("撤回提议", decision_label(before.decision), "")];
-        return conflict(&state, &user, &before, version, "撤回提议", rows).await;
-    }
-    let after = case_for_write(&mut tx, id, cid).await?;
-    tx.audit(
-        Entry::new("rectification.withdraw", "rectification_case", cid)
-            .before(before.audit_json())
-            .after(serde_json::json!({"case": after.audit_json(), "reason": reason})),
-    )
-    .await?;
-    let summary = format!(
-        "撤回{}的提议",
-        proposal
-            .as_ref()
-            .map(|p| decision_summary(p, before.merge_into_name.as_deref()))
-            .unwrap_or_default()
-    );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "case.proposal_withdrawn",
-            from_stage: None,
-            to_stage: None,
-            summary: &summary,
-            reason: &reason,
-            document_id: None,
-        },
-    )
-    .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/rectification/{cid}?notice={}#decision",
-        Flash::ProposalWithdrawn
-    ))
-    .await
+    .await;
+    answer(&state, &user, id, cid, version, "撤回提议", written).await
 }
 
 // ---- the sign-off: the decision takes effect ------------------------------------------
@@ -385,8 +308,6 @@ pub async fn sign_off(
 ) -> AppResult<Response> {
     let role = user.role.ok_or(AppError::Forbidden)?;
     let version = parse_version(&form.version);
-    let mut tx = w.begin().await?;
-    let before = case_for_write(&mut tx, id, cid).await?;
     let mine = |c: &CaseRow| {
         vec![row(
             "签核的决定",
@@ -394,165 +315,147 @@ pub async fn sign_off(
             decision_label(c.decision),
         )]
     };
-    if before.version != version {
-        tx.rollback().await?;
-        let rows = mine(&before);
-        return conflict(&state, &user, &before, version, "签核决定", rows).await;
-    }
-    let proposal = proposal_of(&before);
-    let blocked = closed_refusal(&before).or_else(|| {
-        (before.proposed_by.is_none() || proposal.is_none())
-            .then(|| "没有待签核的提议：请先由一名业务人员提议退/转/并/留。".to_owned())
-    });
-    let (Some(proposal), None) = (proposal, blocked.clone()) else {
-        tx.rollback().await?;
-        let msg = blocked.unwrap_or_default();
-        let fb = refusal_of("decision", msg, Kept::default());
-        return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
-    };
-
-    // Lock both platforms in id order, then read what the guard needs.
-    let target = proposal.merge_into;
-    let mut stage = None;
-    let mut target_stage = None;
-    let mut order = vec![Some(id), target];
-    order.sort();
-    for pid in order.into_iter().flatten() {
-        let s = cases::lock_stage(&mut tx, pid).await?;
-        if pid == id {
-            stage = s;
-        } else {
-            target_stage = s;
-        }
-    }
-    let stage = stage.ok_or(AppError::NotFound)?;
-    let p_before = platform(&mut tx, id).await?;
-    let proposer_id = before.proposed_by.unwrap_or_default();
-    let proposer = cases::user_role(&mut tx, proposer_id)
-        .await?
-        .map(|role| Signatory {
-            user_id: proposer_id,
-            role,
+    let written = async {
+        let mut tx = w.begin().await?;
+        let before = case_at(&mut tx, id, cid, version, mine).await?;
+        let proposal = proposal_of(&before);
+        let blocked = closed_refusal(&before).or_else(|| {
+            (before.proposed_by.is_none() || proposal.is_none())
+                .then(|| "没有待签核的提议：请先由一名业务人员提议退/转/并/留。".to_owned())
         });
-    let snapshot = CaseSnapshot {
-        platform_id: id,
-        category: p_before.category,
-        assessment: before.assessment.clone(),
-        proposal: Some(proposal.clone()),
-        proposer,
-    };
-    let facts = decision_facts(
-        &snapshot,
-        target_stage,
-        Some(Signatory {
-            user_id: user.id,
-            role,
-        }),
-    );
-    let t = proposal.kind.transition();
-    let to = match check(stage, t, role, &facts) {
-        Ok(to) => to,
-        Err(refusal) => {
-            tx.rollback().await?;
-            let fb = Feedback {
-                section: "decision",
-                errors: FieldErrors::default(),
-                refusal: refusal.messages(),
-                kept: Kept::default(),
-            };
-            return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
+        let (Some(proposal), None) = (proposal, blocked.clone()) else {
+            let msg = blocked.unwrap_or_default();
+            return Err(NotWritten::refusal("decision", msg, Kept::default()));
+        };
+
+        // Lock both platforms in id order, then read what the guard needs.
+        let target = proposal.merge_into;
+        let mut stage = None;
+        let mut target_stage = None;
+        let mut order = vec![Some(id), target];
+        order.sort();
+        for pid in order.into_iter().flatten() {
+            let s = cases::lock_stage(&mut tx, pid).await?;
+            if pid == id {
+                stage = s;
+            } else {
+                target_stage = s;
+            }
         }
-    };
-    match cases::sign_off(&mut tx, cid, version, user.id).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tx.rollback().await?;
-            let rows = mine(&before);
-            return conflict(&state, &user, &before, version, "签核决定", rows).await;
-        }
-        Err(e) if check_violation(&e).as_deref() == Some(cases::TWO_PEOPLE) => {
-            tx.rollback().await?;
-            let msg = RefusalReason::SignOffBySameUser.to_string();
-            let fb = refusal_of("decision", msg, Kept::default());
-            return Ok(refused(case_page(&state, &user, id, cid, fb, "").await?));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let convert_to = (t == Transition::DecideConvert)
-        .then_some(proposal.convert_to)
-        .flatten();
-    let merged_into = (t == Transition::DecideMerge).then_some(target).flatten();
-    if !cases::move_platform(&mut tx, id, stage, to, convert_to, merged_into).await? {
-        return Err(anyhow::anyhow!("platform {id} left {stage:?} while locked").into());
-    }
-    let after = case_for_write(&mut tx, id, cid).await?;
-    let p_after = platform(&mut tx, id).await?;
-    tx.audit(
-        Entry::new("rectification.signoff", "rectification_case", cid)
-            .before(
-                serde_json::json!({"case": before.audit_json(), "platform": p_before.audit_json()}),
-            )
-            .after(serde_json::json!({
-                "case": after.audit_json(),
-                "platform": p_after.audit_json(),
-                "merged_into_id": p_after.merged_into_id,
-            })),
-    )
-    .await?;
-    let what = decision_summary(&proposal, after.merge_into_name.as_deref());
-    let summary = format!(
-        "退/转/并/留决定生效：{what}{}（{} 提议，{} 签核）",
-        settlement_summary(
-            after.funds_to_recover,
-            &after.funds_basis,
-            after.agreement_end
-        ),
-        after.proposed_by_name.as_deref().unwrap_or("—"),
-        after.signed_off_by_name.as_deref().unwrap_or("—"),
-    );
-    lifecycle::record(
-        &mut tx,
-        &user.actor(),
-        &lifecycle::Event {
+        let stage = stage.ok_or(AppError::NotFound)?;
+        let p_before = platform(&mut tx, id).await?;
+        let proposer_id = before.proposed_by.unwrap_or_default();
+        let proposer = cases::user_role(&mut tx, proposer_id)
+            .await?
+            .map(|role| Signatory {
+                user_id: proposer_id,
+                role,
+            });
+        let snapshot = CaseSnapshot {
             platform_id: id,
-            kind: "case.decided",
-            from_stage: Some(stage),
-            to_stage: Some(to),
-            summary: &summary,
-            reason: &proposal.reason,
-            document_id: None,
-        },
-    )
-    .await?;
-    if let Some(target) = merged_into {
-        tx.touches(target);
-        let summary = format!("平台「{} {}」并入本平台", p_after.code, p_after.name);
+            category: p_before.category,
+            assessment: before.assessment.clone(),
+            proposal: Some(proposal.clone()),
+            proposer,
+        };
+        let facts = decision_facts(
+            &snapshot,
+            target_stage,
+            Some(Signatory {
+                user_id: user.id,
+                role,
+            }),
+        );
+        let t = proposal.kind.transition();
+        let to = match check(stage, t, role, &facts) {
+            Ok(to) => to,
+            Err(refusal) => {
+                let fb = Feedback {
+                    section: "decision",
+                    errors: FieldErrors::default(),
+                    refusal: refusal.messages(),
+                    kept: Kept::default(),
+                };
+                return Err(NotWritten::Refused(fb));
+            }
+        };
+        match cases::sign_off(&mut tx, cid, version, user.id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(NotWritten::stale(before, mine));
+            }
+            Err(e) if check_violation(&e).as_deref() == Some(cases::TWO_PEOPLE) => {
+                let msg = RefusalReason::SignOffBySameUser.to_string();
+                return Err(NotWritten::refusal("decision", msg, Kept::default()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let convert_to = (t == Transition::DecideConvert)
+            .then_some(proposal.convert_to)
+            .flatten();
+        let merged_into = (t == Transition::DecideMerge).then_some(target).flatten();
+        if !cases::move_platform(&mut tx, id, stage, to, convert_to, merged_into).await? {
+            let e = anyhow::anyhow!("platform {id} left {stage:?} while locked");
+            return Err(AppError::from(e).into());
+        }
+        let after = case_for_write(&mut tx, id, cid).await?;
+        let p_after = platform(&mut tx, id).await?;
+        tx.audit(
+            Entry::new("rectification.signoff", "rectification_case", cid)
+                .before(serde_json::json!({
+                    "case": before.audit_json(),
+                    "platform": p_before.audit_json(),
+                }))
+                .after(serde_json::json!({
+                    "case": after.audit_json(),
+                    "platform": p_after.audit_json(),
+                    "merged_into_id": p_after.merged_into_id,
+                })),
+        )
+        .await?;
+        let what = decision_summary(&proposal, after.merge_into_name.as_deref());
+        let summary = format!(
+            "退/转/并/留决定生效：{what}{}（{} 提议，{} 签核）",
+            settlement_summary(
+                after.funds_to_recover,
+                &after.funds_basis,
+                after.agreement_end
+            ),
+            after.proposed_by_name.as_deref().unwrap_or("—"),
+            after.signed_off_by_name.as_deref().unwrap_or("—"),
+        );
         lifecycle::record(
             &mut tx,
             &user.actor(),
             &lifecycle::Event {
-                platform_id: target,
-                kind: "merge.received",
-                from_stage: None,
-                to_stage: None,
+                platform_id: id,
+                kind: "case.decided",
+                from_stage: Some(stage),
+                to_stage: Some(to),
                 summary: &summary,
                 reason: &proposal.reason,
                 document_id: None,
             },
         )
         .await?;
+        if let Some(target) = merged_into {
+            tx.touches(target);
+            let summary = format!("平台「{} {}」并入本平台", p_after.code, p_after.name);
+            tx.timeline(target, "merge.received", &summary, &proposal.reason)
+                .await?;
+        }
+        crate::db::notices::event(
+            &mut tx,
+            crate::db::notices::To::Platform(id),
+            "event.rectification_decided",
+            &format!("{summary}。"),
+            &format!("/platforms/{id}/rectification/{cid}"),
+        )
+        .await?;
+        Ok(tx
+            .redirect(case_url(id, cid, Flash::DecisionSignedOff, "decision"))
+            .await?)
     }
-    crate::db::notices::event(
-        &mut tx,
-        crate::db::notices::To::Platform(id),
-        "event.rectification_decided",
-        &format!("{summary}。"),
-        &format!("/platforms/{id}/rectification/{cid}"),
-    )
-    .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/rectification/{cid}?notice={}#decision",
-        Flash::DecisionSignedOff
-    ))
-    .await
+    .await;
+    answer(&state, &user, id, cid, version, "签核决定", written).await
 }

@@ -77,6 +77,11 @@ fn parse_version(s: &str) -> i32 {
     s.trim().parse().unwrap_or(-1)
 }
 
+/// The case page at `anchor`, saying `flash`.
+fn case_url(id: i64, cid: i64, flash: Flash, anchor: &str) -> String {
+    format!("/platforms/{id}/rectification/{cid}?notice={flash}#{anchor}")
+}
+
 /// The name of a violated check constraint, if `e` is one.
 fn check_violation(e: &sqlx::Error) -> Option<String> {
     match e {

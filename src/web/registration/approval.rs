@@ -36,26 +36,19 @@ pub async fn submit(user: CurrentUser, w: Writer, Path(id): Path<i64>) -> AppRes
         .after(serde_json::json!({"registration": after.audit_json(), "review_id": review_id})),
     )
     .await?;
-    lifecycle::record(
-        &mut tx,
-        w.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: if action == ReviewAction::Resubmitted {
-                "registration.resubmitted"
-            } else {
-                "registration.submitted"
-            },
-            from_stage: None,
-            to_stage: None,
-            summary: if action == ReviewAction::Resubmitted {
-                "设立登记按退回意见修改后重新提交审批"
-            } else {
-                "设立登记提交审批"
-            },
-            reason: "",
-            document_id: None,
+    tx.timeline(
+        id,
+        if action == ReviewAction::Resubmitted {
+            "registration.resubmitted"
+        } else {
+            "registration.submitted"
         },
+        if action == ReviewAction::Resubmitted {
+            "设立登记按退回意见修改后重新提交审批"
+        } else {
+            "设立登记提交审批"
+        },
+        "",
     )
     .await?;
     let flash = if action == ReviewAction::Resubmitted {
@@ -113,17 +106,31 @@ fn section_of(r: Requirement) -> Section {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the approval page shows again after a refused post: the approval's refusal, reason and
+/// field errors, or the return form as typed with its errors (all empty on a first visit).
+#[derive(Default)]
+struct Typed {
+    refusal: Vec<String>,
+    reason: String,
+    errors: FieldErrors,
+    ret: ReturnFields,
+    return_errors: FieldErrors,
+}
+
 async fn approve_page(
     state: &AppState,
     user: &CurrentUser,
     p: Platform,
     facts: &LifecycleFacts<i64>,
-    refusal: Vec<String>,
-    reason: String,
-    errors: FieldErrors,
-    (ret, return_errors): (ReturnFields, FieldErrors),
+    typed: Typed,
 ) -> AppResult<ApprovePage> {
+    let Typed {
+        refusal,
+        reason,
+        errors,
+        ret,
+        return_errors,
+    } = typed;
     let mut conn = state.db.acquire().await?;
     let r = reg::get(&mut conn, p.id).await?.ok_or(AppError::NotFound)?;
     let history = reg::history(&mut conn, p.id).await?;
@@ -177,17 +184,7 @@ pub async fn approve_form(
 ) -> AppResult<ApprovePage> {
     let p = load_platform(&state, id).await?;
     let facts = facts_of(&state, id, "").await?;
-    approve_page(
-        &state,
-        &user,
-        p,
-        &facts,
-        Vec::new(),
-        String::new(),
-        FieldErrors::default(),
-        Default::default(),
-    )
-    .await
+    approve_page(&state, &user, p, &facts, Typed::default()).await
 }
 
 /// Staff return a submitted registration for correction (退回补正), with a reason per part.
@@ -213,17 +210,12 @@ pub async fn return_registration(
             tx.rollback().await?;
             let p = load_platform(&state, id).await?;
             let facts = facts_of(&state, id, "").await?;
-            let page = approve_page(
-                &state,
-                &user,
-                p,
-                &facts,
-                Vec::new(),
-                String::new(),
-                FieldErrors::default(),
-                (f, errors),
-            )
-            .await?;
+            let typed = Typed {
+                ret: f,
+                return_errors: errors,
+                ..Typed::default()
+            };
+            let page = approve_page(&state, &user, p, &facts, typed).await?;
             return Ok(invalid(page));
         }
     };
@@ -253,18 +245,11 @@ pub async fn return_registration(
         .map(|s| s.label_zh())
         .collect::<Vec<_>>()
         .join("、");
-    lifecycle::record(
-        &mut tx,
-        w.actor(),
-        &lifecycle::Event {
-            platform_id: id,
-            kind: "registration.returned",
-            from_stage: None,
-            to_stage: None,
-            summary: &format!("设立登记被退回补正（需补正：{parts}）"),
-            reason: &draft.comment,
-            document_id: None,
-        },
+    tx.timeline(
+        id,
+        "registration.returned",
+        &format!("设立登记被退回补正（需补正：{parts}）"),
+        &draft.comment,
     )
     .await?;
     crate::db::notices::event(
@@ -323,17 +308,13 @@ pub async fn approve(
             tx.rollback().await?;
             let refusal = outcome.err().map(|r| r.messages()).unwrap_or_default();
             let p = load_platform(&state, id).await?;
-            let page = approve_page(
-                &state,
-                &user,
-                p,
-                &facts,
+            let typed = Typed {
                 refusal,
-                form.reason,
+                reason: form.reason,
                 errors,
-                Default::default(),
-            )
-            .await?;
+                ..Typed::default()
+            };
+            let page = approve_page(&state, &user, p, &facts, typed).await?;
             return Ok(invalid(page));
         }
     };

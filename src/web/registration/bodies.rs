@@ -39,13 +39,21 @@ fn body_page(
     }
 }
 
-async fn load_body(state: &AppState, id: i64, body_id: i64) -> AppResult<(Body, Vec<Member>)> {
+/// The platform, its decision body `body_id` and the body's members, for a form that changes
+/// them: 404 if either is missing, 409 when the dossier is archived.
+async fn body_to_edit(
+    state: &AppState,
+    id: i64,
+    body_id: i64,
+) -> AppResult<(Platform, Body, Vec<Member>)> {
+    let p = load_platform(state, id).await?;
     let mut conn = state.db.acquire().await?;
     let body = reg::body(&mut conn, id, body_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let members = reg::body_members(&mut conn, body.id).await?;
-    Ok((body, members))
+    editable(&p)?;
+    Ok((p, body, members))
 }
 
 pub async fn new_body_form(
@@ -53,8 +61,7 @@ pub async fn new_body_form(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     let f = BodyFields {
         kind: DecisionBodyKind::Council.as_str().into(),
         name: String::new(),
@@ -69,22 +76,25 @@ pub async fn create_body(
     Path(id): Path<i64>,
     Form(f): Form<BodyFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => return Ok(invalid(body_page(&user, &p, None, f, errors, Vec::new()))),
-    };
-    let mut tx = w.begin().await?;
-    let body_id = reg::insert_body(&mut tx, id, &draft).await?;
-    let after = reg::body(&mut tx, id, body_id).await?;
-    tx.audit(Entry::new("decision_body.create", "decision_body", body_id).after(json(&after)))
-        .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/registration/bodies/{body_id}/members/new?notice={}",
-        Flash::DecisionBodySaved
-    ))
-    .await
+    let p = editable_platform(&state, id).await?;
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        let body_id = reg::insert_body(&mut tx, id, &draft).await?;
+        let after = reg::body(&mut tx, id, body_id).await?;
+        tx.audit(Entry::new("decision_body.create", "decision_body", body_id).after(json(&after)))
+            .await?;
+        Ok(tx
+            .redirect(format!(
+                "/platforms/{id}/registration/bodies/{body_id}/members/new?notice={}",
+                Flash::DecisionBodySaved
+            ))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        body_page(&user, &p, None, f, errors, Vec::new())
+    })
 }
 
 pub async fn edit_body_form(
@@ -92,9 +102,7 @@ pub async fn edit_body_form(
     user: CurrentUser,
     Path((id, body_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (body, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (p, body, members) = body_to_edit(&state, id, body_id).await?;
     let f = BodyFields {
         kind: body.kind.as_str().to_owned(),
         name: body.name.clone(),
@@ -109,33 +117,26 @@ pub async fn update_body(
     Path((id, body_id)): Path<(i64, i64)>,
     Form(f): Form<BodyFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(body_page(
-                &user,
-                &p,
-                Some(body_id),
-                f,
-                errors,
-                members,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    reg::update_body(&mut tx, before.id, &draft).await?;
-    let after = reg::body(&mut tx, id, body_id).await?;
-    tx.audit(
-        Entry::new("decision_body.update", "decision_body", body_id)
-            .before(json(&before))
-            .after(json(&after)),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::DecisionBodySaved, "bodies"))
-        .await
+    let (p, before, members) = body_to_edit(&state, id, body_id).await?;
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        reg::update_body(&mut tx, before.id, &draft).await?;
+        let after = reg::body(&mut tx, id, body_id).await?;
+        tx.audit(
+            Entry::new("decision_body.update", "decision_body", body_id)
+                .before(json(&before))
+                .after(json(&after)),
+        )
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::DecisionBodySaved, "bodies"))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        body_page(&user, &p, Some(body_id), f, errors, members)
+    })
 }
 
 pub async fn delete_body(
@@ -143,9 +144,7 @@ pub async fn delete_body(
     w: Writer,
     Path((id, body_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (_, before, members) = body_to_edit(&state, id, body_id).await?;
     let mut tx = w.begin().await?;
     reg::delete_body(&mut tx, before.id).await?;
     tx.audit(
@@ -212,9 +211,7 @@ pub async fn new_member_form(
     Path((id, body_id)): Path<(i64, i64)>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (body, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
+    let (p, body, members) = body_to_edit(&state, id, body_id).await?;
     let mut page = member_page(
         &user,
         &p,
@@ -235,48 +232,40 @@ pub async fn create_member(
     Path((id, body_id)): Path<(i64, i64)>,
     Form(f): Form<MemberFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (body, members) = load_body(&state, id, body_id).await?;
-    editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(member_page(
-                &user, &p, body, members, None, f, errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    let member_id = match reg::insert_member(&mut tx, body.id, &draft).await {
-        Ok(mid) => mid,
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(member_page(
-                &user, &p, body, members, None, f, errors,
-            )));
-        }
-    };
-    tx.audit(
-        Entry::new(
-            "decision_body_member.create",
-            "decision_body_member",
-            member_id,
+    let (p, body, members) = body_to_edit(&state, id, body_id).await?;
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        let member_id = reg::insert_member(&mut tx, body.id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        tx.audit(
+            Entry::new(
+                "decision_body_member.create",
+                "decision_body_member",
+                member_id,
+            )
+            .after(serde_json::json!({"platform_id": id, "body_id": body.id, "member": draft})),
         )
-        .after(serde_json::json!({"platform_id": id, "body_id": body.id, "member": draft})),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
-        .await
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        member_page(&user, &p, body, members, None, f, errors)
+    })
 }
 
-async fn load_member(
+/// The platform, its member `member_id`, the member's body and all its members, for a form
+/// that changes them: 404 if one is missing, 409 when the dossier is archived.
+async fn member_to_edit(
     state: &AppState,
     id: i64,
     member_id: i64,
-) -> AppResult<(Member, Body, Vec<Member>)> {
+) -> AppResult<(Platform, Member, Body, Vec<Member>)> {
+    let p = load_platform(state, id).await?;
     let mut conn = state.db.acquire().await?;
     let member = reg::member(&mut conn, id, member_id)
         .await?
@@ -285,7 +274,8 @@ async fn load_member(
         .await?
         .ok_or(AppError::NotFound)?;
     let members = reg::body_members(&mut conn, body.id).await?;
-    Ok((member, body, members))
+    editable(&p)?;
+    Ok((p, member, body, members))
 }
 
 pub async fn edit_member_form(
@@ -293,9 +283,7 @@ pub async fn edit_member_form(
     user: CurrentUser,
     Path((id, member_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (member, body, members) = load_member(&state, id, member_id).await?;
-    editable(&p)?;
+    let (p, member, body, members) = member_to_edit(&state, id, member_id).await?;
     let f = member_fields(&member);
     Ok(member_page(
         &user,
@@ -316,55 +304,32 @@ pub async fn update_member(
     Path((id, member_id)): Path<(i64, i64)>,
     Form(f): Form<MemberFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, body, members) = load_member(&state, id, member_id).await?;
-    editable(&p)?;
-    let draft = match f.validate() {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(member_page(
-                &user,
-                &p,
-                body,
-                members,
-                Some(member_id),
-                f,
-                errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    match reg::update_member(&mut tx, before.id, &draft).await {
-        Ok(()) => {}
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(member_page(
-                &user,
-                &p,
-                body,
-                members,
-                Some(member_id),
-                f,
-                errors,
-            )));
-        }
-    }
-    let after = reg::member(&mut tx, id, member_id).await?;
-    tx.audit(
-        Entry::new(
-            "decision_body_member.update",
-            "decision_body_member",
-            member_id,
+    let (p, before, body, members) = member_to_edit(&state, id, member_id).await?;
+    let saved = async {
+        let draft = f.validate()?;
+        let mut tx = w.begin().await?;
+        reg::update_member(&mut tx, before.id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        let after = reg::member(&mut tx, id, member_id).await?;
+        tx.audit(
+            Entry::new(
+                "decision_body_member.update",
+                "decision_body_member",
+                member_id,
+            )
+            .before(json(&before))
+            .after(json(&after)),
         )
-        .before(json(&before))
-        .after(json(&after)),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
-        .await
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::BodyMemberSaved, "bodies"))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        member_page(&user, &p, body, members, Some(member_id), f, errors)
+    })
 }
 
 pub async fn delete_member(
@@ -372,9 +337,7 @@ pub async fn delete_member(
     w: Writer,
     Path((id, member_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, _, _) = load_member(&state, id, member_id).await?;
-    editable(&p)?;
+    let (_, before, _, _) = member_to_edit(&state, id, member_id).await?;
     let mut tx = w.begin().await?;
     reg::delete_member(&mut tx, before.id).await?;
     tx.audit(

@@ -54,8 +54,7 @@ pub async fn new_company_form(
     Path(id): Path<i64>,
     Query(q): Query<ModeQuery>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     let mode = OperatingMode::parse(&q.mode)
         .filter(|&m| domain::has_company(m))
         .unwrap_or(OperatingMode::OperatingCompany);
@@ -81,61 +80,45 @@ pub async fn create_company(
     Path(id): Path<i64>,
     Form(f): Form<CompanyFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     let modes = ticked_modes(&state, id).await?;
-    let draft = match f.validate(&modes) {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                None,
-                Vec::new(),
-                f,
-                errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    let company_id = match reg::insert_company(&mut tx, id, &draft).await {
-        Ok(cid) => cid,
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                None,
-                Vec::new(),
-                f,
-                errors,
-            )));
-        }
-    };
-    let after = reg::company(&mut tx, id, company_id).await?;
-    tx.audit(Entry::new("company.create", "platform_company", company_id).after(json(&after)))
-        .await?;
-    tx.redirect(format!(
-        "/platforms/{id}/registration/companies/{company_id}?notice={}",
-        Flash::CompanySaved
-    ))
-    .await
+    let saved = async {
+        let draft = f.validate(&modes)?;
+        let mut tx = w.begin().await?;
+        let company_id = reg::insert_company(&mut tx, id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        let after = reg::company(&mut tx, id, company_id).await?;
+        tx.audit(Entry::new("company.create", "platform_company", company_id).after(json(&after)))
+            .await?;
+        Ok(tx
+            .redirect(format!(
+                "/platforms/{id}/registration/companies/{company_id}?notice={}",
+                Flash::CompanySaved
+            ))
+            .await?)
+    }
+    .await;
+    or_form_again(saved, |errors| {
+        company_page(&user, &p, None, Vec::new(), f, errors)
+    })
 }
 
-async fn load_company(
+/// The platform, its company `company_id` and the company's shareholders, for a form that
+/// changes them: 404 if either is missing, 409 when the dossier is archived.
+async fn company_to_edit(
     state: &AppState,
     id: i64,
     company_id: i64,
-) -> AppResult<(Company, Vec<Shareholder>)> {
+) -> AppResult<(Platform, Company, Vec<Shareholder>)> {
+    let p = load_platform(state, id).await?;
     let mut conn = state.db.acquire().await?;
     let company = reg::company(&mut conn, id, company_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let shareholders = reg::company_shareholders(&mut conn, company.id).await?;
-    Ok((company, shareholders))
+    editable(&p)?;
+    Ok((p, company, shareholders))
 }
 
 fn company_fields(c: &Company) -> CompanyFields {
@@ -151,9 +134,7 @@ pub async fn edit_company_form(
     user: CurrentUser,
     Path((id, company_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (company, shareholders) = load_company(&state, id, company_id).await?;
-    editable(&p)?;
+    let (p, company, shareholders) = company_to_edit(&state, id, company_id).await?;
     let f = company_fields(&company);
     Ok(company_page(
         &user,
@@ -173,51 +154,31 @@ pub async fn update_company(
     Path((id, company_id)): Path<(i64, i64)>,
     Form(f): Form<CompanyFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, shareholders) = load_company(&state, id, company_id).await?;
-    editable(&p)?;
+    let (p, before, shareholders) = company_to_edit(&state, id, company_id).await?;
     let mut modes = ticked_modes(&state, id).await?;
     // A company already on file keeps its mode valid even if the mode was unticked since.
     modes.push(before.mode);
-    let draft = match f.validate(&modes) {
-        Ok(d) => d,
-        Err(errors) => {
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                Some(&before),
-                shareholders,
-                f,
-                errors,
-            )));
-        }
-    };
-    let mut tx = w.begin().await?;
-    match reg::update_company(&mut tx, before.id, &draft).await {
-        Ok(()) => {}
-        Err(e) => {
-            let Some(errors) = constraint_errors(&e) else {
-                return Err(e.into());
-            };
-            tx.rollback().await?;
-            return Ok(invalid(company_page(
-                &user,
-                &p,
-                Some(&before),
-                shareholders,
-                f,
-                errors,
-            )));
-        }
+    let saved = async {
+        let draft = f.validate(&modes)?;
+        let mut tx = w.begin().await?;
+        reg::update_company(&mut tx, before.id, &draft)
+            .await
+            .map_err(Unsaved::of_write)?;
+        let after = reg::company(&mut tx, id, company_id).await?;
+        tx.audit(
+            Entry::new("company.update", "platform_company", company_id)
+                .before(json(&before))
+                .after(json(&after)),
+        )
+        .await?;
+        Ok(tx
+            .redirect(back_to(id, Flash::CompanySaved, "modes"))
+            .await?)
     }
-    let after = reg::company(&mut tx, id, company_id).await?;
-    tx.audit(
-        Entry::new("company.update", "platform_company", company_id)
-            .before(json(&before))
-            .after(json(&after)),
-    )
-    .await?;
-    tx.redirect(back_to(id, Flash::CompanySaved, "modes")).await
+    .await;
+    or_form_again(saved, |errors| {
+        company_page(&user, &p, Some(&before), shareholders, f, errors)
+    })
 }
 
 pub async fn delete_company(
@@ -225,9 +186,7 @@ pub async fn delete_company(
     w: Writer,
     Path((id, company_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (before, shareholders) = load_company(&state, id, company_id).await?;
-    editable(&p)?;
+    let (_, before, shareholders) = company_to_edit(&state, id, company_id).await?;
     let mut tx = w.begin().await?;
     reg::delete_company(&mut tx, before.id).await?;
     tx.audit(
@@ -295,9 +254,7 @@ pub async fn new_shareholder_form(
     user: CurrentUser,
     Path((id, company_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (company, shareholders) = load_company(&state, id, company_id).await?;
-    editable(&p)?;
+    let (p, company, shareholders) = company_to_edit(&state, id, company_id).await?;
     let f = ShareholderFields {
         contribution: Contribution::Cash.as_str().into(),
         ..Default::default()
@@ -379,16 +336,19 @@ pub async fn create_shareholder(
     Path((id, company_id)): Path<(i64, i64)>,
     Form(f): Form<ShareholderFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     save_shareholder(&w, &user, &p, company_id, None, f).await
 }
 
-async fn load_shareholder(
+/// The platform, its shareholder `shareholder_id`, the shareholder's company and all its
+/// shareholders, for a form that changes them: 404 if one is missing, 409 when the dossier is
+/// archived.
+async fn shareholder_to_edit(
     state: &AppState,
     id: i64,
     shareholder_id: i64,
-) -> AppResult<(Shareholder, Company, Vec<Shareholder>)> {
+) -> AppResult<(Platform, Shareholder, Company, Vec<Shareholder>)> {
+    let p = load_platform(state, id).await?;
     let mut conn = state.db.acquire().await?;
     let holder = reg::shareholder(&mut conn, id, shareholder_id)
         .await?
@@ -397,7 +357,8 @@ async fn load_shareholder(
         .await?
         .ok_or(AppError::NotFound)?;
     let all = reg::company_shareholders(&mut conn, company.id).await?;
-    Ok((holder, company, all))
+    editable(&p)?;
+    Ok((p, holder, company, all))
 }
 
 pub async fn edit_shareholder_form(
@@ -405,9 +366,7 @@ pub async fn edit_shareholder_form(
     user: CurrentUser,
     Path((id, shareholder_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (holder, company, all) = load_shareholder(&state, id, shareholder_id).await?;
-    editable(&p)?;
+    let (p, holder, company, all) = shareholder_to_edit(&state, id, shareholder_id).await?;
     let f = ShareholderFields {
         name: holder.name.clone(),
         share_pct: {
@@ -441,9 +400,7 @@ pub async fn update_shareholder(
     Path((id, shareholder_id)): Path<(i64, i64)>,
     Form(f): Form<ShareholderFields>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (holder, _, _) = load_shareholder(&state, id, shareholder_id).await?;
-    editable(&p)?;
+    let (p, holder, _, _) = shareholder_to_edit(&state, id, shareholder_id).await?;
     save_shareholder(&w, &user, &p, holder.company_id, Some(holder.id), f).await
 }
 
@@ -452,9 +409,7 @@ pub async fn delete_shareholder(
     w: Writer,
     Path((id, shareholder_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    let (holder, _, _) = load_shareholder(&state, id, shareholder_id).await?;
-    editable(&p)?;
+    let (_, holder, _, _) = shareholder_to_edit(&state, id, shareholder_id).await?;
     let mut tx = w.begin().await?;
     let company = reg::lock_company(&mut tx, id, holder.company_id)
         .await?

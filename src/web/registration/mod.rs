@@ -98,6 +98,14 @@ fn stage_of(p: &Platform) -> Stage {
     p.stage
 }
 
+/// The platform whose dossier a form changes (404 if there is none); refuses (409) when the
+/// dossier is archived.
+async fn editable_platform(state: &AppState, id: i64) -> AppResult<Platform> {
+    let p = load_platform(state, id).await?;
+    editable(&p)?;
+    Ok(p)
+}
+
 /// Refuses (409) when the platform has left the lifecycle (exited, converted, merged): its
 /// dossier is archived.
 fn editable(p: &Platform) -> AppResult<()> {
@@ -133,6 +141,54 @@ fn constraint_errors(e: &sqlx::Error) -> Option<FieldErrors> {
     let mut errors = FieldErrors::default();
     errors.add(field, message);
     Some(errors)
+}
+
+/// Why a form was not saved: fields to fix (the form is shown again with them) or an error.
+enum Unsaved {
+    Fields(FieldErrors),
+    Error(AppError),
+}
+
+impl From<FieldErrors> for Unsaved {
+    fn from(errors: FieldErrors) -> Unsaved {
+        Unsaved::Fields(errors)
+    }
+}
+
+impl From<AppError> for Unsaved {
+    fn from(e: AppError) -> Unsaved {
+        Unsaved::Error(e)
+    }
+}
+
+impl From<sqlx::Error> for Unsaved {
+    fn from(e: sqlx::Error) -> Unsaved {
+        Unsaved::Error(e.into())
+    }
+}
+
+impl Unsaved {
+    /// The error of an insert or update: a constraint the database names becomes the field to
+    /// fix (the transaction, dropped, writes nothing); anything else is an error.
+    fn of_write(e: sqlx::Error) -> Unsaved {
+        match constraint_errors(&e) {
+            Some(errors) => Unsaved::Fields(errors),
+            None => Unsaved::Error(e.into()),
+        }
+    }
+}
+
+/// The answer to a posted form: the write's own response when it saved, the form again with
+/// its field errors (422) when there is something to fix.
+fn or_form_again<P: IntoResponse>(
+    saved: Result<Response, Unsaved>,
+    form: impl FnOnce(FieldErrors) -> P,
+) -> AppResult<Response> {
+    match saved {
+        Ok(response) => Ok(response),
+        Err(Unsaved::Fields(errors)) => Ok(invalid(form(errors))),
+        Err(Unsaved::Error(e)) => Err(e),
+    }
 }
 
 fn company_modes() -> Vec<Opt> {

@@ -17,8 +17,7 @@ pub async fn set_charter(
     Path(id): Path<i64>,
     Form(form): Form<CharterForm>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    editable_platform(&state, id).await?;
     let to = Charter::parse(form.charter_status.trim())
         .ok_or_else(|| AppError::BadRequest("请选择章程状态。".into()))?;
     let role = user.role.ok_or(AppError::Forbidden)?;
@@ -122,8 +121,7 @@ pub async fn plan_form(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     let mut conn = state.db.acquire().await?;
     let r = reg::get(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let f = PlanFields::of(&r.plan_targets, &r.modes());
@@ -153,8 +151,7 @@ pub async fn save_plan(
     Path(id): Path<i64>,
     Form(form): Form<PlanForm>,
 ) -> AppResult<Response> {
-    let p = load_platform(&state, id).await?;
-    editable(&p)?;
+    let p = editable_platform(&state, id).await?;
     let draft = match form.fields.validate() {
         Ok(d) => d,
         Err(errors) => {
