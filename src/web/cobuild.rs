@@ -16,8 +16,9 @@ use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::{Form, Path, Query, valid_year};
+use super::forms::{Form, Path, Query, valid_year, year_or_current};
 use super::layout::{Layout, date_or_dash, local_time};
+use super::widgets::YearQuery;
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::cobuild::{self as db, PlatformRow, ProposalRow};
@@ -330,19 +331,12 @@ async fn page(
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PageQuery {
-    year: Option<i32>,
-    notice: String,
-}
-
 pub async fn index(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<YearQuery>,
 ) -> AppResult<CobuildPage> {
-    let year = valid_year(q.year.unwrap_or_else(|| today().year()))?;
+    let year = year_or_current(q.year)?;
     page(
         &state,
         &user,

@@ -14,7 +14,6 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
     ser.finish()
 }
 
-/// An empty form field means "none".
 /// A year from a path or query: within [`YEARS`], else the page does not exist (404).
 pub fn valid_year(year: i32) -> AppResult<i32> {
     if YEARS.contains(&year) {
@@ -24,6 +23,13 @@ pub fn valid_year(year: i32) -> AppResult<i32> {
     }
 }
 
+/// The year a page asks for (`?year=`), this year when none: a year outside [`YEARS`] is a 404.
+pub fn year_or_current(year: Option<i32>) -> AppResult<i32> {
+    use chrono::Datelike;
+    valid_year(year.unwrap_or_else(|| crate::clock::today().year()))
+}
+
+/// An empty form field means "none".
 pub fn non_empty(s: &str) -> Option<&str> {
     let s = s.trim();
     (!s.is_empty()).then_some(s)

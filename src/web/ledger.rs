@@ -10,11 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::annual::{PlatformHead, YearQuery, current_year, year_or_current};
+use super::annual::{PlatformHead, current_year};
 use super::auth::CurrentUser;
 use super::flash::Flash;
+use super::forms::year_or_current;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash};
+use super::widgets::YearQuery;
 use super::widgets::{Opt, YearLink, enum_options, year_links};
 use super::write::{Entry, Writer};
 use crate::db::{annual_config, ledger as db};

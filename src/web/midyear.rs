@@ -22,6 +22,7 @@ use super::checklist::{ConflictPage, Diff};
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, local_time};
+use super::widgets::YearQuery;
 use super::write::{self, Entry, WriteTx, Writer};
 use crate::clock::today;
 use crate::db::{annual_config, checklist, midyear, platforms};
@@ -419,18 +420,11 @@ fn report_year(form: &BTreeMap<String, String>) -> AppResult<i32> {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PageQuery {
-    year: Option<i32>,
-    notice: String,
-}
-
 pub async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<YearQuery>,
 ) -> AppResult<MidyearPage> {
     let year = check_year(q.year)?;
     let notice = Flash::text_of(&q.notice);

@@ -17,7 +17,7 @@ use super::cache::Count;
 use super::flash::Flash;
 use super::forms::{non_empty, query_string};
 use super::layout::{Layout, date_or_dash, local_time};
-use super::widgets::{ConflictRow, Opt, Pagination, enum_options};
+use super::widgets::{ConflictRow, NoticeQuery, Opt, Pagination, enum_options};
 use super::write::{self, Entry, Writer};
 use super::xlsx::{self, Cell, opt};
 use crate::db::jurisdictions::{self, Jurisdiction};
@@ -424,12 +424,6 @@ pub struct ShowPage {
     pub merged_from: Vec<(i64, String, String)>,
     /// The print view (`?print=1`): the dashboard as an A4 document.
     pub print: bool,
-}
-
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 /// What a platform's overview shows (everything but the frame), kept until the next write.

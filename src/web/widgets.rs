@@ -169,3 +169,11 @@ impl PageQuery {
 pub struct NoticeQuery {
     pub notice: String,
 }
+
+/// The query of a yearly page: `?year=` (this year when absent) and the redirect's `&notice=`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct YearQuery {
+    pub year: Option<i32>,
+    pub notice: String,
+}

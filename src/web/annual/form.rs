@@ -408,7 +408,8 @@ pub async fn save_filing(
             if late { "（逾期提交）" } else { "" }
         );
         let reason = &parsed.change_reason;
-        filing_event(&mut tx, &user, id, "filing.submitted", &summary, reason).await?;
+        tx.timeline(id, "filing.submitted", &summary, reason)
+            .await?;
     }
     let notice = if submitting {
         Flash::FilingSubmitted

@@ -27,13 +27,12 @@ use sqlx::PgConnection;
 
 use super::auth::CurrentUser;
 use super::flash::Flash;
-use super::forms::valid_year;
-use super::forms::{Form, Path, Query};
+use super::forms::{Form, Path, Query, year_or_current};
 use super::layout::{Layout, local_time};
-use super::widgets::{ConflictRow, YearLink, year_links};
+use super::widgets::{ConflictRow, YearLink, YearQuery, year_links};
 use super::write::{Entry, WriteTx, Writer};
 use crate::db::filings::{self, FilingRow};
-use crate::db::{annual_config, lifecycle, platforms, unique_violation};
+use crate::db::{annual_config, platforms, unique_violation};
 use crate::domain::annual::Step;
 use crate::domain::fields::{FieldMessages, RawForm};
 use crate::domain::filing::{
@@ -80,21 +79,6 @@ pub fn current_year() -> i32 {
     today().year()
 }
 
-/// The year a page asks for (`?year=`), this year when none: a year outside the known range is
-/// refused.
-pub fn year_or_current(year: Option<i32>) -> AppResult<i32> {
-    valid_year(year.unwrap_or_else(current_year))
-}
-
-/// The query of a platform's yearly tab: `?year=` (this year when absent) and the redirect's
-/// `&notice=`.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct YearQuery {
-    pub year: Option<i32>,
-    pub notice: String,
-}
-
 /// Records a filing's save, submission or review in the audit trail (`before` → the row as it is
 /// now) and returns the row.
 async fn audit_filing(
@@ -112,28 +96,6 @@ async fn audit_filing(
     )
     .await?;
     Ok(after)
-}
-
-/// Records a filing event in the platform's lifecycle (no change of stage).
-async fn filing_event(
-    tx: &mut WriteTx,
-    user: &CurrentUser,
-    id: i64,
-    kind: &str,
-    summary: &str,
-    reason: &str,
-) -> AppResult<()> {
-    let event = lifecycle::Event {
-        platform_id: id,
-        kind,
-        from_stage: None,
-        to_stage: None,
-        summary,
-        reason,
-        document_id: None,
-    };
-    lifecycle::record(tx, &user.actor(), &event).await?;
-    Ok(())
 }
 
 /// What every platform sub-page shows at the top.

@@ -165,7 +165,7 @@ pub async fn review_filing(
         (summary, message)
     };
     audit_filing(&mut tx, id, fid, action, Some(row.audit_json())).await?;
-    filing_event(&mut tx, &user, id, kind, &summary, &review.comment).await?;
+    tx.timeline(id, kind, &summary, &review.comment).await?;
     let tab_href = format!("/platforms/{id}/annual?year={year}");
     let to = crate::db::notices::To::Platform(id);
     crate::db::notices::event(&mut tx, to, event, &message, &tab_href).await?;

@@ -27,12 +27,14 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::annual::{current_year, year_or_current};
+use super::annual::current_year;
 use super::auth::CurrentUser;
 use super::flash::Flash;
+use super::forms::year_or_current;
 use super::forms::{Path, Query, bad_upload, file_bytes, query_string};
 use super::layout::{Layout, local_time};
 use super::widgets::Pagination;
+use super::widgets::YearQuery;
 use super::write::{Entry, Writer};
 use crate::db::imports::{self, Done, HistoryScope, NewImport};
 use crate::db::jurisdictions::{self, Jurisdiction};
@@ -886,12 +888,6 @@ pub async fn platforms_confirm(
 ) -> AppResult<Response> {
     let ctx = platforms_ctx(&state, &user).await?;
     confirm(&state, &user, w, ctx, iid).await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct YearQuery {
-    year: Option<i32>,
 }
 
 pub async fn ledger_confirm(

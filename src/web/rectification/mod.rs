@@ -15,7 +15,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
-use super::widgets::{ConflictRow, Opt};
+use super::widgets::{ConflictRow, NoticeQuery, Opt};
 use super::write::{Entry, Writer};
 use crate::clock::today;
 use crate::db::platforms::{self, Platform};

@@ -554,12 +554,6 @@ pub(super) async fn case_page(
     })
 }
 
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,

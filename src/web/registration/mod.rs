@@ -16,7 +16,7 @@ use super::auth::CurrentUser;
 use super::flash::Flash;
 use super::forms::{Form, Path, Query};
 use super::layout::{Layout, date_or_dash, local_time};
-use super::widgets::{ConflictRow, Opt, enum_options};
+use super::widgets::{ConflictRow, NoticeQuery, Opt, enum_options};
 use super::write::{self, Entry, Writer};
 use crate::db::lifecycle;
 use crate::db::platforms::{self, Platform};
@@ -222,11 +222,4 @@ impl Head {
             code: p.code.clone(),
         }
     }
-}
-
-/// The `?notice=` of a page after a redirect.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    notice: String,
 }
