@@ -90,6 +90,12 @@ pub(super) fn closed_refusal(c: &CaseRow) -> Option<String> {
         .then(|| format!("该案件状态为「{}」，不能再修改。", c.status.label_zh()))
 }
 
+/// Why the case refuses a write: it is closed, else `message` when `refused` (the proposal is not
+/// as the write needs it).
+pub(super) fn case_refusal(c: &CaseRow, refused: bool, message: &str) -> Option<String> {
+    closed_refusal(c).or_else(|| refused.then(|| message.to_owned()))
+}
+
 /// Why a case form wrote nothing (its transaction, dropped, rolls back).
 pub(super) enum NotWritten {
     /// The case changed since the user's page was loaded: the case as read, and the rows of what

@@ -28,12 +28,11 @@ pub async fn assess(
     let written = async {
         let mut tx = w.begin().await?;
         let before = case_at(&mut tx, id, cid, version, mine).await?;
-        let blocked = closed_refusal(&before).or_else(|| {
-            before
-                .proposed_by
-                .is_some()
-                .then(|| "已有待签核的决定提议；如需修改评估意见，请先撤回提议。".to_owned())
-        });
+        let blocked = case_refusal(
+            &before,
+            before.proposed_by.is_some(),
+            "已有待签核的决定提议；如需修改评估意见，请先撤回提议。",
+        );
         if let Some(msg) = blocked {
             return Err(NotWritten::refusal("assessment", msg, kept()));
         }
@@ -135,12 +134,11 @@ pub async fn propose(
     let written = async {
         let mut tx = w.begin().await?;
         let before = case_at(&mut tx, id, cid, version, mine).await?;
-        let blocked = closed_refusal(&before).or_else(|| {
-            before
-                .proposed_by
-                .is_some()
-                .then(|| "已有待签核的决定提议，请先签核或撤回。".to_owned())
-        });
+        let blocked = case_refusal(
+            &before,
+            before.proposed_by.is_some(),
+            "已有待签核的决定提议，请先签核或撤回。",
+        );
         if let Some(msg) = blocked {
             return Err(NotWritten::refusal("decision", msg, kept()));
         }
@@ -246,12 +244,11 @@ pub async fn withdraw(
     let written = async {
         let mut tx = w.begin().await?;
         let before = case_at(&mut tx, id, cid, version, mine).await?;
-        let blocked = closed_refusal(&before).or_else(|| {
-            before
-                .proposed_by
-                .is_none()
-                .then(|| "没有待签核的提议可撤回。".to_owned())
-        });
+        let blocked = case_refusal(
+            &before,
+            before.proposed_by.is_none(),
+            "没有待签核的提议可撤回。",
+        );
         if let Some(msg) = blocked {
             return Err(NotWritten::refusal("decision", msg, kept()));
         }
@@ -319,10 +316,11 @@ pub async fn sign_off(
         let mut tx = w.begin().await?;
         let before = case_at(&mut tx, id, cid, version, mine).await?;
         let proposal = proposal_of(&before);
-        let blocked = closed_refusal(&before).or_else(|| {
-            (before.proposed_by.is_none() || proposal.is_none())
-                .then(|| "没有待签核的提议：请先由一名业务人员提议退/转/并/留。".to_owned())
-        });
+        let blocked = case_refusal(
+            &before,
+            before.proposed_by.is_none() || proposal.is_none(),
+            "没有待签核的提议：请先由一名业务人员提议退/转/并/留。",
+        );
         let (Some(proposal), None) = (proposal, blocked.clone()) else {
             let msg = blocked.unwrap_or_default();
             return Err(NotWritten::refusal("decision", msg, Kept::default()));
