@@ -449,6 +449,30 @@ pub(crate) struct DemoEvent<'a> {
     pub document_id: Option<i64>,
 }
 
+impl<'a> DemoEvent<'a> {
+    /// An event by a demo account (`(id, username)`) on a past day that moves no stage and cites
+    /// no document; set `stages` or `document_id` on top where it does.
+    pub fn by(
+        platform_id: i64,
+        on: NaiveDate,
+        actor: (i64, &'a str),
+        kind: &'a str,
+        summary: &'a str,
+        reason: &'a str,
+    ) -> DemoEvent<'a> {
+        DemoEvent {
+            platform_id,
+            on,
+            actor: (Some(actor.0), actor.1),
+            kind,
+            stages: (None, None),
+            summary,
+            reason,
+            document_id: None,
+        }
+    }
+}
+
 /// The one statement every demo seeder writes its timeline events with.
 pub(crate) async fn lifecycle_event(
     conn: &mut PgConnection,

@@ -109,34 +109,6 @@ fn demo_pdf(lines: &[String]) -> Vec<u8> {
     out
 }
 
-/// A timeline event on a past day, with its document.
-#[allow(clippy::too_many_arguments)]
-async fn event(
-    conn: &mut PgConnection,
-    platform_id: i64,
-    on: NaiveDate,
-    actor: (i64, &str),
-    kind: &str,
-    summary: &str,
-    reason: &str,
-    document_id: Option<i64>,
-) -> Result<(), sqlx::Error> {
-    lifecycle_event(
-        conn,
-        &DemoEvent {
-            platform_id,
-            on,
-            actor: (Some(actor.0), actor.1),
-            kind,
-            stages: (None, None),
-            summary,
-            reason,
-            document_id,
-        },
-    )
-    .await
-}
-
 /// A document with one version per file, uploaded on the given days; returns its id.
 async fn document(
     conn: &mut PgConnection,
@@ -213,15 +185,16 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
             )
             .execute(&mut *conn)
             .await?;
-            event(
+            lifecycle_event(
                 conn,
-                platform_id,
-                on,
-                (city.advisor_id, "demo-advisor"),
-                "visit.logged",
-                &format!("产业顾问演示产业顾问{}服务：{topics}", form.label_zh()),
-                "",
-                None,
+                &DemoEvent::by(
+                    platform_id,
+                    on,
+                    (city.advisor_id, "demo-advisor"),
+                    "visit.logged",
+                    &format!("产业顾问演示产业顾问{}服务：{topics}", form.label_zh()),
+                    "",
+                ),
             )
             .await?;
         }
@@ -313,15 +286,19 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
         )
         .execute(&mut *conn)
         .await?;
-        event(
+        lifecycle_event(
             conn,
-            id,
-            on,
-            staff,
-            "construction.accepted",
-            &format!("建设期满验收：{}（验收日期 {on}）", result.label_zh()),
-            remarks,
-            document_id,
+            &DemoEvent {
+                document_id,
+                ..DemoEvent::by(
+                    id,
+                    on,
+                    staff,
+                    "construction.accepted",
+                    &format!("建设期满验收：{}（验收日期 {on}）", result.label_zh()),
+                    remarks,
+                )
+            },
         )
         .await?;
     }
@@ -393,15 +370,19 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
         } else {
             format!("记录科研诚信一般违规（{on}）")
         };
-        event(
+        lifecycle_event(
             conn,
-            platform_id,
-            on,
-            staff,
-            "integrity.recorded",
-            &summary,
-            description,
-            document_id,
+            &DemoEvent {
+                document_id,
+                ..DemoEvent::by(
+                    platform_id,
+                    on,
+                    staff,
+                    "integrity.recorded",
+                    &summary,
+                    description,
+                )
+            },
         )
         .await?;
     }
@@ -446,15 +427,19 @@ pub async fn seed(conn: &mut PgConnection, city: &DemoCity) -> anyhow::Result<()
                 "上传其他《年度工作总结（示例）》第 2 版（年度工作总结-修订稿.pdf）",
             ),
         ] {
-            event(
+            lifecycle_event(
                 conn,
-                platform_id,
-                on,
-                (city.operator_id, "demo-operator"),
-                kind,
-                text,
-                "",
-                Some(id),
+                &DemoEvent {
+                    document_id: Some(id),
+                    ..DemoEvent::by(
+                        platform_id,
+                        on,
+                        (city.operator_id, "demo-operator"),
+                        kind,
+                        text,
+                        "",
+                    )
+                },
             )
             .await?;
         }

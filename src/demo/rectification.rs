@@ -46,34 +46,6 @@ const MEASURES: [(&str, &str); 3] = [
     ("完善理事会议事规则，按季度报送整改进展", "理事会秘书处"),
 ];
 
-/// A timeline event on a past date, with its actor and reason (the loader's `insert_event` has neither).
-#[allow(clippy::too_many_arguments)]
-async fn event(
-    conn: &mut PgConnection,
-    platform_id: i64,
-    on: NaiveDate,
-    actor: (i64, &str),
-    kind: &str,
-    stages: (Option<Stage>, Option<Stage>),
-    summary: &str,
-    reason: &str,
-) -> Result<(), sqlx::Error> {
-    lifecycle_event(
-        conn,
-        &DemoEvent {
-            platform_id,
-            on,
-            actor: (Some(actor.0), actor.1),
-            kind,
-            stages,
-            summary,
-            reason,
-            document_id: None,
-        },
-    )
-    .await
-}
-
 /// Inserts a case opened on `opened` with its measures (`done` flags) and notes; returns its id.
 async fn open_case(
     conn: &mut PgConnection,
@@ -134,22 +106,26 @@ async fn open_case(
         .execute(&mut *conn)
         .await?;
     }
-    event(
+    lifecycle_event(
         conn,
-        platform_id,
-        opened,
-        (city.staff_id, "demo-staff"),
-        "case.opened",
-        (Some(Stage::Operating), Some(Stage::Rectifying)),
-        &format!(
-            "启动退出整改（触发情形：{}），整改期限 {deadline}",
-            triggers
-                .iter()
-                .map(|t| t.label_zh())
-                .collect::<Vec<_>>()
-                .join("、")
-        ),
-        note,
+        &DemoEvent {
+            stages: (Some(Stage::Operating), Some(Stage::Rectifying)),
+            ..DemoEvent::by(
+                platform_id,
+                opened,
+                (city.staff_id, "demo-staff"),
+                "case.opened",
+                &format!(
+                    "启动退出整改（触发情形：{}），整改期限 {deadline}",
+                    triggers
+                        .iter()
+                        .map(|t| t.label_zh())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+                note,
+            )
+        },
     )
     .await?;
     Ok(case_id)
@@ -175,15 +151,16 @@ async fn assess(
     )
     .execute(&mut *conn)
     .await?;
-    event(
+    lifecycle_event(
         conn,
-        platform_id,
-        on,
-        (city.staff_id, "demo-staff"),
-        "case.assessed",
-        (None, None),
-        "记录充分评估意见",
-        ASSESSMENT,
+        &DemoEvent::by(
+            platform_id,
+            on,
+            (city.staff_id, "demo-staff"),
+            "case.assessed",
+            "记录充分评估意见",
+            ASSESSMENT,
+        ),
     )
     .await
 }
@@ -216,15 +193,16 @@ async fn propose(
     )
     .execute(&mut *conn)
     .await?;
-    event(
+    lifecycle_event(
         conn,
-        platform_id,
-        on,
-        (city.staff_id, "demo-staff"),
-        "case.proposed",
-        (None, None),
-        &format!("提议{what}，待另一名业务人员签核"),
-        reason,
+        &DemoEvent::by(
+            platform_id,
+            on,
+            (city.staff_id, "demo-staff"),
+            "case.proposed",
+            &format!("提议{what}，待另一名业务人员签核"),
+            reason,
+        ),
     )
     .await
 }
@@ -340,15 +318,19 @@ async fn seed_decided(
     )
     .execute(&mut *conn)
     .await?;
-    event(
+    lifecycle_event(
         conn,
-        id,
-        signed,
-        (city.county_staff_id, "demo-county-staff"),
-        "case.decided",
-        (Some(Stage::Rectifying), Some(stage)),
-        &format!("退/转/并/留决定生效：{what}（市级业务人员提议，崇川区业务人员签核）"),
-        &reason,
+        &DemoEvent {
+            stages: (Some(Stage::Rectifying), Some(stage)),
+            ..DemoEvent::by(
+                id,
+                signed,
+                (city.county_staff_id, "demo-county-staff"),
+                "case.decided",
+                &format!("退/转/并/留决定生效：{what}（市级业务人员提议，崇川区业务人员签核）"),
+                &reason,
+            )
+        },
     )
     .await?;
     if let Some(target) = merge_into {
@@ -356,15 +338,16 @@ async fn seed_decided(
             .fetch_one(&mut *conn)
             .await?;
         let (code, name) = (merged.code, merged.name);
-        event(
+        lifecycle_event(
             conn,
-            target,
-            signed,
-            (city.county_staff_id, "demo-county-staff"),
-            "merge.received",
-            (None, None),
-            &format!("平台「{code} {name}」并入本平台"),
-            &reason,
+            &DemoEvent::by(
+                target,
+                signed,
+                (city.county_staff_id, "demo-county-staff"),
+                "merge.received",
+                &format!("平台「{code} {name}」并入本平台"),
+                &reason,
+            ),
         )
         .await?;
     }
